@@ -1,0 +1,27 @@
+# acmock: an emulator of the Activeconnect API. `make help` lists the targets.
+GO ?= go
+
+.PHONY: help generate check-generated build test lint run
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
+
+generate: ## regenerate generated/ from api/*.yaml
+	$(GO) generate ./generated/...
+
+check-generated: generate ## fail when generated/ is stale (CI runs this)
+	@git diff --exit-code -- generated/ || (echo "generated/ is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- generated/)" || (git status --porcelain -- generated/; echo "generated/ has untracked files: run make generate and commit"; exit 1)
+
+build: ## build the binaries into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+test: ## run every test, with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt check and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt would change:"; echo "$$out"; exit 1)
+	$(GO) vet ./...
+
+run: ## run the emulator on 127.0.0.1:8080 with the demo application
+	$(GO) run ./cmd/acmock
