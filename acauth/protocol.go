@@ -1,0 +1,141 @@
+package acauth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Header names and fixed values of Authentication Protocol 1. The constants
+// are in canonical MIME form so they can index http.Header directly.
+const (
+	// HeaderAuthentication carries "hmac {client_id}:{nonce}:{signature}".
+	// It is deliberately not the standard Authorization header.
+	HeaderAuthentication = "Authentication"
+	// HeaderTimestamp carries the Unix time in seconds, in decimal.
+	HeaderTimestamp = "X-Activeconnect-Authentication-Timestamp"
+	// HeaderVersion carries the protocol version, always Version.
+	HeaderVersion = "X-Activeconnect-Authentication-Version"
+	// HeaderTimestampMisspelled is the spelling used by the published
+	// documentation; the verifier accepts it so clients written from the
+	// documentation work.
+	HeaderTimestampMisspelled = "X-Activeconnect-Authentiaction-Timestamp"
+	// HeaderVersionMisspelled is the documentation's spelling of HeaderVersion.
+	HeaderVersionMisspelled = "X-Activeconnect-Authentiaction-Version"
+
+	// Scheme is the Authentication header scheme.
+	Scheme = "hmac"
+	// Version is the only protocol version this package speaks.
+	Version = "1"
+)
+
+// Sentinel errors returned (wrapped) by ParseAuthentication.
+var (
+	// ErrBadScheme means the Authentication scheme is not "hmac".
+	ErrBadScheme = errors.New("authentication scheme is not hmac")
+	// ErrBadHeader means the header is syntactically malformed.
+	ErrBadHeader = errors.New("malformed authentication header")
+	// ErrBadNonce means the nonce is not a canonical decimal uint64.
+	ErrBadNonce = errors.New("nonce is not a decimal unsigned 64-bit integer")
+)
+
+// tokenSize and signatureSize are the truncation lengths ("-128") of the
+// SHA-256 token and the HMAC.
+const (
+	tokenSize     = 16
+	signatureSize = 16
+)
+
+// StringToSign returns the message that is HMACed: nonce + uri + timestamp,
+// where uri is the request URI without its scheme (host[:port]/path?query as
+// sent).
+func StringToSign(nonce, uri, timestamp string) string {
+	return nonce + uri + timestamp
+}
+
+// Sign returns the base64 signature of a request: the first 16 bytes of
+// HMAC-SHA-256 keyed with the token SHA-256(nonce+secret)[:16] over
+// StringToSign(nonce, uri, timestamp), in standard padded base64.
+func Sign(secret, nonce, uri, timestamp string) string {
+	raw := signRaw(secret, nonce, uri, timestamp)
+	return base64.StdEncoding.EncodeToString(raw[:])
+}
+
+// signRaw returns the truncated HMAC bytes; Verify compares these raw bytes
+// so that base64 formatting cannot affect the constant-time comparison.
+// The message is written in one piece rather than as three strings because
+// each []byte conversion passed to the hash interface would allocate.
+func signRaw(secret, nonce, uri, timestamp string) [signatureSize]byte {
+	var tokenBuf [128]byte
+	token := sha256.Sum256(append(append(tokenBuf[:0], nonce...), secret...))
+
+	mac := hmac.New(sha256.New, token[:tokenSize])
+	msg := make([]byte, 0, len(nonce)+len(uri)+len(timestamp))
+	mac.Write(append(append(append(msg, nonce...), uri...), timestamp...))
+	var out [signatureSize]byte
+	copy(out[:], mac.Sum(nil))
+	return out
+}
+
+// FormatAuthentication returns the Authentication header value
+// "hmac {clientID}:{nonce}:{signature}".
+func FormatAuthentication(clientID, nonce, signature string) string {
+	return Scheme + " " + clientID + ":" + nonce + ":" + signature
+}
+
+// ParseAuthentication splits an Authentication header value of the form
+// "hmac {client_id}:{nonce}:{signature}". The scheme is matched
+// case-insensitively and surrounding whitespace is ignored, as HTTP allows.
+// It also checks that the nonce is a canonical decimal uint64, because a
+// nonce that cannot be one is a malformed header, not a signature problem.
+// Errors wrap ErrBadScheme, ErrBadHeader or ErrBadNonce.
+func ParseAuthentication(header string) (clientID, nonce, signature string, err error) {
+	header = strings.TrimSpace(header)
+	// HTTP allows a tab as well as a space after the scheme.
+	scheme, creds, found := header, "", false
+	if i := strings.IndexAny(header, " \t"); i >= 0 {
+		scheme, creds, found = header[:i], header[i+1:], true
+	}
+	if !strings.EqualFold(scheme, Scheme) {
+		return "", "", "", fmt.Errorf("scheme %q: %w", truncate(scheme, 32), ErrBadScheme)
+	}
+	if !found {
+		return "", "", "", fmt.Errorf("no credentials after scheme: %w", ErrBadHeader)
+	}
+	creds = strings.TrimSpace(creds)
+	clientID, rest, ok1 := strings.Cut(creds, ":")
+	nonce, signature, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || strings.Contains(signature, ":") {
+		return "", "", "", fmt.Errorf("credentials are not client_id:nonce:signature: %w", ErrBadHeader)
+	}
+	if clientID == "" || nonce == "" || signature == "" {
+		return "", "", "", fmt.Errorf("empty client_id, nonce or signature: %w", ErrBadHeader)
+	}
+	if _, err := ParseNonce(nonce); err != nil {
+		return "", "", "", err
+	}
+	return clientID, nonce, signature, nil
+}
+
+// ParseNonce parses a nonce in canonical decimal form. It rejects signs,
+// leading zeros and values above 2^64-1 so that one nonce value has exactly
+// one spelling, which keeps replay detection by value sound.
+func ParseNonce(s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || (len(s) > 1 && s[0] == '0') {
+		return 0, fmt.Errorf("nonce %q: %w", truncate(s, 32), ErrBadNonce)
+	}
+	return n, nil
+}
+
+// truncate bounds attacker-controlled text echoed in error messages.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
