@@ -17,16 +17,16 @@ import (
 
 // Defines values for AuthenticationFailureReason.
 const (
-	NOMOBILEDEVICE AuthenticationFailureReason = "NO_MOBILE_DEVICE"
-	UNKNOWNUSER    AuthenticationFailureReason = "UNKNOWN_USER"
+	AuthenticationFailureReasonNOMOBILEDEVICE AuthenticationFailureReason = "NO_MOBILE_DEVICE"
+	AuthenticationFailureReasonUNKNOWNUSER    AuthenticationFailureReason = "UNKNOWN_USER"
 )
 
 // Valid indicates whether the value is a known member of the AuthenticationFailureReason enum.
 func (e AuthenticationFailureReason) Valid() bool {
 	switch e {
-	case NOMOBILEDEVICE:
+	case AuthenticationFailureReasonNOMOBILEDEVICE:
 		return true
-	case UNKNOWNUSER:
+	case AuthenticationFailureReasonUNKNOWNUSER:
 		return true
 	default:
 		return false
@@ -35,19 +35,19 @@ func (e AuthenticationFailureReason) Valid() bool {
 
 // Defines values for AuthenticationMethod.
 const (
-	Acceptance AuthenticationMethod = "acceptance"
-	Device     AuthenticationMethod = "device"
-	Facial     AuthenticationMethod = "facial"
+	AuthenticationMethodAcceptance AuthenticationMethod = "acceptance"
+	AuthenticationMethodDevice     AuthenticationMethod = "device"
+	AuthenticationMethodFacial     AuthenticationMethod = "facial"
 )
 
 // Valid indicates whether the value is a known member of the AuthenticationMethod enum.
 func (e AuthenticationMethod) Valid() bool {
 	switch e {
-	case Acceptance:
+	case AuthenticationMethodAcceptance:
 		return true
-	case Device:
+	case AuthenticationMethodDevice:
 		return true
-	case Facial:
+	case AuthenticationMethodFacial:
 		return true
 	default:
 		return false
@@ -131,34 +131,34 @@ func (e ErrorCode) Valid() bool {
 
 // Defines values for SessionStatus.
 const (
-	Active      SessionStatus = "active"
-	Cancelled   SessionStatus = "cancelled"
-	Closed      SessionStatus = "closed"
-	Failed      SessionStatus = "failed"
-	Identifying SessionStatus = "identifying"
-	Pending     SessionStatus = "pending"
-	Timeout     SessionStatus = "timeout"
-	Walkaway    SessionStatus = "walkaway"
+	SessionStatusActive      SessionStatus = "active"
+	SessionStatusCancelled   SessionStatus = "cancelled"
+	SessionStatusClosed      SessionStatus = "closed"
+	SessionStatusFailed      SessionStatus = "failed"
+	SessionStatusIdentifying SessionStatus = "identifying"
+	SessionStatusPending     SessionStatus = "pending"
+	SessionStatusTimeout     SessionStatus = "timeout"
+	SessionStatusWalkaway    SessionStatus = "walkaway"
 )
 
 // Valid indicates whether the value is a known member of the SessionStatus enum.
 func (e SessionStatus) Valid() bool {
 	switch e {
-	case Active:
+	case SessionStatusActive:
 		return true
-	case Cancelled:
+	case SessionStatusCancelled:
 		return true
-	case Closed:
+	case SessionStatusClosed:
 		return true
-	case Failed:
+	case SessionStatusFailed:
 		return true
-	case Identifying:
+	case SessionStatusIdentifying:
 		return true
-	case Pending:
+	case SessionStatusPending:
 		return true
-	case Timeout:
+	case SessionStatusTimeout:
 		return true
-	case Walkaway:
+	case SessionStatusWalkaway:
 		return true
 	default:
 		return false

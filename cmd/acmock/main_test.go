@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeAndShutDown starts the binary's run loop on a free loopback port, checks the banner,
+// health and the request log, then stops it with SIGTERM and expects exit code 0.
+func TestServeAndShutDown(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"--addr", "127.0.0.1:0", "--log-format", "json"}, &stdout, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case c := <-code:
+		t.Fatalf("run exited with %d: %s", c, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	for _, want := range []string{base, "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice, bob, carol"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	res, err := http.Get(base + "/_acmock/health")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("health: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit code %d after SIGTERM: %s", c, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	var sawRequest bool
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if rec["msg"] == "request" && rec["path"] == "/_acmock/health" && rec["status"] == float64(200) {
+			sawRequest = true
+		}
+	}
+	if !sawRequest {
+		t.Errorf("no request line for the health check in:\n%s", stderr.String())
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("nonsense: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"clock", []string{"--clock", "sundial"}, "--clock must be real or virtual"},
+		{"auth", []string{"--auth", "maybe"}, "--auth must be verify or off"},
+		{"log format", []string{"--log-format", "xml"}, "--log-format must be text or json"},
+		{"log level", []string{"--log-level", "loud"}, "--log-level"},
+		{"argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"missing scenario", []string{"--scenario", filepath.Join(dir, "none.yaml")}, "none.yaml"},
+		{"bad scenario", []string{"--scenario", bad}, "bad.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr syncBuffer
+			if code := run(tt.args, &stdout, &stderr, nil); code != 2 {
+				t.Fatalf("exit code %d, want 2", code)
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("stderr %q lacks %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthOffSaysSoLoudly(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() { code <- run([]string{"--addr", "127.0.0.1:0", "--auth", "off"}, &stdout, &stderr, ready) }()
+	base := <-ready
+	res, err := http.Get(base + "/management/has_registered_mobile_device/5ca1ab1e000000000000000000000001/alice")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("unsigned request with --auth off: %v %v", res, err)
+	}
+	res.Body.Close()
+	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	<-code
+	log := stderr.String()
+	if !strings.Contains(log, "SIGNATURES ARE NOT CHECKED") {
+		t.Errorf("no start-up warning:\n%s", log)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		if strings.Contains(line, "msg=request") && !strings.Contains(line, "auth=\"OFF") {
+			t.Errorf("request line without the auth-off mark: %s", line)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package clock
+
+import (
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestVirtualFiresInOrderAtDueTime(t *testing.T) {
+	t.Parallel()
+	c := NewVirtual(epoch)
+	var got []string
+	at := func(name string) func() {
+		return func() { got = append(got, name+"@"+c.Now().Sub(epoch).String()) }
+	}
+	c.AfterFunc(3*time.Second, at("active"))
+	c.AfterFunc(1*time.Second, at("identifying"))
+	c.AfterFunc(60*time.Second, at("walkaway"))
+	c.AfterFunc(3*time.Second, at("second-at-3s"))
+
+	if n := c.Advance(2 * time.Second); n != 1 {
+		t.Fatalf("Advance(2s) fired %d, want 1", n)
+	}
+	c.Advance(58 * time.Second)
+	want := []string{"identifying@1s", "active@3s", "second-at-3s@3s", "walkaway@1m0s"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("fired %v, want %v", got, want)
+	}
+	if now := c.Now().Sub(epoch); now != time.Minute {
+		t.Fatalf("clock reads %v after advancing 60s", now)
+	}
+}
+
+func TestVirtualChainedTimersFireWithinOneAdvance(t *testing.T) {
+	t.Parallel()
+	c := NewVirtual(epoch)
+	var fired []time.Duration
+	c.AfterFunc(time.Second, func() {
+		fired = append(fired, c.Now().Sub(epoch))
+		c.AfterFunc(time.Second, func() { fired = append(fired, c.Now().Sub(epoch)) })
+	})
+	c.Advance(5 * time.Second)
+	if !slices.Equal(fired, []time.Duration{time.Second, 2 * time.Second}) {
+		t.Fatalf("fired at %v", fired)
+	}
+}
+
+func TestVirtualStop(t *testing.T) {
+	t.Parallel()
+	c := NewVirtual(epoch)
+	var n atomic.Int32
+	tm := c.AfterFunc(time.Second, func() { n.Add(1) })
+	if !tm.Stop() {
+		t.Fatal("Stop of a pending timer returned false")
+	}
+	if tm.Stop() {
+		t.Fatal("second Stop returned true")
+	}
+	c.Advance(time.Hour)
+	if n.Load() != 0 {
+		t.Fatal("stopped timer fired")
+	}
+}
+
+func TestGroupStopAllCancelsEverything(t *testing.T) {
+	t.Parallel()
+	c := NewVirtual(epoch)
+	g := NewGroup(c)
+	var n atomic.Int32
+	for i := range 5 {
+		g.AfterFunc(time.Duration(i)*time.Second, func() { n.Add(1) })
+	}
+	if got := g.StopAll(); got != 5 {
+		t.Fatalf("StopAll = %d, want 5", got)
+	}
+	g.AfterFunc(time.Second, func() { n.Add(10) })
+	c.Advance(time.Minute)
+	if n.Load() != 10 {
+		t.Fatalf("after StopAll only the new timer may fire: counter %d", n.Load())
+	}
+	if g.Len() != 0 || c.Pending() != 0 {
+		t.Fatalf("timers left: group %d, clock %d", g.Len(), c.Pending())
+	}
+}
+
+func TestGroupOnRealClock(t *testing.T) {
+	t.Parallel()
+	g := NewGroup(Real{})
+	done := make(chan struct{})
+	g.AfterFunc(time.Millisecond, func() { close(done) })
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("real timer did not fire")
+	}
+	stopped := g.AfterFunc(time.Hour, func() { t.Error("fired after StopAll") })
+	g.StopAll()
+	if stopped.Stop() {
+		t.Fatal("timer still pending after StopAll")
+	}
+}

@@ -1,0 +1,75 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// authenticate answers 404 for an unknown application or session (there is no secret to check a
+// signature with), then verifies the signature with the credentials the route requires.
+func (e *Emulator) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := infoFrom(r.Context())
+		switch info.op.scope {
+		case scopeApplication:
+			if _, err := e.store.Application(info.app); err != nil {
+				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id",
+					"no application %s", info.app))
+				return
+			}
+		case scopeSession:
+			_, app, user, err := e.store.SessionSecret(info.session)
+			if err != nil {
+				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token",
+					"no session %s (it may belong to a deleted user or an earlier run)", info.session))
+				return
+			}
+			info.app, info.user = app, user
+		}
+		if e.opts.AuthOff {
+			info.verdict = "off"
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, rej := e.verifier.Verify(r); rej != nil {
+			info.verdict = rej.Code
+			w.Header().Set("WWW-Authenticate", acauth.Scheme)
+			writeError(w, r, &apiError{
+				Status: http.StatusUnauthorized, Code: acapi.ErrorCode(rej.Code), Message: rej.Message,
+				Field: rej.Field, StringToSign: rej.StringToSign,
+			})
+			return
+		}
+		info.verdict = "ok"
+		next.ServeHTTP(w, r)
+	})
+}
+
+// lookupSecret gives the verifier the secret of the one client allowed on this route: the
+// application in the path for management and authenticate, the session itself for status and
+// logout. Any other known credentials are the wrong ones for the route.
+func (e *Emulator) lookupSecret(r *http.Request, clientID string) (string, error) {
+	info := infoFrom(r.Context())
+	if info != nil && info.op != nil {
+		switch {
+		case info.op.scope == scopeApplication && clientID == info.app:
+			app, err := e.store.Application(clientID)
+			return app.Secret, err
+		case info.op.scope == scopeSession && clientID == info.session:
+			secret, _, _, err := e.store.SessionSecret(clientID)
+			return secret, err
+		}
+	}
+	if _, err := e.store.Application(clientID); err == nil {
+		return "", fmt.Errorf("application credentials %s may not sign this request: %w", clientID, acauth.ErrWrongCredentialsForRoute)
+	}
+	if _, _, _, err := e.store.SessionSecret(clientID); err == nil {
+		return "", fmt.Errorf("session credentials %s may sign only that session's status and logout: %w", clientID, acauth.ErrWrongCredentialsForRoute)
+	}
+	return "", fmt.Errorf("client %s: %w", clientID, errors.Join(acauth.ErrUnknownClient, store.ErrApplicationNotFound))
+}

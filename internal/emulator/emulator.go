@@ -1,0 +1,256 @@
+// Package emulator is the Activeconnect emulator: an http.Handler that serves every operation of
+// api/openapi.yaml from in-memory state, validates each request against the embedded spec, checks
+// its HMAC signature like the real service and lets a scenario decide what phones do.
+//
+//	emu, _ := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now())})
+//	srv := httptest.NewServer(emu)
+//	// sign requests with scenario.DemoApplicationID and scenario.DemoApplicationSecret
+package emulator
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gorilla/mux"
+
+	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/journal"
+	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted unless Options says otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options configures an Emulator. The zero value is usable: real clock, default scenario, random
+// IDs, signatures verified, public URL taken from each request's Host.
+type Options struct {
+	// Clock runs scenario timelines (default the wall clock). HMAC timestamps are always checked
+	// against real time.
+	Clock clock.Clock
+	// Scenario is the world to start with (default scenario.Default()).
+	Scenario *scenario.Scenario
+	// IDs makes session tokens, secrets and link codes (default crypto-random).
+	IDs store.IDs
+	// PublicURL is the base of the URLs handed out (registration links, status and logout URLs),
+	// e.g. "http://127.0.0.1:8080". Empty means http:// plus the Host of each request.
+	PublicURL string
+	// AuthOff accepts unsigned requests. Every log line says so.
+	AuthOff bool
+	// MaxClockSkew is how far a request's timestamp may be from real time (default 300 s).
+	MaxClockSkew time.Duration
+	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes); larger bodies get a 413.
+	MaxBodyBytes int64
+	// JournalSize is how many requests the journal keeps (default journal.DefaultSize).
+	JournalSize int
+	// ValidateResponses checks every response against the spec and turns a mismatch into a 500
+	// naming it. Tests switch it on so the emulator cannot drift from the spec.
+	ValidateResponses bool
+	// Logger receives one line per request (default: discard).
+	Logger *slog.Logger
+}
+
+// Emulator serves the Activeconnect API. Create it with New.
+type Emulator struct {
+	opts      Options
+	clock     clock.Clock
+	timers    *clock.Group
+	store     *store.Store
+	journal   *journal.Journal
+	verifier  *acauth.Verifier
+	log       *slog.Logger
+	spec      *openapi3.T
+	ops       map[string]*operation // by "METHOD /path/template"
+	handler   http.Handler
+	wallShift atomic.Int64 // time.Duration added to real time for signature checks
+
+	mu       sync.RWMutex // guards scenario
+	scenario *scenario.Scenario
+}
+
+var _ acapi.StrictServerInterface = (*Emulator)(nil)
+
+// New builds an emulator and loads its scenario.
+func New(opts Options) (*Emulator, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Scenario == nil {
+		opts.Scenario = scenario.Default()
+	}
+	if opts.IDs == nil {
+		opts.IDs = store.RandomIDs()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxClockSkew <= 0 {
+		opts.MaxClockSkew = acauth.DefaultMaxSkew
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := opts.Logger
+	if opts.AuthOff {
+		log = log.With("auth", "OFF: unsigned requests accepted")
+	}
+	e := &Emulator{
+		opts:    opts,
+		clock:   opts.Clock,
+		timers:  clock.NewGroup(opts.Clock),
+		store:   store.New(opts.IDs),
+		journal: journal.New(opts.JournalSize),
+		log:     log,
+	}
+	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
+		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
+
+	spec, ops, err := loadOperations()
+	if err != nil {
+		return nil, err
+	}
+	e.spec, e.ops = spec, ops
+	e.handler = e.routes()
+	if err := e.LoadScenario(opts.Scenario); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ServeHTTP serves the API and the emulator's own endpoints under /_acmock/.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.handler.ServeHTTP(w, r)
+}
+
+func (e *Emulator) routes() http.Handler {
+	root := mux.NewRouter().UseEncodedPath()
+	root.NotFoundHandler = http.HandlerFunc(e.notFound)
+	root.MethodNotAllowedHandler = http.HandlerFunc(e.methodNotAllowed)
+
+	e.controlRoutes(root.PathPrefix("/_acmock").Subrouter())
+
+	api := root.NewRoute().Subrouter()
+	api.NotFoundHandler = root.NotFoundHandler
+	api.MethodNotAllowedHandler = root.MethodNotAllowedHandler
+	api.Use(e.decodeUserID, e.validateRequest, e.authenticate)
+	strict := acapi.NewStrictHandlerWithOptions(e, nil, acapi.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
+		},
+		ResponseErrorHandlerFunc: e.internalError,
+	})
+	acapi.HandlerWithOptions(strict, acapi.GorillaServerOptions{
+		BaseRouter: api,
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
+		},
+	})
+	return e.observe(e.limitBody(root))
+}
+
+func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeNotFound, "",
+		"no endpoint %s %s; see api/openapi.yaml for the paths acmock serves", r.Method, r.URL.EscapedPath()))
+}
+
+func (e *Emulator) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, op := range e.ops {
+		if op.matches(r.URL.EscapedPath()) {
+			allowed = append(allowed, op.method)
+		}
+	}
+	msg := fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.EscapedPath())
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", allowed[0])
+		msg += "; use " + allowed[0]
+	}
+	writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "", "%s", msg))
+}
+
+func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	e.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, r, errorf(http.StatusInternalServerError, acapi.ErrorCodeInternalError, "",
+		"acmock failed to answer: %v (this is a bug in acmock; please report it)", err))
+}
+
+// wallNow is real time shifted by the control API's wall-clock offset; signatures are checked
+// against it.
+func (e *Emulator) wallNow() time.Time {
+	return time.Now().Add(time.Duration(e.wallShift.Load()))
+}
+
+// Store gives access to the state, for the control API and tests.
+func (e *Emulator) Store() *store.Store { return e.store }
+
+// Journal gives access to the request journal.
+func (e *Emulator) Journal() *journal.Journal { return e.journal }
+
+// Clock returns the clock that timelines run on.
+func (e *Emulator) Clock() clock.Clock { return e.clock }
+
+// Verifier returns the HMAC verifier, whose skew window can be changed while serving.
+func (e *Emulator) Verifier() *acauth.Verifier { return e.verifier }
+
+// SetWallClockShift makes signature checks see real time shifted by d, to test clients whose clock
+// is wrong.
+func (e *Emulator) SetWallClockShift(d time.Duration) { e.wallShift.Store(int64(d)) }
+
+// WallClockShift returns the shift set by SetWallClockShift.
+func (e *Emulator) WallClockShift() time.Duration { return time.Duration(e.wallShift.Load()) }
+
+// Scenario returns the loaded scenario.
+func (e *Emulator) Scenario() *scenario.Scenario {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.scenario
+}
+
+// LoadScenario replaces the scenario and resets the state to it.
+func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
+	e.mu.Lock()
+	e.scenario = sc
+	e.mu.Unlock()
+	return e.Reset()
+}
+
+// Reset cancels every pending step and puts the state back to the scenario's initial one.
+func (e *Emulator) Reset() error {
+	e.timers.StopAll()
+	e.store.Reset()
+	sc := e.Scenario()
+	now := e.clock.Now()
+	for _, app := range sc.Applications {
+		if err := e.store.AddApplication(app.ID, app.Secret); err != nil {
+			return fmt.Errorf("load scenario %s: %w", sc.Name, err)
+		}
+		ids := make([]string, len(app.Users))
+		for i, u := range app.Users {
+			ids[i] = u.ID
+		}
+		if _, _, err := e.store.AddUsers(app.ID, ids); err != nil {
+			return fmt.Errorf("load scenario %s: %w", sc.Name, err)
+		}
+		for _, u := range app.Users {
+			if u.Phone == nil {
+				continue
+			}
+			if err := e.store.RegisterPhone(app.ID, u.ID, u.Phone.Methods, now); err != nil {
+				return fmt.Errorf("load scenario %s: %w", sc.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Close cancels every pending timer; the emulator serves no more timelines afterwards.
+func (e *Emulator) Close() {
+	e.timers.StopAll()
+}

@@ -1,0 +1,178 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// The handlers below implement acapi.StrictServerInterface. Requests reaching them have passed
+// spec validation and signature checks.
+
+// AddUsers creates users.
+func (e *Emulator) AddUsers(_ context.Context, req acapi.AddUsersRequestObject) (acapi.AddUsersResponseObject, error) {
+	created, existing, err := e.store.AddUsers(req.ApplicationId, req.Body.Users)
+	if err != nil {
+		return acapi.AddUsers404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
+	}
+	return acapi.AddUsers201JSONResponse{Status: true, Users: acapi.UserLists{Created: created, Existing: existing}}, nil
+}
+
+// DeleteUsers removes users.
+func (e *Emulator) DeleteUsers(_ context.Context, req acapi.DeleteUsersRequestObject) (acapi.DeleteUsersResponseObject, error) {
+	if err := e.store.DeleteUsers(req.ApplicationId, req.Body.Users); err != nil {
+		return acapi.DeleteUsers404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
+	}
+	return acapi.DeleteUsers200JSONResponse{Status: true}, nil
+}
+
+// GetDeviceRegistrationLink hands out a link that registers a phone when opened.
+func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapi.GetDeviceRegistrationLinkRequestObject) (acapi.GetDeviceRegistrationLinkResponseObject, error) {
+	displayName := ""
+	if req.Params.DisplayName != nil {
+		displayName = *req.Params.DisplayName
+	}
+	link, err := e.store.NewLink(req.ApplicationId, req.UserId, displayName, e.clock.Now())
+	if err != nil {
+		return acapi.GetDeviceRegistrationLink404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+	}
+	return acapi.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
+}
+
+// SendRegistrationSms stores a registration SMS in the outbox.
+func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapi.SendRegistrationSmsRequestObject) (acapi.SendRegistrationSmsResponseObject, error) {
+	message := "Register your phone for login: open"
+	if req.Body.Message != nil && *req.Body.Message != "" {
+		message = *req.Body.Message
+	}
+	displayName := ""
+	if req.Body.DisplayName != nil {
+		displayName = *req.Body.DisplayName
+	}
+	linkURL := func(code string) string { return e.linkURL(ctx, code) }
+	_, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now())
+	switch {
+	case errors.Is(err, store.ErrDeviceRegistered):
+		return acapi.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapi.ConflictJSONResponse(
+			errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "user_id",
+				"user %q already has a registered phone; report it lost first (lost_user_mobile_device)", req.UserId).body())}, nil
+	case err != nil:
+		return acapi.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+	}
+	return acapi.SendRegistrationSms200JSONResponse{Status: true}, nil
+}
+
+// HasRegisteredMobileDevice tells whether the user has a usable phone.
+func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapi.HasRegisteredMobileDeviceRequestObject) (acapi.HasRegisteredMobileDeviceResponseObject, error) {
+	u, err := e.store.User(req.ApplicationId, req.UserId)
+	if err != nil {
+		return acapi.HasRegisteredMobileDevice404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+	}
+	return acapi.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: u.HasDevice()}, nil
+}
+
+// LostUserMobileDevice disables the phone and hands out a new link.
+func (e *Emulator) LostUserMobileDevice(ctx context.Context, req acapi.LostUserMobileDeviceRequestObject) (acapi.LostUserMobileDeviceResponseObject, error) {
+	link, err := e.store.LoseDevice(req.ApplicationId, req.UserId, e.clock.Now())
+	if err != nil {
+		return acapi.LostUserMobileDevice404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+	}
+	return acapi.LostUserMobileDevice200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
+}
+
+// AuthenticateUser starts a session and lets the scenario play the phone.
+func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateUserRequestObject) (acapi.AuthenticateUserResponseObject, error) {
+	var methods []acapi.AuthenticationMethod
+	if req.Params.Methods != nil && *req.Params.Methods != "" {
+		for _, m := range strings.Split(*req.Params.Methods, ",") {
+			methods = append(methods, acapi.AuthenticationMethod(m))
+		}
+	}
+	notStarted := func(reason acapi.AuthenticationFailureReason) acapi.AuthenticateUserResponseObject {
+		return acapi.AuthenticateUser200JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
+			Authenticated: false, SessionStatus: acapi.SessionStatusFailed, Reason: &reason,
+		}}
+	}
+	sess, err := e.store.StartSession(req.ApplicationId, req.UserId, methods, e.clock.Now())
+	switch {
+	case errors.Is(err, store.ErrUserNotFound):
+		return notStarted(acapi.AuthenticationFailureReasonUNKNOWNUSER), nil
+	case errors.Is(err, store.ErrNoDevice):
+		return notStarted(acapi.AuthenticationFailureReasonNOMOBILEDEVICE), nil
+	case err != nil:
+		return acapi.AuthenticateUser404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
+	}
+	if info := infoFrom(ctx); info != nil {
+		info.session = sess.Token
+	}
+	e.playPhone(sess)
+	base := e.baseURL(ctx)
+	statusURL := base + "/authentication/session_status/" + url.PathEscape(sess.Token)
+	logoutURL := base + "/authentication/logout/" + url.PathEscape(sess.Token)
+	return acapi.AuthenticateUser202JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
+		Authenticated: true,
+		SessionStatus: sess.Status,
+		SessionToken:  &sess.Token,
+		SessionSecret: &sess.Secret,
+		StatusUrl:     &statusURL,
+		LogoutUrl:     &logoutURL,
+	}}, nil
+}
+
+// GetSessionStatus reports a session's status.
+func (e *Emulator) GetSessionStatus(_ context.Context, req acapi.GetSessionStatusRequestObject) (acapi.GetSessionStatusResponseObject, error) {
+	status, err := e.store.SessionStatus(req.SessionToken)
+	if err != nil {
+		return acapi.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
+	}
+	return acapi.GetSessionStatus200JSONResponse{AuthenticationStatus: acapi.SessionState{
+		Authenticated: status == acapi.SessionStatusActive, SessionStatus: status,
+	}}, nil
+}
+
+// Logout closes a session; closing one that is already over changes nothing.
+func (e *Emulator) Logout(_ context.Context, req acapi.LogoutRequestObject) (acapi.LogoutResponseObject, error) {
+	_, err := e.store.Transition(req.SessionToken, acapi.SessionStatusClosed, e.clock.Now(), "logout")
+	if errors.Is(err, store.ErrSessionNotFound) {
+		return acapi.Logout404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
+	}
+	return acapi.Logout200JSONResponse{Status: true}, nil
+}
+
+func unknownApp(appID string) acapi.Error {
+	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id", "no application %s", appID).body()
+}
+
+func unknownSession(token string) acapi.Error {
+	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token", "no session %s", token).body()
+}
+
+// notFound maps a store lookup error of a user-scoped call to its 404 body.
+func notFound(err error, appID, userID string) acapi.Error {
+	if errors.Is(err, store.ErrUserNotFound) {
+		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownUser, "user_id",
+			"application %s has no user %q; add it with add_users first", appID, userID).body()
+	}
+	return unknownApp(appID)
+}
+
+// baseURL is the base of the URLs handed out: Options.PublicURL, or else the Host the client
+// used, so that the URLs it gets back are ones it can reach and sign as they are.
+func (e *Emulator) baseURL(ctx context.Context) string {
+	if e.opts.PublicURL != "" {
+		return strings.TrimRight(e.opts.PublicURL, "/")
+	}
+	if info := infoFrom(ctx); info != nil && info.host != "" {
+		return "http://" + info.host
+	}
+	return "http://127.0.0.1:8080"
+}
+
+func (e *Emulator) linkURL(ctx context.Context, code string) string {
+	return e.baseURL(ctx) + "/_acmock/register/" + url.PathEscape(code)
+}

@@ -1,0 +1,194 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/journal"
+)
+
+// requestInfo collects what the layers of the handler learn about a request, for the request log
+// and the journal. Layers fill it in as they go; observe reports it once the response is written.
+type requestInfo struct {
+	op      *operation
+	host    string // the Host the client used, for URLs handed back
+	app     string
+	user    string
+	session string
+	verdict string // "ok", "off", a rejection code, or "" when the signature was not checked
+	errCode string
+	message string
+	fault   string
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(infoKey{}).(*requestInfo)
+	return info
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (to drop it for a fault).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// observe is the outermost layer: it recovers from panics, then logs the request and adds it to the
+// journal.
+func (e *Emulator) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{host: r.Host}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					info.fault = "dropped connection"
+					e.record(r, info, 0, start)
+					panic(p)
+				}
+				if rec.status == 0 {
+					e.internalError(rec, r, fmt.Errorf("panic: %v", p))
+				} else {
+					e.log.Error("panic after the response started", "err", p)
+				}
+			}
+			e.record(r, info, rec.status, start)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start time.Time) {
+	latency := time.Since(start)
+	opID := ""
+	if info.op != nil {
+		opID = info.op.id
+	}
+	e.journal.Add(journal.Entry{
+		Time: start, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
+		Application: info.app, User: info.user, Session: info.session, Status: status,
+		HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
+	})
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	if !e.log.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+		slog.String("operation", opID), slog.String("application", info.app),
+		slog.String("user", info.user), slog.Int("status", status),
+		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
+	}
+	if info.errCode != "" {
+		attrs = append(attrs, slog.String("error", info.errCode), slog.String("message", info.message))
+	}
+	if info.fault != "" {
+		attrs = append(attrs, slog.String("fault", info.fault))
+	}
+	e.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// limitBody reads the body up front, refusing one larger than the limit with a 413, so that later
+// layers (validation, handlers) see a complete body or none.
+func (e *Emulator) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := e.opts.MaxBodyBytes
+		tooLarge := func() {
+			w.Header().Set("Connection", "close")
+			writeError(w, r, errorf(http.StatusRequestEntityTooLarge, acapi.ErrorCodeBodyTooLarge, "",
+				"the request body is larger than %d bytes", limit))
+		}
+		if r.ContentLength > limit {
+			tooLarge()
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if err != nil {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "",
+					"reading the request body failed: %v", err))
+				return
+			}
+			if int64(len(body)) > limit {
+				tooLarge()
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// decodeUserID decodes the path parameters once, from the raw path (the router keeps it encoded
+// so that %2F stays inside a segment): the user ID the way the official client encoded it
+// (quote_plus: "+" is a space, "%2B" a plus), the others as plain path segments. The generated
+// code then binds the decoded values as they are.
+func (e *Emulator) decodeUserID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vars := mux.Vars(r)
+		info := infoFrom(r.Context())
+		if raw, ok := vars["application_id"]; ok {
+			app, err := url.PathUnescape(raw)
+			if err != nil {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "application_id",
+					"path parameter application_id %q is not validly percent-encoded", raw))
+				return
+			}
+			info.app = app
+			vars["application_id"] = app
+		}
+		if raw, ok := vars["session_token"]; ok {
+			token, err := url.PathUnescape(raw)
+			if err != nil {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "session_token",
+					"path parameter session_token %q is not validly percent-encoded", raw))
+				return
+			}
+			info.session = token
+			vars["session_token"] = token
+		}
+		if raw, ok := vars["user_id"]; ok {
+			user, err := url.QueryUnescape(raw)
+			if err != nil {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "user_id",
+					"path parameter user_id %q is not validly percent-encoded (encode it like quote_plus)", raw))
+				return
+			}
+			info.user = user
+			vars["user_id"] = user
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,198 @@
+package emulator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/gorilla/mux"
+
+	"github.com/acmock/acmock/generated/acapi"
+)
+
+// scope says whose credentials sign an operation.
+type scope int
+
+const (
+	scopeApplication scope = iota // management and authenticate: the application's
+	scopeSession                  // status and logout: the session's own
+)
+
+// operation is one operation of the spec, found by the route gorilla/mux matched.
+type operation struct {
+	id       string
+	method   string
+	template string
+	item     *openapi3.PathItem
+	op       *openapi3.Operation
+	scope    scope
+	pattern  *regexp.Regexp
+}
+
+func (o *operation) matches(escapedPath string) bool { return o.pattern.MatchString(escapedPath) }
+
+var templateParam = regexp.MustCompile(`\\\{[^}]+\\\}`)
+
+// loadOperations decodes the embedded spec (the document this binary was generated from) and
+// indexes its operations. Security requirements are dropped from this copy: signatures are checked
+// by the HMAC layer, which knows the protocol; kin-openapi would only see a header's presence.
+func loadOperations() (*openapi3.T, map[string]*operation, error) {
+	spec, err := acapi.GetSwagger()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	spec.Servers = nil
+	spec.Security = nil
+	ops := map[string]*operation{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			sc := scopeApplication
+			if op.Security != nil && len(*op.Security) > 0 && (*op.Security)[0]["sessionHmac"] != nil {
+				sc = scopeSession
+			}
+			op.Security = &openapi3.SecurityRequirements{}
+			pattern := regexp.MustCompile("^" + templateParam.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$")
+			ops[method+" "+path] = &operation{
+				id: lowerFirst(op.OperationID), method: method, template: path,
+				item: item, op: op, scope: sc, pattern: pattern,
+			}
+		}
+	}
+	return spec, ops, nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+var validationOptions = &openapi3filter.Options{
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+}
+
+// validateRequest checks the request against the spec before any handler sees it, and, when
+// Options.ValidateResponses is set, the response too.
+func (e *Emulator) validateRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := infoFrom(r.Context())
+		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
+		op := e.ops[r.Method+" "+tmpl]
+		if err != nil || op == nil {
+			e.internalError(w, r, fmt.Errorf("no spec operation for route %s %s", r.Method, tmpl))
+			return
+		}
+		info.op = op
+		params := map[string]string{}
+		for name := range mux.Vars(r) {
+			switch name {
+			case "application_id":
+				params[name] = info.app
+			case "user_id":
+				params[name] = info.user
+			case "session_token":
+				params[name] = info.session
+			}
+		}
+		input := &openapi3filter.RequestValidationInput{
+			Request:    r,
+			PathParams: params,
+			Route:      &routers.Route{Spec: e.spec, Path: op.template, PathItem: op.item, Method: op.method, Operation: op.op},
+			Options:    validationOptions,
+		}
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+			writeError(w, r, requestValidationError(err))
+			return
+		}
+		if !e.opts.ValidateResponses {
+			next.ServeHTTP(w, r)
+			return
+		}
+		buf := &bufferedResponse{header: http.Header{}}
+		next.ServeHTTP(buf, r)
+		if buf.status == 0 {
+			buf.status = http.StatusOK
+		}
+		err = openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: input,
+			Status:                 buf.status,
+			Header:                 buf.header,
+			Body:                   io.NopCloser(bytes.NewReader(buf.body.Bytes())),
+			Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+		})
+		if err != nil {
+			e.internalError(w, r, fmt.Errorf("response %d of %s breaks the spec: %w", buf.status, op.id, err))
+			return
+		}
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(buf.status)
+		_, _ = w.Write(buf.body.Bytes())
+	})
+}
+
+// requestValidationError turns kin-openapi's error into a 400 naming the field and the problem.
+func requestValidationError(err error) *apiError {
+	var reqErr *openapi3filter.RequestError
+	if !errors.As(err, &reqErr) {
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err)
+	}
+	reason := reqErr.Reason
+	var schemaErr *openapi3.SchemaError
+	if errors.As(reqErr.Err, &schemaErr) {
+		reason = schemaErr.Reason
+	} else if reqErr.Err != nil {
+		if reason != "" {
+			reason += ": "
+		}
+		reason += reqErr.Err.Error()
+	}
+	switch {
+	case reqErr.Parameter != nil:
+		p := reqErr.Parameter
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, p.Name, "%s parameter %s: %s", p.In, p.Name, reason)
+	case reqErr.RequestBody != nil:
+		field := "body"
+		if schemaErr != nil {
+			if ptr := schemaErr.JSONPointer(); len(ptr) > 0 {
+				field = strings.Join(ptr, ".")
+			} else if m := missingProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
+				field = m[1]
+			}
+		}
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field, "request body: %s", reason)
+	default:
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%s", reqErr.Error())
+	}
+}
+
+var missingProperty = regexp.MustCompile(`property "([^"]+)" is missing`)
+
+// bufferedResponse holds a response until it has been validated.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}

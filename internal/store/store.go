@@ -1,0 +1,511 @@
+// Package store holds the emulator's state in memory: applications and their users, phones,
+// registration links, the SMS outbox and authentication sessions. Every method is safe for
+// concurrent use; failures are sentinel errors matched with errors.Is.
+//
+//	s := store.New(store.RandomIDs())
+//	s.AddApplication("app", "secret")
+//	created, existing, err := s.AddUsers("app", []string{"alice"})
+package store
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/acmock/acmock/generated/acapi"
+)
+
+// Sentinel errors.
+var (
+	ErrApplicationNotFound = errors.New("unknown application")
+	ErrApplicationExists   = errors.New("application already exists")
+	ErrUserNotFound        = errors.New("unknown user")
+	ErrSessionNotFound     = errors.New("unknown session")
+	ErrLinkNotFound        = errors.New("unknown registration link")
+	ErrLinkUsed            = errors.New("registration link already used")
+	ErrDeviceRegistered    = errors.New("user already has a registered phone")
+	ErrNoDevice            = errors.New("user has no registered phone")
+	ErrBadTransition       = errors.New("transition not possible")
+)
+
+// Application is an application's credentials.
+type Application struct {
+	ID     string
+	Secret string
+}
+
+// Phone is a user's phone.
+type Phone struct {
+	RegisteredAt time.Time
+	Methods      []acapi.AuthenticationMethod
+	// Lost is set by lost_user_mobile_device; a lost phone approves nothing.
+	Lost bool
+}
+
+// User is an application's user.
+type User struct {
+	AppID string
+	ID    string
+	// Phone is nil until a registration link is opened.
+	Phone *Phone
+	// Logins counts the sessions started for the user, so a scenario can act per attempt.
+	Logins int
+	Links  []Link
+}
+
+// HasDevice reports whether the user has a usable registered phone.
+func (u *User) HasDevice() bool { return u.Phone != nil && !u.Phone.Lost }
+
+// Link is a registration link.
+type Link struct {
+	Code        string
+	AppID       string
+	UserID      string
+	DisplayName string
+	CreatedAt   time.Time
+	// UsedAt is zero until a phone registered through the link.
+	UsedAt time.Time
+}
+
+// SMS is a message that the emulator would have sent.
+type SMS struct {
+	AppID       string
+	UserID      string
+	PhoneNumber string
+	Body        string
+	Link        string
+	SentAt      time.Time
+}
+
+// StatusChange is one entry of a session's history.
+type StatusChange struct {
+	Status acapi.SessionStatus
+	At     time.Time
+	// Cause says what made the change: "authenticate", "scenario", "timeout", "logout", "control".
+	Cause string
+}
+
+// Session is an authentication session.
+type Session struct {
+	Token   string
+	Secret  string
+	AppID   string
+	UserID  string
+	Methods []acapi.AuthenticationMethod
+	// Attempt is the user's login count when the session started, from 0.
+	Attempt int
+	Status  acapi.SessionStatus
+	History []StatusChange
+}
+
+// IDs makes the identifiers the emulator hands out.
+type IDs interface {
+	// SessionToken returns a new session token (also the session's client ID for signing).
+	SessionToken() string
+	// SessionSecret returns a new session secret.
+	SessionSecret() string
+	// LinkCode returns a new registration link code.
+	LinkCode() string
+}
+
+// Store is the emulator's state.
+type Store struct {
+	ids IDs
+
+	mu       sync.RWMutex
+	apps     map[string]*application
+	sessions map[string]*Session
+	links    map[string]*Link
+	outbox   []SMS
+}
+
+type application struct {
+	Application
+	users map[string]*User
+}
+
+// New returns an empty store.
+func New(ids IDs) *Store {
+	s := &Store{ids: ids}
+	s.Reset()
+	return s
+}
+
+// Reset forgets everything.
+func (s *Store) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps = map[string]*application{}
+	s.sessions = map[string]*Session{}
+	s.links = map[string]*Link{}
+	s.outbox = nil
+}
+
+// AddApplication registers an application.
+func (s *Store) AddApplication(id, secret string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.apps[id]; ok {
+		return fmt.Errorf("add application %s: %w", id, ErrApplicationExists)
+	}
+	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*User{}}
+	return nil
+}
+
+// Application returns an application's credentials.
+func (s *Store) Application(id string) (Application, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	app, ok := s.apps[id]
+	if !ok {
+		return Application{}, fmt.Errorf("application %s: %w", id, ErrApplicationNotFound)
+	}
+	return app.Application, nil
+}
+
+// Applications lists every application, ordered by ID.
+func (s *Store) Applications() []Application {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Application, 0, len(s.apps))
+	for _, app := range s.apps {
+		out = append(out, app.Application)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// app returns the application; the caller holds the lock.
+func (s *Store) app(id string) (*application, error) {
+	app, ok := s.apps[id]
+	if !ok {
+		return nil, fmt.Errorf("application %s: %w", id, ErrApplicationNotFound)
+	}
+	return app, nil
+}
+
+func (s *Store) user(appID, userID string) (*User, error) {
+	app, err := s.app(appID)
+	if err != nil {
+		return nil, err
+	}
+	u, ok := app.users[userID]
+	if !ok {
+		return nil, fmt.Errorf("user %q of application %s: %w", userID, appID, ErrUserNotFound)
+	}
+	return u, nil
+}
+
+// AddUsers creates the users that do not exist yet and reports which were created and which
+// existed. Duplicates in ids count once.
+func (s *Store) AddUsers(appID string, ids []string) (created, existing []string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	app, err := s.app(appID)
+	if err != nil {
+		return nil, nil, err
+	}
+	created, existing = []string{}, []string{}
+	for _, id := range ids {
+		if _, ok := app.users[id]; ok {
+			if !slices.Contains(existing, id) && !slices.Contains(created, id) {
+				existing = append(existing, id)
+			}
+			continue
+		}
+		app.users[id] = &User{AppID: appID, ID: id}
+		created = append(created, id)
+	}
+	return created, existing, nil
+}
+
+// DeleteUsers removes users with their links and sessions; unknown IDs are ignored.
+func (s *Store) DeleteUsers(appID string, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	app, err := s.app(appID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		u, ok := app.users[id]
+		if !ok {
+			continue
+		}
+		for _, l := range u.Links {
+			delete(s.links, l.Code)
+		}
+		delete(app.users, id)
+	}
+	for token, sess := range s.sessions {
+		if sess.AppID == appID && slices.Contains(ids, sess.UserID) {
+			delete(s.sessions, token)
+		}
+	}
+	return nil
+}
+
+// User returns a copy of a user.
+func (s *Store) User(appID, userID string) (User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return User{}, err
+	}
+	return copyUser(u), nil
+}
+
+// Users lists an application's users ordered by ID.
+func (s *Store) Users(appID string) ([]User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	app, err := s.app(appID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, 0, len(app.users))
+	for _, u := range app.users {
+		out = append(out, copyUser(u))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func copyUser(u *User) User {
+	c := *u
+	if u.Phone != nil {
+		p := *u.Phone
+		p.Methods = slices.Clone(p.Methods)
+		c.Phone = &p
+	}
+	c.Links = slices.Clone(u.Links)
+	return c
+}
+
+// NewLink hands out a registration link for a user.
+func (s *Store) NewLink(appID, userID, displayName string, now time.Time) (Link, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newLink(appID, userID, displayName, now)
+}
+
+func (s *Store) newLink(appID, userID, displayName string, now time.Time) (Link, error) {
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return Link{}, err
+	}
+	l := Link{Code: s.ids.LinkCode(), AppID: appID, UserID: userID, DisplayName: displayName, CreatedAt: now}
+	s.links[l.Code] = &l
+	u.Links = append(u.Links, l)
+	return l, nil
+}
+
+// RegisterPhone registers a phone for a user directly, as a scenario's initial state does.
+func (s *Store) RegisterPhone(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return err
+	}
+	u.Phone = &Phone{RegisteredAt: now, Methods: slices.Clone(methods)}
+	return nil
+}
+
+// UseLink registers a phone through a registration link, as the mobile app does when it opens
+// the link. A link works once.
+func (s *Store) UseLink(code string, now time.Time) (Link, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[code]
+	if !ok {
+		return Link{}, fmt.Errorf("link %s: %w", code, ErrLinkNotFound)
+	}
+	if !l.UsedAt.IsZero() {
+		return *l, fmt.Errorf("link %s: %w", code, ErrLinkUsed)
+	}
+	u, err := s.user(l.AppID, l.UserID)
+	if err != nil {
+		return Link{}, err
+	}
+	l.UsedAt = now
+	u.Phone = &Phone{RegisteredAt: now}
+	for i := range u.Links {
+		if u.Links[i].Code == code {
+			u.Links[i].UsedAt = now
+		}
+	}
+	return *l, nil
+}
+
+// LoseDevice disables the user's phone and hands out a new registration link.
+func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return Link{}, err
+	}
+	if u.Phone != nil {
+		u.Phone.Lost = true
+	}
+	return s.newLink(appID, userID, "", now)
+}
+
+// SendSMS stores a registration SMS in the outbox, with a new link appended to message. A user
+// with a registered phone gets ErrDeviceRegistered.
+func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string, linkURL func(code string) string, now time.Time) (SMS, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return SMS{}, err
+	}
+	if u.HasDevice() {
+		return SMS{}, fmt.Errorf("send sms to user %q: %w", userID, ErrDeviceRegistered)
+	}
+	l, err := s.newLink(appID, userID, displayName, now)
+	if err != nil {
+		return SMS{}, err
+	}
+	link := linkURL(l.Code)
+	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, SentAt: now}
+	s.outbox = append(s.outbox, msg)
+	return msg, nil
+}
+
+// Outbox returns every SMS sent, oldest first.
+func (s *Store) Outbox() []SMS {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.outbox)
+}
+
+// StartSession starts a pending session for a user with a registered phone, counting the login.
+func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return Session{}, err
+	}
+	if !u.HasDevice() {
+		return Session{}, fmt.Errorf("start session for %q: %w", userID, ErrNoDevice)
+	}
+	sess := &Session{
+		Token:   s.ids.SessionToken(),
+		Secret:  s.ids.SessionSecret(),
+		AppID:   appID,
+		UserID:  userID,
+		Methods: slices.Clone(methods),
+		Attempt: u.Logins,
+		Status:  acapi.SessionStatusPending,
+		History: []StatusChange{{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}},
+	}
+	u.Logins++
+	s.sessions[sess.Token] = sess
+	return copySession(sess), nil
+}
+
+// Session returns a copy of a session.
+func (s *Store) Session(token string) (Session, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	return copySession(sess), nil
+}
+
+// SessionSecret returns a session's secret and the application it belongs to, without copying the
+// history: it is on the path of every signed status poll.
+func (s *Store) SessionSecret(token string) (secret, appID, userID string, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return "", "", "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	return sess.Secret, sess.AppID, sess.UserID, nil
+}
+
+// SessionStatus returns a session's status.
+func (s *Store) SessionStatus(token string) (acapi.SessionStatus, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	return sess.Status, nil
+}
+
+// Sessions returns copies of the sessions that keep returns true for, oldest first.
+func (s *Store) Sessions(keep func(*Session) bool) []Session {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Session
+	for _, sess := range s.sessions {
+		if keep == nil || keep(sess) {
+			out = append(out, copySession(sess))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].History[0].At, out[j].History[0].At
+		if a.Equal(b) {
+			return out[i].Token < out[j].Token
+		}
+		return a.Before(b)
+	})
+	return out
+}
+
+func copySession(s *Session) Session {
+	c := *s
+	c.Methods = slices.Clone(s.Methods)
+	c.History = slices.Clone(s.History)
+	return c
+}
+
+// Transition moves a session to a new status when the real service could make that change, and
+// returns ErrBadTransition (naming the current status) when it could not.
+func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	if !CanTransition(sess.Status, to) {
+		return copySession(sess), fmt.Errorf("session %s is %s, cannot become %s: %w", token, sess.Status, to, ErrBadTransition)
+	}
+	sess.Status = to
+	sess.History = append(sess.History, StatusChange{Status: to, At: now, Cause: cause})
+	return copySession(sess), nil
+}
+
+// transitions lists the changes the real service can make. pending, identifying, active and
+// walkaway are live; timeout, cancelled, failed and closed are final.
+var transitions = map[acapi.SessionStatus][]acapi.SessionStatus{
+	acapi.SessionStatusPending: {acapi.SessionStatusIdentifying, acapi.SessionStatusActive, acapi.SessionStatusTimeout,
+		acapi.SessionStatusCancelled, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+	acapi.SessionStatusIdentifying: {acapi.SessionStatusActive, acapi.SessionStatusTimeout, acapi.SessionStatusCancelled,
+		acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+	acapi.SessionStatusActive:   {acapi.SessionStatusWalkaway, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+	acapi.SessionStatusWalkaway: {acapi.SessionStatusActive, acapi.SessionStatusTimeout, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+}
+
+// CanTransition reports whether a session can go from one status to another.
+func CanTransition(from, to acapi.SessionStatus) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+// Live reports whether a status is one of the live ones (pending, identifying, active, walkaway).
+func Live(status acapi.SessionStatus) bool {
+	return len(transitions[status]) > 0
+}
