@@ -142,3 +142,37 @@ func TestAuthOffSaysSoLoudly(t *testing.T) {
 		}
 	}
 }
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(good, []byte("name: good\napplications:\n  - {id: a, secret: s}\n"), 0o600)
+	_ = os.WriteFile(bad, []byte("name: bad\ntimeout: soon\n"), 0o600)
+
+	var stdout, stderr syncBuffer
+	if code := run([]string{"validate", good}, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("good file: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "good.yaml: ok") {
+		t.Fatalf("stdout: %s", stdout.String())
+	}
+	stdout, stderr = syncBuffer{}, syncBuffer{}
+	if code := run([]string{"validate", good, bad}, &stdout, &stderr, nil); code != 1 {
+		t.Fatalf("bad file: exit %d", code)
+	}
+	want := bad + ":2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files have problems") {
+		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
+	}
+}
+
+func TestShippedScenariosValidate(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("../../scenarios/*.yaml")
+	var stdout, stderr syncBuffer
+	if code := run(append([]string{"validate"}, files...), &stdout, &stderr, nil); code != 0 || len(files) < 11 {
+		t.Fatalf("exit %d for %d files: %s", code, len(files), stderr.String())
+	}
+}

@@ -37,7 +37,8 @@ type config struct {
 const usage = `acmock: an emulator of the Activeconnect API
 
 Usage:
-  acmock [flags]
+  acmock [flags]            serve the emulator
+  acmock validate FILE...   check scenario files without serving
 
 Examples:
   acmock                                        serve the demo application on 127.0.0.1:8080
@@ -113,6 +114,9 @@ func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 // run serves until ctx-equivalent signals arrive and returns the exit code. ready, when not nil,
 // receives the base URL once the listener is open (tests use it).
 func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
+	if len(args) > 0 && args[0] == "validate" {
+		return validate(args[1:], stdout, stderr)
+	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -23,13 +23,11 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 				return
 			}
 		case scopeSession:
-			_, app, user, err := e.store.SessionSecret(info.session)
-			if err != nil {
+			if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token",
 					"no session %s (it may belong to a deleted user or an earlier run)", info.session))
 				return
 			}
-			info.app, info.user = app, user
 		}
 		if e.opts.AuthOff {
 			info.verdict = "off"

@@ -70,9 +70,11 @@ type Emulator struct {
 	ops       map[string]*operation // by "METHOD /path/template"
 	handler   http.Handler
 	wallShift atomic.Int64 // time.Duration added to real time for signature checks
+	delayed   atomic.Int64 // responses held by latency faults right now
 
-	mu       sync.RWMutex // guards scenario
+	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
+	faults   *faultState
 }
 
 var _ acapi.StrictServerInterface = (*Emulator)(nil)
@@ -139,7 +141,7 @@ func (e *Emulator) routes() http.Handler {
 	api := root.NewRoute().Subrouter()
 	api.NotFoundHandler = root.NotFoundHandler
 	api.MethodNotAllowedHandler = root.MethodNotAllowedHandler
-	api.Use(e.decodeUserID, e.validateRequest, e.authenticate)
+	api.Use(e.identify, e.injectFaults, e.validateRequest, e.authenticate)
 	strict := acapi.NewStrictHandlerWithOptions(e, nil, acapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
@@ -206,6 +208,9 @@ func (e *Emulator) SetWallClockShift(d time.Duration) { e.wallShift.Store(int64(
 // WallClockShift returns the shift set by SetWallClockShift.
 func (e *Emulator) WallClockShift() time.Duration { return time.Duration(e.wallShift.Load()) }
 
+// Delayed reports how many responses latency faults are holding right now.
+func (e *Emulator) Delayed() int { return int(e.delayed.Load()) }
+
 // Scenario returns the loaded scenario.
 func (e *Emulator) Scenario() *scenario.Scenario {
 	e.mu.RLock()
@@ -224,6 +229,16 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 // Reset cancels every pending step and puts the state back to the scenario's initial one.
 func (e *Emulator) Reset() error {
 	e.timers.StopAll()
+	e.mu.Lock()
+	if e.faults != nil {
+		select {
+		case <-e.faults.cancel: // closed by Close
+		default:
+			close(e.faults.cancel)
+		}
+	}
+	e.faults = newFaultState(e.scenario)
+	e.mu.Unlock()
 	e.store.Reset()
 	sc := e.Scenario()
 	now := e.clock.Now()
@@ -250,7 +265,15 @@ func (e *Emulator) Reset() error {
 	return nil
 }
 
-// Close cancels every pending timer; the emulator serves no more timelines afterwards.
+// Close cancels every pending timer and delayed response; the emulator serves no more timelines
+// afterwards.
 func (e *Emulator) Close() {
 	e.timers.StopAll()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-e.faults.cancel:
+	default:
+		close(e.faults.cancel)
+	}
 }

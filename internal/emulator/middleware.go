@@ -151,14 +151,24 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// decodeUserID decodes the path parameters once, from the raw path (the router keeps it encoded
+// identify decodes the path parameters once, from the raw path (the router keeps it encoded
 // so that %2F stays inside a segment): the user ID the way the official client encoded it
 // (quote_plus: "+" is a space, "%2B" a plus), the others as plain path segments. The generated
 // code then binds the decoded values as they are.
-func (e *Emulator) decodeUserID(next http.Handler) http.Handler {
+//
+// It also finds the spec operation of the matched route, and for status and logout the
+// application and user the session belongs to, so that faults, logs and the journal can name them.
+func (e *Emulator) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vars := mux.Vars(r)
 		info := infoFrom(r.Context())
+		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
+		op := e.ops[r.Method+" "+tmpl]
+		if err != nil || op == nil {
+			e.internalError(w, r, fmt.Errorf("no spec operation for route %s %s", r.Method, tmpl))
+			return
+		}
+		info.op = op
 		if raw, ok := vars["application_id"]; ok {
 			app, err := url.PathUnescape(raw)
 			if err != nil {
@@ -178,6 +188,9 @@ func (e *Emulator) decodeUserID(next http.Handler) http.Handler {
 			}
 			info.session = token
 			vars["session_token"] = token
+			if _, app, user, err := e.store.SessionSecret(token); err == nil {
+				info.app, info.user = app, user
+			}
 		}
 		if raw, ok := vars["user_id"]; ok {
 			user, err := url.QueryUnescape(raw)

@@ -84,13 +84,7 @@ var validationOptions = &openapi3filter.Options{
 func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
-		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
-		op := e.ops[r.Method+" "+tmpl]
-		if err != nil || op == nil {
-			e.internalError(w, r, fmt.Errorf("no spec operation for route %s %s", r.Method, tmpl))
-			return
-		}
-		info.op = op
+		op := info.op
 		params := map[string]string{}
 		for name := range mux.Vars(r) {
 			switch name {
@@ -108,7 +102,8 @@ func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 			Route:      &routers.Route{Spec: e.spec, Path: op.template, PathItem: op.item, Method: op.method, Operation: op.op},
 			Options:    validationOptions,
 		}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		err := openapi3filter.ValidateRequest(r.Context(), input)
+		if err != nil {
 			writeError(w, r, requestValidationError(err))
 			return
 		}

@@ -8,9 +8,11 @@
 package scenario
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/scenarios"
 )
 
 // DefaultTimeout is how long a session waits for the phone before it reaches timeout.
@@ -25,47 +27,119 @@ const (
 
 // Scenario is one emulated world.
 type Scenario struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
+	Name        string
+	Description string
+	// File is where the scenario was loaded from, for messages ("" when built in Go).
+	File string
+	// Seed drives the fault probabilities, so a run can be reproduced.
+	Seed uint64
 	// Timeout is how long a session stays pending or identifying before it reaches timeout.
-	Timeout      time.Duration `yaml:"timeout"`
-	Applications []Application `yaml:"applications"`
+	Timeout      time.Duration
+	Applications []Application
 	// Defaults is what the phone of a user who is not listed does (including users added at run time).
-	Defaults Behaviour `yaml:"defaults"`
+	Defaults Behaviour
+	// Faults are what the network or the service does wrong, in order: the first that applies wins.
+	Faults []Fault
+	// Expect is what a client should observe; the contract tests check it.
+	Expect []Expectation
+}
+
+// Fault makes matching calls fail or slow down.
+type Fault struct {
+	Name string
+	// Operation is an operationId of api/openapi.yaml; Application and User narrow the match.
+	Operation   string
+	Application string
+	User        string
+	// Call picks the Nth matching call (from 1) within a session for status and logout, within a
+	// user for user-scoped calls, within an application otherwise; 0 matches every call.
+	Call int
+	// Times limits the fault to the first N calls it applies to; 0 means no limit.
+	Times int
+	// Probability applies the fault to a share of matching calls, drawn from the scenario's seed;
+	// 0 means always.
+	Probability float64
+	// Latency delays the call (real time, whatever the clock) before it is answered.
+	Latency time.Duration
+	// Respond answers with this status instead of serving the call (0: serve it).
+	Status  int
+	Headers map[string]string
+	// Body is the raw response body; empty means a JSON Error naming the fault.
+	Body string
+	// Drop closes the connection without an answer.
+	Drop bool
+	// Malformed serves the call but cuts its JSON body short.
+	Malformed bool
+}
+
+// Describe names the fault for logs and the journal.
+func (f *Fault) Describe() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	switch {
+	case f.Drop:
+		return "drop " + f.Operation
+	case f.Malformed:
+		return "malformed " + f.Operation
+	case f.Status != 0:
+		return fmt.Sprintf("%d on %s", f.Status, f.Operation)
+	default:
+		return fmt.Sprintf("%v latency on %s", f.Latency, f.Operation)
+	}
+}
+
+// Expectation is what a client should observe when it logs a user in and polls the session at
+// every step of the timeline.
+type Expectation struct {
+	Application string
+	User        string
+	// Login is which login of the user this is about, from 1.
+	Login int
+	// Reason is the failure reason when the session must not start.
+	Reason acapi.AuthenticationFailureReason
+	// Statuses is the sequence of distinct statuses the polls see.
+	Statuses []acapi.SessionStatus
+	// Final is the last status the polls see.
+	Final acapi.SessionStatus
+	// Operation and Responses: the first calls of this operation answer these statuses in order
+	// ("503", "200", or "dropped" / "malformed").
+	Operation string
+	Responses []string
 }
 
 // Application is an application with its credentials and initial users.
 type Application struct {
-	ID     string `yaml:"id"`
-	Secret string `yaml:"secret"`
-	Users  []User `yaml:"users"`
+	ID     string
+	Secret string
+	Users  []User
 }
 
 // User is a user present when the scenario starts.
 type User struct {
-	ID string `yaml:"id"`
+	ID string
 	// Phone is the user's registered phone; nil means the user has none.
-	Phone *Phone `yaml:"phone"`
+	Phone *Phone
 	// Behaviour overrides the scenario's defaults for this user's logins.
-	Behaviour *Behaviour `yaml:"login"`
+	Behaviour *Behaviour
 }
 
 // Phone is a registered phone.
 type Phone struct {
 	// Methods are the authentication methods the phone supports; empty means all.
-	Methods []acapi.AuthenticationMethod `yaml:"methods"`
+	Methods []acapi.AuthenticationMethod
 }
 
 // Behaviour is what a phone does after a login starts, per attempt: the first login follows
 // Attempts[0], the second Attempts[1], and the last entry repeats.
 type Behaviour struct {
-	Attempts [][]Step `yaml:"attempts"`
+	Attempts [][]Step
 }
 
 // Step is one status change, After the login started.
 type Step struct {
-	After  time.Duration       `yaml:"after"`
-	Status acapi.SessionStatus `yaml:"status"`
+	After  time.Duration
+	Status acapi.SessionStatus
 }
 
 // Timeline returns the steps of the attempt-th login (counted from 0).
@@ -105,24 +179,16 @@ func (s *Scenario) BehaviourFor(appID, userID string) Behaviour {
 	return s.Defaults
 }
 
-// Default is the built-in demo: alice approves after 2 s, bob denies after 2 s, carol has no
-// phone, and any other user approves 2 s after a login once a phone is registered.
+// Default is the built-in demo, scenarios/default.yaml: alice approves after 2 s, bob denies
+// after 2 s, carol has no phone, and any other user approves 2 s after a login once a phone is
+// registered. Each call returns a fresh copy.
 func Default() *Scenario {
-	approve := Always(Step{After: 2 * time.Second, Status: acapi.SessionStatusActive})
-	deny := Always(Step{After: 2 * time.Second, Status: acapi.SessionStatusCancelled})
-	return &Scenario{
-		Name:        "default",
-		Description: "The built-in demo application with alice (approves), bob (denies) and carol (no phone).",
-		Timeout:     DefaultTimeout,
-		Applications: []Application{{
-			ID:     DemoApplicationID,
-			Secret: DemoApplicationSecret,
-			Users: []User{
-				{ID: "alice", Phone: &Phone{}, Behaviour: &approve},
-				{ID: "bob", Phone: &Phone{}, Behaviour: &deny},
-				{ID: "carol"},
-			},
-		}},
-		Defaults: approve,
+	data, err := scenarios.FS.ReadFile("default.yaml")
+	if err == nil {
+		var sc *Scenario
+		if sc, err = Parse("default.yaml", data); err == nil {
+			return sc
+		}
 	}
+	panic(fmt.Sprintf("the built-in scenario is broken: %v", err)) // a test loads it on every build
 }

@@ -1,0 +1,153 @@
+package emulator
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/scenario"
+)
+
+// faultState counts the calls each fault of the loaded scenario matched and applied, and draws
+// its probabilities from the scenario's seed. A reset starts it afresh, so a run is reproducible.
+type faultState struct {
+	mu      sync.Mutex
+	faults  []scenario.Fault
+	rng     *rand.Rand
+	calls   map[faultCallKey]int
+	applied []int
+	// cancel is closed by a reset: delayed responses waiting on it give up.
+	cancel chan struct{}
+}
+
+type faultCallKey struct {
+	fault int
+	scope string
+}
+
+func newFaultState(sc *scenario.Scenario) *faultState {
+	return &faultState{
+		faults:  sc.Faults,
+		rng:     rand.New(rand.NewPCG(sc.Seed, 0x6163_6d6f_636b)),
+		calls:   map[faultCallKey]int{},
+		applied: make([]int, len(sc.Faults)),
+		cancel:  make(chan struct{}),
+	}
+}
+
+// pick returns the fault that applies to this call, if any. Every fault that matches counts the
+// call, so "the 3rd poll" means the 3rd matching poll whether or not other faults fired.
+func (s *faultState) pick(info *requestInfo) *scenario.Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var chosen *scenario.Fault
+	for i := range s.faults {
+		f := &s.faults[i]
+		if f.Operation != info.op.id || (f.Application != "" && f.Application != info.app) || (f.User != "" && f.User != info.user) {
+			continue
+		}
+		// The ordinal counts within a session for session calls, a user for user calls, an
+		// application otherwise.
+		scope := info.app
+		switch {
+		case info.op.scope == scopeSession:
+			scope = "session " + info.session
+		case info.user != "":
+			scope = "user " + info.app + "/" + info.user
+		}
+		key := faultCallKey{fault: i, scope: scope}
+		s.calls[key]++
+		if chosen != nil || (f.Call != 0 && s.calls[key] != f.Call) || (f.Times != 0 && s.applied[i] >= f.Times) {
+			continue
+		}
+		if f.Probability != 0 && s.rng.Float64() >= f.Probability {
+			continue
+		}
+		s.applied[i]++
+		chosen = f
+	}
+	return chosen
+}
+
+// injectFaults applies the scenario's faults before the call is validated or served, as a network
+// or an overloaded service would.
+func (e *Emulator) injectFaults(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.RLock()
+		fs := e.faults
+		e.mu.RUnlock()
+		if len(fs.faults) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		info := infoFrom(r.Context())
+		f := fs.pick(info)
+		if f == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		info.fault = f.Describe()
+		if f.Latency > 0 {
+			e.delayed.Add(1)
+			defer e.delayed.Add(-1)
+			t := time.NewTimer(f.Latency)
+			select {
+			case <-t.C:
+			case <-fs.cancel:
+				t.Stop()
+				info.fault += " (cancelled by reset)"
+				panic(http.ErrAbortHandler)
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		switch {
+		case f.Drop:
+			// The headers go out, then the connection closes mid-body. Closing before any byte
+			// would be invisible to Go clients, which silently resend an idempotent request when
+			// a reused connection closes without an answer.
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "1024")
+			w.WriteHeader(http.StatusOK)
+			_ = http.NewResponseController(w).Flush()
+			panic(http.ErrAbortHandler)
+		case f.Status != 0:
+			for k, v := range f.Headers {
+				w.Header().Set(k, v)
+			}
+			if f.Body != "" {
+				if w.Header().Get("Content-Type") == "" {
+					w.Header().Set("Content-Type", "application/json")
+				}
+				w.WriteHeader(f.Status)
+				_, _ = w.Write([]byte(f.Body))
+				return
+			}
+			code := acapi.ErrorCodeInjectedFault
+			if f.Status == http.StatusTooManyRequests {
+				code = acapi.ErrorCodeRateLimited
+			}
+			writeError(w, r, errorf(f.Status, code, "", "%s (injected by scenario %s, fault %q)",
+				http.StatusText(f.Status), e.Scenario().Name, f.Describe()))
+		case f.Malformed:
+			buf := &bufferedResponse{header: http.Header{}}
+			next.ServeHTTP(buf, r)
+			for k, v := range buf.header {
+				w.Header()[k] = v
+			}
+			if buf.status == 0 {
+				buf.status = http.StatusOK
+			}
+			body := bytes.TrimSpace(buf.body.Bytes())
+			w.Header().Del("Content-Length")
+			w.WriteHeader(buf.status)
+			_, _ = w.Write(body[:len(body)/2])
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}

@@ -1,0 +1,233 @@
+package emulator_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/scenarios"
+)
+
+// withFaults returns an emulator running the demo scenario plus the faults in yaml.
+func withFaults(t *testing.T, faults string) *env {
+	t.Helper()
+	data := strings.Replace(demoYAML(t), "\nexpect:", "\n"+faults+"\nexpect:", 1)
+	sc, err := scenario.Parse("faults.yaml", []byte(data))
+	if err != nil {
+		t.Fatalf("scenario: %v", err)
+	}
+	return newEnv(t, func(o *emulator.Options) { o.Scenario = sc })
+}
+
+func demoYAML(t *testing.T) string {
+	t.Helper()
+	data, err := scenarios.FS.ReadFile("default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// get sends a signed GET and returns the status, the body and the transport error.
+func (e *env) get(path string) (int, http.Header, string, error) {
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	if err := acauth.NewSigner(demoApp, demoSecret).SignRequest(req.Context(), req); err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, string(body), err
+}
+
+func TestFaultRespond(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - name: busy
+    operation: hasRegisteredMobileDevice
+    user: alice
+    times: 2
+    respond: {status: 503, headers: {Retry-After: "7"}}
+  - operation: hasRegisteredMobileDevice
+    user: bob
+    respond: {status: 429}
+  - operation: getDeviceRegistrationLink
+    respond: {status: 502, headers: {Content-Type: text/plain}, body: "bad gateway"}`)
+	alice := userPath("/management/has_registered_mobile_device", "alice")
+	for i := range 2 {
+		r := e.app(http.MethodGet, alice, nil)
+		expectError(t, r, 503, "injected_fault", "")
+		if r.header.Get("Retry-After") != "7" || !strings.Contains(r.str("message"), `fault "busy"`) {
+			t.Fatalf("call %d: %v %s", i+1, r.header, r.raw)
+		}
+	}
+	if r := e.app(http.MethodGet, alice, nil); r.status != 200 {
+		t.Fatalf("third call must pass (times: 2): %d %s", r.status, r.raw)
+	}
+	expectError(t, e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "bob"), nil), 429, "rate_limited", "")
+	status, header, body, err := e.get(userPath("/management/device_registration_link", "alice"))
+	if err != nil || status != 502 || body != "bad gateway" || header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("custom body: %d %v %q %v", status, header, body, err)
+	}
+	entries := e.emu.Journal().List(journalFilter("hasRegisteredMobileDevice"))
+	if len(entries) != 4 || entries[0].Fault != "busy" || entries[2].Fault != "" {
+		t.Fatalf("journal does not name the faults: %+v", entries)
+	}
+}
+
+func TestFaultLatency(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    latency: 150ms`)
+	start := time.Now()
+	if status, _, _, err := e.get(userPath("/management/has_registered_mobile_device", "alice")); err != nil || status != 200 {
+		t.Fatalf("%d %v", status, err)
+	}
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Fatalf("answered after %v, before the 150ms latency", took)
+	}
+}
+
+func TestFaultDropIsATransportError(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: getSessionStatus
+    call: 2
+    drop: true`)
+	token, secret, statusURL, _ := e.login("alice")
+	e.status(token, secret, statusURL) // 1st poll passes
+	req, _ := http.NewRequest(http.MethodGet, statusURL, nil)
+	_ = acauth.NewSigner(token, secret).SignRequest(req.Context(), req)
+	res, err := e.srv.Client().Do(req)
+	if err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("2nd poll: want a transport error (unexpected EOF), got %v", err)
+	}
+	if got := e.status(token, secret, statusURL); got != "pending" {
+		t.Fatalf("3rd poll: %s", got)
+	}
+	// The ordinal counts per session: a new session's 2nd poll drops too.
+	token2, secret2, statusURL2, _ := e.login("alice")
+	e.status(token2, secret2, statusURL2)
+	req, _ = http.NewRequest(http.MethodGet, statusURL2, nil)
+	_ = acauth.NewSigner(token2, secret2).SignRequest(req.Context(), req)
+	if res, err := e.srv.Client().Do(req); err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Fatal("the second session's 2nd poll was not dropped")
+		}
+	}
+}
+
+func TestFaultMalformed(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    malformed: true`)
+	status, _, body, err := e.get(userPath("/management/has_registered_mobile_device", "alice"))
+	if err != nil || status != 200 {
+		t.Fatalf("%d %v", status, err)
+	}
+	var v any
+	if json.Unmarshal([]byte(body), &v) == nil || !strings.HasPrefix(body, `{"`) {
+		t.Fatalf("body %q should be cut-short JSON", body)
+	}
+}
+
+// TestFaultProbabilityIsReproducible runs the same seeded scenario twice: the same calls fail.
+func TestFaultProbabilityIsReproducible(t *testing.T) {
+	t.Parallel()
+	run := func(seed string) []int {
+		e := withFaults(t, "seed: "+seed+`
+faults:
+  - operation: hasRegisteredMobileDevice
+    probability: 0.5
+    respond: {status: 500}`)
+		var statuses []int
+		for range 40 {
+			statuses = append(statuses, e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil).status)
+		}
+		return statuses
+	}
+	first, second, other := run("42"), run("42"), run("43")
+	if !slices.Equal(first, second) {
+		t.Fatalf("same seed, different failures:\n%v\n%v", first, second)
+	}
+	if slices.Equal(first, other) {
+		t.Fatalf("seeds 42 and 43 failed the same 40 calls: %v", first)
+	}
+	failed := 0
+	for _, s := range first {
+		if s == 500 {
+			failed++
+		}
+	}
+	if failed < 8 || failed > 32 {
+		t.Fatalf("%d of 40 calls failed with probability 0.5", failed)
+	}
+}
+
+func TestFaultFiltersByApplicationAndUser(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    application: 5ca1ab1e000000000000000000000001
+    user: bob
+    respond: {status: 500}
+  - operation: hasRegisteredMobileDevice
+    application: someone-else
+    respond: {status: 500}`)
+	if r := e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil); r.status != 200 {
+		t.Fatalf("alice: %d", r.status)
+	}
+	if r := e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "bob"), nil); r.status != 500 {
+		t.Fatalf("bob: %d", r.status)
+	}
+}
+
+func TestResetCancelsDelayedResponses(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    latency: 1m`)
+	done := make(chan error, 1)
+	go func() {
+		_, _, _, err := e.get(userPath("/management/has_registered_mobile_device", "alice"))
+		done <- err
+	}()
+	// Wait until the fault holds the request, then reset.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.emu.Delayed() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the latency fault")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := e.emu.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the delayed request was answered after the reset; want it cut off")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delayed request outlived the reset")
+	}
+}
