@@ -198,3 +198,23 @@ func TestSchemasHaveExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestControlSpecValidates(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromFile("control.yaml")
+	if err != nil {
+		t.Fatalf("load control.yaml: %v", err)
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("control.yaml does not validate: %v", err)
+	}
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/_acmock/") {
+			t.Errorf("control path %s is outside /_acmock/", path)
+		}
+		for method, op := range item.Operations() {
+			if op.OperationID == "" || op.Summary == "" {
+				t.Errorf("%s %s needs an operationId and a summary", method, path)
+			}
+		}
+	}
+}

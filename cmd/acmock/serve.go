@@ -18,6 +18,7 @@ import (
 
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
 )
 
@@ -32,6 +33,8 @@ type config struct {
 	logLevel     string
 	auth         string
 	maxBody      int64
+	controlToken string
+	journalSize  int
 }
 
 const usage = `acmock: an emulator of the Activeconnect API
@@ -44,6 +47,7 @@ Examples:
   acmock                                        serve the demo application on 127.0.0.1:8080
   acmock --scenario scenarios/deny.yaml         serve a scenario
   acmock --clock virtual                        time moves only through POST /_acmock/clock/advance
+  acmock --control-token s3cret                 the control API under /_acmock/ requires the token
   acmock --auth off                             accept unsigned requests (for curl experiments)
   acmock --addr 0.0.0.0:8080 --public-url http://myhost:8080   expose it (it ships demo credentials)
 
@@ -81,6 +85,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("ACMOCK_MAX_BODY_BYTES: %w", err)
 	}
 	fs.Int64Var(&c.maxBody, "max-body-bytes", maxBody, "largest request body accepted [ACMOCK_MAX_BODY_BYTES]")
+	fs.StringVar(&c.controlToken, "control-token", env("ACMOCK_CONTROL_TOKEN", ""), "require this bearer token on the control API under /_acmock/ [ACMOCK_CONTROL_TOKEN]")
+	journalSize, err := strconv.Atoi(env("ACMOCK_JOURNAL_SIZE", strconv.Itoa(journal.DefaultSize)))
+	if err != nil {
+		return c, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
+	}
+	fs.IntVar(&c.journalSize, "journal-size", journalSize, "how many requests the journal keeps [ACMOCK_JOURNAL_SIZE]")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -92,6 +102,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.auth != "verify" && c.auth != "off" {
 		return c, fmt.Errorf("--auth must be verify or off, not %q", c.auth)
+	}
+	if c.journalSize < 1 || c.maxBody < 1 {
+		return c, errors.New("--journal-size and --max-body-bytes must be at least 1")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
@@ -155,6 +168,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: sc, PublicURL: publicURL, AuthOff: c.auth == "off",
 		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: log,
+		ControlToken: c.controlToken, JournalSize: c.journalSize,
 	})
 	if err != nil {
 		ln.Close()

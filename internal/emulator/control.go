@@ -1,24 +1,343 @@
 package emulator
 
 import (
+	"bytes"
+	"context"
+	"crypto/subtle"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/journal"
+	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
 
-// controlRoutes serves the emulator's own endpoints under /_acmock/.
+// control implements the control API of api/control.yaml on top of the emulator.
+type control struct{ e *Emulator }
+
+var _ acctl.StrictServerInterface = control{}
+
+// maxJournalWait caps how long GET /_acmock/requests?min_count= holds an answer.
+const maxJournalWait = 60 * time.Second
+
+// controlRoutes serves the control API under /_acmock/.
 func (e *Emulator) controlRoutes(r *mux.Router) {
-	r.HandleFunc("/health", e.health).Methods(http.MethodGet)
-	r.HandleFunc("/register/{code}", e.register).Methods(http.MethodGet)
+	badRequest := func(w http.ResponseWriter, r *http.Request, err error) {
+		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
+	}
+	strict := acctl.NewStrictHandlerWithOptions(control{e}, nil, acctl.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  badRequest,
+		ResponseErrorHandlerFunc: e.internalError,
+	})
+	r.Use(e.requireControlToken)
+	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 
-func (e *Emulator) health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "scenario": e.Scenario().Name})
+// requireControlToken checks the bearer token when one is configured. The health check and the
+// registration links stay open: the first is for readiness probes, the second stands for a phone.
+func (e *Emulator) requireControlToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := e.opts.ControlToken
+		path := r.URL.Path
+		if token == "" || path == "/_acmock/health" || strings.HasPrefix(path, "/_acmock/register/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="acmock control"`)
+			writeJSON(w, http.StatusUnauthorized, acctl.Error{Code: "control_token", Field: ptr("Authorization"),
+				Message: "this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func ctlError(code, field, format string, args ...any) acctl.Error {
+	e := acctl.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	if field != "" {
+		e.Field = &field
+	}
+	return e
+}
+
+func (c control) GetHealth(context.Context, acctl.GetHealthRequestObject) (acctl.GetHealthResponseObject, error) {
+	return acctl.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
+}
+
+func (e *Emulator) clockMode() string {
+	if _, ok := e.clock.(*clock.Virtual); ok {
+		return "virtual"
+	}
+	return "real"
+}
+
+func (c control) Reset(context.Context, acctl.ResetRequestObject) (acctl.ResetResponseObject, error) {
+	if err := c.e.Reset(); err != nil {
+		return nil, err
+	}
+	return acctl.Reset200JSONResponse{Status: true}, nil
+}
+
+func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (acctl.GetScenarioResponseObject, error) {
+	return acctl.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
+}
+
+func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	sc, err := scenario.Parse("scenario.yaml", data)
+	var problems scenario.Problems
+	if errors.As(err, &problems) {
+		out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario",
+			Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
+		for _, p := range problems {
+			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.e.LoadScenario(sc); err != nil {
+		return nil, err
+	}
+	return acctl.PutScenario200JSONResponse(scenarioInfo(sc)), nil
+}
+
+func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
+	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
+		Expectations: len(sc.Expect), Source: string(sc.Source)}
+}
+
+func (c control) clockState(fired int) acctl.Clock {
+	out := acctl.Clock{Mode: acctl.ClockMode(c.e.clockMode()), Now: c.e.clock.Now(), Pending: c.e.timers.Len()}
+	if fired >= 0 {
+		out.Fired = &fired
+	}
+	return out
+}
+
+func (c control) GetClock(context.Context, acctl.GetClockRequestObject) (acctl.GetClockResponseObject, error) {
+	return acctl.GetClock200JSONResponse(c.clockState(-1)), nil
+}
+
+func (c control) AdvanceClock(_ context.Context, req acctl.AdvanceClockRequestObject) (acctl.AdvanceClockResponseObject, error) {
+	d, err := time.ParseDuration(req.Body.Duration)
+	if err != nil || d < 0 {
+		return acctl.AdvanceClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "duration",
+			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", req.Body.Duration))}, nil
+	}
+	v, ok := c.e.clock.(*clock.Virtual)
+	if !ok {
+		return acctl.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
+			"the clock is real and cannot be advanced; start acmock with --clock virtual")), nil
+	}
+	fired := v.Advance(d)
+	return acctl.AdvanceClock200JSONResponse(c.clockState(fired)), nil
+}
+
+func (c control) wallClock() acctl.WallClock {
+	return acctl.WallClock{Shift: c.e.WallClockShift().String(), MaxSkew: c.e.verifier.MaxSkew().String(), Now: c.e.wallNow()}
+}
+
+func (c control) GetWallClock(context.Context, acctl.GetWallClockRequestObject) (acctl.GetWallClockResponseObject, error) {
+	return acctl.GetWallClock200JSONResponse(c.wallClock()), nil
+}
+
+func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestObject) (acctl.PutWallClockResponseObject, error) {
+	var shift, skew time.Duration
+	var err error
+	if req.Body.Shift != nil {
+		if shift, err = time.ParseDuration(*req.Body.Shift); err != nil {
+			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
+		}
+	}
+	if req.Body.MaxSkew != nil {
+		if skew, err = time.ParseDuration(*req.Body.MaxSkew); err != nil || skew < time.Second {
+			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
+		}
+	}
+	if req.Body.Shift != nil {
+		c.e.SetWallClockShift(shift)
+	}
+	if req.Body.MaxSkew != nil {
+		c.e.verifier.SetMaxSkew(skew)
+	}
+	return acctl.PutWallClock200JSONResponse(c.wallClock()), nil
+}
+
+func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject) (acctl.ListUsersResponseObject, error) {
+	apps := c.e.store.Applications()
+	if req.Params.Application != nil {
+		app, err := c.e.store.Application(*req.Params.Application)
+		if err != nil {
+			return acctl.ListUsers404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application))}, nil
+		}
+		apps = []store.Application{app}
+	}
+	out := acctl.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
+	for _, app := range apps {
+		users, err := c.e.store.Users(app.ID)
+		if err != nil {
+			continue // deleted between the two calls
+		}
+		state := acctl.ApplicationState{Id: app.ID, Users: []acctl.UserState{}}
+		for _, u := range users {
+			us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: []acctl.LinkState{}}
+			if u.Phone != nil {
+				methods := make([]string, len(u.Phone.Methods))
+				for i, m := range u.Phone.Methods {
+					methods[i] = string(m)
+				}
+				us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
+			}
+			for _, l := range u.Links {
+				ls := acctl.LinkState{Url: c.e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
+				if l.DisplayName != "" {
+					ls.DisplayName = &l.DisplayName
+				}
+				if !l.UsedAt.IsZero() {
+					ls.UsedAt = &l.UsedAt
+				}
+				us.Links = append(us.Links, ls)
+			}
+			state.Users = append(state.Users, us)
+		}
+		out.Applications = append(out.Applications, state)
+	}
+	return out, nil
+}
+
+func sessionState(s store.Session) acctl.Session {
+	out := acctl.Session{Token: s.Token, Application: s.AppID, User: s.UserID, Status: acctl.SessionStatus(s.Status),
+		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}}
+	for _, m := range s.Methods {
+		out.Methods = append(out.Methods, string(m))
+	}
+	for _, h := range s.History {
+		out.History = append(out.History, acctl.StatusChange{Status: acctl.SessionStatus(h.Status), At: h.At, Cause: h.Cause})
+	}
+	return out
+}
+
+func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestObject) (acctl.ListSessionsResponseObject, error) {
+	p := req.Params
+	if p.Status != nil && !p.Status.Valid() {
+		return acctl.ListSessions400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status", "unknown status %q", *p.Status))}, nil
+	}
+	sessions := c.e.store.Sessions(func(s *store.Session) bool {
+		return (p.Application == nil || *p.Application == s.AppID) && (p.User == nil || *p.User == s.UserID) &&
+			(p.Status == nil || string(*p.Status) == string(s.Status))
+	})
+	out := acctl.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
+	for _, s := range sessions {
+		out.Sessions = append(out.Sessions, sessionState(s))
+	}
+	return out, nil
+}
+
+func (c control) SetSessionStatus(_ context.Context, req acctl.SetSessionStatusRequestObject) (acctl.SetSessionStatusResponseObject, error) {
+	to := acapi.SessionStatus(req.Body.Status)
+	if !to.Valid() {
+		return acctl.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
+			"unknown status %q; use identifying, active, walkaway, timeout, cancelled, failed or closed", req.Body.Status))}, nil
+	}
+	s, err := c.e.store.Transition(req.SessionToken, to, c.e.clock.Now(), "control")
+	switch {
+	case errors.Is(err, store.ErrSessionNotFound):
+		return acctl.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
+	case errors.Is(err, store.ErrBadTransition):
+		return acctl.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
+			"session %s is %s and cannot become %s", req.SessionToken, s.Status, to)), nil
+	case err != nil:
+		return nil, err
+	}
+	return acctl.SetSessionStatus200JSONResponse(sessionState(s)), nil
+}
+
+func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequestObject) (acctl.ListRequestsResponseObject, error) {
+	p := req.Params
+	f := journal.Filter{}
+	for dst, src := range map[*string]*string{&f.Operation: p.Operation, &f.Application: p.Application, &f.User: p.User, &f.Session: p.Session, &f.Method: p.Method} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if p.Status != nil {
+		f.Status = *p.Status
+	}
+	if p.Since != nil {
+		f.Since = *p.Since
+	}
+	if p.MinCount == nil && p.Timeout != nil {
+		return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
+	}
+	out := acctl.ListRequests200JSONResponse{}
+	var entries []journal.Entry
+	if p.MinCount == nil {
+		entries = c.e.journal.List(f)
+	} else {
+		wait := 5 * time.Second
+		if p.Timeout != nil {
+			d, err := time.ParseDuration(*p.Timeout)
+			if err != nil || d < 0 || d > maxJournalWait {
+				return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout",
+					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, *p.Timeout))}, nil
+			}
+			wait = d
+		}
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		var err error
+		entries, err = c.e.journal.Wait(ctx, f, *p.MinCount)
+		out.TimedOut = err != nil
+	}
+	out.Entries = make([]acctl.RequestEntry, len(entries))
+	for i, en := range entries {
+		out.Entries[i] = acctl.RequestEntry{
+			Seq: en.Seq, Time: en.Time, Method: en.Method, Path: en.Path, Status: en.Status, Hmac: en.HMAC,
+			LatencyMs: float64(en.Latency) / float64(time.Millisecond),
+			Operation: nonEmpty(en.Operation), Application: nonEmpty(en.Application), User: nonEmpty(en.User),
+			Session: nonEmpty(en.Session), Error: nonEmpty(en.Error), Fault: nonEmpty(en.Fault),
+		}
+	}
+	return out, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (c control) ClearRequests(context.Context, acctl.ClearRequestsRequestObject) (acctl.ClearRequestsResponseObject, error) {
+	c.e.journal.Clear()
+	return acctl.ClearRequests200JSONResponse{Status: true}, nil
+}
+
+func (c control) ListSms(context.Context, acctl.ListSmsRequestObject) (acctl.ListSmsResponseObject, error) {
+	out := acctl.ListSms200JSONResponse{Messages: []acctl.Sms{}}
+	for _, m := range c.e.store.Outbox() {
+		out.Messages = append(out.Messages, acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link, SentAt: m.SentAt})
+	}
+	return out, nil
 }
 
 var registeredPage = template.Must(template.New("registered").Parse(`<!doctype html>
@@ -30,27 +349,32 @@ var registeredPage = template.Must(template.New("registered").Parse(`<!doctype h
 </body></html>
 `))
 
-// register is where registration links point: opening one registers a phone, as the mobile app
-// would when it opens the link.
-func (e *Emulator) register(w http.ResponseWriter, r *http.Request) {
-	code := mux.Vars(r)["code"]
-	info := infoFrom(r.Context())
-	link, err := e.store.UseLink(code, e.clock.Now())
-	info.app, info.user = link.AppID, link.UserID
+// OpenRegistrationLink is where registration links point: opening one registers a phone, as the
+// mobile app would when it opens the link.
+func (c control) OpenRegistrationLink(ctx context.Context, req acctl.OpenRegistrationLinkRequestObject) (acctl.OpenRegistrationLinkResponseObject, error) {
+	link, err := c.e.store.UseLink(req.Code, c.e.clock.Now())
+	if info := infoFrom(ctx); info != nil {
+		info.app, info.user = link.AppID, link.UserID
+	}
 	switch {
 	case errors.Is(err, store.ErrLinkUsed):
-		writeError(w, r, errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "code",
-			"registration link %s was already used; ask for a new one", code))
-		return
+		return acctl.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
+			"registration link %s was already used; ask for a new one", req.Code)), nil
 	case err != nil:
-		writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeNotFound, "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", code))
-		return
+		return acctl.OpenRegistrationLink404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_link", "code",
+			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code))}, nil
 	}
-	if r.Header.Get("Accept") == "application/json" {
-		writeJSON(w, http.StatusOK, map[string]any{"status": true, "application_id": link.AppID, "user_id": link.UserID})
-		return
+	if acceptsJSON(ctx) {
+		return acctl.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = registeredPage.Execute(w, link) // the browser went away
+	var page bytes.Buffer
+	if err := registeredPage.Execute(&page, link); err != nil {
+		return nil, fmt.Errorf("render registration page: %w", err)
+	}
+	return acctl.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil
+}
+
+func acceptsJSON(ctx context.Context) bool {
+	info := infoFrom(ctx)
+	return info != nil && strings.Contains(info.accept, "application/json")
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,9 @@ type Options struct {
 	// ValidateResponses checks every response against the spec and turns a mismatch into a 500
 	// naming it. Tests switch it on so the emulator cannot drift from the spec.
 	ValidateResponses bool
+	// ControlToken, when set, is required as a bearer token on the control API (but for health and
+	// registration links).
+	ControlToken string
 	// Logger receives one line per request (default: discard).
 	Logger *slog.Logger
 }
@@ -136,7 +140,10 @@ func (e *Emulator) routes() http.Handler {
 	root.NotFoundHandler = http.HandlerFunc(e.notFound)
 	root.MethodNotAllowedHandler = http.HandlerFunc(e.methodNotAllowed)
 
-	e.controlRoutes(root.PathPrefix("/_acmock").Subrouter())
+	// A matcher, not PathPrefix: the generated routes carry the full /_acmock/... paths.
+	e.controlRoutes(root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return strings.HasPrefix(r.URL.Path, "/_acmock/")
+	}).Subrouter())
 
 	api := root.NewRoute().Subrouter()
 	api.NotFoundHandler = root.NotFoundHandler

@@ -87,8 +87,8 @@ func TestRegistrationLinkRegistersAPhone(t *testing.T) {
 	if r := e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "dave"), nil); r.field("device_registered") != true {
 		t.Fatalf("after opening the link: %s", r.raw)
 	}
-	expectError(t, e.do(http.MethodGet, link, "", "", nil), 409, "device_already_registered", "code")
-	expectError(t, e.do(http.MethodGet, e.srv.URL+"/_acmock/register/nope", "", "", nil), 404, "not_found", "code")
+	expectError(t, e.do(http.MethodGet, link, "", "", nil), 409, "link_used", "code")
+	expectError(t, e.do(http.MethodGet, e.srv.URL+"/_acmock/register/nope", "", "", nil), 404, "unknown_link", "code")
 	expectError(t, e.app(http.MethodGet, userPath("/management/device_registration_link", "nobody"), nil), 404, "unknown_user", "user_id")
 
 	// A registered user can log in and the default behaviour approves after 2 s.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -21,6 +22,7 @@ import (
 type requestInfo struct {
 	op      *operation
 	host    string // the Host the client used, for URLs handed back
+	accept  string
 	app     string
 	user    string
 	session string
@@ -65,7 +67,7 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func (e *Emulator) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{host: r.Host}
+		info := &requestInfo{host: r.Host, accept: r.Header.Get("Accept")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -93,11 +95,16 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start 
 	if info.op != nil {
 		opID = info.op.id
 	}
-	e.journal.Add(journal.Entry{
-		Time: start, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
-		Application: info.app, User: info.user, Session: info.session, Status: status,
-		HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
-	})
+	// The journal is for what clients of the Activeconnect API (and phones) did; control calls
+	// would drown it, and a wait on the journal would count itself.
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/_acmock/") || strings.HasPrefix(path, "/_acmock/register/") {
+		e.journal.Add(journal.Entry{
+			Time: start, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
+			Application: info.app, User: info.user, Session: info.session, Status: status,
+			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
+		})
+	}
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError

@@ -57,7 +57,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		return nil, Problems{syntaxProblem(name, data, err)}
 	}
 	d := &decoder{file: name}
-	sc := &Scenario{File: name, Timeout: DefaultTimeout}
+	sc := &Scenario{File: name, Source: data, Timeout: DefaultTimeout}
 	if len(doc.Content) == 0 {
 		d.add(&doc, "the file is empty; a scenario needs at least an application or defaults")
 		return nil, d.problems

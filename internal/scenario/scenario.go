@@ -31,6 +31,8 @@ type Scenario struct {
 	Description string
 	// File is where the scenario was loaded from, for messages ("" when built in Go).
 	File string
+	// Source is the YAML the scenario was read from.
+	Source []byte
 	// Seed drives the fault probabilities, so a run can be reproduced.
 	Seed uint64
 	// Timeout is how long a session stays pending or identifying before it reaches timeout.

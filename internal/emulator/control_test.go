@@ -1,0 +1,295 @@
+package emulator_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/emulator"
+)
+
+func (e *env) ctl() *acctl.ClientWithResponses {
+	e.t.Helper()
+	c, err := acctl.NewClientWithResponses(e.srv.URL, acctl.WithHTTPClient(e.srv.Client()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func TestControlHealthAndClock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	h, err := e.ctl().GetHealthWithResponse(ctx)
+	if err != nil || h.JSON200 == nil || h.JSON200.Clock != "virtual" || h.JSON200.Scenario != "default" {
+		t.Fatalf("health: %v %s", err, h.Body)
+	}
+	e.login("alice")
+	c, _ := e.ctl().GetClockWithResponse(ctx)
+	if c.JSON200.Pending != 2 {
+		t.Fatalf("pending after a login = %d, want 2 (the approval and the timeout)", c.JSON200.Pending)
+	}
+	start := c.JSON200.Now
+	adv, _ := e.ctl().AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: "90s"})
+	if adv.JSON200 == nil || *adv.JSON200.Fired != 2 || adv.JSON200.Now.Sub(start) != 90*time.Second {
+		t.Fatalf("advance: %s", adv.Body)
+	}
+	for _, bad := range []string{"soon", "-5s", ""} {
+		r, _ := e.ctl().AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: bad})
+		if r.StatusCode() != 400 || r.JSON400.Field == nil || *r.JSON400.Field != "duration" {
+			t.Errorf("advance %q: %d %s", bad, r.StatusCode(), r.Body)
+		}
+	}
+	raw := e.do(http.MethodPost, "/_acmock/clock/advance", "", "", "{not json")
+	if raw.status != 400 || raw.str("code") == "" {
+		t.Errorf("advance with a broken body: %d %s", raw.status, raw.raw)
+	}
+
+	realEnv := newEnv(t, func(o *emulator.Options) { o.Clock = clock.Real{} })
+	r, _ := realEnv.ctl().AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: "1s"})
+	if r.StatusCode() != 409 || r.JSON409.Code != "clock_not_virtual" {
+		t.Fatalf("advancing a real clock: %d %s", r.StatusCode(), r.Body)
+	}
+}
+
+func TestControlSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	token, secret, statusURL, _ := e.login("bob")
+	e.login("alice")
+
+	list, _ := e.ctl().ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{User: ptr("bob")})
+	if len(list.JSON200.Sessions) != 1 || list.JSON200.Sessions[0].Token != token || list.JSON200.Sessions[0].Attempt != 1 {
+		t.Fatalf("sessions of bob: %s", list.Body)
+	}
+	// Make bob's phone approve now, although his scenario denies.
+	set, _ := e.ctl().SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: "active"})
+	if set.JSON200 == nil || set.JSON200.Status != "active" || len(set.JSON200.History) != 2 || set.JSON200.History[1].Cause != "control" {
+		t.Fatalf("approve: %d %s", set.StatusCode(), set.Body)
+	}
+	if got := e.status(token, secret, statusURL); got != "active" {
+		t.Fatalf("status after approving: %s", got)
+	}
+	walk, _ := e.ctl().SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: "walkaway"})
+	back, _ := e.ctl().SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: "active"})
+	closed, _ := e.ctl().SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: "closed"})
+	if walk.StatusCode() != 200 || back.StatusCode() != 200 || closed.StatusCode() != 200 {
+		t.Fatalf("walk away, come back, close: %d %d %d", walk.StatusCode(), back.StatusCode(), closed.StatusCode())
+	}
+	again, _ := e.ctl().SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: "active"})
+	if again.StatusCode() != 409 || !strings.Contains(again.JSON409.Message, "is closed") {
+		t.Fatalf("reopening a closed session: %d %s", again.StatusCode(), again.Body)
+	}
+	// The scenario's own denial at 2s no longer applies to the closed session.
+	e.clock.Advance(2 * time.Second)
+	if got := e.status(token, secret, statusURL); got != "closed" {
+		t.Fatalf("after the scenario step: %s", got)
+	}
+	unknown, _ := e.ctl().SetSessionStatusWithResponse(ctx, "nope", acctl.StatusChangeRequest{Status: "active"})
+	bad, _ := e.ctl().SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: "approved"})
+	if unknown.StatusCode() != 404 || bad.StatusCode() != 400 {
+		t.Fatalf("unknown session %d, unknown status %d", unknown.StatusCode(), bad.StatusCode())
+	}
+	byStatus, _ := e.ctl().ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{Status: ptr(acctl.SessionStatus("active"))})
+	if len(byStatus.JSON200.Sessions) != 1 || byStatus.JSON200.Sessions[0].User != "alice" {
+		t.Fatalf("active sessions: %s", byStatus.Body)
+	}
+	badFilter := e.do(http.MethodGet, "/_acmock/sessions?status=approved", "", "", nil)
+	if badFilter.status != 400 {
+		t.Fatalf("unknown status filter: %d %s", badFilter.status, badFilter.raw)
+	}
+}
+
+func TestControlScenario(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	got, err := e.ctl().GetScenarioWithResponse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JSON200 == nil || !strings.Contains(got.JSON200.Source, "name: default") || got.JSON200.Name != "default" || got.JSON200.Expectations != 4 {
+		t.Fatalf("get scenario: %d %s", got.StatusCode(), got.Body)
+	}
+	bad, _ := e.ctl().PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader("name: x\ntimeout: soon\n"))
+	if bad.StatusCode() != 400 || len(bad.JSON400.Problems) != 1 || bad.JSON400.Problems[0].Text != `scenario.yaml:2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not "soon"` {
+		t.Fatalf("invalid scenario: %d %s", bad.StatusCode(), bad.Body)
+	}
+	if h, _ := e.ctl().GetHealthWithResponse(ctx); h.JSON200.Scenario != "default" {
+		t.Fatal("an invalid scenario replaced the loaded one")
+	}
+	e.login("alice")
+	good, _ := e.ctl().PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(`
+name: tiny
+applications:
+  - id: app1
+    secret: S1
+    users: [{id: zed, phone: true, login: [{after: 1s, status: cancelled}]}]
+`))
+	if good.StatusCode() != 200 || good.JSON200.Name != "tiny" || good.JSON200.Applications != 1 {
+		t.Fatalf("put scenario: %d %s", good.StatusCode(), good.Body)
+	}
+	if s := e.emu.Store().Sessions(nil); len(s) != 0 || e.clock.Pending() != 0 {
+		t.Fatalf("the swap left %d sessions and %d timers", len(s), e.clock.Pending())
+	}
+	users, _ := e.ctl().ListUsersWithResponse(ctx, nil)
+	if len(users.JSON200.Applications) != 1 || users.JSON200.Applications[0].Users[0].Id != "zed" {
+		t.Fatalf("users after the swap: %s", users.Body)
+	}
+}
+
+func TestControlUsersAndSMS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	e.app(http.MethodPost, userPath("/management/send_registration_sms", "carol"), map[string]any{"phone_number": "+15555550100", "message": "Hi"})
+	sms, _ := e.ctl().ListSmsWithResponse(ctx)
+	if len(sms.JSON200.Messages) != 1 || sms.JSON200.Messages[0].User != "carol" || !strings.HasPrefix(sms.JSON200.Messages[0].Body, "Hi ") {
+		t.Fatalf("sms: %s", sms.Body)
+	}
+	users, _ := e.ctl().ListUsersWithResponse(ctx, &acctl.ListUsersParams{Application: ptr(demoApp)})
+	var carol acctl.UserState
+	for _, u := range users.JSON200.Applications[0].Users {
+		if u.Id == "carol" {
+			carol = u
+		}
+	}
+	if carol.Phone != nil || len(carol.Links) != 1 || carol.Links[0].Url != sms.JSON200.Messages[0].Link || carol.Links[0].UsedAt != nil {
+		t.Fatalf("carol: %+v", carol)
+	}
+	reg := e.do(http.MethodGet, carol.Links[0].Url, "", "", nil, func(r *http.Request) { r.Header.Set("Accept", "application/json") })
+	if reg.status != 200 || reg.str("user_id") != "carol" {
+		t.Fatalf("register as JSON: %d %s", reg.status, reg.raw)
+	}
+	unknown, _ := e.ctl().ListUsersWithResponse(ctx, &acctl.ListUsersParams{Application: ptr("nope")})
+	if unknown.StatusCode() != 404 {
+		t.Fatalf("unknown application: %d", unknown.StatusCode())
+	}
+}
+
+func TestControlRequestsJournal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil)
+	e.do(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), "", "", nil)
+	list, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{Operation: ptr("hasRegisteredMobileDevice")})
+	entries := list.JSON200.Entries
+	if len(entries) != 2 || entries[0].Hmac != "ok" || entries[1].Hmac != "missing_header" || entries[1].Status != 401 || *entries[0].User != "alice" {
+		t.Fatalf("journal: %s", list.Body)
+	}
+	onlyFailed, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{Status: ptr(401)})
+	if len(onlyFailed.JSON200.Entries) != 1 {
+		t.Fatalf("status filter: %s", onlyFailed.Body)
+	}
+
+	// A waiting read returns as soon as the client has polled three times.
+	token, secret, statusURL, _ := e.login("alice")
+	done := make(chan *acctl.ListRequestsResponse, 1)
+	go func() {
+		r, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{Operation: ptr("getSessionStatus"), MinCount: ptr(3), Timeout: ptr("10s")})
+		done <- r
+	}()
+	for range 3 {
+		e.status(token, secret, statusURL)
+	}
+	r := <-done
+	if r.JSON200 == nil || r.JSON200.TimedOut || len(r.JSON200.Entries) != 3 {
+		t.Fatalf("wait: %s", r.Body)
+	}
+	short, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{Operation: ptr("logout"), MinCount: ptr(1), Timeout: ptr("20ms")})
+	if !short.JSON200.TimedOut || len(short.JSON200.Entries) != 0 {
+		t.Fatalf("wait that times out: %s", short.Body)
+	}
+	for _, q := range []string{"timeout=5s", "min_count=1&timeout=2h", "min_count=x", "status=abc"} {
+		if r := e.do(http.MethodGet, "/_acmock/requests?"+q, "", "", nil); r.status != 400 || r.str("message") == "" {
+			t.Errorf("?%s: %d %s", q, r.status, r.raw)
+		}
+	}
+	clear, _ := e.ctl().ClearRequestsWithResponse(ctx)
+	after, _ := e.ctl().ListRequestsWithResponse(ctx, nil)
+	if clear.StatusCode() != 200 || len(after.JSON200.Entries) != 0 {
+		t.Fatalf("clear: %d, then %s", clear.StatusCode(), after.Body)
+	}
+}
+
+// TestJournalStaysBoundedUnderLoad sends many more requests than the journal keeps.
+func TestJournalStaysBoundedUnderLoad(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *emulator.Options) { o.JournalSize = 50; o.ValidateResponses = false })
+	for range 500 {
+		e.do(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), "", "", nil)
+	}
+	list, _ := e.ctl().ListRequestsWithResponse(context.Background(), nil)
+	if n := len(list.JSON200.Entries); n != 50 || list.JSON200.Entries[49].Seq != 500 {
+		t.Fatalf("journal kept %d entries (last seq %d); want the last 50 of 500", n, list.JSON200.Entries[n-1].Seq)
+	}
+}
+
+func TestControlWallClock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	path := userPath("/management/has_registered_mobile_device", "alice")
+	w, _ := e.ctl().PutWallClockWithResponse(ctx, acctl.WallClockUpdate{Shift: ptr("-10m")})
+	if w.JSON200 == nil || w.JSON200.Shift != "-10m0s" || w.JSON200.MaxSkew != "5m0s" {
+		t.Fatalf("shift: %s", w.Body)
+	}
+	expectError(t, e.app(http.MethodGet, path, nil), 401, "stale_timestamp", e.app(http.MethodGet, path, nil).str("field"))
+	w, _ = e.ctl().PutWallClockWithResponse(ctx, acctl.WallClockUpdate{MaxSkew: ptr("15m")})
+	if w.JSON200.MaxSkew != "15m0s" || w.JSON200.Shift != "-10m0s" {
+		t.Fatalf("skew: %s", w.Body)
+	}
+	if r := e.app(http.MethodGet, path, nil); r.status != 200 {
+		t.Fatalf("with a 15m window: %d %s", r.status, r.raw)
+	}
+	for _, bad := range []acctl.WallClockUpdate{{Shift: ptr("later")}, {MaxSkew: ptr("0s")}, {MaxSkew: ptr("x")}} {
+		r, _ := e.ctl().PutWallClockWithResponse(ctx, bad)
+		if r.StatusCode() != 400 {
+			t.Errorf("%+v: %d", bad, r.StatusCode())
+		}
+	}
+	got, _ := e.ctl().GetWallClockWithResponse(ctx)
+	if got.JSON200.MaxSkew != "15m0s" {
+		t.Fatalf("bad updates changed the settings: %s", got.Body)
+	}
+}
+
+func TestControlResetAndToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *emulator.Options) { o.ControlToken = "s3cret" })
+	ctx := context.Background()
+	if r, _ := e.ctl().ResetWithResponse(ctx); r.StatusCode() != 401 {
+		t.Fatalf("reset without the token: %d", r.StatusCode())
+	}
+	if h, _ := e.ctl().GetHealthWithResponse(ctx); h.StatusCode() != 200 {
+		t.Fatalf("health must not need the token: %d", h.StatusCode())
+	}
+	link := e.app(http.MethodGet, userPath("/management/device_registration_link", "carol"), nil).str("register_url")
+	if r := e.do(http.MethodGet, link, "", "", nil); r.status != 200 {
+		t.Fatalf("registration links must not need the token: %d", r.status)
+	}
+	withToken := func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", "Bearer s3cret")
+		return nil
+	}
+	e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{"dave"}})
+	r, _ := e.ctl().ResetWithResponse(ctx, withToken)
+	if r.StatusCode() != 200 {
+		t.Fatalf("reset with the token: %d %s", r.StatusCode(), r.Body)
+	}
+	if _, err := e.emu.Store().User(demoApp, "dave"); err == nil {
+		t.Fatal("reset kept a user added at run time")
+	}
+	if u, _ := e.emu.Store().User(demoApp, "carol"); u.Phone != nil {
+		t.Fatal("reset kept carol's phone")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
