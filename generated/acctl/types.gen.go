@@ -334,7 +334,7 @@ type ListRequestsParams struct {
 	Since    *uint64 `form:"since,omitempty" json:"since,omitempty"`
 	MinCount *int    `form:"min_count,omitempty" json:"min_count,omitempty"`
 
-	// Timeout How long min_count may wait (Go duration
+	// Timeout How long min_count may wait (Go duration, at most 60s; default 5s).
 	Timeout *string `form:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
@@ -417,25 +417,24 @@ var swaggerSpec = []string{
 	"NNaN4Hd2Ik27buYpofc8PClmgUxWEL0tUFjnKQuxw6lqZCiFy5bELGehujSDtbAWLRw5wtasad3N6HLQ",
 	"ZX+WgtXg+OuUwlAGYws6fMzRnEvrOuiIOZjPFZpt62HaXvVdbiWNf7lfj3zw1+vK+EO/V3e/v+KrTbP5",
 	"4Zu2M1n1N0vxRZZVmUy+e/UqTUqp/F/j2KDgLpaZpYaebcgVoRDmColafKaLHxVCKh7FbWUYTgvcJ0dU",
-	"LTWw4+c75SGW+5cmxNNt/H5sf4Awcgff2WejZKKqotj1Jj/rDRRaXXXa4KXY8nWCo87g9B5ltG2Cvyse",
-	"tpMHEV/5ji47eZpg5W/DneOZ2o6H5eEYVjNRl8Y9OQ2+YrIbx6z3xnuyNm2uMPAxm0LdHkoDseOZ2iXC",
-	"xbsL0JWb6y8guM7HWE7Bt3hsnTk3id9UtTO5ORZiS467PnRKL50wzvpigo+YTAL9dpKuEbKzFyrXpUJr",
-	"R/BxiY03biJJLWBIeAzCCtcu5l0/sCK+edDlbSEnbvkYoPhJA5eunOZjF1qwNUIZ7R8WpJJOioLYrduB",
-	"QnfWdW+IHq5IF5b1zGayqXd4rp69kG44cTFIlS7aaYcn039vNmYPdW1GGR7DFhdLvYlZgWvNsdGhcy1y",
-	"22quW7drpj5I0Xxn+UZLN4IzBWFopH2Kyfeisk2pcqpejseethSS3IEvxHQmL2ft1KVFUneGsx9i4hN0",
-	"tlGC8mvVN+QhJZWtOCDH+HZVk/tAcs666Hr7R922mQ26B588/FNPjoy+vhJz+uLrKjEfcF2IUDVpYd1z",
-	"Jp0Jhagzed+j4D/Kgj18psu5VDiKkt+6x3cY+f27+OuQSj6kC/uUnKY7bBIBWK3ev4HLkEgNuWgCCMV5",
-	"1gvUIzRRiJ3chFeXXLy5PWn733FSc7ZeG32NcDTzHXTKCHNUWziaNTMp9J7/9U1npCWFjShWIDZimxJU",
-	"kYNtCgshC9Bmqnh6BUR9FD9M1Wl2Kb0ZwRlk3N0P5I2CMZprmSHRJaWJJ68QjoTaOqaYPKCwmCoBC6lC",
-	"6K6IjIntM/L0Al6OX3nfThgM5cnKGEqa/cMxb32Brg++Q2pWPU0/vHj1+EX22LjEt44Z9WzVHp8dsOCr",
-	"7WwblvbbldufsuzWFucJtA3UQWSO0L5zY8v98eANE5Je1Y2yil5heqOrIoeluEbmKDt1nHjMKJ+0klaP",
-	"We2xvc+JHrcx1+ZafeU2v0a9Q72dg3ovK9vcju0WGu2U3KWcPwpr0fB0c0jW5tXVVbR6SXr4jWUYOJJI",
-	"dcT/brQVZ19R5NAo/pRxc/eX2BFjdx7ximKljr7JpR1GUt68G0Y7th3UtW0fRhtRFPf30nkAxtvvkKme",
-	"tEnERVHoDWUTK9xEU8F2WuoJLdpustdpOyfVlX28q0vJ4N0jVqy+vcnhR18oBgFZISmyb5bENZofDPP/",
-	"+iANhnH9iR6l2dp60Rn3Oprxo5OpmvIE1DSZMfGwfZc7x0LiNc9GSAvO/6ylcmgBhSkkmmc8PNkSmq6B",
-	"p+poVs9RTWCavBjbaTJ7NoL3pXQ8pCexyHmsps50t6SZPcllHxqPzyV2x8W+MY+4F5QKN7vA/JYk/aKB",
-	"1qFDg+kONggHsJEqZ2LQ79rdUELVn4v74xP/BATNdR1I+EfIPM82OTk5ff4/o/FoPDqd/HP8z3Fy++n2",
-	"/wMAAP//",
+	"LTWw4+c75SGWhx7xZ72BQqurTpe7FFu+LXDUmYtO6dLwLf5+bH+AMKoH39ln+9TQNgj+rkjYzhxEvOQ7",
+	"uubkY4J9vw1rjudoO76Vx2LYAkRaGsfkNPhayW4Es94P78nXtLnCwMRsCnVjKA2UjqdplwgX7y5AV26u",
+	"v4DgCh+jOAXf3LF1ztykfFPVTuPmWIgtuez60Cm9dMI468sIPlYy/fPbSbpAyG5eqFyXCq0dwcclNn64",
+	"iSG1gCHVMQgrXLuYX/3Aivjm4Za3hZxY5WOA4icNXLRymo9daMHWCAW0f1iQSjopCuK1bgcK3SnXvcF5",
+	"uCJdWNYzm8mm3tW5eupCuuGsxSBJumjnHJ5M/72pmD2ktRlieAxbXCz1JmYFrjLHhobOtchtq7luxa6Z",
+	"9yBF853lGy3dCM4UhHGR9imm3YvKNkXKqXo5HnvCUkhyB74E05m5nLXzlhZJ3RnOfoiJT9DZRqnJr1Xf",
+	"kIcUU7bigOzi29VL7gPJOeui6+0fddtmKugefPLYTz0zMvr6Gszpi6+rwXzAdSFCvaSFdc+ZdGYTos7k",
+	"fY98/ygL9vCZLudS4ShKe+vu3mG09+9irkMS+ZD+61Nymu6YSQRgtXr/Bi5DIjXkogkgFOdZL1APz0Qh",
+	"dnITXl1y2eb2pO18x0nN2Xpt9DXC0cz3zikXzFFt4WjWTKPQe/53N51hlhQ2oliB2IhtSlBFDrYpLIQs",
+	"QJup4rkVEPVR/BhVp82l9GYEZ5BxXz+QNwrGaK5lhkSXlCYKvUI4EmrrmGLyaMJiqgQspAqhuyIyJrbP",
+	"yNMLeDl+5X07YTAUJitjKF32D8e89QW6PvgOqVb1NP3wstXjl9djgxLfOmbUU1V7fHbAgq+zs21Y2m9X",
+	"aH/KgltblifQNlAHkTlC+86NLffHgzdMSHr1NsoqeiXpja6KHJbiGpmj7FRw4jGjfNIaWj1gtcf2Pid6",
+	"3JZcm2v1ldv8DvUO9XYO6r2sbHM7tltosVNyl3L+KKxFw3PNIVmbV1dX0bol6eE3lmHgSCJ1Ef+L0Vac",
+	"fXWAQ6P4U8bN3d9gR4zdecQripU6+iaXdhhJefNuGO3YdlDRtn0YbURR3N9F59EXb79D5nnSJhEXRaE3",
+	"lE2scBNNBds5qSe0aLvJXqftnFRX9vGuLiWDdw9Xsfr2JocffYkYBGSFpMi+WRLXaH4qzP/TgzQYxvVn",
+	"eZRma+tFZ9DraMaPTqZqyrNP02TGxMP2Xe4cC4nXPBUhLTj/g5bKoQUUppBonvHYZEtougaeqqNZPUE1",
+	"gWnyYmynyezZCN6X0vF4nsQi54GaOtPdkmb2JJd9aDw+l9gdFPvGPOJeUCrc7ALzW5L0iwZah44LpjvY",
+	"IBzARqqciUG/X3dDCVV/Iu6PT/zjDzTXdSDhnx/zJNvk5OT0+f+MxqPx6HTyz/E/x8ntp9v/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
