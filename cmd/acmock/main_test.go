@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acmock/acmock/acauth"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server while the test reads it.
@@ -175,4 +177,76 @@ func TestShippedScenariosValidate(t *testing.T) {
 	if code := run(append([]string{"validate"}, files...), &stdout, &stderr, nil); code != 0 || len(files) < 11 {
 		t.Fatalf("exit %d for %d files: %s", code, len(files), stderr.String())
 	}
+}
+
+// TestControlCommands drives a served emulator (virtual clock) from the terminal commands.
+func TestControlCommands(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"--addr", "127.0.0.1:0", "--clock", "virtual", "--control-token", "tok"}, &stdout, &stderr, ready)
+	}()
+	base := <-ready
+	defer func() {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-code
+	}()
+	ctl := func(args ...string) (int, string, string) {
+		var out, errOut syncBuffer
+		c := run(append(args, "--url", base, "--control-token", "tok"), &out, &errOut, nil)
+		return c, out.String(), errOut.String()
+	}
+	// Start a login for bob through the API, signed like any client.
+	login := signedPost(t, base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/bob")
+	if login != 202 {
+		t.Fatalf("login: %d", login)
+	}
+	if c, out, errOut := ctl("approve", "bob"); c != 0 || !strings.Contains(out, "of bob is now active") {
+		t.Fatalf("approve: %d %q %q", c, out, errOut)
+	}
+	if c, out, _ := ctl("sessions", "bob"); c != 0 || !strings.Contains(out, "pending@") || !strings.Contains(out, "active@") || !strings.Contains(out, "(control)") {
+		t.Fatalf("sessions: %d %q", c, out)
+	}
+	if c, out, _ := ctl("advance", "90s"); c != 0 || !strings.Contains(out, "steps fired") {
+		t.Fatalf("advance: %d %q", c, out)
+	}
+	if c, out, _ := ctl("requests"); c != 0 || !strings.Contains(out, "authenticateUser") || !strings.Contains(out, "hmac=ok") {
+		t.Fatalf("requests: %d %q", c, out)
+	}
+	if c, out, _ := ctl("sms"); c != 0 || !strings.Contains(out, "outbox is empty") {
+		t.Fatalf("sms: %d %q", c, out)
+	}
+	if c, out, _ := ctl("load", "../../scenarios/deny.yaml"); c != 0 || !strings.Contains(out, "loaded scenario deny") {
+		t.Fatalf("load: %d %q", c, out)
+	}
+	if c, out, _ := ctl("reset"); c != 0 || !strings.Contains(out, "reset") {
+		t.Fatalf("reset: %d %q", c, out)
+	}
+	if c, _, errOut := ctl("deny", "nobody"); c != 1 || !strings.Contains(errOut, "start a login first") {
+		t.Fatalf("deny without a session: %d %q", c, errOut)
+	}
+	if c, _, errOut := ctl("advance"); c != 2 || !strings.Contains(errOut, "usage: acmock advance DURATION") {
+		t.Fatalf("advance without a duration: %d %q", c, errOut)
+	}
+	var out, errOut syncBuffer
+	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || !strings.Contains(errOut.String(), "401") {
+		t.Fatalf("reset without the token: %d %q", c, errOut.String())
+	}
+}
+
+// signedPost sends a POST signed with the demo credentials and returns the status.
+func signedPost(t *testing.T, target string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if err := acauth.NewSigner("5ca1ab1e000000000000000000000001", "ACMOCKDEMOSECRET0000000000000001").SignRequest(req.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }

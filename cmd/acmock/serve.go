@@ -61,6 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr)
+		ctlUsage(stderr)
 	}
 	env := func(name, def string) string {
 		if v, ok := os.LookupEnv(name); ok {
@@ -129,6 +131,11 @@ func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	if len(args) > 0 && args[0] == "validate" {
 		return validate(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 {
+		if _, ok := ctlCommands[args[0]]; ok {
+			return runCtl(args[0], args[1:], stdout, stderr)
+		}
 	}
 	c, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {

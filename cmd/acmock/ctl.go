@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/acmock/acmock/generated/acctl"
+)
+
+// ctlCommands drive a running emulator through its control API.
+var ctlCommands = map[string]struct {
+	args    string
+	summary string
+	run     func(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, follow bool) error
+}{
+	"approve":  {"USER|SESSION", "approve the user's newest pending session now", phone("active")},
+	"deny":     {"USER|SESSION", "decline the user's newest pending session now", phone("cancelled")},
+	"walkaway": {"USER|SESSION", "take the phone away from the user's active session", phone("walkaway")},
+	"close":    {"USER|SESSION", "end the user's newest live session from the phone", phone("closed")},
+	"advance":  {"DURATION", "move the virtual clock forward (acmock --clock virtual)", advance},
+	"sms":      {"", "show the SMS outbox", showSMS},
+	"requests": {"", "show the request journal; --follow keeps printing new requests", showRequests},
+	"sessions": {"[USER]", "list sessions with their status history", showSessions},
+	"reset":    {"", "go back to the loaded scenario's initial state", reset},
+	"load":     {"FILE", "replace the scenario with FILE and reset", load},
+}
+
+func ctlUsage(w io.Writer) {
+	fmt.Fprint(w, "Commands for a running emulator (they use its control API under /_acmock/):\n")
+	names := make([]string, 0, len(ctlCommands))
+	for name := range ctlCommands {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c := ctlCommands[name]
+		fmt.Fprintf(w, "  acmock %-22s %s\n", strings.TrimSpace(name+" "+c.args), c.summary)
+	}
+	fmt.Fprint(w, `
+Flags for these commands: --url (default http://127.0.0.1:8080, or ACMOCK_URL) and
+--control-token (or ACMOCK_CONTROL_TOKEN).
+
+Examples:
+  acmock approve alice
+  acmock advance 90s
+  acmock requests --follow
+  acmock load scenarios/deny.yaml
+`)
+}
+
+// runCtl runs one control command and returns the exit code.
+func runCtl(name string, args []string, stdout, stderr io.Writer) int {
+	cmd := ctlCommands[name]
+	fs := flag.NewFlagSet("acmock "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { ctlUsage(stderr) }
+	base := fs.String("url", envOr("ACMOCK_URL", "http://127.0.0.1:8080"), "the emulator's base URL [ACMOCK_URL]")
+	token := fs.String("control-token", os.Getenv("ACMOCK_CONTROL_TOKEN"), "bearer token for the control API [ACMOCK_CONTROL_TOKEN]")
+	follow := fs.Bool("follow", false, "requests: keep printing new requests until interrupted")
+	// Flags may come before or after the arguments.
+	var positional []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	opts := []acctl.ClientOption{}
+	if *token != "" {
+		opts = append(opts, acctl.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer "+*token)
+			return nil
+		}))
+	}
+	c, err := acctl.NewClientWithResponses(strings.TrimRight(*base, "/"), opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "acmock %s: %v\n", name, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := cmd.run(ctx, c, positional, stdout, *follow); err != nil {
+		var usage usageError
+		if errors.As(err, &usage) {
+			fmt.Fprintf(stderr, "acmock %s: %v (usage: acmock %s %s)\n", name, err, name, cmd.args)
+			return 2
+		}
+		fmt.Fprintf(stderr, "acmock %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// answer turns a response that is not the expected one into an error naming what the emulator
+// said.
+func answer(status int, body []byte, err error, want int) error {
+	if err != nil {
+		return fmt.Errorf("is acmock running? %w", err)
+	}
+	if status != want {
+		return fmt.Errorf("the emulator answered %d: %s", status, strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
+// phone returns a command that changes a session's status: the session named by token, or the
+// newest session of the user named that can make the change.
+func phone(status acctl.SessionStatus) func(context.Context, *acctl.ClientWithResponses, []string, io.Writer, bool) error {
+	return func(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
+		if len(args) != 1 {
+			return usageError{errors.New("name one user or session token")}
+		}
+		token := args[0]
+		list, err := c.ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{User: &args[0]})
+		if err := answer(list.StatusCode(), list.Body, err, http.StatusOK); err != nil {
+			return err
+		}
+		if n := len(list.JSON200.Sessions); n > 0 {
+			token = list.JSON200.Sessions[n-1].Token
+			for i := n - 1; i >= 0; i-- {
+				if s := list.JSON200.Sessions[i].Status; s == "pending" || s == "identifying" || (status != "active" && (s == "active" || s == "walkaway")) {
+					token = list.JSON200.Sessions[i].Token
+					break
+				}
+			}
+		}
+		res, err := c.SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: status})
+		if err == nil && res.StatusCode() == http.StatusNotFound {
+			return fmt.Errorf("no session for user or token %q: start a login first", args[0])
+		}
+		if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "session %s of %s is now %s\n", res.JSON200.Token, res.JSON200.User, res.JSON200.Status)
+		return nil
+	}
+}
+
+func advance(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
+	if len(args) != 1 {
+		return usageError{errors.New("give one duration, such as 90s")}
+	}
+	res, err := c.AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: args[0]})
+	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "clock now %s; %d steps fired, %d pending\n", res.JSON200.Now.Format(time.RFC3339), *res.JSON200.Fired, res.JSON200.Pending)
+	return nil
+}
+
+func showSMS(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
+	if len(args) != 0 {
+		return usageError{errors.New("takes no arguments")}
+	}
+	res, err := c.ListSmsWithResponse(ctx)
+	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		return err
+	}
+	if len(res.JSON200.Messages) == 0 {
+		fmt.Fprintln(stdout, "the outbox is empty")
+	}
+	for _, m := range res.JSON200.Messages {
+		fmt.Fprintf(stdout, "%s  to %s (user %s): %s\n", m.SentAt.Format(time.RFC3339), m.PhoneNumber, m.User, m.Body)
+	}
+	return nil
+}
+
+func showRequests(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, follow bool) error {
+	if len(args) != 0 {
+		return usageError{errors.New("takes no arguments")}
+	}
+	var since uint64
+	for first := true; ; first = false {
+		params := &acctl.ListRequestsParams{Since: &since}
+		if !first { // following: wait for the next request instead of asking again at once
+			params.MinCount, params.Timeout = ptr(1), ptr("30s")
+		}
+		res, err := c.ListRequestsWithResponse(ctx, params)
+		if ctx.Err() != nil {
+			return nil // interrupted while following
+		}
+		if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+			return err
+		}
+		for _, e := range res.JSON200.Entries {
+			fmt.Fprintf(stdout, "%s %4d %-6s %-60s %-26s hmac=%s", e.Time.Format("15:04:05.000"), e.Status, e.Method, e.Path, deref(e.Operation), e.Hmac)
+			if e.Fault != nil {
+				fmt.Fprintf(stdout, " fault=%q", *e.Fault)
+			}
+			fmt.Fprintln(stdout)
+			since = e.Seq
+		}
+		if !follow {
+			return nil
+		}
+	}
+}
+
+func showSessions(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
+	if len(args) > 1 {
+		return usageError{errors.New("takes at most one user")}
+	}
+	params := &acctl.ListSessionsParams{}
+	if len(args) == 1 {
+		params.User = &args[0]
+	}
+	res, err := c.ListSessionsWithResponse(ctx, params)
+	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		return err
+	}
+	for _, s := range res.JSON200.Sessions {
+		var steps []string
+		for _, h := range s.History {
+			steps = append(steps, fmt.Sprintf("%s@%s(%s)", h.Status, h.At.Format("15:04:05"), h.Cause))
+		}
+		fmt.Fprintf(stdout, "%s  %s/%s  login %d  %s\n", s.Token, s.Application, s.User, s.Attempt, strings.Join(steps, " -> "))
+	}
+	return nil
+}
+
+func reset(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
+	if len(args) != 0 {
+		return usageError{errors.New("takes no arguments")}
+	}
+	res, err := c.ResetWithResponse(ctx)
+	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "reset to the loaded scenario")
+	return nil
+}
+
+func load(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
+	if len(args) != 1 {
+		return usageError{errors.New("name one scenario file")}
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	res, err := c.PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(string(data)))
+	if err == nil && res.JSON400 != nil {
+		var lines []string
+		for _, p := range res.JSON400.Problems {
+			lines = append(lines, fmt.Sprintf("%s:%d:%d: %s", args[0], p.Line, p.Column, p.Message))
+		}
+		return errors.New("the scenario was refused:\n" + strings.Join(lines, "\n"))
+	}
+	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "loaded scenario %s (%d applications, %d faults)\n", res.JSON200.Name, res.JSON200.Applications, res.JSON200.Faults)
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
+}
