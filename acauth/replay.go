@@ -1,14 +1,19 @@
 package acauth
 
-import "sync"
+import (
+	"hash/maphash"
+	"sync"
+)
 
 // DefaultReplayCacheSize is the default hard cap on remembered nonces.
 const DefaultReplayCacheSize = 100_000
 
-type replayKey struct {
-	clientID string
-	nonce    uint64
-}
+// replayKey is a 64-bit hash of (client ID, nonce) under a per-cache random seed. Keeping a hash
+// instead of the client ID string cuts an entry from about 240 bytes to about 70, which is what
+// keeps a full cache (100,000 entries) near 7 MiB. Two different pairs collide with a probability
+// of about n²/2⁶⁵ (under 10⁻⁹ for a full cache), and a collision can only refuse a request as
+// replayed, never accept one.
+type replayKey uint64
 
 type replayEntry struct {
 	key replayKey
@@ -26,6 +31,7 @@ type replayEntry struct {
 // the skew current at lookup time so widening the window at run time does
 // not resurrect replays of entries still in the cache.
 type replayCache struct {
+	seed maphash.Seed
 	mu   sync.Mutex
 	max  int
 	m    map[replayKey]replayEntry
@@ -39,13 +45,13 @@ func newReplayCache(max int) *replayCache {
 	if max < 1 {
 		max = 1
 	}
-	return &replayCache{max: max, m: make(map[replayKey]replayEntry)}
+	return &replayCache{seed: maphash.MakeSeed(), max: max, m: make(map[replayKey]replayEntry)}
 }
 
 // checkAndAdd records key with timestamp ts and reports whether it was
 // already present and unexpired (a replay). nowSec and skewSec define expiry.
 func (c *replayCache) checkAndAdd(clientID string, nonce uint64, ts, nowSec, skewSec int64) (replayed bool) {
-	key := replayKey{clientID: clientID, nonce: nonce}
+	key := c.key(clientID, nonce)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
@@ -61,6 +67,10 @@ func (c *replayCache) checkAndAdd(clientID string, nonce uint64, ts, nowSec, ske
 	c.m[key] = e
 	c.push(e)
 	return false
+}
+
+func (c *replayCache) key(clientID string, nonce uint64) replayKey {
+	return replayKey(mix(maphash.String(c.seed, clientID) ^ mix(nonce)))
 }
 
 func expired(ts, nowSec, skewSec int64) bool {
@@ -79,7 +89,6 @@ func (c *replayCache) expire(nowSec, skewSec int64) {
 
 func (c *replayCache) popOldest() {
 	e := c.ring[c.head]
-	c.ring[c.head] = replayEntry{} // release the client ID string
 	c.head = (c.head + 1) % len(c.ring)
 	c.n--
 	// Only delete if the map still refers to this insertion, not a newer one.
@@ -118,4 +127,15 @@ func (c *replayCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m)
+}
+
+// mix is SplitMix64's finaliser: it spreads every input bit over the output, so nonces that differ
+// in a few low bits do not land on neighbouring keys.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }

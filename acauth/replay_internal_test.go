@@ -20,7 +20,7 @@ func TestReplayCacheExpiry(t *testing.T) {
 	if c.checkAndAdd("b", 2, 2000, 1000+skew+1, skew) {
 		t.Fatal("unrelated insert reported as replay")
 	}
-	if _, ok := c.m[replayKey{"a", 1}]; ok {
+	if _, ok := c.m[c.key("a", 1)]; ok {
 		t.Error("expired entry still in map")
 	}
 	if got := c.len(); got != 1 {
@@ -40,7 +40,7 @@ func TestReplayCacheReinsert(t *testing.T) {
 	}
 	c.checkAndAdd("y", 1, 2000, 2000, 10) // evicts "z"
 	c.checkAndAdd("w", 1, 2000, 2000, 10) // evicts the old "a" slot
-	if c.n != 3 || c.ring[c.head].key.clientID != "a" || c.ring[c.head].ts != 2000 {
+	if c.n != 3 || c.ring[c.head].key != c.key("a", 1) || c.ring[c.head].ts != 2000 {
 		t.Fatalf("unexpected ring state %+v head %d", c.ring, c.head)
 	}
 	if !c.checkAndAdd("a", 1, 2000, 2000, 10) {
@@ -78,5 +78,25 @@ func BenchmarkReplayCacheSaturated(b *testing.B) {
 	}
 	if c.len() > DefaultReplayCacheSize {
 		b.Fatalf("cache grew to %d", c.len())
+	}
+}
+
+// TestReplayKeysDistinguishClientsAndNonces guards the hashed key: the same nonce from two clients,
+// and neighbouring nonces from one, are different entries.
+func TestReplayKeysDistinguishClientsAndNonces(t *testing.T) {
+	t.Parallel()
+	c := newReplayCache(100)
+	seen := map[replayKey]bool{}
+	for _, client := range []string{"a", "b", "ab", ""} {
+		for nonce := range uint64(20) {
+			k := c.key(client, nonce)
+			if seen[k] {
+				t.Fatalf("key of (%q, %d) collides", client, nonce)
+			}
+			seen[k] = true
+		}
+	}
+	if c.key("a", 1) != c.key("a", 1) {
+		t.Fatal("the key is not deterministic")
 	}
 }
