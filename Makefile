@@ -1,7 +1,7 @@
 # acmock: an emulator of the Activeconnect API. `make help` lists the targets.
 GO ?= go
 
-.PHONY: help generate check-generated build test lint run
+.PHONY: help generate check-generated build test lint run load
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
@@ -25,3 +25,8 @@ lint: ## gofmt check and go vet
 
 run: ## run the emulator on 127.0.0.1:8080 with the demo application
 	$(GO) run ./cmd/acmock
+
+load: ## measure throughput, latency, start-up time and memory (see README, Performance)
+	$(GO) build -o bin/acmock ./cmd/acmock
+	$(GO) build -o bin/load ./tools/load
+	bin/load -acmock bin/acmock
