@@ -1,0 +1,37 @@
+// Package activeconnect is a Go client for the Activeconnect API: push-style multifactor login,
+// where an application starts a login session and the user approves it on a registered phone.
+// It has the same operations and meanings as the official Python client (ManagementAPI,
+// AuthenticationAPI, Session), signs every request with Authentication Protocol 1 and encodes user
+// IDs the way the service expects.
+//
+//	auth, err := activeconnect.NewAuthenticationAPI(appID, appSecret)  // WithBaseURL for acmock
+//	session, err := auth.AuthenticateUser(ctx, "alice")
+//	err = session.Wait(ctx, 2*time.Second)                              // then session.Active()
+//
+// # Management
+//
+// [ManagementAPI] adds and deletes users, hands out the links that register a user's phone, texts
+// them, tells whether a user has a phone and reports a phone lost.
+//
+// # Sessions
+//
+// [AuthenticationAPI.AuthenticateUser] returns a [Session]. A session that did not start (the user
+// has no phone) comes back with status failed and a [FailureReason], as in the Python client; other
+// problems are errors. [Session.Refresh] polls the session's status URL once, [Session.Wait] polls
+// until the phone has decided, riding out transient failures, and [Session.Destroy] logs out. Status
+// and logout calls go to the absolute URLs the service handed out, signed with the session's own
+// token and secret.
+//
+// A Session marshals to and from exactly the JSON the Python client writes, so a Go service and a
+// Python service can share a session stored in a cookie:
+//
+//	{"status_url": "...", "session_status": "pending", "session_secret": "...",
+//	 "failure_reason": null, "session_token": "...", "logout_url": "..."}
+//
+// # Errors
+//
+// A request the service refuses returns an [*APIError] carrying the HTTP status, the service's error
+// code, its message and the field at fault; match it with errors.As or with [IsNotFound],
+// [IsUnauthorized] and [IsTemporary]. A request that got no complete answer returns the
+// *url.Error of net/http.
+package activeconnect

@@ -1,0 +1,137 @@
+package activeconnect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"time"
+
+	"github.com/acmock/acmock/activeconnect"
+	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/scenario"
+)
+
+// startAcmock runs acmock in-process with a virtual clock, which the examples move instead of
+// sleeping. Against a real acmock or the real service, leave WithSleep out.
+func startAcmock() (baseURL string, advance func(context.Context, time.Duration) error, stop func()) {
+	clk := clock.NewVirtual(time.Now())
+	emu, err := emulator.New(emulator.Options{Clock: clk})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	advance = func(_ context.Context, d time.Duration) error {
+		clk.Advance(d)
+		return nil
+	}
+	return srv.URL, advance, func() { srv.Close(); emu.Close() }
+}
+
+func ExampleSession_Wait() {
+	baseURL, advance, stop := startAcmock()
+	defer stop()
+	ctx := context.Background()
+
+	auth, err := activeconnect.NewAuthenticationAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
+		activeconnect.WithBaseURL(baseURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	session, err := auth.AuthenticateUser(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("started:", session.Status)
+	err = session.Wait(ctx, 2*time.Second,
+		activeconnect.OnStatusChange(func(s activeconnect.SessionStatus) { fmt.Println("now:", s) }),
+		activeconnect.WithSleep(advance))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("authenticated:", session.Active())
+	if err := session.Destroy(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after logout:", session.Status)
+	// Output:
+	// started: pending
+	// now: active
+	// authenticated: true
+	// after logout: closed
+}
+
+func ExampleAuthenticationAPI_AuthenticateUser_noPhone() {
+	baseURL, _, stop := startAcmock()
+	defer stop()
+
+	auth, err := activeconnect.NewAuthenticationAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
+		activeconnect.WithBaseURL(baseURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	session, err := auth.AuthenticateUser(context.Background(), "carol")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if session.Failed() {
+		fmt.Println("not started:", session.FailureReason)
+	}
+	// Output:
+	// not started: NO_MOBILE_DEVICE
+}
+
+func ExampleManagementAPI_AddUsers() {
+	baseURL, _, stop := startAcmock()
+	defer stop()
+
+	m, err := activeconnect.NewManagementAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
+		activeconnect.WithBaseURL(baseURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	created, existing, err := m.AddUsers(context.Background(), []string{"MY USER 1", "alice"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("created:", created)
+	fmt.Println("existing:", existing)
+	// Output:
+	// created: [MY USER 1]
+	// existing: [alice]
+}
+
+func ExampleAPIError() {
+	baseURL, _, stop := startAcmock()
+	defer stop()
+
+	m, err := activeconnect.NewManagementAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
+		activeconnect.WithBaseURL(baseURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = m.HasRegisteredMobileDevice(context.Background(), "dave")
+	var apiErr *activeconnect.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.Field)
+	}
+	fmt.Println("not found:", activeconnect.IsNotFound(err))
+	// Output:
+	// 404 unknown_user user_id
+	// not found: true
+}
+
+func ExampleSession_MarshalJSON() {
+	s := activeconnect.Session{Status: activeconnect.StatusPending, Token: "t", Secret: "s",
+		StatusURL: "http://x/st", LogoutURL: "http://x/lo"}
+	data, err := json.Marshal(s)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(data))
+	// Output:
+	// {"status_url":"http://x/st","session_status":"pending","session_secret":"s","failure_reason":null,"session_token":"t","logout_url":"http://x/lo"}
+}

@@ -1,0 +1,250 @@
+package activeconnect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/generated/acapi"
+)
+
+// SessionStatus is where a login session stands.
+type SessionStatus string
+
+// The session statuses of the API. Pending, identifying, active and walkaway are live; the others
+// are final.
+const (
+	StatusPending     SessionStatus = "pending"     // started, waiting for the phone
+	StatusIdentifying SessionStatus = "identifying" // the phone is processing the request
+	StatusActive      SessionStatus = "active"      // the user is authenticated
+	StatusWalkaway    SessionStatus = "walkaway"    // the phone is no longer near
+	StatusTimeout     SessionStatus = "timeout"     // nobody answered on the phone in time
+	StatusCancelled   SessionStatus = "cancelled"   // the user declined the login
+	StatusFailed      SessionStatus = "failed"      // the login failed, or never started
+	StatusClosed      SessionStatus = "closed"      // ended by a logout or from the phone
+)
+
+// Valid reports whether s is one of the statuses the API defines.
+func (s SessionStatus) Valid() bool { return acapi.SessionStatus(s).Valid() }
+
+// FailureReason says why a session did not start.
+type FailureReason string
+
+// The failure reasons of the API.
+const (
+	// ReasonNoMobileDevice: the user has no registered phone (documented for the real service).
+	ReasonNoMobileDevice FailureReason = "NO_MOBILE_DEVICE"
+	// ReasonUnknownUser: the application has no such user (acmock's answer; the real service's
+	// is undocumented).
+	ReasonUnknownUser FailureReason = "UNKNOWN_USER"
+)
+
+// Session is a login session started by AuthenticationAPI.AuthenticateUser. Its JSON form is the
+// Python client's, so a stored session can move between Go and Python services; a session decoded
+// with encoding/json talks to the network through http.DefaultClient, one loaded with ParseSession
+// or AuthenticationAPI.LoadSession through the options given there.
+//
+// The status and logout calls are signed with Token and Secret, which let anyone holding them
+// follow and end the session: store a session the way you would store a password reset token. A
+// Session is not safe for concurrent use.
+type Session struct {
+	// Status is the status last seen: from authenticate, or from the latest Refresh.
+	Status SessionStatus
+	// FailureReason is set when the session did not start; then only Status (failed) is set too.
+	FailureReason FailureReason
+	// Token is the session token, the client ID that signs status and logout calls.
+	Token string
+	// Secret is the session secret that signs status and logout calls.
+	Secret string
+	// StatusURL is the absolute URL that reports the session's status.
+	StatusURL string
+	// LogoutURL is the absolute URL that ends the session.
+	LogoutURL string
+
+	conn *conn
+}
+
+// InProgress reports whether the phone has yet to decide: the status is pending or identifying.
+func (s *Session) InProgress() bool {
+	return s.Status == StatusPending || s.Status == StatusIdentifying
+}
+
+// Failed reports whether the login failed: the status is failed (which includes a session that
+// never started; see FailureReason), timeout or cancelled. As in the Python client, walkaway and
+// closed count as neither failed nor active.
+func (s *Session) Failed() bool {
+	return s.Status == StatusFailed || s.Status == StatusTimeout || s.Status == StatusCancelled
+}
+
+// Active reports whether the user is authenticated.
+func (s *Session) Active() bool { return s.Status == StatusActive }
+
+// Started reports whether the service started the session, that is whether it has the URLs and
+// credentials that Refresh and Destroy need.
+func (s *Session) Started() bool {
+	return s.StatusURL != "" && s.LogoutURL != "" && s.Token != "" && s.Secret != ""
+}
+
+// Refresh polls the session's status URL once, updates Status and returns it.
+func (s *Session) Refresh(ctx context.Context) (SessionStatus, error) {
+	req, signer, err := s.request(http.MethodGet, s.StatusURL, "status_url")
+	if err != nil {
+		return s.Status, fmt.Errorf("get session status: %w", err)
+	}
+	var out acapi.SessionStatusResponse
+	if err := s.connection().send(ctx, req, signer, &out); err != nil {
+		return s.Status, fmt.Errorf("get session status: %w", err)
+	}
+	status := SessionStatus(out.AuthenticationStatus.SessionStatus)
+	if !status.Valid() {
+		return s.Status, fmt.Errorf("get session status: the service answered an unknown status %q", status)
+	}
+	s.Status = status
+	return status, nil
+}
+
+// Destroy logs out: it posts to the session's logout URL and sets Status to closed. Logging out of
+// a session that is already over is harmless.
+func (s *Session) Destroy(ctx context.Context) error {
+	req, signer, err := s.request(http.MethodPost, s.LogoutURL, "logout_url")
+	if err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	// The official client sends no body with this content type; the service expects as much.
+	req.Header.Set("Content-Type", "application/json")
+	var out acapi.StatusResponse
+	if err := s.connection().send(ctx, req, signer, &out); err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	s.Status = StatusClosed
+	return nil
+}
+
+// request builds a status or logout request for the URL handed out, signed later with the
+// session's own credentials.
+func (s *Session) request(method, target, name string) (*http.Request, *acauth.Signer, error) {
+	if !s.Started() {
+		if s.FailureReason != "" {
+			return nil, nil, fmt.Errorf("the session did not start (%s), so it has no %s", s.FailureReason, name)
+		}
+		return nil, nil, fmt.Errorf("the session has no %s, token or secret: it did not start, or was decoded from incomplete JSON", name)
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %q: %w", name, target, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, fmt.Errorf("%s %q is not an absolute http or https URL", name, target)
+	}
+	req, err := http.NewRequest(method, target, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %q: %w", name, target, err)
+	}
+	signer := acauth.NewSigner(s.Token, s.Secret)
+	signer.Now = s.connection().now
+	return req, signer, nil
+}
+
+func (s *Session) connection() *conn {
+	if s.conn == nil {
+		return defaultConn
+	}
+	return s.conn
+}
+
+// ParseSession decodes a session stored as JSON (see Session.MarshalJSON), whose status and logout
+// calls then use the HTTP client, clock and logger that opts set. WithBaseURL has no effect here:
+// a session carries absolute URLs.
+func ParseSession(data []byte, opts ...Option) (*Session, error) {
+	c, err := newConn(opts)
+	if err != nil {
+		return nil, fmt.Errorf("parse session: %w", err)
+	}
+	s := &Session{conn: c}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("parse session: %w", err)
+	}
+	return s, nil
+}
+
+// pythonSession is the Python client's JSON, key for key and in its order.
+type pythonSession struct {
+	StatusURL     *string `json:"status_url"`
+	SessionStatus *string `json:"session_status"`
+	SessionSecret *string `json:"session_secret"`
+	FailureReason *string `json:"failure_reason"`
+	SessionToken  *string `json:"session_token"`
+	LogoutURL     *string `json:"logout_url"`
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// MarshalJSON writes the six keys the Python client writes, in its order, with null for each
+// value that is absent:
+//
+//	{"status_url":"http://x/st","session_status":"pending","session_secret":"s",
+//	 "failure_reason":null,"session_token":"t","logout_url":"http://x/lo"}
+//
+// Like Python's json module it leaves "&", "<" and ">" as they are, though json.Marshal then
+// escapes them (as \u0026 and so on, which decode the same); a json.Encoder with
+// SetEscapeHTML(false) keeps them.
+func (s Session) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(pythonSession{
+		StatusURL:     nullable(s.StatusURL),
+		SessionStatus: nullable(string(s.Status)),
+		SessionSecret: nullable(s.Secret),
+		FailureReason: nullable(string(s.FailureReason)),
+		SessionToken:  nullable(s.Token),
+		LogoutURL:     nullable(s.LogoutURL),
+	})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
+}
+
+// UnmarshalJSON reads the Python client's JSON. A missing key counts as null; an unknown key or an
+// unknown status is an error, so that a mistyped or foreign document is not taken for an empty
+// session.
+func (s *Session) UnmarshalJSON(data []byte) error {
+	var p pythonSession
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("decode session JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("decode session JSON: more than one value")
+	}
+	status := SessionStatus(deref(p.SessionStatus))
+	if status != "" && !status.Valid() {
+		return fmt.Errorf("decode session JSON: unknown session_status %q", status)
+	}
+	*s = Session{
+		Status:        status,
+		FailureReason: FailureReason(deref(p.FailureReason)),
+		Token:         deref(p.SessionToken),
+		Secret:        deref(p.SessionSecret),
+		StatusURL:     deref(p.StatusURL),
+		LogoutURL:     deref(p.LogoutURL),
+		conn:          s.conn,
+	}
+	return nil
+}

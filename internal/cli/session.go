@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/acmock/acmock/activeconnect"
+)
+
+// readSessionFile loads a session saved by --session-file (or, for "-", read from stdin).
+func readSessionFile(env *Env, cmd, path string) (*activeconnect.Session, error) {
+	if path == "" {
+		return nil, usageErrorf("%s: --session-file is required (save one with: acclient authenticate alice --session-file session.json)", cmd)
+	}
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(env.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session file: %w", err)
+	}
+	s, err := activeconnect.ParseSession(data)
+	if err != nil {
+		return nil, fmt.Errorf("session file %s: %w (it should hold the JSON that acclient authenticate --session-file writes)", path, err)
+	}
+	return s, nil
+}
+
+// writeSessionFile saves s in the Python client's JSON, readable by its owner only (it holds the
+// session secret), replacing the file in one step so that a reader never sees half of it.
+// "-" (stdin) and "" are not written.
+func writeSessionFile(path string, s *activeconnect.Session) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	var data bytes.Buffer
+	if err := writeJSON(&data, s); err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	_, err = tmp.Write(data.Bytes())
+	err = errors.Join(err, tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("save session to %s: %w", path, err)
+	}
+	return nil
+}
+
+// printSession writes the session's final state: its JSON, or a line for people.
+func printSession(env *Env, g *globalOptions, label string, s *activeconnect.Session) error {
+	if g.json() {
+		return writeJSON(env.Stdout, s)
+	}
+	_, err := fmt.Fprintf(env.Stdout, "%s: %s\n", label, describe(s.Status))
+	return err
+}
+
+// waitSession polls s until the phone has decided, showing the status as it goes (label names the
+// session on the progress line, who the user in messages), saves the result to sessionFile and
+// turns an outcome other than active into an error for exitCode.
+func waitSession(ctx context.Context, env *Env, g *globalOptions, s *activeconnect.Session, label, who string, w waitFlags, sessionFile string) error {
+	// With --output json, stdout is for the JSON alone; progress goes to stderr.
+	progressOut := env.Stdout
+	if g.json() {
+		progressOut = env.Stderr
+	}
+	p := startProgress(progressOut, !g.json() && env.IsTerminal(env.Stdout), label, s.Status, env.Now)
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if w.timeout > 0 {
+		wctx, cancel = context.WithTimeout(ctx, w.timeout)
+	}
+	defer cancel()
+	opts := []activeconnect.WaitOption{activeconnect.OnStatusChange(p.setStatus), activeconnect.OnRetry(p.retry)}
+	if env.Sleep != nil {
+		opts = append(opts, activeconnect.WithSleep(env.Sleep))
+	}
+	err := s.Wait(wctx, w.interval, opts...)
+	p.finish()
+	if saveErr := writeSessionFile(sessionFile, s); saveErr != nil {
+		return saveErr
+	}
+	timedOut := err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && wctx.Err() != nil
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("wait for %s: %w", who, ctx.Err())
+	case err != nil && !timedOut:
+		return err
+	}
+	if g.json() {
+		if err := writeJSON(env.Stdout, s); err != nil {
+			return err
+		}
+	}
+	if timedOut {
+		resume := ""
+		if sessionFile != "" && sessionFile != "-" {
+			resume = "acclient session status --wait --session-file " + sessionFile
+		}
+		return &waitTimeoutError{after: w.timeout, status: s.Status, resume: resume}
+	}
+	if !s.Active() {
+		return &outcomeError{user: who, session: s}
+	}
+	return nil
+}

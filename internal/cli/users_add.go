@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+)
+
+var usersAddCommand = &command{
+	name:    "users add",
+	args:    "USER...",
+	summary: "register users with the application",
+	details: `Registers each user ID with the application. IDs that already exist are reported and left
+as they are. A new user has no phone yet: register one with acclient device link.`,
+	examples: []string{
+		`acclient users add dave erin`,
+		`acclient users add "MY USER 1" --output json     # {"created":["MY USER 1"],"existing":[]}`,
+	},
+	new: func() runner { return &usersAddOptions{} },
+}
+
+// usersAddOptions are the options of "users add".
+type usersAddOptions struct {
+	users []string
+}
+
+func (o *usersAddOptions) flags(*flag.FlagSet) {}
+
+func (o *usersAddOptions) args(pos []string) error {
+	if len(pos) == 0 {
+		return usageErrorf("users add: give at least one user ID, as in: acclient users add dave")
+	}
+	o.users = pos
+	return nil
+}
+
+func (o *usersAddOptions) run(ctx context.Context, env *Env, g *globalOptions) error {
+	m, err := g.management()
+	if err != nil {
+		return err
+	}
+	created, existing, err := m.AddUsers(ctx, o.users)
+	if err != nil {
+		return err
+	}
+	if g.json() {
+		return writeJSON(env.Stdout, map[string][]string{"created": created, "existing": existing})
+	}
+	for _, u := range created {
+		fmt.Fprintf(env.Stdout, "added %s\n", show(u))
+	}
+	for _, u := range existing {
+		fmt.Fprintf(env.Stdout, "%s already exists\n", show(u))
+	}
+	return nil
+}
