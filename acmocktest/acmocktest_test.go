@@ -1,0 +1,158 @@
+package acmocktest_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/acmocktest"
+	"github.com/acmock/acmock/activeconnect"
+)
+
+func TestRunLoginFlow(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	ctx := context.Background()
+	bob, err := srv.Authentication().AuthenticateUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Identify(bob.Token); err != nil {
+		t.Fatal(err)
+	}
+	srv.Advance(2 * time.Second) // bob's scenario denies at 2 s
+	if status, _ := bob.Refresh(ctx); status != activeconnect.StatusCancelled {
+		t.Fatalf("bob: %s", status)
+	}
+	if err := srv.Approve(bob.Token); !errors.Is(err, acmocktest.ErrBadTransition) {
+		t.Fatalf("approving a cancelled session: %v", err)
+	}
+	sessions := srv.Sessions("bob")
+	if len(sessions) != 1 || strings.Join(statuses(sessions[0].History), ",") != "pending,identifying,cancelled" {
+		t.Fatalf("sessions: %+v", sessions)
+	}
+	if err := srv.SetStatus(bob.Token, "approved"); err == nil {
+		t.Fatal("an unknown status was accepted")
+	}
+}
+
+func statuses(h []activeconnect.SessionStatus) []string {
+	out := make([]string, len(h))
+	for i, s := range h {
+		out[i] = string(s)
+	}
+	return out
+}
+
+func TestWalkAwayAndBack(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	ctx := context.Background()
+	s, _ := srv.Authentication().AuthenticateUser(ctx, "alice")
+	for _, step := range []func(string) error{srv.Approve, srv.WalkAway, srv.Approve, srv.CloseSession} {
+		if err := step(s.Token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, _ := s.Refresh(ctx); status != activeconnect.StatusClosed {
+		t.Fatalf("after closing from the phone: %s", status)
+	}
+}
+
+func TestFixedIDs(t *testing.T) {
+	t.Parallel()
+	token := func() string {
+		srv := acmocktest.Run(t, acmocktest.WithFixedIDs(7))
+		s, err := srv.Authentication().AuthenticateUser(context.Background(), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Token
+	}
+	if a, b := token(), token(); a != b || len(a) != 32 {
+		t.Fatalf("tokens %q and %q", a, b)
+	}
+}
+
+func TestScenarioOptionsAndRequests(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t, acmocktest.WithScenarioYAML([]byte(`
+applications:
+  - id: myapp
+    secret: MYSECRET
+    users: [{id: zoe, phone: true, login: [{after: 5s, status: active}]}]
+`)))
+	if srv.AppID() != "myapp" {
+		t.Fatalf("AppID = %s", srv.AppID())
+	}
+	ctx := context.Background()
+	s, err := srv.Authentication().AuthenticateUser(ctx, "zoe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range 3 {
+			_, _ = s.Refresh(ctx)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	polls, err := srv.WaitRequests(wctx, acmocktest.Filter{Operation: "getSessionStatus"}, 3)
+	if err != nil || len(polls) < 3 || polls[0].User != "zoe" || polls[0].Application != "myapp" {
+		t.Fatalf("polls: %+v %v", polls, err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel2()
+	if _, err := srv.WaitRequests(short, acmocktest.Filter{Operation: "logout"}, 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a logout that never comes: %v", err)
+	}
+
+	if err := srv.LoadScenarioYAML([]byte("timeout: soon\n")); err == nil || !strings.Contains(err.Error(), "scenario.yaml:1:10") {
+		t.Fatalf("bad scenario: %v", err)
+	}
+	if err := srv.LoadScenarioFile("../scenarios/deny.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if srv.AppID() != acmocktest.DemoApplicationID {
+		t.Fatalf("after loading deny.yaml: %s", srv.AppID())
+	}
+	if _, err := acmocktest.Start(acmocktest.WithScenarioFile("nope.yaml")); err == nil {
+		t.Fatal("a missing scenario file was accepted")
+	}
+}
+
+func TestRegisterPhoneAndOutbox(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	ctx := context.Background()
+	if err := srv.RegisterPhone(ctx, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := srv.Management().HasRegisteredMobileDevice(ctx, "carol"); res != activeconnect.ResultHasMobileDevice {
+		t.Fatalf("carol after RegisterPhone: %v", res)
+	}
+	_, _, _ = srv.Management().AddUsers(ctx, []string{"dave"})
+	if err := srv.Management().SendRegistrationSMS(ctx, "dave", activeconnect.RegistrationSMS{PhoneNumber: "+15555550100"}); err != nil {
+		t.Fatal(err)
+	}
+	out := srv.Outbox()
+	if len(out) != 1 || out[0].User != "dave" || srv.OpenLink(ctx, out[0].Link) != nil {
+		t.Fatalf("outbox: %+v", out)
+	}
+	if err := srv.OpenLink(ctx, out[0].Link); err == nil {
+		t.Fatal("a used link worked twice")
+	}
+}
+
+func TestAdvancePanicsOnARealClock(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t, acmocktest.WithRealClock())
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Advance on a real clock did not panic")
+		}
+	}()
+	srv.Advance(time.Second)
+}
