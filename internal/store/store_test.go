@@ -1,0 +1,139 @@
+package store_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/store"
+)
+
+var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	s := store.New(store.SeededIDs(1))
+	if err := s.AddApplication("app", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAddUsersReportsCreatedAndExisting(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	created, existing, err := s.AddUsers("app", []string{"a", "b", "a"})
+	if err != nil || !slices.Equal(created, []string{"a", "b"}) || len(existing) != 0 {
+		t.Fatalf("first add: %v %v %v", created, existing, err)
+	}
+	created, existing, _ = s.AddUsers("app", []string{"b", "c"})
+	if !slices.Equal(created, []string{"c"}) || !slices.Equal(existing, []string{"b"}) {
+		t.Fatalf("second add: %v %v", created, existing)
+	}
+	if _, _, err := s.AddUsers("nope", []string{"x"}); !errors.Is(err, store.ErrApplicationNotFound) {
+		t.Fatalf("unknown application: %v", err)
+	}
+	if err := s.AddApplication("app", "other"); !errors.Is(err, store.ErrApplicationExists) {
+		t.Fatalf("duplicate application: %v", err)
+	}
+}
+
+func TestLinksRegisterOnce(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	_, _, _ = s.AddUsers("app", []string{"a"})
+	l, err := s.NewLink("app", "a", "A", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseLink(l.Code, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseLink(l.Code, now); !errors.Is(err, store.ErrLinkUsed) {
+		t.Fatalf("second use: %v", err)
+	}
+	if _, err := s.UseLink("nope", now); !errors.Is(err, store.ErrLinkNotFound) {
+		t.Fatalf("unknown link: %v", err)
+	}
+	u, _ := s.User("app", "a")
+	if !u.HasDevice() || u.Links[0].UsedAt.IsZero() {
+		t.Fatalf("user after registering: %+v", u)
+	}
+	if _, err := s.SendSMS("app", "a", "+15555550100", "", "hi", func(c string) string { return c }, now); !errors.Is(err, store.ErrDeviceRegistered) {
+		t.Fatalf("sms to a registered user: %v", err)
+	}
+	if _, err := s.LoseDevice("app", "a", now); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.User("app", "a"); u.HasDevice() || len(u.Links) != 2 {
+		t.Fatalf("after losing the phone: %+v", u)
+	}
+}
+
+func TestSessionsFollowTheTransitionTable(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	_, _, _ = s.AddUsers("app", []string{"a", "b"})
+	if _, err := s.StartSession("app", "a", nil, now); !errors.Is(err, store.ErrNoDevice) {
+		t.Fatalf("session without a phone: %v", err)
+	}
+	_ = s.RegisterPhone("app", "a", nil, now)
+	first, _ := s.StartSession("app", "a", nil, now)
+	second, _ := s.StartSession("app", "a", []acapi.AuthenticationMethod{"facial"}, now.Add(time.Second))
+	if first.Attempt != 0 || second.Attempt != 1 || first.Token == second.Token || first.Secret == second.Secret {
+		t.Fatalf("two sessions: %+v %+v", first, second)
+	}
+	steps := []acapi.SessionStatus{"identifying", "active", "walkaway", "active", "closed"}
+	for _, st := range steps {
+		if _, err := s.Transition(first.Token, st, now, "test"); err != nil {
+			t.Fatalf("to %s: %v", st, err)
+		}
+	}
+	if _, err := s.Transition(first.Token, "active", now, "test"); !errors.Is(err, store.ErrBadTransition) {
+		t.Fatalf("reopening a closed session: %v", err)
+	}
+	got, _ := s.Session(first.Token)
+	if len(got.History) != 6 || got.History[5].Status != "closed" || got.History[0].Cause != "authenticate" {
+		t.Fatalf("history: %+v", got.History)
+	}
+	if err := s.DeleteUsers("app", []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(second.Token); !errors.Is(err, store.ErrSessionNotFound) {
+		t.Fatalf("a deleted user's session survived: %v", err)
+	}
+}
+
+func TestTransitionTable(t *testing.T) {
+	t.Parallel()
+	final := []acapi.SessionStatus{"timeout", "cancelled", "failed", "closed"}
+	for _, f := range final {
+		if store.Live(f) {
+			t.Errorf("%s counted as live", f)
+		}
+		for _, to := range []acapi.SessionStatus{"pending", "identifying", "active", "walkaway", "timeout", "cancelled", "failed", "closed"} {
+			if store.CanTransition(f, to) {
+				t.Errorf("%s -> %s allowed out of a final status", f, to)
+			}
+		}
+	}
+	for _, bad := range [][2]acapi.SessionStatus{{"pending", "walkaway"}, {"active", "identifying"}, {"active", "pending"}, {"walkaway", "cancelled"}} {
+		if store.CanTransition(bad[0], bad[1]) {
+			t.Errorf("%s -> %s allowed", bad[0], bad[1])
+		}
+	}
+}
+
+func TestSeededIDsRepeat(t *testing.T) {
+	t.Parallel()
+	a, b := store.SeededIDs(9), store.SeededIDs(9)
+	if a.SessionToken() != b.SessionToken() || a.SessionSecret() != b.SessionSecret() || a.LinkCode() != b.LinkCode() {
+		t.Fatal("the same seed gave different IDs")
+	}
+	r := store.RandomIDs()
+	if tok := r.SessionToken(); len(tok) != 32 || tok == r.SessionToken() {
+		t.Fatalf("random tokens: %q", tok)
+	}
+}
