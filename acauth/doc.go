@@ -45,8 +45,8 @@
 //     credentials are not three non-empty colon-separated parts, a header is
 //     repeated (or sent in both spellings with different values), or the
 //     timestamp is not a decimal integer.
-//     The issue allowed folding this into another code; a separate code tells
-//     a client developer exactly what to fix, so it is kept.
+//     A code of its own, rather than missing_header, tells a client developer
+//     exactly what to fix.
 //   - bad_nonce: the nonce is not a canonical decimal uint64 (no sign, no
 //     leading zeros, no overflow). Leading zeros are rejected because the
 //     protocol says "no padding" and an emulator should surface such bugs.

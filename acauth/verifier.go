@@ -301,13 +301,15 @@ func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
 }
 
 // signatureMatches decodes sig into a fixed buffer (no allocation) and
-// compares it with want in constant time.
+// compares it with want in constant time. Decoding is strict: the padding
+// bits of the last character must be zero, so each signature has exactly one
+// accepted spelling, as the real service's comparison of strings would have.
 func signatureMatches(sig string, want [signatureSize]byte) bool {
 	if len(sig) != base64.StdEncoding.EncodedLen(signatureSize) {
 		return false
 	}
 	var got [signatureSize + 2]byte // DecodedLen(24) is 18
-	n, err := base64.StdEncoding.Decode(got[:], []byte(sig))
+	n, err := base64.StdEncoding.Strict().Decode(got[:], []byte(sig))
 	return err == nil && hmac.Equal(got[:n], want[:])
 }
 
