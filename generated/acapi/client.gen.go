@@ -1155,8 +1155,18 @@ type ClientWithResponsesInterface interface {
 	SendRegistrationSmsWithResponse(ctx context.Context, applicationId ApplicationIdPath, userId UserIdPath, body SendRegistrationSmsJSONRequestBody, reqEditors ...RequestEditorFn) (*SendRegistrationSmsResponse, error)
 }
 
+// AuthenticateUserResponse401Headers the declared response headers of an HTTP 401 response for AuthenticateUser
+type AuthenticateUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // AuthenticateUserResponse429Headers the declared response headers of an HTTP 429 response for AuthenticateUser
 type AuthenticateUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+// AuthenticateUserResponse5XXHeaders the declared response headers of an HTTP 5XX response for AuthenticateUser
+type AuthenticateUserResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1181,8 +1191,12 @@ type AuthenticateUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AuthenticateUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AuthenticateUserResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *AuthenticateUserResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1259,8 +1273,18 @@ func (r AuthenticateUserResponse) ContentType() string {
 	return ""
 }
 
+// LogoutResponse401Headers the declared response headers of an HTTP 401 response for Logout
+type LogoutResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // LogoutResponse429Headers the declared response headers of an HTTP 429 response for Logout
 type LogoutResponse429Headers struct {
+	RetryAfter *int
+}
+
+// LogoutResponse5XXHeaders the declared response headers of an HTTP 5XX response for Logout
+type LogoutResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1277,12 +1301,18 @@ type LogoutResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LogoutResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LogoutResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *LogoutResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1308,6 +1338,11 @@ func (r LogoutResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r LogoutResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LogoutResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1349,8 +1384,18 @@ func (r LogoutResponse) ContentType() string {
 	return ""
 }
 
+// GetSessionStatusResponse401Headers the declared response headers of an HTTP 401 response for GetSessionStatus
+type GetSessionStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // GetSessionStatusResponse429Headers the declared response headers of an HTTP 429 response for GetSessionStatus
 type GetSessionStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetSessionStatusResponse5XXHeaders the declared response headers of an HTTP 5XX response for GetSessionStatus
+type GetSessionStatusResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1367,12 +1412,18 @@ type GetSessionStatusResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSessionStatusResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetSessionStatusResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *GetSessionStatusResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1398,6 +1449,11 @@ func (r GetSessionStatusResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r GetSessionStatusResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetSessionStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1439,8 +1495,18 @@ func (r GetSessionStatusResponse) ContentType() string {
 	return ""
 }
 
+// AddUsersResponse401Headers the declared response headers of an HTTP 401 response for AddUsers
+type AddUsersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // AddUsersResponse429Headers the declared response headers of an HTTP 429 response for AddUsers
 type AddUsersResponse429Headers struct {
+	RetryAfter *int
+}
+
+// AddUsersResponse5XXHeaders the declared response headers of an HTTP 5XX response for AddUsers
+type AddUsersResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1465,8 +1531,12 @@ type AddUsersResponse struct {
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddUsersResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AddUsersResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *AddUsersResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1543,8 +1613,18 @@ func (r AddUsersResponse) ContentType() string {
 	return ""
 }
 
+// DeleteUsersResponse401Headers the declared response headers of an HTTP 401 response for DeleteUsers
+type DeleteUsersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // DeleteUsersResponse429Headers the declared response headers of an HTTP 429 response for DeleteUsers
 type DeleteUsersResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteUsersResponse5XXHeaders the declared response headers of an HTTP 5XX response for DeleteUsers
+type DeleteUsersResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1567,8 +1647,12 @@ type DeleteUsersResponse struct {
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteUsersResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteUsersResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *DeleteUsersResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1640,8 +1724,18 @@ func (r DeleteUsersResponse) ContentType() string {
 	return ""
 }
 
+// GetDeviceRegistrationLinkResponse401Headers the declared response headers of an HTTP 401 response for GetDeviceRegistrationLink
+type GetDeviceRegistrationLinkResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // GetDeviceRegistrationLinkResponse429Headers the declared response headers of an HTTP 429 response for GetDeviceRegistrationLink
 type GetDeviceRegistrationLinkResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetDeviceRegistrationLinkResponse5XXHeaders the declared response headers of an HTTP 5XX response for GetDeviceRegistrationLink
+type GetDeviceRegistrationLinkResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1658,12 +1752,18 @@ type GetDeviceRegistrationLinkResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDeviceRegistrationLinkResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetDeviceRegistrationLinkResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *GetDeviceRegistrationLinkResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1689,6 +1789,11 @@ func (r GetDeviceRegistrationLinkResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r GetDeviceRegistrationLinkResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetDeviceRegistrationLinkResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1730,8 +1835,18 @@ func (r GetDeviceRegistrationLinkResponse) ContentType() string {
 	return ""
 }
 
+// HasRegisteredMobileDeviceResponse401Headers the declared response headers of an HTTP 401 response for HasRegisteredMobileDevice
+type HasRegisteredMobileDeviceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // HasRegisteredMobileDeviceResponse429Headers the declared response headers of an HTTP 429 response for HasRegisteredMobileDevice
 type HasRegisteredMobileDeviceResponse429Headers struct {
+	RetryAfter *int
+}
+
+// HasRegisteredMobileDeviceResponse5XXHeaders the declared response headers of an HTTP 5XX response for HasRegisteredMobileDevice
+type HasRegisteredMobileDeviceResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1748,12 +1863,18 @@ type HasRegisteredMobileDeviceResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HasRegisteredMobileDeviceResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *HasRegisteredMobileDeviceResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *HasRegisteredMobileDeviceResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1779,6 +1900,11 @@ func (r HasRegisteredMobileDeviceResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r HasRegisteredMobileDeviceResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r HasRegisteredMobileDeviceResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1820,8 +1946,18 @@ func (r HasRegisteredMobileDeviceResponse) ContentType() string {
 	return ""
 }
 
+// LostUserMobileDeviceResponse401Headers the declared response headers of an HTTP 401 response for LostUserMobileDevice
+type LostUserMobileDeviceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // LostUserMobileDeviceResponse429Headers the declared response headers of an HTTP 429 response for LostUserMobileDevice
 type LostUserMobileDeviceResponse429Headers struct {
+	RetryAfter *int
+}
+
+// LostUserMobileDeviceResponse5XXHeaders the declared response headers of an HTTP 5XX response for LostUserMobileDevice
+type LostUserMobileDeviceResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1838,12 +1974,18 @@ type LostUserMobileDeviceResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LostUserMobileDeviceResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LostUserMobileDeviceResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *LostUserMobileDeviceResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1869,6 +2011,11 @@ func (r LostUserMobileDeviceResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r LostUserMobileDeviceResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LostUserMobileDeviceResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1910,8 +2057,18 @@ func (r LostUserMobileDeviceResponse) ContentType() string {
 	return ""
 }
 
+// SendRegistrationSmsResponse401Headers the declared response headers of an HTTP 401 response for SendRegistrationSms
+type SendRegistrationSmsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // SendRegistrationSmsResponse429Headers the declared response headers of an HTTP 429 response for SendRegistrationSms
 type SendRegistrationSmsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// SendRegistrationSmsResponse5XXHeaders the declared response headers of an HTTP 5XX response for SendRegistrationSms
+type SendRegistrationSmsResponse5XXHeaders struct {
 	RetryAfter *int
 }
 
@@ -1936,8 +2093,12 @@ type SendRegistrationSmsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServiceError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SendRegistrationSmsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SendRegistrationSmsResponse429Headers
+	// Headers5XX the parsed response headers for an HTTP 5XX response
+	Headers5XX *SendRegistrationSmsResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2326,6 +2487,16 @@ func ParseAuthenticateUserResponse(rsp *http.Response) (*AuthenticateUserRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers AuthenticateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers AuthenticateUserResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2336,6 +2507,16 @@ func ParseAuthenticateUserResponse(rsp *http.Response) (*AuthenticateUserRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers AuthenticateUserResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2390,6 +2571,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON405 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2407,6 +2595,16 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers LogoutResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers LogoutResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2417,6 +2615,16 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers LogoutResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2471,6 +2679,13 @@ func ParseGetSessionStatusResponse(rsp *http.Response) (*GetSessionStatusRespons
 		}
 		response.JSON405 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2488,6 +2703,16 @@ func ParseGetSessionStatusResponse(rsp *http.Response) (*GetSessionStatusRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers GetSessionStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetSessionStatusResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2498,6 +2723,16 @@ func ParseGetSessionStatusResponse(rsp *http.Response) (*GetSessionStatusRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers GetSessionStatusResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2583,6 +2818,16 @@ func ParseAddUsersResponse(rsp *http.Response) (*AddUsersResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers AddUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers AddUsersResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2593,6 +2838,16 @@ func ParseAddUsersResponse(rsp *http.Response) (*AddUsersResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers AddUsersResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2671,6 +2926,16 @@ func ParseDeleteUsersResponse(rsp *http.Response) (*DeleteUsersResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteUsersResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2681,6 +2946,16 @@ func ParseDeleteUsersResponse(rsp *http.Response) (*DeleteUsersResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers DeleteUsersResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2735,6 +3010,13 @@ func ParseGetDeviceRegistrationLinkResponse(rsp *http.Response) (*GetDeviceRegis
 		}
 		response.JSON405 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2752,6 +3034,16 @@ func ParseGetDeviceRegistrationLinkResponse(rsp *http.Response) (*GetDeviceRegis
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDeviceRegistrationLinkResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetDeviceRegistrationLinkResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2762,6 +3054,16 @@ func ParseGetDeviceRegistrationLinkResponse(rsp *http.Response) (*GetDeviceRegis
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers GetDeviceRegistrationLinkResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2816,6 +3118,13 @@ func ParseHasRegisteredMobileDeviceResponse(rsp *http.Response) (*HasRegisteredM
 		}
 		response.JSON405 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2833,6 +3142,16 @@ func ParseHasRegisteredMobileDeviceResponse(rsp *http.Response) (*HasRegisteredM
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers HasRegisteredMobileDeviceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers HasRegisteredMobileDeviceResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2843,6 +3162,16 @@ func ParseHasRegisteredMobileDeviceResponse(rsp *http.Response) (*HasRegisteredM
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers HasRegisteredMobileDeviceResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -2897,6 +3226,13 @@ func ParseLostUserMobileDeviceResponse(rsp *http.Response) (*LostUserMobileDevic
 		}
 		response.JSON405 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2914,6 +3250,16 @@ func ParseLostUserMobileDeviceResponse(rsp *http.Response) (*LostUserMobileDevic
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers LostUserMobileDeviceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers LostUserMobileDeviceResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -2924,6 +3270,16 @@ func ParseLostUserMobileDeviceResponse(rsp *http.Response) (*LostUserMobileDevic
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers LostUserMobileDeviceResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil
@@ -3009,6 +3365,16 @@ func ParseSendRegistrationSmsResponse(rsp *http.Response) (*SendRegistrationSmsR
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers SendRegistrationSmsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers SendRegistrationSmsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3019,6 +3385,16 @@ func ParseSendRegistrationSmsResponse(rsp *http.Response) (*SendRegistrationSmsR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode/100 == 5:
+		var headers SendRegistrationSmsResponse5XXHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers5XX = &headers
 	}
 
 	return response, nil

@@ -1,7 +1,7 @@
 // Package acapi is the Activeconnect API generated from api/openapi.yaml: models, a typed client
 // (ClientWithResponses), a gorilla/mux strict server interface and the embedded spec.
 //
-//	c, _ := acapi.NewClientWithResponses(baseURL, acapi.WithRequestEditorFn(signer.Edit))
+//	c, _ := acapi.NewClientWithResponses(baseURL, acapi.WithRequestEditorFn(signer.SignRequest))
 //	res, _ := c.HasRegisteredMobileDeviceWithResponse(ctx, appID, "alice")
 //	fmt.Println(res.JSON200.DeviceRegistered)
 //

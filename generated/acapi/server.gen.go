@@ -511,7 +511,14 @@ type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type ServiceErrorJSONResponse Error
+type ServiceErrorResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceErrorJSONResponse struct {
+	Body Error
+
+	Headers ServiceErrorResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -522,7 +529,14 @@ type TooManyRequestsJSONResponse struct {
 	Headers TooManyRequestsResponseHeaders
 }
 
-type UnauthorizedJSONResponse Error
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedJSONResponse struct {
+	Body Error
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type AuthenticateUserRequestObject struct {
 	ApplicationId ApplicationIdPath `json:"application_id"`
@@ -582,10 +596,13 @@ type AuthenticateUser401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response AuthenticateUser401JSONResponse) VisitAuthenticateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -652,6 +669,7 @@ func (response AuthenticateUser429JSONResponse) VisitAuthenticateUserResponse(w 
 
 type AuthenticateUser5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -662,6 +680,9 @@ func (response AuthenticateUser5XXJSONResponse) VisitAuthenticateUserResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -708,10 +729,13 @@ type Logout401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -745,6 +769,20 @@ func (response Logout405JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	return err
 }
 
+type Logout413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response Logout413JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response Logout429JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
@@ -764,6 +802,7 @@ func (response Logout429JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 
 type Logout5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -774,6 +813,9 @@ func (response Logout5XXJSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -820,10 +862,13 @@ type GetSessionStatus401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response GetSessionStatus401JSONResponse) VisitGetSessionStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -857,6 +902,20 @@ func (response GetSessionStatus405JSONResponse) VisitGetSessionStatusResponse(w 
 	return err
 }
 
+type GetSessionStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetSessionStatus413JSONResponse) VisitGetSessionStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetSessionStatus429JSONResponse) VisitGetSessionStatusResponse(w http.ResponseWriter) error {
@@ -876,6 +935,7 @@ func (response GetSessionStatus429JSONResponse) VisitGetSessionStatusResponse(w 
 
 type GetSessionStatus5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -886,6 +946,9 @@ func (response GetSessionStatus5XXJSONResponse) VisitGetSessionStatusResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -947,10 +1010,13 @@ type AddUsers401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response AddUsers401JSONResponse) VisitAddUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1017,6 +1083,7 @@ func (response AddUsers429JSONResponse) VisitAddUsersResponse(w http.ResponseWri
 
 type AddUsers5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1027,6 +1094,9 @@ func (response AddUsers5XXJSONResponse) VisitAddUsersResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1074,10 +1144,13 @@ type DeleteUsers401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response DeleteUsers401JSONResponse) VisitDeleteUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1144,6 +1217,7 @@ func (response DeleteUsers429JSONResponse) VisitDeleteUsersResponse(w http.Respo
 
 type DeleteUsers5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1154,6 +1228,9 @@ func (response DeleteUsers5XXJSONResponse) VisitDeleteUsersResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1202,10 +1279,13 @@ type GetDeviceRegistrationLink401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response GetDeviceRegistrationLink401JSONResponse) VisitGetDeviceRegistrationLinkResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1239,6 +1319,20 @@ func (response GetDeviceRegistrationLink405JSONResponse) VisitGetDeviceRegistrat
 	return err
 }
 
+type GetDeviceRegistrationLink413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetDeviceRegistrationLink413JSONResponse) VisitGetDeviceRegistrationLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDeviceRegistrationLink429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetDeviceRegistrationLink429JSONResponse) VisitGetDeviceRegistrationLinkResponse(w http.ResponseWriter) error {
@@ -1258,6 +1352,7 @@ func (response GetDeviceRegistrationLink429JSONResponse) VisitGetDeviceRegistrat
 
 type GetDeviceRegistrationLink5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1268,6 +1363,9 @@ func (response GetDeviceRegistrationLink5XXJSONResponse) VisitGetDeviceRegistrat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1315,10 +1413,13 @@ type HasRegisteredMobileDevice401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response HasRegisteredMobileDevice401JSONResponse) VisitHasRegisteredMobileDeviceResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1352,6 +1453,20 @@ func (response HasRegisteredMobileDevice405JSONResponse) VisitHasRegisteredMobil
 	return err
 }
 
+type HasRegisteredMobileDevice413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response HasRegisteredMobileDevice413JSONResponse) VisitHasRegisteredMobileDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type HasRegisteredMobileDevice429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response HasRegisteredMobileDevice429JSONResponse) VisitHasRegisteredMobileDeviceResponse(w http.ResponseWriter) error {
@@ -1371,6 +1486,7 @@ func (response HasRegisteredMobileDevice429JSONResponse) VisitHasRegisteredMobil
 
 type HasRegisteredMobileDevice5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1381,6 +1497,9 @@ func (response HasRegisteredMobileDevice5XXJSONResponse) VisitHasRegisteredMobil
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1428,10 +1547,13 @@ type LostUserMobileDevice401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response LostUserMobileDevice401JSONResponse) VisitLostUserMobileDeviceResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1465,6 +1587,20 @@ func (response LostUserMobileDevice405JSONResponse) VisitLostUserMobileDeviceRes
 	return err
 }
 
+type LostUserMobileDevice413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response LostUserMobileDevice413JSONResponse) VisitLostUserMobileDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LostUserMobileDevice429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response LostUserMobileDevice429JSONResponse) VisitLostUserMobileDeviceResponse(w http.ResponseWriter) error {
@@ -1484,6 +1620,7 @@ func (response LostUserMobileDevice429JSONResponse) VisitLostUserMobileDeviceRes
 
 type LostUserMobileDevice5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1494,6 +1631,9 @@ func (response LostUserMobileDevice5XXJSONResponse) VisitLostUserMobileDeviceRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1542,10 +1682,13 @@ type SendRegistrationSms401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response SendRegistrationSms401JSONResponse) VisitSendRegistrationSmsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1626,6 +1769,7 @@ func (response SendRegistrationSms429JSONResponse) VisitSendRegistrationSmsRespo
 
 type SendRegistrationSms5XXJSONResponse struct {
 	Body       Error
+	Headers    ServiceErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1636,6 +1780,9 @@ func (response SendRegistrationSms5XXJSONResponse) VisitSendRegistrationSmsRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err

@@ -39,7 +39,9 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 		RequestErrorHandlerFunc:  badRequest,
 		ResponseErrorHandlerFunc: e.internalError,
 	})
-	r.Use(e.requireControlToken)
+	r.NotFoundHandler = http.HandlerFunc(e.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
+	r.Use(e.requireControlToken, e.validateControl)
 	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 

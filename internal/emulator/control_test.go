@@ -117,7 +117,7 @@ func TestControlScenario(t *testing.T) {
 	if got.JSON200 == nil || !strings.Contains(got.JSON200.Source, "name: default") || got.JSON200.Name != "default" || got.JSON200.Expectations != 4 {
 		t.Fatalf("get scenario: %d %s", got.StatusCode(), got.Body)
 	}
-	bad, _ := e.ctl().PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader("name: x\ntimeout: soon\n"))
+	bad, _ := e.ctl().PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader("name: x\ntimeout: soon\napplications: [{id: a, secret: s}]\n"))
 	if bad.StatusCode() != 400 || len(bad.JSON400.Problems) != 1 || bad.JSON400.Problems[0].Text != `scenario.yaml:2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not "soon"` {
 		t.Fatalf("invalid scenario: %d %s", bad.StatusCode(), bad.Body)
 	}
@@ -189,16 +189,21 @@ func TestControlRequestsJournal(t *testing.T) {
 		t.Fatalf("status filter: %s", onlyFailed.Body)
 	}
 
-	// A waiting read returns as soon as the client has polled three times.
+	// A waiting read is held until the client has polled three times.
 	token, secret, statusURL, _ := e.login("alice")
+	e.status(token, secret, statusURL)
+	e.status(token, secret, statusURL)
 	done := make(chan *acctl.ListRequestsResponse, 1)
 	go func() {
 		r, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{Operation: ptr("getSessionStatus"), MinCount: ptr(3), Timeout: ptr("10s")})
 		done <- r
 	}()
-	for range 3 {
-		e.status(token, secret, statusURL)
+	select {
+	case r := <-done:
+		t.Fatalf("the wait answered after two polls: %s", r.Body)
+	case <-time.After(100 * time.Millisecond):
 	}
+	e.status(token, secret, statusURL)
 	r := <-done
 	if r.JSON200 == nil || r.JSON200.TimedOut || len(r.JSON200.Entries) != 3 {
 		t.Fatalf("wait: %s", r.Body)
@@ -207,7 +212,7 @@ func TestControlRequestsJournal(t *testing.T) {
 	if !short.JSON200.TimedOut || len(short.JSON200.Entries) != 0 {
 		t.Fatalf("wait that times out: %s", short.Body)
 	}
-	for _, q := range []string{"timeout=5s", "min_count=1&timeout=2h", "min_count=x", "status=abc"} {
+	for _, q := range []string{"timeout=5s", "min_count=1&timeout=2h", "min_count=x", "status=abc", "min_count=-1", "min_count=100001", "status=700"} {
 		if r := e.do(http.MethodGet, "/_acmock/requests?"+q, "", "", nil); r.status != 400 || r.str("message") == "" {
 			t.Errorf("?%s: %d %s", q, r.status, r.raw)
 		}
@@ -241,7 +246,7 @@ func TestControlWallClock(t *testing.T) {
 	if w.JSON200 == nil || w.JSON200.Shift != "-10m0s" || w.JSON200.MaxSkew != "5m0s" {
 		t.Fatalf("shift: %s", w.Body)
 	}
-	expectError(t, e.app(http.MethodGet, path, nil), 401, "stale_timestamp", e.app(http.MethodGet, path, nil).str("field"))
+	expectError(t, e.app(http.MethodGet, path, nil), 401, "stale_timestamp", "X-Activeconnect-Authentication-Timestamp")
 	w, _ = e.ctl().PutWallClockWithResponse(ctx, acctl.WallClockUpdate{MaxSkew: ptr("15m")})
 	if w.JSON200.MaxSkew != "15m0s" || w.JSON200.Shift != "-10m0s" {
 		t.Fatalf("skew: %s", w.Body)
@@ -293,3 +298,21 @@ func TestControlResetAndToken(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestControlRoutingErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.do(http.MethodDelete, "/_acmock/scenario", "", "", nil)
+	expectError(t, r, 405, "method_not_allowed", "")
+	if r.header.Get("Allow") != "GET, PUT" || !strings.Contains(r.str("message"), "use GET or PUT") {
+		t.Fatalf("405 on a control path: %v %s", r.header, r.raw)
+	}
+	if r := e.do(http.MethodGet, "/_acmock/nothing", "", "", nil); r.status != 404 || !strings.Contains(r.str("message"), "api/control.yaml") {
+		t.Fatalf("unknown control path: %d %s", r.status, r.raw)
+	}
+	// Path parameters arrive decoded.
+	r = e.do(http.MethodPost, "/_acmock/sessions/a%2Fb/status", "", "", map[string]any{"status": "active"})
+	if r.status != 404 || !strings.Contains(r.str("message"), "no session a/b") {
+		t.Fatalf("encoded token: %d %s", r.status, r.raw)
+	}
+}

@@ -11,16 +11,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/mux"
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -70,8 +71,8 @@ type Emulator struct {
 	journal   *journal.Journal
 	verifier  *acauth.Verifier
 	log       *slog.Logger
-	spec      *openapi3.T
-	ops       map[string]*operation // by "METHOD /path/template"
+	ops       map[string]*operation // by "METHOD /path/template", api/openapi.yaml
+	ctlOps    map[string]*operation // the same for api/control.yaml
 	handler   http.Handler
 	wallShift atomic.Int64 // time.Duration added to real time for signature checks
 	delayed   atomic.Int64 // responses held by latency faults right now
@@ -118,11 +119,15 @@ func New(opts Options) (*Emulator, error) {
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	spec, ops, err := loadOperations()
+	_, ops, err := loadOperations(acapi.GetSwagger)
 	if err != nil {
 		return nil, err
 	}
-	e.spec, e.ops = spec, ops
+	_, ctlOps, err := loadOperations(acctl.GetSwagger)
+	if err != nil {
+		return nil, err
+	}
+	e.ops, e.ctlOps = ops, ctlOps
 	e.handler = e.routes()
 	if err := e.LoadScenario(opts.Scenario); err != nil {
 		return nil, err
@@ -138,7 +143,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) routes() http.Handler {
 	root := mux.NewRouter().UseEncodedPath()
 	root.NotFoundHandler = http.HandlerFunc(e.notFound)
-	root.MethodNotAllowedHandler = http.HandlerFunc(e.methodNotAllowed)
+	root.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
 
 	// A matcher, not PathPrefix: the generated routes carry the full /_acmock/... paths.
 	e.controlRoutes(root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
@@ -164,24 +169,28 @@ func (e *Emulator) routes() http.Handler {
 	return e.observe(e.limitBody(root))
 }
 
+// notFound answers a path no route matched, or a known path with the wrong method (gorilla/mux
+// does not always report a method mismatch inside a matcher subrouter, so it is checked here too).
 func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeNotFound, "",
-		"no endpoint %s %s; see api/openapi.yaml for the paths acmock serves", r.Method, r.URL.EscapedPath()))
-}
-
-func (e *Emulator) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	ops, doc := e.ops, "api/openapi.yaml"
+	if strings.HasPrefix(r.URL.Path, "/_acmock/") {
+		ops, doc = e.ctlOps, "api/control.yaml"
+	}
 	var allowed []string
-	for _, op := range e.ops {
+	for _, op := range ops {
 		if op.matches(r.URL.EscapedPath()) {
 			allowed = append(allowed, op.method)
 		}
 	}
-	msg := fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.EscapedPath())
 	if len(allowed) > 0 {
-		w.Header().Set("Allow", allowed[0])
-		msg += "; use " + allowed[0]
+		slices.Sort(allowed)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "",
+			"%s is not allowed on %s; use %s", r.Method, r.URL.EscapedPath(), strings.Join(allowed, " or ")))
+		return
 	}
-	writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "", "%s", msg))
+	writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeNotFound, "",
+		"no endpoint %s %s; see %s for the paths acmock serves", r.Method, r.URL.EscapedPath(), doc))
 }
 
 func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err error) {

@@ -357,11 +357,11 @@ func TestSignatureChecks(t *testing.T) {
 		s.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
 		_ = s.SignRequest(req.Context(), req)
 	})
-	expectError(t, stale, 401, "stale_timestamp", stale.str("field"))
+	expectError(t, stale, 401, "stale_timestamp", "X-Activeconnect-Authentication-Timestamp")
 
 	// A shifted wall clock makes the same request stale, and a wider window accepts it again.
 	e.emu.SetWallClockShift(time.Hour)
-	expectError(t, e.app(http.MethodGet, path, nil), 401, "stale_timestamp", e.app(http.MethodGet, path, nil).str("field"))
+	expectError(t, e.app(http.MethodGet, path, nil), 401, "stale_timestamp", "X-Activeconnect-Authentication-Timestamp")
 	e.emu.Verifier().SetMaxSkew(2 * time.Hour)
 	if r := e.app(http.MethodGet, path, nil); r.status != 200 {
 		t.Fatalf("with a 2h window: %d %s", r.status, r.raw)

@@ -66,15 +66,18 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // journal.
 func (e *Emulator) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		start := time.Now() // latency is real time; the journal's timestamp is the emulator's clock
+		at := e.clock.Now()
 		info := &requestInfo{host: r.Host, accept: r.Header.Get("Accept")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
-					info.fault = "dropped connection"
-					e.record(r, info, 0, start)
+					if info.fault == "" {
+						info.fault = "dropped connection"
+					}
+					e.record(r, info, 0, start, at)
 					panic(p)
 				}
 				if rec.status == 0 {
@@ -83,13 +86,13 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					e.log.Error("panic after the response started", "err", p)
 				}
 			}
-			e.record(r, info, rec.status, start)
+			e.record(r, info, rec.status, start, at)
 		}()
 		next.ServeHTTP(rec, r)
 	})
 }
 
-func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start time.Time) {
+func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
 	latency := time.Since(start)
 	opID := ""
 	if info.op != nil {
@@ -100,7 +103,7 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start 
 	path := r.URL.EscapedPath()
 	if !strings.HasPrefix(path, "/_acmock/") || strings.HasPrefix(path, "/_acmock/register/") {
 		e.journal.Add(journal.Entry{
-			Time: start, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
+			Time: at, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
 			Application: info.app, User: info.user, Session: info.session, Status: status,
 			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
 		})

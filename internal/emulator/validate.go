@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -34,17 +35,23 @@ type operation struct {
 	op       *openapi3.Operation
 	scope    scope
 	pattern  *regexp.Regexp
+	spec     *openapi3.T
 }
 
 func (o *operation) matches(escapedPath string) bool { return o.pattern.MatchString(escapedPath) }
 
+func (o *operation) route() *routers.Route {
+	return &routers.Route{Spec: o.spec, Path: o.template, PathItem: o.item, Method: o.method, Operation: o.op}
+}
+
 var templateParam = regexp.MustCompile(`\\\{[^}]+\\\}`)
 
-// loadOperations decodes the embedded spec (the document this binary was generated from) and
+// loadOperations decodes an embedded spec (the document this binary was generated from) and
 // indexes its operations. Security requirements are dropped from this copy: signatures are checked
-// by the HMAC layer, which knows the protocol; kin-openapi would only see a header's presence.
-func loadOperations() (*openapi3.T, map[string]*operation, error) {
-	spec, err := acapi.GetSwagger()
+// by the HMAC layer, which knows the protocol, and the control token by its own middleware;
+// kin-openapi would only see a header's presence.
+func loadOperations(load func() (*openapi3.T, error)) (*openapi3.T, map[string]*operation, error) {
+	spec, err := load()
 	if err != nil {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
@@ -61,7 +68,7 @@ func loadOperations() (*openapi3.T, map[string]*operation, error) {
 			pattern := regexp.MustCompile("^" + templateParam.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$")
 			ops[method+" "+path] = &operation{
 				id: lowerFirst(op.OperationID), method: method, template: path,
-				item: item, op: op, scope: sc, pattern: pattern,
+				item: item, op: op, scope: sc, pattern: pattern, spec: spec,
 			}
 		}
 	}
@@ -99,7 +106,7 @@ func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 		input := &openapi3filter.RequestValidationInput{
 			Request:    r,
 			PathParams: params,
-			Route:      &routers.Route{Spec: e.spec, Path: op.template, PathItem: op.item, Method: op.method, Operation: op.op},
+			Route:      op.route(),
 			Options:    validationOptions,
 		}
 		err := openapi3filter.ValidateRequest(r.Context(), input)
@@ -190,4 +197,37 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 		b.status = http.StatusOK
 	}
 	return b.body.Write(p)
+}
+
+// validateControl decodes the control API's path parameters and checks the request against
+// api/control.yaml, so its limits (min_count, status, ...) hold like the API's.
+func (e *Emulator) validateControl(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
+		op := e.ctlOps[r.Method+" "+tmpl]
+		if err != nil || op == nil {
+			e.internalError(w, r, fmt.Errorf("no control operation for route %s %s", r.Method, tmpl))
+			return
+		}
+		vars := mux.Vars(r)
+		for name, raw := range vars {
+			v, err := url.PathUnescape(raw)
+			if err != nil {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+					"path parameter %s %q is not validly percent-encoded", name, raw))
+				return
+			}
+			vars[name] = v
+		}
+		opts := validationOptions
+		if op.id == "putScenario" {
+			opts = &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}
+		}
+		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: vars, Route: op.route(), Options: opts}
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+			writeError(w, r, requestValidationError(err))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
