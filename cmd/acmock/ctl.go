@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // ctlCommands drive a running emulator through its control API.
@@ -116,12 +118,13 @@ func envOr(name, def string) string {
 	return def
 }
 
-// answer turns a response that is not the expected one into an error naming what the emulator
-// said.
-func answer(status int, body []byte, err error, want int) error {
-	if err != nil {
-		return fmt.Errorf("is acmock running? %w", err)
-	}
+// unreachable explains a call that got no answer.
+func unreachable(err error) error {
+	return fmt.Errorf("cannot reach the emulator (is acmock running there? see --url): %w", err)
+}
+
+// expect turns an answer that is not the expected one into an error naming what the emulator said.
+func expect(status int, body []byte, want int) error {
 	if status != want {
 		return fmt.Errorf("the emulator answered %d: %s", status, strings.TrimSpace(string(body)))
 	}
@@ -137,14 +140,19 @@ func phone(status acctl.SessionStatus) func(context.Context, *acctl.ClientWithRe
 		}
 		token := args[0]
 		list, err := c.ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{User: &args[0]})
-		if err := answer(list.StatusCode(), list.Body, err, http.StatusOK); err != nil {
+		if err != nil {
+			return unreachable(err)
+		}
+		if err := expect(list.StatusCode(), list.Body, http.StatusOK); err != nil {
 			return err
 		}
-		if n := len(list.JSON200.Sessions); n > 0 {
-			token = list.JSON200.Sessions[n-1].Token
-			for i := n - 1; i >= 0; i-- {
-				if s := list.JSON200.Sessions[i].Status; s == "pending" || s == "identifying" || (status != "active" && (s == "active" || s == "walkaway")) {
-					token = list.JSON200.Sessions[i].Token
+		// The newest session of that user that can make the change; the newest of all when none
+		// can, so the emulator's 409 says why.
+		if sessions := list.JSON200.Sessions; len(sessions) > 0 {
+			token = sessions[len(sessions)-1].Token
+			for i := len(sessions) - 1; i >= 0; i-- {
+				if store.CanTransition(acapi.SessionStatus(sessions[i].Status), acapi.SessionStatus(status)) {
+					token = sessions[i].Token
 					break
 				}
 			}
@@ -153,7 +161,10 @@ func phone(status acctl.SessionStatus) func(context.Context, *acctl.ClientWithRe
 		if err == nil && res.StatusCode() == http.StatusNotFound {
 			return fmt.Errorf("no session for user or token %q: start a login first", args[0])
 		}
-		if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		if err != nil {
+			return unreachable(err)
+		}
+		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "session %s of %s is now %s\n", res.JSON200.Token, res.JSON200.User, res.JSON200.Status)
@@ -166,7 +177,10 @@ func advance(ctx context.Context, c *acctl.ClientWithResponses, args []string, s
 		return usageError{errors.New("give one duration, such as 90s")}
 	}
 	res, err := c.AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: args[0]})
-	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+	if err != nil {
+		return unreachable(err)
+	}
+	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "clock now %s; %d steps fired, %d pending\n", res.JSON200.Now.Format(time.RFC3339), *res.JSON200.Fired, res.JSON200.Pending)
@@ -178,7 +192,10 @@ func showSMS(ctx context.Context, c *acctl.ClientWithResponses, args []string, s
 		return usageError{errors.New("takes no arguments")}
 	}
 	res, err := c.ListSmsWithResponse(ctx)
-	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+	if err != nil {
+		return unreachable(err)
+	}
+	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
 	if len(res.JSON200.Messages) == 0 {
@@ -204,7 +221,10 @@ func showRequests(ctx context.Context, c *acctl.ClientWithResponses, args []stri
 		if ctx.Err() != nil {
 			return nil // interrupted while following
 		}
-		if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+		if err != nil {
+			return unreachable(err)
+		}
+		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 			return err
 		}
 		for _, e := range res.JSON200.Entries {
@@ -230,7 +250,10 @@ func showSessions(ctx context.Context, c *acctl.ClientWithResponses, args []stri
 		params.User = &args[0]
 	}
 	res, err := c.ListSessionsWithResponse(ctx, params)
-	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+	if err != nil {
+		return unreachable(err)
+	}
+	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
 	for _, s := range res.JSON200.Sessions {
@@ -248,7 +271,10 @@ func reset(ctx context.Context, c *acctl.ClientWithResponses, args []string, std
 		return usageError{errors.New("takes no arguments")}
 	}
 	res, err := c.ResetWithResponse(ctx)
-	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+	if err != nil {
+		return unreachable(err)
+	}
+	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "reset to the loaded scenario")
@@ -271,7 +297,10 @@ func load(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdo
 		}
 		return errors.New("the scenario was refused:\n" + strings.Join(lines, "\n"))
 	}
-	if err := answer(res.StatusCode(), res.Body, err, http.StatusOK); err != nil {
+	if err != nil {
+		return unreachable(err)
+	}
+	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "loaded scenario %s (%d applications, %d faults)\n", res.JSON200.Name, res.JSON200.Applications, res.JSON200.Faults)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -208,6 +209,16 @@ func TestControlCommands(t *testing.T) {
 	if c, out, _ := ctl("sessions", "bob"); c != 0 || !strings.Contains(out, "pending@") || !strings.Contains(out, "active@") || !strings.Contains(out, "(control)") {
 		t.Fatalf("sessions: %d %q", c, out)
 	}
+	// Under the virtual clock both logins start at the same instant: approve must pick the newer.
+	signedPost(t, base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/alice")
+	signedPost(t, base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/alice")
+	if c, _, errOut := ctl("approve", "alice"); c != 0 {
+		t.Fatalf("approve alice: %d %q", c, errOut)
+	}
+	if c, out, _ := ctl("sessions", "alice"); c != 0 || !strings.Contains(out, "login 1  pending@") || !strings.Contains(out, "login 2  pending@") ||
+		strings.Contains(strings.Split(out, "\n")[0], "active@") || !strings.Contains(strings.Split(out, "\n")[1], "active@") {
+		t.Fatalf("approve picked the wrong session:\n%s", out)
+	}
 	if c, out, _ := ctl("advance", "90s"); c != 0 || !strings.Contains(out, "steps fired") {
 		t.Fatalf("advance: %d %q", c, out)
 	}
@@ -232,6 +243,23 @@ func TestControlCommands(t *testing.T) {
 	var out, errOut syncBuffer
 	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || !strings.Contains(errOut.String(), "401") {
 		t.Fatalf("reset without the token: %d %q", c, errOut.String())
+	}
+}
+
+// TestControlCommandsWithoutAnEmulator: every command says it cannot reach the emulator.
+func TestControlCommandsWithoutAnEmulator(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	for _, args := range [][]string{{"approve", "alice"}, {"deny", "bob"}, {"advance", "1s"}, {"sms"}, {"requests"}, {"sessions"}, {"reset"}, {"load", "../../scenarios/deny.yaml"}} {
+		var out, errOut syncBuffer
+		if c := run(append(args, "--url", dead), &out, &errOut, nil); c != 1 || !strings.Contains(errOut.String(), "cannot reach the emulator") {
+			t.Errorf("%v: exit %d, %q", args, c, errOut.String())
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &problems) {
 			fmt.Fprintln(stderr, problems.Error())
 		} else {
-			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			fmt.Fprintln(stderr, err) // it names the file already
 		}
 	}
 	if bad > 0 {

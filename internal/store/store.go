@@ -90,6 +90,8 @@ type StatusChange struct {
 
 // Session is an authentication session.
 type Session struct {
+	// Seq orders sessions by creation; under a virtual clock many share a start time.
+	Seq     uint64
 	Token   string
 	Secret  string
 	AppID   string
@@ -120,6 +122,7 @@ type Store struct {
 	sessions map[string]*Session
 	links    map[string]*Link
 	outbox   []SMS
+	seq      uint64
 }
 
 type application struct {
@@ -396,7 +399,9 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	if !u.HasDevice() {
 		return Session{}, fmt.Errorf("start session for %q: %w", userID, ErrNoDevice)
 	}
+	s.seq++
 	sess := &Session{
+		Seq:     s.seq,
 		Token:   s.ids.SessionToken(),
 		Secret:  s.ids.SessionSecret(),
 		AppID:   appID,
@@ -455,13 +460,7 @@ func (s *Store) Sessions(keep func(*Session) bool) []Session {
 			out = append(out, copySession(sess))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].History[0].At, out[j].History[0].At
-		if a.Equal(b) {
-			return out[i].Token < out[j].Token
-		}
-		return a.Before(b)
-	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out
 }
 
