@@ -79,6 +79,8 @@ func TestSchemaRejectsMistakes(t *testing.T) {
 		"faults: [{operation: getStatus, drop: true}]\n",
 		"faults: [{operation: logout}]\n",
 		"expect: [{user: a, responses: [lost]}]\n",
+		"faults: [{operation: logout, drop: true, malformed: true}]\n",
+		"expect: [{user: a, calls: 3, responses: [200]}]\n",
 	} {
 		if err := sch.Validate(instance(t, []byte(bad))); err == nil {
 			t.Errorf("the schema accepts %q", bad)

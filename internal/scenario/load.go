@@ -1,7 +1,10 @@
 package scenario
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -52,15 +55,23 @@ func LoadFile(path string) (*Scenario, error) {
 // Parse reads and checks a scenario. name is used in messages and as the default scenario name.
 // The error, when not nil, is Problems.
 func Parse(name string, data []byte) (*Scenario, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, Problems{syntaxProblem(name, data, err)}
 	}
 	d := &decoder{file: name}
 	sc := &Scenario{File: name, Source: data, Timeout: DefaultTimeout}
 	if len(doc.Content) == 0 {
-		d.add(&doc, "the file is empty; a scenario needs at least an application or defaults")
+		d.problems = append(d.problems, Problem{File: name, Line: 1, Column: 1,
+			Msg: "the file holds no scenario; a scenario needs at least an application (see scenarios/README.md)"})
 		return nil, d.problems
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		d.add(&second, "a scenario file holds one YAML document; this second one (after ---) would be ignored")
+	} else if !errors.Is(err, io.EOF) {
+		d.problems = append(d.problems, syntaxProblem(name, data, err))
 	}
 	d.scenario(doc.Content[0], sc)
 	if sc.Name == "" {
@@ -74,30 +85,45 @@ func Parse(name string, data []byte) (*Scenario, error) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxProblem turns a yaml.v3 syntax error into a Problem. yaml.v3 reports parser errors
-// ("did not find expected ...") one line short, so those are moved down a line; errors without a
-// line (a tab where indentation belongs) are placed at the first tab.
+// syntaxProblem turns a yaml.v3 syntax error into a Problem at the line that breaks the document.
+// yaml.v3's own line is often off (parser errors name the line before, errors inside a nested
+// block name the block's start), so the line is found by parsing ever longer prefixes of the file:
+// the first prefix that fails with the same complaint ends on the offending line.
 func syntaxProblem(file string, data []byte, err error) Problem {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		if strings.HasPrefix(m[2], "did not find expected") {
-			line++
-		}
-		if strings.Contains(m[2], "tab character") {
-			m[2] = "a tab indents this line; indent with spaces"
-		}
-		return Problem{File: file, Line: line, Column: 1, Msg: "YAML syntax: " + m[2]}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if strings.Contains(msg, "cannot start any token") {
-		for i, l := range strings.Split(string(data), "\n") {
-			if col := strings.IndexByte(l, '\t'); col >= 0 && strings.TrimLeft(l[:col], " ") == "" {
-				return Problem{File: file, Line: i + 1, Column: col + 1, Msg: "YAML syntax: a tab indents this line; indent with spaces"}
-			}
+	lines := strings.SplitAfter(string(data), "\n")
+	for k := 1; k <= len(lines); k++ {
+		var n yaml.Node
+		perr := yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n)
+		if perr == nil {
+			continue
+		}
+		pmsg := strings.TrimPrefix(perr.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(perr.Error()); m != nil {
+			pmsg = m[2]
+		}
+		if pmsg == msg {
+			line = k
+			break
 		}
 	}
-	return Problem{File: file, Line: 1, Column: 1, Msg: "YAML syntax: " + msg}
+	text := ""
+	if line-1 < len(lines) {
+		text = strings.TrimRight(lines[line-1], "\r\n")
+	}
+	col := len(text) - len(strings.TrimLeft(text, " ")) + 1
+	if strings.Contains(msg, "tab character") || strings.Contains(msg, "cannot start any token") {
+		if i := strings.IndexByte(text, '\t'); i >= 0 {
+			col = i + 1
+		}
+		msg = "a tab indents this line; indent with spaces"
+	}
+	return Problem{File: file, Line: line, Column: col, Msg: "YAML syntax: " + msg}
 }
 
 // decoder walks the YAML tree, so every problem can name its line and column.
@@ -209,6 +235,12 @@ func (d *decoder) duration(n *yaml.Node, what string, max time.Duration) time.Du
 
 const maxTimeline = 24 * time.Hour
 
+// maxUserID is the longest user ID api/openapi.yaml accepts.
+const maxUserID = 256
+
+// maxLatency keeps a delayed answer inside the server's 90 s write timeout.
+const maxLatency = 60 * time.Second
+
 func (d *decoder) scenario(n *yaml.Node, sc *Scenario) {
 	var steps []*timelineRef
 	var expectNodes, appNodes []*yaml.Node
@@ -294,13 +326,19 @@ func (d *decoder) application(n *yaml.Node, steps *[]*timelineRef) Application {
 func (d *decoder) user(n *yaml.Node, steps *[]*timelineRef) (User, *yaml.Node) {
 	var u User
 	var idNode *yaml.Node
+	phoneOK := true
 	ok := d.mapping(n, "a user", []string{"id", "phone", "login", "logins"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
 			idNode = v
 			u.ID = d.nonEmpty(v, "a user's id")
+			if len(u.ID) > maxUserID {
+				d.add(v, "a user's id is at most %d bytes (the API's limit), not %d", maxUserID, len(u.ID))
+			}
 		case "phone":
+			before := len(d.problems)
 			u.Phone = d.phone(v)
+			phoneOK = len(d.problems) == before
 		case "login", "logins":
 			if u.Behaviour == nil {
 				u.Behaviour = &Behaviour{}
@@ -317,7 +355,7 @@ func (d *decoder) user(n *yaml.Node, steps *[]*timelineRef) (User, *yaml.Node) {
 	if idNode == nil {
 		idNode = n
 	}
-	if u.Behaviour != nil && u.Phone == nil && ok {
+	if u.Behaviour != nil && u.Phone == nil && ok && phoneOK {
 		d.add(idNode, "user %q has a login timeline but no phone; add phone: true", u.ID)
 	}
 	return u, idNode
@@ -348,6 +386,10 @@ func (d *decoder) phone(n *yaml.Node) *Phone {
 // behaviour decodes login (one timeline for every login) or logins (one per attempt).
 func (d *decoder) behaviour(key string, k, v *yaml.Node, b *Behaviour, steps *[]*timelineRef) {
 	if key == "logins" {
+		if len(b.Attempts) > 0 {
+			d.add(k, "take login or logins, not both")
+			return
+		}
 		d.sequence(v, "logins", func(_ int, tn *yaml.Node) {
 			b.Attempts = append(b.Attempts, d.timeline(tn, steps))
 		})
@@ -357,7 +399,7 @@ func (d *decoder) behaviour(key string, k, v *yaml.Node, b *Behaviour, steps *[]
 		return
 	}
 	if len(b.Attempts) > 0 {
-		d.add(k, "defaults take login or logins, not both")
+		d.add(k, "take login or logins, not both")
 		return
 	}
 	b.Attempts = [][]Step{d.timeline(v, steps)}
@@ -435,6 +477,7 @@ func (d *decoder) operation(n *yaml.Node) string {
 }
 
 func (d *decoder) fault(n *yaml.Node) Fault {
+	before := len(d.problems)
 	var f Fault
 	var opNode, respondNode *yaml.Node
 	ok := d.mapping(n, "a fault", []string{"name", "operation", "application", "user", "call", "times", "probability", "latency", "respond", "drop", "malformed"}, func(key string, k, v *yaml.Node) {
@@ -459,7 +502,7 @@ func (d *decoder) fault(n *yaml.Node) Fault {
 			}
 			f.Probability = p
 		case "latency":
-			f.Latency = d.duration(v, "latency", 5*time.Minute)
+			f.Latency = d.duration(v, "latency", maxLatency)
 		case "respond":
 			respondNode = v
 			d.mapping(v, "respond", []string{"status", "headers", "body"}, func(key string, k, v *yaml.Node) {
@@ -481,8 +524,11 @@ func (d *decoder) fault(n *yaml.Node) Fault {
 			f.Malformed = d.boolean(v, "malformed")
 		}
 	})
-	if !ok {
-		return f
+	if !ok || len(d.problems) > before {
+		return f // the problems already found explain this fault
+	}
+	if f.Status != 0 && f.Status < 400 && f.Body == "" {
+		d.add(respondNode, "a status below 400 needs a body: acmock writes its JSON Error body only for error statuses")
 	}
 	if opNode == nil {
 		d.add(n, "a fault needs an operation (one of %s)", strings.Join(Operations, ", "))
@@ -524,7 +570,8 @@ var validHeaderName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 func (d *decoder) expectation(n *yaml.Node) Expectation {
 	x := Expectation{Login: 1}
 	var userNode *yaml.Node
-	ok := d.mapping(n, "an expectation", []string{"application", "user", "login", "reason", "statuses", "final", "operation", "responses"}, func(key string, k, v *yaml.Node) {
+	var callsNode *yaml.Node
+	ok := d.mapping(n, "an expectation", []string{"application", "user", "login", "reason", "statuses", "final", "operation", "responses", "calls", "min_latency"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "application":
 			x.Application = d.nonEmpty(v, "application")
@@ -553,6 +600,11 @@ func (d *decoder) expectation(n *yaml.Node) Expectation {
 			}
 		case "operation":
 			x.Operation = d.operation(v)
+		case "calls":
+			callsNode = v
+			x.Calls = d.integer(v, "calls", 1, 1000)
+		case "min_latency":
+			x.MinLatency = d.duration(v, "min_latency", maxLatency)
 		case "responses":
 			d.sequence(v, "responses", func(_ int, rn *yaml.Node) {
 				r := d.str(rn, "a response")
@@ -569,11 +621,17 @@ func (d *decoder) expectation(n *yaml.Node) Expectation {
 	if userNode == nil {
 		d.add(n, "an expectation needs a user")
 	}
-	if (x.Operation == "") != (len(x.Responses) == 0) {
-		d.add(n, "operation and responses go together: responses says what the calls of operation answer")
+	if x.Operation == "" && (len(x.Responses) > 0 || x.Calls > 0 || x.MinLatency > 0) {
+		d.add(n, "responses, calls and min_latency are about an operation: add operation")
 	}
-	if x.Reason == "" && len(x.Statuses) == 0 && x.Final == "" && len(x.Responses) == 0 {
-		d.add(n, "an expectation needs something to check: statuses, final, reason or responses")
+	if x.Operation != "" && len(x.Responses) == 0 && x.MinLatency == 0 {
+		d.add(n, "an expectation with an operation checks responses or min_latency")
+	}
+	if callsNode != nil && x.Operation != "" && !slices.Contains(CallableOperations, x.Operation) {
+		d.add(callsNode, "calls can make %s, not %s", strings.Join(CallableOperations, ", "), x.Operation)
+	}
+	if x.Reason == "" && len(x.Statuses) == 0 && x.Final == "" && len(x.Responses) == 0 && x.MinLatency == 0 {
+		d.add(n, "an expectation needs something to check: statuses, final, reason, responses or min_latency")
 	}
 	return x
 }
@@ -596,8 +654,8 @@ func (d *decoder) crossCheck(sc *Scenario, n *yaml.Node, refs []*timelineRef, ap
 		}
 		ids[app.ID] = true
 	}
-	if len(sc.Applications) == 0 && len(sc.Expect) > 0 {
-		d.add(n, "expectations need an application to log in to")
+	if len(sc.Applications) == 0 {
+		d.add(n, "a scenario needs at least one application: clients have nothing to sign requests with otherwise")
 	}
 	for i := range sc.Expect {
 		x := &sc.Expect[i]

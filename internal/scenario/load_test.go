@@ -66,17 +66,35 @@ func TestLoadErrors(t *testing.T) {
 		{"status out of range", "faults:\n  - operation: logout\n    respond: {status: 999}\n",
 			`f.yaml:3:23: status must be a whole number from 200 to 599, not "999"`},
 		{"expectation without check", header + "      - id: a\nexpect:\n  - user: a\n",
-			`f.yaml:7:5: an expectation needs something to check: statuses, final, reason or responses`},
+			`f.yaml:7:5: an expectation needs something to check: statuses, final, reason, responses or min_latency`},
 		{"expectation on unknown application", header + "      - id: a\nexpect:\n  - {application: other, user: a, final: active}\n",
 			`f.yaml:7:5: expectation for user "a" names application "other", which the scenario does not list`},
 		{"syntax: unclosed flow sequence", "name: x\nexpect: [1, 2\nseed: 3\n",
 			`f.yaml:2:1: YAML syntax: did not find expected ',' or ']'`},
 		{"syntax: bad indentation", "applications:\n  - id: x\n - id: y\n",
-			`f.yaml:3:1: YAML syntax: did not find expected key`},
+			`f.yaml:3:2: YAML syntax: did not find expected key`},
 		{"syntax: tab", "name: x\n\tseed: 1\n",
 			`f.yaml:2:1: YAML syntax: a tab indents this line; indent with spaces`},
-		{"empty file", "",
-			`f.yaml:0:0: the file is empty; a scenario needs at least an application or defaults`},
+		{"empty file", "# only a comment\n",
+			`f.yaml:1:1: the file holds no scenario; a scenario needs at least an application (see scenarios/README.md)`},
+		{"no application", "name: lonely\n",
+			`f.yaml:1:1: a scenario needs at least one application: clients have nothing to sign requests with otherwise`},
+		{"syntax: tab in a nested block", header + "      - id: a\n\t  phone: true\n",
+			`f.yaml:6:1: YAML syntax: a tab indents this line; indent with spaces`},
+		{"syntax: indentation inside a list", header + "      - id: a\n     - id: b\n",
+			`f.yaml:6:6: YAML syntax: did not find expected key`},
+		{"second document", header + "      - id: a\n---\nname: b\n",
+			`f.yaml:6:1: a scenario file holds one YAML document; this second one (after ---) would be ignored`},
+		{"defaults with login and logins", header + "      - id: a\ndefaults:\n  login: []\n  logins: [[]]\n",
+			`f.yaml:8:3: take login or logins, not both`},
+		{"user id too long", header + "      - id: " + strings.Repeat("x", 257) + "\n",
+			`f.yaml:5:13: a user's id is at most 256 bytes (the API's limit), not 257`},
+		{"success status without a body", "faults:\n  - operation: logout\n    respond: {status: 204}\n",
+			`f.yaml:3:14: a status below 400 needs a body: acmock writes its JSON Error body only for error statuses`},
+		{"latency too long", "faults:\n  - operation: logout\n    latency: 2m\n",
+			`f.yaml:3:14: latency must be between 0s and 1m0s, not 2m`},
+		{"invalid phone gives one problem", header + "      - id: a\n        phone: \"yes\"\n        login: []\n",
+			`f.yaml:6:16: phone must be a mapping with keys methods, not "yes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,9 +113,9 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	t.Parallel()
-	_, err := scenario.Parse("f.yaml", []byte("nme: x\ntimeout: forever\nseed: -1\n"))
-	if lines := strings.Split(err.Error(), "\n"); len(lines) != 3 {
-		t.Fatalf("want three problems, one per line; got:\n%v", err)
+	_, err := scenario.Parse("f.yaml", []byte("nme: x\ntimeout: forever\nseed: -1\napplications: []\n"))
+	if lines := strings.Split(err.Error(), "\n"); len(lines) != 4 {
+		t.Fatalf("want four problems, one per line; got:\n%v", err)
 	}
 }
 

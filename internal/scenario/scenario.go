@@ -108,7 +108,15 @@ type Expectation struct {
 	// ("503", "200", or "dropped" / "malformed").
 	Operation string
 	Responses []string
+	// Calls, when set, makes the player call Operation that many times for the user, once each
+	// without retrying, instead of playing a login.
+	Calls int
+	// MinLatency is the least time every call of Operation must take (a latency fault's effect).
+	MinLatency time.Duration
 }
+
+// CallableOperations are the operations an expectation's calls can make for a user.
+var CallableOperations = []string{"hasRegisteredMobileDevice", "getDeviceRegistrationLink", "authenticateUser"}
 
 // Application is an application with its credentials and initial users.
 type Application struct {

@@ -58,6 +58,8 @@ type Observation struct {
 	Statuses []acapi.SessionStatus
 	// Responses are the answers of every call, by operation ("200", "503", "dropped", "malformed").
 	Responses map[string][]string
+	// Latencies are how long each answer took, by operation, in the order of Responses.
+	Latencies map[string][]time.Duration
 }
 
 // CheckOne plays one expectation from the scenario's initial state and compares.
@@ -81,6 +83,17 @@ func CheckOne(ctx context.Context, sc *scenario.Scenario, x scenario.Expectation
 			return fmt.Errorf("want %s to answer %v, it answered %v", x.Operation, x.Responses, got)
 		}
 	}
+	if x.MinLatency > 0 {
+		took := obs.Latencies[x.Operation]
+		if len(took) == 0 {
+			return fmt.Errorf("want %s calls of at least %v, saw no call", x.Operation, x.MinLatency)
+		}
+		for i, d := range took {
+			if d < x.MinLatency {
+				return fmt.Errorf("want every %s call to take at least %v, call %d took %v", x.Operation, x.MinLatency, i+1, d)
+			}
+		}
+	}
 	return nil
 }
 
@@ -97,13 +110,16 @@ func Play(ctx context.Context, sc *scenario.Scenario, x scenario.Expectation, t 
 	if err := t.Reset(); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)
 	}
-	p := &player{t: t, app: app, obs: &Observation{Responses: map[string][]string{}}}
+	p := &player{t: t, app: app, obs: &Observation{Responses: map[string][]string{}, Latencies: map[string][]time.Duration{}}}
 	listed := slices.ContainsFunc(app.Users, func(u scenario.User) bool { return u.ID == x.User })
 	if !listed && x.Reason == "" {
 		// A user the scenario does not list follows the defaults once it has a phone.
 		if err := p.addAndRegister(ctx, x.User); err != nil {
 			return nil, err
 		}
+	}
+	if x.Calls > 0 {
+		return p.obs, p.calls(ctx, x)
 	}
 	timeline := sc.BehaviourFor(app.ID, x.User)
 	for attempt := 0; attempt < x.Login-1; attempt++ {
@@ -176,7 +192,37 @@ type player struct {
 	t   Target
 	app scenario.Application
 	obs *Observation
+	// once makes each call a single attempt, as an expectation's calls are.
+	once bool
 }
+
+// calls makes x.Calls calls of x.Operation for the user, each a single attempt whose answer,
+// good or bad, is recorded.
+func (p *player) calls(ctx context.Context, x scenario.Expectation) error {
+	p.once = true
+	for range x.Calls {
+		var err error
+		switch x.Operation {
+		case "hasRegisteredMobileDevice":
+			var out acapi.DeviceRegisteredResponse
+			_, err = p.call(ctx, x.Operation, http.MethodGet, p.userURL("/management/has_registered_mobile_device", x.User), p.app.ID, p.app.Secret, nil, &out)
+		case "getDeviceRegistrationLink":
+			var out acapi.RegistrationLinkResponse
+			_, err = p.call(ctx, x.Operation, http.MethodGet, p.userURL("/management/device_registration_link", x.User), p.app.ID, p.app.Secret, nil, &out)
+		case "authenticateUser":
+			_, err = p.authenticate(ctx, x.User)
+		default:
+			return fmt.Errorf("calls cannot make %s", x.Operation)
+		}
+		if err != nil && !errors.Is(err, errAnswered) {
+			return err
+		}
+	}
+	return nil
+}
+
+// errAnswered marks a call that got an answer the player records rather than retries.
+var errAnswered = errors.New("answered")
 
 // session is the part of authenticate's answer the player needs.
 type session struct {
@@ -241,7 +287,11 @@ func (p *player) poll(ctx context.Context, s *session) error {
 func (p *player) call(ctx context.Context, op, method, target, clientID, secret string, body, out any) (int, error) {
 	signer := acauth.NewSigner(clientID, secret)
 	var last string
-	for range maxAttempts {
+	attempts := maxAttempts
+	if p.once {
+		attempts = 1
+	}
+	for range attempts {
 		var rd io.Reader
 		if body != nil {
 			data, err := json.Marshal(body)
@@ -260,44 +310,53 @@ func (p *player) call(ctx context.Context, op, method, target, clientID, secret 
 		if err := signer.SignRequest(ctx, req); err != nil {
 			return 0, fmt.Errorf("%s: sign: %w", op, err)
 		}
+		start := time.Now()
 		res, err := p.t.Client.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, fmt.Errorf("%s: %w", op, ctx.Err())
 			}
-			p.record(op, "dropped")
+			p.record(op, "dropped", time.Since(start))
 			last = err.Error()
 			continue
 		}
 		data, err := io.ReadAll(res.Body)
 		res.Body.Close()
+		took := time.Since(start)
 		if err != nil {
-			p.record(op, "dropped")
+			p.record(op, "dropped", took)
 			last = err.Error()
 			continue
 		}
 		if res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500 {
-			p.record(op, strconv.Itoa(res.StatusCode))
+			p.record(op, strconv.Itoa(res.StatusCode), took)
 			last = fmt.Sprintf("status %d: %s", res.StatusCode, data)
 			continue
 		}
 		if res.StatusCode >= 300 {
-			p.record(op, strconv.Itoa(res.StatusCode))
+			p.record(op, strconv.Itoa(res.StatusCode), took)
+			if p.once {
+				return res.StatusCode, fmt.Errorf("%s: %w: status %d", op, errAnswered, res.StatusCode)
+			}
 			return res.StatusCode, fmt.Errorf("%s %s: status %d: %s", op, target, res.StatusCode, data)
 		}
 		if out != nil {
 			if err := json.Unmarshal(data, out); err != nil {
-				p.record(op, "malformed")
+				p.record(op, "malformed", took)
 				last = fmt.Sprintf("malformed JSON: %v", err)
 				continue
 			}
 		}
-		p.record(op, strconv.Itoa(res.StatusCode))
+		p.record(op, strconv.Itoa(res.StatusCode), took)
 		return res.StatusCode, nil
+	}
+	if p.once {
+		return 0, fmt.Errorf("%s: %w: %s", op, errAnswered, last)
 	}
 	return 0, fmt.Errorf("%s: no good answer in %d attempts; last: %s", op, maxAttempts, last)
 }
 
-func (p *player) record(op, answer string) {
+func (p *player) record(op, answer string, took time.Duration) {
 	p.obs.Responses[op] = append(p.obs.Responses[op], answer)
+	p.obs.Latencies[op] = append(p.obs.Latencies[op], took)
 }
