@@ -527,8 +527,8 @@ func (d *decoder) fault(n *yaml.Node) Fault {
 	if !ok || len(d.problems) > before {
 		return f // the problems already found explain this fault
 	}
-	if f.Status != 0 && f.Status < 400 && f.Body == "" {
-		d.add(respondNode, "a status below 400 needs a body: acmock writes its JSON Error body only for error statuses")
+	if f.Status != 0 && f.Body == "" && f.Status != 429 && f.Status < 500 {
+		d.add(respondNode, "status %d needs a body: without one acmock answers only 429 and 5xx, the injected errors api/openapi.yaml documents for every operation", f.Status)
 	}
 	if opNode == nil {
 		d.add(n, "a fault needs an operation (one of %s)", strings.Join(Operations, ", "))

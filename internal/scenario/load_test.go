@@ -90,7 +90,7 @@ func TestLoadErrors(t *testing.T) {
 		{"user id too long", header + "      - id: " + strings.Repeat("x", 257) + "\n",
 			`f.yaml:5:13: a user's id is at most 256 bytes (the API's limit), not 257`},
 		{"success status without a body", "faults:\n  - operation: logout\n    respond: {status: 204}\n",
-			`f.yaml:3:14: a status below 400 needs a body: acmock writes its JSON Error body only for error statuses`},
+			`f.yaml:3:14: status 204 needs a body: without one acmock answers only 429 and 5xx, the injected errors api/openapi.yaml documents for every operation`},
 		{"latency too long", "faults:\n  - operation: logout\n    latency: 2m\n",
 			`f.yaml:3:14: latency must be between 0s and 1m0s, not 2m`},
 		{"invalid phone gives one problem", header + "      - id: a\n        phone: \"yes\"\n        login: []\n",
