@@ -160,6 +160,16 @@ func (s *Server) Authentication() *activeconnect.AuthenticationAPI {
 	return a
 }
 
+// NewApplication creates an application with no users next to the scenario's, for a test that wants
+// one to itself; use its credentials with ClientOptions.
+func (s *Server) NewApplication() (id, secret string, err error) {
+	app, err := s.emu.Store().CreateApplication("", "")
+	if err != nil {
+		return "", "", fmt.Errorf("acmocktest: %w", err)
+	}
+	return app.ID, app.Secret, nil
+}
+
 // ClientOptions are the activeconnect options that point a client at this server, for clients of
 // other applications of the scenario.
 func (s *Server) ClientOptions() []activeconnect.Option { return s.clientOptions() }

@@ -156,3 +156,20 @@ func TestAdvancePanicsOnARealClock(t *testing.T) {
 	}()
 	srv.Advance(time.Second)
 }
+
+func TestNewApplication(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	id, secret, err := srv.NewApplication()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := activeconnect.NewManagementAPI(id, secret, srv.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _, err := m.AddUsers(context.Background(), []string{"alice"})
+	if err != nil || len(created) != 1 {
+		t.Fatalf("the new application's alice: %v %v", created, err)
+	}
+}

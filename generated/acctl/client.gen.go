@@ -90,6 +90,37 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// CreateApplicationWithBody Add an application next to the scenario's
+	//
+	// Creates an application with no users, so a test suite can have one to itself while others
+	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+	// and digits). It lasts until the next full reset or scenario load.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+	CreateApplicationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateApplication Add an application next to the scenario's
+	//
+	// Creates an application with no users, so a test suite can have one to itself while others
+	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+	// and digits). It lasts until the next full reset or scenario load.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+	CreateApplication(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetApplication Reset one application
+	//
+	// Forgets the application's users, phones, links, sessions and messages, then restores the
+	// users the scenario gives it (none for an application created at run time). Other
+	// applications, the clock and the journal are untouched.
+	//
+	// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
+	ResetApplication(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetClock Read the clock that timelines run on
 	//
 	// The mode (real or virtual), the time it reads and how many steps are pending.
@@ -246,6 +277,67 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /_acmock/wallclock (the `PutWallClock` operationId).
 	PutWallClock(ctx context.Context, body PutWallClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// CreateApplicationWithBody Add an application next to the scenario's
+//
+// Creates an application with no users, so a test suite can have one to itself while others
+// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+// and digits). It lasts until the next full reset or scenario load.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+func (c *Client) CreateApplicationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApplicationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateApplication Add an application next to the scenario's
+//
+// Creates an application with no users, so a test suite can have one to itself while others
+// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+// and digits). It lasts until the next full reset or scenario load.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+func (c *Client) CreateApplication(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApplicationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetApplication Reset one application
+//
+// Forgets the application's users, phones, links, sessions and messages, then restores the
+// users the scenario gives it (none for an application created at run time). Other
+// applications, the clock and the journal are untouched.
+//
+// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
+func (c *Client) ResetApplication(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetApplicationRequest(c.Server, applicationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetClock Read the clock that timelines run on
@@ -583,6 +675,80 @@ func (c *Client) PutWallClock(ctx context.Context, body PutWallClockJSONRequestB
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewCreateApplicationRequest calls the generic CreateApplication builder with application/json body
+func NewCreateApplicationRequest(server string, body CreateApplicationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateApplicationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateApplicationRequestWithBody constructs an http.Request for the CreateApplication method, with any body, and a specified content type
+func NewCreateApplicationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetApplicationRequest constructs an http.Request for the ResetApplication method
+func NewResetApplicationRequest(server string, applicationId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications/%s/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetClockRequest constructs an http.Request for the GetClock method
@@ -1290,6 +1456,39 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// CreateApplicationWithBodyWithResponse Add an application next to the scenario's
+	//
+	// Creates an application with no users, so a test suite can have one to itself while others
+	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+	// and digits). It lasts until the next full reset or scenario load.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+	CreateApplicationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApplicationResponse, error)
+
+	// CreateApplicationWithResponse Add an application next to the scenario's
+	//
+	// Creates an application with no users, so a test suite can have one to itself while others
+	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+	// and digits). It lasts until the next full reset or scenario load.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+	CreateApplicationWithResponse(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationResponse, error)
+
+	// ResetApplicationWithResponse Reset one application
+	//
+	// Forgets the application's users, phones, links, sessions and messages, then restores the
+	// users the scenario gives it (none for an application created at run time). Other
+	// applications, the clock and the journal are untouched.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
+	ResetApplicationWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*ResetApplicationResponse, error)
+
 	// GetClockWithResponse Read the clock that timelines run on
 	//
 	// The mode (real or virtual), the time it reads and how many steps are pending.
@@ -1468,6 +1667,123 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /_acmock/wallclock (the `PutWallClock` operationId).
 	PutWallClockWithResponse(ctx context.Context, body PutWallClockJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWallClockResponse, error)
+}
+
+type CreateApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApplicationCredentials
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateApplicationResponse) GetJSON201() *ApplicationCredentials {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateApplicationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateApplicationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateApplicationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResetApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Ok
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetApplicationResponse) GetJSON200() *Ok {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetApplicationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetApplicationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetClockResponse struct {
@@ -2267,6 +2583,57 @@ func (r PutWallClockResponse) ContentType() string {
 	return ""
 }
 
+// CreateApplicationWithBodyWithResponse Add an application next to the scenario's
+//
+// Creates an application with no users, so a test suite can have one to itself while others
+// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+// and digits). It lasts until the next full reset or scenario load.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+func (c *ClientWithResponses) CreateApplicationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApplicationResponse, error) {
+	rsp, err := c.CreateApplicationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateApplicationResponse(rsp)
+}
+
+// CreateApplicationWithResponse Add an application next to the scenario's
+//
+// Creates an application with no users, so a test suite can have one to itself while others
+// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
+// and digits). It lasts until the next full reset or scenario load.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
+func (c *ClientWithResponses) CreateApplicationWithResponse(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationResponse, error) {
+	rsp, err := c.CreateApplication(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateApplicationResponse(rsp)
+}
+
+// ResetApplicationWithResponse Reset one application
+//
+// Forgets the application's users, phones, links, sessions and messages, then restores the
+// users the scenario gives it (none for an application created at run time). Other
+// applications, the clock and the journal are untouched.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
+func (c *ClientWithResponses) ResetApplicationWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*ResetApplicationResponse, error) {
+	rsp, err := c.ResetApplication(ctx, applicationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetApplicationResponse(rsp)
+}
+
 // GetClockWithResponse Read the clock that timelines run on
 //
 // The mode (real or virtual), the time it reads and how many steps are pending.
@@ -2552,6 +2919,93 @@ func (c *ClientWithResponses) PutWallClockWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParsePutWallClockResponse(rsp)
+}
+
+// ParseCreateApplicationResponse parses an HTTP response from a CreateApplicationWithResponse call
+func ParseCreateApplicationResponse(rsp *http.Response) (*CreateApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApplicationCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResetApplicationResponse parses an HTTP response from a ResetApplicationWithResponse call
+func ParseResetApplicationResponse(rsp *http.Response) (*ResetApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ok
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseGetClockResponse parses an HTTP response from a GetClockWithResponse call

@@ -94,6 +94,35 @@ func (c control) Reset(context.Context, acctl.ResetRequestObject) (acctl.ResetRe
 	return acctl.Reset200JSONResponse{Status: true}, nil
 }
 
+func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicationRequestObject) (acctl.CreateApplicationResponseObject, error) {
+	var id, secret string
+	if req.Body.Id != nil {
+		id = *req.Body.Id
+	}
+	if req.Body.Secret != nil {
+		secret = *req.Body.Secret
+	}
+	app, err := c.e.store.CreateApplication(id, secret)
+	if errors.Is(err, store.ErrApplicationExists) {
+		return acctl.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acctl.CreateApplication201JSONResponse{Id: app.ID, Secret: app.Secret}, nil
+}
+
+func (c control) ResetApplication(_ context.Context, req acctl.ResetApplicationRequestObject) (acctl.ResetApplicationResponseObject, error) {
+	err := c.e.ResetApplication(req.ApplicationId)
+	if errors.Is(err, store.ErrApplicationNotFound) {
+		return acctl.ResetApplication404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acctl.ResetApplication200JSONResponse{Status: true}, nil
+}
+
 func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (acctl.GetScenarioResponseObject, error) {
 	return acctl.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
 }

@@ -316,3 +316,39 @@ func TestControlRoutingErrors(t *testing.T) {
 		t.Fatalf("encoded token: %d %s", r.status, r.raw)
 	}
 }
+
+// TestApplicationsSideBySide: a suite creates its own application and resets only it.
+func TestApplicationsSideBySide(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	created, _ := e.ctl().CreateApplicationWithResponse(ctx, acctl.ApplicationCreate{})
+	if created.JSON201 == nil || len(created.JSON201.Id) != 32 || len(created.JSON201.Secret) != 32 {
+		t.Fatalf("create: %d %s", created.StatusCode(), created.Body)
+	}
+	id, secret := created.JSON201.Id, created.JSON201.Secret
+	if r := e.do(http.MethodPost, "/management/add_users/"+id, id, secret, map[string]any{"users": []string{"alice"}}); r.status != 201 {
+		t.Fatalf("add users to the new application: %d %s", r.status, r.raw)
+	}
+	e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{"dave"}})
+	reset, _ := e.ctl().ResetApplicationWithResponse(ctx, id)
+	if reset.StatusCode() != 200 {
+		t.Fatalf("reset: %d %s", reset.StatusCode(), reset.Body)
+	}
+	if users, _ := e.emu.Store().Users(id); len(users) != 0 {
+		t.Fatalf("the reset application kept %d users", len(users))
+	}
+	if _, err := e.emu.Store().User(demoApp, "dave"); err != nil {
+		t.Fatal("resetting one application touched another")
+	}
+	// Resetting a scenario application restores its scenario users only.
+	e.ctl().ResetApplicationWithResponse(ctx, demoApp)
+	if users, _ := e.emu.Store().Users(demoApp); len(users) != 3 {
+		t.Fatalf("the demo application after its reset: %d users", len(users))
+	}
+	dup, _ := e.ctl().CreateApplicationWithResponse(ctx, acctl.ApplicationCreate{Id: ptr(demoApp)})
+	unknown, _ := e.ctl().ResetApplicationWithResponse(ctx, "nope")
+	if dup.StatusCode() != 409 || unknown.StatusCode() != 404 {
+		t.Fatalf("duplicate %d, unknown %d", dup.StatusCode(), unknown.StatusCode())
+	}
+}

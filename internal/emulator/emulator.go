@@ -141,7 +141,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) routes() http.Handler {
-	root := mux.NewRouter().UseEncodedPath()
+	// SkipClean: a path with // or /./ gets a JSON 404 rather than a redirect to a cleaned path.
+	root := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	root.NotFoundHandler = http.HandlerFunc(e.notFound)
 	root.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
 
@@ -257,25 +258,47 @@ func (e *Emulator) Reset() error {
 	e.mu.Unlock()
 	e.store.Reset()
 	sc := e.Scenario()
-	now := e.clock.Now()
 	for _, app := range sc.Applications {
 		if err := e.store.AddApplication(app.ID, app.Secret); err != nil {
 			return fmt.Errorf("load scenario %s: %w", sc.Name, err)
 		}
-		ids := make([]string, len(app.Users))
-		for i, u := range app.Users {
-			ids[i] = u.ID
-		}
-		if _, _, err := e.store.AddUsers(app.ID, ids); err != nil {
+		if err := e.seed(app); err != nil {
 			return fmt.Errorf("load scenario %s: %w", sc.Name, err)
 		}
-		for _, u := range app.Users {
-			if u.Phone == nil {
-				continue
-			}
-			if err := e.store.RegisterPhone(app.ID, u.ID, u.Phone.Methods, now); err != nil {
-				return fmt.Errorf("load scenario %s: %w", sc.Name, err)
-			}
+	}
+	return nil
+}
+
+// seed adds an application's users, with their phones, as the scenario gives them.
+func (e *Emulator) seed(app scenario.Application) error {
+	now := e.clock.Now()
+	ids := make([]string, len(app.Users))
+	for i, u := range app.Users {
+		ids[i] = u.ID
+	}
+	if _, _, err := e.store.AddUsers(app.ID, ids); err != nil {
+		return err
+	}
+	for _, u := range app.Users {
+		if u.Phone == nil {
+			continue
+		}
+		if err := e.store.RegisterPhone(app.ID, u.ID, u.Phone.Methods, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResetApplication puts one application back to the scenario's initial state (no users for an
+// application created at run time), leaving the others alone.
+func (e *Emulator) ResetApplication(appID string) error {
+	if err := e.store.ResetApplication(appID); err != nil {
+		return err
+	}
+	for _, app := range e.Scenario().Applications {
+		if app.ID == appID {
+			return e.seed(app)
 		}
 	}
 	return nil

@@ -421,3 +421,52 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("health: %d %s", r.status, r.raw)
 	}
 }
+
+func TestLostPhoneApprovesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	token, secret, statusURL, _ := e.login("alice")
+	if r := e.app(http.MethodGet, userPath("/management/lost_user_mobile_device", "alice"), nil); r.status != 200 {
+		t.Fatalf("lost: %d %s", r.status, r.raw)
+	}
+	e.clock.Advance(2 * time.Second) // when alice's phone would have approved
+	if got := e.status(token, secret, statusURL); got != "failed" {
+		t.Fatalf("a login waiting for a lost phone ended %s, want failed", got)
+	}
+}
+
+func TestMoreRequestErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	unknownApp := "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		client string
+		body   any
+		status int
+		code   string
+		field  string
+	}{
+		{"delete users of an unknown application", http.MethodPost, "/management/delete_users/" + unknownApp, unknownApp, map[string]any{"users": []string{"a"}}, 404, "unknown_application", "application_id"},
+		{"lost phone of an unknown user", http.MethodGet, userPath("/management/lost_user_mobile_device", "nobody"), demoApp, nil, 404, "unknown_user", "user_id"},
+		{"has device of an unknown user", http.MethodGet, userPath("/management/has_registered_mobile_device", "nobody"), demoApp, nil, 404, "unknown_user", "user_id"},
+		{"sms to an unknown user", http.MethodPost, userPath("/management/send_registration_sms", "nobody"), demoApp, map[string]any{"phone_number": "+15555550100"}, 404, "unknown_user", "user_id"},
+		{"logout of an unknown session", http.MethodPost, "/authentication/logout/nosuchsession", "nosuchsession", nil, 404, "unknown_session", "session_token"},
+		{"trailing data after the JSON body", http.MethodPost, "/management/add_users/" + demoApp, demoApp, `{"users":["a"]} {"x":1}`, 400, "invalid_request", "body"},
+		{"a double slash", http.MethodGet, "/management//has_registered_mobile_device/" + demoApp + "/alice", demoApp, nil, 404, "not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secret := demoSecret
+			if tt.client != demoApp {
+				secret = "x"
+			}
+			expectError(t, e.do(tt.method, tt.path, tt.client, secret, tt.body), tt.status, tt.code, tt.field)
+		})
+	}
+	if users, _ := e.emu.Store().Users(demoApp); len(users) != 3 {
+		t.Fatalf("the bad requests changed the users: %d", len(users))
+	}
+}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -153,6 +154,13 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 			}
 			if int64(len(body)) > limit {
 				tooLarge()
+				return
+			}
+			// A JSON body must be one JSON value: decoders further in stop after the first and
+			// would accept trailing data silently.
+			if len(body) > 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && !json.Valid(body) {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "body",
+					"the request body is not one valid JSON value (a syntax error, or data after it)"))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))

@@ -158,6 +158,21 @@ func (s *Store) AddApplication(id, secret string) error {
 	return nil
 }
 
+// CreateApplication registers an application, making up the ID (32 hex digits) or the secret
+// (32 letters and digits) when they are empty.
+func (s *Store) CreateApplication(id, secret string) (Application, error) {
+	if id == "" {
+		id = s.ids.SessionToken()
+	}
+	if secret == "" {
+		secret = s.ids.SessionSecret()
+	}
+	if err := s.AddApplication(id, secret); err != nil {
+		return Application{}, err
+	}
+	return Application{ID: id, Secret: secret}, nil
+}
+
 // Application returns an application's credentials.
 func (s *Store) Application(id string) (Application, error) {
 	s.mu.RLock()
@@ -345,7 +360,8 @@ func (s *Store) UseLink(code string, now time.Time) (Link, error) {
 	return *l, nil
 }
 
-// LoseDevice disables the user's phone and hands out a new registration link.
+// LoseDevice disables the user's phone and hands out a new registration link. A lost phone
+// approves nothing more: the user's logins that wait for it fail, and those it keeps alive close.
 func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -355,6 +371,17 @@ func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
 	}
 	if u.Phone != nil {
 		u.Phone.Lost = true
+	}
+	for _, sess := range s.sessions {
+		if sess.AppID != appID || sess.UserID != userID {
+			continue
+		}
+		switch sess.Status {
+		case acapi.SessionStatusPending, acapi.SessionStatusIdentifying:
+			s.transition(sess, acapi.SessionStatusFailed, now, "lost device")
+		case acapi.SessionStatusActive, acapi.SessionStatusWalkaway:
+			s.transition(sess, acapi.SessionStatusClosed, now, "lost device")
+		}
 	}
 	return s.newLink(appID, userID, "", now)
 }
@@ -413,7 +440,53 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	}
 	u.Logins++
 	s.sessions[sess.Token] = sess
+	if len(s.sessions) > MaxSessions {
+		s.forgetFinished(len(s.sessions) - MaxSessions*9/10)
+	}
 	return copySession(sess), nil
+}
+
+// MaxSessions bounds the sessions kept, so a long-running emulator does not grow without limit.
+// Past it, the oldest finished sessions are forgotten (their status calls then answer 404);
+// live sessions are always kept.
+var MaxSessions = 100_000
+
+// forgetFinished drops up to n of the oldest sessions in a final status. The caller holds the lock.
+func (s *Store) forgetFinished(n int) {
+	var finished []*Session
+	for _, sess := range s.sessions {
+		if !Live(sess.Status) {
+			finished = append(finished, sess)
+		}
+	}
+	sort.Slice(finished, func(i, j int) bool { return finished[i].Seq < finished[j].Seq })
+	for _, sess := range finished[:min(n, len(finished))] {
+		delete(s.sessions, sess.Token)
+	}
+}
+
+// ResetApplication forgets an application's users, phones, links, sessions and messages, leaving
+// other applications alone, so one test suite can start afresh while others run.
+func (s *Store) ResetApplication(appID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	app, err := s.app(appID)
+	if err != nil {
+		return err
+	}
+	app.users = map[string]*User{}
+	for code, l := range s.links {
+		if l.AppID == appID {
+			delete(s.links, code)
+		}
+	}
+	for token, sess := range s.sessions {
+		if sess.AppID == appID {
+			delete(s.sessions, token)
+		}
+	}
+	s.outbox = slices.DeleteFunc(s.outbox, func(m SMS) bool { return m.AppID == appID })
+	return nil
 }
 
 // Session returns a copy of a session.
@@ -483,9 +556,13 @@ func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, 
 	if !CanTransition(sess.Status, to) {
 		return copySession(sess), fmt.Errorf("session %s is %s, cannot become %s: %w", token, sess.Status, to, ErrBadTransition)
 	}
+	s.transition(sess, to, now, cause)
+	return copySession(sess), nil
+}
+
+func (s *Store) transition(sess *Session, to acapi.SessionStatus, now time.Time, cause string) {
 	sess.Status = to
 	sess.History = append(sess.History, StatusChange{Status: to, At: now, Cause: cause})
-	return copySession(sess), nil
 }
 
 // transitions lists the changes the real service can make. pending, identifying, active and

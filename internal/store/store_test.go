@@ -137,3 +137,64 @@ func TestSeededIDsRepeat(t *testing.T) {
 		t.Fatalf("random tokens: %q", tok)
 	}
 }
+
+func TestLosingThePhoneEndsItsSessions(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	_, _, _ = s.AddUsers("app", []string{"a"})
+	_ = s.RegisterPhone("app", "a", nil, now)
+	waiting, _ := s.StartSession("app", "a", nil, now)
+	live, _ := s.StartSession("app", "a", nil, now)
+	_, _ = s.Transition(live.Token, "active", now, "test")
+	if _, err := s.LoseDevice("app", "a", now); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := s.Session(waiting.Token)
+	l, _ := s.Session(live.Token)
+	if w.Status != "failed" || l.Status != "closed" || w.History[1].Cause != "lost device" {
+		t.Fatalf("after the loss: waiting %s, live %s", w.Status, l.Status)
+	}
+	if _, err := s.Transition(waiting.Token, "active", now, "scenario"); !errors.Is(err, store.ErrBadTransition) {
+		t.Fatalf("the lost phone approved a login: %v", err)
+	}
+}
+
+func TestFinishedSessionsAreForgottenPastTheCap(t *testing.T) {
+	old := store.MaxSessions
+	store.MaxSessions = 10
+	defer func() { store.MaxSessions = old }()
+	s := newStore(t)
+	_, _, _ = s.AddUsers("app", []string{"a"})
+	_ = s.RegisterPhone("app", "a", nil, now)
+	live, _ := s.StartSession("app", "a", nil, now)
+	for range 30 {
+		sess, _ := s.StartSession("app", "a", nil, now)
+		_, _ = s.Transition(sess.Token, "cancelled", now, "test")
+	}
+	if n := len(s.Sessions(nil)); n > 11 {
+		t.Fatalf("%d sessions kept with a cap of 10", n)
+	}
+	if _, err := s.Session(live.Token); err != nil {
+		t.Fatalf("a live session was forgotten: %v", err)
+	}
+}
+
+func TestResetApplicationLeavesOthersAlone(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	_ = s.AddApplication("other", "s2")
+	_, _, _ = s.AddUsers("app", []string{"a"})
+	_, _, _ = s.AddUsers("other", []string{"b"})
+	if err := s.ResetApplication("app"); err != nil {
+		t.Fatal(err)
+	}
+	if users, _ := s.Users("app"); len(users) != 0 {
+		t.Fatalf("app kept %d users", len(users))
+	}
+	if users, _ := s.Users("other"); len(users) != 1 {
+		t.Fatalf("other lost its users: %d", len(users))
+	}
+	if err := s.ResetApplication("nope"); !errors.Is(err, store.ErrApplicationNotFound) {
+		t.Fatalf("unknown application: %v", err)
+	}
+}
