@@ -105,6 +105,7 @@ func TestFlagErrors(t *testing.T) {
 		{"log format", []string{"--log-format", "xml"}, "--log-format must be text or json"},
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"negative skew", []string{"--max-clock-skew", "-5s"}, "--max-clock-skew must be at least 1s"},
 		{"missing scenario", []string{"--scenario", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"bad scenario", []string{"--scenario", bad}, "bad.yaml"},
 	}
@@ -136,13 +137,21 @@ func TestAuthOffSaysSoLoudly(t *testing.T) {
 	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	<-code
 	log := stderr.String()
-	if !strings.Contains(log, "SIGNATURES ARE NOT CHECKED") {
-		t.Errorf("no start-up warning:\n%s", log)
+	if !strings.Contains(log, "SIGNATURES ARE NOT CHECKED") || !strings.Contains(stdout.String(), "signatures are NOT checked") {
+		t.Errorf("no start-up warning:\n%s\n%s", stdout.String(), log)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
-		if strings.Contains(line, "msg=request") && !strings.Contains(line, "auth=\"OFF") {
-			t.Errorf("request line without the auth-off mark: %s", line)
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	requests := 0
+	for _, line := range lines {
+		if strings.Count(line, "auth=\"OFF") != 1 {
+			t.Errorf("log line without exactly one auth-off mark: %s", line)
 		}
+		if strings.Contains(line, "msg=request") {
+			requests++
+		}
+	}
+	if requests != 1 || len(lines) < 4 {
+		t.Errorf("want the listening, request, shutting-down and stopped lines, got:\n%s", log)
 	}
 }
 
@@ -277,4 +286,41 @@ func signedPost(t *testing.T, target string) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// TestShutdownDoesNotWaitForLongPolls: a journal read waiting for requests must not hold SIGTERM up.
+func TestShutdownDoesNotWaitForLongPolls(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() { code <- run([]string{"--addr", "127.0.0.1:0"}, &stdout, &stderr, ready) }()
+	base := <-ready
+	polled := make(chan error, 1)
+	go func() {
+		res, err := http.Get(base + "/_acmock/requests?operation=logout&min_count=1&timeout=60s")
+		if err == nil {
+			res.Body.Close()
+		}
+		polled <- err
+	}()
+	// Give the read time to arrive and start waiting; then stop the server.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "listening") && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit %d: %s", c, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("shutdown waited for the long poll")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("shutdown took %v", took)
+	}
+	<-polled
 }

@@ -105,6 +105,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.auth != "verify" && c.auth != "off" {
 		return c, fmt.Errorf("--auth must be verify or off, not %q", c.auth)
 	}
+	if c.maxSkew < time.Second {
+		return c, fmt.Errorf("--max-clock-skew must be at least 1s, not %v", c.maxSkew)
+	}
 	if c.journalSize < 1 || c.maxBody < 1 {
 		return c, errors.New("--journal-size and --max-body-bytes must be at least 1")
 	}
@@ -150,6 +153,10 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		fmt.Fprintf(stderr, "acmock: %v\n", err)
 		return 2
 	}
+	emuLog := log // the emulator marks its own lines when auth is off
+	if c.auth == "off" {
+		log = log.With("auth", "OFF: unsigned requests accepted")
+	}
 	sc := scenario.Default()
 	if c.scenarioFile != "" {
 		if sc, err = scenario.LoadFile(c.scenarioFile); err != nil {
@@ -174,7 +181,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	}
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: sc, PublicURL: publicURL, AuthOff: c.auth == "off",
-		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: log,
+		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog,
 		ControlToken: c.controlToken, JournalSize: c.journalSize,
 	})
 	if err != nil {
@@ -182,8 +189,13 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		fmt.Fprintf(stderr, "acmock: %v\n", err)
 		return 1
 	}
+	// Requests see a context that ends when shutdown starts, so long waits (a journal read with
+	// min_count) answer at once instead of holding the shutdown up.
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
 	srv := &http.Server{
 		Handler:           emu,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // room for latency faults
@@ -214,13 +226,14 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	case sig := <-stop:
 		log.Info("shutting down: finishing requests in flight", "signal", sig.String())
 	}
+	emu.Close() // cancels pending steps and delayed responses
+	cancelBase()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Error("shutdown", "err", err)
 		return 1
 	}
-	emu.Close()
 	log.Info("stopped")
 	return 0
 }
@@ -228,6 +241,9 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 func printBanner(w io.Writer, base, publicURL string, sc *scenario.Scenario, c config) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "acmock is serving the Activeconnect API at %s (scenario %s, %s clock)\n\n", base, sc.Name, c.clock)
+	if c.auth == "off" {
+		b.WriteString("WARNING: --auth off: signatures are NOT checked; any unsigned request is accepted\n\n")
+	}
 	if publicURL != base {
 		fmt.Fprintf(&b, "URLs handed out start with %s\n\n", publicURL)
 	}
