@@ -30,3 +30,11 @@ load: ## measure throughput, latency, start-up time and memory (see README, Perf
 	$(GO) build -o bin/acmock ./cmd/acmock
 	$(GO) build -o bin/load ./tools/load
 	bin/load -acmock bin/acmock
+
+.PHONY: contract contract-binary
+
+contract: ## run the contract tests alone, each against an in-process emulator
+	$(GO) test -race -count=1 ./contracttests/...
+
+contract-binary: ## run the contract tests against acmock started as a separate process (virtual clock)
+	GO=$(GO) contracttests/run-against-binary.sh

@@ -1,0 +1,308 @@
+package contracttests
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acctl"
+)
+
+const (
+	hdrAuth            = acauth.HeaderAuthentication
+	hdrTimestamp       = acauth.HeaderTimestamp
+	hdrVersion         = acauth.HeaderVersion
+	hdrTimestampMisspl = acauth.HeaderTimestampMisspelled
+	hdrVersionMisspl   = acauth.HeaderVersionMisspelled
+)
+
+// replaceCredentials rewrites the "client_id:nonce:signature" part of the Authentication header.
+func replaceCredentials(r *http.Request, f func(client, nonce, sig string) string) {
+	scheme, creds, _ := strings.Cut(r.Header.Get(hdrAuth), " ")
+	parts := strings.SplitN(creds, ":", 3)
+	for len(parts) < 3 {
+		parts = append(parts, "")
+	}
+	r.Header.Set(hdrAuth, scheme+" "+f(parts[0], parts[1], parts[2]))
+}
+
+// stringToSign is what the server must sign for the request as sent.
+func stringToSign(r *http.Request) string {
+	_, creds, _ := strings.Cut(r.Header.Get(hdrAuth), " ")
+	parts := strings.SplitN(creds, ":", 3)
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	return acauth.StringToSign(parts[1], host+r.URL.RequestURI(), r.Header.Get(hdrTimestamp))
+}
+
+// TestSignatureRejections sends a signed call with one thing wrong with its signature each, and
+// expects the 401 code and header the spec names. Rows that are right must pass, so a verifier
+// that refuses everything fails too.
+func TestSignatureRejections(t *testing.T) {
+	tg := newTarget(t)
+	user := tg.user("hmac")
+	tg.addUsers(t, user)
+	target := tg.userURL("/management/has_registered_mobile_device", user)
+	shifted := func(d time.Duration) *acauth.Signer {
+		s := tg.signer()
+		s.Now = func() time.Time { return time.Now().Add(d) }
+		return s
+	}
+	tests := []struct {
+		name   string
+		signer *acauth.Signer // default: the application's
+		edit   func(r *http.Request)
+		breaks string
+		status int
+		code   acapi.ErrorCode
+		field  string
+		// stringToSign: the 401 must carry the string the server signed for the request as sent.
+		stringToSign bool
+	}{
+		{name: "correctly signed", status: http.StatusOK},
+		{name: "scheme in capitals", status: http.StatusOK,
+			edit: func(r *http.Request) { r.Header.Set(hdrAuth, "HMAC"+strings.TrimPrefix(r.Header.Get(hdrAuth), "hmac")) }},
+		{name: "misspelled timestamp and version headers", status: http.StatusOK, edit: func(r *http.Request) {
+			r.Header.Set(hdrTimestampMisspl, r.Header.Get(hdrTimestamp))
+			r.Header.Set(hdrVersionMisspl, r.Header.Get(hdrVersion))
+			r.Header.Del(hdrTimestamp)
+			r.Header.Del(hdrVersion)
+		}},
+		{name: "no Authentication header", status: 401, code: acapi.ErrorCodeMissingHeader, field: hdrAuth,
+			breaks: "the security schemes require the Authentication header",
+			edit:   func(r *http.Request) { r.Header.Del(hdrAuth) }},
+		{name: "Authorization instead of Authentication", status: 401, code: acapi.ErrorCodeMissingHeader, field: hdrAuth,
+			breaks: "the security schemes require the Authentication header",
+			edit: func(r *http.Request) {
+				r.Header.Set("Authorization", r.Header.Get(hdrAuth))
+				r.Header.Del(hdrAuth)
+			}},
+		{name: "no timestamp header", status: 401, code: acapi.ErrorCodeMissingHeader, field: hdrTimestamp,
+			edit: func(r *http.Request) { r.Header.Del(hdrTimestamp) }},
+		{name: "no version header", status: 401, code: acapi.ErrorCodeMissingHeader, field: hdrVersion,
+			edit: func(r *http.Request) { r.Header.Del(hdrVersion) }},
+		{name: "Basic scheme", status: 401, code: acapi.ErrorCodeBadScheme, field: hdrAuth,
+			edit: func(r *http.Request) {
+				r.Header.Set(hdrAuth, "Basic "+strings.TrimPrefix(r.Header.Get(hdrAuth), "hmac "))
+			}},
+		{name: "credentials in two parts", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrAuth,
+			edit: func(r *http.Request) {
+				replaceCredentials(r, func(c, n, _ string) string { return c + ":" + n })
+			}},
+		{name: "empty signature", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrAuth,
+			edit: func(r *http.Request) {
+				replaceCredentials(r, func(c, n, _ string) string { return c + ":" + n + ":" })
+			}},
+		{name: "Authentication header sent twice", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrAuth,
+			edit: func(r *http.Request) { r.Header.Add(hdrAuth, r.Header.Get(hdrAuth)) }},
+		{name: "timestamp not a number", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
+			edit: func(r *http.Request) { r.Header.Set(hdrTimestamp, "yesterday") }},
+		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
+			edit: func(r *http.Request) {
+				ts, _ := strconv.ParseInt(r.Header.Get(hdrTimestamp), 10, 64)
+				r.Header.Set(hdrTimestampMisspl, strconv.FormatInt(ts-1, 10))
+			}},
+		{name: "nonce with a leading zero", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+			edit: func(r *http.Request) {
+				replaceCredentials(r, func(c, n, s string) string { return c + ":0" + n + ":" + s })
+			}},
+		{name: "negative nonce", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+			edit: func(r *http.Request) {
+				replaceCredentials(r, func(c, _, s string) string { return c + ":-1:" + s })
+			}},
+		{name: "nonce beyond 64 bits", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+			edit: func(r *http.Request) {
+				replaceCredentials(r, func(c, _, s string) string { return c + ":18446744073709551616:" + s })
+			}},
+		{name: "version 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
+			edit: func(r *http.Request) { r.Header.Set(hdrVersion, "2") }},
+		{name: "misspelled version header says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
+			edit: func(r *http.Request) {
+				r.Header.Del(hdrVersion)
+				r.Header.Set(hdrVersionMisspl, "2")
+			}},
+		{name: "timestamp ten minutes old", signer: shifted(-10 * time.Minute), status: 401, code: acapi.ErrorCodeStaleTimestamp, field: hdrTimestamp},
+		{name: "timestamp ten minutes ahead", signer: shifted(10 * time.Minute), status: 401, code: acapi.ErrorCodeStaleTimestamp, field: hdrTimestamp},
+		{name: "timestamp four minutes off is within the window", signer: shifted(-4 * time.Minute), status: http.StatusOK},
+		{name: "unknown client", signer: acauth.NewSigner("ffffffffffffffffffffffffffffffff", tg.appSecret), status: 401, code: acapi.ErrorCodeUnknownClient, field: hdrAuth},
+		{name: "wrong secret", signer: acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000"), status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true},
+		{name: "query added after signing", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
+			edit: func(r *http.Request) { r.URL.RawQuery = "x=1" }},
+		{name: "signed for another host", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
+			edit: func(r *http.Request) {
+				other := r.Clone(r.Context())
+				other.Host = "activeapi.ninja"
+				_ = tg.signer().SignRequest(r.Context(), other)
+				r.Header = other.Header
+			}},
+		{name: "signature of another nonce", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
+			edit: func(r *http.Request) {
+				replaceCredentials(r, func(c, n, s string) string {
+					v, _ := strconv.ParseUint(n, 10, 64)
+					return c + ":" + strconv.FormatUint(v^1, 10) + ":" + s
+				})
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg.parallel(t)
+			var sent *http.Request
+			c := call{method: http.MethodGet, url: target, signer: tc.signer, breaks: tc.breaks, edit: func(r *http.Request) {
+				if tc.edit != nil {
+					tc.edit(r)
+				}
+				sent = r
+			}}
+			if c.signer == nil {
+				c.signer = tg.signer()
+			}
+			r := tg.do(t, c)
+			if tc.status == http.StatusOK {
+				if r.status != http.StatusOK {
+					t.Fatalf("want 200, got %s", r)
+				}
+				return
+			}
+			expectError(t, r, tc.status, tc.code, tc.field)
+			if got := r.header.Get("WWW-Authenticate"); got != "hmac" {
+				t.Errorf("a 401 names the scheme to sign with: WWW-Authenticate %q", got)
+			}
+			switch {
+			case tc.stringToSign && (r.err.StringToSign == nil || *r.err.StringToSign != stringToSign(sent)):
+				t.Errorf("string_to_sign %v, want %q (nonce + host + request URI + timestamp as sent)", r.err.StringToSign, stringToSign(sent))
+			case !tc.stringToSign && r.err.StringToSign != nil:
+				t.Errorf("string_to_sign belongs to signature_mismatch only, got %q", *r.err.StringToSign)
+			}
+			if strings.Contains(string(r.raw), tg.appSecret) {
+				t.Errorf("a 401 must never carry the secret: %s", r.raw)
+			}
+		})
+	}
+}
+
+// TestReplayedNonce reuses a nonce: the first request passes, every later one with that nonce is
+// refused as replayed_nonce, whatever its URL, and a fresh nonce passes again.
+func TestReplayedNonce(t *testing.T) {
+	tg := newTarget(t)
+	user := tg.user("replay")
+	tg.addUsers(t, user)
+	var nonce atomic.Uint64
+	nonce.Store(uint64(time.Now().UnixNano()))
+	s := tg.signer()
+	s.Nonce = func() (uint64, error) { return nonce.Load(), nil }
+	device := tg.userURL("/management/has_registered_mobile_device", user)
+	link := tg.userURL("/management/device_registration_link", user)
+	steps := []struct {
+		name   string
+		url    string
+		next   bool // use a fresh nonce
+		status int
+	}{
+		{"first use", device, false, http.StatusOK},
+		{"same request again", device, false, http.StatusUnauthorized},
+		{"same nonce on another URL", link, false, http.StatusUnauthorized},
+		{"fresh nonce", device, true, http.StatusOK},
+	}
+	for _, st := range steps {
+		if st.next {
+			nonce.Add(1)
+		}
+		r := tg.do(t, call{method: http.MethodGet, url: st.url, signer: s})
+		if st.status == http.StatusOK {
+			if r.status != http.StatusOK {
+				t.Fatalf("%s: want 200, got %s", st.name, r)
+			}
+			continue
+		}
+		expectError(t, r, st.status, acapi.ErrorCodeReplayedNonce, hdrAuth)
+	}
+}
+
+// TestEveryOperationChecksSignatures signs a call of every operation with the wrong secret:
+// 401 signature_mismatch each time, with the string the server signed.
+func TestEveryOperationChecksSignatures(t *testing.T) {
+	tg := newTarget(t)
+	user := tg.user("signed")
+	tg.addUsers(t, user)
+	var s *session
+	if tg.cfg.control {
+		tg.registerPhone(t, user)
+		started := tg.authenticate(t, user)
+		s = &started
+	}
+	for _, op := range operationCalls() {
+		t.Run(op.id, func(t *testing.T) {
+			tg.parallel(t)
+			c := call{method: op.method, url: tg.baseURL + op.path(tg.appID, user, ""), signer: acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000")}
+			if op.sessionScoped() {
+				if s == nil {
+					t.Skipf("skipped against %s: a session needs a phone, which only acmock registers by opening a link", tg.cfg.where())
+				}
+				c.url, c.signer, c.contentType = s.statusURL, acauth.NewSigner(s.token, "WRONGSECRET000000000000000000000"), "application/json"
+				if op.id == "logout" {
+					c.url = s.logoutURL
+				}
+			}
+			if op.body != "" {
+				c.body = []byte(op.body)
+			}
+			var sent *http.Request
+			c.edit = func(r *http.Request) { sent = r }
+			r := tg.do(t, c)
+			expectError(t, r, http.StatusUnauthorized, acapi.ErrorCodeSignatureMismatch, hdrAuth)
+			if r.err.StringToSign == nil || *r.err.StringToSign != stringToSign(sent) {
+				t.Errorf("string_to_sign %v, want %q", r.err.StringToSign, stringToSign(sent))
+			}
+		})
+	}
+}
+
+// TestWallClockShift moves the wall time the emulator checks signatures against (PUT
+// /_acmock/wallclock), as a test of a client whose clock is wrong would: a correctly timed request
+// becomes stale, one timed like the shifted clock passes.
+func TestWallClockShift(t *testing.T) {
+	tg := newTarget(t, exclusiveTo("shift the wall time the server checks signatures against"))
+	ctx := t.Context()
+	user := tg.user("skewed")
+	tg.addUsers(t, user)
+	shift := "-10m"
+	res, err := tg.ctl.PutWallClockWithResponse(ctx, acctl.WallClockUpdate{Shift: &shift})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("shift the wall clock: %v %v", err, res)
+	}
+	t.Cleanup(func() {
+		zero := "0s"
+		if res, err := tg.ctl.PutWallClockWithResponse(context.Background(), acctl.WallClockUpdate{Shift: &zero}); err != nil || res.StatusCode() != http.StatusOK {
+			t.Errorf("restore the wall clock: %v %v", err, res)
+		}
+	})
+	target := tg.userURL("/management/has_registered_mobile_device", user)
+	behind := tg.signer()
+	behind.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
+	tests := []struct {
+		name   string
+		signer *acauth.Signer
+		status int
+	}{
+		{"a correct clock is now ten minutes ahead", tg.signer(), http.StatusUnauthorized},
+		{"a clock ten minutes behind matches", behind, http.StatusOK},
+	}
+	for _, tc := range tests {
+		r := tg.do(t, call{method: http.MethodGet, url: target, signer: tc.signer})
+		if tc.status == http.StatusOK {
+			if r.status != http.StatusOK {
+				t.Errorf("%s: want 200, got %s", tc.name, r)
+			}
+			continue
+		}
+		expectError(t, r, tc.status, acapi.ErrorCodeStaleTimestamp, hdrTimestamp)
+	}
+}
