@@ -165,3 +165,33 @@ func TestWithClockSignsWithThatClock(t *testing.T) {
 		t.Fatalf("attached session: %v", err)
 	}
 }
+
+// TestDestroyKeepsAFinalStatus: logging out of a session that already ended changes nothing, on
+// the service or in the Session.
+func TestDestroyKeepsAFinalStatus(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	s, err := e.auth().AuthenticateUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(ctx, time.Second, activeconnect.WithSleep(e.sleeper().sleep)); err != nil || s.Status != activeconnect.StatusCancelled {
+		t.Fatalf("Wait: %v, %s", err, s.Status)
+	}
+	if err := s.Destroy(ctx); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	if s.Status != activeconnect.StatusCancelled {
+		t.Fatalf("after Destroy of a cancelled session: %s, want cancelled", s.Status)
+	}
+	if got, err := s.Refresh(ctx); err != nil || got != activeconnect.StatusCancelled {
+		t.Fatalf("the service after logout: %v, %v", got, err)
+	}
+	// An unknown status stays unknown: Destroy cannot tell whether the session was live.
+	unknown := &activeconnect.Session{Token: s.Token, Secret: s.Secret, StatusURL: s.StatusURL, LogoutURL: s.LogoutURL}
+	e.auth().Attach(unknown)
+	if err := unknown.Destroy(ctx); err != nil || unknown.Status != "" {
+		t.Fatalf("Destroy with an unknown status: %v, %q", err, unknown.Status)
+	}
+}

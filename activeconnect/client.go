@@ -19,8 +19,16 @@ import (
 // DefaultBaseURL is the real Activeconnect service, used unless WithBaseURL says otherwise.
 const DefaultBaseURL = "https://activeapi.ninja"
 
+// DefaultTimeout bounds each request of an API or Session that was not given an HTTP client with
+// WithHTTPClient: connecting, sending, waiting for the answer and reading it.
+const DefaultTimeout = 30 * time.Second
+
 // maxResponseBytes caps how much of a response is read; every answer of the API is small.
 const maxResponseBytes = 1 << 20
+
+// defaultHTTPClient is http.DefaultClient's transport with a timeout, so that a server that accepts
+// a connection and never answers cannot hang a caller that passed a context without a deadline.
+var defaultHTTPClient = &http.Client{Timeout: DefaultTimeout}
 
 // Option configures a ManagementAPI or an AuthenticationAPI.
 type Option func(*config)
@@ -39,8 +47,11 @@ func WithBaseURL(baseURL string) Option {
 	return func(c *config) { c.baseURL = baseURL }
 }
 
-// WithHTTPClient sends requests with client instead of http.DefaultClient. Its timeout, transport
-// and proxy settings apply to every call, including a session's status and logout calls.
+// WithHTTPClient sends requests with client instead of the default, which is http.DefaultClient's
+// transport with a Timeout of DefaultTimeout. Its timeout, transport and proxy settings apply to
+// every call, including a session's status and logout calls. Give client a Timeout (or pass
+// contexts with deadlines): a client without one, such as http.DefaultClient, waits forever for a
+// server that accepts the connection and never answers.
 func WithHTTPClient(client *http.Client) Option {
 	return func(c *config) { c.httpClient = client }
 }
@@ -68,7 +79,7 @@ type conn struct {
 }
 
 // defaultConn serves sessions that were decoded from JSON without an API to attach them to.
-var defaultConn = &conn{server: DefaultBaseURL + "/", http: http.DefaultClient, now: time.Now,
+var defaultConn = &conn{server: DefaultBaseURL + "/", http: defaultHTTPClient, now: time.Now,
 	log: slog.New(slog.DiscardHandler)}
 
 func newConn(opts []Option) (*conn, error) {
@@ -90,7 +101,7 @@ func newConn(opts []Option) (*conn, error) {
 	}
 	c := &conn{server: strings.TrimRight(u.String(), "/") + "/", http: cfg.httpClient, now: cfg.now, log: cfg.logger}
 	if c.http == nil {
-		c.http = http.DefaultClient
+		c.http = defaultHTTPClient
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -22,11 +22,22 @@
 // and logout calls go to the absolute URLs the service handed out, signed with the session's own
 // token and secret.
 //
-// A Session marshals to and from exactly the JSON the Python client writes, so a Go service and a
-// Python service can share a session stored in a cookie:
+// [Session.PythonJSON] writes exactly the bytes the Python client writes, and the Session's
+// UnmarshalJSON reads them, so a Go service and a Python service can share a session stored in a
+// cookie:
 //
-//	{"status_url": "...", "session_status": "pending", "session_secret": "...",
-//	 "failure_reason": null, "session_token": "...", "logout_url": "..."}
+//	{"status_url": "...", "session_status": "pending", "session_secret": "...", "failure_reason": null, "session_token": "...", "logout_url": "..."}
+//
+// json.Marshal writes the same keys and values in encoding/json's compact form; see
+// [Session.MarshalJSON].
+//
+// # Timeouts
+//
+// Unless [WithHTTPClient] gives another client, every request is bounded by [DefaultTimeout]
+// (30 s). A client of your own should have a Timeout too, or every context passed should carry a
+// deadline: http.DefaultClient waits forever for a server that accepts and never answers. A
+// request the client's timeout ended counts as temporary ([IsTemporary], [IsRequestTimeout]), so
+// [Session.Wait] polls again; the end of the caller's context ends the wait.
 //
 // # Errors
 //

@@ -85,10 +85,14 @@ func IsUnauthorized(err error) bool {
 }
 
 // IsTemporary reports whether err may go away if the request is tried again: a 429 or 5xx answer,
-// or a request that got no complete answer (connection refused or dropped, timeout). The end of
-// the caller's context and a server certificate that does not verify are not temporary.
+// or a request that got no complete answer (connection refused or dropped, or the HTTP client's
+// own Timeout passed; see IsRequestTimeout). The end of the caller's context and a server
+// certificate that does not verify are not temporary.
 func IsTemporary(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) && !IsRequestTimeout(err) {
 		return false
 	}
 	var apiErr *APIError
@@ -101,6 +105,18 @@ func IsTemporary(err error) bool {
 	}
 	var urlErr *url.Error
 	return errors.As(err, &urlErr)
+}
+
+// IsRequestTimeout reports whether err is a request that the HTTP client gave up on because its
+// own Timeout (DefaultTimeout unless WithHTTPClient set another client) or its transport's timeouts
+// passed, as opposed to the caller's context ending. net/http reports both as
+// context.DeadlineExceeded; only the caller's deadline is that error itself.
+func IsRequestTimeout(err error) bool {
+	var urlErr *url.Error
+	if !errors.As(err, &urlErr) || !urlErr.Timeout() {
+		return false
+	}
+	return urlErr.Err != context.DeadlineExceeded // identity, not errors.Is: see above
 }
 
 // newAPIError reads an error answer: the Error body the API documents when there is one, else the

@@ -135,3 +135,15 @@ func ExampleSession_MarshalJSON() {
 	// Output:
 	// {"status_url":"http://x/st","session_status":"pending","session_secret":"s","failure_reason":null,"session_token":"t","logout_url":"http://x/lo"}
 }
+
+func ExampleSession_PythonJSON() {
+	s := activeconnect.Session{Status: activeconnect.StatusPending, Token: "t", Secret: "s",
+		StatusURL: "http://x/st", LogoutURL: "http://x/lo"}
+	data, err := s.PythonJSON() // the bytes of the Python client's Session.Schema().dumps(session)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(data))
+	// Output:
+	// {"status_url": "http://x/st", "session_status": "pending", "session_secret": "s", "failure_reason": null, "session_token": "t", "logout_url": "http://x/lo"}
+}

@@ -81,3 +81,22 @@ func TestSetUserSegmentNeedsThePlaceholder(t *testing.T) {
 		t.Fatal("replaced a segment that was not the placeholder")
 	}
 }
+
+// TestDefaultHTTPClientHasATimeout: without WithHTTPClient, requests cannot hang forever.
+func TestDefaultHTTPClientHasATimeout(t *testing.T) {
+	t.Parallel()
+	c, err := newConn(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.http.Timeout != DefaultTimeout || DefaultTimeout != 30*time.Second {
+		t.Fatalf("default client timeout %v, want %v", c.http.Timeout, DefaultTimeout)
+	}
+	if defaultConn.http.Timeout != DefaultTimeout {
+		t.Fatalf("sessions decoded with encoding/json use a client with timeout %v", defaultConn.http.Timeout)
+	}
+	custom := &http.Client{}
+	if c, _ := newConn([]Option{WithHTTPClient(custom)}); c.http != custom {
+		t.Fatal("WithHTTPClient was not used")
+	}
+}

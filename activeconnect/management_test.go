@@ -5,11 +5,14 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/acmock/acmock/activeconnect"
 )
@@ -394,5 +397,63 @@ func TestUntrustedCertificateIsNotTemporary(t *testing.T) {
 	m, _ = activeconnect.NewManagementAPI(demoApp, demoSecret, activeconnect.WithBaseURL(srv.URL), activeconnect.WithHTTPClient(srv.Client()))
 	if _, err := m.HasRegisteredMobileDevice(context.Background(), "alice"); !activeconnect.IsNotFound(err) {
 		t.Fatalf("trusted: %v", err)
+	}
+}
+
+// hangingServer accepts connections and never answers, like a stuck proxy.
+func hangingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// TestRequestTimeout: the HTTP client's own timeout ends a request to a server that never answers
+// and counts as temporary (Wait retries it); the caller's deadline does not.
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	base := hangingServer(t)
+	m, err := activeconnect.NewManagementAPI(demoApp, demoSecret, activeconnect.WithBaseURL(base),
+		activeconnect.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.HasRegisteredMobileDevice(context.Background(), "alice")
+	if !activeconnect.IsRequestTimeout(err) || !activeconnect.IsTemporary(err) || !strings.Contains(err.Error(), "Client.Timeout exceeded") {
+		t.Fatalf("client timeout: %v (request timeout %v, temporary %v)", err, activeconnect.IsRequestTimeout(err), activeconnect.IsTemporary(err))
+	}
+
+	m, err = activeconnect.NewManagementAPI(demoApp, demoSecret, activeconnect.WithBaseURL(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = m.HasRegisteredMobileDevice(ctx, "alice")
+	if !errors.Is(err, context.DeadlineExceeded) || activeconnect.IsRequestTimeout(err) || activeconnect.IsTemporary(err) {
+		t.Fatalf("caller's deadline: %v (request timeout %v, temporary %v)", err, activeconnect.IsRequestTimeout(err), activeconnect.IsTemporary(err))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"unicode/utf16"
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
@@ -32,6 +33,19 @@ const (
 // Valid reports whether s is one of the statuses the API defines.
 func (s SessionStatus) Valid() bool { return acapi.SessionStatus(s).Valid() }
 
+// live reports whether the service may still change s: pending, identifying, active, walkaway.
+func (s SessionStatus) live() bool {
+	switch s {
+	case StatusPending, StatusIdentifying, StatusActive, StatusWalkaway:
+		return true
+	}
+	return false
+}
+
+// final reports whether s is a status the service never changes again: timeout, cancelled,
+// failed, closed. The empty (unknown) status is neither live nor final.
+func (s SessionStatus) final() bool { return s.Valid() && !s.live() }
+
 // FailureReason says why a session did not start.
 type FailureReason string
 
@@ -44,9 +58,10 @@ const (
 	ReasonUnknownUser FailureReason = "UNKNOWN_USER"
 )
 
-// Session is a login session started by AuthenticationAPI.AuthenticateUser. Its JSON form is the
-// Python client's, so a stored session can move between Go and Python services; a session decoded
-// with encoding/json talks to the network through http.DefaultClient, one loaded with ParseSession
+// Session is a login session started by AuthenticationAPI.AuthenticateUser. Its JSON form has the
+// Python client's keys and values (PythonJSON writes the Python client's exact bytes), so a stored
+// session can move between Go and Python services; a session decoded with encoding/json talks to
+// the network through the default HTTP client (see WithHTTPClient), one loaded with ParseSession
 // or AuthenticationAPI.LoadSession through the options given there.
 //
 // The status and logout calls are signed with Token and Secret, which let anyone holding them
@@ -108,8 +123,10 @@ func (s *Session) Refresh(ctx context.Context) (SessionStatus, error) {
 	return status, nil
 }
 
-// Destroy logs out: it posts to the session's logout URL and sets Status to closed. Logging out of
-// a session that is already over is harmless.
+// Destroy logs out: it posts to the session's logout URL and, when the session was live (pending,
+// identifying, active or walkaway), sets Status to closed. A session that had already ended keeps
+// its final status (timeout, cancelled, failed or closed), as the service does: logging out of it
+// is harmless and changes nothing. An unknown (empty) status stays unknown; Refresh to learn it.
 func (s *Session) Destroy(ctx context.Context) error {
 	req, signer, err := s.request(http.MethodPost, s.LogoutURL, "logout_url")
 	if err != nil {
@@ -121,7 +138,9 @@ func (s *Session) Destroy(ctx context.Context) error {
 	if err := s.connection().send(ctx, req, signer, &out); err != nil {
 		return fmt.Errorf("log out: %w", err)
 	}
-	s.Status = StatusClosed
+	if s.Status.live() {
+		s.Status = StatusClosed
+	}
 	return nil
 }
 
@@ -157,7 +176,7 @@ func (s *Session) connection() *conn {
 	return s.conn
 }
 
-// ParseSession decodes a session stored as JSON (see Session.MarshalJSON), whose status and logout
+// ParseSession decodes a session stored as JSON (see Session.PythonJSON), whose status and logout
 // calls then use the HTTP client, clock and logger that opts set. WithBaseURL has no effect here:
 // a session carries absolute URLs.
 func ParseSession(data []byte, opts ...Option) (*Session, error) {
@@ -196,15 +215,17 @@ func deref(p *string) string {
 	return *p
 }
 
-// MarshalJSON writes the six keys the Python client writes, in its order, with null for each
-// value that is absent:
+// MarshalJSON, for encoding/json, writes the six keys the Python client writes, in its order, with
+// null for each value that is absent, in encoding/json's compact form:
 //
 //	{"status_url":"http://x/st","session_status":"pending","session_secret":"s",
 //	 "failure_reason":null,"session_token":"t","logout_url":"http://x/lo"}
 //
-// Like Python's json module it leaves "&", "<" and ">" as they are, though json.Marshal then
-// escapes them (as \u0026 and so on, which decode the same); a json.Encoder with
-// SetEscapeHTML(false) keeps them.
+// It decodes to the same session as the Python client's JSON, but its bytes differ: no spaces
+// after ":" and ",", non-ASCII characters kept as UTF-8, and json.Marshal escapes "&", "<" and ">"
+// (as \u0026 and so on; a json.Encoder with SetEscapeHTML(false) keeps them). Use PythonJSON where
+// the bytes matter, such as a signed or encrypted cookie that a Python service compares or
+// re-creates.
 func (s Session) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -220,7 +241,8 @@ func (s Session) MarshalJSON() ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
-// UnmarshalJSON reads the Python client's JSON. A missing key counts as null; an unknown key or an
+// UnmarshalJSON reads the Python client's JSON, as PythonJSON or MarshalJSON writes it (any
+// whitespace, escaped or raw non-ASCII characters). A missing key counts as null; an unknown key or an
 // unknown status is an error, so that a mistyped or foreign document is not taken for an empty
 // session.
 func (s *Session) UnmarshalJSON(data []byte) error {
@@ -247,4 +269,78 @@ func (s *Session) UnmarshalJSON(data []byte) error {
 		conn:          s.conn,
 	}
 	return nil
+}
+
+// PythonJSON returns exactly the bytes the Python client writes for the session with
+// Session.Schema().dumps(session), that is with json.dumps's defaults: the six keys in the Python
+// client's order, ", " and ": " as separators, null for each absent value, and strings escaped
+// with ensure_ascii:
+//
+//	{"status_url": "http://x/st", "session_status": "pending", "session_secret": "s", "failure_reason": null, "session_token": "t", "logout_url": "http://x/lo"}
+//
+// As in Python, a double quote and a backslash are escaped with a backslash; newline, carriage
+// return, tab, backspace and form feed as \n, \r, \t, \b and \f; other control characters and
+// everything beyond ASCII as \u00XX or \uXXXX (lowercase hex, a surrogate pair beyond U+FFFF); "/",
+// "&", "<" and ">" are not escaped. Bytes that are not UTF-8 are written as \ufffd, as
+// encoding/json does. There is no trailing newline. The error is always nil; it is there to match
+// MarshalJSON.
+func (s *Session) PythonJSON() ([]byte, error) {
+	fields := [...]struct{ key, value string }{
+		{"status_url", s.StatusURL},
+		{"session_status", string(s.Status)},
+		{"session_secret", s.Secret},
+		{"failure_reason", string(s.FailureReason)},
+		{"session_token", s.Token},
+		{"logout_url", s.LogoutURL},
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendPythonString(b, f.key)
+		b = append(b, ": "...)
+		if f.value == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendPythonString(b, f.value)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendPythonString appends v as Python's json.dumps writes a str with ensure_ascii=True.
+func appendPythonString(b []byte, v string) []byte {
+	const hex = "0123456789abcdef"
+	u4 := func(b []byte, r rune) []byte {
+		return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+	}
+	b = append(b, '"')
+	for _, r := range v { // an invalid byte comes out as utf8.RuneError, U+FFFD
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r == '\b':
+			b = append(b, '\\', 'b')
+		case r == '\f':
+			b = append(b, '\\', 'f')
+		case r >= 0x20 && r <= 0x7e:
+			b = append(b, byte(r))
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			b = u4(u4(b, hi), lo)
+		default:
+			b = u4(b, r)
+		}
+	}
+	return append(b, '"')
 }

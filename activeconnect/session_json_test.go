@@ -128,7 +128,7 @@ func TestStoredSessionWorksAcrossProcesses(t *testing.T) {
 	if err := loaded.Wait(ctx, time.Second, activeconnect.WithSleep(e.sleeper().sleep)); err != nil || !loaded.Active() {
 		t.Fatalf("Wait on the loaded session: %v, %s", err, loaded.Status)
 	}
-	// A session decoded with plain encoding/json works too, through http.DefaultClient.
+	// A session decoded with plain encoding/json works too, through the default HTTP client.
 	var plain activeconnect.Session
 	if err := json.Unmarshal(stored, &plain); err != nil {
 		t.Fatal(err)
@@ -184,5 +184,82 @@ func TestParseSession(t *testing.T) {
 	}
 	if _, err := activeconnect.ParseSession([]byte(`{`)); err == nil || !strings.HasPrefix(err.Error(), "parse session: ") {
 		t.Errorf("ParseSession of broken JSON: %v", err)
+	}
+}
+
+// TestSessionPythonJSONIsByteForByte compares PythonJSON with the raw fixture files, whitespace
+// and all: each file is json.dumps's output followed by the file's line ending.
+func TestSessionPythonJSONIsByteForByte(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"python_session.json", "python_session_not_started.json"} {
+		t.Run(file, func(t *testing.T) {
+			raw, err := os.ReadFile("testdata/" + file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := activeconnect.ParseSession(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := s.PythonJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := append(out, '\n'); !bytes.Equal(got, raw) {
+				t.Fatalf("PythonJSON + newline\n%q\nwant the file\n%q", got, raw)
+			}
+			// What PythonJSON writes reads back as the same session.
+			var back, orig activeconnect.Session
+			if err := json.Unmarshal(out, &back); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &orig); err != nil || !reflect.DeepEqual(back, orig) {
+				t.Fatalf("round trip: %+v, want %+v (%v)", back, orig, err)
+			}
+		})
+	}
+}
+
+// TestSessionPythonJSONEscapes checks the escaping of json.dumps with ensure_ascii=True. The
+// expected bytes were written by hand from Python's rules (and agree with CPython 3's json.dumps):
+// quote, backslash and the five short escapes with a backslash, other control characters, DEL and
+// everything beyond ASCII as lowercase \uXXXX with a surrogate pair beyond U+FFFF; "/", "&", "<"
+// and ">" as they are.
+func TestSessionPythonJSONEscapes(t *testing.T) {
+	t.Parallel()
+	s := activeconnect.Session{
+		Status:    activeconnect.StatusPending,
+		StatusURL: "http://x/st?u=ü&a=<b>/c",
+		Secret:    "s\"\\\n\r\t\b\f\x01\x1f\x7f",
+		Token:     "tök€n😀",
+		LogoutURL: "http://x/lo\u2028",
+	}
+	const want = `{"status_url": "http://x/st?u=\u00fc&a=<b>/c", "session_status": "pending", ` +
+		`"session_secret": "s\"\\\n\r\t\b\f\u0001\u001f\u007f", "failure_reason": null, ` +
+		`"session_token": "t\u00f6k\u20acn\ud83d\ude00", "logout_url": "http://x/lo\u2028"}`
+	out, err := s.PythonJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != want {
+		t.Fatalf("PythonJSON\n%s\nwant\n%s", out, want)
+	}
+	var back activeconnect.Session
+	if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back, s) {
+		t.Fatalf("UnmarshalJSON of the Python form: %+v, %v", back, err)
+	}
+	// The compact encoding/json form decodes to the same session.
+	compact, _ := json.Marshal(s)
+	if bytes.Equal(compact, out) {
+		t.Fatal("MarshalJSON should stay encoding/json's compact form")
+	}
+	var back2 activeconnect.Session
+	if err := json.Unmarshal(compact, &back2); err != nil || !reflect.DeepEqual(back2, s) {
+		t.Fatalf("UnmarshalJSON of the compact form: %+v, %v", back2, err)
+	}
+	// Bytes that are not UTF-8 become U+FFFD, as with encoding/json.
+	bad := activeconnect.Session{Token: "a\xffb"}
+	if out, _ := bad.PythonJSON(); !bytes.Contains(out, []byte(`"session_token": "a\ufffdb"`)) {
+		t.Fatalf("invalid UTF-8: %s", out)
 	}
 }

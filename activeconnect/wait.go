@@ -55,13 +55,17 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) WaitOptio
 }
 
 // Wait polls the session's status every interval until the phone has decided, that is until the
-// status is no longer pending or identifying, and returns nil; check Active or Failed then. A
-// session that is already decided returns at once without a poll.
+// status is no longer pending or identifying, and returns nil; check Active or Failed then.
+//
+// Wait polls at least once whenever the session has started and its status is not final, because
+// a status seen earlier (from a cookie or file, say) may be stale: a stored active may since have
+// become walkaway or closed. Only a final status (timeout, cancelled, failed, closed), which the
+// service never changes again, and a session that did not start return at once without a request.
 //
 // A poll that fails transiently (a 429 or 5xx answer, or no complete answer: connection refused or
-// dropped) is retried after a pause that doubles from interval up to the maximum backoff, or after
-// the Retry-After the service sent; WithMaxRetries failures in a row end the wait with the last
-// error. Any other error ends it at once, and so does the end of ctx, with an error that wraps
+// dropped, or the HTTP client's Timeout passed) is retried after a pause that doubles from interval
+// up to the maximum backoff, or after the Retry-After the service sent; WithMaxRetries failures in
+// a row end the wait with the last error. Any other error ends it at once, and so does the end of ctx, with an error that wraps
 // ctx.Err().
 func (s *Session) Wait(ctx context.Context, interval time.Duration, opts ...WaitOption) error {
 	if interval <= 0 {
@@ -74,7 +78,8 @@ func (s *Session) Wait(ctx context.Context, interval time.Duration, opts ...Wait
 		}
 	}
 	failures := 0
-	for s.InProgress() {
+	mustPoll := s.Started() && !s.Status.final()
+	for mustPoll || s.InProgress() {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("wait for session (still %s): %w", s.Status, err)
 		}
@@ -83,7 +88,7 @@ func (s *Session) Wait(ctx context.Context, interval time.Duration, opts ...Wait
 		delay := interval
 		switch {
 		case err == nil:
-			failures = 0
+			failures, mustPoll = 0, false
 			if s.Status != before && cfg.onChange != nil {
 				cfg.onChange(s.Status)
 			}

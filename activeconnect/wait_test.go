@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/activeconnect"
+	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/scenario"
 )
@@ -64,14 +65,87 @@ func TestWaitOutcomes(t *testing.T) {
 	}
 }
 
-func TestWaitReturnsAtOnceWhenDecided(t *testing.T) {
+// TestWaitReturnsAtOnceWhenFinal: a final status never changes again, so Wait trusts it and sends
+// nothing; neither can a session that did not start be polled.
+func TestWaitReturnsAtOnceWhenFinal(t *testing.T) {
 	t.Parallel()
-	s := &activeconnect.Session{Status: activeconnect.StatusActive, StatusURL: "http://127.0.0.1:1/never", LogoutURL: "http://127.0.0.1:1/lo", Token: "t", Secret: "s"}
-	if err := s.Wait(context.Background(), time.Second); err != nil {
-		t.Fatalf("Wait: %v", err)
+	noRequests := activeconnect.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		t.Errorf("Wait sent %s %s", r.Method, r.URL)
+		return nil, errors.New("no requests expected")
+	})})
+	for _, st := range []activeconnect.SessionStatus{activeconnect.StatusTimeout, activeconnect.StatusCancelled, activeconnect.StatusFailed, activeconnect.StatusClosed} {
+		data, _ := json.Marshal(activeconnect.Session{Status: st, StatusURL: "http://x/st", LogoutURL: "http://x/lo", Token: "t", Secret: "s"})
+		s, err := activeconnect.ParseSession(data, noRequests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Wait(context.Background(), time.Second); err != nil || s.Status != st {
+			t.Fatalf("Wait on %s: %v, status %s", st, err, s.Status)
+		}
 	}
-	if err := s.Wait(context.Background(), 0); err == nil || !strings.Contains(err.Error(), "interval must be positive") {
+	notStarted, err := activeconnect.ParseSession([]byte(`{"session_status": "failed", "failure_reason": "NO_MOBILE_DEVICE"}`), noRequests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := notStarted.Wait(context.Background(), time.Second); err != nil {
+		t.Fatalf("Wait on a session that did not start: %v", err)
+	}
+	if err := notStarted.Wait(context.Background(), 0); err == nil || !strings.Contains(err.Error(), "interval must be positive") {
 		t.Fatalf("zero interval: %v", err)
+	}
+}
+
+// TestWaitPollsAStaleDecidedStatus: a stored active session whose phone has since walked away.
+// Wait must ask the service rather than trust the stored status, and rides out a failing first
+// poll as it does any other.
+func TestWaitPollsAStaleDecidedStatus(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	s, err := e.auth().AuthenticateUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := e.sleeper()
+	if err := s.Wait(ctx, time.Second, activeconnect.WithSleep(sl.sleep)); err != nil || !s.Active() {
+		t.Fatalf("Wait: %v, status %s", err, s.Status)
+	}
+	stored, err := s.PythonJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.emu.Store().Transition(s.Token, acapi.SessionStatusWalkaway, e.clock.Now(), "the test walks away"); err != nil {
+		t.Fatal(err)
+	}
+
+	plan := &faultPlan{faults: []string{"503"}}
+	e.setIntercept(plan.intercept)
+	loaded, err := e.auth().LoadSession(stored)
+	if err != nil || loaded.Status != activeconnect.StatusActive {
+		t.Fatalf("LoadSession: %v, %+v", err, loaded)
+	}
+	var changes []activeconnect.SessionStatus
+	sl = e.sleeper()
+	err = loaded.Wait(ctx, time.Second, activeconnect.WithSleep(sl.sleep),
+		activeconnect.OnStatusChange(func(st activeconnect.SessionStatus) { changes = append(changes, st) }))
+	if err != nil || loaded.Status != activeconnect.StatusWalkaway {
+		t.Fatalf("Wait on the stored active session: %v, status %s (want walkaway)", err, loaded.Status)
+	}
+	if !slices.Equal(changes, []activeconnect.SessionStatus{activeconnect.StatusWalkaway}) {
+		t.Errorf("changes %q", changes)
+	}
+	if got := strings.Join(plan.served, ","); got != "503,pass" || len(sl.recorded()) != 1 {
+		t.Errorf("served %s, pauses %v: want one failed poll, one pause and one good poll", got, sl.recorded())
+	}
+
+	// A decided status that is still current costs one poll and is kept.
+	e.setIntercept(nil)
+	if _, err := e.emu.Store().Transition(s.Token, acapi.SessionStatusActive, e.clock.Now(), "back"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.requests())
+	if err := s.Wait(ctx, time.Second); err != nil || !s.Active() || len(e.requests()) != before+1 {
+		t.Fatalf("Wait on a current active session: %v, status %s, %d requests", err, s.Status, len(e.requests())-before)
 	}
 }
 

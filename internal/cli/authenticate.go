@@ -21,7 +21,7 @@ With acmock's demo application, alice approves after 2 s, bob declines, and caro
 		`acclient authenticate alice --wait`,
 		`acclient authenticate alice --methods acceptance,facial --wait --interval 1s --timeout 1m`,
 		`acclient authenticate alice --session-file session.json   # then: acclient session status --session-file session.json --wait`,
-		`acclient authenticate alice --wait --output json           # the session in the Python client's JSON`,
+		`acclient authenticate alice --wait --output json           # the session, byte for byte the Python client's JSON`,
 	},
 	new: func() runner { return &authenticateOptions{} },
 }
@@ -57,7 +57,7 @@ func (o *authenticateOptions) run(ctx context.Context, env *Env, g *globalOption
 	}
 	s, err := a.AuthenticateUser(ctx, o.user, o.methods...)
 	if err != nil {
-		return err
+		return forUser(o.user, err)
 	}
 	if err := writeSessionFile(o.sessionFile, s); err != nil {
 		return err
@@ -67,17 +67,17 @@ func (o *authenticateOptions) run(ctx context.Context, env *Env, g *globalOption
 		if err := printSession(env, g, who, s); err != nil {
 			return err
 		}
-		return &outcomeError{user: who, session: s}
+		return &outcomeError{user: who, id: o.user, session: s}
 	}
 	if o.wait.wait {
-		return waitSession(ctx, env, g, s, who, who, o.wait, o.sessionFile)
+		return waitSession(ctx, env, g, s, who, who, o.user, o.wait, o.sessionFile, true)
 	}
 	if err := printSession(env, g, who, s); err != nil {
 		return err
 	}
 	if !g.json() {
 		if o.sessionFile != "" {
-			fmt.Fprintf(env.Stdout, "saved to %s; follow it with: acclient session status --wait --session-file %s\n", o.sessionFile, o.sessionFile)
+			fmt.Fprintf(env.Stdout, "saved to %s; follow it with: acclient session status --wait --session-file %s\n", o.sessionFile, shellWord(o.sessionFile))
 		} else {
 			fmt.Fprintf(env.Stdout, "not saved: pass --wait to wait for the phone, or --session-file FILE to follow it later\n")
 		}

@@ -121,7 +121,7 @@ func TestAuthenticateOutput(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		r := w.run(args("authenticate alice --wait --output json"))
-		r.expect(t, cli.ExitOK, `"session_status":"active"`, "alice: active")
+		r.expect(t, cli.ExitOK, `"session_status": "active"`, "alice: active")
 		if strings.Count(r.stdout, "\n") != 1 {
 			t.Fatalf("stdout holds more than the session: %q", r.stdout)
 		}
@@ -140,7 +140,7 @@ func TestAuthenticateOutput(t *testing.T) {
 	})
 	t.Run("json denied", func(t *testing.T) {
 		r := w.run(args("--output json authenticate bob --wait"))
-		r.expect(t, cli.ExitDenied, `"session_status":"cancelled"`, "acclient: bob declined the login on the phone (cancelled)")
+		r.expect(t, cli.ExitDenied, `"session_status": "cancelled"`, "acclient: bob declined the login on the phone (cancelled)")
 	})
 	t.Run("terminal", func(t *testing.T) {
 		r := w.run(args("authenticate alice --wait"), onTerminal())
@@ -153,11 +153,11 @@ func TestAuthenticateOutput(t *testing.T) {
 		r := w.run(args("authenticate alice"))
 		r.expect(t, cli.ExitOK, "alice: pending (waiting for the phone)\nnot saved: pass --wait", "")
 		r = w.run(args("authenticate alice --output json"))
-		r.expect(t, cli.ExitOK, `"session_status":"pending"`, "")
+		r.expect(t, cli.ExitOK, `"session_status": "pending"`, "")
 	})
 	t.Run("methods", func(t *testing.T) {
 		r := w.run(args("authenticate alice --methods acceptance,facial --methods device --output json"))
-		r.expect(t, cli.ExitOK, `"session_status":"pending"`, "")
+		r.expect(t, cli.ExitOK, `"session_status": "pending"`, "")
 		var m map[string]any
 		_ = json.Unmarshal([]byte(r.stdout), &m)
 		sess, err := w.emu.Store().Session(m["session_token"].(string))

@@ -98,7 +98,13 @@ type command struct {
 	summary  string
 	details  string
 	examples []string
-	new      func() runner
+	// exits is the command's own line of exit codes in its help; empty for the common one.
+	exits string
+	// sessionFile marks the commands that work on a saved session: its URLs and its own token
+	// and secret say where to go and how to sign, so the service and application flags (and
+	// their environment variables) are ignored.
+	sessionFile bool
+	new         func() runner
 }
 
 // commands lists every command in the order help shows them.
@@ -113,12 +119,13 @@ var commands = []*command{
 // prints errors to env.Stderr on one line, and help to env.Stdout.
 func Main(ctx context.Context, args []string, env *Env) int {
 	env = env.withDefaults()
-	err := run(ctx, args, env)
-	report(env.Stderr, err)
+	cmd, err := run(ctx, args, env)
+	report(env.Stderr, err, cmd)
 	return exitCode(err)
 }
 
-func run(ctx context.Context, args []string, env *Env) error {
+// run runs the command line and returns the command it found (nil when none) and its error.
+func run(ctx context.Context, args []string, env *Env) (*command, error) {
 	_, pos := splitArgs(args, allFlagKinds())
 	help := wantsHelp(args)
 	if len(pos) > 0 && pos[0] == "help" {
@@ -128,23 +135,23 @@ func run(ctx context.Context, args []string, env *Env) error {
 	if len(pos) == 0 {
 		if help {
 			printMainHelp(env.Stdout)
-			return nil
+			return nil, nil
 		}
-		return usageErrorf("no command given; run acclient --help for the list")
+		return nil, usageErrorf("no command given; run acclient --help for the list")
 	}
 	cmd, words := findCommand(pos)
 	if cmd == nil {
 		group := groupCommands(pos[0])
 		switch {
 		case len(group) == 0:
-			return usageErrorf("unknown command %q; run acclient --help for the list", pos[0])
+			return nil, usageErrorf("unknown command %q; run acclient --help for the list", pos[0])
 		case len(pos) > 1:
-			return usageErrorf("%s: unknown subcommand %q; use %s (run acclient %s --help)", pos[0], pos[1], subcommandNames(group), pos[0])
+			return nil, usageErrorf("%s: unknown subcommand %q; use %s (run acclient %s --help)", pos[0], pos[1], subcommandNames(group), pos[0])
 		case help:
 			printGroupHelp(env.Stdout, pos[0], group)
-			return nil
+			return nil, nil
 		}
-		return usageErrorf("%s needs a subcommand: %s (run acclient %s --help)", pos[0], subcommandNames(group), pos[0])
+		return nil, usageErrorf("%s needs a subcommand: %s (run acclient %s --help)", pos[0], subcommandNames(group), pos[0])
 	}
 
 	r := cmd.new()
@@ -158,21 +165,21 @@ func run(ctx context.Context, args []string, env *Env) error {
 	if err := fs.Parse(flagArgs); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(env.Stdout, cmd)
-			return nil
+			return cmd, nil
 		}
-		return usageErrorf("%s: %s (run acclient %s --help)", cmd.name, flagError(err), cmd.name)
+		return cmd, usageErrorf("%s: %s (run acclient %s --help)", cmd.name, flagError(err), cmd.name)
 	}
 	if help {
 		printCommandHelp(env.Stdout, cmd)
-		return nil
+		return cmd, nil
 	}
-	if err := g.resolve(env); err != nil {
-		return err
+	if err := g.resolve(env, !cmd.sessionFile); err != nil {
+		return cmd, err
 	}
 	if err := r.args(positional); err != nil {
-		return err
+		return cmd, err
 	}
-	return r.run(ctx, env, &g)
+	return cmd, r.run(ctx, env, &g)
 }
 
 // findCommand matches the first positional words against the commands: one word ("authenticate")

@@ -25,7 +25,7 @@ func TestUsersCommands(t *testing.T) {
 	}
 
 	r = w.run([]string{"users", "delete", "dave", "MY USER 1"})
-	r.expect(t, cli.ExitOK, "deleted dave, \"MY USER 1\"\n", "")
+	r.expect(t, cli.ExitOK, "deleted (if they existed): dave, \"MY USER 1\"\n", "")
 	r = w.run(args("users delete erin --output json"))
 	r.expect(t, cli.ExitOK, `{"deleted":["erin"]}`+"\n", "")
 	if users, _ := w.emu.Store().Users(demoApp); len(users) != 3 {
@@ -71,7 +71,7 @@ func TestDeviceCommands(t *testing.T) {
 	w.run(args("device sms carol --phone +15555550100 --output json")).expect(t, cli.ExitOK, `{"phone_number":"+15555550100","sent":true,"user":"carol"}`, "")
 	r = w.run(args("device sms alice --phone +15555550100"))
 	r.expect(t, cli.ExitError, "", "HTTP 409 device_already_registered")
-	if !strings.HasSuffix(r.stderr, "; report the phone lost first with: acclient device lost USER\n") {
+	if !strings.HasSuffix(r.stderr, `already has a registered phone (field user_id); report the phone lost first with: acclient device lost alice`+"\n") {
 		t.Errorf("no advice: %q", r.stderr)
 	}
 	r.oneLineError(t)
@@ -117,13 +117,13 @@ func TestSessionFileAcrossInvocations(t *testing.T) {
 
 	// The same session read from stdin, as a pipe would pass it.
 	data, _ := os.ReadFile(file)
-	w.run(args("session status --session-file - --output json"), withStdin(string(data))).expect(t, cli.ExitOK, `"session_status":"active"`, "")
+	w.run(args("session status --session-file - --output json"), withStdin(string(data))).expect(t, cli.ExitOK, `"session_status": "active"`, "")
 
 	w.run(args("session logout --session-file "+file)).expect(t, cli.ExitOK, "session: closed (logged out)\n", "")
 	if got := readJSON(t, file)["session_status"]; got != "closed" {
 		t.Fatalf("after logout the file says %v", got)
 	}
-	w.run(args("session status --output json --session-file "+file)).expect(t, cli.ExitOK, `"session_status":"closed"`, "")
+	w.run(args("session status --output json --session-file "+file)).expect(t, cli.ExitOK, `"session_status": "closed"`, "")
 	w.run(args("session logout --session-file "+file)).expect(t, cli.ExitOK, "closed", "")
 	r = w.run(args("session status --wait --session-file " + file))
 	r.expect(t, cli.ExitFailed, "session: closed", "the login for the user ended without authenticating (closed)")

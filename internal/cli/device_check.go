@@ -12,6 +12,7 @@ var deviceCheckCommand = &command{
 	name:    "device check",
 	args:    "USER",
 	summary: "tell whether a user has a registered phone (exit 0 yes, 6 no)",
+	exits:   "Exit codes: 0 the user has a phone, 6 no phone, 2 usage, 7 bad credentials, 8 unreachable, 9 not found (unknown user or application), 1 other refusals (acclient --help lists all).",
 	details: `Tells whether the user has a registered phone that was not reported lost. The exit code
 answers too: 0 when the user has one, 6 when not, so scripts can branch on it.`,
 	examples: []string{
@@ -39,7 +40,7 @@ func (o *deviceCheckOptions) run(ctx context.Context, env *Env, g *globalOptions
 	}
 	result, err := m.HasRegisteredMobileDevice(ctx, o.user)
 	if err != nil {
-		return err
+		return forUser(o.user, err)
 	}
 	has := result == activeconnect.ResultHasMobileDevice
 	switch {
@@ -48,7 +49,7 @@ func (o *deviceCheckOptions) run(ctx context.Context, env *Env, g *globalOptions
 	case has:
 		_, err = fmt.Fprintf(env.Stdout, "%s has a registered phone\n", show(o.user))
 	default:
-		_, err = fmt.Fprintf(env.Stdout, "%s has no registered phone; register one with: acclient device link %s\n", show(o.user), show(o.user))
+		_, err = fmt.Fprintf(env.Stdout, "%s has no registered phone; register one with: %s\n", show(o.user), suggest("device link", o.user))
 	}
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func (o *deviceLinkOptions) run(ctx context.Context, env *Env, g *globalOptions)
 	}
 	link, err := m.GetRegistrationLink(ctx, o.user, o.displayName)
 	if err != nil {
-		return err
+		return forUser(o.user, err)
 	}
 	if g.json() {
 		return writeJSON(env.Stdout, map[string]string{"user": o.user, "register_url": link})
@@ -49,7 +49,8 @@ func (o *deviceLinkOptions) run(ctx context.Context, env *Env, g *globalOptions)
 	return err
 }
 
-// oneUser takes the single user ID a command needs.
+// oneUser takes the single user ID a command needs; an empty ID is a usage error, like a missing
+// one.
 func oneUser(cmd string, pos []string, user *string) error {
 	switch {
 	case len(pos) == 0:

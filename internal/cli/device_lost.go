@@ -37,7 +37,7 @@ func (o *deviceLostOptions) run(ctx context.Context, env *Env, g *globalOptions)
 	}
 	link, err := m.LostUserMobileDevice(ctx, o.user)
 	if err != nil {
-		return err
+		return forUser(o.user, err)
 	}
 	if g.json() {
 		return writeJSON(env.Stdout, map[string]string{"user": o.user, "register_url": link})

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/acmock/acmock/activeconnect"
 )
@@ -50,7 +53,11 @@ func (o *deviceSMSOptions) run(ctx context.Context, env *Env, g *globalOptions) 
 		return err
 	}
 	if err := m.SendRegistrationSMS(ctx, o.user, o.sms); err != nil {
-		return err
+		var apiErr *activeconnect.APIError
+		if errors.As(err, &apiErr) && apiErr.Field == "phone_number" && apiErr.StatusCode == http.StatusBadRequest {
+			err = &phoneError{number: o.sms.PhoneNumber, apiMessage: apiErr.Message, err: err}
+		}
+		return forUser(o.user, err)
 	}
 	if g.json() {
 		return writeJSON(env.Stdout, map[string]any{"user": o.user, "phone_number": o.sms.PhoneNumber, "sent": true})
@@ -58,3 +65,18 @@ func (o *deviceSMSOptions) run(ctx context.Context, env *Env, g *globalOptions) 
 	_, err = fmt.Fprintf(env.Stdout, "texted a registration link for %s to %s\n", show(o.user), o.sms.PhoneNumber)
 	return err
 }
+
+// phoneError is the service refusing the phone number. The service's message may be a bare
+// pattern ("doesn't match the regular expression ..."), so the message names the number instead;
+// the hint says what form the service takes.
+type phoneError struct {
+	number     string
+	apiMessage string
+	err        error
+}
+
+func (e *phoneError) Error() string {
+	return strings.Replace(e.err.Error(), e.apiMessage, fmt.Sprintf("the service does not take %q as a phone number", e.number), 1)
+}
+
+func (e *phoneError) Unwrap() error { return e.err }

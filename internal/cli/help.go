@@ -65,10 +65,22 @@ func printCommandHelp(w io.Writer, c *command) {
 		printFlags(&b, own)
 	}
 	b.WriteString("\nGlobal flags (environment variable in brackets):\n")
-	printFlags(&b, globalFlagSet())
-	if c == authenticateCommand || c == sessionStatusCommand {
-		b.WriteString("\n" + exitCodeTable)
+	if c.sessionFile {
+		var g globalOptions
+		fs := flag.NewFlagSet("common", flag.ContinueOnError)
+		g.commonFlags(fs)
+		printFlags(&b, fs)
+		b.WriteString("  (--base-url, --app-id and --app-secret and their variables are ignored: the session\n" +
+			"  file holds the service's URLs and the session's own token and secret)\n")
 	} else {
+		printFlags(&b, globalFlagSet())
+	}
+	switch {
+	case c.exits != "":
+		b.WriteString("\n" + c.exits + "\n")
+	case c == authenticateCommand || c == sessionStatusCommand:
+		b.WriteString("\n" + exitCodeTable)
+	default:
 		b.WriteString("\nExit codes: 0 done, 2 usage, 7 bad credentials, 8 unreachable, 9 not found, 1 other refusals (acclient --help lists all).\n")
 	}
 	_, _ = io.WriteString(w, b.String())

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,31 +20,96 @@ import (
 // The environment variables behind the global flags, and the defaults that make acclient talk to
 // a freshly started acmock.
 const (
-	envBaseURL   = "ACTIVECONNECT_BASE_URL"
-	envAppID     = "ACTIVECONNECT_APP_ID"
-	envAppSecret = "ACTIVECONNECT_APP_SECRET"
+	envBaseURL     = "ACTIVECONNECT_BASE_URL"
+	envAppID       = "ACTIVECONNECT_APP_ID"
+	envAppSecret   = "ACTIVECONNECT_APP_SECRET"
+	envHTTPTimeout = "ACTIVECONNECT_HTTP_TIMEOUT"
 
 	defaultBaseURL = "http://127.0.0.1:8080"
+	// defaultHTTPTimeout bounds each request, so that a server that accepts the connection and
+	// never answers cannot hang acclient.
+	defaultHTTPTimeout = 30 * time.Second
 )
 
 // globalOptions are the flags every command takes.
 type globalOptions struct {
-	baseURL   string
-	appID     string
-	appSecret string
-	output    string
+	baseURL     string
+	appID       string
+	appSecret   string
+	output      string
+	httpTimeout optionalDuration
+
+	client *http.Client
 }
 
+// flags registers every global flag. Commands that work on a saved session take the application
+// flags too, so that a shell alias or a script that always passes them keeps working, but ignore
+// them (see appFlags).
 func (g *globalOptions) flags(fs *flag.FlagSet) {
+	g.appFlags(fs)
+	g.commonFlags(fs)
+}
+
+// appFlags are the flags that say which service and application to talk to.
+func (g *globalOptions) appFlags(fs *flag.FlagSet) {
 	fs.StringVar(&g.baseURL, "base-url", "", "the service ["+envBaseURL+"] (default "+defaultBaseURL+", acmock)")
 	fs.StringVar(&g.appID, "app-id", "", "the application ID ["+envAppID+"] (default acmock's demo application)")
 	fs.StringVar(&g.appSecret, "app-secret", "", "the application secret ["+envAppSecret+"] (default the demo application's)")
+}
+
+// commonFlags are the flags that matter to every command.
+func (g *globalOptions) commonFlags(fs *flag.FlagSet) {
 	fs.StringVar(&g.output, "output", "text", "text for people, json for scripts (sessions in the Python client's JSON)")
+	fs.Var(&g.httpTimeout, "http-timeout", "give up on a request unanswered after this long; 0 waits forever ["+
+		envHTTPTimeout+"] (default "+defaultHTTPTimeout.String()+")")
+}
+
+// optionalDuration is a duration flag that knows whether it was given, so that the environment
+// can fill it in when it was not.
+type optionalDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optionalDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optionalDuration) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("parse error")
+	}
+	o.d, o.set = d, true
+	return nil
 }
 
 // resolve fills in what the flags left out from the environment, then the defaults, and checks
-// the result.
-func (g *globalOptions) resolve(env *Env) error {
+// the result. Without app (for the commands that work on a saved session, which carries its own
+// URLs and credentials) the service and application flags and variables are ignored.
+func (g *globalOptions) resolve(env *Env, app bool) error {
+	if g.output != "text" && g.output != "json" {
+		return usageErrorf("--output must be text or json, not %q", g.output)
+	}
+	if !g.httpTimeout.set {
+		g.httpTimeout.d = defaultHTTPTimeout
+		if e, ok := env.LookupEnv(envHTTPTimeout); ok && e != "" {
+			d, err := time.ParseDuration(e)
+			if err != nil {
+				return usageErrorf("%s=%q is not a duration such as 30s or 2m", envHTTPTimeout, e)
+			}
+			g.httpTimeout.d = d
+		}
+	}
+	if g.httpTimeout.d < 0 {
+		return usageErrorf("--http-timeout must not be negative (0 waits forever), not %s", g.httpTimeout.d)
+	}
+	if !app {
+		return nil
+	}
 	fromEnv := func(v *string, name, def string) {
 		if *v != "" {
 			return
@@ -65,9 +132,6 @@ func (g *globalOptions) resolve(env *Env) error {
 	if g.appID != scenario.DemoApplicationID && !secretGiven {
 		return usageErrorf("application %s needs its secret: pass --app-secret or set %s", g.appID, envAppSecret)
 	}
-	if g.output != "text" && g.output != "json" {
-		return usageErrorf("--output must be text or json, not %q", g.output)
-	}
 	u, err := url.Parse(g.baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageErrorf("--base-url %q is not an http or https URL such as %s (set it or %s)", g.baseURL, defaultBaseURL, envBaseURL)
@@ -77,8 +141,17 @@ func (g *globalOptions) resolve(env *Env) error {
 
 func (g *globalOptions) json() bool { return g.output == "json" }
 
+// httpClient is the client of every request: net/http's default transport, with --http-timeout.
+func (g *globalOptions) httpClient() *http.Client {
+	if g.client == nil {
+		g.client = &http.Client{Timeout: g.httpTimeout.d}
+	}
+	return g.client
+}
+
 func (g *globalOptions) management() (*activeconnect.ManagementAPI, error) {
-	m, err := activeconnect.NewManagementAPI(g.appID, g.appSecret, activeconnect.WithBaseURL(g.baseURL))
+	m, err := activeconnect.NewManagementAPI(g.appID, g.appSecret, activeconnect.WithBaseURL(g.baseURL),
+		activeconnect.WithHTTPClient(g.httpClient()))
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
@@ -86,7 +159,8 @@ func (g *globalOptions) management() (*activeconnect.ManagementAPI, error) {
 }
 
 func (g *globalOptions) authentication() (*activeconnect.AuthenticationAPI, error) {
-	a, err := activeconnect.NewAuthenticationAPI(g.appID, g.appSecret, activeconnect.WithBaseURL(g.baseURL))
+	a, err := activeconnect.NewAuthenticationAPI(g.appID, g.appSecret, activeconnect.WithBaseURL(g.baseURL),
+		activeconnect.WithHTTPClient(g.httpClient()))
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
@@ -154,6 +228,31 @@ func show(id string) string {
 		return strconv.Quote(id)
 	}
 	return id
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but letters, digits and
+// @%+=:,./_- so that a suggested command can be pasted as it is.
+func shellWord(s string) string {
+	safe := func(r rune) bool {
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("@%+=:,./_-", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !safe(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// suggest spells an acclient command line for a user ID, ready to paste: quoted for the shell,
+// after "--" when it starts with "-" (so that it is not taken for a flag), and USER when the ID is
+// not known.
+func suggest(cmd, user string) string {
+	switch {
+	case user == "":
+		return "acclient " + cmd + " USER"
+	case strings.HasPrefix(user, "-"):
+		return "acclient " + cmd + " -- " + shellWord(user)
+	}
+	return "acclient " + cmd + " " + shellWord(user)
 }
 
 // describe says what a status means, for people.

@@ -1,19 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/acmock/acmock/activeconnect"
 )
 
-// readSessionFile loads a session saved by --session-file (or, for "-", read from stdin).
-func readSessionFile(env *Env, cmd, path string) (*activeconnect.Session, error) {
+// readSessionFile loads a session saved by --session-file (or, for "-", read from stdin). Its
+// status and logout calls use acclient's HTTP client, with --http-timeout.
+func readSessionFile(env *Env, g *globalOptions, cmd, path string) (*activeconnect.Session, error) {
 	if path == "" {
 		return nil, usageErrorf("%s: --session-file is required (save one with: acclient authenticate alice --session-file session.json)", cmd)
 	}
@@ -24,33 +25,47 @@ func readSessionFile(env *Env, cmd, path string) (*activeconnect.Session, error)
 	} else {
 		data, err = os.ReadFile(path)
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read session file: %w; save one with: acclient authenticate USER --session-file %s", err, shellWord(path))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read session file: %w", err)
 	}
-	s, err := activeconnect.ParseSession(data)
+	s, err := activeconnect.ParseSession(data, activeconnect.WithHTTPClient(g.httpClient()))
 	if err != nil {
 		return nil, fmt.Errorf("session file %s: %w (it should hold the JSON that acclient authenticate --session-file writes)", path, err)
 	}
 	return s, nil
 }
 
-// writeSessionFile saves s in the Python client's JSON, readable by its owner only (it holds the
-// session secret), replacing the file in one step so that a reader never sees half of it.
+// sessionLine is s in the Python client's exact JSON (see activeconnect.Session.PythonJSON), as
+// one line.
+func sessionLine(s *activeconnect.Session) ([]byte, error) {
+	data, err := s.PythonJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode session: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// writeSessionFile saves s in the Python client's JSON, byte for byte what its
+// Session.Schema().dumps writes, followed by a newline. The file is readable by its owner only
+// (it holds the session secret) and replaced in one step so that a reader never sees half of it.
 // "-" (stdin) and "" are not written.
 func writeSessionFile(path string, s *activeconnect.Session) error {
 	if path == "" || path == "-" {
 		return nil
 	}
-	var data bytes.Buffer
-	if err := writeJSON(&data, s); err != nil {
-		return fmt.Errorf("encode session: %w", err)
+	data, err := sessionLine(s)
+	if err != nil {
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	_, err = tmp.Write(data.Bytes())
+	_, err = tmp.Write(data)
 	err = errors.Join(err, tmp.Close())
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
@@ -61,19 +76,30 @@ func writeSessionFile(path string, s *activeconnect.Session) error {
 	return nil
 }
 
+// writeSession prints s in the Python client's JSON, for --output json.
+func writeSession(w io.Writer, s *activeconnect.Session) error {
+	data, err := sessionLine(s)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
 // printSession writes the session's final state: its JSON, or a line for people.
 func printSession(env *Env, g *globalOptions, label string, s *activeconnect.Session) error {
 	if g.json() {
-		return writeJSON(env.Stdout, s)
+		return writeSession(env.Stdout, s)
 	}
 	_, err := fmt.Fprintf(env.Stdout, "%s: %s\n", label, describe(s.Status))
 	return err
 }
 
-// waitSession polls s until the phone has decided, showing the status as it goes (label names the
-// session on the progress line, who the user in messages), saves the result to sessionFile and
-// turns an outcome other than active into an error for exitCode.
-func waitSession(ctx context.Context, env *Env, g *globalOptions, s *activeconnect.Session, label, who string, w waitFlags, sessionFile string) error {
+// waitSession polls s until the phone has decided, showing the status as it goes, saves the
+// result to sessionFile and turns an outcome other than active into an error for exitCode. label
+// names the session on the progress line, who and id the user in messages (id is empty when
+// unknown). fresh says that s.Status was just polled: a decided status is then not polled again.
+func waitSession(ctx context.Context, env *Env, g *globalOptions, s *activeconnect.Session, label, who, id string, w waitFlags, sessionFile string, fresh bool) error {
 	// With --output json, stdout is for the JSON alone; progress goes to stderr.
 	progressOut := env.Stdout
 	if g.json() {
@@ -89,7 +115,10 @@ func waitSession(ctx context.Context, env *Env, g *globalOptions, s *activeconne
 	if env.Sleep != nil {
 		opts = append(opts, activeconnect.WithSleep(env.Sleep))
 	}
-	err := s.Wait(wctx, w.interval, opts...)
+	var err error
+	if s.InProgress() || !fresh {
+		err = s.Wait(wctx, w.interval, opts...)
+	}
 	p.finish()
 	if saveErr := writeSessionFile(sessionFile, s); saveErr != nil {
 		return saveErr
@@ -102,19 +131,19 @@ func waitSession(ctx context.Context, env *Env, g *globalOptions, s *activeconne
 		return err
 	}
 	if g.json() {
-		if err := writeJSON(env.Stdout, s); err != nil {
+		if err := writeSession(env.Stdout, s); err != nil {
 			return err
 		}
 	}
 	if timedOut {
 		resume := ""
 		if sessionFile != "" && sessionFile != "-" {
-			resume = "acclient session status --wait --session-file " + sessionFile
+			resume = "acclient session status --wait --session-file " + shellWord(sessionFile)
 		}
 		return &waitTimeoutError{after: w.timeout, status: s.Status, resume: resume}
 	}
 	if !s.Active() {
-		return &outcomeError{user: who, session: s}
+		return &outcomeError{user: who, id: id, session: s}
 	}
 	return nil
 }

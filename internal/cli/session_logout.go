@@ -9,12 +9,16 @@ var sessionLogoutCommand = &command{
 	name:    "session logout",
 	args:    "--session-file FILE",
 	summary: "end a saved session",
-	details: `Logs out of a session saved by acclient authenticate --session-file, and saves it back as
-closed. Logging out of a session that is already over is harmless.`,
+	details: `Logs out of a session saved by acclient authenticate --session-file, then saves it back with
+the status the service reports: closed when it was live (pending, identifying, active or
+walkaway); a session that had already ended keeps its status (timeout, cancelled, failed or
+closed). Logging out of a session that is already over is harmless. The session's own URLs, token and secret say where the
+request goes and sign it: no application ID or secret is needed.`,
 	examples: []string{
 		`acclient session logout --session-file session.json`,
 	},
-	new: func() runner { return &sessionLogoutOptions{} },
+	sessionFile: true,
+	new:         func() runner { return &sessionLogoutOptions{} },
 }
 
 // sessionLogoutOptions are the options of "session logout".
@@ -34,13 +38,16 @@ func (o *sessionLogoutOptions) args(pos []string) error {
 }
 
 func (o *sessionLogoutOptions) run(ctx context.Context, env *Env, g *globalOptions) error {
-	s, err := readSessionFile(env, "session logout", o.sessionFile)
+	s, err := readSessionFile(env, g, "session logout", o.sessionFile)
 	if err != nil {
 		return err
 	}
 	if err := s.Destroy(ctx); err != nil {
 		return err
 	}
+	// The file's status may be stale (a pending session may since have been declined): ask the
+	// service where the session ended. If it cannot say, what Destroy concluded stands.
+	_, _ = s.Refresh(ctx)
 	if err := writeSessionFile(o.sessionFile, s); err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"flag"
+
+	"github.com/acmock/acmock/activeconnect"
 )
 
 var sessionStatusCommand = &command{
@@ -11,15 +13,17 @@ var sessionStatusCommand = &command{
 	summary: "show a saved session's status; with --wait, wait for the phone",
 	details: `Polls the status of a session saved by acclient authenticate --session-file, prints it and
 saves it back to the file. With --wait it polls until the phone has decided and exits like
-authenticate --wait. The session file may be - to read the session from stdin (it is then not
-written back). The session's own token and secret sign the request: no application secret is
-needed.`,
+authenticate --wait. The status saved in the file is not trusted (an active session may have
+become walkaway or closed in the meantime): it is always polled at least once. The file may be - to
+read the session from stdin (it is then not written back). The session's own URLs, token and
+secret say where the request goes and sign it: no application ID or secret is needed.`,
 	examples: []string{
 		`acclient session status --session-file session.json`,
 		`acclient session status --session-file session.json --wait`,
 		`acclient authenticate alice --output json | acclient session status --session-file - --wait`,
 	},
-	new: func() runner { return &sessionStatusOptions{} },
+	sessionFile: true,
+	new:         func() runner { return &sessionStatusOptions{} },
 }
 
 // sessionStatusOptions are the options of "session status".
@@ -41,23 +45,32 @@ func (o *sessionStatusOptions) args(pos []string) error {
 }
 
 func (o *sessionStatusOptions) run(ctx context.Context, env *Env, g *globalOptions) error {
-	s, err := readSessionFile(env, "session status", o.sessionFile)
+	s, err := readSessionFile(env, g, "session status", o.sessionFile)
 	if err != nil {
 		return err
 	}
-	if o.wait.wait {
-		if !s.Started() {
-			if err := printSession(env, g, "session", s); err != nil {
-				return err
-			}
-			return &outcomeError{user: "the user", session: s}
-		}
-		return waitSession(ctx, env, g, s, "session", "the user", o.wait, o.sessionFile)
-	}
-	if s.Started() {
-		if _, err := s.Refresh(ctx); err != nil {
+	if o.wait.wait && !s.Started() {
+		if err := printSession(env, g, "session", s); err != nil {
 			return err
 		}
+		return &outcomeError{user: "the user", session: s}
+	}
+	// Poll once whatever the file says: the status saved there may be stale.
+	fresh := false
+	if s.Started() {
+		_, err := s.Refresh(ctx)
+		switch {
+		case err == nil:
+			fresh = true
+		case !o.wait.wait || !activeconnect.IsTemporary(err):
+			return err
+		}
+		// With --wait, a poll that failed transiently is retried by the wait.
+	}
+	if o.wait.wait {
+		return waitSession(ctx, env, g, s, "session", "the user", "", o.wait, o.sessionFile, fresh)
+	}
+	if fresh {
 		if err := writeSessionFile(o.sessionFile, s); err != nil {
 			return err
 		}

@@ -12,7 +12,8 @@ var usersDeleteCommand = &command{
 	args:    "USER...",
 	summary: "remove users with their phones and sessions",
 	details: `Removes each user with its phone, registration links and sessions. IDs the application does
-not have are ignored, so deleting twice is harmless.`,
+not have are ignored, so deleting twice is harmless; the service does not say which IDs existed,
+so neither can acclient.`,
 	examples: []string{
 		`acclient users delete dave erin`,
 	},
@@ -27,8 +28,8 @@ type usersDeleteOptions struct {
 func (o *usersDeleteOptions) flags(*flag.FlagSet) {}
 
 func (o *usersDeleteOptions) args(pos []string) error {
-	if len(pos) == 0 {
-		return usageErrorf("users delete: give at least one user ID, as in: acclient users delete dave")
+	if err := userList("users delete", pos); err != nil {
+		return err
 	}
 	o.users = pos
 	return nil
@@ -49,6 +50,7 @@ func (o *usersDeleteOptions) run(ctx context.Context, env *Env, g *globalOptions
 	for i, u := range o.users {
 		shown[i] = show(u)
 	}
-	_, err = fmt.Fprintf(env.Stdout, "deleted %s\n", strings.Join(shown, ", "))
+	// The service answers the same whether or not the users existed.
+	_, err = fmt.Fprintf(env.Stdout, "deleted (if they existed): %s\n", strings.Join(shown, ", "))
 	return err
 }
