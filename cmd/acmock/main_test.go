@@ -51,7 +51,7 @@ func TestServeAndShutDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not start")
 	}
-	for _, want := range []string{base, "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice, bob, carol"} {
+	for _, want := range []string{base, "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
@@ -323,4 +323,29 @@ func TestShutdownDoesNotWaitForLongPolls(t *testing.T) {
 		t.Fatalf("shutdown took %v", took)
 	}
 	<-polled
+}
+
+// TestEnvironmentFallbacks: every flag reads its ACMOCK_* variable, and a flag wins over it.
+func TestEnvironmentFallbacks(t *testing.T) {
+	t.Setenv("ACMOCK_ADDR", "127.0.0.1:9999")
+	t.Setenv("ACMOCK_AUTH", "off")
+	t.Setenv("ACMOCK_CLOCK", "virtual")
+	t.Setenv("ACMOCK_LOG_FORMAT", "json")
+	t.Setenv("ACMOCK_MAX_CLOCK_SKEW", "30s")
+	t.Setenv("ACMOCK_JOURNAL_SIZE", "7")
+	t.Setenv("ACMOCK_CONTROL_TOKEN", "tok")
+	t.Setenv("ACMOCK_PUBLIC_URL", "http://example.test:8080")
+	var stderr syncBuffer
+	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "127.0.0.1:1234" || c.auth != "off" || c.clock != "virtual" || c.logFormat != "json" ||
+		c.maxSkew != 30*time.Second || c.journalSize != 7 || c.controlToken != "tok" || c.publicURL != "http://example.test:8080" {
+		t.Fatalf("config from the environment: %+v", c)
+	}
+	t.Setenv("ACMOCK_JOURNAL_SIZE", "many")
+	if _, err := parseFlags(nil, &stderr); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
+		t.Fatalf("a bad variable: %v", err)
+	}
 }

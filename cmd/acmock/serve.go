@@ -251,15 +251,27 @@ func printBanner(w io.Writer, base, publicURL string, sc *scenario.Scenario, c c
 		fmt.Fprintf(&b, "export ACTIVECONNECT_BASE_URL=%s\n", publicURL)
 		fmt.Fprintf(&b, "export ACTIVECONNECT_APP_ID=%s\n", app.ID)
 		fmt.Fprintf(&b, "export ACTIVECONNECT_APP_SECRET=%s\n", app.Secret)
-		var users []string
 		for _, u := range app.Users {
-			users = append(users, u.ID)
-		}
-		if len(users) > 0 {
-			fmt.Fprintf(&b, "# users: %s\n", strings.Join(users, ", "))
+			fmt.Fprintf(&b, "#   %-12s %s\n", u.ID, describeUser(sc, app.ID, u))
 		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "health: %s/_acmock/health\n", base)
 	_, _ = io.WriteString(w, b.String())
+}
+
+// describeUser says in a few words what a user's phone does on the first login, for the banner.
+func describeUser(sc *scenario.Scenario, appID string, u scenario.User) string {
+	if u.Phone == nil {
+		return "no phone: logins answer NO_MOBILE_DEVICE"
+	}
+	steps := sc.BehaviourFor(appID, u.ID).Timeline(0)
+	if len(steps) == 0 {
+		return fmt.Sprintf("phone never answers: timeout after %v", sc.SessionTimeout())
+	}
+	parts := make([]string, len(steps))
+	for i, st := range steps {
+		parts[i] = fmt.Sprintf("%s after %v", st.Status, st.After)
+	}
+	return "phone: " + strings.Join(parts, ", then ")
 }
