@@ -40,6 +40,7 @@ type config struct {
 	start     time.Time
 	ids       store.IDs
 	authOff   bool
+	wrap      []func(http.Handler) http.Handler
 }
 
 // WithScenarioFile loads a scenario file instead of the built-in demo.
@@ -81,6 +82,23 @@ func WithAuthOff() Option {
 	return func(c *config) error { c.authOff = true; return nil }
 }
 
+// WithMiddleware puts mw in front of the emulator: the server runs mw(emulator), so mw sees every
+// request first and decides whether the emulator gets it. It is for tests that want to see or
+// answer requests themselves, for example to simulate failures the scenario's faults cannot
+// express (a proxy's HTML error page, an answer cut off mid-body, a service mounted under a path
+// prefix). A request the middleware answers itself never reaches the emulator: it is not in the
+// journal (Requests) and its answer is not checked against the API. With several WithMiddleware,
+// the first given is the outermost and sees requests first.
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(c *config) error {
+		if mw == nil {
+			return errors.New("WithMiddleware: the middleware is nil")
+		}
+		c.wrap = append(c.wrap, mw)
+		return nil
+	}
+}
+
 // Server is an emulator serving on a loopback port.
 type Server struct {
 	emu   *emulator.Emulator
@@ -110,7 +128,15 @@ func Start(opts ...Option) (*Server, error) {
 		srv.Close()
 		return nil, fmt.Errorf("acmocktest: %w", err)
 	}
-	srv.Config.Handler = emu
+	var h http.Handler = emu
+	for i := len(c.wrap) - 1; i >= 0; i-- {
+		if h = c.wrap[i](h); h == nil {
+			srv.Close()
+			emu.Close()
+			return nil, errors.New("acmocktest: a WithMiddleware middleware returned a nil handler")
+		}
+	}
+	srv.Config.Handler = h
 	srv.Start()
 	return &Server{emu: emu, srv: srv, clock: clk, sc: c.scenario}, nil
 }
@@ -245,6 +271,9 @@ type Session struct {
 	Application string
 	User        string
 	Status      activeconnect.SessionStatus
+	// Methods are the authentication methods the login asked for, in order; empty when the
+	// application let the service choose.
+	Methods []activeconnect.AuthenticationMethod
 	// Attempt is which login of the user this is, from 1.
 	Attempt int
 	// History lists every status the session had, oldest first.
@@ -259,8 +288,12 @@ func (s *Server) Sessions(user string) []Session {
 		for i, h := range sess.History {
 			hs[i] = activeconnect.SessionStatus(h.Status)
 		}
+		var ms []activeconnect.AuthenticationMethod
+		for _, m := range sess.Methods {
+			ms = append(ms, activeconnect.AuthenticationMethod(m))
+		}
 		out = append(out, Session{Token: sess.Token, Application: sess.AppID, User: sess.UserID,
-			Status: activeconnect.SessionStatus(sess.Status), Attempt: sess.Attempt + 1, History: hs})
+			Status: activeconnect.SessionStatus(sess.Status), Methods: ms, Attempt: sess.Attempt + 1, History: hs})
 	}
 	return out
 }

@@ -3,7 +3,10 @@ package acmocktest_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,5 +174,80 @@ func TestNewApplication(t *testing.T) {
 	created, _, err := m.AddUsers(context.Background(), []string{"alice"})
 	if err != nil || len(created) != 1 {
 		t.Fatalf("the new application's alice: %v %v", created, err)
+	}
+}
+
+// TestWithMiddleware: middlewares see every request, outermost first, and what they answer
+// themselves never reaches the emulator.
+func TestWithMiddleware(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string
+	see := func(name string) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, name+" "+r.URL.Path)
+				mu.Unlock()
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	unavailable := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/carol") {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = w.Write([]byte("<html>the proxy gave up</html>"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := acmocktest.Run(t, acmocktest.WithMiddleware(see("outer")), acmocktest.WithMiddleware(unavailable), acmocktest.WithMiddleware(see("inner")))
+	ctx := context.Background()
+	m := srv.Management()
+	if got, err := m.HasRegisteredMobileDevice(ctx, "alice"); err != nil || got != activeconnect.ResultHasMobileDevice {
+		t.Fatalf("alice, passed through: %v, %v", got, err)
+	}
+	_, err := m.HasRegisteredMobileDevice(ctx, "carol")
+	var apiErr *activeconnect.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway || !strings.Contains(apiErr.Message, "the proxy gave up") {
+		t.Fatalf("carol, answered by the middleware: %v", err)
+	}
+	path := "/management/has_registered_mobile_device/" + srv.AppID() + "/"
+	want := []string{"outer " + path + "alice", "inner " + path + "alice", "outer " + path + "carol"}
+	mu.Lock()
+	got := slices.Clone(seen)
+	mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("seen %q, want %q", got, want)
+	}
+	if reqs := srv.Requests(acmocktest.Filter{Operation: "hasRegisteredMobileDevice"}); len(reqs) != 1 || reqs[0].User != "alice" {
+		t.Fatalf("journal: %+v, want only alice's request", reqs)
+	}
+
+	if _, err := acmocktest.Start(acmocktest.WithMiddleware(nil)); err == nil {
+		t.Error("a nil middleware was accepted")
+	}
+	if _, err := acmocktest.Start(acmocktest.WithMiddleware(func(http.Handler) http.Handler { return nil })); err == nil {
+		t.Error("a middleware that returns no handler was accepted")
+	}
+}
+
+func TestSessionMethods(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	ctx := context.Background()
+	if _, err := srv.Authentication().AuthenticateUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Authentication().AuthenticateUser(ctx, "alice", activeconnect.MethodFacial, activeconnect.MethodDevice); err != nil {
+		t.Fatal(err)
+	}
+	sessions := srv.Sessions("alice")
+	if len(sessions) != 2 || len(sessions[0].Methods) != 0 ||
+		!slices.Equal(sessions[1].Methods, []activeconnect.AuthenticationMethod{activeconnect.MethodFacial, activeconnect.MethodDevice}) {
+		t.Fatalf("sessions: %+v", sessions)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
 )
 
@@ -22,7 +23,7 @@ func TestAuthenticateUser(t *testing.T) {
 	if s.Status != activeconnect.StatusPending || !s.InProgress() || s.Failed() || s.Active() || !s.Started() {
 		t.Fatalf("new session: %+v", s)
 	}
-	if !strings.HasPrefix(s.StatusURL, e.srv.URL+"/authentication/session_status/") || !strings.HasPrefix(s.LogoutURL, e.srv.URL+"/authentication/logout/") ||
+	if !strings.HasPrefix(s.StatusURL, e.srv.URL()+"/authentication/session_status/") || !strings.HasPrefix(s.LogoutURL, e.srv.URL()+"/authentication/logout/") ||
 		s.Token == "" || s.Secret == "" || s.FailureReason != "" {
 		t.Fatalf("session fields: %+v", s)
 	}
@@ -35,8 +36,9 @@ func TestAuthenticateUser(t *testing.T) {
 	if err != nil || s.Status != activeconnect.StatusPending {
 		t.Fatalf("with methods: %+v, %v", s, err)
 	}
-	if sess, _ := e.emu.Store().Session(s.Token); len(sess.Methods) != 2 || sess.Methods[0] != "acceptance" || sess.Methods[1] != "facial" {
-		t.Fatalf("methods did not arrive: %+v", sess.Methods)
+	sessions := e.srv.Sessions("alice")
+	if sess := sessions[len(sessions)-1]; sess.Token != s.Token || len(sess.Methods) != 2 || sess.Methods[0] != "acceptance" || sess.Methods[1] != "facial" {
+		t.Fatalf("methods did not arrive: %+v", sess)
 	}
 
 	before := len(e.requests())
@@ -94,7 +96,7 @@ func TestRefreshAndDestroy(t *testing.T) {
 	if got, err := s.Refresh(ctx); err != nil || got != activeconnect.StatusPending {
 		t.Fatalf("at 0s: %v, %v", got, err)
 	}
-	e.clock.Advance(2 * time.Second)
+	e.srv.Advance(2 * time.Second)
 	if got, err := s.Refresh(ctx); err != nil || got != activeconnect.StatusActive || !s.Active() {
 		t.Fatalf("at 2s: %v, %v", got, err)
 	}
@@ -112,7 +114,7 @@ func TestRefreshAndDestroy(t *testing.T) {
 	}
 	// The official client's logout: no body, JSON content type, signed with the session's
 	// credentials (the emulator refuses anything else).
-	if j := e.emu.Journal().List(journalFilter("logout")); len(j) != 2 || j[0].HMAC != "ok" || j[0].Status != 200 {
+	if j := e.srv.Requests(acmocktest.Filter{Operation: "logout"}); len(j) != 2 || j[0].HMAC != "ok" || j[0].Status != 200 {
 		t.Fatalf("journal: %+v", j)
 	}
 

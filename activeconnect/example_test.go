@@ -6,38 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http/httptest"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
-	"github.com/acmock/acmock/internal/clock"
-	"github.com/acmock/acmock/internal/emulator"
-	"github.com/acmock/acmock/internal/scenario"
 )
 
-// startAcmock runs acmock in-process with a virtual clock, which the examples move instead of
-// sleeping. Against a real acmock or the real service, leave WithSleep out.
-func startAcmock() (baseURL string, advance func(context.Context, time.Duration) error, stop func()) {
-	clk := clock.NewVirtual(time.Now())
-	emu, err := emulator.New(emulator.Options{Clock: clk})
+// The examples run acmock in-process with acmocktest. Here Wait moves acmock's virtual clock
+// instead of sleeping; against a real acmock or the real service, leave WithSleep out.
+func ExampleSession_Wait() {
+	acmock, err := acmocktest.Start()
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := httptest.NewServer(emu)
-	advance = func(_ context.Context, d time.Duration) error {
-		clk.Advance(d)
-		return nil
-	}
-	return srv.URL, advance, func() { srv.Close(); emu.Close() }
-}
-
-func ExampleSession_Wait() {
-	baseURL, advance, stop := startAcmock()
-	defer stop()
+	defer acmock.Close()
 	ctx := context.Background()
 
-	auth, err := activeconnect.NewAuthenticationAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
-		activeconnect.WithBaseURL(baseURL))
+	auth, err := activeconnect.NewAuthenticationAPI(acmocktest.DemoApplicationID, acmocktest.DemoApplicationSecret,
+		activeconnect.WithBaseURL(acmock.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,6 +32,10 @@ func ExampleSession_Wait() {
 		log.Fatal(err)
 	}
 	fmt.Println("started:", session.Status)
+	advance := func(_ context.Context, d time.Duration) error {
+		acmock.Advance(d) // instead of sleeping
+		return nil
+	}
 	err = session.Wait(ctx, 2*time.Second,
 		activeconnect.OnStatusChange(func(s activeconnect.SessionStatus) { fmt.Println("now:", s) }),
 		activeconnect.WithSleep(advance))
@@ -65,11 +55,14 @@ func ExampleSession_Wait() {
 }
 
 func ExampleAuthenticationAPI_AuthenticateUser_noPhone() {
-	baseURL, _, stop := startAcmock()
-	defer stop()
+	acmock, err := acmocktest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer acmock.Close()
 
-	auth, err := activeconnect.NewAuthenticationAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
-		activeconnect.WithBaseURL(baseURL))
+	auth, err := activeconnect.NewAuthenticationAPI(acmocktest.DemoApplicationID, acmocktest.DemoApplicationSecret,
+		activeconnect.WithBaseURL(acmock.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -85,11 +78,14 @@ func ExampleAuthenticationAPI_AuthenticateUser_noPhone() {
 }
 
 func ExampleManagementAPI_AddUsers() {
-	baseURL, _, stop := startAcmock()
-	defer stop()
+	acmock, err := acmocktest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer acmock.Close()
 
-	m, err := activeconnect.NewManagementAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
-		activeconnect.WithBaseURL(baseURL))
+	m, err := activeconnect.NewManagementAPI(acmocktest.DemoApplicationID, acmocktest.DemoApplicationSecret,
+		activeconnect.WithBaseURL(acmock.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -105,11 +101,14 @@ func ExampleManagementAPI_AddUsers() {
 }
 
 func ExampleAPIError() {
-	baseURL, _, stop := startAcmock()
-	defer stop()
+	acmock, err := acmocktest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer acmock.Close()
 
-	m, err := activeconnect.NewManagementAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret,
-		activeconnect.WithBaseURL(baseURL))
+	m, err := activeconnect.NewManagementAPI(acmocktest.DemoApplicationID, acmocktest.DemoApplicationSecret,
+		activeconnect.WithBaseURL(acmock.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}

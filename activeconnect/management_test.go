@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/activeconnect"
+	"github.com/acmock/acmock/generated/acctl"
 )
 
 func TestAddUsers(t *testing.T) {
@@ -106,7 +107,7 @@ func TestDeleteUsers(t *testing.T) {
 	if err := m.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatalf("deleting twice: %v", err)
 	}
-	if users, _ := e.emu.Store().Users(demoApp); len(users) != 1 || users[0].ID != "carol" {
+	if users := e.users(); len(users) != 1 || users[0].Id != "carol" {
 		t.Fatalf("users left: %+v, want carol", users)
 	}
 	if err := m.DeleteUsers(ctx, []string{}); err == nil {
@@ -133,9 +134,10 @@ func TestRegistrationLinkRegistersAPhone(t *testing.T) {
 	if got, err := m.HasRegisteredMobileDevice(ctx, "dave"); err != nil || got != activeconnect.ResultHasMobileDevice {
 		t.Fatalf("after opening the link: %v, %v", got, err)
 	}
-	u, _ := e.emu.Store().User(demoApp, "dave")
-	if len(u.Links) != 1 || u.Links[0].DisplayName != "dave@my app" {
-		t.Fatalf("display name did not arrive: %+v", u.Links)
+	users := e.users()
+	i := slices.IndexFunc(users, func(u acctl.UserState) bool { return u.Id == "dave" })
+	if i < 0 || len(users[i].Links) != 1 || users[i].Links[0].DisplayName == nil || *users[i].Links[0].DisplayName != "dave@my app" {
+		t.Fatalf("display name did not arrive: %+v", users)
 	}
 	// Without a display name the query string is left out.
 	if _, err := m.GetRegistrationLink(ctx, "carol", ""); err != nil {
@@ -159,8 +161,8 @@ func TestSendRegistrationSMS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SendRegistrationSMS: %v", err)
 	}
-	out := e.emu.Store().Outbox()
-	if len(out) != 1 || out[0].PhoneNumber != "+15555550100" || out[0].UserID != "carol" || !strings.HasPrefix(out[0].Body, "Join My App ") {
+	out := e.srv.Outbox()
+	if len(out) != 1 || out[0].PhoneNumber != "+15555550100" || out[0].User != "carol" || !strings.HasPrefix(out[0].Body, "Join My App ") {
 		t.Fatalf("outbox = %+v", out)
 	}
 	// Without a message the service's greeting is used.
@@ -243,15 +245,15 @@ func TestTypedErrors(t *testing.T) {
 	ctx := context.Background()
 	const otherApp = "0123456789abcdef0123456789abcdef"
 
-	unknownApp, err := activeconnect.NewManagementAPI(otherApp, "SECRET", activeconnect.WithBaseURL(e.srv.URL))
+	unknownApp, err := activeconnect.NewManagementAPI(otherApp, "SECRET", activeconnect.WithBaseURL(e.srv.URL()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	badSecret, err := activeconnect.NewAuthenticationAPI(demoApp, "WRONGSECRET", activeconnect.WithBaseURL(e.srv.URL))
+	badSecret, err := activeconnect.NewAuthenticationAPI(demoApp, "WRONGSECRET", activeconnect.WithBaseURL(e.srv.URL()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	unknownAppAuth, err := activeconnect.NewAuthenticationAPI(otherApp, "SECRET", activeconnect.WithBaseURL(e.srv.URL))
+	unknownAppAuth, err := activeconnect.NewAuthenticationAPI(otherApp, "SECRET", activeconnect.WithBaseURL(e.srv.URL()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +371,7 @@ func TestBaseURLWithPathPrefix(t *testing.T) {
 		_, _ = w.Write([]byte(`{"status": true, "device_registered": true}`))
 		return true
 	})
-	m := e.management(activeconnect.WithBaseURL(e.srv.URL + "/prefix/"))
+	m := e.management(activeconnect.WithBaseURL(e.srv.URL() + "/prefix/"))
 	if got, err := m.HasRegisteredMobileDevice(context.Background(), "a b"); err != nil || got != activeconnect.ResultHasMobileDevice {
 		t.Fatalf("%v %v", got, err)
 	}

@@ -124,7 +124,7 @@ func TestStoredSessionWorksAcrossProcesses(t *testing.T) {
 	if loaded.Token != s.Token || loaded.Secret != s.Secret || loaded.StatusURL != s.StatusURL || loaded.LogoutURL != s.LogoutURL || loaded.Status != s.Status {
 		t.Fatalf("loaded %+v, stored %+v", loaded, s)
 	}
-	e.clock.Advance(2 * time.Second)
+	e.srv.Advance(2 * time.Second)
 	if err := loaded.Wait(ctx, time.Second, activeconnect.WithSleep(e.sleeper().sleep)); err != nil || !loaded.Active() {
 		t.Fatalf("Wait on the loaded session: %v, %s", err, loaded.Status)
 	}

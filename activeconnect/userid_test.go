@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
 )
 
@@ -68,8 +69,8 @@ func TestUserIDsReachTheService(t *testing.T) {
 			if err != nil || !s.Started() {
 				t.Fatalf("AuthenticateUser: %+v, %v", s, err)
 			}
-			if sess, _ := e.emu.Store().Session(s.Token); sess.UserID != id {
-				t.Fatalf("the session belongs to %q", sess.UserID)
+			if !slices.ContainsFunc(e.srv.Sessions(id), func(sess acmocktest.Session) bool { return sess.Token == s.Token }) {
+				t.Fatalf("the session does not belong to %q: %+v", id, e.srv.Sessions(""))
 			}
 			if _, err := m.LostUserMobileDevice(ctx, id); err != nil {
 				t.Fatalf("LostUserMobileDevice: %v", err)

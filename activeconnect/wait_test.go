@@ -12,17 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
-	"github.com/acmock/acmock/generated/acapi"
-	"github.com/acmock/acmock/internal/emulator"
-	"github.com/acmock/acmock/internal/scenario"
 )
 
 func TestWaitOutcomes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		scenario *scenario.Scenario
+		scenario acmocktest.Option
 		user     string
 		want     activeconnect.SessionStatus
 		failed   bool
@@ -36,11 +34,11 @@ func TestWaitOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, func(o *emulator.Options) {
-				if tt.scenario != nil {
-					o.Scenario = tt.scenario
-				}
-			})
+			var opts []acmocktest.Option
+			if tt.scenario != nil {
+				opts = append(opts, tt.scenario)
+			}
+			e := newEnv(t, opts...)
 			s, err := e.auth().AuthenticateUser(context.Background(), tt.user)
 			if err != nil {
 				t.Fatal(err)
@@ -114,7 +112,7 @@ func TestWaitPollsAStaleDecidedStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.emu.Store().Transition(s.Token, acapi.SessionStatusWalkaway, e.clock.Now(), "the test walks away"); err != nil {
+	if err := e.srv.WalkAway(s.Token); err != nil {
 		t.Fatal(err)
 	}
 
@@ -140,7 +138,7 @@ func TestWaitPollsAStaleDecidedStatus(t *testing.T) {
 
 	// A decided status that is still current costs one poll and is kept.
 	e.setIntercept(nil)
-	if _, err := e.emu.Store().Transition(s.Token, acapi.SessionStatusActive, e.clock.Now(), "back"); err != nil {
+	if err := e.srv.Approve(s.Token); err != nil { // back
 		t.Fatal(err)
 	}
 	before := len(e.requests())
@@ -151,7 +149,7 @@ func TestWaitPollsAStaleDecidedStatus(t *testing.T) {
 
 func TestWaitRespectsTheContext(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *emulator.Options) { o.Scenario = silentScenario() })
+	e := newEnv(t, silentScenario())
 	s, err := e.auth().AuthenticateUser(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +344,7 @@ func TestWaitWithRealTime(t *testing.T) {
 			case <-done:
 				return
 			case <-ticker.C:
-				e.clock.Advance(100 * time.Millisecond)
+				e.srv.Advance(100 * time.Millisecond)
 			}
 		}
 	}()

@@ -3,14 +3,14 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/internal/cli"
-	"github.com/acmock/acmock/internal/scenario"
 )
 
 // TestAuthenticateWaitExitCodes runs "acclient authenticate USER --wait" for every way a login can
@@ -19,7 +19,7 @@ func TestAuthenticateWaitExitCodes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		scenario *scenario.Scenario
+		scenario acmocktest.Option
 		line     string
 		env      []string
 		code     int
@@ -90,18 +90,8 @@ func TestAuthenticateWaitTimeoutFlag(t *testing.T) {
 
 func TestAuthenticateWaitRidesOutFailingPolls(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, nil)
 	var failures atomic.Int32
-	w.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasPrefix(r.URL.Path, "/authentication/session_status/") || failures.Add(1) > 2 {
-			return false
-		}
-		rw.Header().Set("Content-Type", "application/json")
-		rw.Header().Set("Retry-After", "1")
-		rw.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = rw.Write([]byte(`{"status": false, "code": "injected_fault", "message": "service unavailable"}`))
-		return true
-	})
+	w := newWorld(t, nil, unavailablePolls("1", func() bool { return failures.Add(1) <= 2 }))
 	r := w.run(args("authenticate alice --wait"))
 	r.expect(t, cli.ExitOK, "alice: poll failed, retrying in 1s: get session status: HTTP 503 injected_fault: service unavailable", "")
 	if !strings.HasSuffix(r.stdout, "alice: active (authenticated)\n") {
@@ -160,9 +150,10 @@ func TestAuthenticateOutput(t *testing.T) {
 		r.expect(t, cli.ExitOK, `"session_status": "pending"`, "")
 		var m map[string]any
 		_ = json.Unmarshal([]byte(r.stdout), &m)
-		sess, err := w.emu.Store().Session(m["session_token"].(string))
-		if err != nil || len(sess.Methods) != 3 || sess.Methods[2] != "device" {
-			t.Fatalf("methods sent: %+v, %v", sess.Methods, err)
+		sessions := w.srv.Sessions("alice")
+		i := slices.IndexFunc(sessions, func(s acmocktest.Session) bool { return s.Token == m["session_token"] })
+		if i < 0 || len(sessions[i].Methods) != 3 || sessions[i].Methods[2] != "device" {
+			t.Fatalf("methods sent: %+v (session %d)", sessions, i)
 		}
 	})
 }

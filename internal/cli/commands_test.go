@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/activeconnect"
 	"github.com/acmock/acmock/internal/cli"
 )
 
@@ -20,7 +22,7 @@ func TestUsersCommands(t *testing.T) {
 	r.expect(t, cli.ExitOK, "added dave\nadded \"MY USER 1\"\nalice already exists\n", "")
 	r = w.run(args("users add --output json erin alice"))
 	r.expect(t, cli.ExitOK, `{"created":["erin"],"existing":["alice"]}`+"\n", "")
-	if _, err := w.emu.Store().User(demoApp, "MY USER 1"); err != nil {
+	if _, err := w.srv.Management().HasRegisteredMobileDevice(context.Background(), "MY USER 1"); err != nil {
 		t.Fatalf("MY USER 1 was not created: %v", err)
 	}
 
@@ -28,8 +30,15 @@ func TestUsersCommands(t *testing.T) {
 	r.expect(t, cli.ExitOK, "deleted (if they existed): dave, \"MY USER 1\"\n", "")
 	r = w.run(args("users delete erin --output json"))
 	r.expect(t, cli.ExitOK, `{"deleted":["erin"]}`+"\n", "")
-	if users, _ := w.emu.Store().Users(demoApp); len(users) != 3 {
-		t.Fatalf("users left: %d, want alice, bob and carol", len(users))
+	for _, u := range []string{"alice", "bob", "carol"} {
+		if _, err := w.srv.Management().HasRegisteredMobileDevice(context.Background(), u); err != nil {
+			t.Fatalf("%s: %v; want alice, bob and carol left", u, err)
+		}
+	}
+	for _, u := range []string{"dave", "MY USER 1", "erin"} {
+		if _, err := w.srv.Management().HasRegisteredMobileDevice(context.Background(), u); !activeconnect.IsNotFound(err) {
+			t.Fatalf("%s was not deleted: %v", u, err)
+		}
 	}
 	// A user ID that starts with "-" goes after "--".
 	r = w.run(args("users add -- -dash"))
@@ -49,7 +58,7 @@ func TestDeviceCommands(t *testing.T) {
 	w.run(args("device check dave --output json")).expect(t, cli.ExitNoPhone, `{"device_registered":false,"user":"dave"}`, "")
 
 	r = w.run(args("device link dave --display-name dave@myapp"))
-	r.expect(t, cli.ExitOK, w.srv.URL+"/_acmock/register/", "")
+	r.expect(t, cli.ExitOK, w.srv.URL()+"/_acmock/register/", "")
 	link := strings.TrimSpace(r.stdout)
 	if strings.Contains(link, "\n") {
 		t.Fatalf("device link prints more than the link: %q", r.stdout)
@@ -61,11 +70,11 @@ func TestDeviceCommands(t *testing.T) {
 	res.Body.Close()
 	w.run(args("device check dave")).expect(t, cli.ExitOK, "dave has a registered phone\n", "")
 	w.run(args("device check dave --output json")).expect(t, cli.ExitOK, `{"device_registered":true,"user":"dave"}`, "")
-	w.run(args("device link carol --output json")).expect(t, cli.ExitOK, `{"register_url":"`+w.srv.URL+"/_acmock/register/", "")
+	w.run(args("device link carol --output json")).expect(t, cli.ExitOK, `{"register_url":"`+w.srv.URL()+"/_acmock/register/", "")
 
 	r = w.run(args("device sms carol --phone +15555550100 --message Hello"))
 	r.expect(t, cli.ExitOK, "texted a registration link for carol to +15555550100\n", "")
-	if out := w.emu.Store().Outbox(); len(out) != 1 || !strings.HasPrefix(out[0].Body, "Hello ") {
+	if out := w.srv.Outbox(); len(out) != 1 || !strings.HasPrefix(out[0].Body, "Hello ") {
 		t.Fatalf("outbox: %+v", out)
 	}
 	w.run(args("device sms carol --phone +15555550100 --output json")).expect(t, cli.ExitOK, `{"phone_number":"+15555550100","sent":true,"user":"carol"}`, "")
@@ -80,7 +89,7 @@ func TestDeviceCommands(t *testing.T) {
 	r.oneLineError(t)
 
 	r = w.run(args("device lost alice"))
-	r.expect(t, cli.ExitOK, "disabled the phone of alice; a new phone registers with:\n"+w.srv.URL+"/_acmock/register/", "")
+	r.expect(t, cli.ExitOK, "disabled the phone of alice; a new phone registers with:\n"+w.srv.URL()+"/_acmock/register/", "")
 	w.run(args("device check alice")).expect(t, cli.ExitNoPhone, "alice has no registered phone", "")
 	w.run(args("authenticate alice --wait")).expect(t, cli.ExitNoPhone, "alice: failed", "alice has no registered phone")
 	w.run(args("device lost bob --output json")).expect(t, cli.ExitOK, `{"register_url":"`, "")
@@ -108,7 +117,7 @@ func TestSessionFileAcrossInvocations(t *testing.T) {
 	}
 
 	w.run(args("session status --session-file "+file)).expect(t, cli.ExitOK, "session: pending (waiting for the phone)\n", "")
-	w.clock.Advance(2 * time.Second)
+	w.srv.Advance(2 * time.Second)
 	w.run(args("session status --session-file "+file)).expect(t, cli.ExitOK, "session: active (authenticated)\n", "")
 	if got := readJSON(t, file)["session_status"]; got != "active" {
 		t.Fatalf("the file was not updated: %v", got)

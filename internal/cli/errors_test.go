@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/internal/cli"
 )
 
@@ -35,7 +36,7 @@ func TestEmptyUserIDsAreUsageErrors(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 2, %q", tt.args, r.code, r.stderr, r.stdout, tt.stderr)
 		}
 	}
-	if n := len(w.emu.Journal().List(journalAll())); n != 0 {
+	if n := len(w.srv.Requests(acmocktest.Filter{})); n != 0 {
 		t.Errorf("empty IDs sent %d requests", n)
 	}
 }
@@ -154,7 +155,7 @@ func TestHTTPTimeout(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "s.json")
 	w := newWorld(t, nil)
 	w.run(args("authenticate alice --session-file "+file)).expect(t, cli.ExitOK, "alice: pending", "")
-	rewriteSessionHost(t, file, w.srv.URL, url)
+	rewriteSessionHost(t, file, w.srv.URL(), url)
 	r = run("session status --session-file " + file + " --http-timeout 50ms")
 	r.expect(t, cli.ExitUnreachable, "", "the service did not answer in time: is it running there? (the session file names it) or raise --http-timeout (ACTIVECONNECT_HTTP_TIMEOUT)\n")
 

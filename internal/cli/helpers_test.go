@@ -6,59 +6,50 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/internal/cli"
-	"github.com/acmock/acmock/internal/clock"
-	"github.com/acmock/acmock/internal/emulator"
-	"github.com/acmock/acmock/internal/journal"
-	"github.com/acmock/acmock/internal/scenario"
 )
 
-// world is an emulator with a virtual clock on a loopback server, for acclient to talk to.
+// world is an acmocktest server (virtual clock, loopback port) for acclient to talk to.
 type world struct {
-	t     *testing.T
-	emu   *emulator.Emulator
-	srv   *httptest.Server
-	clock *clock.Virtual
-
-	mu        sync.Mutex
-	intercept func(w http.ResponseWriter, r *http.Request) bool
+	t   *testing.T
+	srv *acmocktest.Server
 }
 
-func newWorld(t *testing.T, sc *scenario.Scenario) *world {
+// newWorld starts the demo, or the scenario given when it is not nil, with more options such as
+// acmocktest.WithMiddleware.
+func newWorld(t *testing.T, scenario acmocktest.Option, opts ...acmocktest.Option) *world {
 	t.Helper()
-	clk := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	emu, err := emulator.New(emulator.Options{Clock: clk, Scenario: sc, ValidateResponses: true})
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
+	opts = append([]acmocktest.Option{acmocktest.WithStartTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}, opts...)
+	if scenario != nil {
+		opts = append(opts, scenario)
 	}
-	w := &world{t: t, emu: emu, clock: clk}
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.mu.Lock()
-		intercept := w.intercept
-		w.mu.Unlock()
-		if intercept != nil && intercept(rw, r) {
-			return
-		}
-		emu.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(func() {
-		w.srv.Close()
-		emu.Close()
-	})
-	return w
+	return &world{t: t, srv: acmocktest.Run(t, opts...)}
 }
 
-func (w *world) setIntercept(f func(rw http.ResponseWriter, r *http.Request) bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.intercept = f
+// unavailablePolls answers session status polls with a 503 whenever fail says so, before the
+// emulator sees them; retryAfter, when set, goes in a Retry-After header.
+func unavailablePolls(retryAfter string, fail func() bool) acmocktest.Option {
+	return acmocktest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.URL.Path, "/authentication/session_status/") || !fail() {
+				next.ServeHTTP(rw, r)
+				return
+			}
+			rw.Header().Set("Content-Type", "application/json")
+			if retryAfter != "" {
+				rw.Header().Set("Retry-After", retryAfter)
+			}
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = rw.Write([]byte(`{"status": false, "code": "injected_fault", "message": "service unavailable"}`))
+		})
+	})
 }
 
 // result is what one acclient run left behind.
@@ -100,12 +91,12 @@ func withContext(ctx context.Context) runOption { return func(c *runConfig) { c.
 // and the pauses between polls advance the virtual clock instead of sleeping.
 func (w *world) run(args []string, opts ...runOption) result {
 	w.t.Helper()
-	cfg := runConfig{env: map[string]string{"ACTIVECONNECT_BASE_URL": w.srv.URL}, ctx: context.Background(),
+	cfg := runConfig{env: map[string]string{"ACTIVECONNECT_BASE_URL": w.srv.URL()}, ctx: context.Background(),
 		sleep: func(ctx context.Context, d time.Duration) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			w.clock.Advance(d)
+			w.srv.Advance(d)
 			return nil
 		}}
 	for _, o := range opts {
@@ -160,29 +151,28 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
-// silentScenario: no phone ever answers, so sessions time out.
-func silentScenario() *scenario.Scenario {
-	sc := scenario.Default()
-	sc.Defaults = scenario.Behaviour{}
-	for i := range sc.Applications[0].Users {
-		sc.Applications[0].Users[i].Behaviour = nil
-	}
-	return sc
+// silentScenario: no phone ever answers, so sessions time out after 60 s.
+func silentScenario() acmocktest.Option {
+	return demoScenario("{id: alice, phone: true}, {id: bob, phone: true}, {id: carol}", "")
 }
 
-// failingScenario: alice's phone reports failed after 2 s.
-func failingScenario() *scenario.Scenario {
-	sc := scenario.Default()
-	fail := scenario.Always(scenario.Step{After: 2 * time.Second, Status: "failed"})
-	sc.Applications[0].Users[0].Behaviour = &fail
-	return sc
+// failingScenario: alice's phone reports failed after 2 s; the rest is the demo.
+func failingScenario() acmocktest.Option {
+	return demoScenario("{id: alice, phone: true, login: [{after: 2s, status: failed}]}, "+
+		"{id: bob, phone: true, login: [{after: 2s, status: cancelled}]}, {id: carol}",
+		"defaults: {login: [{after: 2s, status: active}]}")
 }
 
-const demoApp = scenario.DemoApplicationID
+// demoScenario is the demo application with these users, as YAML flow mappings, and the
+// scenario's other top-level keys.
+func demoScenario(users, rest string) acmocktest.Option {
+	return acmocktest.WithScenarioYAML([]byte("applications: [{id: " + demoApp + ", secret: " + demoSecret +
+		", users: [" + users + "]}]\n" + rest + "\n"))
+}
 
-const demoSecret = scenario.DemoApplicationSecret
+const demoApp = acmocktest.DemoApplicationID
 
-func journalAll() journal.Filter { return journal.Filter{} }
+const demoSecret = acmocktest.DemoApplicationSecret
 
 // hangingServer returns the URL of a server that accepts connections and never answers, like a
 // stuck proxy. accepted receives a value for each connection it takes.

@@ -2,16 +2,16 @@ package cli_test
 
 import (
 	"bytes"
-	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
-	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/cli"
 )
 
@@ -33,11 +33,13 @@ func savedSession(t *testing.T, file string) *activeconnect.Session {
 // walked away. session status --wait must ask the service, not repeat the file.
 func TestSessionStatusWaitDoesNotTrustTheFile(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, nil)
+	var armed atomic.Bool // fail the first status poll after armed is set
+	var failures atomic.Int32
+	w := newWorld(t, nil, unavailablePolls("", func() bool { return armed.Load() && failures.Add(1) <= 1 }))
 	file := filepath.Join(t.TempDir(), "s.json")
 	w.run(args("authenticate alice --wait --session-file "+file)).expect(t, cli.ExitOK, "alice: active", "")
 	token := savedSession(t, file).Token
-	if _, err := w.emu.Store().Transition(token, acapi.SessionStatusWalkaway, w.clock.Now(), "the phone walks away"); err != nil {
+	if err := w.srv.WalkAway(token); err != nil {
 		t.Fatal(err)
 	}
 
@@ -52,23 +54,14 @@ func TestSessionStatusWaitDoesNotTrustTheFile(t *testing.T) {
 	}
 
 	// A poll that fails transiently is ridden out; the stale status is still not believed.
-	if _, err := w.emu.Store().Transition(token, acapi.SessionStatusActive, w.clock.Now(), "back"); err != nil {
+	if err := w.srv.Approve(token); err != nil { // back
 		t.Fatal(err)
 	}
 	w.run(args("session status --session-file "+file)).expect(t, cli.ExitOK, "session: active", "")
-	if _, err := w.emu.Store().Transition(token, acapi.SessionStatusClosed, w.clock.Now(), "closed on the phone"); err != nil {
+	if err := w.srv.CloseSession(token); err != nil { // closed on the phone
 		t.Fatal(err)
 	}
-	var failures atomic.Int32
-	w.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasPrefix(r.URL.Path, "/authentication/session_status/") || failures.Add(1) > 1 {
-			return false
-		}
-		rw.Header().Set("Content-Type", "application/json")
-		rw.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = rw.Write([]byte(`{"status": false, "code": "injected_fault", "message": "service unavailable"}`))
-		return true
-	})
+	armed.Store(true)
 	r = w.run(args("session status --wait --session-file " + file))
 	r.expect(t, cli.ExitFailed, "session: closed (logged out)\n", "ended without authenticating (closed)")
 	if failures.Load() != 2 {
@@ -83,7 +76,7 @@ func TestSessionFileIsPythonJSON(t *testing.T) {
 	w := newWorld(t, nil)
 	file := filepath.Join(t.TempDir(), "s.json")
 	r := w.run(args("authenticate alice --output json --session-file " + file))
-	r.expect(t, cli.ExitOK, `{"status_url": "`+w.srv.URL+`/authentication/session_status/`, "")
+	r.expect(t, cli.ExitOK, `{"status_url": "`+w.srv.URL()+`/authentication/session_status/`, "")
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +95,7 @@ func TestSessionFileIsPythonJSON(t *testing.T) {
 		t.Fatalf("not the Python form: %s", data)
 	}
 	// The file written back by session status is the Python form too.
-	w.clock.Advance(2 * time.Second)
+	w.srv.Advance(2 * time.Second)
 	w.run(args("session status --session-file "+file)).expect(t, cli.ExitOK, "session: active", "")
 	data, _ = os.ReadFile(file)
 	s.Status = activeconnect.StatusActive
@@ -126,11 +119,12 @@ func TestLogoutKeepsAFinalStatus(t *testing.T) {
 
 	// Saved while pending; bob declines before the logout.
 	w.run(args("authenticate bob --session-file "+file)).expect(t, cli.ExitOK, "bob: pending", "")
-	w.clock.Advance(10 * time.Second)
+	w.srv.Advance(10 * time.Second)
 	w.run(args("session logout --session-file "+file)).expect(t, cli.ExitOK, "session: cancelled (declined on the phone)\n", "")
-	st, err := w.emu.Store().SessionStatus(savedSession(t, file).Token)
-	if err != nil || st != acapi.SessionStatusCancelled {
-		t.Fatalf("the service says %s, %v", st, err)
+	token := savedSession(t, file).Token
+	sessions := w.srv.Sessions("bob")
+	if i := slices.IndexFunc(sessions, func(s acmocktest.Session) bool { return s.Token == token }); i < 0 || sessions[i].Status != activeconnect.StatusCancelled {
+		t.Fatalf("the service says %+v (session %d)", sessions, i)
 	}
 
 	// A live session is closed.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/internal/cli"
 )
 
@@ -54,7 +55,7 @@ func TestUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if n := len(w.emu.Journal().List(journalAll())); n != 0 {
+	if n := len(w.srv.Requests(acmocktest.Filter{})); n != 0 {
 		t.Errorf("usage errors sent %d requests", n)
 	}
 }
@@ -91,7 +92,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("authenticate --help lacks %q", want)
 		}
 	}
-	if n := len(w.emu.Journal().List(journalAll())); n != 0 {
+	if n := len(w.srv.Requests(acmocktest.Filter{})); n != 0 {
 		t.Errorf("help sent %d requests", n)
 	}
 }
@@ -114,7 +115,7 @@ func TestFlagsAnywhere(t *testing.T) {
 		})
 	}
 	// --base-url wins over ACTIVECONNECT_BASE_URL, which here names a closed port.
-	w.run(args("device check --base-url "+w.srv.URL+" alice --output json"), withEnv("ACTIVECONNECT_BASE_URL", "http://"+closedPort(t))).
+	w.run(args("device check --base-url "+w.srv.URL()+" alice --output json"), withEnv("ACTIVECONNECT_BASE_URL", "http://"+closedPort(t))).
 		expect(t, cli.ExitOK, `{"device_registered":true,"user":"alice"}`, "")
 	// The environment is overridden by flags, and fills in what they leave out.
 	r := w.run(args("device check alice --app-secret WRONG"))
