@@ -12,7 +12,7 @@ import (
 // TestActiveconnectClient runs the Go client library (package activeconnect, the Python client's
 // API) through the validating transport, for user IDs that its encoding must carry.
 func TestActiveconnectClient(t *testing.T) {
-	tg := newTarget(t, acmockTo("register phones by opening their links and make the phones act"))
+	tg := newTarget(t, stillTo("register phones by opening their links and make the phones act"))
 	opts := []activeconnect.Option{activeconnect.WithBaseURL(tg.baseURL), activeconnect.WithHTTPClient(tg.client)}
 	mgmt, err := activeconnect.NewManagementAPI(tg.appID, tg.appSecret, opts...)
 	if err != nil {

@@ -134,11 +134,16 @@ const (
 	needExclusive
 	// needClock: time must pass on a virtual clock (implies needExclusive on a shared server).
 	needClock
+	// needStill: the test makes the phone act on a login that must still be pending, so the
+	// server's clock must be virtual: on a real clock the demo scenario's phones act by
+	// themselves 2 s after a login, and a slow or serial run passes that mark.
+	needStill
 )
 
 func acmockTo(why string) need    { return need{needAcmock, why} }
 func exclusiveTo(why string) need { return need{needExclusive, why} }
 func clockTo(why string) need     { return need{needClock, why} }
+func stillTo(why string) need     { return need{needStill, why} }
 
 // target is the server one top-level test talks to, with clients whose transports validate
 // every exchange against the spec.
@@ -180,14 +185,17 @@ func newTarget(t *testing.T, needs ...need) *target {
 	exclusive := false
 	for _, n := range needs {
 		switch n.kind {
-		case needAcmock, needExclusive, needClock:
+		case needAcmock, needExclusive, needClock, needStill:
 			if c.remote && !c.control {
 				t.Skipf("skipped against %s: this test needs acmock (its control API under /_acmock/, or its registration links) to %s, and %s", c.where(), n.why, c.noControl)
 			}
 			if n.kind == needClock && c.clockMode != "virtual" {
 				t.Skipf("skipped against %s: this test lets time pass to %s, and the server's clock is %s; start acmock with --clock virtual", c.where(), n.why, c.clockMode)
 			}
-			exclusive = exclusive || n.kind != needAcmock
+			if n.kind == needStill && c.clockMode != "virtual" {
+				t.Skipf("skipped against %s: this test needs acmock to %s while a login is still pending, and the server's clock is %s, so the demo phones act by themselves after 2 s; start acmock with --clock virtual", c.where(), n.why, c.clockMode)
+			}
+			exclusive = exclusive || n.kind == needExclusive || n.kind == needClock
 		}
 	}
 	if c.probeErr != nil {

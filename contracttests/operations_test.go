@@ -179,7 +179,7 @@ func TestRegistrationSms(t *testing.T) {
 // control API and polls the status URL after each step; then logs out the way the official client
 // does.
 func TestLoginLifecycle(t *testing.T) {
-	tg := newTarget(t, acmockTo("register a phone by opening its link and make the phone act"))
+	tg := newTarget(t, stillTo("register a phone by opening its link and make the phone act"))
 	live := func(s acapi.SessionStatus) bool {
 		return slices.Contains([]acapi.SessionStatus{"pending", "identifying", "active", "walkaway"}, s)
 	}

@@ -83,7 +83,7 @@ func TestEmptyMethods(t *testing.T) {
 // ?methods= and {}, poll, and log out with Content-Type application/json and no body, signed
 // with either spelling of the timestamp and version headers.
 func TestOfficialClientSession(t *testing.T) {
-	tg := newTarget(t, acmockTo("register a phone by opening its link and make the phone approve"))
+	tg := newTarget(t, stillTo("register a phone by opening its link and make the phone approve"))
 	spellings := []struct {
 		name      string
 		timestamp string // the header the timestamp travels in

@@ -51,7 +51,8 @@ func TestServeAndShutDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not start")
 	}
-	for _, want := range []string{base, "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
+	// contracttests/run-against-binary.sh finds the address in the health line.
+	for _, want := range []string{"health: " + base + "/_acmock/health\n", "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
