@@ -8,6 +8,7 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -164,7 +165,7 @@ func (e *Emulator) routes() http.Handler {
 	acapi.HandlerWithOptions(strict, acapi.GorillaServerOptions{
 		BaseRouter: api,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
+			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
 		},
 	})
 	return e.observe(e.limitBody(root))
@@ -315,4 +316,24 @@ func (e *Emulator) Close() {
 	default:
 		close(e.faults.cancel)
 	}
+}
+
+// paramName names the parameter of a binding error from the generated wrapper (a repeated query
+// parameter, say), so the 400 says which field is at fault like every other 400.
+func paramName(err error) string {
+	var invalid *acapi.InvalidParamFormatError
+	var required *acapi.RequiredParamError
+	var tooMany *acapi.TooManyValuesForParamError
+	var unmarshal *acapi.UnmarshalingParamError
+	switch {
+	case errors.As(err, &invalid):
+		return invalid.ParamName
+	case errors.As(err, &required):
+		return required.ParamName
+	case errors.As(err, &tooMany):
+		return tooMany.ParamName
+	case errors.As(err, &unmarshal):
+		return unmarshal.ParamName
+	}
+	return ""
 }

@@ -165,6 +165,10 @@ func TestAuthenticate(t *testing.T) {
 		r := e.do(http.MethodPost, "/authentication/authenticate_user/ffffffffffffffffffffffffffffffff/alice", "ffffffffffffffffffffffffffffffff", "x", map[string]any{})
 		expectError(t, r, 404, "unknown_application", "application_id")
 	})
+	t.Run("methods given twice", func(t *testing.T) {
+		r := e.app(http.MethodPost, userPath("/authentication/authenticate_user", "alice")+"?methods=device&methods=facial", map[string]any{})
+		expectError(t, r, 400, "invalid_request", "methods")
+	})
 	t.Run("unknown method", func(t *testing.T) {
 		r := e.app(http.MethodPost, userPath("/authentication/authenticate_user", "alice")+"?methods=acceptance,retina", map[string]any{})
 		expectError(t, r, 400, "invalid_request", "methods")
