@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
@@ -57,18 +56,16 @@ func (a *AuthenticationAPI) AuthenticateUser(ctx context.Context, userID string,
 	if err := checkUserID(userID); err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	names := make([]string, len(methods))
+	names := make([]acapi.AuthenticationMethod, len(methods))
 	for i, m := range methods {
 		if !m.Valid() {
 			return nil, fmt.Errorf("authenticate %q: unknown authentication method %q (use %s, %s or %s)",
 				userID, m, MethodAcceptance, MethodDevice, MethodFacial)
 		}
-		names[i] = string(m)
+		names[i] = acapi.AuthenticationMethod(m)
 	}
-	// Like the official client, always send methods, empty when the service should choose.
-	list := strings.Join(names, ",")
 	req, err := acapi.NewAuthenticateUserRequest(a.conn.server, a.appID, userPlaceholder,
-		&acapi.AuthenticateUserParams{Methods: &list}, acapi.AuthenticateRequest{})
+		&acapi.AuthenticateUserParams{Methods: &names}, acapi.AuthenticateRequest{})
 	if err == nil {
 		err = setUserSegment(req.URL, userID)
 	}

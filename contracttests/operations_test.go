@@ -78,7 +78,7 @@ func TestManagementOperations(t *testing.T) {
 			}
 		}},
 		{"authenticateUser without a phone does not start", func(t *testing.T) {
-			empty := ""
+			empty := []acapi.AuthenticationMethod{}
 			res, err := tg.api.AuthenticateUserWithResponse(ctx, tg.appID, alice, &acapi.AuthenticateUserParams{Methods: &empty}, acapi.AuthenticateRequest{})
 			if err != nil || res.JSON200 == nil {
 				t.Fatalf("authenticate: %v %v", err, res)

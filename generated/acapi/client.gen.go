@@ -564,7 +564,7 @@ func NewAuthenticateUserRequestWithBody(server string, applicationId Application
 
 		if params.Methods != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "methods", *params.Methods, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "methods", *params.Methods, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

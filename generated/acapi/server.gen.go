@@ -85,7 +85,7 @@ func (siw *ServerInterfaceWrapper) AuthenticateUser(w http.ResponseWriter, r *ht
 
 	// ------------- Optional query parameter "methods" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "methods", r.URL.Query(), &params.Methods, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "methods", r.URL.Query(), &params.Methods, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {

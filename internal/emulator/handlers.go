@@ -88,9 +88,11 @@ func (e *Emulator) LostUserMobileDevice(ctx context.Context, req acapi.LostUserM
 // AuthenticateUser starts a session and lets the scenario play the phone.
 func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateUserRequestObject) (acapi.AuthenticateUserResponseObject, error) {
 	var methods []acapi.AuthenticationMethod
-	if req.Params.Methods != nil && *req.Params.Methods != "" {
-		for _, m := range strings.Split(*req.Params.Methods, ",") {
-			methods = append(methods, acapi.AuthenticationMethod(m))
+	if req.Params.Methods != nil {
+		for _, m := range *req.Params.Methods {
+			if m != "" { // the official client's ?methods= binds as one empty item
+				methods = append(methods, m)
+			}
 		}
 	}
 	notStarted := func(reason acapi.AuthenticationFailureReason) acapi.AuthenticateUserResponseObject {
