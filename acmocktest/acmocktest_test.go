@@ -251,3 +251,41 @@ func TestSessionMethods(t *testing.T) {
 		t.Fatalf("sessions: %+v", sessions)
 	}
 }
+
+// TestPhoneHelpersAndReset covers the helpers the other tests do not: Deny, Fail, Now, Reset and
+// WithAuthOff.
+func TestPhoneHelpersAndReset(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := acmocktest.Run(t, acmocktest.WithStartTime(start), acmocktest.WithAuthOff())
+	ctx := context.Background()
+	denied, _ := srv.Authentication().AuthenticateUser(ctx, "alice")
+	failed, _ := srv.Authentication().AuthenticateUser(ctx, "alice")
+	if err := srv.Deny(denied.Token); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Fail(failed.Token); err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[*activeconnect.Session]activeconnect.SessionStatus{denied: activeconnect.StatusCancelled, failed: activeconnect.StatusFailed} {
+		if got, _ := s.Refresh(ctx); got != want {
+			t.Errorf("session %s: %s, want %s", s.Token, got, want)
+		}
+	}
+	srv.Advance(90 * time.Second)
+	if got := srv.Now().Sub(start); got != 90*time.Second {
+		t.Fatalf("Now after advancing 90s reads start+%v", got)
+	}
+	// With auth off, an unsigned request is served.
+	res, err := srv.HTTPClient().Get(srv.URL() + "/management/has_registered_mobile_device/" + srv.AppID() + "/alice")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("unsigned request with WithAuthOff: %v %v", res, err)
+	}
+	res.Body.Close()
+	if err := srv.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Sessions("")); n != 0 {
+		t.Fatalf("%d sessions survived Reset", n)
+	}
+}

@@ -304,11 +304,8 @@ func TestShutdownDoesNotWaitForLongPolls(t *testing.T) {
 		}
 		polled <- err
 	}()
-	// Give the read time to arrive and start waiting; then stop the server.
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(stderr.String(), "listening") && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	// Give the read a moment to arrive and start waiting (nothing outside the emulator can see
+	// that it waits); if the signal came first, the test still passes, it just proves less.
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
 	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)

@@ -249,11 +249,7 @@ func (e *Emulator) Reset() error {
 	e.timers.StopAll()
 	e.mu.Lock()
 	if e.faults != nil {
-		select {
-		case <-e.faults.cancel: // closed by Close
-		default:
-			close(e.faults.cancel)
-		}
+		e.faults.stop()
 	}
 	e.faults = newFaultState(e.scenario)
 	e.mu.Unlock()
@@ -311,11 +307,7 @@ func (e *Emulator) Close() {
 	e.timers.StopAll()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	select {
-	case <-e.faults.cancel:
-	default:
-		close(e.faults.cancel)
-	}
+	e.faults.stop()
 }
 
 // paramName names the parameter of a binding error from the generated wrapper (a repeated query

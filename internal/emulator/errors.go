@@ -18,8 +18,6 @@ type apiError struct {
 	StringToSign string
 }
 
-func (e *apiError) Error() string { return string(e.Code) + ": " + e.Message }
-
 func errorf(status int, code acapi.ErrorCode, field, format string, args ...any) *apiError {
 	return &apiError{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }

@@ -19,9 +19,13 @@ type faultState struct {
 	rng     *rand.Rand
 	calls   map[faultCallKey]int
 	applied []int
-	// cancel is closed by a reset: delayed responses waiting on it give up.
-	cancel chan struct{}
+	// cancel is closed by stop (a reset or Close): delayed responses waiting on it give up.
+	cancel   chan struct{}
+	stopOnce sync.Once
 }
+
+// stop cancels the delayed responses of this state; calling it again does nothing.
+func (s *faultState) stop() { s.stopOnce.Do(func() { close(s.cancel) }) }
 
 type faultCallKey struct {
 	fault int

@@ -160,11 +160,6 @@ func (b Behaviour) Timeline(attempt int) []Step {
 	return b.Attempts[min(attempt, len(b.Attempts)-1)]
 }
 
-// Always returns a behaviour that follows steps on every login.
-func Always(steps ...Step) Behaviour {
-	return Behaviour{Attempts: [][]Step{steps}}
-}
-
 // SessionTimeout returns the scenario's timeout, or DefaultTimeout when it sets none.
 func (s *Scenario) SessionTimeout() time.Duration {
 	if s.Timeout <= 0 {

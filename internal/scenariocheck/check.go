@@ -224,11 +224,6 @@ func (p *player) calls(ctx context.Context, x scenario.Expectation) error {
 // errAnswered marks a call that got an answer the player records rather than retries.
 var errAnswered = errors.New("answered")
 
-// session is the part of authenticate's answer the player needs.
-type session struct {
-	acapi.AuthenticationStatus
-}
-
 func (p *player) addAndRegister(ctx context.Context, user string) error {
 	body := map[string]any{"users": []string{user}}
 	if _, err := p.call(ctx, "addUsers", http.MethodPost, p.t.BaseURL+"/management/add_users/"+url.PathEscape(p.app.ID), p.app.ID, p.app.Secret, body, nil); err != nil {
@@ -258,19 +253,19 @@ func (p *player) userURL(prefix, user string) string {
 	return p.t.BaseURL + prefix + "/" + url.PathEscape(p.app.ID) + "/" + url.QueryEscape(user)
 }
 
-func (p *player) authenticate(ctx context.Context, user string) (*session, error) {
+func (p *player) authenticate(ctx context.Context, user string) (*acapi.AuthenticationStatus, error) {
 	var res acapi.AuthenticateResponse
 	if _, err := p.call(ctx, "authenticateUser", http.MethodPost, p.userURL("/authentication/authenticate_user", user), p.app.ID, p.app.Secret, map[string]any{}, &res); err != nil {
 		return nil, err
 	}
-	s := &session{res.AuthenticationStatus}
+	s := &res.AuthenticationStatus
 	if s.Authenticated && (s.StatusUrl == nil || s.SessionToken == nil || s.SessionSecret == nil) {
 		return nil, errors.New("authenticate answered authenticated without the session's URLs and credentials")
 	}
 	return s, nil
 }
 
-func (p *player) poll(ctx context.Context, s *session) error {
+func (p *player) poll(ctx context.Context, s *acapi.AuthenticationStatus) error {
 	var res acapi.SessionStatusResponse
 	if _, err := p.call(ctx, "getSessionStatus", http.MethodGet, *s.StatusUrl, *s.SessionToken, *s.SessionSecret, nil, &res); err != nil {
 		return err
