@@ -139,20 +139,21 @@ func phone(status acctl.SessionStatus) func(context.Context, *acctl.ClientWithRe
 			return usageError{errors.New("name one user or session token")}
 		}
 		token := args[0]
-		list, err := c.ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{User: &args[0]})
+		newest := acctl.ListSessionsParamsOrderNewest
+		list, err := c.ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{User: &args[0], Order: &newest})
 		if err != nil {
 			return unreachable(err)
 		}
 		if err := expect(list.StatusCode(), list.Body, http.StatusOK); err != nil {
 			return err
 		}
-		// The newest session of that user that can make the change; the newest of all when none
-		// can, so the emulator's 409 says why.
+		// The newest session of that user that can make the change (among the newest page); the
+		// newest of all when none can, so the emulator's 409 says why.
 		if sessions := list.JSON200.Sessions; len(sessions) > 0 {
-			token = sessions[len(sessions)-1].Token
-			for i := len(sessions) - 1; i >= 0; i-- {
-				if store.CanTransition(acapi.SessionStatus(sessions[i].Status), acapi.SessionStatus(status)) {
-					token = sessions[i].Token
+			token = sessions[0].Token
+			for _, s := range sessions {
+				if store.CanTransition(acapi.SessionStatus(s.Status), acapi.SessionStatus(status)) {
+					token = s.Token
 					break
 				}
 			}

@@ -94,7 +94,9 @@ type ClientInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -105,7 +107,9 @@ type ClientInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -199,7 +203,9 @@ type ClientInterface interface {
 	// PutScenarioWithBody Replace the scenario
 	//
 	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+	// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
+	// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
+	// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -208,7 +214,8 @@ type ClientInterface interface {
 
 	// ListSessions List sessions with their status history
 	//
-	// Oldest first. Filters combine.
+	// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+	// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 	//
 	// Corresponds with GET /_acmock/sessions (the `ListSessions` operationId).
 	ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -237,14 +244,17 @@ type ClientInterface interface {
 
 	// ListSms Read the SMS outbox
 	//
-	// Every registration SMS the emulator would have sent, oldest first.
+	// The last 1,000 registration SMS the emulator would have sent, oldest first.
 	//
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users with their phones and registration links
 	//
-	// Every application with its users, phones and links, for assertions and debugging.
+	// Applications (ordered by ID) with their users (in the order they were added), phones and
+	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+	// users; an application appears on the page that reaches it, with the users of it that the
+	// page holds.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -283,7 +293,9 @@ type ClientInterface interface {
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -304,7 +316,9 @@ func (c *Client) CreateApplicationWithBody(ctx context.Context, contentType stri
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -508,7 +522,9 @@ func (c *Client) GetScenario(ctx context.Context, reqEditors ...RequestEditorFn)
 // PutScenarioWithBody Replace the scenario
 //
 // Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
+// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
+// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -527,7 +543,8 @@ func (c *Client) PutScenarioWithBody(ctx context.Context, contentType string, bo
 
 // ListSessions List sessions with their status history
 //
-// Oldest first. Filters combine.
+// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 //
 // Corresponds with GET /_acmock/sessions (the `ListSessions` operationId).
 func (c *Client) ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -586,7 +603,7 @@ func (c *Client) SetSessionStatus(ctx context.Context, sessionToken string, body
 
 // ListSms Read the SMS outbox
 //
-// Every registration SMS the emulator would have sent, oldest first.
+// The last 1,000 registration SMS the emulator would have sent, oldest first.
 //
 // Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -603,7 +620,10 @@ func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // ListUsers List users with their phones and registration links
 //
-// Every application with its users, phones and links, for assertions and debugging.
+// Applications (ordered by ID) with their users (in the order they were added), phones and
+// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+// users; an application appears on the page that reaches it, with the users of it that the
+// page holds.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1203,6 +1223,42 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 
 		}
 
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1322,6 +1378,30 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.Application != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1460,7 +1540,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1471,7 +1553,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1581,7 +1665,9 @@ type ClientWithResponsesInterface interface {
 	// PutScenarioWithBodyWithResponse Replace the scenario
 	//
 	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+	// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
+	// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
+	// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1590,7 +1676,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListSessionsWithResponse List sessions with their status history
 	//
-	// Oldest first. Filters combine.
+	// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+	// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1621,7 +1708,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListSmsWithResponse Read the SMS outbox
 	//
-	// Every registration SMS the emulator would have sent, oldest first.
+	// The last 1,000 registration SMS the emulator would have sent, oldest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1630,7 +1717,10 @@ type ClientWithResponsesInterface interface {
 
 	// ListUsersWithResponse List users with their phones and registration links
 	//
-	// Every application with its users, phones and links, for assertions and debugging.
+	// Applications (ordered by ID) with their users (in the order they were added), phones and
+	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+	// users; an application appears on the page that reaches it, with the users of it that the
+	// page holds.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2202,6 +2292,8 @@ type PutScenarioResponse struct {
 	JSON401 *Unauthorized
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2222,6 +2314,11 @@ func (r PutScenarioResponse) GetJSON401() *Unauthorized {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutScenarioResponse) GetJSON413() *Error {
 	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutScenarioResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2430,6 +2527,8 @@ type ListUsersResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApplicationList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -2439,6 +2538,11 @@ type ListUsersResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListUsersResponse) GetJSON200() *ApplicationList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListUsersResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -2587,7 +2691,9 @@ func (r PutWallClockResponse) ContentType() string {
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2604,7 +2710,9 @@ func (c *ClientWithResponses) CreateApplicationWithBodyWithResponse(ctx context.
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2780,7 +2888,9 @@ func (c *ClientWithResponses) GetScenarioWithResponse(ctx context.Context, reqEd
 // PutScenarioWithBodyWithResponse Replace the scenario
 //
 // Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
+// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
+// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2795,7 +2905,8 @@ func (c *ClientWithResponses) PutScenarioWithBodyWithResponse(ctx context.Contex
 
 // ListSessionsWithResponse List sessions with their status history
 //
-// Oldest first. Filters combine.
+// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2844,7 +2955,7 @@ func (c *ClientWithResponses) SetSessionStatusWithResponse(ctx context.Context, 
 
 // ListSmsWithResponse Read the SMS outbox
 //
-// Every registration SMS the emulator would have sent, oldest first.
+// The last 1,000 registration SMS the emulator would have sent, oldest first.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2859,7 +2970,10 @@ func (c *ClientWithResponses) ListSmsWithResponse(ctx context.Context, reqEditor
 
 // ListUsersWithResponse List users with their phones and registration links
 //
-// Every application with its users, phones and links, for assertions and debugging.
+// Applications (ordered by ID) with their users (in the order they were added), phones and
+// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+// users; an application appears on the page that reaches it, with the users of it that the
+// page holds.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3338,6 +3452,13 @@ func ParsePutScenarioResponse(rsp *http.Response) (*PutScenarioResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -3490,6 +3611,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

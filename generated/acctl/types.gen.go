@@ -103,6 +103,24 @@ func (e SessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListSessionsParamsOrder.
+const (
+	ListSessionsParamsOrderNewest ListSessionsParamsOrder = "newest"
+	ListSessionsParamsOrderOldest ListSessionsParamsOrder = "oldest"
+)
+
+// Valid indicates whether the value is a known member of the ListSessionsParamsOrder enum.
+func (e ListSessionsParamsOrder) Valid() bool {
+	switch e {
+	case ListSessionsParamsOrderNewest:
+		return true
+	case ListSessionsParamsOrderOldest:
+		return true
+	default:
+		return false
+	}
+}
+
 // AdvanceRequest Example: {"duration":"90s"}
 type AdvanceRequest struct {
 	// Duration A Go duration: 90s, 1m30s, 500ms.
@@ -124,6 +142,9 @@ type ApplicationCredentials struct {
 // ApplicationList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"methods":[],"registered_at":"2026-01-01T00:00:00Z"}}]}]}
 type ApplicationList struct {
 	Applications []ApplicationState `json:"applications"`
+
+	// NextCursor Present when more may follow; pass it as cursor for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // ApplicationState defines model for ApplicationState.
@@ -247,8 +268,11 @@ type ScenarioInfo struct {
 
 // ScenarioProblems Example: {"code":"invalid_scenario","message":"the scenario has 1 problem","problems":[{"column":10,"line":2,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenario.yaml:2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}],"status":false}
 type ScenarioProblems struct {
-	Code     string    `json:"code"`
-	Message  string    `json:"message"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+
+	// More How many problems were found beyond those listed.
+	More     *int      `json:"more,omitempty"`
 	Problems []Problem `json:"problems"`
 	Status   bool      `json:"status"`
 }
@@ -258,7 +282,9 @@ type Session struct {
 	Application string `json:"application"`
 
 	// Attempt Which login of the user this is, from 1.
-	Attempt int            `json:"attempt"`
+	Attempt int `json:"attempt"`
+
+	// History The last 64 status changes, oldest first.
 	History []StatusChange `json:"history"`
 	Methods []string       `json:"methods"`
 	Status  SessionStatus  `json:"status"`
@@ -268,7 +294,9 @@ type Session struct {
 
 // SessionList Example: {"sessions":[]}
 type SessionList struct {
-	Sessions []Session `json:"sessions"`
+	// NextCursor Present when more may follow; pass it as cursor for the next page.
+	NextCursor *string   `json:"next_cursor,omitempty"`
+	Sessions   []Session `json:"sessions"`
 }
 
 // SessionStatus defines model for SessionStatus.
@@ -293,7 +321,7 @@ type SmsList struct {
 type StatusChange struct {
 	At time.Time `json:"at"`
 
-	// Cause authenticate, scenario, timeout, logout or control.
+	// Cause authenticate, scenario, timeout, logout, control, lost device or expired.
 	Cause  string        `json:"cause"`
 	Status SessionStatus `json:"status"`
 }
@@ -305,7 +333,9 @@ type StatusChangeRequest struct {
 
 // UserState defines model for UserState.
 type UserState struct {
-	Id    string      `json:"id"`
+	Id string `json:"id"`
+
+	// Links The user's last registration links (at most 10), oldest first.
 	Links []LinkState `json:"links"`
 
 	// Logins Sessions started for the user.
@@ -330,6 +360,12 @@ type WallClockUpdate struct {
 	Shift   *string `json:"shift,omitempty"`
 }
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// Limit defines model for Limit.
+type Limit = int
+
 // Unauthorized Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
 type Unauthorized = Error
 
@@ -352,15 +388,31 @@ type ListRequestsParams struct {
 
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
-	Application *string        `form:"application,omitempty" json:"application,omitempty"`
-	User        *string        `form:"user,omitempty" json:"user,omitempty"`
-	Status      *SessionStatus `form:"status,omitempty" json:"status,omitempty"`
+	Application *string                  `form:"application,omitempty" json:"application,omitempty"`
+	User        *string                  `form:"user,omitempty" json:"user,omitempty"`
+	Status      *SessionStatus           `form:"status,omitempty" json:"status,omitempty"`
+	Order       *ListSessionsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+
+	// Limit The most items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// ListSessionsParamsOrder defines parameters for ListSessions.
+type ListSessionsParamsOrder string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Application Only this application.
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
+
+	// Limit The most items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
@@ -380,83 +432,104 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hz7cxs3kv+/0jXfb9XKVWNqKPkRMT9pfU7iPTnORc7lNqFLBGeaJMIZYAxgRHNV+t+v0MC8OKBEOZaz",
-	"l0qVqXkAje5Pv5u8iVJZlFKgMDqa3EQKdSmFRvrjtVJS2Q+pFAaFsR9ZWeY8ZYZLcfyHlsJe0+kKC2Y/",
-	"/X+Fi2gS/b/jdtVjd1cfu9Vub2/jKEOdKl7aRaJJ9OuKGdgwDRslxXIU3cbRL4JVZiUV/xdmj0/A+xWC",
-	"3UHJHIxcowCuoeBac7EEqRq6bmO/E3HnPLtmIsWf8WOFmkjDT6woc7Qfs0oxv/pZou2RSiVLVIY71rb3",
-	"b3aIOYfvJdS3J3CW6BjGxan953mSFHoUxZHZlhhNIm0UF0uiS+HHiivLrN/btT80T8r5H5gaS8Z5y75X",
-	"CpnBPuEDQjnxv2CfLlAszSqajE++iaOCi+bvATlxpDFVaB784u299GYoDGe53uG2JTJK2Hh+kp5mz/D5",
-	"4kXycvzNydkpezZ/nr7IXuI3i7OopSv6r5e/nbx99tOL92f/Pf6f038+//vL/zj7bvzD6T+e/+fLi7Mf",
-	"x9EePtxx0rtlwrN2+3vEcsEHaOpgXkeT3/2Bn6dszOZjTML/jaM4qjSqzhss5ylGcZRzsbaXP8RRLpfc",
-	"LprEUbmSgrbLpaVgwXKNcVSgWcnMP61wybVBhdkVs3w8SU5ePE3GT5Px+ySZ0P+/Rbe3H24/DBjYP8NN",
-	"xA0W+j6V7bDl0liwthBhSrHtgM+9Xe5htFtxcnOYpD0rDyT8F43qMIoJGW7xEL2vcpmud+CwcO+exlEh",
-	"M/v4NVemYnkUR0JuhmIZT06T36I4KlFk9jSTk4F0/JK7xujSYKmBbsJ8C2bFNTBn9zp2iAuDS1SWXEfQ",
-	"TYSiKuzpFBJZNYEfAsaCSL6JFlIVhKmMGXxqeIFR4OHmCLuUvucF5lwgaCKZiQzsGrIyGjaMG2vKjaSj",
-	"hCjfEQodw5HW7hkST+MiO+JJnVBSK7krIc1VK54CtWZLe9dYn2OfsL7Gculb0IYpAywt7NUNNyt4+tQ9",
-	"4hewB/DcB26sQTHMVNqr6kCmqZfFgIkLjnkY5A19IVPnN2tuzaXMkYkB8/yDsSOgXTTEvx+Q5dYZ9Bno",
-	"MN+BtU5RMMWlhQcuWJV3Tx/J9dBep43eHI7Edpc7j1+vKNeBVfbxolk79qSFuHHBxXqPVdorzJS8uLPH",
-	"h2pRxnWZs+2VYEV40Url+4zgQ3baYYZdtUFFh+4QK97tGr2a/0ZVQ6g/FJuhHX+y7m8P951HHK7ecY8d",
-	"xzBgW98BDNzoZzGzv0bsSGzpCZ5QyXmORQhceVWIDukdi26NavjOXcbC4CcTMNIrhNIRAUzDd28uXk8u",
-	"3vz4evLq3cUE/Hr3B7hEUlxT3RLitw0d/eeGW/tDq6tDo6ouFJ3vvuqEV3dFPlf7wsi9+O2sf3OordnZ",
-	"sF0izBnKX14Lo7ZDZHSWChKOtf8bOhmy0qE7q4KlQ2zIdQxysYiBgUJLHJcCrK2IbQqGRWm2sFmhACEN",
-	"pCtM15iNQsYtZwZFur1yuthqlqzmeUetRFXMaxxblQmSalmx//Alc64rkBV87O1dcWFePAsGTBq13rd+",
-	"i4o+qxLHCOPSVuF5ZTPoTMmy7PGlsxWZlYN9hMXMAZjDj5FfuWGkZ0zcApIk3pPMHUgM5D8ojCJA2hzE",
-	"bpZdycrsi3uapw+M1XsaELDWnQ0HBk1V6IRRcHGVykq4SobFqEKWrmzcjAupsI5GO6LZ56Nq+rs7h/h1",
-	"6UOKN2Ih70wYx3GEn0pMTecCqafL+1wUEGUotlZoslIpKQgrcAL26lRE96ZzQ7j1tww9UdMQurc3NKnp",
-	"C/mWf56/vSC1qKMtEoZClsFCyeJ+z0K7xv3DNXTuHKkh5S7ZeJerwykCF9cs59lVJzjsZwjNOVZMw7j2",
-	"nREJw6/7e+u+x0ntrk96CznkQVFpA3ME1pSXQFfpynpiqizFcKKtrfXVJovhaaSlFNOodq2TJo4dbVmR",
-	"T04m42QCX2KD2w+fnc7cFYeUHf4fZAzqGClgB/50AtQhJ4iZ1hU8zAkzY6x/HOrEryueroBKPCAXpBnW",
-	"rLs8nuuYtALGYXex4tpIFxMcxLlLOvWrFRNLDLHvsyLllud3bu045yigZeQaxd4yzv1uzb3fMwQ+jOq6",
-	"tZrv7dlart0h4ICD81EAebhhctPcPFQSHkj3lZ6ahe8g9nKQ9tblkDjiVI5dbN1fLDX82oJ8w/I127Ct",
-	"d2DWfcVRykSKeY4Z2VPuPqS51JgFc/FLd8yHKcJcZtvgjZyLddg+2KTvyseC4VBOmAfl1ocBLAisHjH+",
-	"NJ72lpCgrAodAJU3O2FQtTcPBVWh7wVUs2iQyK59GIr2ASxOWaUDEQCrzMoCMmUG48Z1xrV7iq0htG5K",
-	"qrrbE8wfPsvk7E3FHPYtvffxJNxIaopcXr3uKH38aXJDFLaF7EML5b65cCCs2pJXwPrXzYlBWdobLlcy",
-	"xQwWUjXeLezNmubGnc6/LQEFy/SenvqMIX79yvI8VLMv2KcrvcZNNImeF4neV6p3HZQ40iu+sHrwdJwU",
-	"of5hu9zN3or6MD7esDwndQDNl4KZSqEGprDOp4EtGReakpTDVNHTOWhiZhlmYCRVtt2OVkTNrm7DA3qZ",
-	"bv24Pa873Z2c/6XMBn3NHkMfyM7mjPe2K11DsFLcbC8tpOrAlYzN+zom6bPqZ39akCL3FQ7fAlCV0E0f",
-	"wK3xlAKTUeQb0RSEIlPkLjwtK2NK1+TmPi8c4gCLKmdGqr9pkBsB5z+9iUGjusYMKpGhgtnxlSPieAbS",
-	"VRo0KxBKqYwN5+2FczJIvgBh1xhNxXvURlstBG6s+MucbelhUr8YCnmN9Hfd0aBauLXMLGsstuve5FKu",
-	"gRnYrJiZCqYUv8ZsBG8MCMTMptjww9vzVy2m6J5rpqQrNs8pMVd4jc401GemuHdDgTHXU5FLWc5ZuoZK",
-	"5Kh1035hrXEhETAhzcpy5ulTlmVq9q27PNsRzQzshltAkZWSCzMV88rAbEVtjhkdbFZXbmfgka5hdu7H",
-	"HXzX/+8kVJhWSXKa0sL0EWejqZgKajo5NjeSmdHFGdigYa+EJjBzpn4ClGPNYmAws1mK/TQVM+/AidC4",
-	"qTIptHwlAdplZ9Q/mlnhUGY8mgoyiSkK55Z9QeHtm/eufGJysuqOs/WgxflPb6I4ukblcp5oPEpGia+5",
-	"CVbyaBKdjpLRqS8nkSY1qNytPpS+Pt+HuhtwsHCCzgtOcEKSs9AxaAkMDGoDuuIGIWUCVuwa7YEthrnR",
-	"mC8sZHIEAoGeih7va2iN4F3BjYXMjGde2K7nPyMrW7AMoSrh6PQEVvgJMr7kRsdwegI5GkML25fc9ScE",
-	"6JyRRgnDc9pQ4CcDiyrPQaFGCmaaIoHVIieMpm75Jmv4cN4LOZWLNv7uI+YvMmAznC257dtz37vpDRmd",
-	"JONHIqAZFgmM/Dj6Mho2epYk+xZuKK2Hh+zT4/uf7s0v0UtnB29hnUhVFMym3taR7sKXEGBkr871NxfT",
-	"BfXj+KbfD7g9JuTsV5vvpFqicSak8+rfdK0xZMx1DBQFWc/hozGL3ToFIFMhLEiNtBbOrJC0Rul+gW7J",
-	"r1Fbb3EkrL7ZKGHnvL5RaM2NqgQFE09G8M4q4lR0D+qsk+uYU/9/hfCHrJRgOalfJYys0hUGdeRny5O+",
-	"ipRMsQJNM0FjeeMr297CDRotfajHHdjuxg4fBmqQfDE1eLcOQZ5OCJkUOPoTOH72eTh2m1sJdzPfHmab",
-	"jv0S97QOC5khHFFIKVUdQjxxYqcYk1PVPXNIXMkNFExs64kQheBLF6OB9L9H44L2R5SK22Df+KG9+bly",
-	"2eE0yzqKYFbMEHNyLlCTBgUZf+wHS+4wCxSpuPDGdKdt3B4Llucasgpj4AKkylDFde+DCb1BC/wRvLNR",
-	"7kKqqZjtTLfMJtT6q4NC/5KGZ8lZSGH9+GUrtkfwZ/0Jz4Oc2dfEC7CFQeVHgrgfnf139mZvg+G/hcOG",
-	"qayPylUzGRS0B+ceHSdJAlKk2I/xKZnR4EGhR/Aj5QFNvG12J36DJsEPJz2ijP0OQWvNsu2ol1K69mfL",
-	"zfeY5zZGp7xkJ8UhO7jtc7TOO45vbMR/u5e1blbCN3DIxwPlMmAzgRG8K1HQYLRAqJfUwFxUQA6cuxxQ",
-	"kRmu1ZhNhS5YnkPJlghHUsE/Lt/96LOo8zTF0kxgl5OzJyM4JxpgI9Vak6h3pTkVA3FOrCvQholMN7Uh",
-	"oi9kSeyBume+cAXX+92/b+/8ezj9zoTLrR/AOV6ZIu+vsEtR0Lg4SRKI6jVHD/X+D7cSe1Ben6tGWFxn",
-	"t4Wc24yMlSVkErXLVrkBmz9qciU7MN7VBmcbHP5zNBiqM36s0BoXV5PXsEYsgdr8wTDiVY5M/Vwv/NUj",
-	"vNdFaXgjqz8XRrymgRvLZ8+oOpS2i++N0Opw2/KplpK2QVmKwgzrEY2BhiMGc1mJDDOwyIR5tVig+hY0",
-	"IkUKfuGnmv8LZ09ikHlmaVpwpc0IfiUj0oxgzFxI6CwPTf/WGTQzkCPTxoUsNjqcioaGgpl0ZSPLme8Y",
-	"zKBkWqOGI8plZs04xswqh1X2J1Q+MPS6QMxASNC5PXzI0FxwbTroCBmYjxWqbWth2vmju8xKHH6532N6",
-	"8Ot1t/Oh79UTTZ/xajNA9PBN2znb+s2CfeJFVUST52dn9MUT91cSGv7exTJFqX4Ox9f/IGdqiTa0+GgV",
-	"P0gEF/T1ipaG4QTYfXQE2VIDO3y+MQ0mPvSIP8gN5FIsO5NLBduStsBR5ytIsVUa0uIXif4W/Pg1PNdP",
-	"9rGhbfr+VZ6wnSMLWMm3Vs2tjfHy/TpRczhH27GtNOpIErBBS2OYjARX/971YAeVceoyp6/S+LJNUyG5",
-	"fHsJsjJz+QkYdW0IxTG4hr2uc+Ym5ZuK9hsWGeZsa012feiYCj5MGe1Kw85XUvjntuNWgZDMPBOZLARq",
-	"PYL3K2zscFuyEd081qbvayzN3tpN9H+woNIDxfcSqBHhS3u5ZCSNpsIHXHDDWW7jWrMDhe43F/Y65+GK",
-	"VmGJzyQmHTtTZ+pJOm6G83ODJOmynV17NP73Jh33BK3NYNqXkMXlSm5CUqDOYWgQ9EKyTLec63ZhmlKn",
-	"ZTTprHZthRGcC/AjgO1TFHYvKt00nqbiWZK4gCXn1hy4Ekxnjn7WztBrtOxOcfZtiHwLnW0wNPmp6gvy",
-	"kGLKlh2QXXy9esl9ILkgXnSt/Rfdtpn0vAefNMpZzwH+iUrs+PRzK7Flzny9pIV1z5h05s2CxuRdL/j+",
-	"judk4VNZzLnAUTDsrSc2Dgt7/6rIdRhEPmSm5jFjmu7oYABgNXv/gljGktS2gGoHYv088QXqgcggxI5v",
-	"/KcrKtvcHrfTTOGg5rwslbxGOJq5eSibC2YotnA0ayYM7TX3XcrOgGIMG5avgW3YNrZQRXK2MSwYz0Gq",
-	"qaBZRGD1UdxobGd0QcjNCM4hpVktH7xZZ4zqmqfUNRbShtBrhCMmtoZCTBo3W0wFgwUX3nVXNhhj2yfW",
-	"0jN4lpw5224x6AuTlVI2XXYPh6z1JZo++A6pVvU4/fCy1Zcvr4eG3762z6gnZffYbI8FV2cn2RC1X6/Q",
-	"/pgFt7Ysb0HbQB1YaizadzS22O8PXlNA0qu32ayiV5LeyCrP3FyFjVF2Kjhhn1E8ag2tHprdI3uXE33Z",
-	"llyba/WZ2/y2wB3sHUywcLPTkHdjU64nT310rVGZpjOf4bxaLoN1S8uHX4iGgSEJ1EXcrwC05OyrAxzq",
-	"xR/Tb+7+rkZA2J1HHKOIqX9Bj5w8qRuR6LjRjmwHFe2dqY8Ny/P7u+g0zujkd8iMZtwk4izP5cZmE2vc",
-	"BFPBdvb1ESXabrLXaBvDxVJ/OdW1yeDdA7PEvr3J4XtXIgYGac6tZ9+sbKzR/PwD/b5Q7AVj+vOZQpK0",
-	"5aIzvHs0o0cnUzGledZpNKPAQ/dN7hxzjtc0FcE1GPclxcqgBmQq56ie0Ch8G9B0BTwVR7N6KnYC0+g0",
-	"0dNo9qQdcaMhQBqSrDPdreXMnuSyD40vH0vsDv9+5TjiXlAK3OwC82sG6ZcNtA4dAY93sGFxABsuMgoM",
-	"+v26G5tQ9aecf/9AX+hDdV07EvpJCZpOnhwfj09ejpJRMhpPvkm+SaLbD7f/GwAA//8=",
+	"1Hx9c9s2tvdXwXCfmdoztEzZTlrL8/zhZtM2e50mt05v726VMWHySEJNAgoAWtF6/N3vnAPwTYRsOU2y",
+	"L7MzjSUSODjnd94PdBdlqlwqCdKaaHIXLbnmJVjQ9NeLShul8V85mEyLpRVKRpPo3QJYKuGjvcroiZSp",
+	"GbMLYEsNt0JVhi35HM6YKoVlwrKZ0vT1TGhj6btRFEcCl/pQgV5HcSR5CdEkcutFcWSyBZQcty75xwuQ",
+	"c7uIJkdJEkd2vcQnjdVCzqP7+zi6EKWwYSpLZZACKA1T0pH4wO4FLdTdPIcZrwobTcYJ7l3yj6KsyuZP",
+	"If2fDVlCWpiDju6RMA1mqaQBYuZLrR0vMyUtSCKYL5eFyDgSfPiHQarvOpv/Pw2zaBL95bCV0aH71hy6",
+	"1WiX/ql/W3DLVtywlVZyPoru4+hXySu7UFr8E/IvTwCyHXfQqmBW3YBkwrBSGCPknCnd0HVf85m4c57f",
+	"cpnBL/ChAkOkwUdeLgsgKVSa+9VPE4NHWmq1BG2FY237/SYGztmPitVfT9hpYmI2Lo/xP8+SpDSIhCGg",
+	"NHyohEZm/d6u/b55Ul3/AZlFMs5b9r3QwC30CR8QKvINRI+PviMYNX8PyIkjA5kG++QX7x+lNwdpBS/M",
+	"BreRyCjh4+uj7Dg/gWez58m34++OTo/5yfWz7Hn+LXw3O41auqL//vYfR69P3j5/d/o/4/89/vuz77/9",
+	"6+kP45+O//bsv769OP15HG3hwwMnfVgmIm+3f0QsF2KApg7mTTT53R/4WcbH/HoMSfh/4yiOKkN2sX6D",
+	"FyKDKI4KIW/w4/dxVKi5wEWTOFoulKTtCoUUzHhhII5KsAuV+6c1zIWxoCG/4sjHo+To+UEyPkjG75Jk",
+	"Qv//R3R///7+/YCB/TPcRWTiHlPZDlsuLYK1hQjXmq/x745VH2rTWw0GpGWrBUhWKg2s5Gs2U0WhVmds",
+	"yY1Ba88Ncws0dh8XbQzvw6LtHewR2bpDoNfaBVxeejvy6lcDeguTQmB0i4fofVGo7GYDgTP37nEclSrH",
+	"x2+FthUv0BOp1RAJ48lx8o8ojpYgczzN5GgACL/kpsQuLSwNoy/Z9ZrZhTCMO1PbkUXjtGqC7iKQ6Nd+",
+	"jzQQWTWB7wP2iUi+i2ZKlwTjnFs4sKKEKPBwc4SBtxYlFEICM0QylznDNVRlDVtxYdF7WEVHCVG+IRQ6",
+	"hiOt3TMknsYrd8STOaFkKLkrqexVK54SjOFz/BZxTU+ge0MunTFjubaMZyV+uhJ2wQ4O3CN+ATyA5z5z",
+	"gYbltjLeOgxkmnlZDJg4E1CEQd7QF7KufrPmq2ulCuBywDz/YOwIaBcN8e8n4AX6nz4DHeY7sDYZSK6F",
+	"Qnj4kKolKFI3QxeRNXqzOxLbXR48fr2iugmsso0XzdqxJy3EjQshb7ZYpa3CzChwcC5gVy3KhVkWfH3l",
+	"4taQsdPFNiP4lJ02mIGrNqjo0B1ixZtNo1fz3+pqCPWnYjO041v0uFu475zwcPWOR+44hgHbNr3khuf+",
+	"JGb214gdiS09wRNqdV1AGQJXUZWyQ3rHoqNRDX/zkLGw8HFLSrV0RKCb/+HVxcvJxaufX05evLmYML/e",
+	"406eSIprqltC/Laho//ScGt7NHe1ayDXhaLz3VediO6hYOtqW+S6Fb+d9e92tTUbG7ZLhDlDKdNLafV6",
+	"iIzOUkHCofZ/QyfjEt/AN4uSZ0NsqJuYqdksZpxpQOKEkgxtRYxZH5RLu3aBo1SWZQvIbiAfhYxbwS3I",
+	"bH3ldLHVLFVdFx21klV5XeMYVSZIKrJi++GX3LmuQCLyobd3JaR9fhIMmAwYs239FhV9ViWOEdZlytLz",
+	"CpP2XKvlsseXzlZkVnb2EYiZHTAHHyK/csNIz5i4BSRJvCeZB5AYSLlAWk2AxLQHN8uvVGW3xT3N0zvG",
+	"6j0NCFjrzoYDg6Yr8OmMkFeZqqQrniBGNfBsgXEzzDDV8dFoRzTbfFRNf3fnEL8ufUjxSs7UgznqOI7g",
+	"4xIy2/mA1NOlmr56lYNco9BUpTNSEF7ChOGnUxk9mkEO4dbfMvRETUPou62hSU1fyLf8/fz1BalFHW2R",
+	"MDTwnM20Kh/3LLRr3D9cQ+fGkRpSHpKNd7kmnCIIecsLkV91gsN+htCcY8ENG9e+MyJh+HV/b933OKnd",
+	"9VFvIYc8VlbGsmtgvKloMVNlC/TEVMyK2ZFBW+sLXIjhaWSUktOodq2TJo4drXlZTI4m42TCPscG9+8/",
+	"OZ15KA4plQ5g5Se1YiWX65qhhq1AA5upSqK+rhVmjwtlgBUYNZA9bYq1Sci2Ljty3sno1LHYPVWFX7lX",
+	"xp0CdWN+/nTe1aEuCNXWAz3N93Nr0S0P2fvbQmQLRsWsurKP3sSVD4SJSRnZOOylFsJY5UKRoYIX3Fj2",
+	"/IS5o7JsweUcTMxUkYOxrkFA1fldRHBJi7ygNUJ2/5NC+1ZaD27teO4ooGXUDcitdafH/bB7v2e5fNzX",
+	"9cO1xNqztfx+ABoBj+zDFnLJA0396kXAuEPPjvpXo/6x8lyz8AP8uRyUBuqSURwJqpLP1u4vnllxixq5",
+	"4sUNX/G1d/Lo4uMo4zKDooCcfI5w/8gKZSAP1isu3TGfprXXKl8HvyiEvAmHuZgYX/l4ORzuSvuk+sNu",
+	"mA5iuUeMP42nvSUkKKvSBHDsbWQYx+2Xu4KqNI8Cqlk0SGTXJA1F+wQWZ7wyAc/HK7tAQGbcQtyEF3Ht",
+	"wmO02vRf34LDD4xlOdyKDCgR+7jEk4SV8FNs39Yk1mkEnuIxToW7fk150CvdA0WjP01uiMK2BbBri8F3",
+	"gkKOD9H/jXH+z1V+fIBF77A9bl2vepzsf6I3bGuPAa9WN6YG/QFvHV3tGvLGWiO9Yf/eNLYejI7aWlyw",
+	"X+LpqVkWYv9vvChCzZOSf7wyN7CKJtGzMjHbeiauexZHZiFmqGwH46QM9Y7b5e62tjaG4lzxoiCdY0bM",
+	"JbeVBsO4hrqwwficC+mkt5u+ezoHDew8h5xZRS0GtyOKqNnVbbhDH9utH7fndad7kPO/LvNBT7vH0Cey",
+	"sznjo61q1wyutLDrS4RUnUGQTXtXx1p9Vv3iT8uULHypyfdidCVN05BxaxxQwDWqhz0oLAeuySd5WhbW",
+	"Lt2Ag/AJ+hAHUFYFtwpVW60kO3/7KmYG9C3krJI5aJYeXjkiDtN6AsXwEthSaQqS8INzsm++EoRrjKby",
+	"HRhrUAsxmLKKLQu+dvMrqFkxK9Ut0N91a4maEmjted64BddGK5S6YRwDNm6nkmstbiEfsVeWSYDcMKnY",
+	"T6/PX7SYou9cVytb8OuCKiQabsGZhvrMlAmsKFUQZioLpZbXPLthlSzAmKYPxlvjQiLgUtkFcubggOe5",
+	"Ts/cx+mGaFKGG64ZyHyphLRTeV1Zli6o35TSwdK6hJ4yj3TD0nM/6uInPr4nobJplSTHGS1M/4R0NJVT",
+	"Sd0/x+ZGMil9mDKMTLZKaMJS5zkmjJLdNGacpZi34b+mMvVRAhEaN+U+DchXEiAum1IjL0XhUImCaPrL",
+	"X9j3mMeaqXyJHLALan12GX8DsMREjF3jg5DHzCjEScYlYp0sxArgxngQIihGjPIvUQprYqRqKokEJ6aU",
+	"zQo+x8Ny67My3LKcTOUBq0PoCWu9VBInSRKzQtxSVDETUpgF5GwvPTgo+ceD+p10f8TechrCcix2n9NG",
+	"U8naFwuFmaBlfK7wZDOl58pakDFT2jPQAaJeQRja3XHSe0wlYcTOad36/e7zlbyRaiUnTFhTp6BOQzBm",
+	"YhkvCvzArBCeJ8kJgqQ5PivEDNAATxh3566/2PPZQsw6yULMXNgSszpV2EcSXDbAjk7YQlXaIKl8ZkEj",
+	"f2o1QR76tQ/qTdP92OsJhVSTOo5LmZB0HJ8GEsW8Ju2b5vMaM9ZsycHpRRpj6IiZhJwkCW6CHq9bV2NW",
+	"zQExfcZSnudX9G6KCSAJ27HRIB9PUzxmSti78lVVp8E8J/sjoS4zXHObLdwZOlttUHTG0rdvLt+xxrR2",
+	"n91CAa05DLwmDMlx1Y0NDo2TM8aZhBU9yfZmWpV0jjnYKxdPX3UXvMLH0pilBmTe/8aUJkUtSTEWJ0Zd",
+	"lepaFODXSfdZyW+A0GDbYNGD2li1ZCulb9AO7BEunT6oJUjI9+lo+Nrl60umKnutPvqz2LriQmyr+3Om",
+	"eUG7uJv9oSoteTF4y8neP2UIl/7RAyP+Cel+jTbvb74xTUEOlSQ9SZKUKnCmM/45ThKSveFrwxZ1IY8K",
+	"Cc5CrkBDbQnfIr1Tmf74siNujzRyAb0vGqNTKzGnggOCqwaQQ2HqZ0L3/DDCVOJiLcL2R+y3QHnD2Rq/",
+	"doaeFD1OdxB20i2ApP7DeCpJdRsXMxOFBW3iQG2EnTuS0ZRfAzMLpS35XS5r2tt+mrfjxoqiYAt+C8j0",
+	"3lzuHvebOcteonqBYTNYNVad8GW8FcJYAWHGa+nvnzk/gVIk34VRAKGvv5EwjF9j+o7BA7LWjwdggFDQ",
+	"1C0tu1wC17g6+TOZj6aSkoAMpMt2fS/j9at3rnNjC8pjXCxRj5Wev30VxdEtaFf3jMajZJT4dp/kSxFN",
+	"ouNRMjr2nSyKHYPGgjI7PxrQD+7cOCd6g64lciZYKmcoye1yZklJK2Gd1EgOaNIs+mQDxczzgMIeM5W9",
+	"aKP26SP2phQWGZYKbxxTN+GYUl5R8hxYtWR7x0dsAR9ZLubkyI+PWAHW0sL4kvt8n0I4VGJ0elYULcpm",
+	"VVEwDQYswqjpT7QhQhNlLFSRm1pxptLZkL5ZJlNLyOooBkLBGV3HLoyKNq3/GeNyKuGjMDTYRWcOv9ft",
+	"hdPzJnWgaVq7r/JGXue9ipM3XN/7gtlnGXseTvze9zMtP97SG/0+SsZfiIBmhDcwiO3oy2kE/CRJti3c",
+	"UFqPdOPT48ef7k2V00unO2+B6V1VllyvXYq7qWaEVKt6rcBvXPEmqMeHd/2RiftDQvh29f5B6Tl4t9R5",
+	"9RtTazalWSZ2UULcGkvyE96PkjuQqExWYe5hF0DarU2/hzkXt0A+YY9CHTT6G+etjSW3FL9jwLc/Ym/Q",
+	"YExl96DOA7mhQhqRXEDjvdFMVNKqCjUspCO/IE/6KtK97/H7nbsU4Zv/3hIPZlH6UO9eltjM6t8P1CD5",
+	"bGrw5iYEeTohyzEN+BM4Pvk0HLvNUcLdwncPs81Q4xy2XljJge1RsUfpOrnfd2Kn6o+gwYTcIbEJn/zQ",
+	"rAbmc5HRQPo/gnXltC8oFbfBtksh+OWnymWD0zzvKIJzQH5+2JAGBRl/6GdvHzALVENweabtDiS7PWaU",
+	"IOYVxJgQKZ2DjuvxEOf8kPPsjSwwYtRTmW4MAKcTmo6qyzVNinKSnIYU1l+KacX2BfxZ/97NTs7sa+LF",
+	"x6VOcsJfaPp39mavg4U5hMOK67yPykUzPB20B+ceHUdJwpTMoF8EojKjabKzEfuZKnRNJcxu3sMKmgQ/",
+	"v/0FZex3CFprnq9HvWKvmxBrufkOigLTDaoYbhQfyQ6u+xytK4KHdxg93m9l7S/DFgxVGRlmoCP2ZgmS",
+	"rqtJYPWSGJ1SVEAOXLjqrHZlDC8oPpWm5EXhUrg9pdnfLt/87Os251kGSzthm5xM9zHpoxoDJvmGRL0p",
+	"TZeE9cQ58SUjmZsmjyT6QpYED9Q984Xrtz7u/v0oyr+H0+8MAd/7GeXDhS2L/gqbFAWNi5Mkgahec/RU",
+	"7/90K7EF5fW5aoTFdd3ZVYkQMixXYFziLSxVfgy5kg0Yb2qDsw0O/wVYCHUAP1SAxsW15A0VgRhNQgbD",
+	"iBcFcP1LvfBXj/BelksrGln9uTDiJc0kBwphuPjWCG1YLKO6kYYMpB12CjrlM17X6xkik11XsxnoM2YA",
+	"KFLol9Y2usDsNzIizZRq2qtFrbhoMn1uWQFNXo7R4VQ2NFABiEqRfmCAyqUGDNujXCZtJlYpH0dl36cy",
+	"h6XXJUDOpGKmwMOHDM2FMLaDjpCB2bh03Y5oP2RW4vDL/RGTJ79ez1c99b166PsTXm1mrJ++aXsVqXM3",
+	"3s00Pjs9fXjCERftY5miVD+q7DtzrOB6DhhafNh2Rd4ISZdeWxqGQ/KP0RFkSw3s8PnGdHfjqUf8Sa2o",
+	"r9QZ7i75mrSF7XUuhsdNefh5Ys6YLwqzZ2Z/Gxvama9/lSdsR+0DVvI1qjnaGC/frxM1h3O0DdtK1WuS",
+	"AAYtjWGyirnO9KYH26mMU5djfZXGl22aCkmnMcJpnoJQHDM3r2fqnLlJ+aayvYSaQ8HXaLLrQ8dU8OHa",
+	"Gte0db6Swj+3nUAFAjLzXOaqlGAMlVYbO9yWbGQ3j8X0/QaWdmvtJvoPLKj0QPGjYjQi4Et7heIkjbZ9",
+	"JKSwghfUm9yAQvdy51bnPFwRFZb4TGIyvotq68sGwg6vGAySpMt2vP+L8b93GWRL0NrM7n8OWVwu1Cok",
+	"BZrpCd2VuVA8Ny3nuvMRTakTGU06a1z7Y8TOJfO3JNqnKOyeVaYZCZnKkyRxAYtrF2I408z2c8PS9pah",
+	"AeR2BimFLG1Tse6Pl0pDygxfo0Yv1GoqqUJGFwQKmFm0BPtnoZMj6tYGSV6701XLGqn0J7UwkPg/qnwO",
+	"ORNySgVdavlRYwwP/Bs1e/qp+qKyhuVqJYd9kmfJsWv3SOUmPdp+/ACKb6s+FHcpB635DvnR16v4PAbz",
+	"CxJJ11991m2b6zyPaBjd16kB+CdqyePjJ7jcZ8nxp1aelwX39aFWjXvGszNeHzSebzrJBrloCavmA69Z",
+	"VPD8/+6L9Iw56M8BgyfuitN7BsD17Bm/VrewP5rKH1yzm2WqvBYSNpqMLotqMyOXhTI1a1sutKgbiWpX",
+	"DSYe9TTrbonHvyp3GIbxTxpf3pJFoWzCP10VuUQyitsfPqg/cLIM/gpCmKqWrYfuV7d2eND/itgXjYe7",
+	"F10Cql0D418QByNJLZbr4ANjRDd+VV/fCarr4Z3/1xWV/O4P25H3cEB8vlxqdQtsL3XTZ+l+TDdA2V7a",
+	"XE7Bz9xPlfTG1Va8uGF8xdcxqipQoBazGRcFU3oqaXCtnSxzV8A6A6lSrUbsvDM76PocBjTdPMi4lMrS",
+	"mBPb49JPNarKMjWbSs5mQvqwr8JA3k/LcXaSnLq4AHHui9qV1iCtfzhkCy7B9tVml0pnj9NPL3l+/tZM",
+	"6IbE1/bW9SWrLd7SY8H1aEg2RO3Xa9J8yWJt29JB0DZQZzyziPYNjS3Nw4lJO4bXK9piatqLFVeqKnI3",
+	"RISR7vAySMDtlV+0EFtfvNoCApdYf96+bpuw97nc/IZXuF/WnU7dI4/ofvbq1V/3u5bXjWjsCReN03P4",
+	"L58jUIVgv54AcRN2fgqEJjeMAW2bWZAcrqv5XMj5jvFQM4Do0lE/L3K2ORDiBuV6P1rpzKAboMIEqZPJ",
+	"ugOpmRuydtNYU0kv0RDXtnjpV2LnwDgG6oTuh8NaArfVxZ4QU/0nhRebPygYUIUe+BAZJJR/R0s4DE8c",
+	"fjoa0mI/MDPdV8kVL4rHx1ro5o8D0C7XmeKmMsaLQq0wR7+BVbA2014T+4LybzfZ6gmtFXJuPp8ZXKjV",
+	"I3fLiH1bqzXvXM+GcZYVwt3XxgCu+ck6+hnW2AvG9q8ySUXSVrPOPbe9lB6dTOWUrn5No9QNrffd1zUU",
+	"Am5pTEkYZt0Pq1QWDAOuCwF6H5PLTpTYFfBU7qX1BbIJm0bHiZlG6X47G0v3ZejqRl16WiNnttRK+tD4",
+	"/AHa5j25rxycPQpKSVPePWB+zcznsoHWrrcl4w1sIA7YSsicoq1+A/0OXUP/QuDv7+lHSEDf1p6MfgaP",
+	"LvJNDg/HR9+OklEyGk++S75Lovv39/8XAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,6 +109,10 @@ func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicatio
 	if errors.Is(err, store.ErrApplicationExists) {
 		return acctl.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
 	}
+	if errors.Is(err, store.ErrLimitReached) {
+		return acctl.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
+			c.e.store.Limits().MaxApplications)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -127,28 +134,58 @@ func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (a
 	return acctl.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
 }
 
-func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
+// PutScenario judges the body off the request's goroutine, so that a shutdown (which cancels every
+// request's context) never waits for it; judging is one pass over the body anyway.
+func (c control) PutScenario(ctx context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
 	data, err := io.ReadAll(req.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
-	sc, err := scenario.Parse("scenario.yaml", data)
+	type parsed struct {
+		sc  *scenario.Scenario
+		err error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		sc, err := scenario.Parse("scenario.yaml", data)
+		done <- parsed{sc, err}
+	}()
+	var res parsed
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return acctl.PutScenario503JSONResponse(ctlError("shutting_down", "", "the emulator is shutting down; the scenario was not loaded")), nil
+	}
 	var problems scenario.Problems
-	if errors.As(err, &problems) {
-		out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario",
-			Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
-		for _, p := range problems {
-			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
-		}
-		return out, nil
+	if errors.As(res.err, &problems) {
+		return scenarioProblems(problems), nil
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	err = c.e.LoadScenario(res.sc)
+	if errors.Is(err, store.ErrLimitReached) {
+		return scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}}), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := c.e.LoadScenario(sc); err != nil {
-		return nil, err
+	return acctl.PutScenario200JSONResponse(scenarioInfo(res.sc)), nil
+}
+
+// scenarioProblems lists the first scenario.MaxListed problems and counts the others.
+func scenarioProblems(problems scenario.Problems) acctl.PutScenario400JSONResponse {
+	listed := problems[:min(len(problems), scenario.MaxListed)]
+	out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario", Problems: make([]acctl.Problem, len(listed)),
+		Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
+	if more := len(problems) - len(listed); more > 0 {
+		out.More = &more
+		out.Message = fmt.Sprintf("the scenario has %d problems; the first %d are listed; the loaded scenario stays", len(problems), len(listed))
 	}
-	return acctl.PutScenario200JSONResponse(scenarioInfo(sc)), nil
+	for i, p := range listed {
+		out.Problems[i] = acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()}
+	}
+	return out
 }
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
@@ -213,46 +250,102 @@ func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestOb
 	return acctl.PutWallClock200JSONResponse(c.wallClock()), nil
 }
 
+// defaultPage is the number of items a list answers when the request sets no limit.
+const defaultPage = 1000
+
+// ListUsers answers one page of users: applications in ID order, each with its users in the order
+// they were added. The cursor names the application and the last user listed.
 func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject) (acctl.ListUsersResponseObject, error) {
+	badCursor := func() (acctl.ListUsersResponseObject, error) {
+		return acctl.ListUsers400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "cursor",
+			"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
+	}
 	apps := c.e.store.Applications()
 	if req.Params.Application != nil {
 		app, err := c.e.store.Application(*req.Params.Application)
 		if err != nil {
-			return acctl.ListUsers404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application))}, nil
+			return acctl.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
+	limit := defaultPage
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	first, after := 0, uint64(0)
+	if req.Params.Cursor != nil {
+		appID, seq, ok := parseUserCursor(*req.Params.Cursor)
+		if !ok {
+			return badCursor()
+		}
+		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
+		if first < len(apps) && apps[first].ID == appID {
+			after = seq
+		}
+	}
 	out := acctl.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
-	for _, app := range apps {
-		users, err := c.e.store.Users(app.ID)
+	for i := first; i < len(apps); i++ {
+		app := apps[i]
+		users, more, err := c.e.store.UsersAfter(app.ID, after, limit)
+		after = 0
 		if err != nil {
 			continue // deleted between the two calls
 		}
-		state := acctl.ApplicationState{Id: app.ID, Users: []acctl.UserState{}}
-		for _, u := range users {
-			us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: []acctl.LinkState{}}
-			if u.Phone != nil {
-				methods := make([]string, len(u.Phone.Methods))
-				for i, m := range u.Phone.Methods {
-					methods[i] = string(m)
-				}
-				us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
-			}
-			for _, l := range u.Links {
-				ls := acctl.LinkState{Url: c.e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
-				if l.DisplayName != "" {
-					ls.DisplayName = &l.DisplayName
-				}
-				if !l.UsedAt.IsZero() {
-					ls.UsedAt = &l.UsedAt
-				}
-				us.Links = append(us.Links, ls)
-			}
-			state.Users = append(state.Users, us)
+		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
+		for j, u := range users {
+			state.Users[j] = c.userState(ctx, u)
 		}
 		out.Applications = append(out.Applications, state)
+		limit -= len(users)
+		switch {
+		case more:
+			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1].Seq))
+		case limit == 0 && i+1 < len(apps):
+			out.NextCursor = ptr(userCursor(apps[i+1].ID, 0))
+		default:
+			continue
+		}
+		break
 	}
 	return out, nil
+}
+
+func (c control) userState(ctx context.Context, u store.User) acctl.UserState {
+	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, len(u.Links))}
+	if u.Phone != nil {
+		methods := make([]string, len(u.Phone.Methods))
+		for i, m := range u.Phone.Methods {
+			methods[i] = string(m)
+		}
+		us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
+	}
+	for i, l := range u.Links {
+		ls := acctl.LinkState{Url: c.e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
+		if l.DisplayName != "" {
+			ls.DisplayName = &l.DisplayName
+		}
+		if !l.UsedAt.IsZero() {
+			ls.UsedAt = &l.UsedAt
+		}
+		us.Links[i] = ls
+	}
+	return us
+}
+
+// userCursor encodes where a page of users stopped: an application and the Seq of its last user
+// listed (0: before its first).
+func userCursor(appID string, seq uint64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "." + strconv.FormatUint(seq, 10)
+}
+
+func parseUserCursor(cursor string) (appID string, seq uint64, ok bool) {
+	app, num, found := strings.Cut(cursor, ".")
+	id, err := base64.RawURLEncoding.DecodeString(app)
+	if !found || err != nil {
+		return "", 0, false
+	}
+	seq, err = strconv.ParseUint(num, 10, 64)
+	return string(id), seq, err == nil
 }
 
 func sessionState(s store.Session) acctl.Session {
@@ -267,18 +360,45 @@ func sessionState(s store.Session) acctl.Session {
 	return out
 }
 
+// ListSessions answers one page of sessions; the cursor is the Seq the page stopped at.
 func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestObject) (acctl.ListSessionsResponseObject, error) {
 	p := req.Params
-	if p.Status != nil && !p.Status.Valid() {
-		return acctl.ListSessions400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status", "unknown status %q", *p.Status))}, nil
+	bad := func(field, format string, args ...any) (acctl.ListSessionsResponseObject, error) {
+		return acctl.ListSessions400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
 	}
-	sessions := c.e.store.Sessions(func(s *store.Session) bool {
-		return (p.Application == nil || *p.Application == s.AppID) && (p.User == nil || *p.User == s.UserID) &&
-			(p.Status == nil || string(*p.Status) == string(s.Status))
-	})
-	out := acctl.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
-	for _, s := range sessions {
-		out.Sessions = append(out.Sessions, sessionState(s))
+	if p.Status != nil && !p.Status.Valid() {
+		return bad("status", "unknown status %q", *p.Status)
+	}
+	if p.Order != nil && !p.Order.Valid() {
+		return bad("order", "order must be oldest or newest, not %q", *p.Order)
+	}
+	f := store.SessionFilter{}
+	for dst, src := range map[*string]*string{&f.AppID: p.Application, &f.UserID: p.User} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if p.Status != nil {
+		f.Status = acapi.SessionStatus(*p.Status)
+	}
+	page := store.Page{Limit: defaultPage, Newest: p.Order != nil && *p.Order == acctl.ListSessionsParamsOrderNewest}
+	if p.Limit != nil {
+		page.Limit = *p.Limit
+	}
+	if p.Cursor != nil {
+		seq, err := strconv.ParseUint(*p.Cursor, 10, 64)
+		if err != nil || seq == 0 {
+			return bad("cursor", "cursor must be the next_cursor of a previous page of GET /_acmock/sessions")
+		}
+		page.After, page.Before = seq, seq
+	}
+	sessions, next := c.e.store.SessionsPage(f, page)
+	out := acctl.ListSessions200JSONResponse{Sessions: make([]acctl.Session, len(sessions))}
+	for i, s := range sessions {
+		out.Sessions[i] = sessionState(s)
+	}
+	if next != 0 {
+		out.NextCursor = ptr(strconv.FormatUint(next, 10))
 	}
 	return out, nil
 }

@@ -53,6 +53,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// JournalSize is how many requests the journal keeps (default journal.DefaultSize).
 	JournalSize int
+	// Limits bound the sessions, users, applications, links and messages kept (zero fields take
+	// store.DefaultLimits).
+	Limits store.Limits
 	// ValidateResponses checks every response against the spec and turns a mismatch into a 500
 	// naming it. Tests switch it on so the emulator cannot drift from the spec.
 	ValidateResponses bool
@@ -77,6 +80,7 @@ type Emulator struct {
 	handler   http.Handler
 	wallShift atomic.Int64 // time.Duration added to real time for signature checks
 	delayed   atomic.Int64 // responses held by latency faults right now
+	phones    phones
 
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
@@ -113,10 +117,11 @@ func New(opts Options) (*Emulator, error) {
 		opts:    opts,
 		clock:   opts.Clock,
 		timers:  clock.NewGroup(opts.Clock),
-		store:   store.New(opts.IDs),
 		journal: journal.New(opts.JournalSize),
 		log:     log,
+		phones:  phones{timers: map[string][]clock.Timer{}},
 	}
+	e.store = store.New(opts.IDs, store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.phones.stop))
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
@@ -236,8 +241,16 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 	return e.scenario
 }
 
-// LoadScenario replaces the scenario and resets the state to it.
+// LoadScenario replaces the scenario and resets the state to it. A scenario with more users than
+// the store may hold is refused (ErrLimitReached) and the loaded one stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
+	users := 0
+	for _, app := range sc.Applications {
+		users += len(app.Users)
+	}
+	if limit := e.store.Limits().MaxUsers; users > limit {
+		return fmt.Errorf("load scenario %s: it lists %d users and the emulator holds at most %d: %w", sc.Name, users, limit, store.ErrLimitReached)
+	}
 	e.mu.Lock()
 	e.scenario = sc
 	e.mu.Unlock()
@@ -247,6 +260,7 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 // Reset cancels every pending step and puts the state back to the scenario's initial one.
 func (e *Emulator) Reset() error {
 	e.timers.StopAll()
+	e.phones.clear()
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()

@@ -17,6 +17,10 @@ import (
 // AddUsers creates users.
 func (e *Emulator) AddUsers(_ context.Context, req acapi.AddUsersRequestObject) (acapi.AddUsersResponseObject, error) {
 	created, existing, err := e.store.AddUsers(req.ApplicationId, req.Body.Users)
+	if errors.Is(err, store.ErrLimitReached) {
+		return acapi.AddUsers409JSONResponse{ConflictJSONResponse: acapi.ConflictJSONResponse(
+			errorf(http.StatusConflict, acapi.ErrorCodeLimitReached, "users", "%v; delete users or reset the application first", err).body())}, nil
+	}
 	if err != nil {
 		return acapi.AddUsers404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}

@@ -1,0 +1,48 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/clock"
+)
+
+// TestPutScenarioGivesWayToShutdown: a scenario being judged when the request's context ends
+// (shutdown cancels every request's context) answers 503 at once and loads nothing, so a shutdown
+// never waits for it.
+func TestPutScenarioGivesWayToShutdown(t *testing.T) {
+	t.Parallel()
+	e, err := New(Options{Clock: clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var b strings.Builder
+	b.WriteString("applications:\n  - id: a\n    secret: s\n    users:\n")
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "      - id: user%d\n        phone: true\n", i)
+	}
+	b.WriteString("     - id: broken\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan acctl.PutScenarioResponseObject, 1)
+	go func() {
+		res, err := control{e}.PutScenario(ctx, acctl.PutScenarioRequestObject{Body: bytes.NewReader([]byte(b.String()))})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- res
+	}()
+	cancel()
+	res := <-got
+	if r, ok := res.(acctl.PutScenario503JSONResponse); !ok || r.Code != "shutting_down" {
+		t.Fatalf("want a 503 shutting_down, got %T %+v", res, res)
+	}
+	if e.Scenario().Name != "default" {
+		t.Fatal("the scenario changed")
+	}
+}
