@@ -20,6 +20,7 @@ import (
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // config is what the flags (and their ACMOCK_* environment fallbacks) say.
@@ -35,6 +36,7 @@ type config struct {
 	maxBody      int64
 	controlToken string
 	journalSize  int
+	limits       store.Limits
 }
 
 const usage = `acmock: an emulator of the Activeconnect API
@@ -93,7 +95,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
 	}
 	fs.IntVar(&c.journalSize, "journal-size", journalSize, "how many requests the journal keeps [ACMOCK_JOURNAL_SIZE]")
+	checkLimits, err := limitFlags(fs, &c.limits)
+	if err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := checkLimits(); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -182,7 +191,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: sc, PublicURL: publicURL, AuthOff: c.auth == "off",
 		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog,
-		ControlToken: c.controlToken, JournalSize: c.journalSize,
+		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits,
 	})
 	if err != nil {
 		ln.Close()

@@ -8,11 +8,17 @@
 // Every server runs on 127.0.0.1 and every attack is bounded in time. The load generator is
 // vegeta, used as a library so that each request carries a fresh signature (a replayed nonce is
 // refused, as by the real service).
+//
+// Two more measures compare acmock holding a lot of state with an empty one, and watch memory over a
+// long run; both print the CPU the load generator itself used, to show it was not the bottleneck:
+//
+//	go run ./tools/load -acmock bin/acmock -users 1000000      # throughput at 1M users vs empty
+//	go run ./tools/load -acmock bin/acmock -sessions 100000    # the same at 100k live sessions
+//	go run ./tools/load -acmock bin/acmock -soak 30s           # RSS every second under signed load
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,12 +44,26 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of each attack")
 	starts := flag.Int("starts", 10, "how many cold starts to time")
 	plain := flag.String("serve-plain", "", "internal: serve the plain handler on this address")
+	users := flag.Int("users", 0, "compare an emulator holding this many users with an empty one")
+	sessions := flag.Int("sessions", 0, "compare an emulator holding this many live sessions with an empty one")
+	soak := flag.Duration("soak", 0, "run signed load this long, printing resident memory every second")
+	var extra stringList
+	flag.Var(&extra, "arg", "an extra acmock flag, such as -arg=--max-sessions=1000000 (repeatable)")
 	flag.Parse()
 	if *plain != "" {
 		servePlain(*plain)
 		return
 	}
-	if err := run(*acmock, *duration, *starts); err != nil {
+	var err error
+	switch {
+	case *users > 0 || *sessions > 0:
+		err = compareState(*acmock, extra, *users, *sessions, *duration)
+	case *soak > 0:
+		err = runSoak(*acmock, extra, *soak)
+	default:
+		err = run(*acmock, *duration, *starts)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -66,6 +86,7 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	success  float64
+	errors   int
 }
 
 func run(acmock string, duration time.Duration, starts int) error {
@@ -154,10 +175,10 @@ func startServer(bin string, args ...string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(args) > 0 {
+	if len(args) > 0 && args[0] == "-serve-plain" {
 		args = append(args, addr)
 	} else {
-		args = []string{"--addr", addr}
+		args = append([]string{"--addr", addr}, args...)
 	}
 	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
@@ -231,20 +252,26 @@ func attack(base string, connections int, d time.Duration) (result, error) {
 	if m.Success < 0.999 {
 		return result{}, fmt.Errorf("%s: only %.2f%% succeeded: %v", base, m.Success*100, m.Errors)
 	}
-	return result{rps: m.Throughput, p50: m.Latencies.P50, p99: m.Latencies.P99, success: m.Success}, nil
+	failed := int(m.Requests) - int(float64(m.Requests)*m.Success+0.5)
+	return result{rps: m.Throughput, p50: m.Latencies.P50, p99: m.Latencies.P99, success: m.Success, errors: failed}, nil
 }
 
 // peakRSS reads the high-water mark of a process's resident memory.
 func peakRSS(pid int) (int64, error) {
+	return procStatus(pid, "VmHWM:")
+}
+
+// procStatus reads one memory line of /proc/PID/status, in bytes.
+func procStatus(pid int, key string) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read peak memory: %w", err)
+		return 0, fmt.Errorf("read memory: %w", err)
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	return 0, fmt.Errorf("no %s in /proc status", key)
 }
