@@ -10,6 +10,7 @@ import (
 
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/scenario"
 )
 
 // TestPutScenarioGivesWayToShutdown: a scenario being judged when the request's context ends
@@ -44,5 +45,26 @@ func TestPutScenarioGivesWayToShutdown(t *testing.T) {
 	}
 	if e.Scenario().Name != "default" {
 		t.Fatal("the scenario changed")
+	}
+}
+
+// TestFaultCountersAreBounded: the call counters of "the Nth call" faults, one per session or user,
+// stop growing at maxFaultScopes, forgetting the oldest.
+func TestFaultCountersAreBounded(t *testing.T) {
+	t.Parallel()
+	s := newFaultState(&scenario.Scenario{})
+	for i := range maxFaultScopes + 10 {
+		if n := s.count(faultCallKey{scope: fmt.Sprint("session ", i)}); n != 1 {
+			t.Fatalf("first call in a new scope counted %d", n)
+		}
+	}
+	if len(s.calls) != maxFaultScopes {
+		t.Fatalf("%d counters kept, want %d", len(s.calls), maxFaultScopes)
+	}
+	if n := s.count(faultCallKey{scope: "session 0"}); n != 1 {
+		t.Fatalf("the oldest scope was not forgotten: count %d", n)
+	}
+	if n := s.count(faultCallKey{scope: fmt.Sprint("session ", maxFaultScopes+9)}); n != 2 {
+		t.Fatalf("a recent scope lost its count: %d", n)
 	}
 }
