@@ -32,6 +32,11 @@ func TestEndedSessionsTakeTheirTimers(t *testing.T) {
 	if n := e.clock.Pending(); n != 0 {
 		t.Fatalf("%d timers still pending for a closed session", n)
 	}
+	e.login("alice")
+	e.clock.Advance(2 * time.Second) // approved: it can no longer time out
+	if n := e.clock.Pending(); n != 0 {
+		t.Fatalf("%d timers still pending for an approved session", n)
+	}
 	for range 50 {
 		e.login("alice")
 	}

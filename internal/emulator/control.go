@@ -419,6 +419,9 @@ func (c control) SetSessionStatus(_ context.Context, req acctl.SetSessionStatusR
 	case err != nil:
 		return nil, err
 	}
+	if !undecided(to) {
+		c.e.phones.decided(req.SessionToken)
+	}
 	return acctl.SetSessionStatus200JSONResponse(sessionState(s)), nil
 }
 

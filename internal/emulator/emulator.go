@@ -119,7 +119,7 @@ func New(opts Options) (*Emulator, error) {
 		timers:  clock.NewGroup(opts.Clock),
 		journal: journal.New(opts.JournalSize),
 		log:     log,
-		phones:  phones{timers: map[string][]clock.Timer{}},
+		phones:  phones{plans: map[string]*phonePlan{}},
 	}
 	e.store = store.New(opts.IDs, store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.phones.stop))
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),

@@ -98,3 +98,33 @@ func collect[T any](x *seqIndex[T]) []*T {
 	})
 	return out
 }
+
+// slab allocates items in chunks of slabChunk, so that a million users or sessions are a thousand
+// objects for the garbage collector to find rather than a million, and reuses released slots. It
+// holds as many slots as were ever in use at once.
+type slab[T any] struct {
+	chunk []T
+	free  []*T
+}
+
+const slabChunk = 1024
+
+func (a *slab[T]) alloc() *T {
+	if n := len(a.free); n > 0 {
+		item := a.free[n-1]
+		a.free = a.free[:n-1]
+		return item
+	}
+	if len(a.chunk) == cap(a.chunk) {
+		a.chunk = make([]T, 0, slabChunk) // a full chunk lives on through its items
+	}
+	a.chunk = a.chunk[:len(a.chunk)+1]
+	return &a.chunk[len(a.chunk)-1]
+}
+
+// release zeroes an item that nothing refers to any more and keeps its slot for the next alloc.
+func (a *slab[T]) release(item *T) {
+	var zero T
+	*item = zero
+	a.free = append(a.free, item)
+}

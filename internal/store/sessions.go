@@ -42,6 +42,9 @@ type session struct {
 	user    *user
 	order   link // in sessionState.live (by start) or sessionState.finished (by end)
 	mine    link // in the user's live list
+	// hist holds History's first changes, so that most sessions are one object for the
+	// collector (with their credentials).
+	hist [2]StatusChange
 }
 
 type link struct{ prev, next *session }
@@ -87,6 +90,7 @@ func (l *sessionList) remove(s *session) {
 type sessionState struct {
 	byToken        map[string]*session
 	bySeq          seqIndex[session]
+	slab           slab[session]
 	live, finished sessionList
 	seq            uint64
 }
@@ -112,17 +116,21 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	s.expire(now)
 	st := &s.sessions
 	st.seq++
-	sess := &session{Session: Session{
+	token, secret := s.ids.SessionToken(), s.ids.SessionSecret()
+	creds := token + secret // one object for the collector to mark instead of two
+	sess := st.slab.alloc()
+	*sess = session{Session: Session{
 		Seq:     st.seq,
-		Token:   s.ids.SessionToken(),
-		Secret:  s.ids.SessionSecret(),
-		AppID:   appID,
-		UserID:  userID,
+		Token:   creds[:len(token)],
+		Secret:  creds[len(token):],
+		AppID:   u.app.ID, // the store's own strings: the caller's may pin a whole request line
+		UserID:  u.id,
 		Methods: distinct(methods),
 		Attempt: u.logins,
 		Status:  acapi.SessionStatusPending,
-		History: []StatusChange{{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}},
 	}, started: now, user: u}
+	sess.hist[0] = StatusChange{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}
+	sess.History = sess.hist[:1]
 	u.logins++
 	st.byToken[sess.Token] = sess
 	st.bySeq.add(sess.Seq, sess)
@@ -170,6 +178,7 @@ func (s *Store) forget(sess *session) {
 	} else {
 		st.finished.remove(sess)
 	}
+	st.slab.release(sess)
 }
 
 // expire closes the live sessions whose lifetime ended by now. They are the oldest of the live

@@ -160,6 +160,7 @@ type Store struct {
 	mu       sync.RWMutex
 	apps     map[string]*application
 	appIDs   []string // sorted
+	slab     slab[user]
 	users    int
 	userSeq  uint64
 	links    map[string]*Link
@@ -222,6 +223,7 @@ func (s *Store) Reset() {
 	defer s.mu.Unlock()
 	s.apps = map[string]*application{}
 	s.appIDs = nil
+	s.slab = slab[user]{}
 	s.users = 0
 	s.links = map[string]*Link{}
 	s.outbox, s.outStart = nil, 0
@@ -341,7 +343,8 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 	}
 	for _, id := range created {
 		s.userSeq++
-		u := &user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
+		u := s.slab.alloc()
+		*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
 		app.users[id] = u
 		app.order.add(u.seq, u)
 	}
@@ -378,6 +381,7 @@ func (s *Store) deleteUser(u *user) {
 	delete(u.app.users, u.id)
 	u.app.order.remove(u.seq)
 	s.users--
+	s.slab.release(u)
 }
 
 // User returns a copy of a user.
