@@ -13,18 +13,26 @@ import (
 // defaults (GOGC=100, no limit) the heap doubles before each collection and the default workload
 // peaks above 70 MiB resident. A fixed soft limit keeps that small, but once the state the emulator
 // keeps (users, sessions) nears the limit the collector runs all the time: at a million users a
-// 36 MiB limit cost 38% of the CPU. So the soft limit follows the live heap: after every collection
-// it is set to growthFactor times the live heap, and never below floorMemoryLimit. A small heap is
-// held under the floor; a large one gets the room Go's default pacing would give it. GOMEMLIMIT, when
-// set, replaces the policy.
+// 36 MiB limit cost 38% of the CPU. So the soft limit follows the live heap, set after every
+// collection to
+//
+//	max(36 MiB, 2 × live heap − 12 MiB)
+//
+// The default workload keeps about 12 MiB live (the replay cache and the journal) and stays at the
+// floor, under 50 MiB resident. A large state gets Go's usual room, a byte of headroom per live
+// byte past those 12 MiB: a collection then comes once per live heap's worth of allocation, as with
+// GOGC=100, and costs a few percent of the CPU however large the state. GOMEMLIMIT, when set,
+// replaces the policy.
 const (
 	floorMemoryLimit = 36 << 20
 	growthFactor     = 2
+	baseLiveHeap     = 12 << 20 // what the default workload keeps live
 )
 
 // memoryLimitFor returns the soft memory limit for a live heap of that many bytes.
 func memoryLimitFor(live uint64) int64 {
-	return max(floorMemoryLimit, int64(min(live, 1<<60))*growthFactor)
+	l := int64(min(live, 1<<58))
+	return max(floorMemoryLimit, growthFactor*l-(growthFactor-1)*baseLiveHeap)
 }
 
 // startMemoryPolicy applies the policy unless GOMEMLIMIT is set, and returns what ends it (tests

@@ -46,6 +46,7 @@ func main() {
 	plain := flag.String("serve-plain", "", "internal: serve the plain handler on this address")
 	users := flag.Int("users", 0, "compare an emulator holding this many users with an empty one")
 	sessions := flag.Int("sessions", 0, "compare an emulator holding this many live sessions with an empty one")
+	passStderr = flag.Bool("stderr", false, "pass acmock's standard error through (with GODEBUG=gctrace=1, say)")
 	soak := flag.Duration("soak", 0, "run signed load this long, printing resident memory every second")
 	var extra stringList
 	flag.Var(&extra, "arg", "an extra acmock flag, such as -arg=--max-sessions=1000000 (repeatable)")
@@ -81,6 +82,8 @@ func servePlain(addr string) {
 		os.Exit(1)
 	}
 }
+
+var passStderr = new(bool)
 
 type result struct {
 	rps      float64
@@ -153,6 +156,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float
 type server struct {
 	cmd  *exec.Cmd
 	base string
+	gc   *gcTrace // set when started by startTracedServer
 }
 
 func (s *server) stop() {
@@ -181,10 +185,20 @@ func startServer(bin string, args ...string) (*server, error) {
 		args = append([]string{"--addr", addr}, args...)
 	}
 	cmd := exec.Command(bin, args...)
+	if *passStderr {
+		cmd.Stderr = os.Stderr
+	}
+	var trace *gcTrace
+	if tracing {
+		trace = newGCTrace(cmd)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &server{cmd: cmd, base: "http://" + addr}
+	s := &server{cmd: cmd, base: "http://" + addr, gc: trace}
+	if trace != nil {
+		trace.start(time.Now())
+	}
 	if _, err := waitHealthy(s.base, 10*time.Second); err != nil {
 		s.stop()
 		return nil, err

@@ -39,12 +39,12 @@ func compareState(bin string, args []string, users, sessions int, d time.Duratio
 	if err != nil {
 		return err
 	}
-	fmt.Printf("| acmock | requests/s at 32 connections | RSS after the run | acmock CPU | load client CPU |\n|---|---|---|---|---|\n")
+	fmt.Printf("| acmock | requests/s at 32 connections | RSS after the run | acmock CPU | collector's share of it (cycles) | load client CPU |\n|---|---|---|---|---|---|\n")
 	for _, m := range []struct {
 		name string
 		r    stateRun
 	}{{"empty", empty}, {"holding " + what, full}} {
-		fmt.Printf("| %s | %.0f | %.1f MiB | %.0f%% | %.0f%% |\n", m.name, m.r.rps, m.r.rssMiB, m.r.serverCPU*100, m.r.clientCPU*100)
+		fmt.Printf("| %s | %.0f | %.1f MiB | %.0f%% | %.1f%% (%d) | %.0f%% |\n", m.name, m.r.rps, m.r.rssMiB, m.r.serverCPU*100, m.r.gcShare*100, m.r.gcCycles, m.r.clientCPU*100)
 	}
 	fmt.Printf("\nthroughput ratio (holding %s / empty): %.2f\n", what, full.rps/empty.rps)
 	return nil
@@ -53,9 +53,13 @@ func compareState(bin string, args []string, users, sessions int, d time.Duratio
 type stateRun struct {
 	rps, rssMiB          float64
 	serverCPU, clientCPU float64 // share of one core over the attack
+	gcShare              float64 // of acmock's CPU over the attack
+	gcCycles             int
 }
 
 func measure(bin string, args []string, d time.Duration, fill func(base string) error) (stateRun, error) {
+	tracing = true
+	defer func() { tracing = false }()
 	srv, err := startServer(bin, args...)
 	if err != nil {
 		return stateRun{}, err
@@ -83,9 +87,15 @@ func measure(bin string, args []string, d time.Duration, fill func(base string) 
 	if err != nil {
 		return stateRun{}, err
 	}
-	return stateRun{rps: res.rps, rssMiB: float64(rss) / (1 << 20),
+	time.Sleep(100 * time.Millisecond) // let the last trace lines arrive
+	run := stateRun{rps: res.rps, rssMiB: float64(rss) / (1 << 20),
 		serverCPU: float64(serverAfter-serverBefore) / float64(wall),
-		clientCPU: float64(selfCPU()-clientBefore) / float64(wall)}, nil
+		clientCPU: float64(selfCPU()-clientBefore) / float64(wall)}
+	if srv.gc != nil {
+		gcCPU, cycles := srv.gc.between(start, start.Add(wall))
+		run.gcShare, run.gcCycles = float64(gcCPU)/float64(serverAfter-serverBefore), cycles
+	}
+	return run, nil
 }
 
 // runSoak runs signed load for d, printing resident memory each second, then the spread.
