@@ -1,29 +1,27 @@
 package acauth
 
-import (
-	"hash/maphash"
-	"sync"
-)
+import "sync"
 
 // DefaultReplayCacheSize is the default hard cap on remembered nonces.
 const DefaultReplayCacheSize = 100_000
 
-// replayKey is a 64-bit hash of (client ID, nonce) under a per-cache random seed. Keeping a hash
-// instead of the client ID string cuts an entry from about 240 bytes to about 70, which is what
-// keeps a full cache (100,000 entries) near 7 MiB. Two different pairs collide with a probability
-// of about n²/2⁶⁵ (under 10⁻⁹ for a full cache), and a collision can only refuse a request as
-// replayed, never accept one.
-type replayKey uint64
-
+// replayEntry is one remembered nonce in the ring. key is the exact client ID and nonce,
+// joined by ':' (a client ID cannot contain one, so the joining is unambiguous); ts is the
+// request's timestamp (Unix seconds), which the signature pins. The ring holds entries in
+// insertion order and every insertion takes the next sequence number, so the entry with
+// sequence number s sits (s - headSeq) places after the head: the map need only store s.
+//
+// An entry costs its key (the client ID and nonce, copied so that it does not keep the request's
+// header alive) plus about 60 bytes of ring slot and map slot.
 type replayEntry struct {
-	key replayKey
-	ts  int64  // request timestamp (Unix seconds), which the signature pins
-	seq uint64 // distinguishes a re-inserted key from its expired predecessor
+	key string
+	ts  int64
 }
 
-// replayCache remembers (client ID, nonce) pairs that verified. It is a map
-// for lookups plus a FIFO ring in insertion order for eviction, so memory is
-// bounded by max entries no matter the request rate.
+// replayCache remembers the (client ID, nonce) pairs that verified, keyed on their exact text.
+// It is a map for lookups plus a FIFO ring in insertion order for eviction, so memory is
+// bounded by max entries (each with a nonce of at most MaxNonceLen bytes) no matter the request
+// rate.
 //
 // An entry must outlive the time a replay could still pass the timestamp
 // check: a replay carries the same signed timestamp ts, so it is only
@@ -31,46 +29,49 @@ type replayEntry struct {
 // the skew current at lookup time so widening the window at run time does
 // not resurrect replays of entries still in the cache.
 type replayCache struct {
-	seed maphash.Seed
-	mu   sync.Mutex
-	max  int
-	m    map[replayKey]replayEntry
-	ring []replayEntry // circular; grows up to max
-	head int           // index of the oldest entry
-	n    int           // entries in ring
-	seq  uint64
+	mu      sync.Mutex
+	max     int
+	m       map[string]uint64 // key -> sequence number of its latest insertion
+	ring    []replayEntry     // circular; grows up to max
+	head    int               // index of the oldest entry
+	n       int               // entries in ring
+	headSeq uint64            // sequence number of the entry at head
 }
 
 func newReplayCache(max int) *replayCache {
 	if max < 1 {
 		max = 1
 	}
-	return &replayCache{seed: maphash.MakeSeed(), max: max, m: make(map[replayKey]replayEntry)}
+	return &replayCache{max: max, m: make(map[string]uint64), headSeq: 1}
 }
 
-// checkAndAdd records key with timestamp ts and reports whether it was
-// already present and unexpired (a replay). nowSec and skewSec define expiry.
-func (c *replayCache) checkAndAdd(clientID string, nonce uint64, ts, nowSec, skewSec int64) (replayed bool) {
-	key := c.key(clientID, nonce)
+// replayKey joins a client ID and a nonce into one exact key.
+func replayKey(clientID, nonce string) string {
+	return clientID + ":" + nonce
+}
+
+// checkAndAdd records (clientID, nonce) with timestamp ts and reports whether
+// it was already present and unexpired (a replay). nowSec and skewSec define expiry.
+func (c *replayCache) checkAndAdd(clientID, nonce string, ts, nowSec, skewSec int64) (replayed bool) {
+	key := replayKey(clientID, nonce) // a fresh string: never a slice of the request's header
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
 	c.expire(nowSec, skewSec)
-	if e, ok := c.m[key]; ok && !expired(e.ts, nowSec, skewSec) {
+	if seq, ok := c.m[key]; ok && !expired(c.at(seq).ts, nowSec, skewSec) {
 		return true
 	}
 	if c.n == c.max {
 		c.popOldest()
 	}
-	c.seq++
-	e := replayEntry{key: key, ts: ts, seq: c.seq}
-	c.m[key] = e
-	c.push(e)
+	c.m[key] = c.headSeq + uint64(c.n)
+	c.push(replayEntry{key: key, ts: ts})
 	return false
 }
 
-func (c *replayCache) key(clientID string, nonce uint64) replayKey {
-	return replayKey(mix(maphash.String(c.seed, clientID) ^ mix(nonce)))
+// at returns the ring entry with sequence number seq, which must be in the ring.
+func (c *replayCache) at(seq uint64) *replayEntry {
+	return &c.ring[(c.head+int(seq-c.headSeq))%len(c.ring)]
 }
 
 func expired(ts, nowSec, skewSec int64) bool {
@@ -88,13 +89,15 @@ func (c *replayCache) expire(nowSec, skewSec int64) {
 }
 
 func (c *replayCache) popOldest() {
-	e := c.ring[c.head]
-	c.head = (c.head + 1) % len(c.ring)
-	c.n--
+	e := &c.ring[c.head]
 	// Only delete if the map still refers to this insertion, not a newer one.
-	if cur, ok := c.m[e.key]; ok && cur.seq == e.seq {
+	if seq, ok := c.m[e.key]; ok && seq == c.headSeq {
 		delete(c.m, e.key)
 	}
+	*e = replayEntry{} // let the key be collected
+	c.head = (c.head + 1) % len(c.ring)
+	c.n--
+	c.headSeq++
 }
 
 func (c *replayCache) push(e replayEntry) {
@@ -127,15 +130,4 @@ func (c *replayCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m)
-}
-
-// mix is SplitMix64's finaliser: it spreads every input bit over the output, so nonces that differ
-// in a few low bits do not land on neighbouring keys.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }

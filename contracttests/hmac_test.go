@@ -43,6 +43,12 @@ func stringToSign(r *http.Request) string {
 	return acauth.StringToSign(parts[1], host+r.URL.RequestURI(), r.Header.Get(hdrTimestamp))
 }
 
+// withNonce makes s write its nonces with format.
+func withNonce(s *acauth.Signer, format func(uint64) string) *acauth.Signer {
+	s.FormatNonce = format
+	return s
+}
+
 // TestSignatureRejections sends a signed call with one thing wrong with its signature each, and
 // expects the 401 code and header the spec names. Rows that are right must pass, so a verifier
 // that refuses everything fails too.
@@ -110,21 +116,24 @@ func TestSignatureRejections(t *testing.T) {
 				ts, _ := strconv.ParseInt(r.Header.Get(hdrTimestamp), 10, 64)
 				r.Header.Set(hdrTimestampMisspl, strconv.FormatInt(ts-1, 10))
 			}},
-		{name: "nonce with a leading zero", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+		{name: "mobile SDK hex nonce", signer: withNonce(tg.signer(), acauth.FormatNonceHex), status: http.StatusOK},
+		{name: "zero-padded decimal nonce", status: http.StatusOK,
+			signer: withNonce(tg.signer(), func(n uint64) string { return "000" + strconv.FormatUint(n, 10) })},
+		{name: "empty nonce", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
 			edit: func(r *http.Request) {
-				replaceCredentials(r, func(c, n, s string) string { return c + ":0" + n + ":" + s })
+				replaceCredentials(r, func(c, _, s string) string { return c + "::" + s })
 			}},
-		{name: "negative nonce", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+		{name: "nonce of 65 characters", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
 			edit: func(r *http.Request) {
-				replaceCredentials(r, func(c, _, s string) string { return c + ":-1:" + s })
+				replaceCredentials(r, func(c, _, s string) string { return c + ":" + strings.Repeat("7", acauth.MaxNonceLen+1) + ":" + s })
 			}},
-		{name: "nonce beyond 64 bits", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+		{name: "nonce with a non-ASCII character", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
 			edit: func(r *http.Request) {
-				replaceCredentials(r, func(c, _, s string) string { return c + ":18446744073709551616:" + s })
+				replaceCredentials(r, func(c, n, s string) string { return c + ":" + n + "\u00e9:" + s })
 			}},
 		{name: "version 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
 			edit: func(r *http.Request) { r.Header.Set(hdrVersion, "2") }},
-		{name: "misspelled version header says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
+		{name: "misspelled version header says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersionMisspl,
 			edit: func(r *http.Request) {
 				r.Header.Del(hdrVersion)
 				r.Header.Set(hdrVersionMisspl, "2")
@@ -146,8 +155,11 @@ func TestSignatureRejections(t *testing.T) {
 		{name: "signature of another nonce", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
 			edit: func(r *http.Request) {
 				replaceCredentials(r, func(c, n, s string) string {
-					v, _ := strconv.ParseUint(n, 10, 64)
-					return c + ":" + strconv.FormatUint(v^1, 10) + ":" + s
+					other := byte('0')
+					if n[len(n)-1] == other {
+						other = '1'
+					}
+					return c + ":" + n[:len(n)-1] + string(other) + ":" + s
 				})
 			}},
 	}
