@@ -229,6 +229,9 @@ func showRequests(ctx context.Context, c *acctl.ClientWithResponses, args []stri
 		}
 		for _, e := range res.JSON200.Entries {
 			fmt.Fprintf(stdout, "%s %4d %-6s %-60s %-26s hmac=%s", e.Time.Format("15:04:05.000"), e.Status, e.Method, e.Path, deref(e.Operation), e.Hmac)
+			if e.AuthHeaders != nil {
+				fmt.Fprintf(stdout, " headers=%s", headerFamilies(*e.AuthHeaders))
+			}
 			if e.Fault != nil {
 				fmt.Fprintf(stdout, " fault=%q", *e.Fault)
 			}
@@ -308,6 +311,19 @@ func load(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdo
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// headerFamilies shortens the journal's timestamp and version header names to their distinct
+// family prefixes ("X-IAMPASS-Authentiaction"), joined by "+" when a client mixed families.
+func headerFamilies(names []string) string {
+	var out []string
+	for _, n := range names {
+		prefix := strings.TrimSuffix(strings.TrimSuffix(n, "-Timestamp"), "-Version")
+		if !slices.Contains(out, prefix) {
+			out = append(out, prefix)
+		}
+	}
+	return strings.Join(out, "+")
+}
 
 func deref(s *string) string {
 	if s == nil {

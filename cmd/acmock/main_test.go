@@ -232,7 +232,7 @@ func TestControlCommands(t *testing.T) {
 	if c, out, _ := ctl("advance", "90s"); c != 0 || !strings.Contains(out, "steps fired") {
 		t.Fatalf("advance: %d %q", c, out)
 	}
-	if c, out, _ := ctl("requests"); c != 0 || !strings.Contains(out, "authenticateUser") || !strings.Contains(out, "hmac=ok") {
+	if c, out, _ := ctl("requests"); c != 0 || !strings.Contains(out, "authenticateUser") || !strings.Contains(out, "hmac=ok headers=X-Activeconnect-Authentication\n") {
 		t.Fatalf("requests: %d %q", c, out)
 	}
 	if c, out, _ := ctl("sms"); c != 0 || !strings.Contains(out, "outbox is empty") {

@@ -11,10 +11,12 @@ import (
 )
 
 // authenticate answers 404 for an unknown application or session (there is no secret to check a
-// signature with), then verifies the signature with the credentials the route requires.
+// signature with), then verifies the signature with the credentials the route requires. The
+// journal learns which header family the client used in every case.
 func (e *Emulator) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
+		info.authHeaders = acauth.HeadersUsed(r.Header)
 		switch info.op.scope {
 		case scopeApplication:
 			if _, err := e.store.Application(info.app); err != nil {

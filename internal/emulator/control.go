@@ -347,6 +347,9 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 			Operation: nonEmpty(en.Operation), Application: nonEmpty(en.Application), User: nonEmpty(en.User),
 			Session: nonEmpty(en.Session), Error: nonEmpty(en.Error), Fault: nonEmpty(en.Fault),
 		}
+		if len(en.AuthHeaders) > 0 {
+			out.Entries[i].AuthHeaders = &en.AuthHeaders
+		}
 	}
 	return out, nil
 }

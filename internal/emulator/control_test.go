@@ -3,10 +3,12 @@ package emulator_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
@@ -350,5 +352,65 @@ func TestApplicationsSideBySide(t *testing.T) {
 	unknown, _ := e.ctl().ResetApplicationWithResponse(ctx, "nope")
 	if dup.StatusCode() != 409 || unknown.StatusCode() != 404 {
 		t.Fatalf("duplicate %d, unknown %d", dup.StatusCode(), unknown.StatusCode())
+	}
+}
+
+// TestJournalNamesHeaderFamily: each journal entry, and the control API's listing, says under
+// which names the request carried its timestamp and version, whether or not it verified.
+func TestJournalNamesHeaderFamily(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := userPath("/management/has_registered_mobile_device", "alice")
+	sign := func(family acauth.HeaderFamily, secret string) func(*http.Request) {
+		return func(req *http.Request) {
+			s := acauth.NewSigner(demoApp, secret)
+			s.Headers = family
+			if err := s.SignRequest(req.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		edit   func(*http.Request)
+		status int
+		hmac   string
+		want   []string
+	}{
+		{"IAMPASS client", sign(acauth.FamilyIAMPASS, demoSecret), 200, "ok",
+			[]string{"X-IAMPASS-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Version"}},
+		{"mobile SDK, wrong secret", sign(acauth.FamilySonikpass, "WRONGSECRET"), 401, "signature_mismatch",
+			[]string{"X-Sonikpass-Authentication-Timestamp", "X-Sonikpass-Authentication-Version"}},
+		{"conflicting timestamps", func(req *http.Request) {
+			sign(acauth.FamilyIAMPASS, demoSecret)(req)
+			req.Header.Set("x-activeconnect-authentiaction-timestamp", "1")
+		}, 401, "bad_header", []string{"X-Activeconnect-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Version"}},
+		{"unsigned", nil, 401, "missing_header", nil},
+	}
+	for _, tc := range tests {
+		var edits []func(*http.Request)
+		if tc.edit != nil {
+			edits = append(edits, tc.edit)
+		}
+		if r := e.do(http.MethodGet, path, "", "", nil, edits...); r.status != tc.status {
+			t.Fatalf("%s: %d %s", tc.name, r.status, r.raw)
+		}
+	}
+	list, err := e.ctl().ListRequestsWithResponse(context.Background(), &acctl.ListRequestsParams{Operation: ptr("hasRegisteredMobileDevice")})
+	if err != nil || list.JSON200 == nil || len(list.JSON200.Entries) != len(tests) {
+		t.Fatalf("journal: %v %s", err, list.Body)
+	}
+	for i, tc := range tests {
+		en := list.JSON200.Entries[i]
+		var got []string
+		if en.AuthHeaders != nil {
+			got = *en.AuthHeaders
+		}
+		if en.Hmac != tc.hmac || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: hmac %s auth_headers %q, want %s %q", tc.name, en.Hmac, got, tc.hmac, tc.want)
+		}
+	}
+	if j := e.emu.Journal().List(journalFilter("hasRegisteredMobileDevice")); !slices.Equal(j[0].AuthHeaders, tests[0].want) {
+		t.Errorf("journal entry: %+v", j[0])
 	}
 }

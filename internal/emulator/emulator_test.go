@@ -362,6 +362,14 @@ func TestSignatureChecks(t *testing.T) {
 		_ = s.SignRequest(req.Context(), req)
 	})
 	expectError(t, stale, 401, "stale_timestamp", "X-Activeconnect-Authentication-Timestamp")
+	// An IAMPASS client is answered in its own header names.
+	staleIAMPASS := e.do(http.MethodGet, path, demoApp, demoSecret, nil, func(req *http.Request) {
+		s := acauth.NewSigner(demoApp, demoSecret)
+		s.Headers = acauth.FamilyIAMPASS
+		s.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
+		_ = s.SignRequest(req.Context(), req)
+	})
+	expectError(t, staleIAMPASS, 401, "stale_timestamp", "X-IAMPASS-Authentiaction-Timestamp")
 
 	// A shifted wall clock makes the same request stale, and a wider window accepts it again.
 	e.emu.SetWallClockShift(time.Hour)

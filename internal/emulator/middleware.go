@@ -31,6 +31,9 @@ type requestInfo struct {
 	errCode string
 	message string
 	fault   string
+
+	// authHeaders names the timestamp and version headers the request carried, by family.
+	authHeaders []string
 }
 
 type infoKey struct{}
@@ -106,7 +109,7 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 		e.journal.Add(journal.Entry{
 			Time: at, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
 			Application: info.app, User: info.user, Session: info.session, Status: status,
-			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
+			HMAC: info.verdict, AuthHeaders: info.authHeaders, Error: info.errCode, Fault: info.fault, Latency: latency,
 		})
 	}
 	level := slog.LevelInfo
@@ -121,6 +124,9 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 		slog.String("operation", opID), slog.String("application", info.app),
 		slog.String("user", info.user), slog.Int("status", status),
 		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
+	}
+	if len(info.authHeaders) > 0 {
+		attrs = append(attrs, slog.Any("auth_headers", info.authHeaders))
 	}
 	if info.errCode != "" {
 		attrs = append(attrs, slog.String("error", info.errCode), slog.String("message", info.message))

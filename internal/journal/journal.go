@@ -30,6 +30,10 @@ type Entry struct {
 	Error       string        `json:"error,omitempty"`
 	Fault       string        `json:"fault,omitempty"`
 	Latency     time.Duration `json:"latency_ns"`
+
+	// AuthHeaders names the signature's timestamp and version headers the request carried, as
+	// acauth.HeadersUsed reports them: at most twelve short strings.
+	AuthHeaders []string `json:"auth_headers,omitempty"`
 }
 
 // Filter selects entries; zero fields match everything.
