@@ -13,7 +13,7 @@ import (
 )
 
 // readSessionFile loads a session saved by --session-file (or, for "-", read from stdin). Its
-// status and logout calls use acclient's HTTP client, with --http-timeout.
+// status and logout calls use acclient's HTTP client, with --http-timeout, and --auth-headers.
 func readSessionFile(env *Env, g *globalOptions, cmd, path string) (*activeconnect.Session, error) {
 	if path == "" {
 		return nil, usageErrorf("%s: --session-file is required (save one with: acclient authenticate alice --session-file session.json)", cmd)
@@ -31,7 +31,7 @@ func readSessionFile(env *Env, g *globalOptions, cmd, path string) (*activeconne
 	if err != nil {
 		return nil, fmt.Errorf("read session file: %w", err)
 	}
-	s, err := activeconnect.ParseSession(data, activeconnect.WithHTTPClient(g.httpClient()))
+	s, err := activeconnect.ParseSession(data, g.clientOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("session file %s: %w (it should hold the JSON that acclient authenticate --session-file writes)", path, err)
 	}
