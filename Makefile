@@ -16,8 +16,9 @@ check-generated: generate ## fail when generated/ is stale (CI runs this)
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: ## run every test, with the race detector
+test: ## run every test, with the race detector, and the contract tests again signing as IAMPASS clients
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory contract-iampass
 
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt would change:"; echo "$$out"; exit 1)
@@ -31,10 +32,13 @@ load: ## measure throughput, latency, start-up time and memory (see README, Perf
 	$(GO) build -o bin/load ./tools/load
 	bin/load -acmock bin/acmock
 
-.PHONY: contract contract-binary
+.PHONY: contract contract-iampass contract-binary
 
 contract: ## run the contract tests alone, each against an in-process emulator
 	$(GO) test -race -count=1 ./contracttests/...
+
+contract-iampass: ## run the contract tests with the IAMPASS header names (X-IAMPASS-Authentiaction-*)
+	ACMOCK_CONTRACT_HEADERS=iampass $(GO) test -race -count=1 ./contracttests/...
 
 contract-binary: ## run the contract tests against acmock started as a separate process (virtual clock)
 	GO=$(GO) contracttests/run-against-binary.sh

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
 )
 
@@ -136,7 +135,7 @@ func TestUnknownApplication(t *testing.T) {
 		}
 		t.Run(op.id, func(t *testing.T) {
 			tg.parallel(t)
-			c := call{method: op.method, url: tg.baseURL + op.path(unknownApp, "alice", ""), signer: acauth.NewSigner(unknownApp, tg.appSecret)}
+			c := call{method: op.method, url: tg.baseURL + op.path(unknownApp, "alice", ""), signer: newSigner(unknownApp, tg.appSecret)}
 			if op.body != "" {
 				c.body = []byte(op.body)
 			}
@@ -182,7 +181,7 @@ func TestUnknownSession(t *testing.T) {
 		}
 		t.Run(op.id, func(t *testing.T) {
 			tg.parallel(t)
-			r := tg.do(t, call{method: op.method, url: tg.baseURL + op.path("", "", token), signer: acauth.NewSigner(token, secret), contentType: "application/json"})
+			r := tg.do(t, call{method: op.method, url: tg.baseURL + op.path("", "", token), signer: newSigner(token, secret), contentType: "application/json"})
 			expectError(t, r, http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token")
 		})
 	}
@@ -265,7 +264,7 @@ func TestBodyTooLarge(t *testing.T) {
 			case "sendRegistrationSms":
 				c.breaks = "no phone number"
 			case "getSessionStatus", "logout":
-				c.signer = acauth.NewSigner(token, secret)
+				c.signer = newSigner(token, secret)
 			}
 			expectError(t, tg.do(t, c), http.StatusRequestEntityTooLarge, acapi.ErrorCodeBodyTooLarge, "")
 		})

@@ -2,7 +2,9 @@ package contracttests
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -10,17 +12,12 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/activeconnect"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 )
 
-const (
-	hdrAuth            = acauth.HeaderAuthentication
-	hdrTimestamp       = acauth.HeaderTimestamp
-	hdrVersion         = acauth.HeaderVersion
-	hdrTimestampMisspl = acauth.HeaderTimestampMisspelled
-	hdrVersionMisspl   = acauth.HeaderVersionMisspelled
-)
+const hdrAuth = acauth.HeaderAuthentication
 
 // replaceCredentials rewrites the "client_id:nonce:signature" part of the Authentication header.
 func replaceCredentials(r *http.Request, f func(client, nonce, sig string) string) {
@@ -76,9 +73,9 @@ func TestSignatureRejections(t *testing.T) {
 		{name: "correctly signed", status: http.StatusOK},
 		{name: "scheme in capitals", status: http.StatusOK,
 			edit: func(r *http.Request) { r.Header.Set(hdrAuth, "HMAC"+strings.TrimPrefix(r.Header.Get(hdrAuth), "hmac")) }},
-		{name: "misspelled timestamp and version headers", status: http.StatusOK, edit: func(r *http.Request) {
-			r.Header.Set(hdrTimestampMisspl, r.Header.Get(hdrTimestamp))
-			r.Header.Set(hdrVersionMisspl, r.Header.Get(hdrVersion))
+		{name: "timestamp and version headers in the other spelling", status: http.StatusOK, edit: func(r *http.Request) {
+			r.Header.Set(hdrTimestampOther, r.Header.Get(hdrTimestamp))
+			r.Header.Set(hdrVersionOther, r.Header.Get(hdrVersion))
 			r.Header.Del(hdrTimestamp)
 			r.Header.Del(hdrVersion)
 		}},
@@ -114,7 +111,7 @@ func TestSignatureRejections(t *testing.T) {
 		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
 			edit: func(r *http.Request) {
 				ts, _ := strconv.ParseInt(r.Header.Get(hdrTimestamp), 10, 64)
-				r.Header.Set(hdrTimestampMisspl, strconv.FormatInt(ts-1, 10))
+				r.Header.Set(hdrTimestampOther, strconv.FormatInt(ts-1, 10))
 			}},
 		{name: "mobile SDK hex nonce", signer: withNonce(tg.signer(), acauth.FormatNonceHex), status: http.StatusOK},
 		{name: "zero-padded decimal nonce", status: http.StatusOK,
@@ -133,16 +130,16 @@ func TestSignatureRejections(t *testing.T) {
 			}},
 		{name: "version 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
 			edit: func(r *http.Request) { r.Header.Set(hdrVersion, "2") }},
-		{name: "misspelled version header says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersionMisspl,
+		{name: "version header in the other spelling says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersionOther,
 			edit: func(r *http.Request) {
 				r.Header.Del(hdrVersion)
-				r.Header.Set(hdrVersionMisspl, "2")
+				r.Header.Set(hdrVersionOther, "2")
 			}},
 		{name: "timestamp ten minutes old", signer: shifted(-10 * time.Minute), status: 401, code: acapi.ErrorCodeStaleTimestamp, field: hdrTimestamp},
 		{name: "timestamp ten minutes ahead", signer: shifted(10 * time.Minute), status: 401, code: acapi.ErrorCodeStaleTimestamp, field: hdrTimestamp},
 		{name: "timestamp four minutes off is within the window", signer: shifted(-4 * time.Minute), status: http.StatusOK},
-		{name: "unknown client", signer: acauth.NewSigner("ffffffffffffffffffffffffffffffff", tg.appSecret), status: 401, code: acapi.ErrorCodeUnknownClient, field: hdrAuth},
-		{name: "wrong secret", signer: acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000"), status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true},
+		{name: "unknown client", signer: newSigner("ffffffffffffffffffffffffffffffff", tg.appSecret), status: 401, code: acapi.ErrorCodeUnknownClient, field: hdrAuth},
+		{name: "wrong secret", signer: newSigner(tg.appID, "WRONGSECRET000000000000000000000"), status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true},
 		{name: "query added after signing", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
 			edit: func(r *http.Request) { r.URL.RawQuery = "x=1" }},
 		{name: "signed for another host", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
@@ -253,12 +250,12 @@ func TestEveryOperationChecksSignatures(t *testing.T) {
 	for _, op := range operationCalls() {
 		t.Run(op.id, func(t *testing.T) {
 			tg.parallel(t)
-			c := call{method: op.method, url: tg.baseURL + op.path(tg.appID, user, ""), signer: acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000")}
+			c := call{method: op.method, url: tg.baseURL + op.path(tg.appID, user, ""), signer: newSigner(tg.appID, "WRONGSECRET000000000000000000000")}
 			if op.sessionScoped() {
 				if s == nil {
 					t.Skipf("skipped against %s: a session needs a phone, which only acmock registers by opening a link", tg.cfg.where())
 				}
-				c.url, c.signer, c.contentType = s.statusURL, acauth.NewSigner(s.token, "WRONGSECRET000000000000000000000"), "application/json"
+				c.url, c.signer, c.contentType = s.statusURL, newSigner(s.token, "WRONGSECRET000000000000000000000"), "application/json"
 				if op.id == "logout" {
 					c.url = s.logoutURL
 				}
@@ -316,5 +313,83 @@ func TestWallClockShift(t *testing.T) {
 			continue
 		}
 		expectError(t, r, tc.status, acapi.ErrorCodeStaleTimestamp, hdrTimestamp)
+	}
+}
+
+// TestEveryHeaderFamily signs a call with each of the six header families: each is accepted,
+// and the journal names the headers the call used, as the family spells them.
+func TestEveryHeaderFamily(t *testing.T) {
+	tg := newTarget(t, acmockTo("read in its journal which header names each call used"))
+	user := tg.user("families")
+	tg.addUsers(t, user)
+	target := tg.userURL("/management/has_registered_mobile_device", user)
+	for _, fam := range acauth.HeaderFamilies() {
+		s := tg.signer()
+		s.Headers = fam
+		if r := tg.do(t, call{method: http.MethodGet, url: target, signer: s}); r.status != http.StatusOK {
+			t.Fatalf("%s: want 200, got %s", fam, r)
+		}
+	}
+	op := "hasRegisteredMobileDevice"
+	res, err := tg.ctl.ListRequestsWithResponse(context.Background(), &acctl.ListRequestsParams{User: &user, Operation: &op})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("journal: %v %v", err, res)
+	}
+	var got []string
+	for _, e := range res.JSON200.Entries {
+		if e.AuthHeaders == nil {
+			t.Fatalf("journal entry %d names no headers", e.Seq)
+		}
+		got = append(got, strings.Join(*e.AuthHeaders, ","))
+	}
+	var want []string
+	for _, fam := range acauth.HeaderFamilies() {
+		want = append(want, fam.Timestamp()+","+fam.Version())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the journal names\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestSuiteSigning checks that the suite signs as configured (ACMOCK_CONTRACT_HEADERS): the
+// generated client, the suite's own calls, a session's calls and the Go library all send the
+// family's names, as the server's journal shows, so that a run with another family tests it end
+// to end.
+func TestSuiteSigning(t *testing.T) {
+	tg := newTarget(t, stillTo("register a phone and read in the journal which header names the calls used"))
+	user := tg.user("signing")
+	tg.addUsers(t, user)
+	if res, err := tg.api.HasRegisteredMobileDeviceWithResponse(context.Background(), tg.appID, user); err != nil || res.StatusCode() != http.StatusOK {
+		t.Fatalf("the generated client: %v %v", err, res)
+	}
+	tg.registerPhone(t, user)     // the suite's own calls
+	s := tg.authenticate(t, user) //
+	tg.status(t, s)               // signed with the session's credentials
+	mgmt, err := activeconnect.NewManagementAPI(tg.appID, tg.appSecret, activeconnect.WithBaseURL(tg.baseURL),
+		activeconnect.WithHTTPClient(tg.client), activeconnect.WithHeaderFamily(signing.family))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.HasRegisteredMobileDevice(context.Background(), user); err != nil {
+		t.Fatalf("the Go library: %v", err)
+	}
+	res, err := tg.ctl.ListRequestsWithResponse(context.Background(), &acctl.ListRequestsParams{User: &user})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("journal: %v %v", err, res)
+	}
+	want := hdrTimestamp + "," + hdrVersion
+	ops := map[string]int{}
+	for _, e := range res.JSON200.Entries {
+		if e.Operation == nil || e.Hmac == "" { // opening a registration link is not signed
+			continue
+		}
+		ops[*e.Operation]++
+		if e.AuthHeaders == nil || strings.Join(*e.AuthHeaders, ",") != want {
+			t.Errorf("%s was signed with %v, want %s", *e.Operation, e.AuthHeaders, want)
+		}
+	}
+	wantOps := map[string]int{"hasRegisteredMobileDevice": 2, "getDeviceRegistrationLink": 1, "authenticateUser": 1, "getSessionStatus": 1}
+	if !maps.Equal(ops, wantOps) {
+		t.Errorf("the journal of %s holds %v, want %v", user, ops, wantOps)
 	}
 }
