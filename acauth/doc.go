@@ -90,13 +90,15 @@
 //
 // The nonce is recorded only after the signature verifies, so unauthenticated
 // garbage cannot fill the replay cache. The cache is keyed on the exact
-// client ID and nonce and holds at most a fixed number of entries (default
-// 100 000, see [WithReplayCacheSize]); when full it evicts the oldest entry,
-// trading a possible replay of that very old nonce for bounded memory under
-// load. An entry takes about 60 bytes plus its key (client ID, ':' and
-// nonce): measured 123 bytes for an official client's 32-character
-// application ID and decimal nonce and 171 with a 64-byte nonce
-// (BenchmarkReplayCacheMemory), so a full default cache holds 12 to 17 MiB.
+// client ID and nonce text and holds at most a fixed number of entries
+// (default 100 000, see [WithReplayCacheSize]) and 64 bytes of key room per
+// entry; when either is full it evicts the oldest entry, trading a possible
+// replay of that very old nonce for bounded memory under load. It holds no
+// pointer per entry, so a full cache costs the garbage collector nothing:
+// measured 112 bytes per entry for an official client's keys (a 32-character
+// application ID and a decimal nonce), about 11 MiB for a full default cache;
+// with 64-byte nonces the key room fills first, at about 66 000 entries
+// (BenchmarkReplayCacheMemory).
 //
 // After success the middleware stores the client ID in the request context
 // ([ClientIDFromContext]); [WithVerdictHook] reports every verdict for
