@@ -173,7 +173,18 @@ func (p *protocolHeaders) names(out []string, which int) []string {
 // means none of the six families' headers is present.
 func HeadersUsed(h http.Header) []string {
 	p := scanHeaders(h)
-	return p.names(p.names(nil, timestampHeader), versionHeader)
+	n := 0
+	for which := range p.found {
+		for _, vals := range p.found[which] {
+			if len(vals) > 0 {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return p.names(p.names(make([]string, 0, n), timestampHeader), versionHeader)
 }
 
 // pick returns the one value that the headers of kind which (timestampHeader or
