@@ -18,6 +18,7 @@ import (
 
 // Defines values for ClockMode.
 const (
+	ClockModeAuto    ClockMode = "auto"
 	ClockModeReal    ClockMode = "real"
 	ClockModeVirtual ClockMode = "virtual"
 )
@@ -25,6 +26,8 @@ const (
 // Valid indicates whether the value is a known member of the ClockMode enum.
 func (e ClockMode) Valid() bool {
 	switch e {
+	case ClockModeAuto:
+		return true
 	case ClockModeReal:
 		return true
 	case ClockModeVirtual:
@@ -36,6 +39,7 @@ func (e ClockMode) Valid() bool {
 
 // Defines values for HealthClock.
 const (
+	HealthClockAuto    HealthClock = "auto"
 	HealthClockReal    HealthClock = "real"
 	HealthClockVirtual HealthClock = "virtual"
 )
@@ -43,6 +47,8 @@ const (
 // Valid indicates whether the value is a known member of the HealthClock enum.
 func (e HealthClock) Valid() bool {
 	switch e {
+	case HealthClockAuto:
+		return true
 	case HealthClockReal:
 		return true
 	case HealthClockVirtual:
@@ -335,6 +341,7 @@ type Unauthorized = Error
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
+	// Operation An operationId or the name in its URL; see above.
 	Operation   *string `form:"operation,omitempty" json:"operation,omitempty"`
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 	User        *string `form:"user,omitempty" json:"user,omitempty"`
@@ -363,6 +370,12 @@ type ListUsersParams struct {
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 }
 
+// SetUserStatusParams defines parameters for SetUserStatus.
+type SetUserStatusParams struct {
+	// Application Only sessions of this application.
+	Application *string `form:"application,omitempty" json:"application,omitempty"`
+}
+
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
 
@@ -372,6 +385,9 @@ type AdvanceClockJSONRequestBody = AdvanceRequest
 // SetSessionStatusJSONRequestBody defines body for SetSessionStatus for application/json ContentType.
 type SetSessionStatusJSONRequestBody = StatusChangeRequest
 
+// SetUserStatusJSONRequestBody defines body for SetUserStatus for application/json ContentType.
+type SetUserStatusJSONRequestBody = StatusChangeRequest
+
 // PutWallClockJSONRequestBody defines body for PutWallClock for application/json ContentType.
 type PutWallClockJSONRequestBody = WallClockUpdate
 
@@ -380,83 +396,93 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hz7cxs3kv+/0jXfb9XKVWNqKPkRMT9pfU7iPTnORc7lNqFLBGeaJMIZYAxgRHNV+t+v0MC8OKBEOZaz",
-	"l0qVqXkAje5Pv5u8iVJZlFKgMDqa3EQKdSmFRvrjtVJS2Q+pFAaFsR9ZWeY8ZYZLcfyHlsJe0+kKC2Y/",
-	"/X+Fi2gS/b/jdtVjd1cfu9Vub2/jKEOdKl7aRaJJ9OuKGdgwDRslxXIU3cbRL4JVZiUV/xdmj0/A+xWC",
-	"3UHJHIxcowCuoeBac7EEqRq6bmO/E3HnPLtmIsWf8WOFmkjDT6woc7Qfs0oxv/pZou2RSiVLVIY71rb3",
-	"b3aIOYfvJdS3J3CW6BjGxan953mSFHoUxZHZlhhNIm0UF0uiS+HHiivLrN/btT80T8r5H5gaS8Z5y75X",
-	"CpnBPuEDQjnxv2CfLlAszSqajE++iaOCi+bvATlxpDFVaB784u299GYoDGe53uG2JTJK2Hh+kp5mz/D5",
-	"4kXycvzNydkpezZ/nr7IXuI3i7OopSv6r5e/nbx99tOL92f/Pf6f038+//vL/zj7bvzD6T+e/+fLi7Mf",
-	"x9EePtxx0rtlwrN2+3vEcsEHaOpgXkeT3/2Bn6dszOZjTML/jaM4qjSqzhss5ylGcZRzsbaXP8RRLpfc",
-	"LprEUbmSgrbLpaVgwXKNcVSgWcnMP61wybVBhdkVs3w8SU5ePE3GT5Px+ySZ0P+/Rbe3H24/DBjYP8NN",
-	"xA0W+j6V7bDl0liwthBhSrHtgM+9Xe5htFtxcnOYpD0rDyT8F43qMIoJGW7xEL2vcpmud+CwcO+exlEh",
-	"M/v4NVemYnkUR0JuhmIZT06T36I4KlFk9jSTk4F0/JK7xujSYKmBbsJ8C2bFNTBn9zp2iAuDS1SWXEfQ",
-	"TYSiKuzpFBJZNYEfAsaCSL6JFlIVhKmMGXxqeIFR4OHmCLuUvucF5lwgaCKZiQzsGrIyGjaMG2vKjaSj",
-	"hCjfEQodw5HW7hkST+MiO+JJnVBSK7krIc1VK54CtWZLe9dYn2OfsL7Gculb0IYpAywt7NUNNyt4+tQ9",
-	"4hewB/DcB26sQTHMVNqr6kCmqZfFgIkLjnkY5A19IVPnN2tuzaXMkYkB8/yDsSOgXTTEvx+Q5dYZ9Bno",
-	"MN+BtU5RMMWlhQcuWJV3Tx/J9dBep43eHI7Edpc7j1+vKNeBVfbxolk79qSFuHHBxXqPVdorzJS8uLPH",
-	"h2pRxnWZs+2VYEV40Url+4zgQ3baYYZdtUFFh+4QK97tGr2a/0ZVQ6g/FJuhHX+y7m8P951HHK7ecY8d",
-	"xzBgW98BDNzoZzGzv0bsSGzpCZ5QyXmORQhceVWIDukdi26NavjOXcbC4CcTMNIrhNIRAUzDd28uXk8u",
-	"3vz4evLq3cUE/Hr3B7hEUlxT3RLitw0d/eeGW/tDq6tDo6ouFJ3vvuqEV3dFPlf7wsi9+O2sf3OordnZ",
-	"sF0izBnKX14Lo7ZDZHSWChKOtf8bOhmy0qE7q4KlQ2zIdQxysYiBgUJLHJcCrK2IbQqGRWm2sFmhACEN",
-	"pCtM15iNQsYtZwZFur1yuthqlqzmeUetRFXMaxxblQmSalmx//Alc64rkBV87O1dcWFePAsGTBq13rd+",
-	"i4o+qxLHCOPSVuF5ZTPoTMmy7PGlsxWZlYN9hMXMAZjDj5FfuWGkZ0zcApIk3pPMHUgM5D8ojCJA2hzE",
-	"bpZdycrsi3uapw+M1XsaELDWnQ0HBk1V6IRRcHGVykq4SobFqEKWrmzcjAupsI5GO6LZ56Nq+rs7h/h1",
-	"6UOKN2Ih70wYx3GEn0pMTecCqafL+1wUEGUotlZoslIpKQgrcAL26lRE96ZzQ7j1tww9UdMQurc3NKnp",
-	"C/mWf56/vSC1qKMtEoZClsFCyeJ+z0K7xv3DNXTuHKkh5S7ZeJerwykCF9cs59lVJzjsZwjNOVZMw7j2",
-	"nREJw6/7e+u+x0ntrk96CznkQVFpA3ME1pSXQFfpynpiqizFcKKtrfXVJovhaaSlFNOodq2TJo4dbVmR",
-	"T04m42QCX2KD2w+fnc7cFYeUHf4fZAzqGClgB/50AtQhJ4iZ1hU8zAkzY6x/HOrEryueroBKPCAXpBnW",
-	"rLs8nuuYtALGYXex4tpIFxMcxLlLOvWrFRNLDLHvsyLllud3bu045yigZeQaxd4yzv1uzb3fMwQ+jOq6",
-	"tZrv7dlart0h4ICD81EAebhhctPcPFQSHkj3lZ6ahe8g9nKQ9tblkDjiVI5dbN1fLDX82oJ8w/I127Ct",
-	"d2DWfcVRykSKeY4Z2VPuPqS51JgFc/FLd8yHKcJcZtvgjZyLddg+2KTvyseC4VBOmAfl1ocBLAisHjH+",
-	"NJ72lpCgrAodAJU3O2FQtTcPBVWh7wVUs2iQyK59GIr2ASxOWaUDEQCrzMoCMmUG48Z1xrV7iq0htG5K",
-	"qrrbE8wfPsvk7E3FHPYtvffxJNxIaopcXr3uKH38aXJDFLaF7EML5b65cCCs2pJXwPrXzYlBWdobLlcy",
-	"xQwWUjXeLezNmubGnc6/LQEFy/SenvqMIX79yvI8VLMv2KcrvcZNNImeF4neV6p3HZQ40iu+sHrwdJwU",
-	"of5hu9zN3or6MD7esDwndQDNl4KZSqEGprDOp4EtGReakpTDVNHTOWhiZhlmYCRVtt2OVkTNrm7DA3qZ",
-	"bv24Pa873Z2c/6XMBn3NHkMfyM7mjPe2K11DsFLcbC8tpOrAlYzN+zom6bPqZ39akCL3FQ7fAlCV0E0f",
-	"wK3xlAKTUeQb0RSEIlPkLjwtK2NK1+TmPi8c4gCLKmdGqr9pkBsB5z+9iUGjusYMKpGhgtnxlSPieAbS",
-	"VRo0KxBKqYwN5+2FczJIvgBh1xhNxXvURlstBG6s+MucbelhUr8YCnmN9Hfd0aBauLXMLGsstuve5FKu",
-	"gRnYrJiZCqYUv8ZsBG8MCMTMptjww9vzVy2m6J5rpqQrNs8pMVd4jc401GemuHdDgTHXU5FLWc5ZuoZK",
-	"5Kh1035hrXEhETAhzcpy5ulTlmVq9q27PNsRzQzshltAkZWSCzMV88rAbEVtjhkdbFZXbmfgka5hdu7H",
-	"HXzX/+8kVJhWSXKa0sL0EWejqZgKajo5NjeSmdHFGdigYa+EJjBzpn4ClGPNYmAws1mK/TQVM+/AidC4",
-	"qTIptHwlAdplZ9Q/mlnhUGY8mgoyiSkK55Z9QeHtm/eufGJysuqOs/WgxflPb6I4ukblcp5oPEpGia+5",
-	"CVbyaBKdjpLRqS8nkSY1qNytPpS+Pt+HuhtwsHCCzgtOcEKSs9AxaAkMDGoDuuIGIWUCVuwa7YEthrnR",
-	"mC8sZHIEAoGeih7va2iN4F3BjYXMjGde2K7nPyMrW7AMoSrh6PQEVvgJMr7kRsdwegI5GkML25fc9ScE",
-	"6JyRRgnDc9pQ4CcDiyrPQaFGCmaaIoHVIieMpm75Jmv4cN4LOZWLNv7uI+YvMmAznC257dtz37vpDRmd",
-	"JONHIqAZFgmM/Dj6Mho2epYk+xZuKK2Hh+zT4/uf7s0v0UtnB29hnUhVFMym3taR7sKXEGBkr871NxfT",
-	"BfXj+KbfD7g9JuTsV5vvpFqicSak8+rfdK0xZMx1DBQFWc/hozGL3ToFIFMhLEiNtBbOrJC0Rul+gW7J",
-	"r1Fbb3EkrL7ZKGHnvL5RaM2NqgQFE09G8M4q4lR0D+qsk+uYU/9/hfCHrJRgOalfJYys0hUGdeRny5O+",
-	"ipRMsQJNM0FjeeMr297CDRotfajHHdjuxg4fBmqQfDE1eLcOQZ5OCJkUOPoTOH72eTh2m1sJdzPfHmab",
-	"jv0S97QOC5khHFFIKVUdQjxxYqcYk1PVPXNIXMkNFExs64kQheBLF6OB9L9H44L2R5SK22Df+KG9+bly",
-	"2eE0yzqKYFbMEHNyLlCTBgUZf+wHS+4wCxSpuPDGdKdt3B4Llucasgpj4AKkylDFde+DCb1BC/wRvLNR",
-	"7kKqqZjtTLfMJtT6q4NC/5KGZ8lZSGH9+GUrtkfwZ/0Jz4Oc2dfEC7CFQeVHgrgfnf139mZvg+G/hcOG",
-	"qayPylUzGRS0B+ceHSdJAlKk2I/xKZnR4EGhR/Aj5QFNvG12J36DJsEPJz2ijP0OQWvNsu2ol1K69mfL",
-	"zfeY5zZGp7xkJ8UhO7jtc7TOO45vbMR/u5e1blbCN3DIxwPlMmAzgRG8K1HQYLRAqJfUwFxUQA6cuxxQ",
-	"kRmu1ZhNhS5YnkPJlghHUsE/Lt/96LOo8zTF0kxgl5OzJyM4JxpgI9Vak6h3pTkVA3FOrCvQholMN7Uh",
-	"oi9kSeyBume+cAXX+92/b+/8ezj9zoTLrR/AOV6ZIu+vsEtR0Lg4SRKI6jVHD/X+D7cSe1Ben6tGWFxn",
-	"t4Wc24yMlSVkErXLVrkBmz9qciU7MN7VBmcbHP5zNBiqM36s0BoXV5PXsEYsgdr8wTDiVY5M/Vwv/NUj",
-	"vNdFaXgjqz8XRrymgRvLZ8+oOpS2i++N0Opw2/KplpK2QVmKwgzrEY2BhiMGc1mJDDOwyIR5tVig+hY0",
-	"IkUKfuGnmv8LZ09ikHlmaVpwpc0IfiUj0oxgzFxI6CwPTf/WGTQzkCPTxoUsNjqcioaGgpl0ZSPLme8Y",
-	"zKBkWqOGI8plZs04xswqh1X2J1Q+MPS6QMxASNC5PXzI0FxwbTroCBmYjxWqbWth2vmju8xKHH6532N6",
-	"8Ot1t/Oh79UTTZ/xajNA9PBN2znb+s2CfeJFVUST52dn9MUT91cSGv7exTJFqX4Ox9f/IGdqiTa0+GgV",
-	"P0gEF/T1ipaG4QTYfXQE2VIDO3y+MQ0mPvSIP8gN5FIsO5NLBduStsBR5ytIsVUa0uIXif4W/Pg1PNdP",
-	"9rGhbfr+VZ6wnSMLWMm3Vs2tjfHy/TpRczhH27GtNOpIErBBS2OYjARX/971YAeVceoyp6/S+LJNUyG5",
-	"fHsJsjJz+QkYdW0IxTG4hr2uc+Ym5ZuK9hsWGeZsa012feiYCj5MGe1Kw85XUvjntuNWgZDMPBOZLARq",
-	"PYL3K2zscFuyEd081qbvayzN3tpN9H+woNIDxfcSqBHhS3u5ZCSNpsIHXHDDWW7jWrMDhe43F/Y65+GK",
-	"VmGJzyQmHTtTZ+pJOm6G83ODJOmynV17NP73Jh33BK3NYNqXkMXlSm5CUqDOYWgQ9EKyTLec63ZhmlKn",
-	"ZTTprHZthRGcC/AjgO1TFHYvKt00nqbiWZK4gCXn1hy4Ekxnjn7WztBrtOxOcfZtiHwLnW0wNPmp6gvy",
-	"kGLKlh2QXXy9esl9ILkgXnSt/Rfdtpn0vAefNMpZzwH+iUrs+PRzK7Flzny9pIV1z5h05s2CxuRdL/j+",
-	"judk4VNZzLnAUTDsrSc2Dgt7/6rIdRhEPmSm5jFjmu7oYABgNXv/gljGktS2gGoHYv088QXqgcggxI5v",
-	"/KcrKtvcHrfTTOGg5rwslbxGOJq5eSibC2YotnA0ayYM7TX3XcrOgGIMG5avgW3YNrZQRXK2MSwYz0Gq",
-	"qaBZRGD1UdxobGd0QcjNCM4hpVktH7xZZ4zqmqfUNRbShtBrhCMmtoZCTBo3W0wFgwUX3nVXNhhj2yfW",
-	"0jN4lpw5224x6AuTlVI2XXYPh6z1JZo++A6pVvU4/fCy1Zcvr4eG3762z6gnZffYbI8FV2cn2RC1X6/Q",
-	"/pgFt7Ysb0HbQB1YaizadzS22O8PXlNA0qu32ayiV5LeyCrP3FyFjVF2Kjhhn1E8ag2tHprdI3uXE33Z",
-	"llyba/WZ2/y2wB3sHUywcLPTkHdjU64nT310rVGZpjOf4bxaLoN1S8uHX4iGgSEJ1EXcrwC05OyrAxzq",
-	"xR/Tb+7+rkZA2J1HHKOIqX9Bj5w8qRuR6LjRjmwHFe2dqY8Ny/P7u+g0zujkd8iMZtwk4izP5cZmE2vc",
-	"BFPBdvb1ESXabrLXaBvDxVJ/OdW1yeDdA7PEvr3J4XtXIgYGac6tZ9+sbKzR/PwD/b5Q7AVj+vOZQpK0",
-	"5aIzvHs0o0cnUzGledZpNKPAQ/dN7hxzjtc0FcE1GPclxcqgBmQq56ie0Ch8G9B0BTwVR7N6KnYC0+g0",
-	"0dNo9qQdcaMhQBqSrDPdreXMnuSyD40vH0vsDv9+5TjiXlAK3OwC82sG6ZcNtA4dAY93sGFxABsuMgoM",
-	"+v26G5tQ9aecf/9AX+hDdV07EvpJCZpOnhwfj09ejpJRMhpPvkm+SaLbD7f/GwAA//8=",
+	"5Fx7cxs3kv8qXXNXFalqRJGSHxH9lzbrJN6T45xlX24TujTgTFNEOAOMAYxorkrf/QoNzIsERcqxnFyt",
+	"y1Ui5wE0un/oN3gbpbIopUBhdDS+jRTqUgqN9OWlUlLZD6kUBoWxH1lZ5jxlhktx/LuWwl7T6RwLZj/9",
+	"p8JZNI7+47gd9djd1cdutLu7uzjKUKeKl3aQaBz9MmcGlkzDUklxPYju4ui9YJWZS8X/hdnjE/BujmBn",
+	"UDIHIxcogGsouNZcXINUDV13sZ+JuHOe3TCR4lv8WKEm0vATK8oc7cesUsyPfjbUdkmlkiUqwx1r2/u3",
+	"a8Scww8S6ttjOBvqGEbFqf3zdDgs9CCKI7MqMRpH2igurokuhR8rriyzfmvH/tA8Kae/Y2osGect+75T",
+	"yAz2Cd8glBP/C/bpAsW1mUfj0cm3cVRw0XzfICeONKYKzYNfvNtJb4bCcJbrNW5bIqMhG01P0tPsCT6d",
+	"PRs+H317cnbKnkyfps+y5/jt7Cxq6Yr++/mvJ6+f/Pzs3dn/jP739J9P//b872ffj348/cfT/3p+cfbT",
+	"KNrCh3tWer9MeNZOv0MsF3wDTR3M62j8m1/w05SN2HSEw/C/URRHlUbVeYPlPMUojnIuFvbyhzjK5TW3",
+	"gw7jqJxLQdPl0lIwY7nGOCrQzGXmn1Z4zbVBhdkVs3w8GZ48OxqOjoajd8PhmP7/Gt3dfbj7sMHA/hpu",
+	"I26w0Lu2bIctl8aCtYUIU4qtNvjcm2UHo92I49v9JO1ZuSfh7zWq/SgmZLjBQ/R+l8t0sQaHmXv3NI4K",
+	"mdnHb7gyFcujOBJyuSmW0fh0+GsURyWKzK5mfLIhHT/kujK6NFhqoJswXYGZcw3M6b2OHuLC4DUqS64j",
+	"6DZCURV2dQqJrJZAVhnZWWjLX6L8NppJVRC0MmbwyPACo8DDzUrWCX7HC8y5QNBEORMZ2DFkZTQsGTdW",
+	"oxtJKwotYE02tBpHWjtnSEqNpexIKXWySa0Ar4Q0Vy0TCtSaXdu7xpoe+4Q1OZZZL0AbpgywtLBXl9zM",
+	"4ejIPeIHsAvwQgBurF4xzFTa79gN0aZeJBtMnHHMw1hv6AtpPD9Zc2sqZY5MbDDPPxg7AtpBQ/z7EVlu",
+	"bUKfgQ76HfDoFAVTXFp44IxVeXf1kVxsqu202T4PBmQ72b1cqAeWi8Ao21jSjB17CkNMueBisUVHbZVp",
+	"Sjbdaed9N1PGdZmz1ZVgRXjQSuXbVOJDZlpjhh21AUeH7hAr3qyrwJr/RlWbiH8oREMz/myN4RbuO/u4",
+	"OXrHWHbMxAbb+uZgw6h+FjP7Y8SOxJae4AqVnOZYhMCVV4XokN7R71a3hu/cpzMMfjIBXT1HKB0RwDR8",
+	"/+ri5fji1U8vx9+9uRiDH2+3u0skxTXVLSF+2tDS3zbc2u5oXe3rY3Wh6Cz5VcfZus8PutrmVG7Fb2f8",
+	"2311zdqE7RBhzlA081IYtdpERmeoIOFYm8FNW0PKOnRnXrB0ExtyEYOczWJgoNASx6UAqytiG5BhUZoV",
+	"LOcoQEgD6RzTBWaDkHLLmUGRrq7cXmx3lqymeWdbiaqY1ji2WyZIqmXF9sWXzFmwQIzwsTd3xYV59iTo",
+	"PmnUetv4LSr6rBo6RhgXxArPKxtPZ0qWZY8vnalIrextIyxm9sAcfoz8yA0jPWPiFpAk8Z5k7kFiIBpC",
+	"YRQB0kYkdrLsSlZmm/vTPL2n597bAQFt3ZlwQ6GpCp0wCi6uUlkJl9ewGFXI0rn1onEmFdZOaUc022xU",
+	"TX935hC/Lr1L8UrM5L3h4yiO8FOJqelcoO3pokDnBUQZipUVmqxUShuEFTgGe3Uiop3B3Sbc+lOGnqhp",
+	"CN3b6prU9IVsyz/PX1/Qtqi9LRKGQpbBTMlit2WhWeP+4ho615bUkHKfbLzJ1eFIgYsblvPsquMc9gOF",
+	"Zh1zpmFU286IhOHH/a0136Nhba5PegM55EFRaQNTBNYkm0BX6dxaYsozxXCira71uSeL4UmkpRSTqDat",
+	"48aPHaxYkY9PxqPhGL7EBHcfPjuquc8PKTv830sZ1D5SQA/84TioQ04QM60peJgRZsZY+7i5J36Z83QO",
+	"lPABOaOdYdW6i+q5jmlXwChsLuZcG+l8gr04d0mr/m7OxDWG2PdZnnLL83undpxzFNAwcoFia1Jnt1lz",
+	"7/cUgXejumat5nu7tpZr9wg4YOC8F0AWbjO4aW7uKwkPpF2JqGbge4i93Ah766xIHHFKzs5W7htLDb+x",
+	"IF+yfMGWbOUNmDVfcZQykWKeY0b6lLsPaS41ZsFY/NIt82EbYSqzVfBGzsUirB9s0HflfcGwKyfMg2Lr",
+	"/QAWBFaPGL8aT3tLSFBWhQ6AyqudMKjam/uCqtA7AdUMGiSyqx82RfsAFqes0gEPgFVmbgGZMoNxYzrj",
+	"2jzFVhFaMyVVXfsJxg+fpXK2hmIO+5beXTwJl5WaXJffXvekPv4wuSEK27T2vmlzX2rYE1Ztyiug/etS",
+	"xUaS2isulznFDGZSNdYtbM2aUse9xr9NAQWT9p6eeo0hfv3C8jyUwS/Ypyu9wGU0jp4WQ70tce/qKXGk",
+	"53xm98HRaFiEqontcLdbE+ub/vGS5TltB9D8WjBTKdTAFNbxNLBrxoWmIGW/rejp3ChpZhlmYCQluN2M",
+	"VkTNrG7CPSqbbvy4Xa9b3b2cf19mG1XOHkMfyM5mjTuLl648WCluVpcWUrXjSsrmXe2T9Fn11q8WpMh9",
+	"hsNXAlQldFMOcGMckWMyiHxZmpxQZIrMhadlbkzpSt7cx4WbOMCiypmR6hsNcing/OdXMWhUN5hBJTJU",
+	"kBxfOSKOE5Au06BZgVBKZaw7by+ck0LyCQg7xmAi3qE22u5C4MaKv8zZih6m7RdDIW+QvteFDcqFW83M",
+	"skZjuyJOLuUCmIHlnJmJYErxG8wG8MqAQMxsiA0/vj7/rsUU3XM1lXTOpjkF5gpv0KmGes3k9y7JMeZ6",
+	"InIpyylLF1CJHLVuqjCsVS4kAiakmVvOHB2xLFPJC3c5WRNNAnbCFaDISsmFmYhpZSCZU7UjoYUldeY2",
+	"AY90Dcm5b37wPQB/I6HCpBoOT1MamD5iMpiIiaDak2NzI5mELiZgnYatEhpD4lT9GCjGSmJgkNgoxX6a",
+	"iMQbcCI0brJMCi1fSYB22ITKSIkVDkXGg4kglZiicGbZJxRev3rn0icmJ63uOFu3XZz//CqKoxtULuaJ",
+	"RoPhYOhzboKVPBpHp4Ph4NSnk2gnNahczz6UPj/fh7prd7Bwgs4LTnBCkrHQMWgJDAxqA7riBiFlAubs",
+	"Bu2CLYa50ZjPLGRyBAKBnoge72toDeBNwY2FTMIzL2zXAZCQli1YhlCVcHB6AnP8BBm/5kbHcHoCORpD",
+	"A9uX3PVDAnTOaEcJw3OaUOAnA7Mqz0GhRnJmmiSB3UVOGE3e8lXW8OG853Iq5238zXvMX6TdZrPT5K6v",
+	"z33tptdydDIcPRIBTetIoAHI0ZdR69GT4XDbwA2ldSuRfXq0++leNxO9dLb3FNaIVEXBbOhtDek6fAkB",
+	"RvbyXN84ny64P45v+/WAu2NCzvZt871U12icCum8+o2udwwpcx0DeUHWcnhvzGK3DgFIVQgLUiOthjNz",
+	"pF2jdD9Bd81vUFtrcSDsfrNewtp6faHQqhtVCXImDgfwxm7Eiegu1GknVzinNoA5wu+yUoLltP0qYWSV",
+	"zjG4R95anvS3SMkUK9A0/TSWNz6z7TXcRqGlD/W4A9t13+HDxjYYfrFt8GYRgjytEDIpcPAHcPzk83Ds",
+	"JrcS7ka+Pcw2hftr3FI6LKgaZMVKHiWnHHvmcDeXSyiYWNVtIArBJyoG1uKyPLE2zNROME32YiIS74gk",
+	"5JrorhPm+i2yF5Cwykh6nfX9FjBzZsBZVChlnmtguZY01HgiGF1zDy1llWegsWM1/HveVpcKb7j044Cc",
+	"WbNT7yyYcaWNp9AufSJo/9vJ3RPfaKcW7OLdjZRiSrez7LSNc3X89uX531+/HBRZDBPXbKQn0WFoT/yA",
+	"xoUyj4hVN8G2Fk1783PRuoY/lnXUA7HI+M4hTXolCMdjj4J7lCX5b87pM91WJDfHjFlUZBXGwAVIlaGK",
+	"64oQE3qJihD6xsKOdF+NsIlwlB4ka71AiTX5zUWC5uGYiqYNLN3AGp4Mz0Ji9W2srWgfwRPod8ru5QZ8",
+	"TUwBmxlUfo9z34L8V/YDXgcDJwuZJVNZH7nzprUqqEnPPTpOhkOQIsV+dERhoAYPCj2AnyiCaiIVs945",
+	"PQipDd/d9Ygy9jME7RzLVoNeMO4Kxy0332GeWy1PEd1acEg2ZdXnaB2xHd/aWOluK2tdl4kvfZF3BBQF",
+	"go2hBvCmREEN5gKhHtIaFfKnaPtzFz0rMmn1NmYToQtrtEp2jXAgFfzj8s1PPv48T1MszRjWOZkcDuCc",
+	"aIClVAtNol6X5kRsiHNsLYY2TGS6yaoRfSFNYhfUXfOFS1Xvdpx8Yeyv4S51eoPufOvS8dwUeX+EdYqC",
+	"ysVJkkBUjzl4qN/0cC2xBeX1umqExbWvUcipjWVZWUImUTt/hxuwkbcmU7IG4/Xd4HSDw3+OBkMZ2o8V",
+	"WuXiqhkaFoglUIMEqduNEDVHpt7WA3913/hlURreyOqPuRovqVXJ8tkzqg5C7OBbfds6ULF8qqWkrYOb",
+	"ojCbmZxGQcMBg6msRIYZWGTCtJrNUL2wvuZEJEdHfuAjzf+FyWEMMs8sTeRSDuAXUiJN80ri3Guneah9",
+	"us49MAM5Mm2cW2M97YloaCiYSefkl/haSwIl0xo1HFAUmDSNLM4LVxUeUuLF0OsCMQMhQed28YOJ6DKE",
+	"PGqFqVSZ9lzdVLIUkBJ+4SCRAa2UHFLmLGlQl4BhC5cb6iDROt6s5Mc+B0VNDnCQdCtL7zWqJJ6I5BpN",
+	"r6qSxDAYDA5jCBNAbWyUwbHOv/3QzPuNhvdvL6zi1xPRn+2qoukg8Y7+la7natOIbt4X4PuGgOVLttKQ",
+	"MqVWLu7urHAA52Ll0liOEgprngyHTrA51z7yp84UcIG+9tEGA7MqpVMaQhqLAJZZrTKJrPiqdF7jchIN",
+	"IHFV8cTBw8YiAmyEljIdtCYXXJuOClizIutOTF9sHdZyQWb0/dsL2gTApvKGmkrJDn2sUK1aQ9Q2+N1n",
+	"feLb4Mv9Iu6DX6/bCR76Xt0y+BmvNh16D5+0bWSv3yzYJ15URTR+enZG57zct2HokMW6/CjgqQHrEuyQ",
+	"M3WN1gP9uE1amgs6zdTSsNliuYuOIFtq/Rde34g6fx+6xB/lEnIprjutgQVbkVKFg86Jv9jqVlL2z4b6",
+	"BfhjDvBUH25jQ9tV8Wc5TG2jZsCYvrbb3ZoiL9+vE1yFw/01E0xKmCRgfdvGfhkJrsC07ujslSet6wg+",
+	"Derzok0K8vL1JcjKTOUnYFQWJRTH4DpidJ2marIHE9GeZMowZytr2etFx5RRZcpoV3txLhVFCW46bjcQ",
+	"kjfARCYLgVoP4J21Amu8aAj0EbFCWGBptiZHo/+HGcseKH6QQJU+nzvPJSNpNCl04IIbznLKzK1BoXs0",
+	"aKsPtzkiGSTLZxKTjp2qM3WrKjebDaobsfRl2xz6aPzvtRJviW2azs8vIYvLuVyGpECl+VCn9YVk3v8j",
+	"znXLnE0twTKa9qx2dTvr64DvsW2fouhsVummsjsRa+6Py+Z1Dqok7SEVjZbdKSYvQuRb6Kx0aAv9XPUF",
+	"uU/OzXqfO4PQr5dW2wWSC+JFV9t/0WmbVuod+KRe6brR9g+UOkann1vqKHPm02otrHvKpNPQGVQmb3ox",
+	"2vc8Jw2fymLKBQ6CjnPdErUl/fIX8Vw3nciHNK09pk/T7c0NAKxm75/gy1iS2hprbUCsnXcFpLrjOAix",
+	"49s6cKTs3t1x2y4YdmrOy1LJG7RBL+UcksOYzoDAQdK08Npr7sxypwM4hiXLF8CWbBVbqCIZ2xhmjOcg",
+	"FdUzNAJri1pKFt3eICGXAzj3hSvvvFljjOqGp9SWIaR1oRcIB0ysDLmY1M85mwgGMy686a6sM8ZWh3Vo",
+	"e+Z0u8Wgz19XSqGoK3chbX25FtvvldTscfrh2c0vX4UJdZd+bZtRt6Jv0dkeC64cQ7Ihar9ePeYx87Jt",
+	"9caCtoE6sNRYtK/t2GK7PXhJDkkv8WWjil7lwlWYqXHJ+ihrib6wzSgeNdVad6Vvkb2Lib5sdbeNtfrM",
+	"bX7K4x72brSIcbPW8eL6El3TCxVrtUZlmtaXDKfV9XUwvW358J5o2JHXoryI+9GNlpxteYB9rfhj2s31",
+	"n7EJCLvziGMUMfVPaEIhS+p6kDpmtCPbzdRyAEbHt/449W5j+otLmlJFz1dapK+y+OYqF4SzUo872s8f",
+	"HdVNSzu1dyyx9QMm4sAnUzuSo+QGF5B0riWHvh2ECWc6uXEdj2TmrQX1lXBB+kJNhDstRoeJUXDKPbTE",
+	"CFw2+QobllP9wNpgd86v0eedIkJthCdiObcOgG8Q65jjpuBJHjOxFPVaC4yGg0TIK/8taUpWc6YngjrH",
+	"VmhiSKYsuzKKCc1N+xzdbzjQ8vnwRS0cIXvb30YQXLvI8AkcJJVYCLkULhl/uMVhqE9K7Okt1GfyH+In",
+	"hNOoDYvoiN8jqI5/Z8+k00yVxf8WfgqrVU7PWYnrcwB9RbSmXVrO9BXnkuX57v4+Omjh0LvP6ZG4URos",
+	"z+USM9ALXAZzaO2pnEdEVDvJVkwZw8W1/nI+z1wudxzlIfZtzaq9cyVYYJDm3IZETkc3v09Fv4MYe8GY",
+	"/skRIUlXylnnWNFBQo+OJ2JCJ20mUULA0H1fdYo5xxvq4OQajPv5hMqgBmQq56gO6ZBeGwl2BTwRB0l9",
+	"XmcMk+h0qCdRctg239PxBDq+UacIV5YzW7JyfWh8eVW3fizpK6u5naC0Jn0NmF8zu3HZQGvfw2nxGjYs",
+	"DmDJRUYRVb8f5taazP75q98+0E8NoLqpjTP92BWdmxofH49Ong+Gg+FgNP52+O0wuvtw938BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
