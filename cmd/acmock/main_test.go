@@ -320,7 +320,6 @@ func TestPhoneCommandsByUser(t *testing.T) {
 	}
 }
 
-
 // TestControlCommandsWithoutAnEmulator: every command says it cannot reach the emulator.
 func TestControlCommandsWithoutAnEmulator(t *testing.T) {
 	t.Parallel()
