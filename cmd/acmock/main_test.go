@@ -192,22 +192,7 @@ func TestShippedScenariosValidate(t *testing.T) {
 
 // TestControlCommands drives a served emulator (virtual clock) from the terminal commands.
 func TestControlCommands(t *testing.T) {
-	var stdout, stderr syncBuffer
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- run([]string{"--addr", "127.0.0.1:0", "--clock", "virtual", "--control-token", "tok"}, &stdout, &stderr, ready)
-	}()
-	base := <-ready
-	defer func() {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		<-code
-	}()
-	ctl := func(args ...string) (int, string, string) {
-		var out, errOut syncBuffer
-		c := run(append(args, "--url", base, "--control-token", "tok"), &out, &errOut, nil)
-		return c, out.String(), errOut.String()
-	}
+	base, ctl := serveForCommands(t, []string{"--clock", "virtual", "--control-token", "tok"}, "--control-token", "tok")
 	// Start a login for bob through the API, signed like any client.
 	login := signedPost(t, base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/bob")
 	if login != 202 {
@@ -266,22 +251,7 @@ func TestControlCommands(t *testing.T) {
 // TestPhoneCommandsByUser: approve, deny and walkaway act on the user's newest session that can
 // make the change, and every refusal is one sentence, not the emulator's JSON.
 func TestPhoneCommandsByUser(t *testing.T) {
-	var stdout, stderr syncBuffer
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- run([]string{"--addr", "127.0.0.1:0", "--clock", "auto"}, &stdout, &stderr, ready)
-	}()
-	base := <-ready
-	defer func() {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		<-code
-	}()
-	ctl := func(args ...string) (int, string, string) {
-		var out, errOut syncBuffer
-		c := run(append(args, "--url", base), &out, &errOut, nil)
-		return c, out.String(), errOut.String()
-	}
+	base, ctl := serveForCommands(t, []string{"--clock", "auto"})
 	refused := func(want string, args ...string) {
 		t.Helper()
 		c, out, errOut := ctl(args...)
@@ -317,6 +287,34 @@ func TestPhoneCommandsByUser(t *testing.T) {
 	var health struct{ Clock string }
 	if err := json.NewDecoder(res.Body).Decode(&health); err != nil || health.Clock != "auto" {
 		t.Fatalf("health under --clock auto: %+v %v", health, err)
+	}
+}
+
+// serveForCommands serves the emulator with flags on a free loopback port until the test ends (by
+// SIGTERM, so such tests cannot run in parallel) and returns its URL and a function that runs a
+// control command against it, with extra flags, returning the exit code, stdout and stderr.
+func serveForCommands(t *testing.T, flags []string, extra ...string) (string, func(args ...string) (int, string, string)) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- run(append([]string{"--addr", "127.0.0.1:0"}, flags...), &stdout, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case c := <-code:
+		t.Fatalf("acmock exited with %d: %s", c, stderr.String())
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-code
+	})
+	return base, func(args ...string) (int, string, string) {
+		var out, errOut syncBuffer
+		c := run(append(append(args, "--url", base), extra...), &out, &errOut, nil)
+		return c, out.String(), errOut.String()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/scenarios"
 )
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -107,6 +109,9 @@ func TestAutoClockPollsWalkTheTimeline(t *testing.T) {
 	}
 	if e.elapsed() != 70*time.Second {
 		t.Fatalf("the clock moved %v, want 70s (the last step)", e.elapsed())
+	}
+	if n := e.clock.Pending(); n != 0 {
+		t.Fatalf("%d timers left once the timeline is over (the timeout went when the phone answered)", n)
 	}
 	sessions := e.emu.Store().Sessions(nil)
 	var at []time.Duration
@@ -305,4 +310,92 @@ func TestAutoClockControlAPI(t *testing.T) {
 	if !strings.Contains(string(adv.Body), `"pending":0`) {
 		t.Fatalf("an approved session with nothing to come keeps no timer: %s", adv.Body)
 	}
+}
+
+// BenchmarkStatusPoll measures one signed status poll through the whole handler on each clock, for
+// a session with a step still to come on the manual clock and an approved one elsewhere: the cost
+// the automatic clock adds to a poll that does not move time.
+func BenchmarkStatusPoll(b *testing.B) {
+	for name, clk := range map[string]func() clock.Clock{
+		"real":    func() clock.Clock { return clock.Real{} },
+		"virtual": func() clock.Clock { return clock.NewVirtual(epoch) },
+		"auto":    func() clock.Clock { return clock.NewAuto(epoch) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			emu, err := emulator.New(emulator.Options{Clock: clk()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emu.Close()
+			token, secret := benchLogin(b, emu, "alice")
+			signer := acauth.NewSigner(token, secret)
+			b.ReportAllocs()
+			for b.Loop() {
+				benchPoll(b, emu, signer, token)
+			}
+		})
+	}
+}
+
+// BenchmarkAutoClockLogin measures a whole login on the automatic clock: authenticate, then polls
+// until walkaway.yaml's erin is back (four jumps), through the handler.
+func BenchmarkAutoClockLogin(b *testing.B) {
+	data, err := scenarios.Walkaway.YAML()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, err := scenario.Parse("walkaway.yaml", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	emu, err := emulator.New(emulator.Options{Clock: clock.NewAuto(epoch), Scenario: sc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emu.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		token, secret := benchLogin(b, emu, "erin")
+		signer := acauth.NewSigner(token, secret)
+		for range 5 {
+			benchPoll(b, emu, signer, token)
+		}
+		if s, _ := emu.Store().Session(token); s.Status != "active" || len(s.History) != 5 {
+			b.Fatalf("after five polls: %s, %d changes", s.Status, len(s.History))
+		}
+	}
+}
+
+// benchPoll sends one signed status poll through the handler.
+func benchPoll(b *testing.B, emu *emulator.Emulator, signer *acauth.Signer, token string) {
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/authentication/session_status/"+token, nil)
+	if err := signer.SignRequest(req.Context(), req); err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	emu.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func benchLogin(b *testing.B, emu *emulator.Emulator, user string) (token, secret string) {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/authentication/authenticate_user/"+demoApp+"/"+user, strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if err := acauth.NewSigner(demoApp, demoSecret).SignRequest(req.Context(), req); err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	emu.ServeHTTP(rec, req)
+	var body struct {
+		Status struct {
+			Token  string `json:"session_token"`
+			Secret string `json:"session_secret"`
+		} `json:"authentication_status"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusAccepted {
+		b.Fatalf("login %s: %d %s", user, rec.Code, rec.Body)
+	}
+	return body.Status.Token, body.Status.Secret
 }
