@@ -8,7 +8,7 @@
 //	func TestLogin(t *testing.T) {
 //		srv := acmocktest.Run(t)
 //		app := myapp.New(srv.Authentication()) // your code, with a short poll interval
-//		if !app.Login(ctx, "alice") {          // the demo's alice approves after 2 s
+//		if !app.Login(t.Context(), "alice") {  // the demo's alice approves after 2 s
 //			t.Fatal("alice should be logged in")
 //		}
 //	}
@@ -25,8 +25,8 @@
 //     than the one the previous poll of that session answered, answers at once. A poll that would
 //     answer the same status again first moves time to the session's next step that changes its
 //     status (firing that step and every step of any session due by then, in time order), then
-//     answers. So successive polls see every status of the timeline in turn: the demo's alice
-//     answers pending, then active; a phone that never answers gives pending, then timeout, 60 s
+//     answers. So successive polls see every status of the timeline in turn: for the demo's
+//     alice, pending, then active; a phone that never answers gives pending, then timeout, 60 s
 //     of scenario time later (the scenario's timeout); scenarios.Walkaway gives pending,
 //     identifying, active, walkaway, active. That is the sequence of distinct statuses a client
 //     polling on the real clock sees, without the wait. A session with no step left that would
@@ -48,9 +48,9 @@
 // would have taken it, like a client that polls less often on the real clock. For exact sequences
 // keep one login in flight at a time, or use the manual clock.
 //
-// Scenario time is what the emulator records: each status change in a session's history at its
-// scheduled time (the login's time plus the step's delay), and each request in the journal at the
-// time it arrived, except that a poll that moved the clock is recorded at the time it moved to. Now
+// Scenario time is what the emulator records: each step in a session's history at its scheduled
+// time (the login's time plus the step's delay), a change made from the test at the time it was
+// made, and each request in the journal at the time it arrived, except that a poll that moved the clock is recorded at the time it moved to. Now
 // reads it.
 //
 // WithManualClock gives the strictly manual virtual clock instead: only Advance moves it (an
