@@ -16,13 +16,18 @@ check-generated: generate ## fail when generated/ is stale (CI runs this)
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: ## run every test, with the race detector, and the contract tests again signing as IAMPASS clients
+# Separate Go modules in the repository (each with a replace to the root); test and lint cover them.
+MODULES := examples/webapp
+
+test: ## run every test, with the race detector, in this module and in examples/, and the contract tests again signing as IAMPASS clients
 	$(GO) test -race -count=1 ./...
+	@for m in $(MODULES); do echo "cd $$m && $(GO) test -race -count=1 ./..."; (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
 	$(MAKE) --no-print-directory contract-iampass
 
-lint: ## gofmt check and go vet
+lint: ## gofmt check and go vet, in this module and in examples/
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt would change:"; echo "$$out"; exit 1)
 	$(GO) vet ./...
+	@for m in $(MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 run: ## run the emulator on 127.0.0.1:8080 with the demo application
 	$(GO) run ./cmd/acmock

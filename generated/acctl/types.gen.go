@@ -18,6 +18,7 @@ import (
 
 // Defines values for ClockMode.
 const (
+	ClockModeAuto    ClockMode = "auto"
 	ClockModeReal    ClockMode = "real"
 	ClockModeVirtual ClockMode = "virtual"
 )
@@ -25,6 +26,8 @@ const (
 // Valid indicates whether the value is a known member of the ClockMode enum.
 func (e ClockMode) Valid() bool {
 	switch e {
+	case ClockModeAuto:
+		return true
 	case ClockModeReal:
 		return true
 	case ClockModeVirtual:
@@ -36,6 +39,7 @@ func (e ClockMode) Valid() bool {
 
 // Defines values for HealthClock.
 const (
+	HealthClockAuto    HealthClock = "auto"
 	HealthClockReal    HealthClock = "real"
 	HealthClockVirtual HealthClock = "virtual"
 )
@@ -43,6 +47,8 @@ const (
 // Valid indicates whether the value is a known member of the HealthClock enum.
 func (e HealthClock) Valid() bool {
 	switch e {
+	case HealthClockAuto:
+		return true
 	case HealthClockReal:
 		return true
 	case HealthClockVirtual:
@@ -340,6 +346,7 @@ type Unauthorized = Error
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
+	// Operation An operationId or the name in its URL; see above.
 	Operation   *string `form:"operation,omitempty" json:"operation,omitempty"`
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 	User        *string `form:"user,omitempty" json:"user,omitempty"`
@@ -368,6 +375,12 @@ type ListUsersParams struct {
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 }
 
+// SetUserStatusParams defines parameters for SetUserStatus.
+type SetUserStatusParams struct {
+	// Application Only sessions of this application.
+	Application *string `form:"application,omitempty" json:"application,omitempty"`
+}
+
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
 
@@ -377,6 +390,9 @@ type AdvanceClockJSONRequestBody = AdvanceRequest
 // SetSessionStatusJSONRequestBody defines body for SetSessionStatus for application/json ContentType.
 type SetSessionStatusJSONRequestBody = StatusChangeRequest
 
+// SetUserStatusJSONRequestBody defines body for SetUserStatus for application/json ContentType.
+type SetUserStatusJSONRequestBody = StatusChangeRequest
+
 // PutWallClockJSONRequestBody defines body for PutWallClock for application/json ContentType.
 type PutWallClockJSONRequestBody = WallClockUpdate
 
@@ -385,88 +401,98 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Fx7c9s2tv8qZ3jvTO07tCzZedTKX95suvWu0+TG6XZ3q4wFkUcSKhJgANCK1uPvfgcH4EuEbDlN0r2d",
-	"TiuLJHBwnr/zoG6jROaFFCiMjsa3kUJdSKGR/nillFT2QyKFQWHsR1YUGU+Y4VIc/6alsN/pZIk5s5/+",
-	"W+E8Gkf/ddyseuyu6mO32t3dXRylqBPFC7tINI5+WTIDa6ZhraRYDKK7OPpZsNIspeL/xvTrE/B+iWB3",
-	"UDIDI1cogGvIudZcLECqmq672O9E3DlPb5hI8B1+LFETafiJ5UWG9mNaKuZXPxtqe6RCyQKV4Y61zfXb",
-	"LWLO4S8SqstjOBvqGEb5qf3f0+Ew14MojsymwGgcaaO4WBBdCj+WXFlm/dqs/aG+U85+w8RYMs4b9r1U",
-	"yAx2Ce8Ryon/Oft0iWJhltF4dPJ9HOVc1H/3yIkjjYlC8+gH7x6kN0VhOMv0FrctkdGQjWYnyWn6BJ/O",
-	"nw2fj74/OTtlT2ZPk2fpc/x+fhY1dEX/+/xfJ6+fvH32/uzvo3+c/vPpn57/+eyH0Y+nf336t+eXZz+N",
-	"oh18uOek98uEp832D4jlkve0qaXzOhr/6g/8NGEjNhvhMPzPKIqjUqNqPcEynmAURxkXK/v1hzjK5ILb",
-	"RYdxVCyloO0yaSmYs0xjHOVoljL1dytccG1QYXrNLB9PhifPjoajo+Ho/XA4pn//Fd3dfbj70GNg9wy3",
-	"ETeY64dMtsWWK2OVtVERphTb9Pjc2eUBRrsVx7f7Sdqzck/Cf9ao9qOYNMMtHqL3ZSaT1ZY6zN2zp3GU",
-	"y9TefsOVKVkWxZGQ675YRuPT4b+iOCpQpPY045OedPyS287oymChgS7CbANmyTUw5/dafogLgwtUllxH",
-	"0G2Eoszt6RQSWRWBHwLOgki+jeZS5aRTKTN4ZHiOUeDm+gjblL7nOWZcIGgimYkU7BqyNBrWjBvryo2k",
-	"o4Qo3xIKHcOR1uwZEk8dIlviSZxQEiu5ayHNdSOeHLVmC3vV2Jhj77CxxnLpBWjDlAGW5PbbNTdLODpy",
-	"t/gF7AE894Eb61AMM6X2ptqTaeJl0WPinGMWVvKavpCr85vVl2ZSZshEj3n+xtgR0Cwa4t+PyDIbDLoM",
-	"dDrfUmudoGCKS6seOGdl1j59JFd9f53UdrO/Jja73Hv8akW5Cqyyixf12rEnLcSNSy5WO7zSTmEmFMWd",
-	"P97XilKui4xtrgXLw4uWKtvlBB+z0xYz7Kq1VrToDrHizbbTq/hvVNlX9cfqZmjHtzb87eC+i4j91Vvh",
-	"sRUYemzrBoBeGP0sZnbXiB2JDT3BEyo5yzAPKVdW5qJFesujW6cavnKfszD4yQSc9BKhcEQA0/DDxeWr",
-	"8eXFT6/GL99cjsGv9zDAJZLiiuqGEL9t6Ojvam7thlbX+6Kqtiq62H3dglf3IZ/rXTByp/621r/d19ds",
-	"bdgsEeYM5S+vhFGbvma0lgoSbtO06yWy1IOjvrw1XwhmSoXfaYrI2rC8oPh8g0pzKcA/DjYkKkcNJEwp",
-	"jmncPEIwRJsYkCVLsJ4rtTrEjYY5y3m2AV1gltlvYL1kBm9QQcI0ggu1HIUB679i0BKMzTk3soSECTCY",
-	"ZbBe8mQJVrXYAkHOq0e0/Q83Y/jH0Xli+A0mUghMzNF5aZY2HXHcOfofOLAbyfmcJ5xl8HZjllL4VQ7j",
-	"nY+zpP145x5IZVLmKAztQGtcnL9+e351FXjaX/Ebarr7Sgq+KpjWO4jlb67g6s9/O4xtlmuWUlvzxDn/",
-	"hBq4IMZJs0TlWMvFYgDvMJEqxRTWS6RLUoGQhu6tRW1Fy+cc0xfAZsTA9RJFSMAgpEDafs00LcTEFhPO",
-	"316AVUmi3DqH2np/jXYy5H2lNlG8+6a/OwW0ZrHbd+fs04W7ODrpe3Ks8F8fZBFKCV1Z5izp24pcxVZ5",
-	"YmCg0BqnNQ0bK4k7mBdm47homZQsMVlhOggF94wZFMnm2p2niSyynGWtsCLKfFb5cRsygqTWfA9eLZiD",
-	"boGs+GNn75IL8+xJMGHQqPWu9Ruv2GXVsFEnrySWV1aBUiWLosOX1lYUVvfGSNZn7uFz8WPkV64Z6RkT",
-	"Nw6ZJN6RzD2eOJD/ozCKHLLNwe1m6bUszS7cX9+9Z67aiQABtNLasOfgVYlOGDkX14kshakNWVlHbfNG",
-	"nEuFVTbWEs0ujFbR3945xK8rD6kvxFzeWzAZWZ9RYGJaX5B5urqHQ8FRimJjhSZLlZCBsBzHYL+diOjB",
-	"ckZf3bpbhu6oaAhd2wnNK/pCsfaf568vnSf2rCFhKGQpzJXMH0ZWtGvcPVxN59aRalLuk42HnDqcInNx",
-	"wzKeXreSo26GXJ9jyTSMKuwYkTD8ur828HU0rODqSWchp3mQl9rADIHV5VXQZbK0KIIqqzGcaOtrfbXV",
-	"6vAk0lKKSVRBy3Gdxw02LM/GJ+PRcAxfYoO7D5+dzt+Hw4sW//dyBlWOEPADv7sA0CInqDNNKHgkCDXG",
-	"xse+TfziMJ1ccGERndUo69ZdHYvrmKwCRuFwseTaSIeJ9+LcFZ365ZKJBYbY91mZYsPze7d2nHMU0DJy",
-	"hWJnGfPhsOae7zgCn0a0w1rF9+ZsDdfuEXAgwHkUQBGun9zXF/eVhFekh0qv9cL3EHvVK/tU5cA44tSO",
-	"mG/cX4xQaxRHa5at2JptfACz4SuOEiYSzDJMyZ9y9yHJpMY0WIu6csd8nCHMZLoJXsi4WIX9w1IKvPZY",
-	"MAzlhHlUbWk/BQsqVocYfxpPe0NIUFa5DiiVdzthpWou7qtUuX5QoepFg0S2/UNftI9gccJKHUAArMnx",
-	"MK5DZ1yFp9g6QhumpKq6ncH84bNczs5ShNN9S+9DPAk3Uusirzeve0p/v5vcEIVNI2ffRpFvru2pVk3J",
-	"N+D9q+Zcry3jHZdrGWAKc8rfXXQLR7O6uXdv8G9KoME2laenOmOIX7+wLAv1rHL26VqvcB2No6f5UO9q",
-	"VbkOYhzpJZ9bOzgaDfNQ/7xZ7nZnR6mPj9csy8gcmlKFBqawyqeBLRgXmpKU/UzR09lr4qcppmAkdXbc",
-	"jlZETYGENtyjl+/Wj5vzutPdy/mfi7TX1+8w9JHsrM/4YLveNcRLxc3myqpUBVzJ2byvMEmXVe/8aUGK",
-	"zFc4fAtMlULXfTC3xhEBk0HkBzEIhCJTFC48LUtjCjfkwX1e2NcDzMuMGam+0yDXAs7fXsSgUd1gCqVI",
-	"UcH0+NoRcTwF6SoNmuUIhVTGwvl+qe787cVgIt6jNtpaIXBjxV9kbEM3k/nFkMsbV4+sOnrUC7KemaW1",
-	"x3bdy0zKFTBXy5wIphS/wXQAFwYEYmpTbPjx9fnLRqfommsmJks2yygxV1QGNa0zE+51xU6uJyKTspix",
-	"ZAWlyFDruv3IGudCImDCVQKnR0csTdX0hft6uiWaKdgNN4AiLSQXZiJmpYHpktp8UzrYtOpcTMFruobp",
-	"uR/38VMvfyKhwqQcDk8TWpg+4nQwERNBTVfH5loyU/pyChY07JTQGKbO1Y+BcqxpDAymNkuxnyZi6gM4",
-	"ERrXVSaFlq8kQLvslPqnUyscyowHE0EuMUHhwrIvKLy+eO/KJyYjr+44Ww0anb+9iOLI18CjcTQaDAdD",
-	"X3MTrODRODodDAenvpxEllRr5Xb1ofD9qa6quwEfq07QesAJTkgKFpqq4QwMagO65AapIr5kN2gPbHWY",
-	"G43Z3KpM5svBeiI6vK9UawBvcm6sykx56oXtZl6m5GVzliKUBRycnsASP0HKF9zoGE5PIENjaGH7kPv+",
-	"kBQ6Y2RRwvCMNhT4ycC8zDJQqJHATF0ksFbkhFHXLS/Smg/nHcjp69B/8oj5iwyY9Wer7rr+3PcuO0N2",
-	"J8PRVyKgHpYKjLw5+lIatnsyHO5auKa0Gp6zd48evrszv0cPne29hQ0iZZ4zm3rbQLqtvqQBRnbqXN85",
-	"TBe0j+Pbbj/s7pg0Z7fZ/CDVAo1zIa1Hv9OVxZAz1zEQCrKRw6Mxq7tVCkCuQlglNdJ6OLNEshrf56p1",
-	"dsFvkHpWB8Lam0UJW+f1jXLrblQpCEwcDuCNNcSJaB80hmaohOZflgi/yVIJlpH5lcLIMlli0EbeWZ50",
-	"TaRgiuVo6gkyyxtf2fYertdo7Kp63FLbbezwoWcGwy9mBm9WIZWnE0IqBQ5+hx4/+Tw9dptbCbcz347O",
-	"1hMrC9zROs9linBAkFKqCkIcOrETxuRUdU+dJi7lGnImNtVElELwpYtBT/p/QeNA+1eUittg1/itvfi5",
-	"ctniNEtbhkCNXuOHwzRZUJDxx36w6h63QEjFwRvTnjZze8xZlmlIS4yBC5AqRRVXvQ8m9BoV9U/fWJQ7",
-	"l2oiplvTXdMxtf4qUOgf0vBkeBYyWD9+3IjtK8Sz7oTzXsHsW+oLsLlB5UfiuB8d/0+OZq+D8N+qw5qp",
-	"tKuVy3oyLugPzr12nAyHIEWCXYxPyYyumu16AD9RHlDjbbM98R50CX447yvK2O8Q9NYs3Qw6KaVrfzbc",
-	"fO/GNtwYwlaKQ35w0+VolXcc31rEf7eTtW5WyDdwKMYD5TJgM4EBvClQ0IsBAqFaUgNzqIACOHc5oCI3",
-	"XJkxmwidsyyDgi0QDqSCv169+clnUedJgoUZwzYnp4cDOCcaYC3VSpOot6U5ET1xjm0o0IaJVNe1IaIv",
-	"5EnsgdpnvnQF14fDv2/v/GcE/daE150fQDtemjzrrrBNUdC5OEmSElVrDh4b/R/vJXZoeXWuSsPiKrvN",
-	"5cxmZKwoIJWoXbbKDdj8UVMo2VLjbWtwvsHpf4YGQ3XGjyVa5+Jq8hpWiAVQmz8II15myNS7auFvjvBe",
-	"5YXhtax+H4x4RQM37YklD6Xt4jsRWgW3LZ8qKWkLyhIUJjDXVAkBDhjMZClSTMFqJszK+RzVC9CIhBT8",
-	"wkea/xunhzHILLU00UjcAH4hJ1KPYEwdJHSeh6bfqwyaGciQaeMgi0WHE1HTkDOTLC2ynPqOwRQKpjVq",
-	"GhYT7msax5ha47DGfuiG6ehxgTTOBTqzhw85mkuuTUs7Qg7mY4lq03iYZv7oPrcShx/u9pge/XjV7Xzs",
-	"c9VE02c8Wg8QPX7TZs68ejJnn3he5tH46dkZvXjl/hqGXn7Y1mVCqX4Ox9f/IGNqgRZafLSGHySCC3q9",
-	"qKGhPwH2EB1BtlSKHT7fiAZzH3vEH+UaMikWrcmlnG3IWuCg9QpebI2GrPjZUL8A//oBPNWHu9jQNH3/",
-	"qEjYzJEFvORra+bWx3j5fhvUHM7RtnyrHwTlhkBL7ZiMBFf/3o5ge5VxqjKnr9L4sk1dIbl6fQWyNDP5",
-	"CRh1bUiLY3ANe13lzHXKNxHNG0YpZmxjXXZ16JgKPkzRULJVE1Isgn9uO24NCMnNM5HKXKDWA3i/xNoP",
-	"NyUb0c5jbfq+wsLsrN1E/w8LKh2l+IsEakT40l4mGUmjrvABF9xwlllca7ZUof3mzs7g3F/RGizxmcSk",
-	"Y+fqTDVJx01/fq6XJF01s2tfjf+dSccdoLUeTPsSsrhaynVICtQ5DA2CXkqW6oZz7S5MXeq0jCab1a6t",
-	"MIBzAX4EsLmLYPe81HXjaSKeDIcOsGTcugNXgmm9RzJt3iHRaNmd4PRFiHyrOpsgNHlbdgW5TzFlw/bI",
-	"Lr5dveQhJbkkXrS9/Rfdtp70fEA/aZSzmgP8HZXY0ennVmKLjPl6SaPWHWfSmjcLOpM3HfD9A8/Iwycy",
-	"n3GBgyDsrSY29oO9fxRy7YPIx8zUfE1M0x4dDChYxd4/AMtYkpoWUBVAbJwnvkA1EBlUseNb/+mayjZ3",
-	"x800UxjUnBeFkjcIB1M3D2VzwRTFBg6m9YSh/c69S9waUIxhzbIVsDXbxFZVkYJtDHPGM5BqImgWEVh1",
-	"FDca2xpdEHI9gHNIaFbLgzcbjFHd8IS6xkJaCL1COGBiYwhi0rjZfCIYzLnwobu0YIxtDq2nZ/BkeOZ8",
-	"u9VBX5gslaI3r+jmkLe+QtNVvn2qVR1OP75s9eXL66Hht28dM6pJ2R0+2+uCq7OTbIjab1do/5oFt6Ys",
-	"b5W2VnVgibHavmWx+e548IoASafeZrOKTkl6LcssdXMVFqNsVXDCMSP/qjW0amh2h+xdTvRlW3JNrtVl",
-	"bv3bGvewtzfBws1WQ96NTbmePPXRtUZl6s58irNysQjWLS0ffiYaeo4kUBdxv4LRkLOrDrBvFP+acXP7",
-	"d2UCwm7d4hhFTP0DeuQUSd2IRCuMtmTbq2hvTX2sWZY93EWncUYnv31mNOM6EWdZJtc2m1jhOpgKNrOv",
-	"X1GizSY7nbYxXCz0lzNdmwzePzBL7NuZHL53JWJg1TvVa3rVuP75E/p9rdgLxnTnM4Ukact5a3j3YEq3",
-	"jidiQvOsk2hKwEN3Xe4MM443NBXBNRj3kmJpUAMylXFUhzQK3wCatoAn4mBaTcWOYRKdDvUkmh42I240",
-	"BEhDklWmu7Gc2ZFcdlXjy2OJ7eHfb4wjHlRKgettxfyWIP2qVq19R8DjLd2wegBrLlICBt1+3a1NqLpT",
-	"zr9+oBf6UN1UgYR+UoWmk8fHx6OT54PhYDgYjb8ffj+M7j7c/V8AAAD//w==",
+	"5Fx7cxu3tf8qZ/bemUh3VhQp2UlE/6WmTqNWjn0tu2kberTg7iGJchdYA1jRrEbf/Q4OsC8SlCjHcnOn",
+	"mUxC7QM4OOeH88beRqksSilQGB2NbyOFupRCI/3xUimp7I9UCoPC2J+sLHOeMsOlOP6nlsJe0+kCC2Z/",
+	"/bfCWTSO/uu4HfXY3dXHbrS7u7s4ylCnipd2kGgc/bJgBlZMw0pJMR9Ed3H0XrDKLKTi/8Ls6Ql4t0Cw",
+	"MyiZg5FLFMA1FFxrLuYgVUPXXexnIu6cZzdMpPgWP1aoiTT8xIoyR/szqxTzo58NtV1SqWSJynDH2vb+",
+	"7QYx5/AnCfXtMZwNdQyj4tT+7/lwWOhBFEdmXWI0jrRRXMyJLoUfK64ss35tx/7QPCmn/8TUWDLOW/b9",
+	"oJAZ7BO+RSgn/hfs0yWKuVlE49HJ93FUcNH8vUVOHGlMFZpHv3j3IL0ZCsNZrje4bYmMhmw0PUlPs2f4",
+	"fPbt8LvR9ydnp+zZ9Hn6bfYdfj87i1q6ov/97h8nr569+fbd2V9Hfzv9+/M/fPfHsx9HP53++flfvrs8",
+	"+3kU7eDDPSu9XyY8a6d/QCyXfAtNHczraPyrX/DzlI3YdITD8D+jKI4qjarzBst5ilEc5Vws7eUPcZTL",
+	"ObeDDuOoXEhB0+XSUjBjucY4KtAsZOafVjjn2qDC7JpZPp4MT749Go6OhqN3w+GY/v1HdHf34e7DFgP7",
+	"a7iNuMFCP7RlO2y5MhasLUSYUmy9xefeLA8w2o04vt1P0p6VexL+XqPaj2JChhs8RO8PuUyXG3CYuXdP",
+	"46iQmX38hitTsTyKIyFX22IZjU+H/4jiqESR2dWMT7ak44fcVEZXBksNdBOmazALroE5vdfRQ1wYnKOy",
+	"5DqCbiMUVWFXp5DIaglklZGdhbb8Jcpvo5lUBUErYwaPDC8wCjzcrGST4He8wJwLBE2UM5GBHUNWRsOK",
+	"cWM1upG0otACNmRDq3GktXOGpNRYyo6UUieb1ArwWkhz3TKhQK3Z3N411vTYJ6zJscx6AdowZYClhb26",
+	"4mYBR0fuET+AXYAXAnBj9YphptJ+x26JNvUi2WLijGMexnpDX0jj+cmaW1Mpc2Rii3n+wdgR0A4a4t9P",
+	"yHJrE/oMdNDvgEenKJji0sIDZ6zKu6uP5HJbbafN9nk0INvJ7uVCPbBcBkbZxZJm7NhTGGLKJRfLHTpq",
+	"p0xTsulOO++7mTKuy5ytrwUrwoNWKt+lEh8z0wYz7KgNODp0h1jxelMF1vw3qtpG/GMhGprxjTWGO7jv",
+	"7OP26B1j2TETW2zrm4Mto/pZzOyPETsSW3qCK1RymmMRAldeFaJDeke/W90avnOfzjD4yQR09QKhdEQA",
+	"0/DjxeXL8eXFzy/HP7y+HIMf72F3l0iKa6pbQvy0oaW/bbi129G63tfH6kLRWfLrjrN1nx90vcup3Inf",
+	"zvi3++qajQnbIcKcoWjmpTBqvY2MzlBBwm3Qdr1AlnlXaVvems8FM5XCbzQZZm1YUZKZvkGluRTgXwdr",
+	"GZWjBlKmFMcsbl8hp0SbGJClC7CaK7MY4kbDjBU8X4MuMc/tFVgtmMEbVJAyjeAsLkdhwOqvGLQEYyPQ",
+	"tawgZQIM5jmsFjxdgIUWmyPIWf2Ktv/hZgx/OzpPDb/BVAqBqTk6r8zCBieOO0f/Awd2Ijmb8ZSzHN6s",
+	"zUIKP8phvPN1lnZf7z0DmUyrAoWhGWiMi/NXb86vrgJv+zt+Qk1PX0nBlyXTegex/PUVXP3xL4exjXnN",
+	"Qmq7PXHGP6EGLohx0ixQOdZyMR/AW0ylyjCD1QLpllQgpKFnG1Fb0fIZx+wFsCkxcLVAERIwCCmQpl8x",
+	"TQMxscGE8zcXYCFJlFvl0OzeX6OdDHlXwyaKdz/0VwdAuy126+6CfbpwN0cn25ocazdw29ciZyV0Z1Gw",
+	"dHuvyGVswRMDA4V2c9qtYW0lcQeL0qwdFy2T0gWmS8wGIeOeM4MiXV+79bSWRVbTvGNWRFVMaz1uTUaQ",
+	"1Ibvwbslcx5cIEb+2Ju74sJ8+ywYPmjUetf4rVbss2rYwsmDxPLKAihTsix7fOlMRWZ1bx/J6sw9dC5+",
+	"jPzIDSM9Y+JWIZPEe5K5RxMHsgEojCKFbCNyO1l2LSuzy/1vnt4zcu1ZgIC30plwS8GrCp0wCi6uU1kJ",
+	"02xkZRW1jSJxJhXWQVlHNLt8tJr+7swhfl15l/pCzOS96ZOR1RklpqZzgbany4I4LzjKUKyt0GSlUtog",
+	"rMAx2KsTET2Y3NiGW3/K0BM1DaF7O13zmr6Qrf37+atLp4k9a0gYClkGMyWLhz0rmjXuL66hc2NJDSn3",
+	"yca7nDocKXNxw3KeXXeCo36g3KxjwTSMat8xImH4cX9t3dfRsHZXT3oDOeRBUWkDUwTWJFtBV+nCehGU",
+	"Z43hRFtd63OvFsOTSEspJlHtWo6bOG6wZkU+PhmPhmP4EhPcffjsqP4+P7zs8H8vZVDHCAE98JvzAB1y",
+	"gphpTcEjnVBjrH3c3hO/OJ9OzrmwHp1FlFXrLqvFdUy7AkZhc7Hg2kjnE+/FuSta9Q8LJuYYYt9nRYot",
+	"z++d2nHOUUDDyCWKnUnNh82ae7+nCHwY0TVrNd/btbVcu0fAAQPnvQCycNvBfXNzX0l4ID2UiG0GvofY",
+	"q620T50VjCNOxYnZ2v3FyGuN4mjF8iVbsbU3YNZ8xVHKRIp5jhnpU+5+pLnUmAVzUVdumY/bCFOZrYM3",
+	"ci6WYf2wkAKvvS8YduWEeVRuaT+ABYHVI8avxtPeEhKUVaEDoPJqJwyq9ua+oCr0g4BqBg0S2dUP26J9",
+	"BItTVumAB8DaGA/jxnTGtXmKrSK0ZkqquvYZjB8+S+XsTEU47Ft6H+JJuKza5Hr99ron9febyQ1R2JZ1",
+	"9i0b+VLbnrBqU74B7V+X6raKNF5xucoBZjCj+N1Zt7A1a0p99xr/NgUaLFp5euo1hvj1C8vzUAWrYJ+u",
+	"9RJX0Th6Xgz1rsKVqyfGkV7wmd0HR6NhEaqmt8Pd7iwsbfvHK5bntB3aVIUGprCOp4HNGReagpT9tqKn",
+	"c6ukn2WYgZFU4HEzWhG1CRKacI/Kvhs/btfrVncv59+X2VaVv8fQR7KzWeODxXtXHq8UN+srC6nacSVl",
+	"8672SfqseutXC1LkPsPhK2GqEroph7kxjsgxGUS+LYOcUGSKzIWnZWFM6Vo+uI8Lt3GARZUzI9U3GuRK",
+	"wPmbixg0qhvMoBIZKkiOrx0RxwlIl2nQrEAopTLWnd9O1Z2/uRhMxDvURttdCNxY8Zc5W9PDtP1iKOSN",
+	"y0fWhT2qBVnNzLJGY7siZi7lEpjLZU4EU4rfYDaACwMCMbMhNvz06vyHFlN0z9UU0wWb5hSYK0qDms6a",
+	"ye91yU6uJyKXspyydAmVyFHrpgrJWuVCImDCZQKToyOWZSp54S4nG6JJwE64BhRZKbkwEzGtDCQLqvYl",
+	"tLCkrlwk4JGuITn3zT++B+YPJFSYVMPhaUoD009MBhMxEVR7dWxuJJPQxQSs07BTQmNInKofA8VYSQwM",
+	"Ehul2F8TkXgDToTGTZZJoeUrCdAOm1AZNbHCoch4MBGkElMUziz7hMKri3cufWJy0uqOs3Xb0fmbiyiO",
+	"fA48GkejwXAw9Dk3wUoejaPTwXBw6tNJtJMaVG5mH0pfn+pD3bX7WDhB5wUnOCHJWGjKhjMwqA3oihuk",
+	"jPiC3aBdsMUwNxrzmYVM7tPBeiJ6vK+hNYDXBTcWMgnPvLBdB0xCWrZgGUJVwsHpCSzwE2R8zo2O4fQE",
+	"cjSGBrYvueuHBOic0Y4Shuc0ocBPBmZVnoNCjeTMNEkCu4ucMJq85UXW8OG853L6PPQfvMf8RdrNtjut",
+	"7vr63Ncuey13J8PRExHQtE4FGuAcfRm13j0bDncN3FBat9LZp0cPP93r5qOXzvaewhqRqiiYDb2tId2E",
+	"LyHAyF6e6xvn0wX3x/Ftvx52d0zI2b1tfpRqjsapkM6r3+h6x5Ay1zGQF2Qth/fGLHbrEIBUhbAgNdJq",
+	"OLNA2jW+ztVgds5vkGpWB8LuN+slbKzXF8qtulGVIGficACv7UaciO5CY2h7S6gNZoHwT1kpwXLafpUw",
+	"skoXGNwjby1P+lukZIoVaJp+Mssbn9n2Gm6r0NiHetyB7abv8GFrGwy/2DZ4vQxBnlYImRQ4+A04fvZ5",
+	"OHaTWwl3I98eZpvGlTnuKJ0XVA2yYiWPklOOPXO4W8gVFEys6zYoheATFQNrcVmeWBtmaieYJnsxEYl3",
+	"RBJyTXTXCXP9RtkLSFhlJL3O+n6Lq6I6iwqlzHMNLNeShhpPBKNr7qGVrPIMNHashn/P2+pS4Q2XfhyQ",
+	"Myrs+p3lKr+eQrv0iTC+hOuf+EY7tWAX726kFFO6nWWnbZyr47cvz//46uWgyGKYuGY7PYkOQ3viT2hc",
+	"KPOEWHUT7GpRtjc/F60b+GNZRz0Qi4zvnNOkV4JwPPYouEdZkv/mnD7TbcVzc8yYRUVWYQxcgFQZqriu",
+	"CDGhV6gIoa8t7Ej31QibCEfpQbLRC5dYk99cJGgejqlo2sDSDazh2fAsJFbfxt2K9gk8gX6n+F5uwNfE",
+	"FLCZQeX3OPct+L9nP+BVMHCykFkxlfWRu2haC4Oa9Nyj42Q4BClS7EdHFAbquk1BD+BniqCaSMVsnhwY",
+	"hNSG7258Qhn7GYJ2jmXrQS8Yd4XjlpvvXMOLa+DYCA7Jpqz7HK0jtuNbGyvd7WSt67LypS/yjoCiQLAx",
+	"1ABelyjogIVAqIe0RoX8Kdr+3EXPikxavY3ZROjCGq2SzREOpII/X73+2cef52mKpRnDJieTwwGcEw2w",
+	"kmqpSdSb0pyILXGOrcXQholMN1k1oi+kSeyCumu+dKnqhx0nXxj7fbhLnd64O9+6d7wwRd4fYZOioHJx",
+	"kiQQ1WMOHus3PV5L7EB5va4aYXHtaxRyamNZVpaQSdTO3+EGbOStyZRswHhzNzjd4PCfo8FQhvZjhVa5",
+	"uGqGhiViCdQgQep2K0TNkam39cBf3Td+WZSGN7L6ba7GS2pV6vZ6+SDEDr7Tt60DFcunWkraOrgpChPo",
+	"CKuFAAcMprISGWZgkQnTajZD9cL6mhORHB35gY80/xcmhzHIPLM0kUs5gF9IiTTNK4lzr53moeMDde6B",
+	"GciRaePcGutpT0RDQ8FMuiC/xNdaEiiZ1qipzU64y9TI4rxwVeGha0Ok1wVSIxzo3C5+MBFdhpBHrajr",
+	"rm6R3FayFJASfuEgkQGtlBxS5ixpUJeAYUuXG+og0TrerOTHPgdFTQ5wkHQrS+81qiSeiGSOpldVSWIY",
+	"DAaHMYQJ8D2GSK2brrWwnvcbDe/fXlrFryeiP9t1RdNB4h39a13P1aYR3bwvwPcNActXbK2pw3Dt4u7O",
+	"CgdwLta+q5EoobDm2XDoBJtz7SN/6kwBF+jXDaMMzLqUTmkIaSwCGHWhTiIrvipd1LicRANIXFU8cfBw",
+	"LZU2QkuZDlqTS65NRwVsWJFNJ6Yvtg5ruSAz+v7tJW0CYFN5Q03VZIc+VqjWrSFqG/zusz7xbfDlfhH3",
+	"0a/X7QSPfa9uGfyMV5sOvcdP2h7kqN8s2CdeVEU0fn52Rucc3V/D0CGjTflRwFMD1iXYIWdqjtYD/bhL",
+	"WpoLOs3X0rDdYvkQHUG21PovvL4Rdb4/dok/yRXkUsw7rYEFW5NShYPOidfY6lZS9t8O9Qvwx3zguT7c",
+	"xYa2q+Lf5TC1jZoBY/rKbndrirx8v05wFQ73N0yw77Tmhnzbxn4ZCa7AtOno7JUnresIPg3q86JNCvLq",
+	"1RXIykzlJ2BUFiUUx+A6YnSdpmqyBxPRnuTLMGdra9nrRceUUWWKuv4tTAhYFCW46bjdQEjeABOZLARq",
+	"PYB31gps8KIh0EfECmGJpdmZHI3+H2Yse6D4kwSq9PnceS4ZSaNJoQMX3HCWU2ZuAwrdo3E7fbjtEckg",
+	"WT6TmHTsVJ2pW1W52W5Q3Yqlr9rm0Cfjf6+VeEds03R+fglZXC3kKiQFKs2HOq0vJfP+H3GuW+ZsagmW",
+	"0bRntavbWV8HfI9t+xRFZ7NKN5Xdidhwf1w2r3NQK2kPaWm07E4xeREi30JnrUNb6E3VF+Q+OTfrfT4Y",
+	"hH69tNpDILkkXnS1/RedtmmlfgCf1CtdN9r+hlLH6PRzSx1lznxarYV1T5l0GjqDyuR1L0b7keek4VNZ",
+	"TLnAQdBxrluidqRffiee67YT+Zimtaf0abq9uQGA1ez9N/gylqS2xlobEGvnXQGp7jgOQuz4tg4cKbt3",
+	"d9y2C4admvOyVPIGbdBLOYfkMKYzIHCQNC289po7s9/pAI5hxfIlsBVbxxaqSMY2hhnjOUhF9QyNwNqi",
+	"lpJFtzdIyNUAzn3hyjtv1hijuuEptWUIaV3oJcIBE2tDLib1c84mgsGMC2+6K+uMsfVhHdqeOd1uMejz",
+	"15VSdLSRHg5p66uN2H6vpGaP04/Pbn75Kkyou/Rr24y6FX2HzvZYcOUYkg1R+/XqMU+Zl22rNxa0DdSB",
+	"pcaifWPHFrvtwUtySHqJLxtV9CoXrsJMjUvWR9lI9IVtRvGkqda6K32H7F1M9GWru22s1Wdu8ymbe9i7",
+	"1SLGzUbHi+tLdE0vVKzVGpVpWl8ynFbzeTC9bfnwnmh4IK9FeRH30ZmWnF15gH2t+FPazc3POAWE3XnE",
+	"MYqY+m9oQiFL6nqQOma0I9vt1HIARse3/nMCDxvTX1zSlCp6vtIifZXFN1e5IJyVetzRfv7oqG5a2qm9",
+	"Y4WtHzARBz6Z2pEcJTe4gKRzLTn07SBMONPJjet4JDNvLaivhAvSF2oi3GkxOkyMglPuoSVG4KrJV9iw",
+	"nOoH1ga7c36NPu8UEWojPBErOmDvG8Q65rgpeJLHTCxFvdECo+EgEfLa/5U0JasF0xNBnWNrNDEkU5Zd",
+	"G8WE5qZ9ju43HGj5fPiiFo6Qve1vIwiuXWT4DA6SSiyFXAmXjD/c4TDUJyX29Bbqb1I8xk8Ip1EbFtER",
+	"vydQHf/JnkmnmSqL/yP8FFarnJ6zEtfnAPqKaEO7tJzpK84Vy/OH+/vooIVD7z6nR+JGabA8lyvMQC9x",
+	"FcyhtadynhBR7SQ7MWUMF3P95XyehVw9cJSH2Lczq/bOlWCB1V97cTq6+T4bfQc09oIx/ZMjQpKulLPO",
+	"saKDhB4dT8SETtpMooSAofu+6hRzjjfUwck1GPf5hMqgBmQq56gO6ZBeGwl2BTwRB0l9XmcMk+h0qCdR",
+	"ctg239PxBDq+UacI15YzO7JyfWh8eVW3eSzpK6u5B0FpTfoGML9mduOqgda+h9PiDWxYHMCKi4wiqn4/",
+	"zK01mf3zV79+oE8NoLqpjTN97I3OTY2Pj0cn3w2Gg+FgNP5++P0wuvtw938BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
