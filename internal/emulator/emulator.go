@@ -155,7 +155,9 @@ func (e *Emulator) routes() http.Handler {
 	api := root.NewRoute().Subrouter()
 	api.NotFoundHandler = root.NotFoundHandler
 	api.MethodNotAllowedHandler = root.MethodNotAllowedHandler
-	api.Use(e.identify, e.injectFaults, e.validateRequest, e.authenticate)
+	// The signature is checked before anything about the request's content: a caller that is not
+	// authenticated learns nothing about its body or parameters.
+	api.Use(e.identify, e.injectFaults, e.validateResponse, e.authenticate, e.validateRequest)
 	strict := acapi.NewStrictHandlerWithOptions(e, nil, acapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))

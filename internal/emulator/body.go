@@ -1,0 +1,306 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/acmock/acmock/generated/acapi"
+)
+
+// The checks in this file close the gap between what kin-openapi validates and what the
+// generated handlers then decode. kin-openapi decodes a JSON body into a map, with exact keys;
+// the handlers decode the same bytes into structs with encoding/json, which also binds a key
+// that differs only in case ("Users" for "users"), keeps the last of two equal keys, stops after
+// the first JSON value and turns invalid UTF-8 into U+FFFD. A body that any of these would read
+// differently is refused here, so that the body a handler acts on is exactly the one validated.
+
+// jsonBodySchema returns the schema of the operation's JSON request body, and whether the
+// operation takes a JSON body at all.
+func jsonBodySchema(op *operation) (*openapi3.Schema, bool) {
+	if op.op.RequestBody == nil || op.op.RequestBody.Value == nil {
+		return nil, false
+	}
+	mt := op.op.RequestBody.Value.Content.Get("application/json")
+	if mt == nil {
+		return nil, false
+	}
+	if mt.Schema == nil {
+		return nil, true
+	}
+	return mt.Schema.Value, true
+}
+
+// mediaType is the Content-Type's media type in lower case, or "" when it is absent or malformed.
+func mediaType(r *http.Request) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+// checkJSONBody checks a JSON request body before the spec validation sees it. acceptForm lets
+// a JSON body sent with curl's default form type through (the control API does, for curl -d):
+// the Content-Type is then rewritten, so that validation and handler read it as JSON.
+func checkJSONBody(r *http.Request, op *operation, body []byte, acceptForm bool) *apiError {
+	schema, isJSON := jsonBodySchema(op)
+	if !isJSON || len(body) == 0 {
+		return nil
+	}
+	mt := mediaType(r)
+	if mt == formType && acceptForm && json.Valid(body) {
+		r.Header.Set("Content-Type", "application/json")
+		mt = "application/json"
+	}
+	if mt != "application/json" {
+		got := r.Header.Get("Content-Type")
+		msg := fmt.Sprintf("the request body must be sent with Content-Type: application/json, not %q", got)
+		switch {
+		case got == "":
+			msg = "the request body must be sent with Content-Type: application/json; the request has no Content-Type"
+		case mt == formType && acceptForm:
+			msg = fmt.Sprintf("the body came as %s (what curl -d sends) and is not JSON either; send JSON, with -H 'Content-Type: application/json'", formType)
+		case mt == formType:
+			msg += "; curl -d sends that type: add -H 'Content-Type: application/json'"
+		}
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "Content-Type", "%s", msg)
+	}
+	if !json.Valid(body) {
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "body",
+			"the request body is not one valid JSON value (a syntax error, or data after it)")
+	}
+	w := jsonWalker{data: body}
+	w.value(schema, "")
+	return w.err
+}
+
+// jsonWalker walks a body that json.Valid accepted, with the schema that describes each part,
+// and stops at the first problem.
+type jsonWalker struct {
+	data []byte
+	pos  int
+	err  *apiError
+}
+
+func (w *jsonWalker) fail(field, format string, args ...any) {
+	if w.err == nil {
+		if field == "" {
+			field = "body"
+		}
+		w.err = errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field, "request body: "+format, args...)
+	}
+}
+
+func (w *jsonWalker) space() {
+	for w.pos < len(w.data) {
+		switch w.data[w.pos] {
+		case ' ', '\t', '\r', '\n':
+			w.pos++
+		default:
+			return
+		}
+	}
+}
+
+func join(path, part string) string {
+	if path == "" {
+		return part
+	}
+	return path + "." + part
+}
+
+func (w *jsonWalker) value(schema *openapi3.Schema, path string) {
+	w.space()
+	if w.err != nil || w.pos >= len(w.data) {
+		return
+	}
+	switch w.data[w.pos] {
+	case '{':
+		w.object(schema, path)
+	case '[':
+		w.array(schema, path)
+	case '"':
+		w.str(path)
+	default: // a number, true, false or null
+		for w.pos < len(w.data) && !strings.ContainsRune(",]} \t\r\n", rune(w.data[w.pos])) {
+			w.pos++
+		}
+	}
+}
+
+func (w *jsonWalker) object(schema *openapi3.Schema, path string) {
+	w.pos++ // {
+	seen := map[string]bool{}
+	for w.err == nil {
+		w.space()
+		if w.data[w.pos] == '}' {
+			w.pos++
+			return
+		}
+		if w.data[w.pos] == ',' {
+			w.pos++
+			w.space()
+		}
+		key := w.str(join(path, "(a key)"))
+		if w.err != nil {
+			return
+		}
+		field := join(path, key)
+		if seen[key] {
+			w.fail(field, "key %q appears twice; send each key once", key)
+			return
+		}
+		seen[key] = true
+		var child *openapi3.Schema
+		if schema != nil {
+			if p := schema.Properties[key]; p != nil {
+				child = p.Value
+			} else {
+				for name := range schema.Properties {
+					if strings.EqualFold(name, key) {
+						w.fail(field, "key %q is not %q: keys are case-sensitive", key, name)
+						return
+					}
+				}
+				if ap := schema.AdditionalProperties.Schema; ap != nil {
+					child = ap.Value
+				}
+			}
+		}
+		w.space()
+		w.pos++ // :
+		w.value(child, field)
+	}
+}
+
+func (w *jsonWalker) array(schema *openapi3.Schema, path string) {
+	w.pos++ // [
+	var items *openapi3.Schema
+	if schema != nil && schema.Items != nil {
+		items = schema.Items.Value
+	}
+	for i := 0; w.err == nil; i++ {
+		w.space()
+		switch w.data[w.pos] {
+		case ']':
+			w.pos++
+			return
+		case ',':
+			w.pos++
+		}
+		w.value(items, join(path, strconv.Itoa(i)))
+	}
+}
+
+// str reads a string at the current position and returns it decoded. Raw bytes that are not
+// UTF-8, and \u escapes that are half of a UTF-16 surrogate pair, are refused: encoding/json would
+// turn both into U+FFFD, so that different inputs became the same string.
+func (w *jsonWalker) str(field string) string {
+	start := w.pos
+	w.pos++ // "
+	for w.pos < len(w.data) && w.err == nil {
+		c := w.data[w.pos]
+		switch {
+		case c == '"':
+			w.pos++
+			var s string
+			_ = json.Unmarshal(w.data[start:w.pos], &s) // valid: checked above
+			return s
+		case c == '\\':
+			if w.data[w.pos+1] != 'u' {
+				w.pos += 2
+				continue
+			}
+			r := hex4(w.data[w.pos+2 : w.pos+6])
+			w.pos += 6
+			if !utf16.IsSurrogate(r) {
+				continue
+			}
+			if r < 0xdc00 && w.pos+6 <= len(w.data) && w.data[w.pos] == '\\' && w.data[w.pos+1] == 'u' {
+				if r2 := hex4(w.data[w.pos+2 : w.pos+6]); r2 >= 0xdc00 && r2 <= 0xdfff {
+					w.pos += 6
+					continue
+				}
+			}
+			w.fail(field, "%s holds \\u%04x, half of a UTF-16 surrogate pair, which is not a character", describeField(field), r)
+		case c < utf8.RuneSelf:
+			w.pos++
+		default:
+			r, size := utf8.DecodeRune(w.data[w.pos:])
+			if r == utf8.RuneError && size == 1 {
+				w.fail(field, "%s is not valid UTF-8 (byte 0x%02x at offset %d of the body); send text in UTF-8", describeField(field), c, w.pos)
+			}
+			w.pos += size
+		}
+	}
+	return ""
+}
+
+func describeField(field string) string {
+	if strings.HasSuffix(field, "(a key)") {
+		return "a key"
+	}
+	return field
+}
+
+func hex4(b []byte) rune {
+	n, _ := strconv.ParseUint(string(b), 16, 32) // valid: checked by json.Valid
+	return rune(n)
+}
+
+// checkQuery refuses a query that the generated code would read as something else than what the
+// client sent: a pair that is not validly percent-encoded or uses ";" (net/url drops both
+// silently), and text that is not UTF-8 once decoded.
+func checkQuery(r *http.Request) *apiError {
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		if strings.Contains(pair, ";") {
+			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "query",
+				"the query %q uses \";\"; separate query parameters with \"&\" and percent-encode \";\" as %%3B", r.URL.RawQuery)
+		}
+		name, err := url.QueryUnescape(rawName)
+		if err != nil {
+			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, rawName,
+				"query parameter name %q is not validly percent-encoded", rawName)
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+				"query parameter %s: %q is not validly percent-encoded", name, rawValue)
+		}
+		if !utf8.ValidString(name) {
+			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "query",
+				"a query parameter name is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8", rawName)
+		}
+		if !utf8.ValidString(value) {
+			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+				"query parameter %s is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8 before percent-encoding it", name, rawValue)
+		}
+	}
+	return nil
+}
+
+// pathParamError is the 400 for a path parameter that does not decode, or decodes to text that
+// is not UTF-8.
+func pathParamError(name, raw string, decodeErr error, how string) *apiError {
+	if decodeErr != nil {
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+			"path parameter %s %q is not validly percent-encoded%s", name, raw, how)
+	}
+	return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+		"path parameter %s %q is not valid UTF-8 once percent-decoded; encode text as UTF-8 before percent-encoding it", name, raw)
+}
