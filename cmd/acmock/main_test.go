@@ -333,8 +333,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 	t.Setenv("ACMOCK_JOURNAL_SIZE", "7")
 	t.Setenv("ACMOCK_CONTROL_TOKEN", "tok")
 	t.Setenv("ACMOCK_PUBLIC_URL", "http://example.test:8080")
-	var stderr syncBuffer
-	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"}, &stderr)
+	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +342,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 		t.Fatalf("config from the environment: %+v", c)
 	}
 	t.Setenv("ACMOCK_JOURNAL_SIZE", "many")
-	if _, err := parseFlags(nil, &stderr); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
+	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
 		t.Fatalf("a bad variable: %v", err)
 	}
 }

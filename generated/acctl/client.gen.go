@@ -183,8 +183,9 @@ type ClientInterface interface {
 	// Reset Go back to the loaded scenario's initial state
 	//
 	// Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-	// steps and delayed responses, restarts fault counters and their seeded randomness. The
-	// request journal and the clock are kept.
+	// steps and delayed responses, restarts fault counters and their seeded randomness, and
+	// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+	// still works). The clock is kept: a virtual clock never goes back.
 	//
 	// Corresponds with POST /_acmock/reset (the `Reset` operationId).
 	Reset(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -198,8 +199,9 @@ type ClientInterface interface {
 
 	// PutScenarioWithBody Replace the scenario
 	//
-	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+	// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+	// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -472,8 +474,9 @@ func (c *Client) ListRequests(ctx context.Context, params *ListRequestsParams, r
 // Reset Go back to the loaded scenario's initial state
 //
 // Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-// steps and delayed responses, restarts fault counters and their seeded randomness. The
-// request journal and the clock are kept.
+// steps and delayed responses, restarts fault counters and their seeded randomness, and
+// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+// still works). The clock is kept: a virtual clock never goes back.
 //
 // Corresponds with POST /_acmock/reset (the `Reset` operationId).
 func (c *Client) Reset(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -507,8 +510,9 @@ func (c *Client) GetScenario(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // PutScenarioWithBody Replace the scenario
 //
-// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1561,8 +1565,9 @@ type ClientWithResponsesInterface interface {
 	// ResetWithResponse Go back to the loaded scenario's initial state
 	//
 	// Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-	// steps and delayed responses, restarts fault counters and their seeded randomness. The
-	// request journal and the clock are kept.
+	// steps and delayed responses, restarts fault counters and their seeded randomness, and
+	// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+	// still works). The clock is kept: a virtual clock never goes back.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1580,8 +1585,9 @@ type ClientWithResponsesInterface interface {
 
 	// PutScenarioWithBodyWithResponse Replace the scenario
 	//
-	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+	// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+	// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2748,8 +2754,9 @@ func (c *ClientWithResponses) ListRequestsWithResponse(ctx context.Context, para
 // ResetWithResponse Go back to the loaded scenario's initial state
 //
 // Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-// steps and delayed responses, restarts fault counters and their seeded randomness. The
-// request journal and the clock are kept.
+// steps and delayed responses, restarts fault counters and their seeded randomness, and
+// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+// still works). The clock is kept: a virtual clock never goes back.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2779,8 +2786,9 @@ func (c *ClientWithResponses) GetScenarioWithResponse(ctx context.Context, reqEd
 
 // PutScenarioWithBodyWithResponse Replace the scenario
 //
-// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

@@ -343,7 +343,7 @@ func TestUserIDsRoundTrip(t *testing.T) {
 		t.Fatalf("MY+USER+1: %d %s", r.status, r.raw)
 	}
 	// Go's client refuses to send a malformed escape, so this request goes over a raw connection;
-	// net/http itself answers it with a 400 before the emulator sees it.
+	// net/http itself refuses it before the emulator sees it (see TestRejectionsBeforeTheRouter).
 	raw := e.raw("GET /management/has_registered_mobile_device/" + demoApp + "/bad%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	if !strings.HasPrefix(raw, "HTTP/1.1 400") {
 		t.Fatalf("malformed escape: %s", raw)

@@ -1,11 +1,15 @@
 package emulator_test
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/journal"
 )
 
 // TestSignatureIsCheckedBeforeTheBody: a caller that is not authenticated learns nothing about its
@@ -179,5 +183,69 @@ func TestMissingSignatureSaysWhatToDo(t *testing.T) {
 	expectError(t, r, 401, "missing_header", "Authentication")
 	if !strings.Contains(r.str("message"), "header is called Authentication") {
 		t.Errorf("the message should say the header is called Authentication: %s", r.raw)
+	}
+}
+
+// TestRejectionsBeforeTheRouter sends requests that net/http refuses before any handler runs:
+// they get the JSON error body every other rejection has, naming what was wrong, and appear in
+// the journal.
+func TestRejectionsBeforeTheRouter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	long := strings.Repeat("a", 70<<10)
+	tests := []struct {
+		name, request string
+		status        int
+		code, field   string
+		message       string
+	}{
+		{"invalid percent escape in the path", "GET /management/has_registered_mobile_device/" + demoApp + "/bad%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+			400, "invalid_request", "path", `"/management/has_registered_mobile_device/` + demoApp + `/bad%zz" is not validly percent-encoded`},
+		{"a lone percent sign", "GET /management/has_registered_mobile_device/" + demoApp + "/100% HTTP/1.1\r\nHost: x\r\n\r\n",
+			400, "invalid_request", "path", "sent as %25"},
+		{"a URL over 64 KiB", "GET /management/has_registered_mobile_device/" + demoApp + "/" + long + " HTTP/1.1\r\nHost: x\r\n\r\n",
+			414, "uri_too_long", "url", "64 KiB"},
+		{"headers over 64 KiB", "GET /_acmock/health HTTP/1.1\r\nHost: x\r\nX-Big: " + long + "\r\n\r\n",
+			431, "header_too_large", "", "64 KiB"},
+		{"no Host header", "GET /_acmock/health HTTP/1.1\r\n\r\n", 400, "invalid_request", "Host", "missing required Host header"},
+		{"not HTTP at all", "HELLO\r\n\r\n", 400, "invalid_request", "", "not valid HTTP/1.1"},
+		{"an unknown transfer encoding", "POST /management/add_users/" + demoApp + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+			501, "invalid_request", "Transfer-Encoding", "not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := e.raw(tt.request)
+			res, err := http.ReadResponse(bufio.NewReader(strings.NewReader(raw)), nil)
+			if err != nil {
+				t.Fatalf("not an HTTP answer: %v: %q", err, raw)
+			}
+			defer res.Body.Close()
+			data, _ := io.ReadAll(res.Body)
+			r := reply{status: res.StatusCode, header: res.Header, raw: string(data)}
+			if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+				t.Fatalf("Content-Type %q, want application/json: %q", ct, raw)
+			}
+			if err := json.Unmarshal(data, &r.body); err != nil {
+				t.Fatalf("body is not JSON: %v: %s", err, data)
+			}
+			expectError(t, r, tt.status, tt.code, tt.field)
+			if !strings.Contains(r.str("message"), tt.message) {
+				t.Errorf("message %q lacks %q", r.str("message"), tt.message)
+			}
+		})
+	}
+	entries := e.emu.Journal().List(journal.Filter{})
+	found := false
+	for _, en := range entries {
+		if en.Status == 400 && en.Error == "invalid_request" && strings.HasSuffix(en.Path, "/bad%zz") && en.Method == "GET" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the journal lacks the refused request: %+v", entries)
+	}
+	// Answers from handlers go through untouched, on the same kind of connection.
+	if r := e.do(http.MethodGet, "/_acmock/health", "", "", nil); r.status != 200 || r.header.Get("Date") == "" {
+		t.Fatalf("health through the wrapped listener: %d %v %s", r.status, r.header, r.raw)
 	}
 }

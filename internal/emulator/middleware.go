@@ -110,8 +110,10 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
 		})
 	}
+	// A 5xx is a failure unless the scenario injected it on purpose: that is the emulator working
+	// as asked, and is logged with the fault's name like any other request.
 	level := slog.LevelInfo
-	if status >= 500 {
+	if status >= 500 && info.fault == "" {
 		level = slog.LevelError
 	}
 	if !e.log.Enabled(r.Context(), level) {
