@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,5 +153,57 @@ func TestValidateUsageWithoutFiles(t *testing.T) {
 	var stdout, stderr syncBuffer
 	if code := run([]string{"validate"}, &stdout, &stderr, nil); code != 2 || !strings.Contains(stderr.String(), "Usage: acmock validate") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestValidateReportsWhatIsWritten: a timeout without a unit is one problem (not also the steps it
+// would cut short), problems come in the order of the file, and counts read as English.
+func TestValidateReportsWhatIsWritten(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	data := `name: t
+timeout: 60
+applications:
+  - id: a
+    secret: s
+    users:
+      - id: u
+        phone: true
+        login:
+          - {after: 2s, status: sideways}
+  - id: a
+    secret: s
+  - id: b
+    secret: s
+    colour: red
+`
+	if err := os.WriteFile(bad, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	if code := run([]string{"validate", bad}, &stdout, &stderr, nil); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	want := []string{
+		bad + `:2:10: timeout must be a duration with a unit, such as 60s or 60ms, not the bare number 60`,
+		bad + `:10:33: unknown status "sideways"`,
+		bad + `:11:5: application "a" is listed twice`,
+		bad + `:15:5: `,
+		"1 of 1 file has problems",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("want %d lines, got:\n%s", len(want), stderr.String())
+	}
+	for i := range want {
+		if !strings.HasPrefix(lines[i], want[i]) {
+			t.Errorf("line %d: %q, want it to start with %q", i+1, lines[i], want[i])
+		}
+	}
+	stdout, stderr = syncBuffer{}, syncBuffer{}
+	if code := run([]string{"validate", "../../scenarios/deny.yaml"}, &stdout, &stderr, nil); code != 0 ||
+		!strings.Contains(stdout.String(), "(scenario deny: 1 application, 0 faults, 1 expectation)") {
+		t.Fatalf("exit %d, stdout %q", code, stdout.String())
 	}
 }

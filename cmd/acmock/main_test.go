@@ -176,7 +176,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("bad file: exit %d", code)
 	}
 	want := bad + ":2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""
-	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files have problems") {
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files has problems") {
 		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
 	}
 }

@@ -136,7 +136,10 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 	var problems scenario.Problems
 	if errors.As(err, &problems) {
 		out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario",
-			Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
+			Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
+		if len(problems) == 1 {
+			out.Message = "the scenario has 1 problem; the loaded scenario stays"
+		}
 		for _, p := range problems {
 			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
 		}
