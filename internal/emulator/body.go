@@ -259,36 +259,45 @@ func hex4(b []byte) rune {
 	return rune(n)
 }
 
-// checkQuery refuses a query that the generated code would read as something else than what the
-// client sent: a pair that is not validly percent-encoded or uses ";" (net/url drops both
-// silently), and text that is not UTF-8 once decoded.
-func checkQuery(r *http.Request) *apiError {
+// checkQuery refuses a query parameter of the operation that the generated code would read as
+// something else than what the client sent: a pair that is not validly percent-encoded or uses
+// ";" (net/url drops both silently), or text that is not UTF-8 once decoded. Parameters the
+// operation does not have are ignored, by the handler as here.
+func checkQuery(r *http.Request, op *operation) *apiError {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	declared := map[string]bool{}
+	for _, params := range []openapi3.Parameters{op.item.Parameters, op.op.Parameters} {
+		for _, p := range params {
+			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+				declared[p.Value.Name] = true
+			}
+		}
+	}
+	if len(declared) == 0 {
+		return nil
+	}
 	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
-		if pair == "" {
-			continue
-		}
-		rawName, rawValue, _ := strings.Cut(pair, "=")
-		if strings.Contains(pair, ";") {
-			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "query",
-				"the query %q uses \";\"; separate query parameters with \"&\" and percent-encode \";\" as %%3B", r.URL.RawQuery)
-		}
-		name, err := url.QueryUnescape(rawName)
-		if err != nil {
-			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, rawName,
-				"query parameter name %q is not validly percent-encoded", rawName)
-		}
-		value, err := url.QueryUnescape(rawValue)
-		if err != nil {
-			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-				"query parameter %s: %q is not validly percent-encoded", name, rawValue)
-		}
-		if !utf8.ValidString(name) {
-			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "query",
-				"a query parameter name is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8", rawName)
-		}
-		if !utf8.ValidString(value) {
-			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-				"query parameter %s is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8 before percent-encoding it", name, rawValue)
+		for _, piece := range strings.Split(pair, ";") {
+			rawName, rawValue, _ := strings.Cut(piece, "=")
+			name, err := url.QueryUnescape(rawName)
+			if err != nil || !declared[name] {
+				continue
+			}
+			if strings.Contains(pair, ";") {
+				return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+					"query parameter %s: %q holds \";\"; separate query parameters with \"&\" and percent-encode \";\" as %%3B", name, pair)
+			}
+			value, err := url.QueryUnescape(rawValue)
+			if err != nil {
+				return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+					"query parameter %s: %q is not validly percent-encoded", name, rawValue)
+			}
+			if !utf8.ValidString(value) {
+				return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
+					"query parameter %s is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8 before percent-encoding it", name, rawValue)
+			}
 		}
 	}
 	return nil

@@ -115,7 +115,8 @@ func TestPathAndQueryMustBeUTF8(t *testing.T) {
 		{"session token", http.MethodGet, "/authentication/session_status/%FF", "session_token"},
 		{"display name", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=%FF", "display_name"},
 		{"display name badly escaped", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=%zz", "display_name"},
-		{"a semicolon in the query", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=a;b", "query"},
+		{"a semicolon in the query", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=a;b", "display_name"},
+		{"a semicolon before the parameter", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?x=1;display_name=b", "display_name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,7 +107,7 @@ func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 
 // checkRequest makes the checks of body.go on a request's query and body.
 func checkRequest(r *http.Request, op *operation, body []byte, acceptForm bool) *apiError {
-	if apiErr := checkQuery(r); apiErr != nil {
+	if apiErr := checkQuery(r, op); apiErr != nil {
 		return apiErr
 	}
 	return checkJSONBody(r, op, body, acceptForm)
