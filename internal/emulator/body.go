@@ -3,9 +3,9 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -39,13 +39,11 @@ func jsonBodySchema(op *operation) (*openapi3.Schema, bool) {
 	return mt.Schema.Value, true
 }
 
-// mediaType is the Content-Type's media type in lower case, or "" when it is absent or malformed.
+// mediaType is the Content-Type's media type in lower case (without parameters), or "" when
+// there is none.
 func mediaType(r *http.Request) string {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return ""
-	}
-	return mt
+	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 const formType = "application/x-www-form-urlencoded"
@@ -81,24 +79,30 @@ func checkJSONBody(r *http.Request, op *operation, body []byte, acceptForm bool)
 			"the request body is not one valid JSON value (a syntax error, or data after it)")
 	}
 	w := jsonWalker{data: body}
-	w.value(schema, "")
+	w.value(schema)
 	return w.err
 }
 
 // jsonWalker walks a body that json.Valid accepted, with the schema that describes each part,
-// and stops at the first problem.
+// and stops at the first problem. It keeps the path to where it is (keys and indexes) and spells
+// it as a field ("users.0") only for the error.
 type jsonWalker struct {
 	data []byte
 	pos  int
+	path []string
 	err  *apiError
 }
 
-func (w *jsonWalker) fail(field, format string, args ...any) {
+func (w *jsonWalker) field() string {
+	if len(w.path) == 0 {
+		return "body"
+	}
+	return strings.Join(w.path, ".")
+}
+
+func (w *jsonWalker) fail(format string, args ...any) {
 	if w.err == nil {
-		if field == "" {
-			field = "body"
-		}
-		w.err = errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field, "request body: "+format, args...)
+		w.err = errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, w.field(), "request body: "+format, args...)
 	}
 }
 
@@ -113,25 +117,18 @@ func (w *jsonWalker) space() {
 	}
 }
 
-func join(path, part string) string {
-	if path == "" {
-		return part
-	}
-	return path + "." + part
-}
-
-func (w *jsonWalker) value(schema *openapi3.Schema, path string) {
+func (w *jsonWalker) value(schema *openapi3.Schema) {
 	w.space()
 	if w.err != nil || w.pos >= len(w.data) {
 		return
 	}
 	switch w.data[w.pos] {
 	case '{':
-		w.object(schema, path)
+		w.object(schema)
 	case '[':
-		w.array(schema, path)
+		w.array(schema)
 	case '"':
-		w.str(path)
+		w.str(false)
 	default: // a number, true, false or null
 		for w.pos < len(w.data) && !strings.ContainsRune(",]} \t\r\n", rune(w.data[w.pos])) {
 			w.pos++
@@ -139,9 +136,14 @@ func (w *jsonWalker) value(schema *openapi3.Schema, path string) {
 	}
 }
 
-func (w *jsonWalker) object(schema *openapi3.Schema, path string) {
+// smallObject is how many keys an object may have before repeated keys are found with a map
+// rather than by comparing each key with the ones before.
+const smallObject = 16
+
+func (w *jsonWalker) object(schema *openapi3.Schema) {
 	w.pos++ // {
-	seen := map[string]bool{}
+	var keys []string
+	var seen map[string]bool
 	for w.err == nil {
 		w.space()
 		if w.data[w.pos] == '}' {
@@ -152,16 +154,26 @@ func (w *jsonWalker) object(schema *openapi3.Schema, path string) {
 			w.pos++
 			w.space()
 		}
-		key := w.str(join(path, "(a key)"))
+		key := w.str(true)
 		if w.err != nil {
 			return
 		}
-		field := join(path, key)
-		if seen[key] {
-			w.fail(field, "key %q appears twice; send each key once", key)
+		w.path = append(w.path, key)
+		switch {
+		case seen != nil && seen[key], seen == nil && slices.Contains(keys, key):
+			w.fail("key %q appears twice; send each key once", key)
 			return
+		case seen != nil:
+			seen[key] = true
+		case len(keys) < smallObject:
+			keys = append(keys, key)
+		default:
+			seen = make(map[string]bool, 2*smallObject)
+			for _, k := range keys {
+				seen[k] = true
+			}
+			seen[key] = true
 		}
-		seen[key] = true
 		var child *openapi3.Schema
 		if schema != nil {
 			if p := schema.Properties[key]; p != nil {
@@ -169,7 +181,7 @@ func (w *jsonWalker) object(schema *openapi3.Schema, path string) {
 			} else {
 				for name := range schema.Properties {
 					if strings.EqualFold(name, key) {
-						w.fail(field, "key %q is not %q: keys are case-sensitive", key, name)
+						w.fail("key %q is not %q: keys are case-sensitive", key, name)
 						return
 					}
 				}
@@ -180,44 +192,65 @@ func (w *jsonWalker) object(schema *openapi3.Schema, path string) {
 		}
 		w.space()
 		w.pos++ // :
-		w.value(child, field)
+		w.value(child)
+		w.path = w.path[:len(w.path)-1]
 	}
 }
 
-func (w *jsonWalker) array(schema *openapi3.Schema, path string) {
+func (w *jsonWalker) array(schema *openapi3.Schema) {
 	w.pos++ // [
 	var items *openapi3.Schema
 	if schema != nil && schema.Items != nil {
 		items = schema.Items.Value
 	}
+	w.path = append(w.path, "")
 	for i := 0; w.err == nil; i++ {
 		w.space()
 		switch w.data[w.pos] {
 		case ']':
 			w.pos++
+			w.path = w.path[:len(w.path)-1]
 			return
 		case ',':
 			w.pos++
 		}
-		w.value(items, join(path, strconv.Itoa(i)))
+		w.path[len(w.path)-1] = strconv.Itoa(i)
+		w.value(items)
 	}
 }
 
-// str reads a string at the current position and returns it decoded. Raw bytes that are not
-// UTF-8, and \u escapes that are half of a UTF-16 surrogate pair, are refused: encoding/json would
-// turn both into U+FFFD, so that different inputs became the same string.
-func (w *jsonWalker) str(field string) string {
+// str reads the string at the current position and, for a key, returns it decoded. Raw bytes that are not UTF-8, and \u escapes that are half of a UTF-16
+// surrogate pair, are refused: encoding/json would turn both into U+FFFD, so that different
+// inputs became the same string.
+func (w *jsonWalker) str(isKey bool) string {
 	start := w.pos
+	escaped := false
+	what := func() string {
+		if isKey {
+			if len(w.path) == 0 {
+				return "a key"
+			}
+			return "a key in " + w.field()
+		}
+		return w.field()
+	}
 	w.pos++ // "
 	for w.pos < len(w.data) && w.err == nil {
 		c := w.data[w.pos]
 		switch {
 		case c == '"':
 			w.pos++
+			if !isKey {
+				return ""
+			}
+			if !escaped {
+				return string(w.data[start+1 : w.pos-1])
+			}
 			var s string
 			_ = json.Unmarshal(w.data[start:w.pos], &s) // valid: checked above
 			return s
 		case c == '\\':
+			escaped = true
 			if w.data[w.pos+1] != 'u' {
 				w.pos += 2
 				continue
@@ -233,25 +266,18 @@ func (w *jsonWalker) str(field string) string {
 					continue
 				}
 			}
-			w.fail(field, "%s holds \\u%04x, half of a UTF-16 surrogate pair, which is not a character", describeField(field), r)
+			w.fail("%s holds \\u%04x, half of a UTF-16 surrogate pair, which is not a character", what(), r)
 		case c < utf8.RuneSelf:
 			w.pos++
 		default:
 			r, size := utf8.DecodeRune(w.data[w.pos:])
 			if r == utf8.RuneError && size == 1 {
-				w.fail(field, "%s is not valid UTF-8 (byte 0x%02x at offset %d of the body); send text in UTF-8", describeField(field), c, w.pos)
+				w.fail("%s is not valid UTF-8 (byte 0x%02x at offset %d of the body); send text in UTF-8", what(), c, w.pos)
 			}
 			w.pos += size
 		}
 	}
 	return ""
-}
-
-func describeField(field string) string {
-	if strings.HasSuffix(field, "(a key)") {
-		return "a key"
-	}
-	return field
 }
 
 func hex4(b []byte) rune {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,12 +55,15 @@ func TestBodyIsExactlyWhatWasValidated(t *testing.T) {
 		{"a key that folds to users", add, "", `{"users":["ok"],"userſ":[""]}`, "userſ"},
 		{"a case variant of phone_number", sms, "", `{"phone_number":"+15555550100","Phone_number":"not-a-phone"}`, "Phone_number"},
 		{"a repeated key", add, "", `{"users":["ok"],"users":[""]}`, "users"},
+		{"a key repeated after many others", add, "", `{"users":["ok"],` + manyKeys(40) + `,"k17":0}`, "k17"},
+		{"a key repeated among the first ones", add, "", `{"users":["ok"],` + manyKeys(5) + `,"k3":0}`, "k3"},
 		{"data after the value with a capitalised content type", add, "APPLICATION/JSON", `{"users":["trail"]} garbage`, "body"},
 		{"data after the value with parameters", add, "Application/Json; charset=utf-8", `{"users":["trail"]} garbage`, "body"},
 		{"invalid UTF-8 in a user ID", add, "", "{\"users\":[\"ok\",\"\xff\"]}", "users.1"},
 		{"a lone surrogate in a user ID", add, "", `{"users":["\ud800"]}`, "users.0"},
 		{"a low surrogate alone", add, "", `{"users":["a\udc00b"]}`, "users.0"},
-		{"invalid UTF-8 in a key", add, "", "{\"users\":[\"ok\"],\"\xfe\":1}", "(a key)"},
+		{"invalid UTF-8 in a key", add, "", "{\"users\":[\"ok\"],\"\xfe\":1}", "body"},
+		{"invalid UTF-8 in a nested key", add, "", "{\"users\":[{\"\xfe\":1}]}", "users.0"},
 		{"invalid UTF-8 in the SMS message", sms, "", "{\"phone_number\":\"+15555550100\",\"message\":\"caf\xe9\"}", "message"},
 		{"no content type", add, "-", `{"users":["ok"]}`, "Content-Type"},
 		{"curl's default form type on the API", add, "application/x-www-form-urlencoded", `{"users":["ok"]}`, "Content-Type"},
@@ -90,7 +94,7 @@ func TestBodyIsExactlyWhatWasValidated(t *testing.T) {
 
 	// What is valid stays valid: a surrogate pair, escapes, non-ASCII text and unknown keys that
 	// match no property.
-	r := e.app(http.MethodPost, add, `{"users":["\ud83d\ude00","caf\u00e9","ünï","a\"b\\c\/"],"note":"ignored"}`)
+	r := e.app(http.MethodPost, add, `{"users":["\ud83d\ude00","caf\u00e9","ünï","a\"b\\c\/"],"note":"ignored",`+manyKeys(40)+`}`)
 	if r.status != http.StatusCreated {
 		t.Fatalf("valid body: %d %s", r.status, r.raw)
 	}
@@ -249,4 +253,13 @@ func TestRejectionsBeforeTheRouter(t *testing.T) {
 	if r := e.do(http.MethodGet, "/_acmock/health", "", "", nil); r.status != 200 || r.header.Get("Date") == "" {
 		t.Fatalf("health through the wrapped listener: %d %v %s", r.status, r.header, r.raw)
 	}
+}
+
+// manyKeys is "k0":0,"k1":0,... for n keys.
+func manyKeys(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = `"k` + strconv.Itoa(i) + `":0`
+	}
+	return strings.Join(keys, ",")
 }
