@@ -62,6 +62,7 @@ const (
 	ErrorCodeBadVersion               ErrorCode = "bad_version"
 	ErrorCodeBodyTooLarge             ErrorCode = "body_too_large"
 	ErrorCodeDeviceAlreadyRegistered  ErrorCode = "device_already_registered"
+	ErrorCodeHeaderTooLarge           ErrorCode = "header_too_large"
 	ErrorCodeInjectedFault            ErrorCode = "injected_fault"
 	ErrorCodeInternalError            ErrorCode = "internal_error"
 	ErrorCodeInvalidRequest           ErrorCode = "invalid_request"
@@ -76,6 +77,7 @@ const (
 	ErrorCodeUnknownClient            ErrorCode = "unknown_client"
 	ErrorCodeUnknownSession           ErrorCode = "unknown_session"
 	ErrorCodeUnknownUser              ErrorCode = "unknown_user"
+	ErrorCodeUriTooLong               ErrorCode = "uri_too_long"
 	ErrorCodeWrongCredentialsForRoute ErrorCode = "wrong_credentials_for_route"
 )
 
@@ -93,6 +95,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeBodyTooLarge:
 		return true
 	case ErrorCodeDeviceAlreadyRegistered:
+		return true
+	case ErrorCodeHeaderTooLarge:
 		return true
 	case ErrorCodeInjectedFault:
 		return true
@@ -121,6 +125,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnknownSession:
 		return true
 	case ErrorCodeUnknownUser:
+		return true
+	case ErrorCodeUriTooLong:
 		return true
 	case ErrorCodeWrongCredentialsForRoute:
 		return true
@@ -249,7 +255,8 @@ type DeviceRegisteredResponse struct {
 type Error struct {
 	// Code What went wrong, for programs:
 	// - request: `invalid_request` (body, parameter or header breaks the spec; `field` names it),
-	//   `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint);
+	//   `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint), `uri_too_long`
+	//   (414) and `header_too_large` (431) (a request line or headers over 64 KiB);
 	// - signature (401): `missing_header`, `bad_header`, `bad_scheme`, `bad_nonce`, `bad_version`,
 	//   `stale_timestamp`, `replayed_nonce`, `unknown_client`, `signature_mismatch`,
 	//   `wrong_credentials_for_route`;
@@ -277,7 +284,8 @@ type Error struct {
 
 // ErrorCode What went wrong, for programs:
 //   - request: `invalid_request` (body, parameter or header breaks the spec; `field` names it),
-//     `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint);
+//     `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint), `uri_too_long`
+//     (414) and `header_too_large` (431) (a request line or headers over 64 KiB);
 //   - signature (401): `missing_header`, `bad_header`, `bad_scheme`, `bad_nonce`, `bad_version`,
 //     `stale_timestamp`, `replayed_nonce`, `unknown_client`, `signature_mismatch`,
 //     `wrong_credentials_for_route`;
@@ -316,8 +324,19 @@ type SendRegistrationSmsRequest struct {
 	// Message Text sent before the link; a default greeting when absent or null.
 	Message *string `json:"message,omitempty"`
 
-	// PhoneNumber The phone number in E.164 form.
+	// PhoneNumber The phone number in E.164 form (`+`, then 8 to 15 digits, the first not 0). A number in
+	// another form is a failure answered `200` with `status: false` and a reason.
 	PhoneNumber string `json:"phone_number"`
+}
+
+// SendRegistrationSmsResult The answer to send registration SMS: `status: true` when the message was sent, or the real
+// service's failure shape, `status: false` with a `reason`.
+//
+// Example: {"reason":"phone_number \"+1234\" has 4 digits; E.164 numbers have 8 to 15 after the +, such as +15555550100","status":false}
+type SendRegistrationSmsResult struct {
+	// Reason Why the message was not sent; present exactly when `status` is false.
+	Reason *string `json:"reason,omitempty"`
+	Status bool    `json:"status"`
 }
 
 // SessionState A session's status as seen by a poll.
@@ -462,134 +481,146 @@ type SendRegistrationSmsJSONRequestBody = SendRegistrationSmsRequest
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lc9s21u+/cob77USayrLkZyLPzr1O4rTexkmuH5vuRrkiREIiahJQCTCKmvr+7XfOAfgUZTlp822/",
-	"nWSmU8si8Tgv/M4L/uQFKlkoyaXR3uiTt2ApS7jhKX06XSxiETAjlDwP3zAT4S9DroNULPCX3si7jjiw",
-	"8jE4fw4dE3EIYsGlwY8mYga0mEsN+EXKf8m4Nt2+1/P4R5YsYu6NvMOADdl0yAft/4ZezxM43QIX0fMk",
-	"S/CtysQTEXo9DwcXKQ+9kUkz3vN0EPGE4aoTIV9yOcctDHueWS3wfW1SIefe3V3Pu+JaCyWv1S2Xm3eq",
-	"7VNg8DFIuclSyUOYroBlJuLS4Gp4fWuPZ8MDfnA4Czhnw6Njdsj2j0IehgdTzvYOD/bbt+ZmmtBMv2tn",
-	"N5qn93Ev0zxFPgWR0lziXkydpz3gMlAhDyEWtxzerEyk5CMN/i+ZMnyyiDPtQ8f/zgehgYFesID3xtL/",
-	"695THxjg9z3w/7r3Aj/pmOmo2x/LGo1YLALeTghc3u9j7h2+qhdKak5S/ZSFl1YI8VOgpOGSfqzsefdn",
-	"jQT6VK4RnwxxXCE/sFiEEyfIXs+bCR6Hbqna63kJ15rN8Vn3DExVuBrBIlULnpoVjO2jYw8plgitcaE9",
-	"TxtmMu2NZizW/K66wf9K+cwbeX/ZLbV1136rd8/SVKV2m+vMLRaQcnZrFVAveHACPi3aB6SyhiXqqNCw",
-	"TJWc9727nvdMyVksgi8jUcg/iIBPWJxyFq4mKZ8LbTiyrk4sy9eSXCSKYysNYw/c+xAxlKtyFFhESvIT",
-	"SPlCpQaEgVhpAzOREju+IhkDRxUNS2EiImeQpSlaOpyVE+kuuIlU+EqZ0zhWS5TXLyBhQoNMpDIT5oap",
-	"Uur7s2vkl1QG3NcQ8ZSfoDbDm9dX11+HDqiawD8KbTRMM0PzO0qgJNOaiQavlHmhMvlle8/krVRLOak8",
-	"XRGcNaNfUkWq2lk0GO7tHxweHT9+wqZByGfNz388jW7syuvWk6RapfnhQfR5w1axYuG1Ui9ZOudfRCY0",
-	"KhOj1CSmIaqEMFXVV+EKZYWeSvE4ljAcHDw+PD6C6cpw/XVEpW1aXBZPspgZlQILAr4wGjpDuBBP8dwJ",
-	"+YxlsemBksA/8HQFXIYLJSSiBTqjU7QrdtovM90/88DwcELz1Cim7diQSfaBiZhNYw6d/HlcnA64ZKlQ",
-	"MIvZ7WpHcrNU6W336xAvX82MiZiHJyAksCBRwS3SJl7BMuISD9N8TXahGk1hB0kL02xOCCviLHRg7pKb",
-	"dLVzOjM8XQcCVzxQMtRgFCyZMDDlM5VyMOlKyDmwOROyZ2dFHhL5QHOaEacpt+wOXyENn3Pa313Pu1bq",
-	"gsmVO3X1F/EuZYZPYpEI0zCFRilImFzlAq/xYDDpChhuFYagaW9fgVHrE1dYEjDp2GKNI5lJBn6FDT5Y",
-	"9vzBjHoAQ24k4lWVil+/8HhCPM9MlvJJInTCTBBVLPRpiYWt6a4bpuJdCBW3ZxiNYNEJoTb7I08/8JQe",
-	"52vs6zl8NzFqgk94I2843DvuD/qD/nD0ePB4sJswyeY84dLssjCcEOTa3eZoDI/zH70/SJWL3S5ZAfZ6",
-	"kLB4ptKEhz1EDjHvIZqJ2YqHeFQ4HFYTi7dv3+5UKMvXZeM0XrKVBj9KWOD3LA1xiRylBddBQtgqHiVY",
-	"viu2bV3AMEQHQl9yjSaz3f+TeokmXgELQzrudM0F+lSwzgJ3i5NRmFLOUJ1H77yLf8LN1dklDL33+KbQ",
-	"Btczeudcg/e4LIefhYXx+ZgbqIBTkd2EvcEQl+N2OlUq5kwid4t13Mdc3P1LBDyedSRyH+RdvoB8nPfF",
-	"FGqKao8zVPlV8TlYGApcLYvfVLZkiVPfzPlcqhRPAGSmms1EIFicO9eaoyXwP935fTi1B65xQF7j90mG",
-	"xz+Hv1+9flVnyN3WtVp/aSu/K+/0YKpMBDOVwt5gD5gMYW8waAgCq5mGScnD6khhoeMpZ2SCvFevJxev",
-	"n56/PJs8P/vH+bMzlGHnIedjePaw9NYlZeOk9/G9bsSu7DtNEWgfeYskCCVfMBFnKb9022sS+W20wqPE",
-	"BRtCEZKR1IalZgR+kxY+dKRac4+6aEf8m1c/vnr99tUEdcsfy07DtSfXSirQWRCR4p44nPFIQxApEfDc",
-	"VZdZghtu4UN1Cqu8uVff8nDD3DTpYl2ndYL8oJakAbQz8sJEmqBTGKu5kCPwLZhkMuC+jT8R6C4eVLJ8",
-	"vdsD3zqo9tGxpGczGavAucjFczOG+uZDZ8YCRNSBmkvS3AZZyum9nvN+8Tykt+s0qT25hRpXGywcHSvo",
-	"boKa5TTow1tEZ35NjygiQ6rkDtQWgSJF9a2i+WOp0XYuo9WJQ3tokyzmU1nhwgCd9BpYymGRcjQ2jYjO",
-	"mkJb4xarucrMJEtjb+RFxixGu7uNU7uuUrv2jd0HBNEKe8CDlBtv5A3+/n/2//Xj4eXxs7ePX+1dHLw5",
-	"un7yj+FP+/88fHr8/MmLYZsNWXAZumBMLQD3oDCeHeVzdleff/su7zNtFsmtn3JVmn/yEHQwpE6WijYJ",
-	"TAuT9HDjWLdmd+us+LQ+T5Py98/norO5FV7jTtsEFWZs2/Zmq26BZ32tbeb9Oen8ZWGDNx+gbyNuInKI",
-	"nZFqj241zk0XUatE0vIgaAVZrUlHy1ttElLyoPndJsSzPnAbUQpHfUN0QM1yNx8fdCePi6o3EWQjNISU",
-	"2xJMrB5z21B/fg66AGTIPvCx1+Ix1slr1/QA3+AZPnhXLPdTa2TNJV56ljb0KB7h1gMAZsAFR3IvPOVo",
-	"3Z2orIl/QYc1eEzYkMuAE1RbcLWIOWhG/iPFgdFPIQcEjwaaD6cyEPF4oXv2GaMgVK0Tb4HlRMl2ON50",
-	"6JojvEBAs+545p7OBsexv1XdC6kmfpak2yjSzxzfm4qNtEPcTcTrWfKmap6yRI/GciePE4zAb+QQfOgg",
-	"03ulFFQ4vyV0L0y3N5YAfj0c6PfAX48h42/x40xlMrS4kaBfEWc7wXWWLmvnYDDsjsB3buvELglHmbKw",
-	"8cm6mvknqRCLuQ8feIoG1LcLJX93YkTCtWHJAh/Kfd/ytVzRrauDv2njPI1H5J4EKQ/RaLNYT2YqnaQq",
-	"M9y3+0GsNCrHrFiG6lSo/NXPzuz7SIUDR+SNmQ166omjn43ejcCvBq3wib0niCrrYUgfOgysDEI14FjG",
-	"ktzcQhqeShZPyFzSa9NsXsYGR7CIOdO8zIs0UOp65qolhNySdigkBh+oSQIOUQiC+2DlwH0gfrqfnRRY",
-	"s1qVAMrtVQUAfeoa//GdtojTPayvjFHPIzSOkAa3y8OtNXvViEKuBZTrPKpD/8bEa5azgFH3+d4pZ3Eu",
-	"YI80BYhRUXXEFtagl1EvCFgcN8/RwqOmo452gmMGEQ+3nnclNrzH6j8UQrjB2oyshVEpMeylkLebKXLq",
-	"cJN9FmIhb4kIObh6pFvRVM7Se6H6xGrVbv7w7v4vezvHs9udJx8Tbwvwqk/QXPXrBXdVA7jORE1FTF55",
-	"H87LOD8D//uzax9dV2KRHRChYrGjbVj+S5hSWXcba664DKvsuUp0Ja61hnRTCj0a/tG42o8ms9D5zAGF",
-	"Zqs8nG2zClX8KzQaiEle+BGLgP/vZMUWixrmywE4CcHFCk7peyLYRGbJlKfeyPtueEj/BkMb5G1g5tpM",
-	"mwIRJdPAPjDlupA6XHvCPuYlCXuHR58D0K6RWhS/y2P7ESdinQDLU2QwTzk3FrFxCWxKz6sUZBbHjemH",
-	"g8Gg5+EXbIrEtH7D2nrqRGqFqBR8sU/gqXPWHx4dIKUTnHHBDJo+b+T93/H4u3fDnSfv3w12nrz/dNwb",
-	"Htz911YUVpu/XfQKH3ADrKXvH+n8MGUaNLcVLQwWyhJmW4RiLSLAAiM+8Ad43g2CpRnPc3UoKdX4i9Dg",
-	"22H9DUj49zjHv9+ZrQ+4tjXfBUl86FAEiYcEaugInq3sF2WwTmgEwQEn2IAPup1Dp7YyxDj+ksW3bMlW",
-	"zQGkgljJOU9BcpbiIIgdVGYshHXxaCEBf41fB0wGPI4JdJUhvpAHsZB2uTZYjHAviJWmB7kMrVW2ERNU",
-	"p1mqkkpEsA/F3nG51S1XNkYBtXIrLEX1/cBdDB89Nxs5mwnJ4jpCK8NPlbG9Xi6EPS8fFsXGkgD9lny3",
-	"FHMU9ge7rWbw0Q2zpv01lj84+p9r2v3KdW+gf4vW/TGx/Jrp+PIY/jbqnMIU+aqzAMX9nhTYPbmsh53U",
-	"bauzdX4tq5KgFuyX7AGVfv3WorzmUXZvtZ1dh02YtSAC4fIMGpYIDlwC0MEA/DKv+aIUoPXeq1Ggz0gY",
-	"rkVr8nc/ecLw5EGJv/PQK1NlLE3ZCj+Xs/3OoRrMzVdYmWETozejrlOIhTagZjm7m4Losp7vCv5WKLlG",
-	"tCJF+pn7TNjHc/uGhR+JkPnnLUTYlEylYzHIUmFWV+Rh6ka1wg8JC1oOqyhhAXyqF43djT6Rn3k3+lS4",
-	"lXd+z0WMytq+agjRxrJ7YNScArhjWTzmkvTg/7RzSnYrUFLywOzUw+Q710XIAzo3Unx0lSm6i/I/ltte",
-	"/4f1n0cw9HvgnBzNEg5mqSCTFCWUFFXFb85PL96cXl3Zoa+UFLcLprUNGvXhinMYe1diLhFE5gUsYw/Y",
-	"VH3ghQ/F4rlKhYkS0lD8jX2fDi0q1i1cf4fM12o/cmYvxI98VQE397KrFt5/KLdyeGU5Va3OHst6ojrn",
-	"YfluEYugjbpIRc7YPlTRZSXaAGrB5VjaCvc1+CnDHEncXL60n6UyERKcx5r/DiKiMgg5U3npDrN1urlz",
-	"RB6kt1aNUhMuW6u9yHS0o80q5pBksREzFhiV2oxiHmXow2mtoLHiiwqjrTXvjSVnzrSv+6oWzdWnLx2o",
-	"LpgoVdk8KrIgFQexlwveWFaXUGUnTkPzTlc2o0mFUGWpPnmXBZpki0WqPnCNChRyKVAZrpvD4+AEanRV",
-	"sErW3ly+hEwaETdhfcgDEfLQrvqW84XFRkLOx7L0A2i1QiOZ5zwEIXsw5QHLGmnagEngMoSUJ8rweFUF",
-	"xYgD8dxcslUPSoTrRkSZa0LXsRzL6wjXqIKMwkN1x/X0zTl6TC4JQyF0qu4D58bjSNk0FkExgKWVMzcp",
-	"Z/FY5nWLQoMWMZfGxuYpAOAyy8zkczhi0cr+8hdoGqMR1NUA3qTKqEDFMITODxenz3aufjjd2Ts82hnu",
-	"Pe6O5RmlkvKqV1oBxf/hooyIIVuqsmNDZITG77P958/HEl+1luWktDRrmm7Ha5qkRxr8mklD78eSveiT",
-	"6dop/Hru1HdVNRtbTZB4wz74NnA+AgazlOvIdagsSB2JIiTmG0qIGKRMhiqBTDoyHB3sTIUZSwBwlYPo",
-	"XiHHEhbT/nC3CxaiuwId/8ne3v7+8d5g/+jx4cHx8eHjwbHftR5Pw+y8voKr5z/aiWn84hgTEoZHkC0W",
-	"PN0JmMZz9SOEYo5WpuMfv6j/83uwSIU0MyTuXwfDozj+ye/2c+EyiKXsBAyIOCjdDgijPI7osByiH3N0",
-	"AEHEUhaQ0VIzOzCVAJ9ePTs/hw71tOCj/v/zu9aHo4pmGt8f+WQjebIwKztXj8oyyGNFbVX2f7YEFI9o",
-	"GmC6MqQptXyJKxN10SEav8jNiSDqwyv+gZiK1kJJPiq2Z2MdFDLqlfuho7z41CvNApKchneSgBML6WRS",
-	"Bbc7+pYvYSlkqJa0ykaOBjpagT8YHDuH99h6uohF6AGNJmevD74T+L/ZKhKRaoNspspzpLVT4o6TYPgO",
-	"VYBEvwsdl9QLlERhl66g/ub6xc5jHH6/D349a4jzlCNVy+BvLs8LuUWJcpWR39lYgoVlVkfwSWFFh39k",
-	"gaEYjjtEqmozAj9S2rwbLVRq3qM8MuJvCL9kaIrsyhxLFzwNuDQ71EpF5wFKJhLuOx9u+cKANQgrpGK/",
-	"uigkfhUtVhSxP5YH/UpmDHc/ZZofHVBoRoYsDYHFi4hNEbqiuvKwm5vsNV7QmqqWtXPLV0hQy8JeLpX4",
-	"qwbZkRuHCCvptE55AYpHNOgO+HVjPgIL9Cw9N0Jy6EhFqbv6234PkRSNDPY7lYpf7Vfdk3zGh6LxEXwq",
-	"qH3nVFBI2B8MCpI7itnE8iPtZl6yOCbkaE9mpyt4bE856py0p7szSQ9eWAXnu1O7bAiImIaI5TQmMG7B",
-	"Boq0JSYVf4bbUa11GRC9UhHXTHx02xSpHoGwdQCl40BbzK23msHeYG+QW3H/p53iwc1OT7dngVX9QOjU",
-	"Klttc2FNzewKbbKbvJOTEozoiIcNPJIIrRfcQbdkM7FZQMvr9/t+t+eOd4F2dG+wt1d4Tx3UcPAjYxZ6",
-	"tLubMCH7giU7bCH6gUr8EyJ8fQU4lNtApjlRxw3XnLziEJIpyFnvShryraAJRBPR7cMbZiJNJSKC6xIb",
-	"o9Ja8+sse3EO5l02KKpafHR0VDMgvG5FwYE0EikrCVzb72l6jr5pQwGpuLS+G6c5aF9TPkfLYxTQOc40",
-	"/HB9/SYvaHCsRDN3mpvnsUzYCgKWpquG5HacK+qkt+s8XY3HIIudyOpcQCjiLmbOks5Tzk/GMhSzGacm",
-	"vQ8szuzctQoGfNkVjyT2DMhrLKjAMuU/c9qim6T0+YE58bT8poRsIuIVOBEUpnBgioPoZ5WlksXQoVpN",
-	"twTtQ374KmlSFSMe745lygOVhtoFx+z0xJl8tEw7BH1mIzwaOmXrtX/69Nlz9JStR+xf/fR0f//F6c2/",
-	"bp4/Oz26uXr76l+vzq6e/PPy5umP50evhih3BeH9oltu4J/YXdrqgGJHVKiEtKRiUgKO3RGu5TcHSX4j",
-	"T+m3NfMNv43lbzs7O8V/+EorhsSXc+VjVT3u20+oh1LIn1l7twftn8bA0wY/jVpmGb38NYp/fr07/fXF",
-	"zfdX1zcXy9XzH35d/u1vdqHbV9Y0C/ctpuNsQXf7sl4c/XKVJD/e7ma7yZvB9zevri/C6LRc1hokhk7E",
-	"P/YckiiM9TIVxhYKfemaayttzjo6exGdXWfHye3FD1eJYqc/P3ucJXO3zLF84RQ4N6kuFNlbh24Iutpo",
-	"/fClVkTW+nqymNZqBbqohKFc3+oDbPMIGqPeZ9GbZ/epMx48rFRVUejFPxgMfVhGSnNX/+gHKuR+xU+2",
-	"uZw+bCp8s7bfamGsFZlP4ezTGnErhXGBShYZLqkjyZlgzkB0SyhR+B9rFq9unQVVJwTovqFn0QOtgBUu",
-	"RSqM4ZIgkLQ+T8zkPEMIiShJcz6WzADZCtqxtdQ6DwncuAg2joDgWiNB8ywGUrFIbeSOwsbMRqv3a+81",
-	"IGmw1ncsCcOTaLTec+A26PzBlH3gMSWaEcWTwNmf0CXde+r3K6EOmojZOM3O+XPQfE4hicL9XbLVCPyL",
-	"f353c3V2+d2QcH8RLfKLIL1vmeSzv+69mDYeYrtTP6cdVSrqPCxiJYwE7+9Xr1+Bf2ZryEh4rCbYYMbI",
-	"VmjiLJCwIBKS76ScheQNOwm1G42yBB1g34mK3yxMNJ9R1dpS1ApPuRYhd+drcYEDZTd4SJENteCpcwmZ",
-	"LCJXLQ2Y6HO7WE0H/WFngpAd/uFg33cUqLZmdhG98I88DQQimPKAt5SMmAwRl9kgbiwC7jKCLgZ7cX5N",
-	"6R5hKJVWh7ynb84p/mNboV1Qx/oIXs/Ly+RG3rA/6FOFilpwyRbCG3n7/UF/31ZbRJQAaXYUVINDZBh3",
-	"m7mP3U+uWvqOLnxRrUkkfavXiqgo5WvDp42uk1r03bDU2JfzvLwGf2+wZ6k8lvUWlRG1mFB9Zy0HPIIi",
-	"096IpFXj77m5YlOt4swg2C7r/h2oLvsf/D48cy4StcbZgCsaYBugLx1w4q8LpHasazCnQD9P2oJ7lSV1",
-	"IWVFeAimmYhDCytRLdeIVTTA2lacNaINctFs0MzqqFXEscy7d1p7w4qm7aLZoKVZjMQx92J4mOd/EH+W",
-	"5YZdS89aS1k5/H1dZdBpdJWN1kd/pCtbz2S5mC4F17L1mxWKc/TAt2pY2IPzRhcyv7Ell9Xbjd61pzLL",
-	"R3bXbz+66219qXLbDj5NRbRnycKs/oGuR3uT5zOVJGxHcxwGqe+3NcX5ufNSJgF0pLKYGm5tsbkza6hi",
-	"RZdZz7Ww9eG0KBKzgcrOPS2l/8siff03vwsxt+pcRveDSCnNa2xxnkHOkYHf6AdrtMhVO+MWMZXTu45P",
-	"yodR/KxMh7nF1PqWH5SPbm0ubEnoUwbMG1FBpXf3vpff2/NUhasHtMc/rEu8rRd4Q8/45kZfNFJ4gNu4",
-	"g1sXkl3YRuEeXcvCtjYDN+9E2hsMPu8egP+mRt4vIa0rz9l4tUZLE+TJxsbJtYOJvsrLx2rNkzlyXxF5",
-	"9wZ7X4ei3zop/5BOyq8qXK4u0uITTTd1oHuSl1W4Cu67nndg9a5t/kI/dysXltErw+2v1C74oJcOtr9U",
-	"XNpELxxuf2Htpit8cbi//cXm9Uf43t6T7e81L5K563mHP/20/b3azUHE+ixJWLryRt6VbYIuah5cgzPd",
-	"opN3arC5Xq8UtHdSbNCyRgXLZqRdAiMlUduo9ibJEw5V8GrNeS17jShVI0g9KWL/ZOYDFsfWb7q5fGlB",
-	"LZXbzcUHLlsAqjB9Sr+3VNM80oDnewXh9m1Gov2MkqrqUj6zxm/nerXgI2jaP/+kEaS2lTQuCEHnmSbX",
-	"DUdE6K50S2kHQg5XM6g+WPQYsTSJudZtqPAlEfSzseDa9ZAWJXz2Cfowk9MoNN1ibIQGW+z7zaL8Oy2K",
-	"K04kaarVuL17j8JSWpwzCp+U/WafY14ax1yLmZnzz7cyVZ/5T2JlxrLTLJlhuqyW6a0Vyth2Dwpj9uGN",
-	"iuP7K7Rsxu+W80VeoQX3FGiNqrePuLKs6sCdst6/N5Z5S0G3UjjoIr2uTGiJe2FxzEPXrKmLPoQ2o/U9",
-	"N/WejD+5+WptJrjfiqFsVm7SzPQ3Y/Y/wpiRprG1EsltZq01g9OMVG5GTZdFiWle5N5auNenb6xFq/YV",
-	"UIjPKp6t0PDzgnvf2oWYz2oFOWu9O65Uv0x5u1JXC15qQ7tH22NU7na1PyI29ZXCFrVug7t6tb7rZflq",
-	"hqTZEb3xdt5aGLHshWYuhUb30nUaGY7iRkbnvhe1g2PpriABYbZdt4lMJWd/+MfFieo37m3Yc6WJhqq6",
-	"7L2f9eaZ7jcb+qdwMU/zWxEpg1KLYVfsZGkS121kyGPu8jmfZyYTqnW3HcSUN3Ny44ylSK3Z0r310nub",
-	"XXGGXVdMaahs9V1pSovgo1ZAS6VimqWrBL/PHXtOG/tmA3+vL2jZiryYfwst/Vn03gq34w0VXn+h8lcu",
-	"27K6M0EF3ZLZbXUEL93JxpzP5sqaN/XmUIMTma08Y1hxhGw0U1gM1h/L4vKK4sYCoEuFNExZcAtuquL+",
-	"744wOm8publ82R3RZGg5iuKc78+ufTyNm/1E1Ss+inKnyqqXKovDDY5U9aa28oqRf0ty8Auulqgl+sCv",
-	"3IPhtzTvFjdktGXVahdd1P6axv1XV3xV13Hj1S8tdq/l8pdvhu9PYfi+5xRRRwtAJqZdg9fi6/cZwYjp",
-	"yk1ME6skE2sav8QQ+mtXGNpaqjTjLSUT+bJru+FhpXOxuM0mYnospTIw5fQngpwnSH+hhArM2+zSD0yX",
-	"d0de0N6e57fI/jfbpa+p3RtvyWzR7g33ZH5Lnf151PyaxzEqC/GJ3Xeb6QOVHJWEnJzfr9/PhWbTmK9X",
-	"sZGTQjWrsnKvTF7XRllAnUdxcqwk+TKHIdXDBt6q9FZXbFkzGgRGKcQ5tu+FQglFMN3ZjG57kkob1Mn/",
-	"XEvwOef8dfUqoNDyNTyBvFiU2PPt9P/zmIVLe/0kqxeP0gGIajUncIA8W9OoB5oJzWVYd4d0or+ozvXK",
-	"tj9LuLq4gkjF1M1cVDTDTLm/rUVXiLUYAOfvBBG3V8dbH2cs80vStLskrZPXhz9GX2p46NqabUWlNpTp",
-	"tg02tsGSyurJTEzVRxBSG85C6tDUtqyG/tKP5nytZagPrkJ+Gaktf0ANOeHq9Z74IzRwxLfSwSv/qlqb",
-	"kWq5CvDfZKP++IDPPdcc/inDPyi+S+Yq/TqVvxZFshXmvWVWnv5jw8KDB9i74u8a/o/EWx9Nmx2yd7FV",
-	"r2fcaEibub21+5Ncfo8ahawKt1US2FtJdXEdJQvDlGv6WzibS/ZaYh75zSGNAJTL5dSGKzsAi54/Un+3",
-	"z00ZwjwyahP2Rby7X6kuLgm0vkCqDuu5g4BG4fayj7JWrDpWI9d59/7u/wcAAP//",
+	"7H0Lb9tG1uhfGXDvIhJCy5JfSWQU9zqJ03qb143tTXerQhyRI2lqckblDOOoqe9vvzjnDN+U5bjJt/0+",
+	"pEABKyLncd5vffJCnay0Esoab/zJW/GUJ8KKFD+drFaxDLmVWp1Fb7ldwj9GwoSpXME/emPvYikYLx9j",
+	"Z89Zzy4FC2MplIWPdsktM3KhDIMvUvFbJoztDzzfEx95soqFN/YOQz7is5EYdv838nxPwnYrOITvKZ7A",
+	"W5WNpzLyfA8Wl6mIvLFNM+F7JlyKhMOpE6leCrWAK4x8z65X8L6xqVQL7+bG986FMVKrC30l1OabGnqK",
+	"WXiMpcJmqRIRm60Zz+xSKAunEfWrPZ6PDsTB4TwUgo+OHvFDvn8UiSg6mAm+d3iw3301t9MUd/pTN7s0",
+	"Ir0Ne5kRKeApXGojFNzF1nHqM6FCHYmIxfJKsLdru9TqgWHBb5m2YrqKMxOwXvAwYNIwzsyKh8KfqODv",
+	"e08Dxhl877Pg73sv4JOJuVn2BxNVgxGPZSi6AQHH+3PIvYFXzUorI5Cqn/LoHREhfAq1skLhn5U77/5q",
+	"AECfyjPCkxGsK9UHHsto6gjZ8725FHHkjmo830uEMXwBz7pn2ExH6zFbpXolUrtmE3p04gHEEmkMHNT3",
+	"jOU2M954zmMjbqoX/F+pmHtj72+7Jbfu0rdm9zRNdUrXbCO3OEAq+BUxoFmJ8JgFeOiAAZQNuwYelYZd",
+	"p1otBt6N7z3Tah7L8H4gisQHGYopj1PBo/U0FQtprADU1YFFeC3BhaQ4IWqYeMy9z5Yc6Kpcha2WWolj",
+	"loqVTi2TlsXaWDaXKaLjK4IxdFAx7FraJYIzzNIUJB3sKhB0r4Rd6ui1tidxrK+BXu8BwgQXmSptp9wt",
+	"U4XU96cXgC+lLXNfs6VIxTFwM3v75vzi68ABWJOJj9JYw2aZxf0dJICS8cwIg9favtCZut/dM3Wl9LWa",
+	"Vp6uEE5L6JdQUbqmi4ajvf2Dw6NHj5/wWRiJefPzl4fRJZ28Lj2RqnWaKw+Ez1u+jjWPLrR+ydOFuBeY",
+	"QKhMrdbTGJeoAsJWWV9Ha6AVfCoFdazYaHjw+PDREZutrTBfh1S6toVjiSSLudUp42EoVtaw3oi9kk9B",
+	"70RizrPY+kwrJj6IdM2EilZaKrAWUEenIFdo2/uJ7l9FaEU0xX1qEDO0NssU/8BlzGexYL38eTicCYXi",
+	"qdRsHvOr9Y4S9lqnV/2vA7z8NHMuYxEdM6kYDxMdXgFs4jW7XgoFyjQ/Ex3UgCjsAWjZLFughbUUPHLG",
+	"3Dth0/XOydyKtG0InItQq8gwq9k1l5bNxFyngtl0LdWC8QWXyqddAYcIPmYE7gjblFd2ylcqKxYC73fj",
+	"exdav+Jq7bSuuRfuUm7FNJaJtA1RaLVmCVfrnOANKAabrhmHq7IRM3i3r4Co9sYVlIRcObSQcEQxyVlQ",
+	"QUPACD1fGFF3QMilAntVp/L3e6onsOe5zVIxTaRJuA2XFQl9UtrCJLrrgql4l0VakA7DFcg6QauN/hTp",
+	"B5Hi46KFPt/Zd1Orp/CEN/ZGo71Hg+FgOBiNHw8fD3cTrvhCJELZXR5FUzS5drc5GqNH+Z/eF2Ll4rbX",
+	"vDD2fJbweK7TREQ+WA6x8MGaiflaRKAqnB1WI4v379/vVCAr2rRxEl/ztWHBMuFh4BMM4YgCqAXOgUTY",
+	"SR6lsXxTXJtcwCgCB8K8EwZEZrf/p8w1iHjNeBShujM1F+hTgToy3MlOBmJKBQd2Hv/svfoXuzw/fcdG",
+	"3i/wpjQWzjP+2bkGv8CxnP0syYzP19wABdgK5SbbG47gOO6mM61jwRVgtzjHbciF278Eg8cjRyL3QX7O",
+	"D5Cv80uxhZ4B28MOVXxVfA4eRRJOy+O3lSsRcOqXOVsonYIGAGTq+VyGkse5c20ESILg000wYCekcK0z",
+	"5A18n2Sg/gX7x/mb13WE3Gw9K/lLW/FdecdnM22XbK5TtjfcY1xFbG84bBACr4mGaYnD6kpRweOp4CiC",
+	"vNdvpq/ePD17eTp9fvrPs2enQMPOQ87X8EhZem1K2bjpbXivC7FzeqdJAt0rb6EEqdULLuMsFe/c9ZpA",
+	"fr9cgypxwYZIRigkjeWpHbOgCYuA9ZRuuUd9kCPB5esfX795/3oKvBVMVK/h2qNrpTQzWbhExj12dsYD",
+	"w8KllqHIXXWVJXDhDjxUtyDmzb36jocb4qYJF3Kd2gD5QV8jB+DN0AuTaQJOYawXUo1ZQMYkV6EIKP6E",
+	"RnfxoFbl632fBeSg0qMThc9mKtahc5GL5+Yc+C1gvTkPwaIO9UIh5zbAUm7v+c77BX2Ib9dhUntyCzTO",
+	"N0g4VCvgbjI9z2EwYO/BOgtqfIQRGWQlp1A7CAoZNSBGCybKgOy8Xq6PnbUHMolsPp0VLgxDTW8YTwVb",
+	"pQKETSOi02JoEm6xXujMTrM09sbe0trVeHe3obXrLLVLb+zeIYhWyAMRpsJ6Y2/4j/+7/+8fD989evb+",
+	"8eu9Vwdvjy6e/HP00/6/Dp8+ev7kxahLhqyEilwwphaAu1MYj1b5nNvV999+y9tEG1lybS1XhfknD4wO",
+	"DtDJUtlFgWkhku4uHOvS7KaNik/tfZqQv30/F53NpXALO10bVJCx7dqbpToZnvWzdon358jz7woZvFmB",
+	"vl8Ku0SH2Amp7uhWQ2+6iFolkpYHQSuWVYs6Ot7qopASB83vNlk87YW7gFI46huiA3qeu/nwoNM8Lqre",
+	"tCAboSGA3JZgYlXNbbP6cz3oApAR/yAmXofHWAcvnekOvsEzePCmOO6nzsiaS7z4BBt8FFQ4eQCMW+aC",
+	"I7kXngqQ7o5UWuRfwKFlHqNtKFQo0FRbCb2KBTMc/UeMA4Ofgg4IqAbcD7aybCnilfHpGatZpDs33mKW",
+	"IyS7zfGmQ9dc4QUYNG3HM/d0NjiOg63sXlA14rME3UaSfubw3mRsgB3Y3Qg8n8Cb6kXKEzOeqJ08TjBm",
+	"QSOHELAeIN0vqaCC+S2he2n7/kQxFtTDgYHPgnYMGf4VPs51piKyG9H0K+JsPguyVNIyWi0CWLl3MDro",
+	"k5lAR6rswnoH+6M+6/Ei3BhLJcrTG6YBFUcH7Ef5tH8MUCgd4t7BcNQfs8A5xVN6Bc4441HjEzmy+Sel",
+	"wdJzHz6IFMRzQGBAb3pqZSKM5ckKHso96/K1XIyQIwX/0kVXuB4icxqmIgKVwGMznet0murMioDuA5bY",
+	"uFyzIneqW4FoqX52SgUgODxwKNyYN8Gnnjj4UWxwzIJqSAye2HsC+KsHOQPADVE4q4Yzy0iV21sqK1LF",
+	"4ykKY3xtli3KyOOYrWLBjSizLg0buJ0XawWoq6RVBDcaIeyOtEdBsfBAjVZgk4JU3AeiFPcBMe7+dnRC",
+	"Yr1KI5hbrJIIHLVGIfBOV8TrFuKorFHPYzRUWIMeSuXamT1rREFbAe06FuuuR2PjluQuzLjbfP9U8Dgn",
+	"wQcGA9TAymbJV6RQyqgbC3kcN/V44dGjqsWbwJrhUkRb9W1pm96ide5qwrjFuoQ8mXEpIuylVFebIXLi",
+	"7DZ6FmTfFQIhN+4emE5rLkfpra7ClPhuN394d/+3vZ1H86udJx8Tb4vhV9+geeo3K+GqFuCciZ7JGKMC",
+	"A3ZW5hk4C74/vQjAdUYU0YJgqhY32uZL3AcplXN3oeZcqKiKnvPEVOJqLUs7xdCnFR+tqz1pIgu0Wm7Q",
+	"GL7Ow+mU1aja39KAgJjmhSexDMX/SdZ8tarZnLkDgETwas1O8HsE2FRlyUyk3th7ODrE/4YjCjI3bPba",
+	"TpsCISXSGD0wE6agOjh7wj/mJRF7h0efYyBeALQwfpjnFpYCgXXMeJ6iY4tUCEsWo1CMz/B5nTKVxXFj",
+	"+9FwOPQ9+ILPAJjkt7TOUwdSp4mMwR96AvTS6WB0dACQTrD6BM1AxR4DKkeHLJILaY2LXcjUULJ62B+w",
+	"k3KNieJKozuGy2D9Si7SKMopIhbsDYcB5W8CotQxmbEBkg+YPiBKSBvebmrWLnln+r5L5N0IFdXp+/zV",
+	"+bg8MEA9KDN4Dvto6wPufOakFsj3idog4P0WAPKslosftaJAhbiv3pxNvIejvf2DiYd+14HD1bHDKD1k",
+	"2JJ/EAU6KZkHJ3zok83KDatx0t21RzvY2gQJRseEssd5eIuJjzy0eebVQaEMrw2+hPjrpoci8LHBl8Pv",
+	"H5jcxkN8UhkXZytN3LgtLNcKg/HQyg/iDuGmBkmmmcgT1CCeqkFHaVhAywYb3L8/ExH68xGc+oKtqwUu",
+	"MhiwHoZNRYS2Ntp98zV9UUaopQHPLxRoq8KD7uasVzsZmN7BNY+v+DVfNxdQmoGdLFKmBE9hETBYdWbJ",
+	"b3OsLxWDf4avQ65CEcfoC5Rx7UiE4JJFFM6WMTmBYawNPihURKYAhQlBDMxTnVTC4ANW3B2OW71y5WLo",
+	"HpZX4SnojA/CJa5AxFK4eC4Vj+uOQxlzrazt+TkR+l6+LJANgQCc9fy2GGiX9Addqxlxd8u0GLSG8jun",
+	"vHJOu525bs1ubeG6L5PAqomO+yeutkHnhM0AryYLgdxvyfveksC9v3yk4taOUymmV/y37A7lrYPOStSm",
+	"/XRriSmdg7LEHfpFuuSaYWBQMJf1drYnfJkXOmLem0JW1dDnZ2TJWyHK/N1PnrQiuVO2+yzyyvwwT1O+",
+	"hs/lbn9yqQZy8xNWdtiE6M2m/gmLpbFMz3N0NwnRpfp/LvBbgWQLaEVdwGfeM+Efz+gNsnkTqfLPW4Cw",
+	"qYIA1WKYpdKuzzGsYRolOj8kPOxQVsuEh+xTvVLyZvwJgxs3409FLOMm8F2YtCxorcbNKYHjM6sXmLWY",
+	"qOKxPL4X/LRzgnIr1EqJ0O7Uc0M7F0UkjvUulfzoyrEMRhQnatvr/6SgzZiNgsJGNTwRzF5rlikMjStM",
+	"JcA3Zyev3p6cn9PS51rJqxU3hiKlA3YuBJt453KhwHPJq7YmHuMz/UEUjjuPFzqVdpkgh8K/0PuotLBC",
+	"vYg3OXewVfCUI3slfxTrinFzK7pqOa27Yis3rwhT1ZaEiapXZ+Q4LN8tAmB4URceyxELflJpXVZCXEyv",
+	"hJooautomZ8qyi2Jy3cv6TN4WABwAYby/YEIzCDVXOf1apyK03OPHMMWXqsEq0Zc5OCtMrPcMXYdC5Zk",
+	"sZVzHlqdUho9D20N2EmtircSAJHWkDT3J0pwJ9rbARKy5urbl157n9llqrPFskj9VaISfk54E1U9QhWd",
+	"sA3uO1tTGh+r/8r+FAxpFNYkX61S/UEYYKBIKAnMcNFcHr1nMGpMlbBK1F6+e8kyZWXcNOsjEcpIRHTq",
+	"KyFWZBtJtZio0g/A00oDYF6IiEnls5kIedaoTQi5YuTKJtqKeF01isEOBL15zdc+Ky1ctyLQXNN0naiJ",
+	"uljCGXWYYUyyHi05eXsGHpPLPGLeCEtamYsdwUrZLJZhsQDByombmrOMZVcyRmcauQvjKFROwW2+hwMW",
+	"nuxvf2NNYTRmdTZgb1NtdahjNmK9H16dPNs5/+FkZ+/waGe097g/UaeYP81zL3gCTHqxV2UYFoMUFdqh",
+	"uCxa47fJ/rPnEwWvkmQ5LiVNi9NpvaZIemBYUBNp4P0Q2IvmsD5tEdQLBgJXSraxvwqANxqwgPI5Y8bZ",
+	"PBVm6dqyVsiOCBEk8w11c5ylXEU6YZlyYDg62JlJO1GMMVcuC+4VYCzhMd4PbrviEbgrrBc82dvb33+0",
+	"N9w/enx48OjR4ePho6BPHk9D7Lw5Z+fPf6SNcf1CjUnFRkcsW61EuhNyA3r1o4uHsF7w6EX9v8Bnq1Qq",
+	"Owfg/n04Oorjn4L+ICcuC7YUbcAZAgeo2xnCQI9jVJYj8GOODli45CkPUWjpOS2Mde8n58/OzlgPG7ng",
+	"0eD/BX3y4bCMH9cPxgHKSJGs7Jr28rEWCT1WTTlAZFqMEIGKxgVma4ucUkvjuSiSi8Dg+kVCWobLAXst",
+	"PiBSQVpoJcbF9SjWgXFKv7wPqvLik1+KBQA5Lu8oATaWytGkDq92zJW4ZtdSRfoaT9lIHbKe0SwYDh85",
+	"h/cRebpgi+ADBkTO3oAFjuC/q4QfR67dAmDtmLjnKJg9BBZA0u+znstkh1oBsSvXRXJ58WLnMSy/P2BB",
+	"PVUO+5QrVXs/Lt+dFXQLFOXKgR9SLIHMMuIReFIS6ZShLqdEqmwzZsFSG/vzeKVT+wvQI0f8Ruy3DEQR",
+	"ncyhdCXSUCi7g/2DqA+AMgFwDwN2JVaWkUBYAxQH1UMB8KvWYoURBxN1MKgkbOH2M27E0QGGZlTE04jx",
+	"eLXkMzBdgV1F1M9FdgsXeKaqZO1diTUAlFDoF3HB71pgB2wcglmJ2joVhVE8xkV3WFAX5mNGhh7Bc6NJ",
+	"znpKY0a5/nbggyWFKzP6Tqfyd/qqf5zveFdrfMw+FdC+cSwoFdsfDguQO4hRNcUD43a+5nGMliNpZscr",
+	"oLZnAnhOkXZ3IunOB6vY+U5rl10wS27YkucwRmOcjA0gaQKmoQD4VquWXAawXrFycS4/umvK1IyZpOKX",
+	"0nHAK+bSW8/Z3nBvmEvx4Ked4sHNTk/fpSXqCqFXK+emjtoam9EJqcIDvZPj0hgxSxE17JFEGrMSznRL",
+	"NgObh3i8wWAQ9H2n3iXI0b3h3l7hPfWAw1mwtHZlxru7CZdqIHmyw1dyEOokOEbA108AS7kLZEYgdNxy",
+	"zc0rDiGKghz1ro4nvwqIQBAR/QF7y+3SYF2UFKa0jYFpSfw6yV7owby1DEjVyI8OjnrO0F4nUnBGGpIU",
+	"UYIw9D1uL8A3bTAgVlTXb+M4B+RrKhYgeaxmqMe5YT9cXLzNq3gcKkHMneTieaISvmYhT9N1g3J7zhV1",
+	"1Nt3nq4BNchjR7ImJxCMuMu5k6SLVIjjiYrkfC6wM/UDjzPau1ZYAy+7iqmEdEBeWIRVxan4VeAV3Sal",
+	"z8+4I0/CNyaJEhmvmSNBaQsHplBEv+osVTxmPSxQdkcwAcuVr1Y21THY4/2JSkWo08i44Bhtj5jJV8uM",
+	"s6BPKcJjWK+cNxCcPH32HDxl8oiD85+e7u+/OLn89+XzZydHl+fvX//79en5k3+9u3z649nR6xHQXQH4",
+	"oGgRHQbHdEsqSSluhNV5AEvMEaHh2B/DWf5wJskf6Cn90RLf7I+J+mNnZ6f4H17ptCHh5Zz5eJWPB/QJ",
+	"+FBJ9SvvbnHC++MaoG3g07hjl/HL35fxr292Z7+/uPz+/OLy1fX6+Q+/X3/3HR10+8maYuG2w/ScLOhv",
+	"P9aLo9/Ok+THq91sN3k7/P7y9cWraHlSHqtlErPeUnz0nSVRCOvrVFqqjrvvmWsnbe46Pn2xPL3IHiVX",
+	"r344TzQ/+fXZ4yxZuGNO1AvHwLlIdaFIv226gdHVBeu7H7VCsuTrqWJb4gpwUdGGcs3ad5DNY9ZY9TaJ",
+	"3tTdJ054iKhS7Iehl+BgOArY9VIb4Yp+g1BHIqj4yZTLGbBN1Z4k+4kLY6NRfEonn1rArVSDhjpZZXCk",
+	"nkJngjsB0S9NicL/aEm8unSWWBITgvsGnoXPjGa8cClSaa1QaAK52oKYq0UGJiRYSUaIieKWoazAG5Ok",
+	"NnlI4NJFsGEFMK4NADTPYgAUi9RG7ihszGx0er80zAOpgaTvRKENj6TROdzDXdD5gyn/IGJMNIMVTxUQ",
+	"+Be4pHtPg0El1IEbcYrT7Jw9Z0YsMCRRuL/XfD1mwat/Pbw8P333cIR2fxEtCoogfUBICvjf917MGg/x",
+	"3VmQww7Lc00eFiEKQ8L7x/mb1yw4pdJGJJ6ueg7wYBMeLqUSO6ngEXrDjkLposssAQc4cKQSNKtx7WeU",
+	"cndUcrOnwshIOP1aTC3B7IaIMLKhVyJ1LiFXReSqo+sYfG4Xq+mBP+xEEKAjOBzu5xUt1X7kPlgv4qNI",
+	"QwkWTKngCZJLriKwywoDXadwH+cnhEsRXpkxnCprj0GoDEAoRMFBcEzGcb0rGCQiLgbMihKjf0w2TvFw",
+	"Oaaorpfh8SHY3EZTDJRjcEqkIHPcwIx6XDxiseCpMkWUms9yZ9lZGw8Mc+3RRZdl3mAJEJyo4Bl9vXOx",
+	"XokxazZQE+ksdRyZwrXWiroyyTYbsB/Fmgw0MB13jFBGgqIfA7LAHbUVOUHRDF7Y3yKicAsagYqMz16A",
+	"+bKgD0dNxRwMJmIhown8sOpCfsBI/jUGvLHuK28ZxWiDD+uR1e3n0ihnYQK8VM7tdzYmCLWJyt1+EgDR",
+	"MYbarin0kzeogvXkNsGBBcFkkgVMmJCvyoeWPJ6TNWqyNNULblFYydSv3IulvAhNURN1iF3Vugo1wJZU",
+	"q8waRuJ/JkKdlK4D1c0BXedDCujtkCs46QxjvVFh1HMcu8J6nJWiEzkPS6DzuEd+HVeuNFHB33//HYXM",
+	"XYrl2UJUBGVVdrnoCtK6z4KD0QG4JhMVHOxjliyfngFno4RLLEPhsvcuX/Lq7AJTs9Ji2rvunp68PcNY",
+	"Lc3qcAFY8uc938vrqMfeaDAcYAmjXgnFV9Ibe/uD4WDf83GIEyYrmy1vVeZDI2a3mafc/eTaeW5wIpnu",
+	"TPiaK9OqssXyDEp1NNoia5kyy1NLL+c1NIYFe8O9IOfnmnxwpXN+JUjtdEZRFdOIeldzZblpwWdGxxmQ",
+	"b1A2pjkHuGzQCwbsmQtnICNScgSMJUqmlcEylMUu6dEjN36BSTmRdAXiK0fq1/hllsk4IhcQiL8FrGJC",
+	"A/WKtoBWFEY2YFatj5yovDyws3m5qEksuuE6upmRHCsSz+VqwVcs69Fdk0qt57lc/ra2Z9ZrtD2P26s/",
+	"MJWrZ6o8TB8D4V06r1R0xIaF7j5rjMkQl1STXx2/93N32UH5yG57PN+Nv/Wlyjg4eBq7LE6TlV3/E0R4",
+	"9xSCZzpJ+I4RsAxAP+jq2g5yJVAm7MxSZzFOhKBuKGeCAIsVbdC+67EesJOiipiSCr1bZh78b/LKzXdB",
+	"n8WC2LnMxIVLrY2oocV58TlGhs1S1UYPd7V1exVjv5cbSYC5a1R6ZeraHaY2WONOtSOd3e8dxTeYrfbG",
+	"WHHv3fzi54PlnupofYf5LXcbY9I1rGLDUJPNkyhASIFlQzFCdy4Au6RJFj7ODeNbp1U0h/btDYefN6jm",
+	"v2jSxH1A60rpNs5+6ujSP97Y2d9STPhVXupZ6+7Pvew1gndvuPd1IPqt1f+LtPp/VeJyNcxknxgcJQXO",
+	"T14C5Vp8bnzvgPiua/+CP3crEzXxldH2V2oTqPClg+0vFVMF8YXD7S+0RjHCi6P97S825/PBe3tPtr/X",
+	"nHR243uHP/20/b3aaDtEfZYkPF17Y++cpnQU9UluAgd6TXkrH1+YdlUvDU3awGWNarPNlnZpGGkF3Cao",
+	"VcY5/VXj1Xnc1UoTsFINGKnHRZ4OxTw45RTjuHz3koxaLI1Fj7TDQJV2gKUyHZVvDwwD/V6xcAcuONGp",
+	"o5Suhn+2eO7HjYQSVb25gCHqM4NhFlgRTHdtOsqwwORw9b3o3qFfmyaxMKbLKnyJAP1sW7A1v5ishM/W",
+	"oHcTOY2i8C3CRhpGhfnfJMp/UqK4QmKkplo96s+/ALGUEucUQ51lQ/LniJeGmusQMwvx+VKm6jP/RaTM",
+	"RPWa5W3clJVtfquojVqzMOUwYG91HN9eTUnZ+SshVnk1JbulmHJcHY/lSiirC/fK3hx/ovL2n36lyNdl",
+	"ZVxJ3zXchcexiFy/vyl6hrqE1vfC1vun/uLiq7Px53YpBrRZGfWcmW/C7L+FMENO461y5m1irTPb2oxU",
+	"braa3hXl4HlDSmeR7QC/IYlW7QHCEB8xHlVTBXlzTEByIRbzWvFcq8/OtdWU5SmuLJ2Ml9rS7tHuGJUb",
+	"//klYlNfKWxR6wy6qXfWuL6zryZImiMzNo6Pr4URy2EZ3KW7cXBqb0tzdVHnO1FuRhaTdts8aEAqOvuj",
+	"Lxcnqo+E3XDnSsMbVmDSYOp6o1v/mwz9S7iYJ/nYXsyg1GLYFTlZisS2jIxELFw+5/PEZIJ9KTRiAnPc",
+	"jm6csJQpiS3jt9tkKLviBLupiNJIU563FKVF8NFohkfFwrdr17Vxmzv2HC/2TQb+WV+Q0Aq4WHwLLf1V",
+	"+J6I2+GGygrux/yVaZDEO1Ng0C2Z3U5H8J3TbNz5bK4FYVMfHTYjotjKM4YVR4iimdLkyf1iulEx0obh",
+	"1DvDZjy8Ym6r4gcqetKavP3r8t3L/hg3A8lRFNJ9f3oRgDZu9v5VZ0AVpYmVU1/rLI42OFLVUaLlDKr/",
+	"SHLwHrOHaok+FlQGJQUdjfbFCKWurFptElLt555un230VV3HjbPBOuRex3Swb4LvLyH4vhcYUQcJgCKm",
+	"m4Nb8fXbhOCSm8qovikxyZRE430EYdCasUt1j2kmOkom8mPXbiOiSpdxMe5syc3EFTXhb9g5TxB/Qgub",
+	"Qbrk0g/clMONX+Hdnudjzv+L5dLX5O6NY5w7uHvDIOdvqbO/DptfiDgGZkE88dvGbd+RyYFJ0Mn58/z9",
+	"XBo+i0W7ig2dFKwvV5UZUHldG2YBTR7FyW0lJa5zM6SqbNh7nV6ZiixrRoOY1RrsHKqsxVBCEUx3MqPf",
+	"naQyFnjyf64k+Bw9f1Ed2xURXqNjlhd2I3q+af+/jlh4RxOMeb14FBUgsNUCjQPAWYuj7igmjFBR3R0y",
+	"iblXnes5jSrAaY5YQw7uR9F9wOba/fgjjvvrEAB5f4DFXHVlzOFEYRcLcvpMf2RSGSt4xPQcE+XOy+kZ",
+	"IVoNetRW4kY55lVbNLoR53Biym37IM7j3C+qRkeLGk+SWnBAN4ESZN5EldM/W4M77zyusyiHohE2eefR",
+	"ROU/gEovS+uXv2+ZFw0y14pzvdRbfp4UyMgVGz4JxiCdkehK77T8zdIuCdsxCPQ/JGC/fLTqliG+Xyx2",
+	"5RxNN/kTGwXgzw9U5Lp5MOnh4eHOcDQcTrxm7TPSwcNjzB7TVKiOSbR3nE2KGSw6fHGi2qy8u1d/bZ4Y",
+	"26Gp6uNgKWkMkiUfA8t6lV+aRKER5S26JCf6gyZTjZm0E+WGpvrd9YbYKFGd3lvtAkHg9V2e4n+gchze",
+	"QckVv7b839LI/mi7lA8Ny6yifaP2bCZ0WwPuXFIXOzlJ9HWVj9CsclMMqeZRlAqDv9C3uU6zI9BVKKV6",
+	"1NGpqNpyZYt20ZSNYtPdc1NaOA+HU5VGkeQYVErKSwC1D4glgb7T/riKoGlMZYFgda1Ggvvml5v/HwAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -193,8 +193,9 @@ type ClientInterface interface {
 	// Reset Go back to the loaded scenario's initial state
 	//
 	// Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-	// steps and delayed responses, restarts fault counters and their seeded randomness. The
-	// request journal and the clock are kept.
+	// steps and delayed responses, restarts fault counters and their seeded randomness, and
+	// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+	// still works). The clock is kept: a virtual clock never goes back.
 	//
 	// Corresponds with POST /_acmock/reset (the `Reset` operationId).
 	Reset(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -208,8 +209,9 @@ type ClientInterface interface {
 
 	// PutScenarioWithBody Replace the scenario
 	//
-	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+	// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+	// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -520,8 +522,9 @@ func (c *Client) ListRequests(ctx context.Context, params *ListRequestsParams, r
 // Reset Go back to the loaded scenario's initial state
 //
 // Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-// steps and delayed responses, restarts fault counters and their seeded randomness. The
-// request journal and the clock are kept.
+// steps and delayed responses, restarts fault counters and their seeded randomness, and
+// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+// still works). The clock is kept: a virtual clock never goes back.
 //
 // Corresponds with POST /_acmock/reset (the `Reset` operationId).
 func (c *Client) Reset(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -555,8 +558,9 @@ func (c *Client) GetScenario(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // PutScenarioWithBody Replace the scenario
 //
-// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1741,8 +1745,9 @@ type ClientWithResponsesInterface interface {
 	// ResetWithResponse Go back to the loaded scenario's initial state
 	//
 	// Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-	// steps and delayed responses, restarts fault counters and their seeded randomness. The
-	// request journal and the clock are kept.
+	// steps and delayed responses, restarts fault counters and their seeded randomness, and
+	// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+	// still works). The clock is kept: a virtual clock never goes back.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1760,8 +1765,9 @@ type ClientWithResponsesInterface interface {
 
 	// PutScenarioWithBodyWithResponse Replace the scenario
 	//
-	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+	// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+	// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1888,6 +1894,8 @@ type CreateApplicationResponse struct {
 	JSON401 *Unauthorized
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -1908,6 +1916,11 @@ func (r CreateApplicationResponse) GetJSON401() *Unauthorized {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateApplicationResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateApplicationResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -1944,15 +1957,24 @@ type ResetApplicationResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Ok
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ResetApplicationResponse) GetJSON200() *Ok {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetApplicationResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -1963,6 +1985,11 @@ func (r ResetApplicationResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ResetApplicationResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetApplicationResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2001,6 +2028,8 @@ type GetClockResponse struct {
 	JSON200 *Clock
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2011,6 +2040,11 @@ func (r GetClockResponse) GetJSON200() *Clock {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2053,6 +2087,8 @@ type AdvanceClockResponse struct {
 	JSON401 *Unauthorized
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2073,6 +2109,11 @@ func (r AdvanceClockResponse) GetJSON401() *Unauthorized {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AdvanceClockResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdvanceClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2109,11 +2150,18 @@ type GetHealthResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetHealthResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2150,15 +2198,24 @@ type OpenRegistrationLinkResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Registered
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OpenRegistrationLinkResponse) GetJSON200() *Registered {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OpenRegistrationLinkResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2169,6 +2226,11 @@ func (r OpenRegistrationLinkResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r OpenRegistrationLinkResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r OpenRegistrationLinkResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2207,6 +2269,8 @@ type ClearRequestsResponse struct {
 	JSON200 *Ok
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2217,6 +2281,11 @@ func (r ClearRequestsResponse) GetJSON200() *Ok {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ClearRequestsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ClearRequestsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2257,6 +2326,8 @@ type ListRequestsResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2272,6 +2343,11 @@ func (r ListRequestsResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListRequestsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListRequestsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2310,6 +2386,8 @@ type ResetResponse struct {
 	JSON200 *Ok
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2320,6 +2398,11 @@ func (r ResetResponse) GetJSON200() *Ok {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ResetResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2358,6 +2441,8 @@ type GetScenarioResponse struct {
 	JSON200 *ScenarioInfo
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2368,6 +2453,11 @@ func (r GetScenarioResponse) GetJSON200() *ScenarioInfo {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetScenarioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetScenarioResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2470,6 +2560,8 @@ type ListSessionsResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2485,6 +2577,11 @@ func (r ListSessionsResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListSessionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListSessionsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2529,6 +2626,8 @@ type SetSessionStatusResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2554,6 +2653,11 @@ func (r SetSessionStatusResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SetSessionStatusResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetSessionStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2592,6 +2696,8 @@ type ListSmsResponse struct {
 	JSON200 *SmsList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2602,6 +2708,11 @@ func (r ListSmsResponse) GetJSON200() *SmsList {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListSmsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListSmsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2638,15 +2749,24 @@ type ListUsersResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApplicationList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListUsersResponse) GetJSON200() *ApplicationList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListUsersResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -2657,6 +2777,11 @@ func (r ListUsersResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ListUsersResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListUsersResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2701,6 +2826,8 @@ type SetUserStatusResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2726,6 +2853,11 @@ func (r SetUserStatusResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SetUserStatusResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetUserStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2764,6 +2896,8 @@ type GetWallClockResponse struct {
 	JSON200 *WallClock
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2774,6 +2908,11 @@ func (r GetWallClockResponse) GetJSON200() *WallClock {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetWallClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetWallClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2814,6 +2953,8 @@ type PutWallClockResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2829,6 +2970,11 @@ func (r PutWallClockResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r PutWallClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutWallClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -3035,8 +3181,9 @@ func (c *ClientWithResponses) ListRequestsWithResponse(ctx context.Context, para
 // ResetWithResponse Go back to the loaded scenario's initial state
 //
 // Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-// steps and delayed responses, restarts fault counters and their seeded randomness. The
-// request journal and the clock are kept.
+// steps and delayed responses, restarts fault counters and their seeded randomness, and
+// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+// still works). The clock is kept: a virtual clock never goes back.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3066,8 +3213,9 @@ func (c *ClientWithResponses) GetScenarioWithResponse(ctx context.Context, reqEd
 
 // PutScenarioWithBodyWithResponse Replace the scenario
 //
-// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists every problem as `LINE:COL: sentence`; the loaded scenario stays.
+// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+// emptied too). An invalid scenario is refused with a 400 that lists every problem as
+// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3290,6 +3438,13 @@ func ParseCreateApplicationResponse(rsp *http.Response) (*CreateApplicationRespo
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3316,6 +3471,13 @@ func ParseResetApplicationResponse(rsp *http.Response) (*ResetApplicationRespons
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3329,6 +3491,13 @@ func ParseResetApplicationResponse(rsp *http.Response) (*ResetApplicationRespons
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3362,6 +3531,13 @@ func ParseGetClockResponse(rsp *http.Response) (*GetClockResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3410,6 +3586,13 @@ func ParseAdvanceClockResponse(rsp *http.Response) (*AdvanceClockResponse, error
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3435,6 +3618,13 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3462,6 +3652,13 @@ func ParseOpenRegistrationLinkResponse(rsp *http.Response) (*OpenRegistrationLin
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3475,6 +3672,13 @@ func ParseOpenRegistrationLinkResponse(rsp *http.Response) (*OpenRegistrationLin
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/html) unsupported
@@ -3511,6 +3715,13 @@ func ParseClearRequestsResponse(rsp *http.Response) (*ClearRequestsResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3552,6 +3763,13 @@ func ParseListRequestsResponse(rsp *http.Response) (*ListRequestsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3585,6 +3803,13 @@ func ParseResetResponse(rsp *http.Response) (*ResetResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3617,6 +3842,13 @@ func ParseGetScenarioResponse(rsp *http.Response) (*GetScenarioResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3705,6 +3937,13 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3759,6 +3998,13 @@ func ParseSetSessionStatusResponse(rsp *http.Response) (*SetSessionStatusRespons
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3792,6 +4038,13 @@ func ParseListSmsResponse(rsp *http.Response) (*ListSmsResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3818,6 +4071,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3831,6 +4091,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3886,6 +4153,13 @@ func ParseSetUserStatusResponse(rsp *http.Response) (*SetUserStatusResponse, err
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3918,6 +4192,13 @@ func ParseGetWallClockResponse(rsp *http.Response) (*GetWallClockResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3958,6 +4239,13 @@ func ParsePutWallClockResponse(rsp *http.Response) (*PutWallClockResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

@@ -740,6 +740,8 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 
 type ErrorJSONResponse Error
 
+type PayloadTooLargeJSONResponse Error
+
 type UnauthorizedJSONResponse Error
 
 type CreateApplicationRequestObject struct {
@@ -806,6 +808,20 @@ func (response CreateApplication409JSONResponse) VisitCreateApplicationResponse(
 	return err
 }
 
+type CreateApplication413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateApplication413JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetApplicationRequestObject struct {
 	ApplicationId string `json:"application_id"`
 }
@@ -828,6 +844,20 @@ func (response ResetApplication200JSONResponse) VisitResetApplicationResponse(w 
 	return err
 }
 
+type ResetApplication400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ResetApplication400JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetApplication401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ResetApplication401JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
@@ -842,7 +872,7 @@ func (response ResetApplication401JSONResponse) VisitResetApplicationResponse(w 
 	return err
 }
 
-type ResetApplication404JSONResponse struct{ ErrorJSONResponse }
+type ResetApplication404JSONResponse Error
 
 func (response ResetApplication404JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
 
@@ -852,6 +882,20 @@ func (response ResetApplication404JSONResponse) VisitResetApplicationResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetApplication413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetApplication413JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -887,6 +931,20 @@ func (response GetClock401JSONResponse) VisitGetClockResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetClock413JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -955,6 +1013,20 @@ func (response AdvanceClock409JSONResponse) VisitAdvanceClockResponse(w http.Res
 	return err
 }
 
+type AdvanceClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AdvanceClock413JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -972,6 +1044,20 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetHealth413JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1018,7 +1104,21 @@ func (response OpenRegistrationLink200TexthtmlResponse) VisitOpenRegistrationLin
 	return err
 }
 
-type OpenRegistrationLink404JSONResponse struct{ ErrorJSONResponse }
+type OpenRegistrationLink400JSONResponse struct{ ErrorJSONResponse }
+
+func (response OpenRegistrationLink400JSONResponse) VisitOpenRegistrationLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRegistrationLink404JSONResponse Error
 
 func (response OpenRegistrationLink404JSONResponse) VisitOpenRegistrationLinkResponse(w http.ResponseWriter) error {
 
@@ -1042,6 +1142,20 @@ func (response OpenRegistrationLink409JSONResponse) VisitOpenRegistrationLinkRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRegistrationLink413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response OpenRegistrationLink413JSONResponse) VisitOpenRegistrationLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1077,6 +1191,20 @@ func (response ClearRequests401JSONResponse) VisitClearRequestsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ClearRequests413JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1131,6 +1259,20 @@ func (response ListRequests401JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
+type ListRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetRequestObject struct {
 }
 
@@ -1166,6 +1308,20 @@ func (response Reset401JSONResponse) VisitResetResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Reset413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response Reset413JSONResponse) VisitResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScenarioRequestObject struct {
 }
 
@@ -1197,6 +1353,20 @@ func (response GetScenario401JSONResponse) VisitGetScenarioResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenario413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetScenario413JSONResponse) VisitGetScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1315,6 +1485,20 @@ func (response ListSessions401JSONResponse) VisitListSessionsResponse(w http.Res
 	return err
 }
 
+type ListSessions413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListSessions413JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetSessionStatusRequestObject struct {
 	SessionToken string `json:"session_token"`
 	Body         *SetSessionStatusJSONRequestBody
@@ -1394,6 +1578,20 @@ func (response SetSessionStatus409JSONResponse) VisitSetSessionStatusResponse(w 
 	return err
 }
 
+type SetSessionStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SetSessionStatus413JSONResponse) VisitSetSessionStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSmsRequestObject struct {
 }
 
@@ -1429,6 +1627,20 @@ func (response ListSms401JSONResponse) VisitListSmsResponse(w http.ResponseWrite
 	return err
 }
 
+type ListSms413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListSms413JSONResponse) VisitListSmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -1451,6 +1663,20 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListUsers400JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -1465,7 +1691,7 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
-type ListUsers404JSONResponse struct{ ErrorJSONResponse }
+type ListUsers404JSONResponse Error
 
 func (response ListUsers404JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
@@ -1475,6 +1701,20 @@ func (response ListUsers404JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListUsers413JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1559,6 +1799,20 @@ func (response SetUserStatus409JSONResponse) VisitSetUserStatusResponse(w http.R
 	return err
 }
 
+type SetUserStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SetUserStatus413JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWallClockRequestObject struct {
 }
 
@@ -1590,6 +1844,20 @@ func (response GetWallClock401JSONResponse) VisitGetWallClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWallClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetWallClock413JSONResponse) VisitGetWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1640,6 +1908,20 @@ func (response PutWallClock401JSONResponse) VisitPutWallClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutWallClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutWallClock413JSONResponse) VisitPutWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }

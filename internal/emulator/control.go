@@ -110,7 +110,7 @@ func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicatio
 func (c control) ResetApplication(_ context.Context, req acctl.ResetApplicationRequestObject) (acctl.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctl.ResetApplication404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctl.ResetApplication404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
 	}
 	if err != nil {
 		return nil, err
@@ -131,7 +131,10 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 	var problems scenario.Problems
 	if errors.As(err, &problems) {
 		out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario",
-			Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
+			Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
+		if len(problems) == 1 {
+			out.Message = "the scenario has 1 problem; the loaded scenario stays"
+		}
 		for _, p := range problems {
 			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
 		}
@@ -213,7 +216,7 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 	if req.Params.Application != nil {
 		app, err := c.e.store.Application(*req.Params.Application)
 		if err != nil {
-			return acctl.ListUsers404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application))}, nil
+			return acctl.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
@@ -424,8 +427,8 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctl.OpenRegistr
 		return acctl.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil
 	case err != nil:
-		return acctl.OpenRegistrationLink404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code))}, nil
+		return acctl.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
+			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
 	}
 	if acceptsJSON(ctx) {
 		return acctl.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil

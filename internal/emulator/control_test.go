@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/journal"
 )
 
 func (e *env) ctl() *acctl.ClientWithResponses {
@@ -413,5 +415,46 @@ func TestJournalNamesHeaderFamily(t *testing.T) {
 	}
 	if j := e.emu.Journal().List(journalFilter("hasRegisteredMobileDevice")); !slices.Equal(j[0].AuthHeaders, tests[0].want) {
 		t.Errorf("journal entry: %+v", j[0])
+	}
+}
+
+// TestResetAndLoadEmptyTheJournal: after a reset or a scenario load the journal holds only what
+// came after, with sequence numbers that keep counting; an application reset leaves it alone.
+func TestResetAndLoadEmptyTheJournal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	has := userPath("/management/has_registered_mobile_device", "alice")
+	e.app(http.MethodGet, has, nil)
+	first := e.emu.Journal().List(journal.Filter{})
+	if len(first) != 1 {
+		t.Fatalf("journal before: %+v", first)
+	}
+	if r := e.do(http.MethodPost, "/_acmock/reset", "", "", nil); r.status != 200 {
+		t.Fatalf("reset: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 0 {
+		t.Fatalf("the journal kept %d entries through a reset", len(got))
+	}
+	e.app(http.MethodGet, has, nil)
+	after := e.emu.Journal().List(journal.Filter{})
+	if len(after) != 1 || after[0].Seq <= first[0].Seq {
+		t.Fatalf("after the reset: %+v (sequence numbers must keep counting past %d)", after, first[0].Seq)
+	}
+	r := e.do(http.MethodPut, "/_acmock/scenario", "", "", nil, func(req *http.Request) {
+		req.Body = io.NopCloser(strings.NewReader(demoYAML(t)))
+		req.Header.Set("Content-Type", "application/yaml")
+	})
+	if r.status != 200 {
+		t.Fatalf("load: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 0 {
+		t.Fatalf("the journal kept %d entries through a scenario load", len(got))
+	}
+	e.app(http.MethodGet, has, nil)
+	if r := e.do(http.MethodPost, "/_acmock/applications/"+demoApp+"/reset", "", "", nil); r.status != 200 {
+		t.Fatalf("application reset: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 1 {
+		t.Fatalf("an application reset changed the journal: %+v", got)
 	}
 }
