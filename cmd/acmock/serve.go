@@ -256,6 +256,7 @@ func printBanner(w io.Writer, base, publicURL string, sc *scenario.Scenario, c c
 		}
 		b.WriteString("\n")
 	}
+	fmt.Fprintf(&b, "console: %s/_acmock/ui/\n", base)
 	fmt.Fprintf(&b, "health: %s/_acmock/health\n", base)
 	_, _ = io.WriteString(w, b.String())
 }

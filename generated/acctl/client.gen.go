@@ -112,6 +112,14 @@ type ClientInterface interface {
 	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
 	CreateApplication(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetApplicationCredentials Show an application's ID and secret
+	//
+	// The secret an application signs with. Other answers never include secrets; the console
+	// shows one only when asked to.
+	//
+	// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+	GetApplicationCredentials(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ResetApplication Reset one application
 	//
 	// Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -147,6 +155,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /_acmock/clock/advance (the `AdvanceClock` operationId).
 	AdvanceClock(ctx context.Context, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamEvents Follow changes as server-sent events
+	//
+	// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+	// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+	// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+	// and of the control API (a state-changing control call such as advancing the clock). A
+	// reader compares them with the last ones it saw and re-reads what moved. The first event is
+	// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+	// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+	// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+	// the `retry` field asks for 1 s).
+	//
+	// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+	StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Tell whether the emulator is ready
 	//
@@ -321,6 +344,24 @@ func (c *Client) CreateApplication(ctx context.Context, body CreateApplicationJS
 	return c.Client.Do(req)
 }
 
+// GetApplicationCredentials Show an application's ID and secret
+//
+// The secret an application signs with. Other answers never include secrets; the console
+// shows one only when asked to.
+//
+// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+func (c *Client) GetApplicationCredentials(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApplicationCredentialsRequest(c.Server, applicationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ResetApplication Reset one application
 //
 // Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -387,6 +428,31 @@ func (c *Client) AdvanceClockWithBody(ctx context.Context, contentType string, b
 // Corresponds with POST /_acmock/clock/advance (the `AdvanceClock` operationId).
 func (c *Client) AdvanceClock(ctx context.Context, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdvanceClockRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamEvents Follow changes as server-sent events
+//
+// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+// and of the control API (a state-changing control call such as advancing the clock). A
+// reader compares them with the last ones it saw and re-reads what moved. The first event is
+// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+// the `retry` field asks for 1 s).
+//
+// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+func (c *Client) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamEventsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -717,6 +783,40 @@ func NewCreateApplicationRequestWithBody(server string, contentType string, body
 	return req, nil
 }
 
+// NewGetApplicationCredentialsRequest constructs an http.Request for the GetApplicationCredentials method
+func NewGetApplicationCredentialsRequest(server string, applicationId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications/%s/credentials", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewResetApplicationRequest constructs an http.Request for the ResetApplication method
 func NewResetApplicationRequest(server string, applicationId string) (*http.Request, error) {
 	var err error
@@ -814,6 +914,33 @@ func NewAdvanceClockRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStreamEventsRequest constructs an http.Request for the StreamEvents method
+func NewStreamEventsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1203,6 +1330,18 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 
 		}
 
+		if params.Live != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "live", *params.Live, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1478,6 +1617,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
 	CreateApplicationWithResponse(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationResponse, error)
 
+	// GetApplicationCredentialsWithResponse Show an application's ID and secret
+	//
+	// The secret an application signs with. Other answers never include secrets; the console
+	// shows one only when asked to.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+	GetApplicationCredentialsWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*GetApplicationCredentialsResponse, error)
+
 	// ResetApplicationWithResponse Reset one application
 	//
 	// Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -1517,6 +1666,23 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /_acmock/clock/advance (the `AdvanceClock` operationId).
 	AdvanceClockWithResponse(ctx context.Context, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error)
+
+	// StreamEventsWithResponse Follow changes as server-sent events
+	//
+	// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+	// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+	// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+	// and of the control API (a state-changing control call such as advancing the clock). A
+	// reader compares them with the last ones it saw and re-reads what moved. The first event is
+	// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+	// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+	// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+	// the `retry` field asks for 1 s).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+	StreamEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
 	// GetHealthWithResponse Tell whether the emulator is ready
 	//
@@ -1731,6 +1897,61 @@ func (r CreateApplicationResponse) ContentType() string {
 	return ""
 }
 
+type GetApplicationCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApplicationCredentials
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON200() *ApplicationCredentials {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApplicationCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApplicationCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApplicationCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApplicationCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ResetApplicationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1890,6 +2111,47 @@ func (r AdvanceClockResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdvanceClockResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StreamEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StreamEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2617,6 +2879,22 @@ func (c *ClientWithResponses) CreateApplicationWithResponse(ctx context.Context,
 	return ParseCreateApplicationResponse(rsp)
 }
 
+// GetApplicationCredentialsWithResponse Show an application's ID and secret
+//
+// The secret an application signs with. Other answers never include secrets; the console
+// shows one only when asked to.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+func (c *ClientWithResponses) GetApplicationCredentialsWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*GetApplicationCredentialsResponse, error) {
+	rsp, err := c.GetApplicationCredentials(ctx, applicationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApplicationCredentialsResponse(rsp)
+}
+
 // ResetApplicationWithResponse Reset one application
 //
 // Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -2679,6 +2957,29 @@ func (c *ClientWithResponses) AdvanceClockWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseAdvanceClockResponse(rsp)
+}
+
+// StreamEventsWithResponse Follow changes as server-sent events
+//
+// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+// and of the control API (a state-changing control call such as advancing the clock). A
+// reader compares them with the last ones it saw and re-reads what moved. The first event is
+// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+// the `retry` field asks for 1 s).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
+	rsp, err := c.StreamEvents(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamEventsResponse(rsp)
 }
 
 // GetHealthWithResponse Tell whether the emulator is ready
@@ -2968,6 +3269,46 @@ func ParseCreateApplicationResponse(rsp *http.Response) (*CreateApplicationRespo
 	return response, nil
 }
 
+// ParseGetApplicationCredentialsResponse parses an HTTP response from a GetApplicationCredentialsWithResponse call
+func ParseGetApplicationCredentialsResponse(rsp *http.Response) (*GetApplicationCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApplicationCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApplicationCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseResetApplicationResponse parses an HTTP response from a ResetApplicationWithResponse call
 func ParseResetApplicationResponse(rsp *http.Response) (*ResetApplicationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3082,6 +3423,32 @@ func ParseAdvanceClockResponse(rsp *http.Response) (*AdvanceClockResponse, error
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
+func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	}
 

@@ -21,6 +21,9 @@ type ServerInterface interface {
 	// CreateApplication Add an application next to the scenario's
 	// (POST /_acmock/applications)
 	CreateApplication(w http.ResponseWriter, r *http.Request)
+	// GetApplicationCredentials Show an application's ID and secret
+	// (GET /_acmock/applications/{application_id}/credentials)
+	GetApplicationCredentials(w http.ResponseWriter, r *http.Request, applicationId string)
 	// ResetApplication Reset one application
 	// (POST /_acmock/applications/{application_id}/reset)
 	ResetApplication(w http.ResponseWriter, r *http.Request, applicationId string)
@@ -30,6 +33,9 @@ type ServerInterface interface {
 	// AdvanceClock Move the virtual clock forward
 	// (POST /_acmock/clock/advance)
 	AdvanceClock(w http.ResponseWriter, r *http.Request)
+	// StreamEvents Follow changes as server-sent events
+	// (GET /_acmock/events)
+	StreamEvents(w http.ResponseWriter, r *http.Request)
 	// GetHealth Tell whether the emulator is ready
 	// (GET /_acmock/health)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -94,6 +100,32 @@ func (siw *ServerInterfaceWrapper) CreateApplication(w http.ResponseWriter, r *h
 	handler.ServeHTTP(w, r)
 }
 
+// GetApplicationCredentials operation middleware
+func (siw *ServerInterfaceWrapper) GetApplicationCredentials(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", mux.Vars(r)["application_id"], &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetApplicationCredentials(w, r, applicationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ResetApplication operation middleware
 func (siw *ServerInterfaceWrapper) ResetApplication(w http.ResponseWriter, r *http.Request) {
 
@@ -139,6 +171,20 @@ func (siw *ServerInterfaceWrapper) AdvanceClock(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdvanceClock(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StreamEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamEvents(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamEvents(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -429,6 +475,19 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// ------------- Optional query parameter "live" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "live", r.URL.Query(), &params.Live, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "live"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "live", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListSessions(w, r, params)
 	}))
@@ -656,9 +715,13 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 
 	r.HandleFunc(options.BaseURL+"/_acmock/health", wrapper.GetHealth).Methods(http.MethodGet)
 
+	r.HandleFunc(options.BaseURL+"/_acmock/events", wrapper.StreamEvents).Methods(http.MethodGet)
+
 	r.HandleFunc(options.BaseURL+"/_acmock/reset", wrapper.Reset).Methods(http.MethodPost)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/applications", wrapper.CreateApplication).Methods(http.MethodPost)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/credentials", wrapper.GetApplicationCredentials).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/reset", wrapper.ResetApplication).Methods(http.MethodPost)
 
@@ -755,6 +818,56 @@ func (response CreateApplication409JSONResponse) VisitCreateApplicationResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentialsRequestObject struct {
+	ApplicationId string `json:"application_id"`
+}
+
+type GetApplicationCredentialsResponseObject interface {
+	VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error
+}
+
+type GetApplicationCredentials200JSONResponse ApplicationCredentials
+
+func (response GetApplicationCredentials200JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetApplicationCredentials401JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials404JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetApplicationCredentials404JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -904,6 +1017,70 @@ func (response AdvanceClock409JSONResponse) VisitAdvanceClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEventsRequestObject struct {
+}
+
+type StreamEventsResponseObject interface {
+	VisitStreamEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamEvents200TexteventStreamResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StreamEvents401JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1522,6 +1699,9 @@ type StrictServerInterface interface {
 	// CreateApplication Add an application next to the scenario's
 	// (POST /_acmock/applications)
 	CreateApplication(ctx context.Context, request CreateApplicationRequestObject) (CreateApplicationResponseObject, error)
+	// GetApplicationCredentials Show an application's ID and secret
+	// (GET /_acmock/applications/{application_id}/credentials)
+	GetApplicationCredentials(ctx context.Context, request GetApplicationCredentialsRequestObject) (GetApplicationCredentialsResponseObject, error)
 	// ResetApplication Reset one application
 	// (POST /_acmock/applications/{application_id}/reset)
 	ResetApplication(ctx context.Context, request ResetApplicationRequestObject) (ResetApplicationResponseObject, error)
@@ -1531,6 +1711,9 @@ type StrictServerInterface interface {
 	// AdvanceClock Move the virtual clock forward
 	// (POST /_acmock/clock/advance)
 	AdvanceClock(ctx context.Context, request AdvanceClockRequestObject) (AdvanceClockResponseObject, error)
+	// StreamEvents Follow changes as server-sent events
+	// (GET /_acmock/events)
+	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
 	// GetHealth Tell whether the emulator is ready
 	// (GET /_acmock/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -1642,6 +1825,32 @@ func (sh *strictHandler) CreateApplication(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// GetApplicationCredentials operation middleware
+func (sh *strictHandler) GetApplicationCredentials(w http.ResponseWriter, r *http.Request, applicationId string) {
+	var request GetApplicationCredentialsRequestObject
+
+	request.ApplicationId = applicationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApplicationCredentials(ctx, request.(GetApplicationCredentialsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApplicationCredentials")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetApplicationCredentialsResponseObject); ok {
+		if err := validResponse.VisitGetApplicationCredentialsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ResetApplication operation middleware
 func (sh *strictHandler) ResetApplication(w http.ResponseWriter, r *http.Request, applicationId string) {
 	var request ResetApplicationRequestObject
@@ -1716,6 +1925,30 @@ func (sh *strictHandler) AdvanceClock(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AdvanceClockResponseObject); ok {
 		if err := validResponse.VisitAdvanceClockResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StreamEvents operation middleware
+func (sh *strictHandler) StreamEvents(w http.ResponseWriter, r *http.Request) {
+	var request StreamEventsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamEvents(ctx, request.(StreamEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
+		if err := validResponse.VisitStreamEventsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -132,6 +132,20 @@ type ApplicationState struct {
 	Users []UserState `json:"users"`
 }
 
+// ChangeEvent The data of a `change` event of GET /_acmock/events.
+//
+// Example: {"control":3,"journal":40,"store":12}
+type ChangeEvent struct {
+	// Control Counts state-changing control calls (clock, scenario, reset, journal cleared, ...).
+	Control uint64 `json:"control"`
+
+	// Journal The seq of the newest journal entry.
+	Journal uint64 `json:"journal"`
+
+	// Store Counts changes of users, phones, links, the outbox and sessions.
+	Store uint64 `json:"store"`
+}
+
 // Clock Example: {"fired":3,"mode":"virtual","now":"2026-01-01T00:01:30Z","pending":2}
 type Clock struct {
 	// Fired Steps fired by this advance.
@@ -255,7 +269,9 @@ type ScenarioProblems struct {
 
 // Session defines model for Session.
 type Session struct {
-	Application string `json:"application"`
+	// Allowed The statuses the session can move to now, by the transition table (empty once final).
+	Allowed     []SessionStatus `json:"allowed"`
+	Application string          `json:"application"`
 
 	// Attempt Which login of the user this is, from 1.
 	Attempt int            `json:"attempt"`
@@ -355,6 +371,9 @@ type ListSessionsParams struct {
 	Application *string        `form:"application,omitempty" json:"application,omitempty"`
 	User        *string        `form:"user,omitempty" json:"user,omitempty"`
 	Status      *SessionStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Live true: only live sessions (pending, identifying, active, walkaway: what a phone shows); false: only finished ones.
+	Live *bool `form:"live,omitempty" json:"live,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -380,83 +399,95 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hz7cxs3kv+/0jXfb9XKVWNqKPkRMT9pfU7iPTnORc7lNqFLBGeaJMIZYAxgRHNV+t+v0MC8OKBEOZaz",
-	"l0qVqXkAje5Pv5u8iVJZlFKgMDqa3EQKdSmFRvrjtVJS2Q+pFAaFsR9ZWeY8ZYZLcfyHlsJe0+kKC2Y/",
-	"/X+Fi2gS/b/jdtVjd1cfu9Vub2/jKEOdKl7aRaJJ9OuKGdgwDRslxXIU3cbRL4JVZiUV/xdmj0/A+xWC",
-	"3UHJHIxcowCuoeBac7EEqRq6bmO/E3HnPLtmIsWf8WOFmkjDT6woc7Qfs0oxv/pZou2RSiVLVIY71rb3",
-	"b3aIOYfvJdS3J3CW6BjGxan953mSFHoUxZHZlhhNIm0UF0uiS+HHiivLrN/btT80T8r5H5gaS8Z5y75X",
-	"CpnBPuEDQjnxv2CfLlAszSqajE++iaOCi+bvATlxpDFVaB784u299GYoDGe53uG2JTJK2Hh+kp5mz/D5",
-	"4kXycvzNydkpezZ/nr7IXuI3i7OopSv6r5e/nbx99tOL92f/Pf6f038+//vL/zj7bvzD6T+e/+fLi7Mf",
-	"x9EePtxx0rtlwrN2+3vEcsEHaOpgXkeT3/2Bn6dszOZjTML/jaM4qjSqzhss5ylGcZRzsbaXP8RRLpfc",
-	"LprEUbmSgrbLpaVgwXKNcVSgWcnMP61wybVBhdkVs3w8SU5ePE3GT5Px+ySZ0P+/Rbe3H24/DBjYP8NN",
-	"xA0W+j6V7bDl0liwthBhSrHtgM+9Xe5htFtxcnOYpD0rDyT8F43qMIoJGW7xEL2vcpmud+CwcO+exlEh",
-	"M/v4NVemYnkUR0JuhmIZT06T36I4KlFk9jSTk4F0/JK7xujSYKmBbsJ8C2bFNTBn9zp2iAuDS1SWXEfQ",
-	"TYSiKuzpFBJZNYEfAsaCSL6JFlIVhKmMGXxqeIFR4OHmCLuUvucF5lwgaCKZiQzsGrIyGjaMG2vKjaSj",
-	"hCjfEQodw5HW7hkST+MiO+JJnVBSK7krIc1VK54CtWZLe9dYn2OfsL7Gculb0IYpAywt7NUNNyt4+tQ9",
-	"4hewB/DcB26sQTHMVNqr6kCmqZfFgIkLjnkY5A19IVPnN2tuzaXMkYkB8/yDsSOgXTTEvx+Q5dYZ9Bno",
-	"MN+BtU5RMMWlhQcuWJV3Tx/J9dBep43eHI7Edpc7j1+vKNeBVfbxolk79qSFuHHBxXqPVdorzJS8uLPH",
-	"h2pRxnWZs+2VYEV40Url+4zgQ3baYYZdtUFFh+4QK97tGr2a/0ZVQ6g/FJuhHX+y7m8P951HHK7ecY8d",
-	"xzBgW98BDNzoZzGzv0bsSGzpCZ5QyXmORQhceVWIDukdi26NavjOXcbC4CcTMNIrhNIRAUzDd28uXk8u",
-	"3vz4evLq3cUE/Hr3B7hEUlxT3RLitw0d/eeGW/tDq6tDo6ouFJ3vvuqEV3dFPlf7wsi9+O2sf3OordnZ",
-	"sF0izBnKX14Lo7ZDZHSWChKOtf8bOhmy0qE7q4KlQ2zIdQxysYiBgUJLHJcCrK2IbQqGRWm2sFmhACEN",
-	"pCtM15iNQsYtZwZFur1yuthqlqzmeUetRFXMaxxblQmSalmx//Alc64rkBV87O1dcWFePAsGTBq13rd+",
-	"i4o+qxLHCOPSVuF5ZTPoTMmy7PGlsxWZlYN9hMXMAZjDj5FfuWGkZ0zcApIk3pPMHUgM5D8ojCJA2hzE",
-	"bpZdycrsi3uapw+M1XsaELDWnQ0HBk1V6IRRcHGVykq4SobFqEKWrmzcjAupsI5GO6LZ56Nq+rs7h/h1",
-	"6UOKN2Ih70wYx3GEn0pMTecCqafL+1wUEGUotlZoslIpKQgrcAL26lRE96ZzQ7j1tww9UdMQurc3NKnp",
-	"C/mWf56/vSC1qKMtEoZClsFCyeJ+z0K7xv3DNXTuHKkh5S7ZeJerwykCF9cs59lVJzjsZwjNOVZMw7j2",
-	"nREJw6/7e+u+x0ntrk96CznkQVFpA3ME1pSXQFfpynpiqizFcKKtrfXVJovhaaSlFNOodq2TJo4dbVmR",
-	"T04m42QCX2KD2w+fnc7cFYeUHf4fZAzqGClgB/50AtQhJ4iZ1hU8zAkzY6x/HOrEryueroBKPCAXpBnW",
-	"rLs8nuuYtALGYXex4tpIFxMcxLlLOvWrFRNLDLHvsyLllud3bu045yigZeQaxd4yzv1uzb3fMwQ+jOq6",
-	"tZrv7dlart0h4ICD81EAebhhctPcPFQSHkj3lZ6ahe8g9nKQ9tblkDjiVI5dbN1fLDX82oJ8w/I127Ct",
-	"d2DWfcVRykSKeY4Z2VPuPqS51JgFc/FLd8yHKcJcZtvgjZyLddg+2KTvyseC4VBOmAfl1ocBLAisHjH+",
-	"NJ72lpCgrAodAJU3O2FQtTcPBVWh7wVUs2iQyK59GIr2ASxOWaUDEQCrzMoCMmUG48Z1xrV7iq0htG5K",
-	"qrrbE8wfPsvk7E3FHPYtvffxJNxIaopcXr3uKH38aXJDFLaF7EML5b65cCCs2pJXwPrXzYlBWdobLlcy",
-	"xQwWUjXeLezNmubGnc6/LQEFy/SenvqMIX79yvI8VLMv2KcrvcZNNImeF4neV6p3HZQ40iu+sHrwdJwU",
-	"of5hu9zN3or6MD7esDwndQDNl4KZSqEGprDOp4EtGReakpTDVNHTOWhiZhlmYCRVtt2OVkTNrm7DA3qZ",
-	"bv24Pa873Z2c/6XMBn3NHkMfyM7mjPe2K11DsFLcbC8tpOrAlYzN+zom6bPqZ39akCL3FQ7fAlCV0E0f",
-	"wK3xlAKTUeQb0RSEIlPkLjwtK2NK1+TmPi8c4gCLKmdGqr9pkBsB5z+9iUGjusYMKpGhgtnxlSPieAbS",
-	"VRo0KxBKqYwN5+2FczJIvgBh1xhNxXvURlstBG6s+MucbelhUr8YCnmN9Hfd0aBauLXMLGsstuve5FKu",
-	"gRnYrJiZCqYUv8ZsBG8MCMTMptjww9vzVy2m6J5rpqQrNs8pMVd4jc401GemuHdDgTHXU5FLWc5ZuoZK",
-	"5Kh1035hrXEhETAhzcpy5ulTlmVq9q27PNsRzQzshltAkZWSCzMV88rAbEVtjhkdbFZXbmfgka5hdu7H",
-	"HXzX/+8kVJhWSXKa0sL0EWejqZgKajo5NjeSmdHFGdigYa+EJjBzpn4ClGPNYmAws1mK/TQVM+/AidC4",
-	"qTIptHwlAdplZ9Q/mlnhUGY8mgoyiSkK55Z9QeHtm/eufGJysuqOs/WgxflPb6I4ukblcp5oPEpGia+5",
-	"CVbyaBKdjpLRqS8nkSY1qNytPpS+Pt+HuhtwsHCCzgtOcEKSs9AxaAkMDGoDuuIGIWUCVuwa7YEthrnR",
-	"mC8sZHIEAoGeih7va2iN4F3BjYXMjGde2K7nPyMrW7AMoSrh6PQEVvgJMr7kRsdwegI5GkML25fc9ScE",
-	"6JyRRgnDc9pQ4CcDiyrPQaFGCmaaIoHVIieMpm75Jmv4cN4LOZWLNv7uI+YvMmAznC257dtz37vpDRmd",
-	"JONHIqAZFgmM/Dj6Mho2epYk+xZuKK2Hh+zT4/uf7s0v0UtnB29hnUhVFMym3taR7sKXEGBkr871NxfT",
-	"BfXj+KbfD7g9JuTsV5vvpFqicSak8+rfdK0xZMx1DBQFWc/hozGL3ToFIFMhLEiNtBbOrJC0Rul+gW7J",
-	"r1Fbb3EkrL7ZKGHnvL5RaM2NqgQFE09G8M4q4lR0D+qsk+uYU/9/hfCHrJRgOalfJYys0hUGdeRny5O+",
-	"ipRMsQJNM0FjeeMr297CDRotfajHHdjuxg4fBmqQfDE1eLcOQZ5OCJkUOPoTOH72eTh2m1sJdzPfHmab",
-	"jv0S97QOC5khHFFIKVUdQjxxYqcYk1PVPXNIXMkNFExs64kQheBLF6OB9L9H44L2R5SK22Df+KG9+bly",
-	"2eE0yzqKYFbMEHNyLlCTBgUZf+wHS+4wCxSpuPDGdKdt3B4Llucasgpj4AKkylDFde+DCb1BC/wRvLNR",
-	"7kKqqZjtTLfMJtT6q4NC/5KGZ8lZSGH9+GUrtkfwZ/0Jz4Oc2dfEC7CFQeVHgrgfnf139mZvg+G/hcOG",
-	"qayPylUzGRS0B+ceHSdJAlKk2I/xKZnR4EGhR/Aj5QFNvG12J36DJsEPJz2ijP0OQWvNsu2ol1K69mfL",
-	"zfeY5zZGp7xkJ8UhO7jtc7TOO45vbMR/u5e1blbCN3DIxwPlMmAzgRG8K1HQYLRAqJfUwFxUQA6cuxxQ",
-	"kRmu1ZhNhS5YnkPJlghHUsE/Lt/96LOo8zTF0kxgl5OzJyM4JxpgI9Vak6h3pTkVA3FOrCvQholMN7Uh",
-	"oi9kSeyBume+cAXX+92/b+/8ezj9zoTLrR/AOV6ZIu+vsEtR0Lg4SRKI6jVHD/X+D7cSe1Ben6tGWFxn",
-	"t4Wc24yMlSVkErXLVrkBmz9qciU7MN7VBmcbHP5zNBiqM36s0BoXV5PXsEYsgdr8wTDiVY5M/Vwv/NUj",
-	"vNdFaXgjqz8XRrymgRvLZ8+oOpS2i++N0Opw2/KplpK2QVmKwgzrEY2BhiMGc1mJDDOwyIR5tVig+hY0",
-	"IkUKfuGnmv8LZ09ikHlmaVpwpc0IfiUj0oxgzFxI6CwPTf/WGTQzkCPTxoUsNjqcioaGgpl0ZSPLme8Y",
-	"zKBkWqOGI8plZs04xswqh1X2J1Q+MPS6QMxASNC5PXzI0FxwbTroCBmYjxWqbWth2vmju8xKHH6532N6",
-	"8Ot1t/Oh79UTTZ/xajNA9PBN2znb+s2CfeJFVUST52dn9MUT91cSGv7exTJFqX4Ox9f/IGdqiTa0+GgV",
-	"P0gEF/T1ipaG4QTYfXQE2VIDO3y+MQ0mPvSIP8gN5FIsO5NLBduStsBR5ytIsVUa0uIXif4W/Pg1PNdP",
-	"9rGhbfr+VZ6wnSMLWMm3Vs2tjfHy/TpRczhH27GtNOpIErBBS2OYjARX/971YAeVceoyp6/S+LJNUyG5",
-	"fHsJsjJz+QkYdW0IxTG4hr2uc+Ym5ZuK9hsWGeZsa012feiYCj5MGe1Kw85XUvjntuNWgZDMPBOZLARq",
-	"PYL3K2zscFuyEd081qbvayzN3tpN9H+woNIDxfcSqBHhS3u5ZCSNpsIHXHDDWW7jWrMDhe43F/Y65+GK",
-	"VmGJzyQmHTtTZ+pJOm6G83ODJOmynV17NP73Jh33BK3NYNqXkMXlSm5CUqDOYWgQ9EKyTLec63ZhmlKn",
-	"ZTTprHZthRGcC/AjgO1TFHYvKt00nqbiWZK4gCXn1hy4Ekxnjn7WztBrtOxOcfZtiHwLnW0wNPmp6gvy",
-	"kGLKlh2QXXy9esl9ILkgXnSt/Rfdtpn0vAefNMpZzwH+iUrs+PRzK7Flzny9pIV1z5h05s2CxuRdL/j+",
-	"judk4VNZzLnAUTDsrSc2Dgt7/6rIdRhEPmSm5jFjmu7oYABgNXv/gljGktS2gGoHYv088QXqgcggxI5v",
-	"/KcrKtvcHrfTTOGg5rwslbxGOJq5eSibC2YotnA0ayYM7TX3XcrOgGIMG5avgW3YNrZQRXK2MSwYz0Gq",
-	"qaBZRGD1UdxobGd0QcjNCM4hpVktH7xZZ4zqmqfUNRbShtBrhCMmtoZCTBo3W0wFgwUX3nVXNhhj2yfW",
-	"0jN4lpw5224x6AuTlVI2XXYPh6z1JZo++A6pVvU4/fCy1Zcvr4eG3762z6gnZffYbI8FV2cn2RC1X6/Q",
-	"/pgFt7Ysb0HbQB1YaizadzS22O8PXlNA0qu32ayiV5LeyCrP3FyFjVF2Kjhhn1E8ag2tHprdI3uXE33Z",
-	"llyba/WZ2/y2wB3sHUywcLPTkHdjU64nT310rVGZpjOf4bxaLoN1S8uHX4iGgSEJ1EXcrwC05OyrAxzq",
-	"xR/Tb+7+rkZA2J1HHKOIqX9Bj5w8qRuR6LjRjmwHFe2dqY8Ny/P7u+g0zujkd8iMZtwk4izP5cZmE2vc",
-	"BFPBdvb1ESXabrLXaBvDxVJ/OdW1yeDdA7PEvr3J4XtXIgYGac6tZ9+sbKzR/PwD/b5Q7AVj+vOZQpK0",
-	"5aIzvHs0o0cnUzGledZpNKPAQ/dN7hxzjtc0FcE1GPclxcqgBmQq56ie0Ch8G9B0BTwVR7N6KnYC0+g0",
-	"0dNo9qQdcaMhQBqSrDPdreXMnuSyD40vH0vsDv9+5TjiXlAK3OwC82sG6ZcNtA4dAY93sGFxABsuMgoM",
-	"+v26G5tQ9aecf/9AX+hDdV07EvpJCZpOnhwfj09ejpJRMhpPvkm+SaLbD7f/GwAA//8=",
+	"1Hx9cxs3kvdX6ZrnqYpUNaJIyS8R/ZfW6yTek+Nc5FxuE7pEaKYpIpoBaAAjmqvSd7/qBuaNBCXKsZ3d",
+	"ra2KTM4Aje5fvzd4m2S6XGiFytlkfJsYtAutLPI/XhmjDf2RaeVQOfpTLBaFzISTWh3+YbWiz2w2x1LQ",
+	"X//f4CwZJ//vsF310H9rD/1qd3d3aZKjzYxc0CLJOPl1LhwshYWl0epqkNylyS9KVG6ujfwX5l+egHdz",
+	"BNrB6AKcvkYF0kIprZXqCrRp6LpLw07MndP8RqgMf8YPFVomDT+KclEg/ZlXRoTVT4aWjrQweoHGSc/a",
+	"9vvbNWJO4XsN9ddjOBnaFEblMf3n6XBY2kGSJm61wGScWGekumK6DH6opCFm/d6u/b55Ul/+gZkjMk5b",
+	"9r00KBz2Cd8gVDL/S/HxDNWVmyfj0dG3aVJK1fx7g5w0sZgZdI9+8e5BenNUTorCrnGbiEyGYnR5lB3n",
+	"T/Dp7Nnw+ejbo5Nj8eTyafYsf47fzk6Slq7kv5//dvTmyU/P3p38z+h/j//59G/P/37y3eiH4388/a/n",
+	"Zyc/jpItfLjnpPfLRObt9g+I5UxuoKmDeZuMfw8HfpqJkbgc4TD+v1GSJpVF03lDFDLDJE0Kqa7p4/dp",
+	"UugrSYsO02Qx14q3KzRRMBOFxTQp0c11Hp42eCWtQ4P5hSA+Hg2Pnh0MRwfD0bvhcMz//y25u3t/936D",
+	"gf0z3CbSYWkfUtkOW84dgbWFiDBGrDb43NvlAUb7Fce3u0k6sHJHwn+xaHajmJHhF4/R+3Iu1BW+ugnW",
+	"b9Nw5cIJ0DMQMM342SkgPU2fff/qHRxeiKzU2fUhf8rmo4OsYPaS8XGa/KEro0SRjJ8M08Q6bZCUdkOQ",
+	"zSvr1LzUlXIWLB37gGkh+1kb1kwUhYW9rNDZdQo2QyWM1CkYtOhSCJtDVqAwmKcwGAz2idiZNiVjrZLK",
+	"PXvSWj+pHF6hISY1lMcYZPED8cLNERQu0bpmL1TOrHbdIzBky6E96y1txLJMgbXJpsC6lvL2unKX+iMI",
+	"lYNFawmju+2+BhlPSnvstJFJFEHE8TWDMvNLHadJqXN6/EYaV/FSSi83FXs0Ph7+lqTJAlVO+jDehEVY",
+	"cp0/5w4XFvhLuFyBm0sLwnvOQZTPnqDbBFVV0mENMlk1ge8j7oZJvm35mBMAnSwxiTzcHGEDK7LEQioE",
+	"yySTlGgNXTkLSyEdgdlpPsrgYRnxMTxp7Z4x8TRBVk8rWSisKxdKu4tWPCVaK67oW0IUP0HRCnHpBame",
+	"ceD1HZbSzeHgwD8SFqADBO6DdOSSnHCVDcY+oupeFhtMnEks4mayoS/mLMNmzVeXWhcoVATg/GDqCWgX",
+	"jfHvBxQFhRN9BnrMd2BdGxyCB85EVXRPn+jrTY+fNXqzOxLbXe49fr2ivo6sso0XzdppIC3GjTOprrf4",
+	"ta3CzDgO9B59Vy3KpV0UYnWhRBlftDLFNjf6mJ3WmEGrNqjo0B1jxdt1o1fz35lqE+qPxWZsx5/I5G/h",
+	"vo+pNlfvBFid0GKDbf0QYiMQ+yRm9tdIPYktPdETGn1ZYBkDV1GVqkN6x6KTUY1/c5+xcPhxS8Sz8ESA",
+	"sPDd67NX47PXP74av3x7Noaw3sMpEpOU1lS3hIRtY0f/ueHW9uD8Yte4vAtFH/1ddAL0+2Lni22JyFb8",
+	"dta/3dXWrG3YLhHnDGfAryia2kRGZ6ko4Vj7v00nw1Y69s28FNkmNvR1Cno2S0GAQSJOagVkK1JK4rFc",
+	"uBUs56hAaQfZHLNrzAcx41YIhypbXXhdbDVLV5dFR61UVV7WOCaViZJKrNh++IXwriuSV37o7X1fYOpD",
+	"yQdQ0WfV0DPC+cKHCrxaCgu50YtFjy+drdis7OwjCDM7YA4/JGHlhpGBMWkLSJZ4TzL3IDGSQVOoz4Ck",
+	"LJY2yy905bbFPc3TO2Z7PQ2IWOvOhhsGzVTohVFKdZFRNsFyIIwaFNmc4macaYN1NNoRzTYfVdPf3TnG",
+	"r/MQUrxWM31vyWFESeMCM9f5gNXTVw58FJDkqFYkNF2ZjBVElDgG+nSikgcLAptw628Ze6KmIfbd1tCk",
+	"pi/mW/55+uaM1aKOtlgYBkUOM6PLhz0L75r2D9fQuXakhpT7ZBNcro2nCFLdiELmF53gsJ8hNOeYCwuj",
+	"2ncmLIyw7u+t+x4Na3d91FvIIw/Kyjq4RBBNgRJslc3JE3NtMoUjS7Y21CsJw5PEaq0mSe1ax00cO1iJ",
+	"shgfjUfDMXyODe7ef3I6c18csujwfydjUMdIETvwpxOgDjlRzLSuYE3XikIvY+k5F0h4M7Qe934JyISC",
+	"Ut8gZYxKL1OfvCM4I5SVLBknLguEPe9YNaWUM6lEwVWbnTgVyD33h43w66HYQThHu28e69e5zObAtc26",
+	"9kPeyJcfpE1ZmWEU93JzaZ32ocxux2D6faEudopPCvBbqDyOg/oa1db65cPe2L/f53x4t+ONa763Z2u5",
+	"ljZguwehEQ9dV8TIRW9mZ82Xt4+C1oPV12bhe4g938jb63pOmkjuSMxW/l8ic/KGtHQpimuxFKvggcn/",
+	"pkkmVIZFgTk7BOn/yApte7xqJXbuj/m4cPpS56voF4VU13EDR1nrRQhm47Goco8qDuwGtSjEesSE0wTa",
+	"W0KisiptBFTBbsZB1X65K6hK+yCgmkWjRHYtxaZoH8HiTFQ2EsKIys0JkJlw2C2yBxCmZBLJz2pT1+Wj",
+	"CdAnGZ+tuaTHPtH7EE/ivdSmShfU657azZ8mN0Zh28vZtVcU+ms7wqqt2UX8QN2f26irB8Pla76Yw0yb",
+	"xs/F/VrT37s3emlrWNFOVaCnPmOMX7+Koog1HUrx8cJe4zIZJ0/Lod3Wa/BNxDSxczkjPTgYDctYC71d",
+	"7nZrS2Az2FmKomB1ACuvlHCVQQvCYF0QAHElpLKu15i5VxUDnRt9/DzHnKIngyLsSCJqdvUb7tDO9+un",
+	"7Xn96e7l/C+LfKO132PoI9nZnPHBjr3viVdGutU5QarXM3xXRyd9Vv0cTgtaFaFEE3oYplK2aWT4NQ44",
+	"RBkkYRaDo2gUht1FoGXu3MLPeciQ2G7iAMuqEE6bbyzopYLTn16nYNHcYA6VytHAtGmcTkH7UokVJcJC",
+	"G0f5CH1wygYpVFBojcFEvUPrLGkhSEfiXxTCR86sfmkIqufYtGRCR7TQIm8stm8/FVpfg3CwnAs3UcIY",
+	"eYP5AF47UIi5BaXhhzenL1tM8Xe+G5TNOTpfztHgDXrTUJ+ZI+Alh8jSTlSh9eJSZNdQqQKtbfpHojUu",
+	"LAKhtJsTZw4ORJ6b6Qv/8XRNNNx/NitAlS+0VG6iLisH0zn3aaZ8sGldep5CQLqF6WmY+AmDL39jocKk",
+	"Gg6PM16Y/8TpYKImirtmns2NZKb84RQoaNgqoTFMvakfAyeJ05Q75zrnvyZqGhw4E5o2ZTKDxFcWIC07",
+	"5QbYlITDqf1gotgkZqi8Ww4VkTev3/n6jyvYqnvO1i3x059eJ2lyg8YnbcloMBwMQ9FQiYVMxsnxYDg4",
+	"DvUw1qQGlevlk0VoMKy1p7lHQnCCzgtecErXvWqrQYBD68BW0iEnf3Nxg3RgwrB0FosZQaZAYBDYierx",
+	"vobWAN6W0hFkpjIPwvZjL1O2sqXIEaoF7B0fwRw/Qi6vpLMpHB9Bgc7xwvSS/3yfAV0I1ijlZBG6+B8d",
+	"zKqi8LMDFMw0VQ7SIi+MpvD6Om/4cNoLOY2PNv4WIubPMmO2OV5117fnofnUm7M7Go6+EAHNvFRk6s3T",
+	"l/O83ZPhcNvCDaX1/Bw9PXr46d4IH790svMW5ESqshSUhJMjXYcvI8DpXqHuGx/TRfXj8Lbf0Lg7zPqz",
+	"ZFfotg2PEHbX9yeD6/3SAN6yTRTKLtFYUGxspcqKKq/fti/qQrvVBU6Unesl25Kuv7PXHC3EsPs9ui1S",
+	"JbtgRImumfIiukPtPJigjVZOH4tpB1frzv39Bk6HfwFOeTqzfWTwJxD45NMQeD7XyzUIfGPh9d/DJA8P",
+	"9T0Ce2y1tpvs77S5QufdV3/H+GRRXcJgaur0k92UIgPptPGlPbbYxvar21fyBi1FKnuKAEkR6hrWQ5ed",
+	"XJ2pFAey+wH1E9U9qPeMftyEh2fm2ExakemvlNNVNseoff6ZeNI3z/+x0H57HYMxnxByrfAvQLDfnCTc",
+	"rbr0MNuMu2y1haXOEfY4ndGmDl/3vdg5v5Hcsso9EklnSqFW9TiVQQhls0HMwvmE8QtKxW+wzb7Ql58q",
+	"lzVOi7yjCG4uHDOnkAota1CU8YdhKuses8BRsg+tXXdUze8x4/HKvMIUpAJtcjRp3Tj0zok4D2/J48y0",
+	"majp2mjYdMx98zohaTzak+FJTGHD9Hsrti8QS/UH7HcKpL4mXkDMHLl+JlOGmwv/zpHUm2jqSXBYCpP3",
+	"Uemnhbfag1OYOvzo/GMH1hkU5RT2OIM2BxaV81PIdj+oQBsAwUwXBUVAUllH2qJnsNBFQRycqFcim69P",
+	"MmeU+lISA9POOPSUcjzpLE9AjyGkUcAtdAJu6PvwOPJE7cWdpx/JbZ3oflq/FxDduLC9zgAxDw5/Yym1",
+	"+TDd9xlLeK2T28GeuG8YuulsNgBq7cb+AE4niowpGiD5iuDES5+60YOUFpFJZ/dtxZKtrsEDb4KXxPVS",
+	"c8GAEDuTxgaZcNLPIhKO+3YvoBCEZF6Mw1GrS3RzptgPNqfAy/kdYYEGRsMhlHXueFnR6j5DnijeZQCn",
+	"RHlJ+7Ct8qZr9BQsXCO5BJkX3fETC5T2emo9oNYzv4nKCknrXWlCw1KsQK9VNqzTC/sC/HMWTJP67zFm",
+	"zrnfDjm9f7kKee2LieKc3qAzqylwak8BueVwaAR2P2YAz5nEV15NHrRDG8rSN0Tr4UnU6PgXP4uX+o5V",
+	"sJlaFxY2NbdvD+bNmG3cHgRvcTQc+lZwXyq0uK1Vyg7gR06TmtqPW7+AFQ0RwqTvF7T5YYdo9Cby1aBX",
+	"3vSzRC1P32FRkPZwPrhWbuO4aNXnaF0DO7zNdI53W1nrBw/DNASbLeC6GszR4ADeLlDxPTVFNssvSaaS",
+	"DR0jWPp6pGEDUbt1MVG2JCu0EFcIe9rAP87f/hgqeqdZhgs3hnVOTskuMQ2w1ObasqjXpem1qSfOMZso",
+	"J1Rumz4F0xdTLDpQ98xnvvn3cDoQZiX+PZKAzrjoXZhmPZy7svgEvfeSZBDVaw4emw08PmrYgvL6XDXC",
+	"0rrSWupLWXB+4c0r+xHp2KhbDi3XYLyuDd42ePwX6DDW8/pQIRkX3x/2fsQ7/Gha8bJAYX6uF/7qGd+r",
+	"cuFkI6s/Z7Bf8ZBNJC6hxbdmbHXs4v2tl5KlJC0jM79RG28MNEUul7pSOeZAyITLajZD8wIsImcOYeED",
+	"K/+FU4qZipxo4iBjAL+yEWnmGac+RfSWh6/S1D5dOCiQwhiOESlbpKAn0FAKl83JwU9D93oKC2EtWg7F",
+	"lP+YZxunpByk7Pscjjh+XSHmoDTYgg4fMzRn0roOOmIG5kOFPNISLEw7zHufWUnjL/fnHR79ej2D89j3",
+	"6vHgT3i1mcZ9/KbtpZX6zVJ8lGVVJuOnJyd8D9j/axi7SbWOZc5aw1Br6EVBIcwVUmjxgefNYkRIxbdd",
+	"Wxo2x6kfoiPKlhrY8fONeMr/sUf8QS+h0OqqMwZcihVrC+x1boS3gfizoX0B4S4TPLX729jQDiD9VZ6w",
+	"HcqOWMk3pOZkY4J8v04WHa/ZrNlWvjfAEqCgpTFMToPvxa57sJ3KunXLLSScIRNtKqbnb86be6I8QcAo",
+	"TsEPj9m6htaUgCaqva6YYyFWZLLrQ/PtWieMs75N2SbHYTtJCoRs5oXKdanQWs7AGjvclnBVt64lDMI1",
+	"LtzWWm7yH1hg7YHiew3cFA9tpkILlkbTbQKppJOi8Cl+Hwrda4BbnfPmiqSwzGcWk03bXJ/H0qXbHEbf",
+	"SJLO20HwL8b/3rWBbclqPeX9OWTBDZiIFHiKJXar4kyL3Lac604ENK0PXy6x6DVaugGcKgjz9O1THHbP",
+	"KtsMQUzUk+HQByyFJHPg6xqdS2nT9kIapdMUsU5fxMgn6KyioclPVV+QuxRXV2KH7OLr1U8fAskZ86Jr",
+	"7T/rts21iQfwyfci6qH6P9GZGR1/amdmUYhQL2lh3TMmndnnqDF52wu+v5MFW/hMl5dS4SAa9tbTg7uF",
+	"vX9V5LoZRD5qvnOdT4T4se+5F/IG28bpXnCqKXTGuVPw46Yp1MPcY19UrUsr3Mbff+HHiMK6M6mknfMk",
+	"G9ptAVnhZ8Q3+NFeBvmS4Vh3Aj+iG+fND1N89TCMSGqFUvs+ClFYpFDfMIhqx+Ft+OuCK053h+1QcDwe",
+	"O10sjL5B2Jt6OVMam6Nawd60GdSnz/xvKvSAQYDg8nNKWoYcJ6QwE7IAbSaKR/pBNFdp+K5JZwJQ6SUX",
+	"x7n4GuJOiiPQ3MiMh6+Upuj/GmFPqJWvw/PU9myihL9kE3iSghWrfXJSAp4MT7xbIpiFmmplDGX6/uFo",
+	"FRtdX292KbT1OP34itvn7xTGZsi/trurL5xscTcBC75lyLJhar9ez/BL1grbDiOBtoE6WVBC+5rGlttd",
+	"2SuOpXqlQkqIetX0pa6K3I8nUni1VnyKu7vyi5b/6rsnW2Tv07nPO13Qpol95ja/UnUPezcGQaVbmy3y",
+	"08e+Q8ojQdaicc2QUY6X1dVVtORKfPiFadgwJJGSjv81oJacbR5z1wDkKw2sbRN25xHPKGbqXzDuw57U",
+	"T3t13GhHthvF+LVu31IUxcMDQXwrwMtvl6sOaVNDCDcEwV7jMprFtldIvqBE2022Gm3npLqyn091KY+9",
+	"/94Js29rXvvOV7dBhA43LOcUazQ/A8W/VJkGwbj+NQelWdp61rkDszflR8cTNeFrIZNkyoGH7ZvcSywk",
+	"3vCAl7Tg/I8VVA4toDCFRLPPN8ragKYr4Inam9aXS8YwSY6HdpJM99tJcW64812DOklfEWe25MV9aHz+",
+	"WGL9Ds1XjiMeBKXC5Towv2aQft5Aa9ebVOkaNggHsJQq58Cg32q8paytf1no9/d8sZ/HE7wj4Z+W4ks+",
+	"48PD0dHzwXAwHIzG3w6/HSZ37+/+LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

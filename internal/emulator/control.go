@@ -41,7 +41,7 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	r.Use(e.requireControlToken, e.validateControl)
+	r.Use(e.requireControlToken, e.validateControl, e.countControlChanges)
 	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 
@@ -257,7 +257,10 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 
 func sessionState(s store.Session) acctl.Session {
 	out := acctl.Session{Token: s.Token, Application: s.AppID, User: s.UserID, Status: acctl.SessionStatus(s.Status),
-		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}}
+		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}, Allowed: []acctl.SessionStatus{}}
+	for _, to := range store.Transitions(s.Status) {
+		out.Allowed = append(out.Allowed, acctl.SessionStatus(to))
+	}
 	for _, m := range s.Methods {
 		out.Methods = append(out.Methods, string(m))
 	}
@@ -274,7 +277,7 @@ func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestOb
 	}
 	sessions := c.e.store.Sessions(func(s *store.Session) bool {
 		return (p.Application == nil || *p.Application == s.AppID) && (p.User == nil || *p.User == s.UserID) &&
-			(p.Status == nil || string(*p.Status) == string(s.Status))
+			(p.Status == nil || string(*p.Status) == string(s.Status)) && (p.Live == nil || *p.Live == store.Live(s.Status))
 	})
 	out := acctl.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
 	for _, s := range sessions {
