@@ -90,6 +90,13 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListApplications List the applications
+	//
+	// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+	//
+	// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+	ListApplications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateApplicationWithBody Add an application next to the scenario's
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
@@ -128,6 +135,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
 	ResetApplication(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+	//
+	// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+	// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+	// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+	// application secret.
+	//
+	// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+	LosePhone(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClock Read the clock that timelines run on
 	//
@@ -302,6 +319,23 @@ type ClientInterface interface {
 	PutWallClock(ctx context.Context, body PutWallClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// ListApplications List the applications
+//
+// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+//
+// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+func (c *Client) ListApplications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListApplicationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateApplicationWithBody Add an application next to the scenario's
 //
 // Creates an application with no users, so a test suite can have one to itself while others
@@ -371,6 +405,26 @@ func (c *Client) GetApplicationCredentials(ctx context.Context, applicationId st
 // Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
 func (c *Client) ResetApplication(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetApplicationRequest(c.Server, applicationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+//
+// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+// application secret.
+//
+// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+func (c *Client) LosePhone(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLosePhoneRequest(c.Server, applicationId, userId)
 	if err != nil {
 		return nil, err
 	}
@@ -743,6 +797,33 @@ func (c *Client) PutWallClock(ctx context.Context, body PutWallClockJSONRequestB
 	return c.Client.Do(req)
 }
 
+// NewListApplicationsRequest constructs an http.Request for the ListApplications method
+func NewListApplicationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateApplicationRequest calls the generic CreateApplication builder with application/json body
 func NewCreateApplicationRequest(server string, body CreateApplicationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -834,6 +915,47 @@ func NewResetApplicationRequest(server string, applicationId string) (*http.Requ
 	}
 
 	operationPath := fmt.Sprintf("/_acmock/applications/%s/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLosePhoneRequest constructs an http.Request for the LosePhone method
+func NewLosePhoneRequest(server string, applicationId string, userId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications/%s/users/%s/lose-phone", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1595,6 +1717,15 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListApplicationsWithResponse List the applications
+	//
+	// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+	ListApplicationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListApplicationsResponse, error)
+
 	// CreateApplicationWithBodyWithResponse Add an application next to the scenario's
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
@@ -1637,6 +1768,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
 	ResetApplicationWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*ResetApplicationResponse, error)
+
+	// LosePhoneWithResponse Report a user's phone lost, as lost_user_mobile_device does
+	//
+	// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+	// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+	// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+	// application secret.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+	LosePhoneWithResponse(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*LosePhoneResponse, error)
 
 	// GetClockWithResponse Read the clock that timelines run on
 	//
@@ -1835,6 +1978,54 @@ type ClientWithResponsesInterface interface {
 	PutWallClockWithResponse(ctx context.Context, body PutWallClockJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWallClockResponse, error)
 }
 
+type ListApplicationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApplicationIDList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListApplicationsResponse) GetJSON200() *ApplicationIDList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListApplicationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListApplicationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListApplicationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListApplicationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListApplicationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateApplicationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2001,6 +2192,61 @@ func (r ResetApplicationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ResetApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type LosePhoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkState
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LosePhoneResponse) GetJSON200() *LinkState {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LosePhoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LosePhoneResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r LosePhoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LosePhoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LosePhoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LosePhoneResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2845,6 +3091,21 @@ func (r PutWallClockResponse) ContentType() string {
 	return ""
 }
 
+// ListApplicationsWithResponse List the applications
+//
+// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+func (c *ClientWithResponses) ListApplicationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListApplicationsResponse, error) {
+	rsp, err := c.ListApplications(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListApplicationsResponse(rsp)
+}
+
 // CreateApplicationWithBodyWithResponse Add an application next to the scenario's
 //
 // Creates an application with no users, so a test suite can have one to itself while others
@@ -2910,6 +3171,24 @@ func (c *ClientWithResponses) ResetApplicationWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseResetApplicationResponse(rsp)
+}
+
+// LosePhoneWithResponse Report a user's phone lost, as lost_user_mobile_device does
+//
+// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+// application secret.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+func (c *ClientWithResponses) LosePhoneWithResponse(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*LosePhoneResponse, error) {
+	rsp, err := c.LosePhone(ctx, applicationId, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLosePhoneResponse(rsp)
 }
 
 // GetClockWithResponse Read the clock that timelines run on
@@ -3222,6 +3501,39 @@ func (c *ClientWithResponses) PutWallClockWithResponse(ctx context.Context, body
 	return ParsePutWallClockResponse(rsp)
 }
 
+// ParseListApplicationsResponse parses an HTTP response from a ListApplicationsWithResponse call
+func ParseListApplicationsResponse(rsp *http.Response) (*ListApplicationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListApplicationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApplicationIDList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateApplicationResponse parses an HTTP response from a CreateApplicationWithResponse call
 func ParseCreateApplicationResponse(rsp *http.Response) (*CreateApplicationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3325,6 +3637,46 @@ func ParseResetApplicationResponse(rsp *http.Response) (*ResetApplicationRespons
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest Ok
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLosePhoneResponse parses an HTTP response from a LosePhoneWithResponse call
+func ParseLosePhoneResponse(rsp *http.Response) (*LosePhoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LosePhoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkState
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -18,6 +18,9 @@ import (
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListApplications List the applications
+	// (GET /_acmock/applications)
+	ListApplications(w http.ResponseWriter, r *http.Request)
 	// CreateApplication Add an application next to the scenario's
 	// (POST /_acmock/applications)
 	CreateApplication(w http.ResponseWriter, r *http.Request)
@@ -27,6 +30,9 @@ type ServerInterface interface {
 	// ResetApplication Reset one application
 	// (POST /_acmock/applications/{application_id}/reset)
 	ResetApplication(w http.ResponseWriter, r *http.Request, applicationId string)
+	// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+	// (POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone)
+	LosePhone(w http.ResponseWriter, r *http.Request, applicationId string, userId string)
 	// GetClock Read the clock that timelines run on
 	// (GET /_acmock/clock)
 	GetClock(w http.ResponseWriter, r *http.Request)
@@ -86,6 +92,20 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// ListApplications operation middleware
+func (siw *ServerInterfaceWrapper) ListApplications(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListApplications(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateApplication operation middleware
 func (siw *ServerInterfaceWrapper) CreateApplication(w http.ResponseWriter, r *http.Request) {
 
@@ -143,6 +163,41 @@ func (siw *ServerInterfaceWrapper) ResetApplication(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ResetApplication(w, r, applicationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// LosePhone operation middleware
+func (siw *ServerInterfaceWrapper) LosePhone(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", mux.Vars(r)["application_id"], &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", mux.Vars(r)["user_id"], &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.LosePhone(w, r, applicationId, userId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -719,11 +774,15 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 
 	r.HandleFunc(options.BaseURL+"/_acmock/reset", wrapper.Reset).Methods(http.MethodPost)
 
+	r.HandleFunc(options.BaseURL+"/_acmock/applications", wrapper.ListApplications).Methods(http.MethodGet)
+
 	r.HandleFunc(options.BaseURL+"/_acmock/applications", wrapper.CreateApplication).Methods(http.MethodPost)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/credentials", wrapper.GetApplicationCredentials).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/reset", wrapper.ResetApplication).Methods(http.MethodPost)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/users/{user_id}/lose-phone", wrapper.LosePhone).Methods(http.MethodPost)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/scenario", wrapper.GetScenario).Methods(http.MethodGet)
 
@@ -757,6 +816,41 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 type ErrorJSONResponse Error
 
 type UnauthorizedJSONResponse Error
+
+type ListApplicationsRequestObject struct {
+}
+
+type ListApplicationsResponseObject interface {
+	VisitListApplicationsResponse(w http.ResponseWriter) error
+}
+
+type ListApplications200JSONResponse ApplicationIDList
+
+func (response ListApplications200JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListApplications401JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type CreateApplicationRequestObject struct {
 	Body *CreateApplicationJSONRequestBody
@@ -911,6 +1005,57 @@ func (response ResetApplication401JSONResponse) VisitResetApplicationResponse(w 
 type ResetApplication404JSONResponse struct{ ErrorJSONResponse }
 
 func (response ResetApplication404JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhoneRequestObject struct {
+	ApplicationId string `json:"application_id"`
+	UserId        string `json:"user_id"`
+}
+
+type LosePhoneResponseObject interface {
+	VisitLosePhoneResponse(w http.ResponseWriter) error
+}
+
+type LosePhone200JSONResponse LinkState
+
+func (response LosePhone200JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response LosePhone401JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone404JSONResponse struct{ ErrorJSONResponse }
+
+func (response LosePhone404JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1696,6 +1841,9 @@ func (response PutWallClock401JSONResponse) VisitPutWallClockResponse(w http.Res
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListApplications List the applications
+	// (GET /_acmock/applications)
+	ListApplications(ctx context.Context, request ListApplicationsRequestObject) (ListApplicationsResponseObject, error)
 	// CreateApplication Add an application next to the scenario's
 	// (POST /_acmock/applications)
 	CreateApplication(ctx context.Context, request CreateApplicationRequestObject) (CreateApplicationResponseObject, error)
@@ -1705,6 +1853,9 @@ type StrictServerInterface interface {
 	// ResetApplication Reset one application
 	// (POST /_acmock/applications/{application_id}/reset)
 	ResetApplication(ctx context.Context, request ResetApplicationRequestObject) (ResetApplicationResponseObject, error)
+	// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+	// (POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone)
+	LosePhone(ctx context.Context, request LosePhoneRequestObject) (LosePhoneResponseObject, error)
 	// GetClock Read the clock that timelines run on
 	// (GET /_acmock/clock)
 	GetClock(ctx context.Context, request GetClockRequestObject) (GetClockResponseObject, error)
@@ -1794,6 +1945,30 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// ListApplications operation middleware
+func (sh *strictHandler) ListApplications(w http.ResponseWriter, r *http.Request) {
+	var request ListApplicationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApplications(ctx, request.(ListApplicationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApplications")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListApplicationsResponseObject); ok {
+		if err := validResponse.VisitListApplicationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateApplication operation middleware
 func (sh *strictHandler) CreateApplication(w http.ResponseWriter, r *http.Request) {
 	var request CreateApplicationRequestObject
@@ -1870,6 +2045,33 @@ func (sh *strictHandler) ResetApplication(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResetApplicationResponseObject); ok {
 		if err := validResponse.VisitResetApplicationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LosePhone operation middleware
+func (sh *strictHandler) LosePhone(w http.ResponseWriter, r *http.Request, applicationId string, userId string) {
+	var request LosePhoneRequestObject
+
+	request.ApplicationId = applicationId
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.LosePhone(ctx, request.(LosePhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LosePhone")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(LosePhoneResponseObject); ok {
+		if err := validResponse.VisitLosePhoneResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

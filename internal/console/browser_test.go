@@ -312,11 +312,15 @@ func (tb *tab) fill(e el, text string) {
 // text returns the text content of e.
 func (tb *tab) text(e el) string {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.TextContent(e.String(), e.option()))
-	if err != nil {
-		tb.t.Fatalf("text of %s: %v", e, err)
+	for {
+		s, err := chromedp.Run(tb.ctx, chromedp.TextContent(e.String(), e.option()))
+		if err == nil {
+			return s
+		}
+		if tb.ctx.Err() != nil { // else it was re-rendered while being read
+			tb.t.Fatalf("text of %s: %v", e, err)
+		}
 	}
-	return s
 }
 
 // waitText waits until e's text contains want (roles such as status and paragraph take no
@@ -325,12 +329,15 @@ func (tb *tab) waitText(e el, want string) {
 	tb.t.Helper()
 	var got string
 	for {
+		// The element may be re-rendered between finding and reading it: then try again.
 		s, err := chromedp.Run(tb.ctx, chromedp.TextContent(e.String(), e.option()))
-		if err != nil {
-			tb.t.Fatalf("waiting for %q in %s, the text was %q: %v", want, e, got, err)
+		if err == nil {
+			if got = s; strings.Contains(got, want) {
+				return
+			}
 		}
-		if got = s; strings.Contains(got, want) {
-			return
+		if tb.ctx.Err() != nil {
+			tb.t.Fatalf("waiting for %q in %s, the text was %q: %v", want, e, got, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

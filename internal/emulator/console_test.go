@@ -183,3 +183,41 @@ func TestApplicationCredentialsOnlyWhenAsked(t *testing.T) {
 	unknown := e.do(http.MethodGet, "/_acmock/applications/nope/credentials", "", "", nil)
 	expectError(t, unknown, http.StatusNotFound, "unknown_application", "application_id")
 }
+
+func TestLosePhoneFromTheControlAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	token, _, _, _ := e.login("alice")
+	r, _ := e.ctl().LosePhoneWithResponse(ctx, demoApp, "alice")
+	if r.JSON200 == nil || !strings.HasPrefix(r.JSON200.Url, e.srv.URL+"/_acmock/register/") || r.JSON200.UsedAt != nil {
+		t.Fatalf("lose phone: %d %s", r.StatusCode(), r.Body)
+	}
+	if s, _ := e.emu.Store().Session(token); s.Status != "failed" {
+		t.Fatalf("alice's waiting login is %s after her phone was lost, want failed", s.Status)
+	}
+	if u, _ := e.emu.Store().User(demoApp, "alice"); u.HasDevice() {
+		t.Fatal("alice still has a usable phone")
+	}
+	// A user ID is one percent-encoded path segment, slashes included.
+	e.emu.Store().AddUsers(demoApp, []string{"a/b c"})
+	if r := e.do(http.MethodPost, "/_acmock/applications/"+demoApp+"/users/a%2Fb%20c/lose-phone", "", "", "{}"); r.status != 200 {
+		t.Fatalf("lose the phone of %q: %d %s", "a/b c", r.status, r.raw)
+	}
+	expectError(t, e.do(http.MethodPost, "/_acmock/applications/"+demoApp+"/users/nobody/lose-phone", "", "", "{}"), 404, "unknown_user", "user_id")
+	expectError(t, e.do(http.MethodPost, "/_acmock/applications/nope/users/alice/lose-phone", "", "", "{}"), 404, "unknown_application", "application_id")
+}
+
+func TestListApplicationsShowsNoSecrets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	created, _ := e.ctl().CreateApplicationWithResponse(ctx, acctl.ApplicationCreate{Id: ptr("00aa")})
+	r, _ := e.ctl().ListApplicationsWithResponse(ctx)
+	if r.JSON200 == nil || len(r.JSON200.Applications) != 2 || r.JSON200.Applications[0].Id != "00aa" || r.JSON200.Applications[1].Id != demoApp {
+		t.Fatalf("applications: %d %s", r.StatusCode(), r.Body)
+	}
+	if strings.Contains(string(r.Body), demoSecret) || strings.Contains(string(r.Body), created.JSON201.Secret) {
+		t.Fatalf("the list shows a secret: %s", r.Body)
+	}
+}

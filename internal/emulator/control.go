@@ -239,14 +239,7 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 				us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
 			}
 			for _, l := range u.Links {
-				ls := acctl.LinkState{Url: c.e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
-				if l.DisplayName != "" {
-					ls.DisplayName = &l.DisplayName
-				}
-				if !l.UsedAt.IsZero() {
-					ls.UsedAt = &l.UsedAt
-				}
-				us.Links = append(us.Links, ls)
+				us.Links = append(us.Links, linkState(ctx, c.e, l))
 			}
 			state.Users = append(state.Users, us)
 		}

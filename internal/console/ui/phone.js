@@ -2,6 +2,7 @@
 // notification with the actions the real phone has, limited to what the transition table allows.
 // Every action goes through POST /_acmock/sessions/{token}/status, as `acmock approve` does.
 import { get, post, query } from './api.js';
+import * as apps from './apps.js';
 import { coalesce, h, notify, reconcile, replace, short, time } from './dom.js';
 
 // The phone's actions: the label (also the button's accessible name), the status it sets and the
@@ -33,7 +34,6 @@ let filterInput;
 let list;
 let more;
 let secretBox;
-let apps = [];
 let shownSecret = null; // the application whose secret the user asked to see
 
 function init(el) {
@@ -43,7 +43,7 @@ function init(el) {
   list = el.querySelector('#phones');
   more = el.querySelector('#phones-more');
   secretBox = el.querySelector('#phone-secret');
-  appSelect.addEventListener('change', () => {
+  apps.bind(appSelect, () => {
     hideSecret();
     refreshNow();
   });
@@ -51,16 +51,12 @@ function init(el) {
   el.querySelector('#phone-secret-toggle').addEventListener('click', toggleSecret);
 }
 
-export function selectedApp() {
-  return appSelect.value;
-}
-
 async function toggleSecret() {
   if (shownSecret) {
     hideSecret();
     return;
   }
-  const app = selectedApp();
+  const app = apps.chosen();
   const cred = await get(`/_acmock/applications/${encodeURIComponent(app)}/credentials`);
   shownSecret = app;
   replace(secretBox, h('code', {}, cred.secret));
@@ -74,12 +70,9 @@ function hideSecret() {
 }
 
 const refreshNow = coalesce(async () => {
-  const all = await get('/_acmock/users');
-  apps = all.applications;
-  const keep = appSelect.value;
-  replace(appSelect, apps.map((a) => h('option', { value: a.id }, a.id)));
-  if (apps.some((a) => a.id === keep)) appSelect.value = keep;
-  const app = apps.find((a) => a.id === appSelect.value);
+  const id = await apps.load();
+  if (shownSecret && shownSecret !== id) hideSecret();
+  const app = id ? (await get('/_acmock/users' + query({ application: id }))).applications[0] : null;
   if (!app) {
     reconcile(list, [], null, null, null);
     more.textContent = 'No application: load a scenario.';
