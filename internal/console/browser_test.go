@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the console screenshots into docs/console/")
@@ -303,10 +304,16 @@ func (tb *tab) press(e el, key string) {
 	tb.do(chromedp.Focus(e.String(), e.option()), chromedp.KeyEvent(key))
 }
 
-// fill types text into the field e, replacing what it held.
+// fill types text into the field e, replacing what it held (selected, then typed over or
+// deleted with Backspace).
 func (tb *tab) fill(e el, text string) {
 	tb.t.Helper()
-	tb.do(chromedp.SetValue(e.String(), "", e.option()), chromedp.SendKeys(e.String(), text, e.option()))
+	if text == "" {
+		text = kb.Backspace
+	}
+	tb.do(chromedp.Focus(e.String(), e.option()),
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.select()`),
+		chromedp.KeyEvent(text))
 }
 
 // text returns the text content of e.

@@ -221,3 +221,22 @@ func TestListApplicationsShowsNoSecrets(t *testing.T) {
 		t.Fatalf("the list shows a secret: %s", r.Body)
 	}
 }
+
+func TestJournalKeepsTheStringToSignOfAMismatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.do(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), demoApp, "WRONGSECRET", nil)
+	if r.status != 401 || r.str("code") != "signature_mismatch" || r.str("string_to_sign") == "" {
+		t.Fatalf("a wrong secret: %d %s", r.status, r.raw)
+	}
+	e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil)
+	list, _ := e.ctl().ListRequestsWithResponse(context.Background(), nil)
+	entries := list.JSON200.Entries
+	if len(entries) != 2 || entries[0].StringToSign == nil || *entries[0].StringToSign != r.str("string_to_sign") ||
+		entries[0].Message == nil || *entries[0].Message != r.str("message") {
+		t.Fatalf("journal: %s", list.Body)
+	}
+	if entries[1].StringToSign != nil || entries[1].Message != nil {
+		t.Fatalf("a good request has a string to sign or a message: %s", list.Body)
+	}
+}

@@ -342,6 +342,7 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 			LatencyMs: float64(en.Latency) / float64(time.Millisecond),
 			Operation: nonEmpty(en.Operation), Application: nonEmpty(en.Application), User: nonEmpty(en.User),
 			Session: nonEmpty(en.Session), Error: nonEmpty(en.Error), Fault: nonEmpty(en.Fault),
+			Message: nonEmpty(en.Message), StringToSign: nonEmpty(en.StringToSign),
 		}
 	}
 	return out, nil

@@ -31,6 +31,8 @@ type requestInfo struct {
 	errCode string
 	message string
 	fault   string
+	// stringToSign is what a signature_mismatch expected.
+	stringToSign string
 }
 
 type infoKey struct{}
@@ -107,6 +109,7 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 			Time: at, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
 			Application: info.app, User: info.user, Session: info.session, Status: status,
 			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
+			Message: info.message, StringToSign: info.stringToSign,
 		})
 	}
 	level := slog.LevelInfo

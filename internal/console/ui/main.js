@@ -5,8 +5,9 @@ import { follow, get, onUnauthorized, setToken, token } from './api.js';
 import { coalesce, notify } from './dom.js';
 import phone from './phone.js';
 import registration from './registration.js';
+import requests from './requests.js';
 
-const views = [phone, registration];
+const views = [phone, registration, requests];
 const byId = Object.fromEntries(views.map((v) => [v.id, v]));
 // What changed since a hidden view last refreshed, so it catches up when shown.
 const pending = new Map(views.map((v) => [v.id, { store: true, journal: true, control: true, fresh: true }]));
