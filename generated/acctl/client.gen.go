@@ -282,6 +282,17 @@ type ClientInterface interface {
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetTimeline List the timeline steps waiting to fire
+	//
+	// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+	// are left out, since firing them changes nothing.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	//
+	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List users with their phones and registration links
 	//
 	// Every application with its users, phones and links, for assertions and debugging.
@@ -711,6 +722,27 @@ func (c *Client) SetSessionStatus(ctx context.Context, sessionToken string, body
 // Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSmsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTimeline List the timeline steps waiting to fire
+//
+// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+// are left out, since firing them changes nothing.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+//
+// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTimelineRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1552,6 +1584,60 @@ func NewListSmsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetTimelineRequest constructs an http.Request for the GetTimeline method
+func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/timeline")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -1936,6 +2022,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSmsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSmsResponse, error)
+
+	// GetTimelineWithResponse List the timeline steps waiting to fire
+	//
+	// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+	// are left out, since firing them changes nothing.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+	GetTimelineWithResponse(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*GetTimelineResponse, error)
 
 	// ListUsersWithResponse List users with their phones and registration links
 	//
@@ -2933,6 +3032,61 @@ func (r ListSmsResponse) ContentType() string {
 	return ""
 }
 
+type GetTimelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Timeline
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTimelineResponse) GetJSON200() *Timeline {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTimelineResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTimelineResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTimelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTimelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTimelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTimelineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3435,6 +3589,25 @@ func (c *ClientWithResponses) ListSmsWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseListSmsResponse(rsp)
+}
+
+// GetTimelineWithResponse List the timeline steps waiting to fire
+//
+// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+// are left out, since firing them changes nothing.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*GetTimelineResponse, error) {
+	rsp, err := c.GetTimeline(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTimelineResponse(rsp)
 }
 
 // ListUsersWithResponse List users with their phones and registration links
@@ -4176,6 +4349,46 @@ func ParseListSmsResponse(rsp *http.Response) (*ListSmsResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTimelineResponse parses an HTTP response from a GetTimelineWithResponse call
+func ParseGetTimelineResponse(rsp *http.Response) (*GetTimelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTimelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Timeline
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

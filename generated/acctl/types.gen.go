@@ -103,6 +103,42 @@ func (e SessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for TimelineMode.
+const (
+	TimelineModeReal    TimelineMode = "real"
+	TimelineModeVirtual TimelineMode = "virtual"
+)
+
+// Valid indicates whether the value is a known member of the TimelineMode enum.
+func (e TimelineMode) Valid() bool {
+	switch e {
+	case TimelineModeReal:
+		return true
+	case TimelineModeVirtual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TimelineStepCause.
+const (
+	TimelineStepCauseScenario TimelineStepCause = "scenario"
+	TimelineStepCauseTimeout  TimelineStepCause = "timeout"
+)
+
+// Valid indicates whether the value is a known member of the TimelineStepCause enum.
+func (e TimelineStepCause) Valid() bool {
+	switch e {
+	case TimelineStepCauseScenario:
+		return true
+	case TimelineStepCauseTimeout:
+		return true
+	default:
+		return false
+	}
+}
+
 // AdvanceRequest Example: {"duration":"90s"}
 type AdvanceRequest struct {
 	// Duration A Go duration: 90s, 1m30s, 500ms.
@@ -335,6 +371,38 @@ type StatusChangeRequest struct {
 	Status SessionStatus `json:"status"`
 }
 
+// Timeline Example: {"mode":"virtual","now":"2026-01-01T00:00:00Z","steps":[{"application":"5ca1ab1e000000000000000000000001","cause":"scenario","due":"2026-01-01T00:00:02Z","in_ms":2000,"session":"0a1b2c3d4e5f60718293a4b5c6d7e8f9","session_status":"pending","status":"active","user":"alice"}],"total":1}
+type Timeline struct {
+	Mode  TimelineMode   `json:"mode"`
+	Now   time.Time      `json:"now"`
+	Steps []TimelineStep `json:"steps"`
+
+	// Total Pending steps of live sessions, all of them.
+	Total int `json:"total"`
+}
+
+// TimelineMode defines model for Timeline.Mode.
+type TimelineMode string
+
+// TimelineStep defines model for TimelineStep.
+type TimelineStep struct {
+	Application string `json:"application"`
+
+	// Cause scenario: a step of the phone's timeline; timeout: the login times out unless answered.
+	Cause TimelineStepCause `json:"cause"`
+	Due   time.Time         `json:"due"`
+
+	// InMs Milliseconds from now until it fires (0 when due at the next advance).
+	InMs          int64         `json:"in_ms"`
+	Session       string        `json:"session"`
+	SessionStatus SessionStatus `json:"session_status"`
+	Status        SessionStatus `json:"status"`
+	User          string        `json:"user"`
+}
+
+// TimelineStepCause scenario: a step of the phone's timeline; timeout: the login times out unless answered.
+type TimelineStepCause string
+
 // UserState defines model for UserState.
 type UserState struct {
 	Id    string      `json:"id"`
@@ -392,6 +460,11 @@ type ListSessionsParams struct {
 	Live *bool `form:"live,omitempty" json:"live,omitempty"`
 }
 
+// GetTimelineParams defines parameters for GetTimeline.
+type GetTimelineParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Application Only this application.
@@ -415,102 +488,110 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hx9cxs3kvdX6ZrnqYpUO6JIyU5i+i9t4iTes+Oc5VxuN3SJ0ExTxGoGoAGMaK5K3/2qG5g3EhQpR3Z2",
-	"t7YqMjkDNBq/fu/mbZLpcqEVKmeT8W1i0C60ssj/eGGMNvRHppVD5ehPsVgUMhNOanX8T6sVfWazOZaC",
-	"/vr/BmfJOPl/x+2qx/5be+xXu7u7S5McbWbkghZJxslvc+FgKSwsjVZXg+QuTX5VonJzbeS/MP/8BLyb",
-	"I9AORhfg9DUqkBZKaa1UV6BNQ9ddGnZi7pzlN0Jl+BY/VGiZNPwoykWB9GdeGRFWfza0dKSF0Qs0TnrW",
-	"tt/frhFzBj9qqL8ew7OhTWFUntJ/ng6HpR0kaeJWC0zGiXVGqiumy+CHShpi1u/t2u+bJ/XlPzFzRMZZ",
-	"y77vDAqHfcI3CJXM/1J8fIXqys2T8ejk2zQppWr+vUFOmljMDLoHv3i3k94clZOisGvcJiKToRhdnmSn",
-	"+RN8Ovt6+M3o25Nnp+LJ5dPs6/wb/Hb2LGnpSv77m3+cvH7yy9fvnv3P6H9P//70r998/+yH0U+nf3v6",
-	"X9+8evbzKNnCh3tOev+dyLzdfse1vPz+ldzAUwf1Nhn/Ho78NBMjcTnCYfx/o+Tu/cZB+ivdJtJhaXeJ",
-	"Toe8tzhL2osSxojVxml7e+w47uMdNk0qi6bzhihkhkmaFFJd08fv06TQV5IWHabJYq4Vb1doomAmCotp",
-	"UqKb6zw8bfBKWocG8wtBsDkZnnx9NBwdDUfvhsMx//8fyd3d+8/A5nNHsvmYjKaLG9/uA+tN7O5Y2hO7",
-	"3+LNLe3Jk18tmv2YwTLmF4/R+91cqCt8cRPsyKYJyIUToGcgYJrxs1NAepo++/HFOzi+EFmps+tj/pQV",
-	"cQe0wYAk49M0+aeujBJFMn4yTBPrtEFSfxsYaV5Zp+Y7XSlnwdKxj5gWskS1icpEUVg4yAqdXadgM1TC",
-	"SJ2CQYsuhbA5ZAUKg3kKg8HgkIidaVMyjCup3NdPWjsilcMrNMSkhvIYgyx+IF64OYLCJVrX7IXKmdW+",
-	"ewSGbDm0Z72ljfguU2BBtSmwGKe8va7cpf4IQuVg0VqC/367r0HGk9IeO23uJIog4viarpr5pU7TpNQ5",
-	"PX4jjat4KaWXmzpjND4d/iNJkwWqnORhvAmLsOQ6f84dLizwl3C5AjeXFoT3QQZRPnuCbhNUVUmHNchk",
-	"1QS+jxhuJvm25WNOAHSyxCTycHOEDazIEgupECyTTLdEa+jKWVgK6QjMTvNRBrvviI/hSWv3jF1P4672",
-	"pJIvhWXlQml30V5PidaKK/qWEMVPkN9HXHpOomcceHmHpXRzODryj4QF6ACB+yAdGXcnXGWDHYmIur+L",
-	"DSbOJBZxNdnQF3M7wmbNV5daFyhUBOD8YOoJaBeN8e8nFAU5Zn0Gesx3YF0rHIIHzkRVdE+f6OtN3ylr",
-	"5GZ/JLa73Hv8ekV9HVllGy+atdNAWowbr6S63mLXtl5mxh61dxb2laJc2kUhVhdKlPFFK1NsM6MP2WmN",
-	"GbRqg4oO3TFWvFlXejX/nak2of5QbMZ2/IVU/hbue3dtc/WO79ZxLTbY1nchNny8T2Jmf43Uk9jSEz2h",
-	"0ZcFljFwFVWpOqR3NDop1fg39ykLhx+3eDwLTwQICz+8fPVi/Orlzy/G3715NYaw3u5gk0lKa6pbQsK2",
-	"saO/bbi13e+/2Nfl70LRe38XHd//Prf8YltItxW/nfVv99U1axu2S8Q5w7mEF+RNbSKjs1SUcKzt36aR",
-	"YS0d+2ZeimwTG/o6BT2bpSDAIBEntQLSFSloA1gu3AqWc1SgtINsjtk15oOYciuEQ5WtLrwstpKlq8ui",
-	"I1aqKi83cLwJVz7gVxYsKlp2Uy7ThKkiey6UXaLhtJJQ/s1BMlZVUTSKIsoQYvh2Fi+EN5CRPMCH3gnv",
-	"c3+9w7oDe/3TD6E5WKaVCjdCh8uNXix63O952rTwhdMXVl5Fck0/aAP0jXCVwYtS2lK4bD7mffy7/CeW",
-	"VSFceBZzOFCa3J6/wK9vX8Jf2LezTpSLw5S8IorhhEHvNS3nwnmyC0mhlF8hihXWtHubTRKjPcQQPyRh",
-	"5ebWwy2mrYyyEPTAeo9wRvIVFP2wjP7+3m+WX+jKbXMFm6f3DIB7SiFiwDobbgiNqdAjp5TqIqMAi0FD",
-	"YmtQZHMKJXCmDdYOeudmtpntmv7uzjF+nQcv66Wa6XsTPCOKoxeYuc4HrLF8nsY7RkmOakWXpiuTsc4Q",
-	"JY6BPp2oZGf6ZVM2+lvGnqhpiH231Vur6Yvpr7+fvX7lZSuwhi/DoMhhZnS529jyrmn/cA2da0dqSLnv",
-	"boIXYuNRk1Q3opD5Rcdf7gdNzTnmwsKodicSvoyw7u+tRzMa1h7MSW8hjzwoK+vgEkE02W+wVTYn54QT",
-	"3ymcWDI/IRlOGJ4kVms1SWpvY9y49oOVKIvxyXg0HMNjbHD3/pMjvPtcs0WH/3spg9ptjOiBPxwTdsiJ",
-	"Yqa1W2uyVhR6GctYcM6IN0Prce+XgEwoKPUNkrlQepn6fAaCM0JZyTfjxGWBcOB9DTY3M6lEwYmsvTgV",
-	"yD33h43wa5c7JZyj3TeP9dtcZnPgTHKdDiNr5DMy0qYszDCKm+S5tE57726/YzD9PncZO8UnxTwtVB7G",
-	"QX2NamtKd7c19u/3OR/e7Vjjmu/t2VqupQ3Y7kFoxELXSUIy0ZsBa/Pl7YOgtTMh3Sx8D7HnG6mMOsWV",
-	"JpLLXbOV/5fInLwhKV2K4losxSpYYLK/aZIJlWFRYM4GQfo/skLbHq/aGzv3x3xYhHGp81X0i0Kq67iC",
-	"o0D+Ivj3ccdZuQflS/aDWhRiPWLCaQLtLSHRuyptBFRBb8ZB1X65L6hKuxNQzaJRIruaYvNqH8DiTFQ2",
-	"4sKIys0JkJlw2K07BBCmpBLJzmpTlyqifv4nKZ+t4bXHPtG7iyfxQn2TuAzidU866w+TG6OwLW/tWz4L",
-	"1cw9YdWmMSN2oK6GbpQaguLyaXDMYaZNY+fidq2ppt7rvbRpvWjxLtBTnzHGr99EUcTqMKX4eGGvcZmM",
-	"k6fl0G4rv/iSbZrYuZyRHByNhmWsP6Nd7nZrlWTT2VmKomBxaKNqCxQLhxwJiCshlXW9WtW9ohjo3GgS",
-	"yXPMyXsyKMKOs24s7zfco1fEr5+25/Wnu5fzvy7yjb6RHkMfyM7mjDvbQXzDRWWkW50TpHpl1He1d9Jn",
-	"1dtwWtCqCFmrUNYxlbJNbcevccQuyiAJjT7sRaMwbC4CLXPnFr6JSIbANpKoCgmTryzopYKzX16mYNHc",
-	"YA6VytHAtKklT0H7vI4VJcJCG0fxCH1wxgoppHtojcFEvUPrLEkhSEfXvyiE95xZ/NLgVM+xqVKFInGh",
-	"Rd5obF+RK7S+BuE4QzNRwhh5g/kAXjpQiLkFpeGn12fftZji73yBLJuzd76co8EbNP0kEXnAS3aRpZ2o",
-	"QuvFpciuoVIFWtuU1ESrXPgKhNJuTpw5OhJ5bqbP/cfTtavhkrxZAap8oaVyE3VZOZjOuXQ15YNN62z8",
-	"FALSLUzPQjtZ6Kr6K18qTKrh8DTjhflPnA4maqK4kOjZ3NzMlD+cAjkNW29oDFOv6sfAQeI05WYCnfNf",
-	"EzUNBpwJTZucnkHiK18gLTvlmuCULodD+8FEsUrMUHmzHDIir1++8/kfV7BW95ytuwTOfnmZpMkNGh+0",
-	"JaPBcDAMGU4lFjIZJ6eD4eA05MNYkhpUrqdPrjBeQZAGXn5vU9AmR4P5c1A1HqQB3+5k4cAiwhW6eCsX",
-	"R3RN1vVlnowT8rXO+jmOXl/iyXD4aE2Bm41XWxoEuyzhHsUnw9G2xRtqj3uNjKy/qrIUFP/xKX2quntU",
-	"Up2hwLXWHsE1Os5md17wUqJ03SthNQhwaB3YSjrkSHsubpDQRQpDOovFjOSzQGCJsxPVA3otxwN4U0pH",
-	"8jmVeZAsf6NTNmmlyBGqBRycnsAcP0Iur6SzKZyeQIHO8cL0kv/8kLVHIVh9KSeL0EXy0cGsKgrfu0Ke",
-	"Y5NSIpXlkd8Hh+fDWc+/N961+2sITx4bGKFR8q5vPEPxcw2Zo89EQNP5GIGnpy8PqBzuRmXohP0kDNNL",
-	"z/beoof4szxfhy8jwOleVvQr70BHldHxbb+gdnec9btCt2mqoI3W9yfr5p2AAbxhA+QLRzZoMqmyosrr",
-	"t+3zugRjdYETZed6yYq761zYa3bNYtj9cZsSZCVsRImuaWAkukOhIuj7jVJiH4tpB1frntT7L6NBd+CU",
-	"+6zbRwZ/AIFPPg2B53O9XIPAVxZefh86ybg99wHYY63FgVtUZf+gzRUZwDUl/5Xd0tlW54uYmjrWZ59A",
-	"kYJ02vg8KmtsY/ulhCt5g5bcwgNFgKRwYA3rocuD/ApTKY4aDgPqJ6p70BTajihu3ppj0+lHqr9STlfZ",
-	"HKP6+S3xpK+e/2Oh/eY6BmM+IeRa4Z+AYL853XA3xfUAzDJ0jm9DG8LdcaEtHjXRexzI30tLDr9tcgBf",
-	"WY9dOBBQaOvCv8RiYTTBkJx5qa7G3Rd8cN80ABJApZuomZAFAU77oOYauWWwkDeMQIuHDMG5ULkFXTkQ",
-	"oHAJ3scPVRwSnxTwo8hcUTvnExWK1VOi74KPW+pLWeBFjjcywyn30UKuScTq/EbQ7B71HGu5uXAw10UO",
-	"SvekJKiLmAi80hY51fG5sZ/GDB3XIl5+n6SxzerukzRZoMlQuSNUFJ/kxDa6QnocLF6VqFxomPh3kcZO",
-	"KituW6LA+FNk1MfxfVEhHKbE5i2AZCj2JblpnNzq1ZQ6RzjgLJA2ddR/6BU4p4UkV/pzb1PI+pVCrerG",
-	"XIMQqg2DmK/i82yf8Ub9Bts8BfryUSKttyjyjkljkXahR9myLVxXofzgcejvvcfAc3LBZyRct+nZ7zHj",
-	"Rv28whSk8jFyWvdbeDeTOA9vyHecaTNR07Um4+mYO7DqPE7jmz4ZPovpnTCR1l7bZ4iK+kNve4VEXxIv",
-	"IGaOnHgmU4Zpwn/nmOh1NGNHcFgKk/dR6edOtuqDM5g6/Oj8Y0fWGRTlFA448WiOLCrn51nsYRCBjsGb",
-	"6aKgWEYq60ha9AwWuiiIgxP1QmTz9ZmYTBgj0YKAaWewZkr6TTrLszRjCNkn4M4jAm4ol/Ngy0QdxN1g",
-	"P9zRusOHaf1eQHTjjB50RlF4BOUrC1OLH6aHPvcQXuukxMhhuWespmkIaQDU6o3DAZxNFClTNHWTG7sa",
-	"pU/C0IOFsOycsSNuxZK1rsEjr4K5Ga7UnGclxM6kseFOOFfKVyQctzs8h0IQknkxDiytLpG9qnpEJgVe",
-	"zu8ICzQwGg6hrLNAlxWt7hOLE8W7DOCMKCfbDqyrvOoaPQUbHC+ZF90WQwt6gcpT6wG1nsOZqNDZd6UJ",
-	"DUuxAr2WELZOL+zz0AFowTQZ0wPGzDm3KbH1g8tVyFA9nyhOhRp0ZjUFzohSaG3ZVRuBPYwpwHMm8YUX",
-	"k516aENY+opo3bWJKh3/4qNYqR9YBJv5J2FhU3L7+mDeDGzE9UGwFifDoe+g6d8KLW5rkbID+JkTHk3K",
-	"3K0PRUddhDAz8hl1ftghGoeJfDXoVYV8C2bL03dYFCQ9nNlZq1KwX7Tqc7QuHRzfklN8t5W1b9e9TAtc",
-	"joA5GhzAmwUqnh1XCPWSpCq9I+gjH58EYAVRm3UxUbYkLbQQVwgH2sDfzt/8HAohZ1mGCzeGdU5OSS8x",
-	"DbDU5tryVa/fppem3nWOWUU5jqvq8IfpiwkWHah75le+Z2J3cBNazP49AojO4MFdmIs4nruy+AS59zfJ",
-	"IKrXHDw0Zni417AF5fW5aoSldYHKxxcEGa9e2Y5Ix0rdsmu5BuN1afC6weO/QIexVoEPFZJy8W013o54",
-	"gx8NK74rUJi39cJfPHfzolw42dzVH1PYL7g3MeKX0OJbI7bad/H21t+SpSCNovHNkmKjoMlzudSVolid",
-	"O/Mvq9kMzXOwiBw5hIWPrPwXTslnKnKiiZ2MAfzGSqRpA5+m/SkJ2dh04aBAwaUpci+EWpHTE2jg+QAy",
-	"8NPQ9DOFhbAWLbtiyn/MLeFTEg4S9kN2R3wyRSHmoDTYgg4fTZ1I6zroiCmYDxVyJ2DQMO3Axo5MSezl",
-	"fpvYg1+vWxcf+l49AvIJrzZDDA/ftB1/rN8sxUdZVmUyfvrsGf82h//XMDaTu45ljlrDLEAo4UMhzBWS",
-	"a/FhUKef1omQfm6npWFzZGYXHVG21MCOn2/E82IPPeJPegmFVled6YlSrFha4KDzKy2tI/710D6HMBUL",
-	"T31tO0Zu27f5Z1nCdpYloiVfk5iTjgn3+2Wi6HjOZk238gQa3wA5LY1ichp8C8u6BdurQFMXz0PAGSLR",
-	"pvZx/vq8+cUBbrxiFKfge25tnUNrUkAT1Q6+51iIFans+tD8Ow1OGGd9d0cbHIftuHMCWc0LletSobUc",
-	"gTV6uC3GqG5eSxiEa1y4rVWZ5D+wVNIDxY8auJcoFIwLLfg2mroxSCWdFIUP8ftQ6A6UbzXOmyuSwDKf",
-	"+Zps2sb6PM0j3eYMz0aQdN7Oz3w2/vemrbYFq/VwzGPcBZdSI7fAHSyxYbRXWuS25Vy3kaopYvp0iUUv",
-	"0dIN4ExBGENqn2K3e1bZpndsop4Mh95hKSSpA5/X6Iw3T9vR5np6dPo8Rj5BZxV1TX6p+he5T3J1JfaI",
-	"Lr5c/nQXSF4xL7ra/lG3babNduCTx8nqWaQ/UL8ZnX5y/aYQIV/SwrqnTDojI1Fl8qbnfP8gC9bwmS4v",
-	"pcJ4x1vddL2f2/tnea6bTuSD2uLX+USIH/vuGS75Ni0QB8GoptCZgknBd+mnUM/AjH1StU6tcEPO4XPf",
-	"fRnWnUkl7ZwbgNFuc8gKP1qzwY92hu5zumPdwaWIbJw3P3H0xd0wblJsLqW2feSi8JVCPZgVlY7j2/DX",
-	"BWec7o7bWYq4P3bm+wfgYOrvmcLYHNUKDqbNfBN95n+dpwcMAgSnn1OSMmQ/IYWZkAVoM1HcSgCimUDk",
-	"Eb1O47TSS06Oc/I1+J3kR6Dh0mwmlNLk/V8jHAi18nl4HnaZTZTws4mBJylYsTokIyXgyfCZN0sEs5BT",
-	"rYzhSXh+OJrFRteXm30SbT1OPzzj9viVwtjozZc2d/Wc3hZzE7DgS4Z8N0ztl6sZfs5cYVthJNA2UCcN",
-	"Smhfk9hyuyl7wb5UL1VIAVEvm77UVZH7RmNyr9aST3FzV37W9F89srfl7n0497jdBW2Y2Gdu83uH97B3",
-	"o6VburUuQT+04Suk3NxnLRrXtAvmeFldXUVTrsSHX5mGDUUSSen435VrydlmMfd1QL5Q6+m2y+7OETCj",
-	"mKl/QlMQW1Lft9kxo5273UjGr1X7lqIodjcE8TCVv799JsTSJocQBqvBXuMyGsW2k3ef8UbbTbYqbeek",
-	"urKPJ7oUx94/rsfs2xrXvvPZbRD1b9wsuZex+UFB/vXoNFyM60+HKc23rWed0cGDKT86nqgJT9NNkik7",
-	"Hravci+xkHjDDV7SgvO/8VI5tIDCFBLNIQ/itg5N94In6mBaz+SNYZKcDu0kmR62Mx9ccOcRrTpIXxFn",
-	"tsTFfWg8vi+xPnr4hf2InaBUuFwH5pd00s8baO07gJquYYNwAEupcnYM+qXGW4ra+jOWv7/n30Ph9gRv",
-	"SPhHCnk2cnx8PDr5ZjAcDAej8bfDb4fJ3fu7/wsAAP//",
+	"1H19cxs30udX6Zq7Kkv1jChSspOY/kubOImfs+Oc5VxuN3SJ0ExTxGoGoAGMaK5K3/2pbmDeSFCkHMvZ",
+	"3dqqlUkO0Gj8+r179jbJdLnQCpWzyfg2MWgXWlnkf7w0Rhv6I9PKoXL0p1gsCpkJJ7U6/qfVij6z2RxL",
+	"QX/9b4OzZJz8r+N21WP/rT32q93d3aVJjjYzckGLJOPk97lwsBQWlkarq0Fylya/KVG5uTbyX5g/PgHv",
+	"5wi0g9EFOH2NCqSFUlor1RVo09B1l4admDtn+Y1QGb7DjxVaJg0/iXJRIP2ZV0aE1Z8PLR1pYfQCjZOe",
+	"te33t2vEnMFPGuqvx/B8aFMYlaf0P8+Gw9IOkjRxqwUm48Q6I9UV02XwYyUNMeuPdu0PzS/15T8xc0TG",
+	"Wcu+7w0Kh33CNwiVzP9SfHqN6srNk/Ho5Ls0KaVq/r1BTppYzAy6Bz94t5PeHJWTorBr3CYik6EYXZ5k",
+	"p/lTfDb7Zvjt6LuT56fi6eWz7Jv8W/xu9jxp6Ur+77f/OHnz9Ndv3j//f6P/f/r3Z3/79ofnP45+Pv3v",
+	"Z//n29fPfxklW/hwz0nvvxOZt9vvuJZXP7yWG3jqoN4m4z/CkZ9lYiQuRziM/2eU3H3YOEh/pdtEOizt",
+	"LtHpkPcOZ0l7UcIYsdo4bW+PHcf9codNk8qi6TwhCplhkiaFVNf08Yc0KfSVpEWHabKYa8XbFZoomInC",
+	"YpqU6OY6D782eCWtQ4P5hSDYnAxPvjkajo6Go/fD4Zj/+4/k7u7DI7D53JFsfklG08WNb/eB9SZ2dyzt",
+	"id1v8eaW9uTJbxbNfsxgGfOLx+j9fi7UFb68CXZk0wTkwgnQMxAwzfi3U0D6NX3208v3cHwhslJn18f8",
+	"KSviDmiDAUnGp2nyT10ZJYpk/HSYJtZpg6T+NjDSPLJOzfe6Us6CpWMfMS1kiWoTlYmisHCQFTq7TsFm",
+	"qISROgWDFl0KYXPIChQG8xQGg8EhETvTpmQYV1K5b562dkQqh1doiEkN5TEGWfxIvHBzBIVLtK7ZC5Uz",
+	"q333CAzZcmjPeksb8V2mwIJqU2AxTnl7XblL/QmEysGitQT//XZfg4wnpT122txJFEHE8TVdNfNLnaZJ",
+	"qXP6+Y00ruKllF5u6ozR+HT4jyRNFqhykofxJizCkuv8OXe4sMBfwuUK3FxaEN4HGUT57Am6TVBVJR3W",
+	"IJNVE/ghYriZ5NuWjzkB0MkSk8iPmyNsYEWWWEiFYJlkuiVaQ1fOwlJIR2B2mo8y2H1HfAxPWrtn7Hoa",
+	"d7UnlXwpLCsXSruL9npKtFZc0beEKP4F+X3EpRckesaBl3dYSjeHoyP/k7AAHSBwH6Qj4+6Eq2ywIxFR",
+	"93exwcSZxCKuJhv6Ym5H2Kz56lLrAoWKAJx/mHoC2kVj/PsZRUGOWZ+BHvMdWNcKh+CBM1EV3dMn+nrT",
+	"d8oaudkfie0u9x6/XlFfR1bZxotm7TSQFuPGa6mut9i1rZeZsUftnYV9pSiXdlGI1YUSZXzRyhTbzOhD",
+	"dlpjBq3aoKJDd4wVb9eVXs1/Z6pNqD8Um7EdfyWVv4X73l3bXL3ju3Vciw229V2IDR/vs5jZXyP1JLb0",
+	"RE9o9GWBZQxcRVWqDukdjU5KNf7NfcrC4actHs/CEwHCwo+vXr8cv371y8vx929fjyGstzvYZJLSmuqW",
+	"kLBt7OjvGm5t9/sv9nX5u1D03t9Fx/e/zy2/2BbSbcVvZ/3bfXXN2obtEnHOcC7hJXlTm8joLBUlHGv7",
+	"t2lkWEvHvpmXItvEhr5OQc9mKQgwSMRJrYB0RQraAJYLt4LlHBUo7SCbY3aN+SCm3ArhUGWrCy+LrWTp",
+	"6rLoiJWqyssNHG/ClQ/4xIJFRctuymWaMFVkz4WySzScVhLKPzlIxqoqikZRRBlCDN/O4oXwBjKSB/jY",
+	"O+F97q93WHdgr3/6ITQHy7RS4UbocLnRi0WP+z1Pmxa+cPrCyqtIrulHbYC+Ea4yeFFKWwqXzce8j3+W",
+	"/8SyKoQLv8UcDpQmt+e/4Ld3r+C/2LezTpSLw5S8IorhhEHvNS3nwnmyC0mhlF8hihXWtHubTRKjPcQQ",
+	"PyZh5ebWwy2mrYyyEPTAeo9wRvIVFP2wjP7xwW+WX+jKbXMFm1/vGQD3lELEgHU23BAaU6FHTinVRUYB",
+	"FoOGxNagyOYUSuBMG6wd9M7NbDPbNf3dnWP8Og9e1is10/cmeEYURy8wc50PWGP5PI13jJIc1YouTVcm",
+	"Y50hShwDfTpRyc70y6Zs9LeM/aKmIfbdVm+tpi+mv/5+9ua1l63AGr4MgyKHmdHlbmPLu6b9wzV0rh2p",
+	"IeW+uwleiI1HTVLdiELmFx1/uR80NeeYCwuj2p1I+DLCun+0Hs1oWHswJ72FPPKgrKyDSwTRZL/BVtmc",
+	"nBNOfKdwYsn8hGQ4YXiSWK3VJKm9jXHj2g9WoizGJ+PRcAxfYoO7D58d4d3nmi06/N9LGdRuY0QP/OmY",
+	"sENOFDOt3VqTtaLQy1jGgnNGvBlaj3u/BGRCQalvkMyF0svU5zMQnBHKSr4ZJy4LhAPva7C5mUklCk5k",
+	"7cWpQO65P2yEX7vcKeEc7b55rN/nMpsDZ5LrdBhZI5+RkTZlYYZR3CTPpXXae3f7HYPp97nL2Ck+K+Zp",
+	"ofIwDuprVFtTurutsX++z/nwbMca13xvz9ZyLW3Adg9CIxa6ThKSid4MWJsvbx8ErZ0J6Wbhe4g930hl",
+	"1CmuNJFc7pqt/L9E5uQNSelSFNdiKVbBApP9TZNMqAyLAnM2CNL/kRXa9njV3ti5P+bDIoxLna+iXxRS",
+	"XccVHAXyF8G/jzvOyj0oX7If1KIQ6xETThNobwmJ3lVpI6AKejMOqvbLfUFV2p2AahaNEtnVFJtX+wAW",
+	"Z6KyERdGVG5OgMyEw27dIYAwJZVIdlabulQR9fM/S/lsDa899oneXTyJF+qbxGUQr3vSWX+a3BiFda58",
+	"HVt7FRN8AZJYigvva/UkeJ/8Sbjrbk40rzC61QltJRUH8yfD4bATyu5XfOcfXzQcbxXd+iXUUl5ncYhx",
+	"2okiGY82Be2RqxyBt3tKcX2d5w4X0WDNH2NdtH71rAgFEz2DQt407pJNQRRFcDXKh1ZMPP31zvdBkGl+",
+	"sE3YoixqPI1B8KlqT4l18BPLSoM2fVGrD5918F4VZxSAdEmlCrQ2ZHN84qC+6A5iazMYu2xG876XHdC9",
+	"fpg3siikxUyr3HrvTuklVMrJAqTjQpaFg5CkySuEkPRQ+MnVVaJ+CfYz00NrIvRA/+0zH9vP4hKfawZu",
+	"c/HC0TYO0vH+tuvythFg30aD0Pexp+i2BZ+I3NZ9IxtF2SCivmCIOcy0aSKCeATQ9J3cG+e1BZBom0Og",
+	"pz5jjF+/i6KIVaxL8enCXiOZk2fl0O60LXM5I8QejYZlrJOtXe52q6bdDAuXpNFICtv8owVhsM4mg7gS",
+	"UlnXE5r79bSnc6OdLs8xpziT7ILfcdbNevoN9+iq8+un7Xn96e7l/G+LfKPDrsfQB7KzOePOxjnfmlYZ",
+	"6VbnBKlew8n7Oo7rs+pdOC1oVYT8fiiAm0rZpgru1zjiYG6QhJZIzjegMCzngZa5cwvfbilDCjCS0g+p",
+	"5ScW9FLB2a+vUrBobjCHSuVoYNp03UxB+wy4FSXCQhsHwqcVzthrCIlxWmMwUe/ROktSSAraaVgUYtUa",
+	"oDSkH+bY1PNDO02hRd74tr53odD6mjT6ci7cRAlj5A3mA3jlQCHmFpSGn9+cfd9iir/zrQTZnPMYyzka",
+	"vEHTT6dLm8KSkwnSTlSh9eJSZNeNzQvNB6JVLnwFQmk3J84cHYk8N9MX/uPp2tVw85JZAap8oaVyE3VZ",
+	"OZjOucg/5YNN67rlFALSLUzPQuNt6D/9G18qTKrh8DTjhflPnA4maqK45cKzubmZKX84BQqvtt7QGKZe",
+	"5Y+B02nTlNuudM5/TdQ0hDpMaNpUPwwSX/kCadkpd09M6XI4CTqYKFaJGSrvk4Tc8ZtX732m3BWs1T1n",
+	"636qs19fkcOIJviyo8FwMAy1ICUWMhknp4Ph4DRUDliSGlSuJ5qvMF5rlQZe/WBT0CYnR+YFqBoP0oBv",
+	"DLVwYBHhCl286ZU9iKY+9SpPxglFpWf9bHCvg/tkOPxi7dObLapbWqm7LOFu7qfD0bbFG2qPey3frL+q",
+	"shRmFU7pi3rdo5LqDK0Aa41k3M3Adb/OA15KlK67yqwGAQ6tA1tJh5yTnIsbJHSRwpDOYjEj+SwQWOLs",
+	"RPWAXsvxAN6W0pF8TmUeJMvf6JRNWilyhGoBB6cnMMdPkMsr6WwKpydQoHO8MD3kPz9k7VEIVl/sYTae",
+	"5KwqCt/lRzF2k3wnleWR3weH58NZzxMzPgj+W0jkfGlghJbyu77xDG0ia8gcPRIBTY94BJ6evjygcrgb",
+	"lWFm4LMwTA8933uLHuLP8nwdvowAp3v1oyc+1RBVRse3/daDu+Os3z+/TVMFbbS+P1k37wQM4C0bIB+U",
+	"2aDJpMqKKq+fti/qYrXVBU6UneslK+6uc2Gv2TWLYfenbUqQlbARJbqm1ZvoDiXdoO83mi76WEw7uFr3",
+	"pD58HQ26A6c8kdL+ZPAnEPj08xB4PtfLNQg8sfDqh9Bzy4MMD8Aeay0O3KIq+0dtrsgArin5J3ZLD3Cd",
+	"GWFq6qwo+wSKFKTTxlecWGMb2y+6XskbtOQWHigCJIUDa1gP/XDkV5jKpyMOA+onqnvQFNreUW5znWPT",
+	"E02qv1JOV9kco/r5HfGkr57/Y6H99joGYz4h5FrhX4BgvzndcDcZ8QDMMnSOb0PD1t1xoS0eNdF7HMg/",
+	"SEsOv21yAE+sxy4cCCi0deFfYrEwmmBIzrxUV+PuAz64b1qlCaDSTdRMyIIAp31Qc43cXM2ZQi70HDIE",
+	"50LlPncmQOESvI8f6t0kPingJ5G5onbOJyq09UyJvgs+bqkvZYEXOd7IDKc8cQC5JhGr8xtBs3vUc6zl",
+	"5sLBXBc5KN2TkqAuYiLwWlvkVMdjYz+NGTqu2r76gdNWG5vVfXppskCToXJHqCg+yYltdIX0c7B4VaJy",
+	"obXs30UaO6msuG2JAuMvkVEfx/dFhXCYEpu3AJKh2JfkpsV8q1dT6hzhgLNA2tRR/6FX4JwWktwTlXub",
+	"QtavFGpVjzAYhFCuGMR8FZ9ne8Qb9Rts8xToyy8Sab1DkXdMGot0nam3bAvXVSj/8DjkuO8x8Jxc8BkJ",
+	"1x0P8XvMeKQprzAFqXyMnNadad7NJM7DW/IdZ9pM1HRtHGM65l7VOo/T+KZPh89jeifM7rbX9ghRUX88",
+	"eK+Q6GviBcTMkRPPZMowd/3vHBO9iWbsCA5LYfI+Kv2E3lZ9cAZTh5+c/9mRdQZFOYUDTjyaI4vK+ck/",
+	"exhEoGPwZrooKJaRyjqSFj2DhS4K4uBEvRTZfH16MBPGSLQgYNoZQZySfpPO8tThGEL2CbhHk4AbymU8",
+	"AjhRB3E32I/Bte7wYVo/FxDdOKMHnaE9HtZ7YmFq8eP00OcewmOdlBg5LPcMIDatcw2AWr1xOICziSJl",
+	"iqZuB2ZXo/RJGC70CcvOGTviVixZ6xo88iqY24ZLzXlWQuxMGhvuhHOlfEXCcWPYCygEIZkX48DS6hLZ",
+	"q6qHCVPg5fyOsEADo+EQyjoLdFnR6j6xOFG8ywDOiHKy7cC6yquu0TOwwfGSedFtxragF6g8tR5Q6zmc",
+	"iQo90Fea0LAUK9BrCWHr9MK+CL3SFkyTMT1gzJxzQydbP7hchQzVi4niVKhBZ1ZT4IwohdaWXbUR2MOY",
+	"AjxnEl96MdmphzaEpa+I1l2bqNLxD34RK/Uji2AzKSosbEpuXx/Mm9G2uD4I1uJkOPS9hv1bocVtLVJ2",
+	"AL9wwqNJmbv110dEXYQwXfeIOj/sEI3DRL4a9KpCvlm95el7LAqSHs7srFUp2C9a9Tlalw6Ob8kpvtvK",
+	"2nfrXqYFLkfAHA0O4O0CFb9lQyHUS5Kq9I6gj3x8EoAVRG3WxUTZkrTQQlwhHGgD/33+9pdQCDnLMly4",
+	"Maxzckp6iWmApTbXlq96/Ta9NPWuc8wqynFcVYc/TF9MsOhA3TO/9t1lu4Ob0Iz77xFAdEa07sIE2fHc",
+	"lcVnyL2/SQZRvebgoTHDw72GLSivz1UjLK0LVD6+IMh49cp2RDpW6pZdyzUYr0uD1w0e/wU6jLUKfKyQ",
+	"lItvQPR2xBv8aFjxfYHCvKsX/uq5m5flwsnmrv6cwn7JXdwRv4QW3xqx1b6Lt7f+liwFaRSNb5YUGwVN",
+	"nsulrhTF6jzDdFnNZmhegEXkyCEsfGTlv3BKPlORE03sZAzgd1YizcDMNO3Pk8nGpgsHBQouTZF7IdSK",
+	"nJ5AA09SkYGfhuakKSyEtWjZFVP+Yx6emZJwkLAfsjvikykKMQelwRZ0+GjqRFrXQUdMwXyskHumg4Zp",
+	"R9t2ZEpiD/cbeh78eN0B9NDnOi1DD320Gfd6+KbtoHj9ZCk+ybIqk/Gz58/5LUb+X8NYL946ljlqDVNT",
+	"oYQPhTBXSK7Fx0GdflonQvoJx5aGzeHCXXRE2VIDO36+EXeGPvSIP+slFFpddebMSrFiaYGDzvusWkf8",
+	"m6F9AeH9AfDM17Zj5LYd7n+VJWyn/iJa8g2JOemYcL9fJ4qO52zWdCvP6vINkNPSKCanwbewrFuwvQo0",
+	"dfG86Uz1Ll1d+zh/c968m4UbrxjFKfjpBFvn0JoU0ES1rwjJsRArUtn1ofmNNk4YZ313Rxsch+24cwJZ",
+	"zQuV61KhtRyBNXq4Lcaobl5LGIRrXLitVZnkP7BU0gPFTxq4lygUjAst+DaaujFIJZ0UhQ/x+1Dovnpj",
+	"q3HeXJEElvnM12TTNtbnuUfpNqcdN4Kk87an99H435tL3Ras1mOEX+IuuJQauQXuYImN7b7WIrct57qN",
+	"VE0R06dLLHqJlm4AZwrCwGb7K3a7Z5Vtescm6ulw6B2WQpI68HmNzosgpu1LIOo5++mLGPkEnVXUNfm1",
+	"6l/kPsnVldgjuvh6+dNdIHnNvOhq+y+6bTOXuwOfPHhbT23+ifrN6PSz6zeFCPmSFtY9ZdIZrosqk7c9",
+	"5/tHWbCGz3R5KRXGO97qpuv93N6/ynPddCIfNEC0zidC/Nh3z/SGQ+AgGNUUOvOCKfhRmhTqacGxT6rW",
+	"qRVuyDl84bsvw7ozqaSdcwMw2m0OWeEHdDb40U4bP6Y71h3xjMjGefMyuK/uhnGTYnMpte0jF4WvFOoR",
+	"1qh0HN/WExGccbo7bkc14v7Yme8fgIOpv2cKY3NUKziYNpOg9Jl/j1kPGAQITj+nJGXIfkIKMyEL0Gai",
+	"uJUARDOrzeMuncZppZecHOfka/A7yY9Aw6XZTCilyfu/RjgQauXz8DwWOJso4ae4A09SsGJ1SEZKwNPh",
+	"c2+WCGYhp1oZw+8M4R9Hs9jo+nKzT6Ktx+mHZ9y+fKUwNqT4tc1dPdG8xdwELPiSId8NU/v1aoaPmSts",
+	"K4wE2gbqpEEJ7WsSW243ZS/Zl+qlCikg6mXTl7oqct9oTO7VWvIpbu7KR03/1cPNW+7eh3NftrugDRP7",
+	"zHWdYdjt7alen9bVHzpGXhVstTohHsW8a0OUVpNdC6weA4ps3owmiomqJxMb36rpU6iDx/pFIvyOWD+p",
+	"qLT3zn1dYgDn9QBnYwkcT43whSOnJA8IBWi4unGlnUMFlytOMVt0h2n/dZl6VneDtbici3YgMp0oCmYL",
+	"nDngGWwOuOmIoSJbNowKnWaDiToLOZhpIUvppqHH5aDOxoyGwzZPMxoOh4cvYMrjo9MQ2/mFRVFsad1t",
+	"hpr3ctCYiu3ZqE4uahTJRT2mt9GcY1ttozu2+1f5HDUyO29cXXvJal/Imtcv36PDNuYmpFtrxfWTUb4N",
+	"gTtorUXjmp7cHC+rq6toXYOI/o1p2EBHJG/qX3PbkrPNLd3Xy/9K/d3bNGp3WIcZxUz9CzrvGDq+Obrj",
+	"q3budqPitVZSX4qi2N11xxOL/v72GcNMG10b3vMC9hqX0VRRO976iDfabrLVM3IkafbL2ce5Xu6YiWX2",
+	"bU0evfclJBD1K/eW3DDcvN+Y/88s0nAxrj+CqTTftp515nMPpvzT8URNeGR1kkzZu7d9v+YSC4k33EUp",
+	"LTj/yrnKoQUUppBoDvm9IG3U0L3giTqY1oOvY5gkp0M7SaaH7WAVd7XwHGSdCVsRZ7Ykn/rQ+PIO+/p8",
+	"71d21neCUuFyHZhf0yqdN9Dad8o7XcMG4QCWUuXsfffr+bd36fog8x8f+PVs3APkDQm/M5kHkMfHx6OT",
+	"bwfDwXAwGn83/G6Y3H24+58AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -52,4 +53,38 @@ func (c control) ListApplications(context.Context, acctl.ListApplicationsRequest
 		out.Applications = append(out.Applications, acctl.ApplicationRef{Id: app.ID})
 	}
 	return out, nil
+}
+
+func (c control) GetTimeline(_ context.Context, req acctl.GetTimelineRequestObject) (acctl.GetTimelineResponseObject, error) {
+	limit := 100
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	now := c.e.clock.Now()
+	out := acctl.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
+	// Steps of ended sessions are skipped when they fire, and so is a timeout once the phone has
+	// answered, so they are left out here; the list is read whole (it is bounded by the live
+	// sessions) to count what remains.
+	for _, st := range c.e.timeline.list() {
+		status, err := c.e.store.SessionStatus(st.session)
+		if err != nil || !store.Live(status) || st.cause == "timeout" && !waitsForPhone(status) {
+			continue
+		}
+		out.Total++
+		if len(out.Steps) == limit {
+			continue
+		}
+		out.Steps = append(out.Steps, acctl.TimelineStep{
+			Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+			Session: st.session, SessionStatus: acctl.SessionStatus(status), Status: acctl.SessionStatus(st.status),
+			Cause: acctl.TimelineStepCause(st.cause),
+		})
+	}
+	return out, nil
+}
+
+// waitsForPhone reports whether a session in this status still times out unless answered (the
+// rule playPhone's timeout applies).
+func waitsForPhone(status acapi.SessionStatus) bool {
+	return status == acapi.SessionStatusPending || status == acapi.SessionStatusIdentifying
 }

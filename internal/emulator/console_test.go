@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
 )
 
@@ -238,5 +239,45 @@ func TestJournalKeepsTheStringToSignOfAMismatch(t *testing.T) {
 	}
 	if entries[1].StringToSign != nil || entries[1].Message != nil {
 		t.Fatalf("a good request has a string to sign or a message: %s", list.Body)
+	}
+}
+
+func TestTimelineListsWhatTheClockWillFire(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, _, _, _ := e.login("alice") // approves after 2s; times out after 60s unless answered
+	bob, _, _, _ := e.login("bob")     // denies after 2s
+	r, _ := e.ctl().GetTimelineWithResponse(ctx, nil)
+	tl := r.JSON200
+	if tl == nil || tl.Total != 4 || len(tl.Steps) != 4 || tl.Mode != "virtual" {
+		t.Fatalf("timeline: %d %s", r.StatusCode(), r.Body)
+	}
+	first := tl.Steps[0]
+	if first.User != "alice" || first.Session != alice || first.Status != "active" || first.Cause != "scenario" ||
+		first.InMs != 2000 || !first.Due.Equal(tl.Now.Add(2*time.Second)) || first.SessionStatus != "pending" {
+		t.Fatalf("the first step: %+v", first)
+	}
+	if tl.Steps[1].Session != bob || tl.Steps[1].Status != "cancelled" || tl.Steps[3].Cause != "timeout" || tl.Steps[3].InMs != 60000 {
+		t.Fatalf("steps: %s", r.Body)
+	}
+	limited, _ := e.ctl().GetTimelineWithResponse(ctx, &acctl.GetTimelineParams{Limit: ptr(1)})
+	if limited.JSON200.Total != 4 || len(limited.JSON200.Steps) != 1 {
+		t.Fatalf("limit 1: %s", limited.Body)
+	}
+	expectError(t, e.do(http.MethodGet, "/_acmock/timeline?limit=0", "", "", nil), 400, "invalid_request", "limit")
+
+	e.clock.Advance(2 * time.Second) // both phones answer; their timeouts no longer apply
+	r, _ = e.ctl().GetTimelineWithResponse(ctx, nil)
+	if r.JSON200.Total != 0 || e.emu.Clock().(*clock.Virtual).Pending() != 2 {
+		t.Fatalf("after 2s: %s", r.Body)
+	}
+	if err := e.emu.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	e.login("alice")
+	r, _ = e.ctl().GetTimelineWithResponse(ctx, nil)
+	if r.JSON200.Total != 2 {
+		t.Fatalf("after a reset and a login: %s", r.Body)
 	}
 }

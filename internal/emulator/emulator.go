@@ -79,6 +79,7 @@ type Emulator struct {
 	delayed   atomic.Int64 // responses held by latency faults right now
 	// controlChanges counts state-changing control calls, for the console's event stream.
 	controlChanges store.Signal
+	timeline       timeline // the steps e.timers will fire, for the console (timeline.go)
 
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
@@ -250,6 +251,7 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 // Reset cancels every pending step and puts the state back to the scenario's initial one.
 func (e *Emulator) Reset() error {
 	e.timers.StopAll()
+	e.timeline.clear()
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()
@@ -308,6 +310,7 @@ func (e *Emulator) ResetApplication(appID string) error {
 // afterwards.
 func (e *Emulator) Close() {
 	e.timers.StopAll()
+	e.timeline.clear()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults.stop()

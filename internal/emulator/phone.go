@@ -12,14 +12,17 @@ import (
 // a scenario swap cancels them.
 func (e *Emulator) playPhone(sess store.Session) {
 	sc := e.Scenario()
+	at := timelineStep{app: sess.AppID, user: sess.UserID, session: sess.Token, cause: "scenario"}
 	for _, step := range sc.BehaviourFor(sess.AppID, sess.UserID).Timeline(sess.Attempt) {
-		e.timers.AfterFunc(step.After, func() {
+		at.status = step.Status
+		e.schedule(step.After, at, func() {
 			e.step(sess.Token, step.Status, "scenario")
 		})
 	}
-	e.timers.AfterFunc(sc.SessionTimeout(), func() {
+	at.status, at.cause = acapi.SessionStatusTimeout, "timeout"
+	e.schedule(sc.SessionTimeout(), at, func() {
 		status, err := e.store.SessionStatus(sess.Token)
-		if err == nil && (status == acapi.SessionStatusPending || status == acapi.SessionStatusIdentifying) {
+		if err == nil && waitsForPhone(status) {
 			e.step(sess.Token, acapi.SessionStatusTimeout, "timeout")
 		}
 	})

@@ -6,8 +6,9 @@ import { coalesce, notify } from './dom.js';
 import phone from './phone.js';
 import registration from './registration.js';
 import requests from './requests.js';
+import clock from './clock.js';
 
-const views = [phone, registration, requests];
+const views = [phone, registration, requests, clock];
 const byId = Object.fromEntries(views.map((v) => [v.id, v]));
 // What changed since a hidden view last refreshed, so it catches up when shown.
 const pending = new Map(views.map((v) => [v.id, { store: true, journal: true, control: true, fresh: true }]));
