@@ -246,6 +246,16 @@ type ClientInterface interface {
 	// Corresponds with PUT /_acmock/scenario (the `PutScenario` operationId).
 	PutScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ValidateScenarioWithBody Check a scenario without loading it
+	//
+	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+	// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+	ValidateScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListSessions List sessions with their status history
 	//
 	// Oldest first. Filters combine.
@@ -646,6 +656,26 @@ func (c *Client) GetScenario(ctx context.Context, reqEditors ...RequestEditorFn)
 // Corresponds with PUT /_acmock/scenario (the `PutScenario` operationId).
 func (c *Client) PutScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutScenarioRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ValidateScenarioWithBody Check a scenario without loading it
+//
+// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+func (c *Client) ValidateScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewValidateScenarioRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1420,6 +1450,35 @@ func NewPutScenarioRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewValidateScenarioRequestWithBody constructs an http.Request for the ValidateScenario method, with any body, and a specified content type
+func NewValidateScenarioRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/scenario/validate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSessionsRequest constructs an http.Request for the ListSessions method
 func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Request, error) {
 	var err error
@@ -1982,6 +2041,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /_acmock/scenario (the `PutScenario` operationId).
 	PutScenarioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutScenarioResponse, error)
+
+	// ValidateScenarioWithBodyWithResponse Check a scenario without loading it
+	//
+	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+	// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+	ValidateScenarioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateScenarioResponse, error)
 
 	// ListSessionsWithResponse List sessions with their status history
 	//
@@ -2860,6 +2929,68 @@ func (r PutScenarioResponse) ContentType() string {
 	return ""
 }
 
+type ValidateScenarioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScenarioInfo
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ScenarioProblems
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ValidateScenarioResponse) GetJSON200() *ScenarioInfo {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ValidateScenarioResponse) GetJSON400() *ScenarioProblems {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ValidateScenarioResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ValidateScenarioResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r ValidateScenarioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ValidateScenarioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ValidateScenarioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ValidateScenarioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListSessionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3525,6 +3656,22 @@ func (c *ClientWithResponses) PutScenarioWithBodyWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParsePutScenarioResponse(rsp)
+}
+
+// ValidateScenarioWithBodyWithResponse Check a scenario without loading it
+//
+// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+func (c *ClientWithResponses) ValidateScenarioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateScenarioResponse, error) {
+	rsp, err := c.ValidateScenarioWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseValidateScenarioResponse(rsp)
 }
 
 // ListSessionsWithResponse List sessions with their status history
@@ -4197,6 +4344,53 @@ func ParsePutScenarioResponse(rsp *http.Response) (*PutScenarioResponse, error) 
 	}
 
 	response := &PutScenarioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScenarioInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScenarioProblems
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseValidateScenarioResponse parses an HTTP response from a ValidateScenarioWithResponse call
+func ParseValidateScenarioResponse(rsp *http.Response) (*ValidateScenarioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ValidateScenarioResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -63,6 +63,9 @@ type ServerInterface interface {
 	// PutScenario Replace the scenario
 	// (PUT /_acmock/scenario)
 	PutScenario(w http.ResponseWriter, r *http.Request)
+	// ValidateScenario Check a scenario without loading it
+	// (POST /_acmock/scenario/validate)
+	ValidateScenario(w http.ResponseWriter, r *http.Request)
 	// ListSessions List sessions with their status history
 	// (GET /_acmock/sessions)
 	ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams)
@@ -485,6 +488,20 @@ func (siw *ServerInterfaceWrapper) PutScenario(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ValidateScenario operation middleware
+func (siw *ServerInterfaceWrapper) ValidateScenario(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ValidateScenario(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListSessions operation middleware
 func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.Request) {
 
@@ -823,6 +840,8 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 	r.HandleFunc(options.BaseURL+"/_acmock/scenario", wrapper.GetScenario).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/scenario", wrapper.PutScenario).Methods(http.MethodPut)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/scenario/validate", wrapper.ValidateScenario).Methods(http.MethodPost)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/clock", wrapper.GetClock).Methods(http.MethodGet)
 
@@ -1578,6 +1597,70 @@ func (response PutScenario413JSONResponse) VisitPutScenarioResponse(w http.Respo
 	return err
 }
 
+type ValidateScenarioRequestObject struct {
+	Body io.Reader
+}
+
+type ValidateScenarioResponseObject interface {
+	VisitValidateScenarioResponse(w http.ResponseWriter) error
+}
+
+type ValidateScenario200JSONResponse ScenarioInfo
+
+func (response ValidateScenario200JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario400JSONResponse ScenarioProblems
+
+func (response ValidateScenario400JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ValidateScenario401JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario413JSONResponse struct{ ErrorJSONResponse }
+
+func (response ValidateScenario413JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSessionsRequestObject struct {
 	Params ListSessionsParams
 }
@@ -1974,6 +2057,9 @@ type StrictServerInterface interface {
 	// PutScenario Replace the scenario
 	// (PUT /_acmock/scenario)
 	PutScenario(ctx context.Context, request PutScenarioRequestObject) (PutScenarioResponseObject, error)
+	// ValidateScenario Check a scenario without loading it
+	// (POST /_acmock/scenario/validate)
+	ValidateScenario(ctx context.Context, request ValidateScenarioRequestObject) (ValidateScenarioResponseObject, error)
 	// ListSessions List sessions with their status history
 	// (GET /_acmock/sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
@@ -2416,6 +2502,32 @@ func (sh *strictHandler) PutScenario(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutScenarioResponseObject); ok {
 		if err := validResponse.VisitPutScenarioResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ValidateScenario operation middleware
+func (sh *strictHandler) ValidateScenario(w http.ResponseWriter, r *http.Request) {
+	var request ValidateScenarioRequestObject
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ValidateScenario(ctx, request.(ValidateScenarioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ValidateScenario")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ValidateScenarioResponseObject); ok {
+		if err := validResponse.VisitValidateScenarioResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

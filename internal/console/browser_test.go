@@ -7,6 +7,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -187,15 +188,24 @@ func find(role, name string, scope ...el) el { return el{role: role, name: name,
 // axQuery returns the backend IDs of the non-ignored elements below root with this role and name
 // (ignored ones, such as those of a hidden view, do not count).
 func axQuery(ctx context.Context, t *chromedp.Target, root cdp.BackendNodeID, rootID cdp.NodeID, role, name string) ([]cdp.BackendNodeID, error) {
+	// By role only, comparing the names here: Chromium's own name match misses some elements
+	// (a file input whose label names it, say) that the tree does name.
 	res, err := cdp.Call(ctx, t, accessibility.QueryAXTree, accessibility.QueryAXTreeParams{
-		NodeID: rootID, BackendNodeID: root, Role: role, AccessibleName: name,
+		NodeID: rootID, BackendNodeID: root, Role: role,
 	})
 	if err != nil {
 		return nil, err
 	}
 	var out []cdp.BackendNodeID
 	for _, ax := range res.Nodes {
-		if !ax.Ignored && ax.BackendDOMNodeID != 0 {
+		if ax.Ignored || ax.BackendDOMNodeID == 0 {
+			continue
+		}
+		var got string
+		if ax.Name != nil {
+			_ = json.Unmarshal(ax.Name.Value, &got)
+		}
+		if name == "" || got == name {
 			out = append(out, ax.BackendDOMNodeID)
 		}
 	}
@@ -358,6 +368,17 @@ func eval[T any](tb *tab, js string) T {
 		tb.t.Fatalf("eval %s: %v", js, err)
 	}
 	return v
+}
+
+// waitEval waits until the JavaScript expression is true.
+func (tb *tab) waitEval(js, what string) {
+	tb.t.Helper()
+	for !eval[bool](tb, js) {
+		if tb.ctx.Err() != nil {
+			tb.t.Fatalf("waiting for %s: %v", what, tb.ctx.Err())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // screenshot writes the page as docs/console/NAME.png when -update-screenshots is given.

@@ -3,9 +3,12 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -87,4 +90,34 @@ func (c control) GetTimeline(_ context.Context, req acctl.GetTimelineRequestObje
 // rule playPhone's timeout applies).
 func waitsForPhone(status acapi.SessionStatus) bool {
 	return status == acapi.SessionStatusPending || status == acapi.SessionStatusIdentifying
+}
+
+func (c control) ValidateScenario(_ context.Context, req acctl.ValidateScenarioRequestObject) (acctl.ValidateScenarioResponseObject, error) {
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	sc, err := scenario.Parse("scenario.yaml", data)
+	if problems, ok := scenarioProblems(err); ok {
+		return acctl.ValidateScenario400JSONResponse(problems), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acctl.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
+}
+
+// scenarioProblems turns the problems of a scenario that does not load into the control API's
+// 400 body, and reports whether err was such problems.
+func scenarioProblems(err error) (acctl.ScenarioProblems, bool) {
+	var problems scenario.Problems
+	if !errors.As(err, &problems) {
+		return acctl.ScenarioProblems{}, false
+	}
+	out := acctl.ScenarioProblems{Code: "invalid_scenario",
+		Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
+	for _, p := range problems {
+		out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
+	}
+	return out, true
 }

@@ -281,3 +281,28 @@ func TestTimelineListsWhatTheClockWillFire(t *testing.T) {
 		t.Fatalf("after a reset and a login: %s", r.Body)
 	}
 }
+
+func TestValidateScenarioLoadsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	token, _, _, _ := e.login("alice")
+	bad, _ := e.ctl().ValidateScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader("name: x\ntimeout: soon\napplications: [{id: a, secret: s}]\n"))
+	if bad.StatusCode() != 400 || bad.JSON400.Code != "invalid_scenario" || len(bad.JSON400.Problems) != 1 ||
+		bad.JSON400.Problems[0].Line != 2 || bad.JSON400.Problems[0].Column != 10 {
+		t.Fatalf("invalid scenario: %d %s", bad.StatusCode(), bad.Body)
+	}
+	good, _ := e.ctl().ValidateScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader("name: tiny\ndescription: one app\napplications: [{id: a, secret: s}]\n"))
+	if good.JSON200 == nil || good.JSON200.Name != "tiny" || good.JSON200.Description == nil || *good.JSON200.Description != "one app" || good.JSON200.Applications != 1 {
+		t.Fatalf("valid scenario: %d %s", good.StatusCode(), good.Body)
+	}
+	if e.emu.Scenario().Name != "default" {
+		t.Fatalf("validating loaded %s", e.emu.Scenario().Name)
+	}
+	if _, err := e.emu.Store().Session(token); err != nil {
+		t.Fatalf("validating reset the state: %v", err)
+	}
+	if got, _ := e.ctl().GetScenarioWithResponse(ctx); got.JSON200.Description == nil || !strings.Contains(*got.JSON200.Description, "alice") {
+		t.Fatalf("the loaded scenario's description: %s", got.Body)
+	}
+}

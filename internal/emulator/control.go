@@ -133,14 +133,8 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 	sc, err := scenario.Parse("scenario.yaml", data)
-	var problems scenario.Problems
-	if errors.As(err, &problems) {
-		out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario",
-			Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
-		for _, p := range problems {
-			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
-		}
-		return out, nil
+	if problems, ok := scenarioProblems(err); ok {
+		return acctl.PutScenario400JSONResponse(problems), nil
 	}
 	if err != nil {
 		return nil, err
@@ -153,7 +147,7 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
 	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
-		Expectations: len(sc.Expect), Source: string(sc.Source)}
+		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description)}
 }
 
 func (c control) clockState(fired int) acctl.Clock {

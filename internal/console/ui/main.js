@@ -7,8 +7,9 @@ import phone from './phone.js';
 import registration from './registration.js';
 import requests from './requests.js';
 import clock from './clock.js';
+import scenario from './scenario.js';
 
-const views = [phone, registration, requests, clock];
+const views = [phone, registration, requests, clock, scenario];
 const byId = Object.fromEntries(views.map((v) => [v.id, v]));
 // What changed since a hidden view last refreshed, so it catches up when shown.
 const pending = new Map(views.map((v) => [v.id, { store: true, journal: true, control: true, fresh: true }]));
