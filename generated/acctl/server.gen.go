@@ -872,6 +872,8 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 
 type ErrorJSONResponse Error
 
+type ForbiddenJSONResponse Error
+
 type UnauthorizedJSONResponse Error
 
 type ListApplicationsRequestObject struct {
@@ -905,6 +907,20 @@ func (response ListApplications401JSONResponse) VisitListApplicationsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApplications403JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -959,6 +975,20 @@ func (response CreateApplication401JSONResponse) VisitCreateApplicationResponse(
 	return err
 }
 
+type CreateApplication403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApplication403JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApplication409JSONResponse Error
 
 func (response CreateApplication409JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
@@ -1009,6 +1039,20 @@ func (response GetApplicationCredentials401JSONResponse) VisitGetApplicationCred
 	return err
 }
 
+type GetApplicationCredentials403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetApplicationCredentials403JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApplicationCredentials404JSONResponse struct{ ErrorJSONResponse }
 
 func (response GetApplicationCredentials404JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
@@ -1055,6 +1099,20 @@ func (response ResetApplication401JSONResponse) VisitResetApplicationResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetApplication403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResetApplication403JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1110,6 +1168,20 @@ func (response LosePhone401JSONResponse) VisitLosePhoneResponse(w http.ResponseW
 	return err
 }
 
+type LosePhone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LosePhone403JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LosePhone404JSONResponse struct{ ErrorJSONResponse }
 
 func (response LosePhone404JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
@@ -1155,6 +1227,20 @@ func (response GetClock401JSONResponse) VisitGetClockResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetClock403JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1205,6 +1291,20 @@ func (response AdvanceClock401JSONResponse) VisitAdvanceClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdvanceClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AdvanceClock403JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1283,6 +1383,20 @@ func (response StreamEvents401JSONResponse) VisitStreamEventsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamEvents403JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1413,6 +1527,20 @@ func (response ClearRequests401JSONResponse) VisitClearRequestsResponse(w http.R
 	return err
 }
 
+type ClearRequests403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ClearRequests403JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRequestsRequestObject struct {
 	Params ListRequestsParams
 }
@@ -1463,6 +1591,20 @@ func (response ListRequests401JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
+type ListRequests403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRequests403JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetRequestObject struct {
 }
 
@@ -1498,6 +1640,20 @@ func (response Reset401JSONResponse) VisitResetResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Reset403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Reset403JSONResponse) VisitResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScenarioRequestObject struct {
 }
 
@@ -1529,6 +1685,20 @@ func (response GetScenario401JSONResponse) VisitGetScenarioResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenario403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetScenario403JSONResponse) VisitGetScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1579,6 +1749,20 @@ func (response PutScenario401JSONResponse) VisitPutScenarioResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutScenario403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutScenario403JSONResponse) VisitPutScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1647,6 +1831,20 @@ func (response ValidateScenario401JSONResponse) VisitValidateScenarioResponse(w 
 	return err
 }
 
+type ValidateScenario403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ValidateScenario403JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateScenario413JSONResponse struct{ ErrorJSONResponse }
 
 func (response ValidateScenario413JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
@@ -1711,6 +1909,20 @@ func (response ListSessions401JSONResponse) VisitListSessionsResponse(w http.Res
 	return err
 }
 
+type ListSessions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSessions403JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetSessionStatusRequestObject struct {
 	SessionToken string `json:"session_token"`
 	Body         *SetSessionStatusJSONRequestBody
@@ -1758,6 +1970,20 @@ func (response SetSessionStatus401JSONResponse) VisitSetSessionStatusResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetSessionStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetSessionStatus403JSONResponse) VisitSetSessionStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1825,6 +2051,20 @@ func (response ListSms401JSONResponse) VisitListSmsResponse(w http.ResponseWrite
 	return err
 }
 
+type ListSms403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSms403JSONResponse) VisitListSmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTimelineRequestObject struct {
 	Params GetTimelineParams
 }
@@ -1875,6 +2115,20 @@ func (response GetTimeline401JSONResponse) VisitGetTimelineResponse(w http.Respo
 	return err
 }
 
+type GetTimeline403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetTimeline403JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -1907,6 +2161,20 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1960,6 +2228,20 @@ func (response GetWallClock401JSONResponse) VisitGetWallClockResponse(w http.Res
 	return err
 }
 
+type GetWallClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWallClock403JSONResponse) VisitGetWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutWallClockRequestObject struct {
 	Body *PutWallClockJSONRequestBody
 }
@@ -2006,6 +2288,20 @@ func (response PutWallClock401JSONResponse) VisitPutWallClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutWallClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutWallClock403JSONResponse) VisitPutWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }

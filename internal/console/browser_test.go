@@ -25,6 +25,9 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
+// rebindHost resolves to 127.0.0.1 in the test browser.
+const rebindHost = "rebind.test"
+
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the console screenshots into docs/console/")
 
 // chromiumPath is Debian's chromium, which .ci/run installs; ACMOCK_CHROMIUM names another.
@@ -72,6 +75,8 @@ func runWithBrowser(m *testing.M) int {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-default-apps", true),
 		chromedp.Flag("hide-scrollbars", true),
+		// A name that resolves to loopback, as a DNS rebinding attack makes one do.
+		chromedp.Flag("host-resolver-rules", "MAP "+rebindHost+" 127.0.0.1"),
 		chromedp.WindowSize(1280, 900),
 	)
 	defer cancelAlloc()
@@ -104,11 +109,22 @@ type tab struct {
 	ctx context.Context
 	mu  sync.Mutex
 	js  []string // errors the page logged or threw
+
+	allowed []string
 }
 
 // openConsole opens base+"/_acmock/ui/" (plus fragment) in a new tab and waits until the page
-// says it is live. The page's JavaScript errors fail the test.
+// says it is live.
 func openConsole(t *testing.T, base, fragment string) *tab {
+	t.Helper()
+	tb := newTab(t)
+	tb.do(chromedp.Navigate(base + "/_acmock/ui/" + fragment))
+	tb.waitText(find("status", "Connection"), "Live")
+	return tb
+}
+
+// newTab opens a tab, closed when the test ends. The page's JavaScript errors fail the test.
+func newTab(t *testing.T) *tab {
 	t.Helper()
 	needBrowser(t)
 	ctx, cancel := chromedp.NewContext(browserCtx)
@@ -146,15 +162,28 @@ func openConsole(t *testing.T, base, fragment string) *tab {
 			}
 		}
 	})
-	tb.do(chromedp.Navigate(base + "/_acmock/ui/" + fragment))
-	tb.waitText(find("status", "Connection"), "Live")
 	return tb
 }
 
 // expectedJSError tells the errors the browser itself logs for answers a test provoked on
 // purpose (a 4xx of the control API shows in the console as a failed resource load).
 func (tb *tab) expectedJSError(msg string) bool {
-	return strings.Contains(msg, "Failed to load resource: the server responded with a status of 4")
+	if strings.Contains(msg, "Failed to load resource: the server responded with a status of 4") {
+		return true
+	}
+	for _, s := range tb.allowed {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowErrors lets the page log errors containing these strings (what a test provokes).
+func (tb *tab) allowErrors(s ...string) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.allowed = append(tb.allowed, s...)
 }
 
 func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {

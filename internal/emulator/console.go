@@ -11,13 +11,14 @@ import (
 
 // consoleRoutes serves the browser console at /_acmock/ui/ and sends a browser that opens the
 // emulator's base URL there. The page itself holds nothing secret, so it needs no control token
-// (it asks for one when the control API does).
+// (it asks for one when the control API does); like the control API, it answers only requests
+// for the emulator's own host (checkSite).
 func (e *Emulator) consoleRoutes(root *mux.Router) {
 	ui := console.Handler(http.HandlerFunc(e.notFound))
 	toConsole := http.RedirectHandler(console.Path, http.StatusFound)
 	root.Path("/").Methods(http.MethodGet, http.MethodHead).Handler(toConsole)
-	root.Path("/_acmock/ui").Handler(e.onlyGet(toConsole))
-	root.PathPrefix(console.Path).Handler(e.onlyGet(ui))
+	root.Path("/_acmock/ui").Handler(e.checkSite(e.onlyGet(toConsole)))
+	root.PathPrefix(console.Path).Handler(e.checkSite(e.onlyGet(ui)))
 }
 
 // onlyGet answers 405 to anything but GET and HEAD.

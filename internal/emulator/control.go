@@ -41,7 +41,7 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	r.Use(e.requireControlToken, e.validateControl, e.countControlChanges)
+	r.Use(e.checkSite, e.requireControlToken, e.validateControl, e.countControlChanges)
 	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 
