@@ -137,3 +137,27 @@ func TestUnknownFilesAndRevalidation(t *testing.T) {
 		t.Fatalf("revalidating with the ETag: %d, want 304", again.StatusCode)
 	}
 }
+
+// TestPageWeight keeps the console small: every file the page loads, uncompressed (the emulator
+// serves them as they are), stays under a budget. The README quotes the weight this logs.
+func TestPageWeight(t *testing.T) {
+	t.Parallel()
+	notFound := http.NotFoundHandler()
+	srv := httptest.NewServer(console.Handler(notFound))
+	t.Cleanup(srv.Close)
+	total := 0
+	for _, name := range console.Files() {
+		res, err := srv.Client().Get(srv.URL + console.Path + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		total += len(body)
+	}
+	const budget = 100 << 10
+	t.Logf("the console weighs %d bytes (%.1f KB) in %d files", total, float64(total)/1000, len(console.Files()))
+	if total > budget {
+		t.Fatalf("the console weighs %d bytes, over its budget of %d", total, budget)
+	}
+}

@@ -41,6 +41,13 @@ func TestLoginAppearsLiveAndApproveReachesTheClient(t *testing.T) {
 	for _, name := range []string{"Deny", "Ignore", "End session", "Fail"} {
 		tb.waitFor(find("button", name, alicePhone, request))
 	}
+	if *updateScreenshots { // bob logged in and approved, for a picture with both kinds
+		bob, err := srv.Authentication().AuthenticateUser(ctx, "bob", activeconnect.MethodFacial)
+		if err != nil || srv.Approve(bob.Token) != nil {
+			t.Fatalf("bob: %v", err)
+		}
+		tb.waitFor(find("region", "Logged in for bob", in("article", "Phone of bob")))
+	}
 	tb.screenshot("phone")
 
 	tb.click(find("button", "Approve", alicePhone, request))

@@ -25,6 +25,11 @@ const HEADLINE = {
   walkaway: 'Walked away',
 };
 
+const VERB = {
+  active: ' is logged in to ',
+  walkaway: ' walked away from ',
+};
+
 // MAX_PHONES bounds what one refresh draws; the filter narrows to the rest.
 const MAX_PHONES = 60;
 
@@ -114,7 +119,7 @@ function notification(appID, s) {
   const started = s.history.length ? time(s.history[0].at) : '';
   return h('section', { class: `notification ${s.status}`, 'aria-label': `${HEADLINE[s.status] || s.status} for ${s.user}` },
     h('p', { class: 'headline' }, HEADLINE[s.status] || s.status),
-    h('p', {}, h('strong', {}, s.user), ' wants to log in to ', h('code', { title: appID }, short(appID, 12))),
+    h('p', {}, h('strong', {}, s.user), VERB[s.status] || ' wants to log in to ', h('code', { title: appID }, short(appID, 12))),
     h('p', { class: 'muted' }, `${methods} · login ${s.attempt} · since ${started} · `,
       h('span', { title: s.token }, short(s.token))),
     h('div', { class: 'actions' }, actions.map((a) =>

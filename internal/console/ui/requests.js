@@ -113,6 +113,7 @@ function row(e) {
 function showDetails(e) {
   openSeq = e ? e.seq : null;
   details.hidden = !e;
+  details.parentElement.classList.toggle('open', !!e);
   if (!e) return;
   const field = (name, value, cls) => value === undefined || value === '' || value === null ? null
     : [h('dt', {}, name), h('dd', { class: cls }, String(value))];
