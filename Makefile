@@ -16,12 +16,17 @@ check-generated: generate ## fail when generated/ is stale (CI runs this)
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: ## run every test, with the race detector
-	$(GO) test -race -count=1 ./...
+# Separate Go modules in the repository (each with a replace to the root); test and lint cover them.
+MODULES := examples/webapp
 
-lint: ## gofmt check and go vet
+test: ## run every test, with the race detector, in this module and in examples/
+	$(GO) test -race -count=1 ./...
+	@for m in $(MODULES); do echo "cd $$m && $(GO) test -race -count=1 ./..."; (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+
+lint: ## gofmt check and go vet, in this module and in examples/
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt would change:"; echo "$$out"; exit 1)
 	$(GO) vet ./...
+	@for m in $(MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 run: ## run the emulator on 127.0.0.1:8080 with the demo application
 	$(GO) run ./cmd/acmock

@@ -101,7 +101,7 @@ func TestFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"clock", []string{"--clock", "sundial"}, "--clock must be real or virtual"},
+		{"clock", []string{"--clock", "sundial"}, "--clock must be real, virtual or auto"},
 		{"auth", []string{"--auth", "maybe"}, "--auth must be verify or off"},
 		{"log format", []string{"--log-format", "xml"}, "--log-format must be text or json"},
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
@@ -192,22 +192,7 @@ func TestShippedScenariosValidate(t *testing.T) {
 
 // TestControlCommands drives a served emulator (virtual clock) from the terminal commands.
 func TestControlCommands(t *testing.T) {
-	var stdout, stderr syncBuffer
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- run([]string{"--addr", "127.0.0.1:0", "--clock", "virtual", "--control-token", "tok"}, &stdout, &stderr, ready)
-	}()
-	base := <-ready
-	defer func() {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		<-code
-	}()
-	ctl := func(args ...string) (int, string, string) {
-		var out, errOut syncBuffer
-		c := run(append(args, "--url", base, "--control-token", "tok"), &out, &errOut, nil)
-		return c, out.String(), errOut.String()
-	}
+	base, ctl := serveForCommands(t, []string{"--clock", "virtual", "--control-token", "tok"}, "--control-token", "tok")
 	// Start a login for bob through the API, signed like any client.
 	login := signedPost(t, base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/bob")
 	if login != 202 {
@@ -241,6 +226,12 @@ func TestControlCommands(t *testing.T) {
 	if c, out, _ := ctl("load", "../../scenarios/deny.yaml"); c != 0 || !strings.Contains(out, "loaded scenario deny") {
 		t.Fatalf("load: %d %q", c, out)
 	}
+	if c, out, _ := ctl("load", "walkaway"); c != 0 || !strings.Contains(out, "loaded scenario walkaway") {
+		t.Fatalf("load a shipped scenario by name: %d %q", c, out)
+	}
+	if c, _, errOut := ctl("load", "walk-away"); c != 1 || !strings.Contains(errOut, "no such file") || !strings.Contains(errOut, "the shipped ones are approve-after-delay,") {
+		t.Fatalf("load neither a file nor a name: %d %q", c, errOut)
+	}
 	if c, out, _ := ctl("reset"); c != 0 || !strings.Contains(out, "reset") {
 		t.Fatalf("reset: %d %q", c, out)
 	}
@@ -251,8 +242,79 @@ func TestControlCommands(t *testing.T) {
 		t.Fatalf("advance without a duration: %d %q", c, errOut)
 	}
 	var out, errOut syncBuffer
-	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || !strings.Contains(errOut.String(), "401") {
-		t.Fatalf("reset without the token: %d %q", c, errOut.String())
+	want := "acmock reset: this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)\n"
+	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || errOut.String() != want {
+		t.Fatalf("reset without the token: %d %q, want %q", c, errOut.String(), want)
+	}
+}
+
+// TestPhoneCommandsByUser: approve, deny and walkaway act on the user's newest session that can
+// make the change, and every refusal is one sentence, not the emulator's JSON.
+func TestPhoneCommandsByUser(t *testing.T) {
+	base, ctl := serveForCommands(t, []string{"--clock", "auto"})
+	refused := func(want string, args ...string) {
+		t.Helper()
+		c, out, errOut := ctl(args...)
+		if c != 1 || out != "" || errOut != want+"\n" {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, c, out, errOut, want)
+		}
+	}
+	refused(`acmock approve: user "alice" has no session yet; start a login first`, "approve", "alice")
+	refused(`acmock deny: no session or user "zed": add the user and start a login first`, "deny", "zed")
+
+	const alice = "/authentication/authenticate_user/5ca1ab1e000000000000000000000001/alice"
+	signedPost(t, base+alice)
+	signedPost(t, base+alice)
+	for _, step := range [][]string{{"deny", "alice"}, {"approve", "alice"}, {"walkaway", "alice"}} {
+		if c, out, errOut := ctl(step...); c != 0 || !strings.Contains(out, " of alice is now ") {
+			t.Fatalf("%v: %d %q %q", step, c, out, errOut)
+		}
+	}
+	// deny reached login 2, approve then login 1 (the newest that could), walkaway login 1 too.
+	c, out, _ := ctl("sessions", "alice")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if c != 0 || len(lines) != 2 || !strings.Contains(lines[0], "active@") || !strings.Contains(lines[0], "walkaway@") ||
+		!strings.Contains(lines[1], "cancelled@") || strings.Contains(lines[1], "active@") {
+		t.Fatalf("sessions of alice:\n%s", out)
+	}
+	refused(`acmock walkaway: user "alice" has no session that can become walkaway: its 2 sessions are, newest first, cancelled, walkaway`, "walkaway", "alice")
+
+	res, err := http.Get(base + "/_acmock/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var health struct{ Clock string }
+	if err := json.NewDecoder(res.Body).Decode(&health); err != nil || health.Clock != "auto" {
+		t.Fatalf("health under --clock auto: %+v %v", health, err)
+	}
+}
+
+// serveForCommands serves the emulator with flags on a free loopback port until the test ends (by
+// SIGTERM, so such tests cannot run in parallel) and returns its URL and a function that runs a
+// control command against it, with extra flags, returning the exit code, stdout and stderr.
+func serveForCommands(t *testing.T, flags []string, extra ...string) (string, func(args ...string) (int, string, string)) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- run(append([]string{"--addr", "127.0.0.1:0"}, flags...), &stdout, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case c := <-code:
+		t.Fatalf("acmock exited with %d: %s", c, stderr.String())
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-code
+	})
+	return base, func(args ...string) (int, string, string) {
+		var out, errOut syncBuffer
+		c := run(append(append(args, "--url", base), extra...), &out, &errOut, nil)
+		return c, out.String(), errOut.String()
 	}
 }
 

@@ -47,6 +47,7 @@ Examples:
   acmock                                        serve the demo application on 127.0.0.1:8080
   acmock --scenario scenarios/deny.yaml         serve a scenario
   acmock --clock virtual                        time moves only through POST /_acmock/clock/advance
+  acmock --clock auto                           polls move time to the next step: no waiting
   acmock --control-token s3cret                 the control API under /_acmock/ requires the token
   acmock --auth off                             accept unsigned requests (for curl experiments)
   acmock --addr 0.0.0.0:8080 --public-url http://myhost:8080   expose it (it ships demo credentials)
@@ -73,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", env("ACMOCK_ADDR", "127.0.0.1:8080"), "listen address [ACMOCK_ADDR]")
 	fs.StringVar(&c.publicURL, "public-url", env("ACMOCK_PUBLIC_URL", ""), "base of the URLs handed out (default http://ADDR) [ACMOCK_PUBLIC_URL]")
 	fs.StringVar(&c.scenarioFile, "scenario", env("ACMOCK_SCENARIO", ""), "scenario YAML file (default: the built-in demo) [ACMOCK_SCENARIO]")
-	fs.StringVar(&c.clock, "clock", env("ACMOCK_CLOCK", "real"), "real or virtual: what scenario timelines run on [ACMOCK_CLOCK]")
+	fs.StringVar(&c.clock, "clock", env("ACMOCK_CLOCK", "real"), "what scenario timelines run on: real, virtual (moves only when advanced) or auto (status polls move it too; see scenarios/README.md) [ACMOCK_CLOCK]")
 	skew, err := time.ParseDuration(env("ACMOCK_MAX_CLOCK_SKEW", "300s"))
 	if err != nil {
 		return c, fmt.Errorf("ACMOCK_MAX_CLOCK_SKEW: %w", err)
@@ -99,8 +100,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see acmock --help)", fs.Arg(0))
 	}
-	if c.clock != "real" && c.clock != "virtual" {
-		return c, fmt.Errorf("--clock must be real or virtual, not %q", c.clock)
+	if c.clock != "real" && c.clock != "virtual" && c.clock != "auto" {
+		return c, fmt.Errorf("--clock must be real, virtual or auto, not %q", c.clock)
 	}
 	if c.auth != "verify" && c.auth != "off" {
 		return c, fmt.Errorf("--auth must be verify or off, not %q", c.auth)
@@ -165,8 +166,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		}
 	}
 	var clk clock.Clock = clock.Real{}
-	if c.clock == "virtual" {
+	switch c.clock {
+	case "virtual":
 		clk = clock.NewVirtual(time.Now())
+	case "auto":
+		clk = clock.NewAuto(time.Now())
 	}
 
 	ln, err := net.Listen("tcp", c.addr)

@@ -148,15 +148,18 @@ type ClientInterface interface {
 
 	// GetClock Read the clock that timelines run on
 	//
-	// The mode (real or virtual), the time it reads and how many steps are pending.
+	// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+	// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+	// a poll that would see the same status as the previous poll of its session first moves time
+	// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 	//
 	// Corresponds with GET /_acmock/clock (the `GetClock` operationId).
 	GetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdvanceClockWithBody Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -165,8 +168,8 @@ type ClientInterface interface {
 
 	// AdvanceClock Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -216,6 +219,13 @@ type ClientInterface interface {
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+	// The journal also records the registration links phones open (`openRegistrationLink`).
+	//
+	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+	// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+	// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+	// read as "no such request". `method` matches in any case.
 	//
 	// Corresponds with GET /_acmock/requests (the `ListRequests` operationId).
 	ListRequests(ctx context.Context, params *ListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -309,6 +319,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUserStatusWithBody Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatusWithBody(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUserStatus Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatus(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetWallClock Read how signatures are checked against time
 	//
@@ -458,7 +496,10 @@ func (c *Client) LosePhone(ctx context.Context, applicationId string, userId str
 
 // GetClock Read the clock that timelines run on
 //
-// The mode (real or virtual), the time it reads and how many steps are pending.
+// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+// a poll that would see the same status as the previous poll of its session first moves time
+// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 //
 // Corresponds with GET /_acmock/clock (the `GetClock` operationId).
 func (c *Client) GetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -475,8 +516,8 @@ func (c *Client) GetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*
 
 // AdvanceClockWithBody Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -495,8 +536,8 @@ func (c *Client) AdvanceClockWithBody(ctx context.Context, contentType string, b
 
 // AdvanceClock Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -596,6 +637,13 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+// The journal also records the registration links phones open (`openRegistrationLink`).
+//
+// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+// read as "no such request". `method` matches in any case.
 //
 // Corresponds with GET /_acmock/requests (the `ListRequests` operationId).
 func (c *Client) ListRequests(ctx context.Context, params *ListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -790,6 +838,54 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUserStatusWithBody Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *Client) SetUserStatusWithBody(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUserStatusRequestWithBody(c.Server, userId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUserStatus Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *Client) SetUserStatus(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUserStatusRequest(c.Server, userId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1751,6 +1847,80 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 	return req, nil
 }
 
+// NewSetUserStatusRequest calls the generic SetUserStatus builder with application/json body
+func NewSetUserStatusRequest(server string, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetUserStatusRequestWithBody(server, userId, params, "application/json", bodyReader)
+}
+
+// NewSetUserStatusRequestWithBody constructs an http.Request for the SetUserStatus method, with any body, and a specified content type
+func NewSetUserStatusRequestWithBody(server string, userId string, params *SetUserStatusParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/users/%s/status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Application != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetWallClockRequest constructs an http.Request for the GetWallClock method
 func NewGetWallClockRequest(server string) (*http.Request, error) {
 	var err error
@@ -1928,7 +2098,10 @@ type ClientWithResponsesInterface interface {
 
 	// GetClockWithResponse Read the clock that timelines run on
 	//
-	// The mode (real or virtual), the time it reads and how many steps are pending.
+	// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+	// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+	// a poll that would see the same status as the previous poll of its session first moves time
+	// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1937,8 +2110,8 @@ type ClientWithResponsesInterface interface {
 
 	// AdvanceClockWithBodyWithResponse Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1947,8 +2120,8 @@ type ClientWithResponsesInterface interface {
 
 	// AdvanceClockWithResponse Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2006,6 +2179,13 @@ type ClientWithResponsesInterface interface {
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+	// The journal also records the registration links phones open (`openRegistrationLink`).
+	//
+	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+	// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+	// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+	// read as "no such request". `method` matches in any case.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2113,6 +2293,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+
+	// SetUserStatusWithBodyWithResponse Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatusWithBodyWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error)
+
+	// SetUserStatusWithResponse Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatusWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error)
 
 	// GetWallClockWithResponse Read how signatures are checked against time
 	//
@@ -3406,6 +3614,75 @@ func (r ListUsersResponse) ContentType() string {
 	return ""
 }
 
+type SetUserStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Session
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetUserStatusResponse) GetJSON200() *Session {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetUserStatusResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetUserStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetUserStatusResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetUserStatusResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r SetUserStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetUserStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetUserStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetUserStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetWallClockResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3625,7 +3902,10 @@ func (c *ClientWithResponses) LosePhoneWithResponse(ctx context.Context, applica
 
 // GetClockWithResponse Read the clock that timelines run on
 //
-// The mode (real or virtual), the time it reads and how many steps are pending.
+// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+// a poll that would see the same status as the previous poll of its session first moves time
+// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3640,8 +3920,8 @@ func (c *ClientWithResponses) GetClockWithResponse(ctx context.Context, reqEdito
 
 // AdvanceClockWithBodyWithResponse Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3656,8 +3936,8 @@ func (c *ClientWithResponses) AdvanceClockWithBodyWithResponse(ctx context.Conte
 
 // AdvanceClockWithResponse Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3745,6 +4025,13 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+// The journal also records the registration links phones open (`openRegistrationLink`).
+//
+// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+// read as "no such request". `method` matches in any case.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3917,6 +4204,46 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseListUsersResponse(rsp)
+}
+
+// SetUserStatusWithBodyWithResponse Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *ClientWithResponses) SetUserStatusWithBodyWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error) {
+	rsp, err := c.SetUserStatusWithBody(ctx, userId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUserStatusResponse(rsp)
+}
+
+// SetUserStatusWithResponse Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *ClientWithResponses) SetUserStatusWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error) {
+	rsp, err := c.SetUserStatus(ctx, userId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUserStatusResponse(rsp)
 }
 
 // GetWallClockWithResponse Read how signatures are checked against time
@@ -4910,6 +5237,60 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetUserStatusResponse parses an HTTP response from a SetUserStatusWithResponse call
+func ParseSetUserStatusResponse(rsp *http.Response) (*SetUserStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetUserStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Session
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

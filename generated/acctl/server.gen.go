@@ -81,6 +81,9 @@ type ServerInterface interface {
 	// ListUsers List users with their phones and registration links
 	// (GET /_acmock/users)
 	ListUsers(w http.ResponseWriter, r *http.Request, params ListUsersParams)
+	// SetUserStatus Make a user's phone act now, on the newest session that can make the change
+	// (POST /_acmock/users/{user_id}/status)
+	SetUserStatus(w http.ResponseWriter, r *http.Request, userId string, params SetUserStatusParams)
 	// GetWallClock Read how signatures are checked against time
 	// (GET /_acmock/wallclock)
 	GetWallClock(w http.ResponseWriter, r *http.Request)
@@ -680,6 +683,48 @@ func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// SetUserStatus operation middleware
+func (siw *ServerInterfaceWrapper) SetUserStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", mux.Vars(r)["user_id"], &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetUserStatusParams
+
+	// ------------- Optional query parameter "application" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "application", r.URL.Query(), &params.Application, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "application"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SetUserStatus(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetWallClock operation middleware
 func (siw *ServerInterfaceWrapper) GetWallClock(w http.ResponseWriter, r *http.Request) {
 
@@ -858,6 +903,8 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 	r.HandleFunc(options.BaseURL+"/_acmock/sessions", wrapper.ListSessions).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/sessions/{session_token}/status", wrapper.SetSessionStatus).Methods(http.MethodPost)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/users/{user_id}/status", wrapper.SetUserStatus).Methods(http.MethodPost)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/requests", wrapper.ClearRequests).Methods(http.MethodDelete)
 
@@ -2193,6 +2240,86 @@ func (response ListUsers404JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type SetUserStatusRequestObject struct {
+	UserId string `json:"user_id"`
+	Params SetUserStatusParams
+	Body   *SetUserStatusJSONRequestBody
+}
+
+type SetUserStatusResponseObject interface {
+	VisitSetUserStatusResponse(w http.ResponseWriter) error
+}
+
+type SetUserStatus200JSONResponse Session
+
+func (response SetUserStatus200JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserStatus400JSONResponse struct{ ErrorJSONResponse }
+
+func (response SetUserStatus400JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SetUserStatus401JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserStatus404JSONResponse Error
+
+func (response SetUserStatus404JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserStatus409JSONResponse Error
+
+func (response SetUserStatus409JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWallClockRequestObject struct {
 }
 
@@ -2371,6 +2498,9 @@ type StrictServerInterface interface {
 	// ListUsers List users with their phones and registration links
 	// (GET /_acmock/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// SetUserStatus Make a user's phone act now, on the newest session that can make the change
+	// (POST /_acmock/users/{user_id}/status)
+	SetUserStatus(ctx context.Context, request SetUserStatusRequestObject) (SetUserStatusResponseObject, error)
 	// GetWallClock Read how signatures are checked against time
 	// (GET /_acmock/wallclock)
 	GetWallClock(ctx context.Context, request GetWallClockRequestObject) (GetWallClockResponseObject, error)
@@ -2959,6 +3089,40 @@ func (sh *strictHandler) ListUsers(w http.ResponseWriter, r *http.Request, param
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetUserStatus operation middleware
+func (sh *strictHandler) SetUserStatus(w http.ResponseWriter, r *http.Request, userId string, params SetUserStatusParams) {
+	var request SetUserStatusRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	var body SetUserStatusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SetUserStatus(ctx, request.(SetUserStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetUserStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SetUserStatusResponseObject); ok {
+		if err := validResponse.VisitSetUserStatusResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -18,6 +18,7 @@ import (
 
 // Defines values for ClockMode.
 const (
+	ClockModeAuto    ClockMode = "auto"
 	ClockModeReal    ClockMode = "real"
 	ClockModeVirtual ClockMode = "virtual"
 )
@@ -25,6 +26,8 @@ const (
 // Valid indicates whether the value is a known member of the ClockMode enum.
 func (e ClockMode) Valid() bool {
 	switch e {
+	case ClockModeAuto:
+		return true
 	case ClockModeReal:
 		return true
 	case ClockModeVirtual:
@@ -36,6 +39,7 @@ func (e ClockMode) Valid() bool {
 
 // Defines values for HealthClock.
 const (
+	HealthClockAuto    HealthClock = "auto"
 	HealthClockReal    HealthClock = "real"
 	HealthClockVirtual HealthClock = "virtual"
 )
@@ -43,6 +47,8 @@ const (
 // Valid indicates whether the value is a known member of the HealthClock enum.
 func (e HealthClock) Valid() bool {
 	switch e {
+	case HealthClockAuto:
+		return true
 	case HealthClockReal:
 		return true
 	case HealthClockVirtual:
@@ -105,6 +111,7 @@ func (e SessionStatus) Valid() bool {
 
 // Defines values for TimelineMode.
 const (
+	TimelineModeAuto    TimelineMode = "auto"
 	TimelineModeReal    TimelineMode = "real"
 	TimelineModeVirtual TimelineMode = "virtual"
 )
@@ -112,6 +119,8 @@ const (
 // Valid indicates whether the value is a known member of the TimelineMode enum.
 func (e TimelineMode) Valid() bool {
 	switch e {
+	case TimelineModeAuto:
+		return true
 	case TimelineModeReal:
 		return true
 	case TimelineModeVirtual:
@@ -439,6 +448,7 @@ type Unauthorized = Error
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
+	// Operation An operationId or the name in its URL; see above.
 	Operation   *string `form:"operation,omitempty" json:"operation,omitempty"`
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 	User        *string `form:"user,omitempty" json:"user,omitempty"`
@@ -475,6 +485,12 @@ type ListUsersParams struct {
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 }
 
+// SetUserStatusParams defines parameters for SetUserStatus.
+type SetUserStatusParams struct {
+	// Application Only sessions of this application.
+	Application *string `form:"application,omitempty" json:"application,omitempty"`
+}
+
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
 
@@ -484,6 +500,9 @@ type AdvanceClockJSONRequestBody = AdvanceRequest
 // SetSessionStatusJSONRequestBody defines body for SetSessionStatus for application/json ContentType.
 type SetSessionStatusJSONRequestBody = StatusChangeRequest
 
+// SetUserStatusJSONRequestBody defines body for SetUserStatus for application/json ContentType.
+type SetUserStatusJSONRequestBody = StatusChangeRequest
+
 // PutWallClockJSONRequestBody defines body for PutWallClock for application/json ContentType.
 type PutWallClockJSONRequestBody = WallClockUpdate
 
@@ -492,119 +511,129 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17cxs3kvhXQc3vV2XpdkSRkp3E9F9a20m8Z8c+y9ncbujSQDNNEasZgAYworkqfferbgDzIihRXttJ",
-	"9i6VKkvkDNDo9xO6TnJVLZUEaU0yvU40mKWSBuiX51orjT/kSlqQFn/ky2Upcm6Fkof/MEriZyZfQMXx",
-	"p/+vYZ5Mk/932K566L41h261m5ubNCnA5FoscZFkmvyy4JatuGErreTFKLlJk++VPhdFAXKH3eEjr5Yl",
-	"uCcLSKbJXGkQF/JMaXEhZJImcwFlkUyT1+GDCozhF9B8xGbJwtrl9PAQrkQ58kvOEiYM41LZBWhmhIUp",
-	"42zJL4BVfM3yBZcXwOxCGAZVXXKrNFOyXLO5VhUT1jC1ksxBwfb8BpOjb0fj0Xg0mX43/m68nzKjmEUM",
-	"uF1WcE47GZZzKZVlFb8Extm5VisDmhWKCZukibHc1iaZznlp4Cb9V2nwbgFMw4cajGU5r4DNlW5OvlDG",
-	"sr0soBV/zVJGSGXZj/jblD376ZRpOBeyEPJinymdOvwIeTGTCCykDi1h0XDQzsIOU+3SjjbZ/mgmkSl+",
-	"lry2C6XFP6H48lyJGMEdtCqZVZcgkRcqYYyQF0zphlkb3JPInBRXXObw1qFywJ5Frblf/fHY4JGWWi1B",
-	"W+Hkrf3+egDMCftBsfD1lD0em5RNqmP859F4XJlRkiZ2vUSGNlYLeUFwIUGFRmT92q79vnlSnf8Dcotg",
-	"nLToe6qBW+gDvgGoIPxX/ONLkBd2kUwnR9+lSSVk8/sGOGliINdg7/3izZ3wFiCt4KUZYBuBTMZ8cn6U",
-	"HxcP4dH8m/G3k++OHh/zh+eP8m+Kb+G7+eOkhSv5r2//fvTq4Ztv3j3+6+S/j//26M/fPnv8/eTH4788",
-	"+s9vXz7+aZJswcMtJ72dJqJot7+DLC+evRQb/NThepNMf/VHfpTzCT+fwDj+3yS5eb9xkP5K14mwUJm7",
-	"RKcD3luYJy2huNZ8vXHa3h53HPfzHTZNagO68wYvRQ5JmpRCXuLH79OkVBcCFx2nyXKhJG1XKoSAtCua",
-	"C7tQhX9aw4UwFjQUZxzZ5mh89M3BeHIwnrwbj6f0/9+Tm5v3XwDNp6hHPyuikXDT613YepN371jaAbvb",
-	"4g2VdsTJzwb0bsggGXOLx+B9Sjb8+ZW3I5smoOCWMzVnnGXO3mcM8Gn87Ifn79jhGc8rlV8e0qekiHsO",
-	"CRmQZHqcJv9QtZa8TKYPx2i+lQZUfxs80rwyhOapqqU1jGzpQbCtjYnKeVkatpeXKr9MmclBci1UyjQY",
-	"sCnzm7O8BK6hSNloNNpHYOdKV8TGtZD2m4etHRHSwgVoRFIDeQxBBj4gLuwCmIQV+g9hL5BWr3fdwyNk",
-	"y6Ed6g1uRLRMGQmqSRmJcUrbq9qeq4+My4IZMAbZf7fdByzjQGmPnTY0iXIQYnygq+ZuqeM0qZxHeiW0",
-	"rWkpqVabOmMyPR7/PUmTJZD7lEw32cIvOcTPqYWlYfQlO187X5Q7H2QUxbMD6DoBWVd4WA0EVgDwfcRw",
-	"E8jXLR4LZEArKkgiDzdH2OAVUUEpJDBDICOVcA1VW8NWXFhkZqvoKKO7aUTHcKC1e8bI08Qwm2ECycqZ",
-	"VPasJU8bGCBH0RPo9yGWnqDoacucvLOVsAt2cOAe8QvgATz24176UNQdLTaQ6OOVyDcNfDG3w2/WfHWu",
-	"VAlcRhicHkwdAO2iMfz9CLxEx6yPQMfzHbYOCgfZA+a8LrunT9Tlpu+UN3KzOye2u9x6/LCiuoyssg0X",
-	"zdqpBy2GjZdCXm6xa1uJmZNH7ZyFXaWoEGZZ8vWZ5FV80VqX28zofXYaIANXbbiiA3cMFa+HSi/g3+p6",
-	"k9Xvy5uxHd+gyt+Cfeeuba7e8d06rsUG2vouxIaP90nI7K+ROhBbeKIn1Oq8hCrGXGVdyQ7oHY2OSjX+",
-	"zW3KwsLHLR7P0gHBuGHfv3j5fPryxU/Pp09fv5wyv97dwSaBlAaoW0D8trGjv22wtd3vP9vV5e+yovP+",
-	"zjq+/21u+dm2kG4r/3bWv95V1ww2bJeIY4ZyCc/Rm9rkjM5SUcAh2L9NI0NaOvbNouL5Jm+oy5Sp+Txl",
-	"nGlA4ISSDHVFypRmUC3tmq0WIJlUluULyC+hGMWUW8ktyHx95mSxlSxVn5cdsZJ1db7Bx5vsSgd8YJgB",
-	"ictC6oBA882lWYGm1CKX7sEoQE4ko6hAVG9H7pI70xjJAHzone02x9e5qndwXf/c4/aMuZLS0wLPWWi1",
-	"XPbw3vOxceEzq86MuIhkmb5XmuE33NYaziphKm7zxZT2ce/Sj02uE5+Fgu1JhQ7Pn9jPb1+wP5FXZyyv",
-	"lvsp+kMYvXENzl9aLbh1YJcCgyi3QpQopGN3NpgoQDsIIHxI/MoN1T0V01Y6if17bHqLWEYyFRj3kHT+",
-	"+t5tVpyp2m5zApundwx9e+ogYro6G26Ii67BcU4l5FmOoRUxDQqsBp4vMIiAudIQXPMOZbYZ7AB/d+cY",
-	"vk69f/VCztWtqZ0JRtBLyG3nA9JVLkPjXKKkALlGoqla56QteAVThp+6ZPHtiZdN2ehhKqZHeyDFVggw",
-	"xr7b6scF+GOa7W8nr1462fOoI2Jp4AVl0u82w7Rr2j98A+fgSA0ot9HO+ycmHk8JecVLUZx1POl+ONWc",
-	"Y8ENmwRHIyFi+XV/bX2dyTj4Nke9hRxnsqo2lp0D401enJk6X6DbQinxlB0ZNEw+TY48PkuMUnKWBD9k",
-	"2jj9ozWvyunRdDKess+xwc37T479bnPalh3876QsgkMZ0RP/crTYASfKM61dG8hiWapVLJdB2STaDIzj",
-	"e7cEy7lklboCNCdSrVKX6QBmNZdGEGUsPy+B7TkvhMzRXEheUoprJ0x5cE/dYSP4usvR4tbi7pvH+mUh",
-	"8gWjHHNIlKG1crkaYXxZbBI32QthrHJ+327HIPhdVjN2ik+KhlpWuR8G1SXIrcneu621e7+Pef9ux1oH",
-	"vLdna7GWNsx2C4dGLHhIH6IJ3wxlmy+v78Vad6aqm4VvAfZ0I8kRkl9pIqgQNl+733huxRVK6YqXl3zF",
-	"195Co31Ok5zLHMoSCjIIwv2Ql8r0cNVS7NQd836xx7kq1tEvSiEv4woOQ/wz7/nHHWtp75VJ2Y3VoizW",
-	"A8afxsPeAhKlVWUiTOX1Zpyp2i93ZarK3MlQzaJRILuaYpO090BxzmsTcWF4bRfIkDnV/tuKhGfCFFUi",
-	"2lmlQxEjGgd8kvLZGng73kd478JJvITfpDS9eN2S6PqXwY1BGLLoQ97aqczgSpOIUlg6X6snwbtkVjyt",
-	"u9nSooboVke4lZAU5h+Nx+NOqLtbWZ4ePmsw3iq6IRGClIf8DiJOWV4m08mmoH3h+ofH7Y5SHMh5amEZ",
-	"DebcMYai9cahwpdS1JyV4qpxl0zKeFl6V6O6by3FwR92vo0FCeZ724QtyiLw05RxOlXwlEgHPzCkNHDT",
-	"J0F9uKyE86oo48BQl9SyBGN84sclFgKhOxwbzGCM2MTNuxLbc/fwMK9EWQoDuZKFcd6dVCtWSytKJiyV",
-	"uAzb80mcogbmkyISPtpQP+oXZz8xfTQQoXv6b5/42m4WF/EcELjNxfNH2zhIx/vbrsvbFoFdWxB8R8iO",
-	"otuWgiJyGzpKNsq1XkRdKREKarMLEUE8Amg6Um6N89rSSLQBwsMTzhjD1y+8LGO17Ip/PDOXgObkUTU2",
-	"d9qWhZgjxx5MxlWsx61d7nqrpt0MC1eo0VAK2/ykYVxDyDMzfsGFNLYnNLfraQfnRqNdUUCBcSbaBbfj",
-	"vJsVdRvu0G/n1k/b87rT3Yr5n5fFRu9dD6H3RGdzxjtb6lzTWq2FXZ8iS/VaUd6FOK6Pqrf+tK7llXSZ",
-	"L43rWpqmPu7WOKBgbpT4ZknKNwDXJOceloW1S9eIKXyKMJLs96nnB6619uTNi5QZ0FdQsFoWoFnW9ONk",
-	"TLkMueEVsKXSlnGXVjghr8EnznGN0Uy+A2MNSiEqaKvYsuTr1gClPv2wgKbS7xttSsWLxrd1XQ2lUpeo",
-	"0VcLbmeSay2uoBixF5ZJgMIwqdiPr06etjxF37kmg3xBeYzVAjRcge6n24VJ2YqSCcLMZKnU8pznl43N",
-	"820JvFUuRILQb5sdHPCi0NkT93E2IA21Nek1A1kslZB2Js9ry7IFlf8zOlgWKpoZ85xuWHbiW3J9Z+qf",
-	"iahsVo/HxzktTD9CNprJmXwXyBF2QV9FFnTM0OCcK2lUSTaxJWYtDrOUBP4SltbZ1EG/9ExSFzVnBVxB",
-	"iTLywDSLXgkjrJlS6co1Oa8WyoDvXkbkS4XvNkiVCKXSDFEGxszkXlaqnJe+9zn7j1Hv19DUPT78Dn+d",
-	"TifZvmtK8gsMazWeLZiSKVMaYQckybI+L0V+UOsyc13XF2AN4+zh+BhBQp/Pg7xH6aMC5sCtGXRfO6Q2",
-	"Z/WYCT1U1EDG9rhcM5cxYUjpH56/S9mPz0+e0buv37x78fqn0/3AQk0vtse6XXASrpkcSGQEXv/miD2l",
-	"mo9x3e5IS8S5pxDV7wqUjeZ5ZBjq3nFy2YhyRh9mDOPxrSI9ZZnzEaaM8q/IPSzLVUE/zWTmY2Pi7LZk",
-	"qAF5gSSeKEKNOBnyImXNRzNJNjQH6ZxYX4x49eKdK73YktwAJ4qhNe/kzQuMMED74GeCjOKLi5IvRTJN",
-	"jkfj0bEvRZHqbTh/WLm4gHjZXmj24plBZirQ833CZFAgQjPXY2zYngFAEsX7p8nlbAqeL4pkmrwUpvsw",
-	"Wv/ehMjRePzZOvE3u523dOV3UULTIg/Hk22LN9Ae9qYH6KXju19q51DIRNZVxfXa48WJdxc5aJ19H8qg",
-	"i5FaaagK3XnBCZdUoaXRKMaZReVkamGB0t4LfgXIj2iThDVQztEElODk0MxkTzSCMI7Y60pYNAGZKLzy",
-	"djyQkeBVvABWL9ne8RFbwEdWiAuBuvj4iJVgLS2ML7nP98lAlZwsJAUxTbAyr8vStZiismzqO2gVnaz0",
-	"2cnh4aTn7Hsl9WefK/zcrOTnGW76/pnvURrw8uQLAdAMKEQY2sFXeD4e382SfmDlK3E9vvF4Z6B6MnJS",
-	"FEOGJ56xqlfUfODyX1GFd3jd75S5Ocz74x7btKHXeMP90eVynumIvSZD5jIFxmtLIfOyLsLb5kmw2uiQ",
-	"zKRZqBUZh67Hay4pXohx+w/bFC0pes0rsM1kAsLt+xC8TdnoEepzb3fia+jev/86WvoOzqYBqvaR0Vfl",
-	"2YefxrOnC7UaMM0Dw148803lNKlzD24lzUj5h6hZ+F5p8pcGhuSB2dLkHhJ8BE1I7pOnIlEJW6Vd4ZSs",
-	"gjb93oELcQUGo5s9iSzs5vt60uEbPtHb0bXLqu17OZnJ7kFT1jZHB/c9NP2jeamlVXW+gKgNeIs46ZuA",
-	"P6wwvL6MMT6dkBVKwh+C5x24yBPdLNw9uJyY7fDa9zDeHJbKwEGTtoqz/jNhMNI1TfLrgXHczvYwCjPW",
-	"/8aXS62QcTGKFfJi2n3BZbWa6QFkaWFncs5FiSyqXDR/CTRvQClyqnDuE9MuuCxc0pgzCSvmglvf6IEC",
-	"lzL4yHNbhiBjJn2/W4bwndFxK3UuSjgr4ErkkNEQDisUCmVI7DXhLMoJJRko/FmoEqOdnlx5BRMTmpfK",
-	"AOX4vrS0pDFjSu0KL56lbAk6B2kPQGIkVSBikEi4OzNwUYGkDFwEpNDg+nuR3E72Nm65oizxB5Fnl+zq",
-	"ixXybIoE28K8xLZ9qW8mNLZ6WZUqgO1RqlTpkBrziQ/KnQpqLCycxULbWnG5DhNAGpiv6Y1ivpNLRn9B",
-	"HnAbbPNc8MvfKLp8C7zomFhSGKEAZsg2DxU0PXjoS0e3OByUs3OJPtudx3J7zGmGsKghZUK6TEIaGkKd",
-	"o4y0Yq/pigOlZzIbzD9lLsMW0qONd/1w/Dim1fywfEvoLxAJ9ufxdwoDvyaHMT63GIYQmMLffvHvFQe+",
-	"iqbOkYFWXBd9PnZDtFt1zgnLLHy07rEDYzXwKmN7VAHQBwakdcO5Zt8LTccAz1VZYvwmpLEoX2rOlqos",
-	"Eecz+Zzni+GAb861FmAYZ1lnSjhDHSqsocHgKfNZPUbN1Mjqvm5NSdaZ3Is78m5StXXo99PwXkhPB3d6",
-	"rzNXS/O0DwzLDHzI9l2Gxr/WSTWiA3XLjHDTw9qwXKtp9kfsZCZRYVMenvr2yfWpXKqKKu7ckLNIoYTh",
-	"K9LsGg6cmqf+/kpRwQN5fC608TShogWRiFvq0HzCSo68T4tRMG1UBeTlhVx1ymg5tyN6H2wyHrMq5MrO",
-	"a1zdJWxnknYZsROEHD0RRtrNKbvJI2a8IyiKspuJN0wtQTpoHUMNM10z6YcVLhRyw4qvmRpUZoxVS/PE",
-	"DzUYpptM9B7xzCl1VpOFZedrn8d74pP+GqxeZ/7KE24uDbmOE2b2YyrzlEB87sTkTs21ISx91TV0uKJq",
-	"yr34G1nC70lom9IFN2xT1vsaZNHMq8Y1iLdIR+OxaxPu0xEXN0EIzYj9RGmhptplh3fCRB0XPzL7Be2K",
-	"3yEae/JiPeoVdN0cSovTd1CWKG++kNMrMJK3tu5jNFT9Dq/R6b/Zitq3Q2/ZMKrxsQVoGLHXS5B0dY4E",
-	"FpZE5ercUxe7ucSHq155QvGZNBXqLbp2aU9p9pfT1z/5GuZJnsPSTtkQkxlqMoKBrZS+NETqITWd/PXI",
-	"OSWlZikyDAEcwRcTRTxQ98wvXWPo3eGZ76P/fQRCnbnLGz8WeriwVfkJmsJRkpgorDm6byRzfz9jC5eH",
-	"cwUOS0Op0EU9yDJOIZPlEZbMgCH3dcDGQ2lwusHxfwkWYl0+H2pA5eJ6h53lcS5CNNh5WgLXb8PCXz1f",
-	"9bxaWtHQ6mur+Oc0shHxfXDlrZFn8I+cTXd0NRhs5mgYNsrBjUpH7+hc1bKAgtFA43k9n4N+wgwAxTN+",
-	"4QMj/gkZ+mVlgTCRIzNiv5DaaabnsrQ/Zyoav4FbVgKnIiG6MFyu0bHyMNBYJToRme9EzNiSGwOG3D3p",
-	"PqZJOmpNQPXg74mj1yUAVcpNiYePpouEsR1+iqmkDzXQgITXSe2c6x3ZodjL/e69e78e2v3u+16nP/C+",
-	"rzazn/fftL0vIrxZ8Y+iqqtk+ujxY7rMzP02jjXeDnmZYmk/QumbLVjJ9QWgM/KhSaYNgRCS7rBqYdic",
-	"NL4LjihaAmPHzzehNvD7HvFHtWKlkhedodOKr0la2F7nWrvW2f9mbJ4wf40Ie+T6EmLgtuMsv5XtbEeA",
-	"I3r1FYo56hhP399rbB/PPQ20MQ35E83QMWpUmVW+lWloJXcqfIXGh6Zx3bmNoaZ0+uq0udSJ+jKJ71Pm",
-	"hpdMyB42qayZbO8WKqDka1Ty4cR0FZbl2hrXy9OG7H476pMBMgxcFqqSYAzFhY3mbotcspufC21pW6td",
-	"yf+KElSPjX5QjProfLG/VJzo19T8mZDCCl66VEWfebq3/Gx1ADZXpJY9pAwR1qRtzoIGqYXdHJ/eCN1O",
-	"2yGBL0ax3iD8tqA7zCX/NtSjMniEbtThFLtZ4KXihWlx3W3NawrQLlFkwGkNYUfsRDI/M94+ReHDvDZN",
-	"++pMPhyPnRtVClQ5LqPTuaUma2+oCZeAZE9i4COzraMO05u6T/pdEtFrvkOU9PVyzXex1UvCRdcGfdZt",
-	"m6sB7uBomv0Pg+NftZ42Of7kelrJfaaoFYSYwjokXg4jJ1HL9xaigvLm585Nku11D6oui142hPKryNVo",
-	"9lCj0RMX4grSmfQplIDcbaKR+g7CmIAEw+Z6hFFcYtLyV3/Mf3eR6fGtMIzI+8QRQbgavvk/gbq3QD1d",
-	"AHpNnWtNhF2ousvYA/nqTNxHHYLXvSD9e1GSX5er6lxIiHc1h0ms3cLj3yrC3Qw27zVVPMQTCtTUdS/2",
-	"JkbZnnelU9a5RCBlbr42ZeEKganj/ZC0pYbI/Seuw96vOxdSmAVNNoDZFriVbmp3Ax/tFSRfMmzr3vsQ",
-	"Ea7T5u7YP0C4Ro3oDRmDx4uhDDEBCzdhROXp8DoMVlL2++awnfiMW68T143F9jLHGdl+Slcusb2suVAC",
-	"P3MXpfZYCVmIimcpyiVQdJCyORclzb9QYxbqBH/lC034dOavpFpRaS/8yQVwbQYGNDWvdP9Wwh6Xa1dF",
-	"pNsF5jPJ3WUwHicpM3y9T3/ZgT0cP3auJTKmr+/UWtPVZPRwtAYHti9puyT9e5i+f/b/83dGxO46+Nr2",
-	"N1yMssXCeV5wLRJEG4L299wj8SUrHW1HBbJ5IxyopVE+BjJebTeXzymC6hU6Tl+d9muBzrOk8RP0HAeJ",
-	"8LhJrb5o8SLcqrKFW1yi6Lfu2GpTVn1y2M69HduHFpzObgb18gUUdUm2tJNumis9vO/BKLS2njhTBjxf",
-	"NLco8JkMlyg0DlfT+xX8/XDnGV107y5VkMoFJy7yGLHTcNdEY20sDbgSiwAVVPaQb0BTNfdCWQuSna+p",
-	"pGbA+qnE5s5vNQ/9uy0nL3h7d0M6k1wDK2FuGV0XQ8k/PKLvWakaRPne4NFMnvgMclaKStjMdxruhVzy",
-	"ZDxus8yT8Xi8/4RldNNF5rNGbmFellsGOpr7V3ZyGwmK7bn0TiZ9Esmkf0kfqDnHtlpu94aRP44nFHi5",
-	"c9H84G75vlg2f3XiFj25MbEn7GBAw419u9YumqswBrRtJjUKOK8vLqKVXwT6Z4Jhg58idSJ3u38Lzjb3",
-	"etdo5SvNCW3T2t3BUkIUIfUP0WNNzOaGbDo+d4cbNroIBm1KK16Wd/dX0wUOjuK73ErRDtP7a++YuYRV",
-	"NNHd3vbxBXmg3WSrh2dRNs1vabUXanXHpSKE8K2p73euLM94uNPY3SzQ/OkI+jthqSel7d9hIRXxh5p3",
-	"LjjZy+jR6UzO6M6PWZJRXGP6/tk5lAKuqMNeGGbdnb61BcOA61KA3qeL1dp4qcsSM7mXhZtDpmyWHI/N",
-	"LMn227Fh6kakqwJCHn+NmNmSOu8z0+cPVYYXpHzlMOVONpawGrLy79tWnjbMuOvFOumAm5Bz2ErIguKO",
-	"fh/W9U06vDvm1/d0Iy71bjrzRn/AIon+TcTk5v3N/wQAAP//",
+	"7H39cxs3luC/guq7KlO3LYqU7CSmftLETuI9OfZZ9uZ2Qpca6n4UMeoGaAAtmuvS/371HoD+IEGR8thO",
+	"snNTUxWL7AYeHt73Fz8luaoWSoK0Jpl8SjSYhZIG6I/nWiuN/8iVtCAt/pMvFqXIuRVKHv3DKImfmXwO",
+	"Fcd//U8Ns2SS/I+jdtUj9605cqvd3d2lSQEm12KBiyST5Lc5t2zJDVtqJa+HyV2a/KT0lSgKkHvsDh95",
+	"tSjBPVlAMklmSoO4lpdKi2shkzSZCSiLZJK8Ch9UYAy/huYjNk3m1i4mR0dwK8qhX3KaMGEYl8rOQTMj",
+	"LEwYZwt+DaziK5bPubwGZufCMKjqklulmZLlis20qpiwhqmlZA4KNvAbjI+/H46Go+F48sPoh9FByoxi",
+	"FjHgdlnCFe1kWM6lVJZV/AYYZ1daLQ1oVigmbJImxnJbm2Qy46WBu/SfvYO3c2AaPtRgLMt5BWymdHPy",
+	"uTKWDbKAVvwzSxkhlWW/4F8T9uzXC6bhSshCyOsDpnTq8CPk9VQisJA6tIRFw0E7CztMtUu7u8kOhlOJ",
+	"RPFO8trOlRb/BcXXp0rECO6gVcmsugGJtFAJY4S8Zko3xNrgnljmrLjlMoc3DpVr5FnUmvvVn44MHmmh",
+	"1QK0FY7f2u8/rQFzxn5WLHw9YU9HJmXj6gT/82Q0qswwSRO7WiBBG6uFvCa48EKFRmT93q79vnlSXf0D",
+	"cotgnLXo+1EDt9AHfANQQfiv+MdzkNd2nkzGxz+kSSVk8/cGOGliINdgH/zi3U54C5BW8NKsYRuBTEZ8",
+	"fHWcnxSP4cnsu9H34x+On57wx1dP8u+K7+GH2dOkhSv5P9///fjl49ffvX36H+P/e/KfT/72/bOnP41/",
+	"Ofn3J//7+/Onv46TLXi456T334ko2u13XMuLZ+dig546VG+Sye/+yE9yPuZXYxjF/zdO7t5vHKS/0qdE",
+	"WKjMLtbpgPcGZkl7UVxrvto4bW+PHcf9codNk9qA7rzBS5FDkialkDf48fs0KdW1wEVHabKYK0nblQoh",
+	"IOmK6sLOVeGf1nAtjAUNxSVHsjkeHX93OBofjsZvR6MJ/f/vyd3d+6+A5guUo18U0Xhxk0/7kPUm7e5Y",
+	"2gG73+LNLe2Jk3cG9H7IIB5zi8fg/ZF0+PNbr0c2VUDBLWdqxjjLnL7PGODT+NnPz9+yo0ueVyq/OaJP",
+	"SRD3DBJSIMnkJE3+oWoteZlMHo9QfSsNKP42aKR5ZR2aH1UtrWGkSw+Dbm1UVM7L0rBBXqr8JmUmB8m1",
+	"UCnTYMCmzG/O8hK4hiJlw+HwAIGdKV0RGddC2u8et3pESAvXoBFJDeQxBBn4gLiwc2ASlmg/hL1AWr3a",
+	"dw+PkC2Hdqg3uBHdZcqIUU3KiI1T2l7V9kp9ZFwWzIAxSP777b5GMg6U9thpcydRCkKMr8mqmVvqJE0q",
+	"Z5HeCm1rWkqq5abMGE9ORn9P0mQBZD4lk02y8Euu4+fCwsIw+pJdrZwtyp0NMozi2QH0KQFZV3hYDQRW",
+	"CyCvreoctOVQgvxTi84C6dCKCpLIw81JNkhGVFAKCcwQ5HhZuIaqrWFLLizStFV0ouHuq6LTONDaPWO3",
+	"1Lgym94CscylVPayRULrHyBh0RNo/iGyTpEDtWWO7dlS2Dk7PHSP+AXwAP4S4sb6Ose7K9lAondbIt80",
+	"8MWsD79Z89WVUiVwGaFzejB1ALSLxvD3C/AS7bM+Ah3pd4gnyB0kD5jxuuyePlE3myZU3rDPgwmy3exe",
+	"LISF1U1klW0oadZOPYQxpJwLebNFy22905zsa2c67MtMhTCLkq8uJa/ii9a63KZUH7LTGjJw1YY4OnDH",
+	"UPFqXQQG/Ftdb1L8Q0k0tuNrVABbsO+Mt83VO5Zcx9DYQFvfoNiw+D4Lmf01UgdiC0/0hFpdlVDFiKus",
+	"K9kBvSPfUbbGv7lPZlj4uMX+WTggGDfspxfnzyfnL359Pvnx1fmE+fV2u54EUhqgbgHx28aO/qbB1nYv",
+	"4HJfB6BLis4WvOx4AvcZ6ZfbHLyt9NtZ/9O+smZtw3aJOGYosvAcbatNyugsFQUcghrc1DUkrGPfzCue",
+	"b9KGukmZms1SxpkGBE4oyVBWpExpBtXCrthyDpJJZVk+h/wGimFMuJXcgsxXl44XW85S9VXZYStZV1cb",
+	"dLxJrnTAR4YZkLgspA4I1OJcmiVoCjRy6R6MAuRYMooKRPV25C6405CReMCH3tnuM4Od4bqD6vrnHrVn",
+	"zJWU/i7wnIVWi0UP7z2LGxe+tOrSiOtIzOknpRl+w22t4bISpuI2n09oH/cu/bOJfOKzULCBVGj3/Bt7",
+	"9+YF+zcy7ozl1eIgRbMIfTmuwZlNyzm3DuxSoEvlVoheCsnYvRUmMtAeDAgfEr9yc+v+FtOWO4n8e2R6",
+	"D1tG4hboBRF3/v7ebVZcqtpuswWbp/d0hHviIKK6OhtusIuuwVFOJeRljo4WEQ0yrAaez9GlgJnSECz0",
+	"zs1sU9gB/u7OMXxdePvqhZypewM9Y/SnF5Dbzgckq1y8xplESQFyhZemap2TtOAVTBh+6kLH94dhNnmj",
+	"h6mYHO2BFFshwBj7bqsdF+CPSbb/PHt57njPo44uSwMvKK6+Ww3Trmn/8A2ca0dqQLnv7rx9YuJulZC3",
+	"vBTFZceS7ntVzTnm3LBxMDQSuiy/7u+trTMeBdvmuLeQo0xW1cayK2C8iZIzU+dzNFsoQJ6yY4OKyQfN",
+	"kcaniVFKTpNgh0wao3+44lU5OZ6MRxP2JTa4e//ZLuB9Rtuig/+9hEUwKCNy4p92GjvgRGmm1WtrvFiW",
+	"ahmLbFBsiTYD4+jeLcFyLlmlbgHViVTL1MU9gFnNpRF0M5ZflcAGzgohdTQTkpcU8NoLUx7cC3fYCL52",
+	"GVrcWtx981i/zUU+ZxRxDmEz1FYuciOMT5KN4yp7LoxVzu7b7xgEv4txxk7xWd5QSyoPw6C6Abk19Ltb",
+	"W7v3+5j373a0dcB7e7YWa2lDbPdQaESDh2AiqvBNV7b58tODSGtn4LpZ+B5gLzaCHCEGliaC0mKzlfuL",
+	"51bcIpcueXnDl3zlNTTq5zTJucyhLKEghSDcP/JSmR6u2hu7cMd8mO9xpYpV9ItSyJu4gEMX/9Jb/nHD",
+	"WtoHRVL2I7UoifWA8afxsLeARO+qMhGi8nIzTlTtl/sSVWV2ElSzaBTIrqTYvNoHoDjntYmYMLy2cyTI",
+	"nCoB2vyEJ8IURSLqWaVDSiPqB3yW8NnqeDvaR3h34SSe0G8im5697gl0/dPgxiAMwfR12tor6eASlYhS",
+	"WDhbq8fB+0RW/F13o6VFDdGtjnErIcnNPx6NRh1Xd78kPT182WC8FXTrlxC4PMR3EHHK8jKZjDcZ7dtk",
+	"QzyK92TmcKsXFhZRn86dZp3DXjuM+MSKmrFS3DZWk0kZL0tvcVQPzaw4+MPO91Eiwfxg1bBFZgSymjBO",
+	"pwoGE4niR4ZkB256GqSIC04444oCDwxFSi1LMMbHf1x8Idx3h3CDNoxdNhH1vpftiXz9MC9FWQoDuZKF",
+	"cUaeVEtWSytKJiwlvAwb+FhOUQPzsREJH23IJvUztp8ZRVrjpAeacZ/52n6KF/EcELjN0vNH2zhIxwjc",
+	"LtLbuoF96xJ8mcierNtmhCJ8G8pMNnK4nkVdYhEKqr0LjkHcEWjKVO5199oMSbQqwsMTzhjD12+8LGMJ",
+	"7op/vDQ3gFrlSTUyO1XMXMyQYg/HoypW+NYu92mrpN30Dpco0ZAL2zClYVxDCDczfs2FNLbHNPfLaQfn",
+	"RvVdUUCB7iaqB7fjrBscdRvuUYTn1k/b87rT3Yv5d4tioyCvh9AHorM54846O1fJVmthVxdIUr36lLfB",
+	"neuj6o0/rauDJVnmE+W6lqbJlrs1DsmnGya+gpLCDsA18bmHZW7twlVnCh8pjMT8fQT6kau3PXv9ImUG",
+	"9C0UrJYFaJY1RToZUy5QbngFbKG0ZdxFF87IePDxc1xjOJVvwViDXIgC2iq2KPmqVUCpj0LMocn7++qb",
+	"UvGiMXFdjUOp1A1K9OWc26nkWotbKIbshWUSoDBMKvbLy7MfW5qi71zJQT6ncMZyDhpuQfej7sKkbEkx",
+	"BWGmslRqccXzm0bn+SIF3goXuoJQhJsdHvKi0Nmp+zhbuxqqddIrBrJYKCHtVF7VlmVzKgbI6GBZSGxm",
+	"zFO6YdmZr9P15ap/o0tl03o0OslpYfonZMOpnMq34TrCLmiryIKOGaqecyWNKkkntpdZi6MsJYa/gYV1",
+	"OnWtiHoqqbSaswJuoUQeeWSaRW+FEdZMKIPlKp+Xc2XAlzQj8qXCdxukSoRSaYYoA2OmcpCVKuelL4jO",
+	"/tew92eo9B4d/YB/Tibj7MBVKvkF1lM2niyYkilTGmEHvJJFfVWK/LDWZeZKsa/BGsbZ49EJgoQ2nwd5",
+	"QFGkAmbArVkryXZIbc7qMRMKq6iqjA24XDEXOGF40z8/f5uyX56fPaN3X71+++LVrxcHgYSaAm2PdTvn",
+	"xFxTucaREXj9m0P2I6V+jCuBx7tEnPsbojRegbzRPI8EQ7U8ji8bVs7ow4yhW76VpScsczbChFEYFqmH",
+	"Zbkq6F9TmXkXmSi7zRxqQFogjqcbobKcDGmRgufDqSQdmoN0RqzPSbx88dZlYGxJZoBjxVCvd/b6BToa",
+	"oL0PNEZC8TlGyRcimSQnw9HwxGekSPQ2lL+ewLiGePZeaPbimUFiKtDyPWUyCBChmSs8NmxgAPCK4kXV",
+	"ZHI2ec8XRTJJzoXpPozav9c2cjwafbHy/M0S6C2l+l2UUAvJ49F42+INtEe9lgJ66WT3S21zCqnIuqq4",
+	"Xnm8OPbuIge1sy9HWSttpIoaSkZ3XnDMJVWoczSKcWZROJlaWKDo95zfAtIj6iRhDZQzVAElOD40U9lj",
+	"jcCMQ/aqEhZVQCYKL7wdDWTEeBUvgNULNjg5ZnP4yApxLVAWnxyzEqylhfEl9/kBKaiSk4YkJ6ZxVmZ1",
+	"Wbq6UxSWTZoHtaLjlT45OTyc9Yx9L6T+5kOGX5qUfJPDXd8+86VKa7Q8/koANF0LEYJ28BWejke7SdJ3",
+	"sXwjqsc3nu4NVI9HzopineCJZqzq5TYfuTBYVOAdfeoXzNwd5f0ekG3S0Eu89f3R5HKW6ZC9IkXmIgXG",
+	"S0sh87IuwtvmNGhtNEim0szVkpRD1+I1N+QvxKj9522ClgS95hXYpl0B4fblCF6nbJQK9am32wa2bt6/",
+	"/zZSegdlU1dV+8jwm9Ls48+j2Yu5Wq4RzSPDXjzzlebUvvMAaiXJSPGHqFr4SWmyl9YUySOzpfI9BPgI",
+	"mhDjJ0tFohC2Srv8KWkFbfolBNfiFgx6NwOJJOya/nrc4es+0drRtYuqHXg+mcruQVPWlkoH8z10AqB6",
+	"qaVVdT6HqA54gzjpq4C/LDO8uokRPp2QFUrCX4LmHbhIE90o3AOonIjt6JMvZbw7KpWBwyZsFSf9Z8Kg",
+	"p2ua4Ncj46idDdALM9b/xRcLrZBw0YsV8nrSfcFFtZpeAiRpYadyxkWJJKqcN38D1H1AIXJKdB4Q0c65",
+	"LFzQmDMJS+acW1/vgQyXMvjIc1sGJ2MqfdlbhvBd0nErdSVKuCzgVuSQUWcOKxQyZQjsNe4s8gkFGcj9",
+	"masSvZ0eX3kBE2Oac2WAYnxfm1vSmDKlqoUXz1K2AJ2DtIcg0ZMqEDF4Sbg7M3BdgaQIXASkUOf6Z+Hc",
+	"TvQ2rrmiJPEX4WcX7OqzFdJsihe2hXiJbPtc3/RrbLWyKioCpoocURGzaeCF00+oSSsuV6H7RwPzibwh",
+	"yzTwksIuNgR3abPTqcx8gC2jkJvpmlouMVKcsozXVtHrvB+Pc7zlHH+2UGWJfG8ULTWZSk6fuYeWqi5R",
+	"pXe8J/+eDyksNNwK5ddhakZN/qEwaSa0sR5CPPpUWt/a7594ZJyxS7msXvgFNTBu2wQNj948P3v28vmw",
+	"KlI2dT1mZpocbLEoXYj+K3KG22CbPYdf/kE+9xvgRcfwIKSGtKAhi2VdbdGDR55u7jHDKJLpwp+227Pm",
+	"9phRu2VRQ8qEdPGVNFTLOveBaPoVTYNAqyrQ5FQ6SAfZWtNYhs5y8yER84GLTTaEHPySx6OnMULwswda",
+	"YvgKPnR/vMFeDvS3pELGZxYdOAJT+GEi/7086JfRpAMS2ZLrok/rrid5q7Q+Y5mFj9Y9dmisBl5lKIj0",
+	"LehDA9K6Xmdz4BmrY7rMVFmi5yuksciDakYyEXE+lc95Pl/vl8651gJQOmedpusMJSsK0YJbPmE+Hsqo",
+	"Gh1J3Wf8KTw9lYO4C+Qaf1tX6CAN74XAfnBEBp02ZWpPfmRYZuBDduBiW/61TpAWTc97Wq6bIuCG5Fpp",
+	"dDBkZ1OJyo8yGNT4QGqkckE+qlXghsxsUgGGL0lLajh0KpMaJFChFEOGNO40jMOnMFNJV8QtlbiespIj",
+	"7dNipBuNqoDs46BmUkbLuR3RbmPj0YhVIcp4VePqLtQ9lbTLkJ0h5GjDMZKATiCOnzDjTWhRlN0chmFq",
+	"AdJB6whqPUaIApC6Pa4VUsOSr5hay2kZqxbm1HeFGKabGP6AaOaCStPJNmFXKx8BPfXpEg1WrzI/QYab",
+	"G0Pid8xMVHdeEIjPHZvslFwbzNIXXeumalRMuRf/IG35EzFtY3VwwzZ5vS9B5k3fb1yCeI10PBq5Ouv+",
+	"PeLiJjChGbJfKaDW5Ant+oidYcy48a3HX1Gv+B2iXjsvVsNeKtw18rQ4fQtlifzmU2C91CxZvqs+RkO+",
+	"9OgTukt3W1H7Zt3PQKNTSMvmoGHIXi1A0iQiCSwsicLVGfbO63UhI5f38xfFp9JUKLdoitVAafbvF69+",
+	"9dnfszyHhZ2wdUxmKMkIBrZU+sbQVa/fpuO/3nVOSKhZ8qmD60vwxVgRD9Q987mrrN3t2PpGhD+HC9lp",
+	"XL3zfbVHc1uVnyEp3E0SEYU1hw/1AR9uZ2yh8nCuQGFp8Iicv4gk4wQyaR5hSQ0YMl/XyHidG5xscPRf",
+	"goVYfdSHGlC4uOJrp3mciUAm3kZCqQSu34SFv3mk73m1sKK5q28t4p9Tz0vE9sGVt/rswT5yOt3dq0HH",
+	"PUfFsJFIb0Q6WkdXqpYFFIw6Qq/q2Qz0KfrQU5kdHvqFD434L8jQLisLhIkMmSH7jcRO036Ypf1GXdHY",
+	"DdyyEjilV9GE4XKFhpWHgfpSyXvyNZwZW3BjwJC5J93H1Iroogu6Bj92j16XAFRjYEo8/NAVpDSR69Io",
+	"MkB0YTxWN8UyWaNE8WyQqYgcoxF2U5k1dJoxy29c7rdDuzRnaCGOfAkAtaGxQdYtnX9nQGfpVGbXYHtF",
+	"lpkb6ZOyOABpMLKohoWm5YR9Hxn27s05qgqqaOnuRiGhLEUTuVtriZ80ZT9u31PmOz8ZL5d8ZcjcXzl7",
+	"r3PCITuTK18uQpAIVxgychdbCuMzH9Q7yJyVHwYkcmZXC+XEjFTWmdYoh6YJXh8a4qG4JRmyzNWxZI48",
+	"0MCWjMsVy7mJ6p9zYWxHaKzpnXWzp39tHdQKSYr33ZtzYgLGr9QtNPHPDzVQI5JXXW0/+Y7wa+zlfnns",
+	"g18P9bQPfa9TgPvQV5se64dv2s5lCW9W/KOo6iqZPHn6lEYIur9Gscr29fujsEwgWFfNxEqurwFt1g/b",
+	"bssISZPjWhg2O/p3wRFFS5B/8fONqd3ioUf8RS1ZqeR1p7m74isSqmzQGSbZ+oTfjcwp81N72BNX+BMD",
+	"t20b+6NMrLbVPqJ+XyK7oyry9/tnDQHFw5hrSpvENt0Z2s+NxrPK1wquG1N7ZZZDZVHTGeLUWEjaXry8",
+	"aEapUeEz0X3KXJOgCQH7Jio6le0orwJKvkJbIJyYBtBZrq1xxXJtZMdvR4VoQPYDl4WqJBhD4YNGwbe6",
+	"WHZDvaHuc2s6OfmXyPH2yOhnxahQ1VfTlIrT/TVFNUxIYQUvXUSrTzzdaVpb7cTNFUnp4c3QxZq0DW3R",
+	"wAJhN8cUbHj4F20Xzle7sd7AiW2xmdD//8fcHtWZRO6NSghjEzzOFfdWKeG6W/vaVHi4eKIBJzWERQuM",
+	"+dkM7VPkZc5q09SHT+WaUeYCf51pUFk7CSoM28lOY+Ajsa1MjE1f1/2r3ydfgTbxTmf626UkdpHVOeGi",
+	"q4O+6LbNCI4dFE0zNsKAhm+asB6ffHbCuuQ+oNgyQkxgHREth56uqOZ7A1FGef2uM7+1HatCSeBu0IzC",
+	"8EjVqPZESBNfi1tIp9JH2gJyt7FG6kt0YwwSFJsrwkd2iXHLf/hj/ndnmR7dCuNcwVN3CcIVyZj/z1AP",
+	"Zqgf54BWU2d8kLBzVXcJe42/OpMtogbBq14s5ydRkl2Xq+pKSIi3DYRWxy2B3T+Jh7vpbD6oe38dT8hQ",
+	"E1ez0mvJZgNvSqesM6wjZa6PPWVhVMfE0X6I7VPF8cGpa2Hx686EFGYOLmKyzXErXXf8Bj7aUT9f023r",
+	"zleJMNdFM7H5L+CuUadHc43B4kVXxlULhYkzUX46+hSiaZQkuTtqW6rj2uvMlTuyQeYoIztIabQZG2TN",
+	"4Bb8zM0l7pESkhDlWFPkSyDvIGUzLkpqMKPKR5QJoYJJq6rb4CjVkjLA4YdOwFWjGNBUHdb9hZIBlyuX",
+	"bKYpHrOp5G7oksdJygxfHYR431NnWiJh+jRgrTWNAKSHo6natYDnXrmhHqYfniT68gU0sZki31r/hgFE",
+	"WzScpwVXSUN3Q9D+mUtpvmZCrC28QTJvmAOlNPLHGo9X29Xlc/KgevmDi5cX/ZSxsyypvwstx7V8SVyl",
+	"Vl81xxWmF22hFhco+qOL/9qQVf86bGc+zvauICezm07YfA5FXZIu7YSbZkqvD1QxCrWtv5wJA57PmzEl",
+	"fCrDlJLG4GrKCIO9H2YL0s9LuKklUjnnxHkeQ3YRhrk02sZSBzmRCFDebYB0A5qS/tfKWpDsakWZVwPW",
+	"t/02I/bVLBTIt5Q85+1wlHQquQZWwswyGstEwT88oi9tqhpE+eL74VSe+QhyVopK2MwX9w5CLHk8GrVR",
+	"5vFoNDo4ZRmNksl81MgtzMtyS31rM+doL7ORoNgeS+9E0seRSPrXtIGac2xL+XdH+Px1LKFAy53fdVj7",
+	"KYc+Wza/9XKPnNxoiRV2rQPKzVVwFYBUYmsMaNu0QhVwVV9fRwsEEOh3BMOOPB/lidxvarTgbDOv9/VW",
+	"vlEj3jap3e3cJkQRUv8STQxEbK6LrWNzd6hhMzkfIbxOU9Iuy/s353fV7of3qLpF+coW357npCtfmEnH",
+	"VPLjk3t9TL7o1IvxqRz4dHTnrinZIyTLOp9lvvSWhp6iASKsq9YknwA5zFc8SzIV9FQ6PULTv0EKysW0",
+	"wEhYNkJGSXAVGKiCXBlrY/x1yjCCxT6VbjqGbzHs2O5NkZntjmztN0cYNsikuvR/ZU2Z0JybqaTewxXY",
+	"lGVXvLhsB7lmYYS8hBYDLZ4PTsPlSNUTGKjRhHFR7MdskNXyRqqldOUMB1u8izAbak/X4nOal+KJ6AZF",
+	"VH38FYTNv7Ib02mzKdI/0Kn5di7KWo+X91PSYM72BdGadGkx0xecS16Wuzu/aLSUo9595mW1Y378XF5m",
+	"bmAZzRC2c8i+IkW1m2ylKYtGjfkj3Z25Wu4Yd0YI35ozfOvK3hgPP7rgpHrzE1f0s6apv0rbn64lFUlX",
+	"NeuMXhtk9OhkKqc0jWyaZERKpu/YXkEp4Ja6AYVh1v3oQG3BMOC6FKAPaPJrG2jqksRUDrIw02zCpsnJ",
+	"yEyT7KAdaELV/jTEKCRAV4iZLTnHPjF9eeG4PrrtGwvGnWSMRsAaKf+5nYyLhhj3HfmXrlETUg5bCllQ",
+	"wKZf5/wJ1XJ/qt3v72lkP/VGOAOAfmErif6Ec3L3/u7/BQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,10 +1,13 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
@@ -65,31 +68,75 @@ func (c control) GetTimeline(_ context.Context, req acctl.GetTimelineRequestObje
 	}
 	now := c.e.clock.Now()
 	out := acctl.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
-	// Steps of ended sessions are skipped when they fire, and so is a timeout once the phone has
-	// answered, so they are left out here; the list is read whole (it is bounded by the live
-	// sessions) to count what remains.
-	for _, st := range c.e.timeline.list() {
-		status, err := c.e.store.SessionStatus(st.session)
-		if err != nil || !store.Live(status) || st.cause == "timeout" && !waitsForPhone(status) {
-			continue
-		}
+	for _, st := range c.e.pendingSteps() {
 		out.Total++
-		if len(out.Steps) == limit {
-			continue
+		if len(out.Steps) < limit {
+			out.Steps = append(out.Steps, acctl.TimelineStep{
+				Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+				Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
+				Cause: acctl.TimelineStepCause(st.cause),
+			})
 		}
-		out.Steps = append(out.Steps, acctl.TimelineStep{
-			Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
-			Session: st.session, SessionStatus: acctl.SessionStatus(status), Status: acctl.SessionStatus(st.status),
-			Cause: acctl.TimelineStepCause(st.cause),
-		})
 	}
 	return out, nil
 }
 
-// waitsForPhone reports whether a session in this status still times out unless answered (the
-// rule playPhone's timeout applies).
-func waitsForPhone(status acapi.SessionStatus) bool {
-	return status == acapi.SessionStatusPending || status == acapi.SessionStatusIdentifying
+// pendingStep is a step of a plan that is still to fire, with its session.
+type pendingStep struct {
+	due                time.Time
+	app, user, session string
+	now, status        acapi.SessionStatus
+	cause              string
+	seq                uint64 // the session's, so steps due together keep the logins' order
+}
+
+// pendingSteps lists the steps still to fire that can change their session now, soonest first
+// (then in the order they fire). Steps of a session that ended (or that a reset forgot) are left
+// out, and so is the timeout of a login the phone answered: firing them changes nothing. The
+// plans are bounded by the live sessions.
+func (e *Emulator) pendingSteps() []pendingStep {
+	type planned struct {
+		token string
+		steps []plannedStep
+	}
+	e.plansMu.Lock()
+	plans := make([]planned, 0, len(e.plans))
+	for token, p := range e.plans {
+		pl := planned{token: token}
+		for _, s := range p.steps {
+			if !s.done {
+				pl.steps = append(pl.steps, plannedStep{status: s.status, timeout: s.timeout, due: s.due})
+			}
+		}
+		plans = append(plans, pl)
+	}
+	e.plansMu.Unlock()
+
+	var out []pendingStep
+	for _, pl := range plans {
+		sess, err := e.store.Session(pl.token)
+		if err != nil || !store.Live(sess.Status) {
+			continue
+		}
+		for _, s := range pl.steps {
+			if s.timeout && !s.changes(sess.Status) {
+				continue
+			}
+			cause := "scenario"
+			if s.timeout {
+				cause = "timeout"
+			}
+			out = append(out, pendingStep{due: s.due, app: sess.AppID, user: sess.UserID, session: pl.token,
+				now: sess.Status, status: s.status, cause: cause, seq: sess.Seq})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b pendingStep) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	return out
 }
 
 func (c control) ValidateScenario(_ context.Context, req acctl.ValidateScenarioRequestObject) (acctl.ValidateScenarioResponseObject, error) {

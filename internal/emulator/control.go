@@ -80,12 +80,7 @@ func (c control) GetHealth(context.Context, acctl.GetHealthRequestObject) (acctl
 	return acctl.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
 }
 
-func (e *Emulator) clockMode() string {
-	if _, ok := e.clock.(*clock.Virtual); ok {
-		return "virtual"
-	}
-	return "real"
-}
+func (e *Emulator) clockMode() string { return clock.Mode(e.clock) }
 
 func (c control) Reset(context.Context, acctl.ResetRequestObject) (acctl.ResetResponseObject, error) {
 	if err := c.e.Reset(); err != nil {
@@ -171,7 +166,7 @@ func (c control) AdvanceClock(_ context.Context, req acctl.AdvanceClockRequestOb
 	v, ok := c.e.clock.(*clock.Virtual)
 	if !ok {
 		return acctl.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
-			"the clock is real and cannot be advanced; start acmock with --clock virtual")), nil
+			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
 	fired := v.Advance(d)
 	return acctl.AdvanceClock200JSONResponse(c.clockState(fired)), nil
@@ -275,12 +270,11 @@ func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestOb
 
 func (c control) SetSessionStatus(_ context.Context, req acctl.SetSessionStatusRequestObject) (acctl.SetSessionStatusResponseObject, error) {
 	to := acapi.SessionStatus(req.Body.Status)
-	if !to.Valid() {
-		return acctl.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use identifying, active, walkaway, timeout, cancelled, failed or closed", req.Body.Status))}, nil
-	}
-	s, err := c.e.store.Transition(req.SessionToken, to, c.e.clock.Now(), "control")
+	s, err := c.e.SetSessionStatus(req.SessionToken, to)
 	switch {
+	case errors.Is(err, ErrInvalidStatus):
+		return acctl.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
+			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
 		return acctl.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
 	case errors.Is(err, store.ErrBadTransition):
@@ -290,6 +284,37 @@ func (c control) SetSessionStatus(_ context.Context, req acctl.SetSessionStatusR
 		return nil, err
 	}
 	return acctl.SetSessionStatus200JSONResponse(sessionState(s)), nil
+}
+
+func (c control) SetUserStatus(_ context.Context, req acctl.SetUserStatusRequestObject) (acctl.SetUserStatusResponseObject, error) {
+	to := acapi.SessionStatus(req.Body.Status)
+	appID := ""
+	if req.Params.Application != nil {
+		appID = *req.Params.Application
+		if _, err := c.e.store.Application(appID); err != nil {
+			return acctl.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
+		}
+	}
+	s, err := c.e.SetUserStatus(appID, req.UserId, to)
+	var none *NoSessionError
+	switch {
+	case errors.Is(err, ErrInvalidStatus):
+		return acctl.SetUserStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
+			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+	case errors.As(err, &none) && !none.Known:
+		msg := none.Error()
+		if appID != "" {
+			msg = fmt.Sprintf("application %s has no user %q", appID, req.UserId)
+		}
+		return acctl.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
+	case errors.As(err, &none) && len(none.Statuses) == 0:
+		return acctl.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
+	case errors.As(err, &none):
+		return acctl.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil
+	case err != nil:
+		return nil, err
+	}
+	return acctl.SetUserStatus200JSONResponse(sessionState(s)), nil
 }
 
 func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequestObject) (acctl.ListRequestsResponseObject, error) {
@@ -305,6 +330,10 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 	}
 	if p.Since != nil {
 		f.Since = *p.Since
+	}
+	f, err := c.e.checkFilter(f)
+	if err != nil {
+		return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "operation", "%v", err))}, nil
 	}
 	if p.MinCount == nil && p.Timeout != nil {
 		return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil

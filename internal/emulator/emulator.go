@@ -35,8 +35,9 @@ const DefaultMaxBodyBytes = 1 << 20
 // Options configures an Emulator. The zero value is usable: real clock, default scenario, random
 // IDs, signatures verified, public URL taken from each request's Host.
 type Options struct {
-	// Clock runs scenario timelines (default the wall clock). HMAC timestamps are always checked
-	// against real time.
+	// Clock runs scenario timelines (default the wall clock): clock.Real, a manual clock.NewVirtual
+	// that only Advance moves, or clock.NewAuto, which status polls move too (see timeline.go).
+	// HMAC timestamps are always checked against real time.
 	Clock clock.Clock
 	// Scenario is the world to start with (default scenario.Default()).
 	Scenario *scenario.Scenario
@@ -75,11 +76,15 @@ type Emulator struct {
 	ops       map[string]*operation // by "METHOD /path/template", api/openapi.yaml
 	ctlOps    map[string]*operation // the same for api/control.yaml
 	handler   http.Handler
+	opNames   opNames      // the names a journal filter may use
 	wallShift atomic.Int64 // time.Duration added to real time for signature checks
 	delayed   atomic.Int64 // responses held by latency faults right now
 	// controlChanges counts state-changing control calls, for the console's event stream.
 	controlChanges store.Signal
-	timeline       timeline // the steps e.timers will fire, for the console (timeline.go)
+
+	plansMu sync.Mutex
+	plans   map[string]*plan // by session token: the timeline steps still to come (timeline.go)
+	pollMu  sync.Mutex       // one status poll at a time moves the automatic clock
 
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
@@ -119,6 +124,7 @@ func New(opts Options) (*Emulator, error) {
 		store:   store.New(opts.IDs),
 		journal: journal.New(opts.JournalSize),
 		log:     log,
+		plans:   map[string]*plan{},
 	}
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
@@ -132,6 +138,7 @@ func New(opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e.ops, e.ctlOps = ops, ctlOps
+	e.opNames = newOpNames(journalledOps(ops, ctlOps))
 	e.handler = e.routes()
 	if err := e.LoadScenario(opts.Scenario); err != nil {
 		return nil, err
@@ -251,7 +258,7 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 // Reset cancels every pending step and puts the state back to the scenario's initial one.
 func (e *Emulator) Reset() error {
 	e.timers.StopAll()
-	e.timeline.clear()
+	e.forgetPlans()
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()
@@ -310,7 +317,7 @@ func (e *Emulator) ResetApplication(appID string) error {
 // afterwards.
 func (e *Emulator) Close() {
 	e.timers.StopAll()
-	e.timeline.clear()
+	e.forgetPlans()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults.stop()

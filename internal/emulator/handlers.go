@@ -126,9 +126,10 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateU
 	}}, nil
 }
 
-// GetSessionStatus reports a session's status.
-func (e *Emulator) GetSessionStatus(_ context.Context, req acapi.GetSessionStatusRequestObject) (acapi.GetSessionStatusResponseObject, error) {
-	status, err := e.store.SessionStatus(req.SessionToken)
+// GetSessionStatus reports a session's status; on the automatic clock the poll may first move
+// time to the session's next step (timeline.go).
+func (e *Emulator) GetSessionStatus(ctx context.Context, req acapi.GetSessionStatusRequestObject) (acapi.GetSessionStatusResponseObject, error) {
+	status, err := e.pollStatus(ctx, req.SessionToken)
 	if err != nil {
 		return acapi.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
@@ -143,6 +144,7 @@ func (e *Emulator) Logout(_ context.Context, req acapi.LogoutRequestObject) (aca
 	if errors.Is(err, store.ErrSessionNotFound) {
 		return acapi.Logout404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
+	e.settle(req.SessionToken) // the timeline's later steps are cancelled
 	return acapi.Logout200JSONResponse{Status: true}, nil
 }
 

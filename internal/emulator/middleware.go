@@ -31,6 +31,10 @@ type requestInfo struct {
 	errCode string
 	message string
 	fault   string
+	// spoiled is set when a fault cuts the answer short: the client does not see what it says.
+	spoiled bool
+	// at, when set, is the clock time the answer reflects, for a poll that moved the clock.
+	at time.Time
 	// stringToSign is what a signature_mismatch expected.
 	stringToSign string
 }
@@ -97,6 +101,9 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
 	latency := time.Since(start)
+	if !info.at.IsZero() {
+		at = info.at
+	}
 	opID := ""
 	if info.op != nil {
 		opID = info.op.id

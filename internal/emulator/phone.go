@@ -2,42 +2,153 @@ package emulator
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/store"
 )
 
-// playPhone schedules what the user's phone does in this session, as the scenario says, plus the
-// timeout that ends a session nobody answered. Timers belong to the emulator's group, so a reset or
-// a scenario swap cancels them.
-func (e *Emulator) playPhone(sess store.Session) {
-	sc := e.Scenario()
-	at := timelineStep{app: sess.AppID, user: sess.UserID, session: sess.Token, cause: "scenario"}
-	for _, step := range sc.BehaviourFor(sess.AppID, sess.UserID).Timeline(sess.Attempt) {
-		at.status = step.Status
-		e.schedule(step.After, at, func() {
-			e.step(sess.Token, step.Status, "scenario")
-		})
+// The verbs below make the phone act now, for the control API, acmocktest and the terminal
+// commands alike.
+
+// ErrInvalidStatus is returned for a status the API does not define.
+var ErrInvalidStatus = errors.New("invalid status")
+
+// targetStatuses are the statuses a phone can move a session to, for error messages.
+const targetStatuses = "identifying, active, walkaway, timeout, cancelled, failed or closed"
+
+func checkStatus(to acapi.SessionStatus) error {
+	if !to.Valid() {
+		return fmt.Errorf("unknown status %q; use %s: %w", to, targetStatuses, ErrInvalidStatus)
 	}
-	at.status, at.cause = acapi.SessionStatusTimeout, "timeout"
-	e.schedule(sc.SessionTimeout(), at, func() {
-		status, err := e.store.SessionStatus(sess.Token)
-		if err == nil && waitsForPhone(status) {
-			e.step(sess.Token, acapi.SessionStatusTimeout, "timeout")
-		}
-	})
+	return nil
 }
 
-// step applies one status change. A change the session can no longer make (it was closed by a
-// logout, say) is skipped: the phone's later steps do not resurrect a finished session.
-func (e *Emulator) step(token string, status acapi.SessionStatus, cause string) {
-	_, err := e.store.Transition(token, status, e.clock.Now(), cause)
-	switch {
-	case err == nil:
-		e.log.Debug("session status changed", "session", token, "status", status, "cause", cause)
-	case errors.Is(err, store.ErrBadTransition), errors.Is(err, store.ErrSessionNotFound):
-		e.log.Debug("scenario step skipped", "session", token, "status", status, "reason", err)
-	default:
-		e.log.Error("scenario step failed", "session", token, "status", status, "err", err)
+// SetSessionStatus makes the phone change a session's status now. A change the real service could
+// not make (anything out of a final status, say) is store.ErrBadTransition, and the session
+// returned is the session as it stands; an unknown token is store.ErrSessionNotFound.
+func (e *Emulator) SetSessionStatus(token string, to acapi.SessionStatus) (store.Session, error) {
+	if err := checkStatus(to); err != nil {
+		return store.Session{}, err
 	}
+	s, err := e.store.Transition(token, to, e.clock.Now(), "control")
+	if err == nil {
+		e.settle(token)
+	}
+	return s, err
+}
+
+// NoSessionError says that no session of a user can make a change. It matches
+// store.ErrBadTransition when the user has sessions (none of which can make it) and
+// store.ErrUserNotFound or store.ErrSessionNotFound otherwise.
+type NoSessionError struct {
+	User string
+	// To is the status asked for.
+	To acapi.SessionStatus
+	// Known is false when no application has the user.
+	Known bool
+	// Statuses are those of the user's sessions, newest first.
+	Statuses []acapi.SessionStatus
+}
+
+// maxListed caps the statuses an error lists; a user may have many sessions.
+const maxListed = 5
+
+func (e *NoSessionError) Error() string {
+	switch {
+	case !e.Known:
+		return fmt.Sprintf("no application has a user %q", e.User)
+	case len(e.Statuses) == 0:
+		return fmt.Sprintf("user %q has no session yet; start a login first", e.User)
+	}
+	names := make([]string, 0, maxListed)
+	for _, s := range e.Statuses[:min(len(e.Statuses), maxListed)] {
+		names = append(names, string(s))
+	}
+	list := strings.Join(names, ", ")
+	if more := len(e.Statuses) - maxListed; more > 0 {
+		list += fmt.Sprintf(" and %d older", more)
+	}
+	what := "its only session is"
+	if len(e.Statuses) > 1 {
+		what = fmt.Sprintf("its %d sessions are, newest first,", len(e.Statuses))
+	}
+	return fmt.Sprintf("user %q has no session that can become %s: %s %s", e.User, e.To, what, list)
+}
+
+// Is lets errors.Is match the store's sentinels.
+func (e *NoSessionError) Is(target error) bool {
+	switch target {
+	case store.ErrBadTransition:
+		return len(e.Statuses) > 0
+	case store.ErrSessionNotFound:
+		return len(e.Statuses) == 0
+	case store.ErrUserNotFound:
+		return !e.Known
+	}
+	return false
+}
+
+// SetUserStatus makes the phone change the newest session of a user that can make the change,
+// now, as a user who opens the app and taps would: approving reaches the newest pending login, not
+// an older one that already ended. appID "" means any application. With no such session the error
+// is a *NoSessionError naming the user and the statuses of its sessions.
+func (e *Emulator) SetUserStatus(appID, userID string, to acapi.SessionStatus) (store.Session, error) {
+	if err := checkStatus(to); err != nil {
+		return store.Session{}, err
+	}
+	sessions := e.store.Sessions(func(s *store.Session) bool {
+		return s.UserID == userID && (appID == "" || s.AppID == appID)
+	})
+	statuses := make([]acapi.SessionStatus, 0, len(sessions))
+	for i := len(sessions) - 1; i >= 0; i-- {
+		sess := sessions[i]
+		if !store.CanTransition(sess.Status, to) {
+			statuses = append(statuses, sess.Status)
+			continue
+		}
+		s, err := e.store.Transition(sess.Token, to, e.clock.Now(), "control")
+		switch {
+		case err == nil:
+			e.settle(sess.Token)
+			return s, nil
+		case errors.Is(err, store.ErrBadTransition):
+			// It changed since the list was taken: the next older one may do.
+			statuses = append(statuses, s.Status)
+		case errors.Is(err, store.ErrSessionNotFound):
+			// It went away since the list was taken.
+		default:
+			return store.Session{}, err
+		}
+	}
+	return store.Session{}, &NoSessionError{User: userID, To: to, Known: len(sessions) > 0 || e.hasUser(appID, userID), Statuses: statuses}
+}
+
+func (e *Emulator) hasUser(appID, userID string) bool {
+	for _, app := range e.store.Applications() {
+		if appID != "" && app.ID != appID {
+			continue
+		}
+		if _, err := e.store.User(app.ID, userID); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SetStatus makes the phone act on who: the session with that token or, when no session has it,
+// the newest session of the user with that ID, in any application, that can make the change (see
+// SetUserStatus).
+func (e *Emulator) SetStatus(who string, to acapi.SessionStatus) (store.Session, error) {
+	s, err := e.SetSessionStatus(who, to)
+	if !errors.Is(err, store.ErrSessionNotFound) {
+		return s, err
+	}
+	s, err = e.SetUserStatus("", who, to)
+	var none *NoSessionError
+	if errors.As(err, &none) && !none.Known {
+		return s, fmt.Errorf("no session or user %q: %w", who, store.ErrSessionNotFound)
+	}
+	return s, err
 }

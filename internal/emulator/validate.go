@@ -209,6 +209,9 @@ func (e *Emulator) validateControl(next http.Handler) http.Handler {
 			e.internalError(w, r, fmt.Errorf("no control operation for route %s %s", r.Method, tmpl))
 			return
 		}
+		if info := infoFrom(r.Context()); info != nil {
+			info.op = op // the journal names the registration links phones open
+		}
 		vars := mux.Vars(r)
 		for name, raw := range vars {
 			v, err := url.PathUnescape(raw)

@@ -7,6 +7,7 @@ let root;
 let rows;
 let nowEl;
 let modeNote;
+let autoNote;
 let countEl;
 let state = null; // the last timeline read, with the local time it was read at
 let ticker = null;
@@ -16,6 +17,7 @@ function init(el) {
   rows = el.querySelector('#timeline-rows');
   nowEl = el.querySelector('#clock-now');
   modeNote = el.querySelector('#clock-real-note');
+  autoNote = el.querySelector('#clock-auto-note');
   countEl = el.querySelector('#timeline-count');
   for (const b of el.querySelectorAll('button[data-advance]')) {
     b.addEventListener('click', () => advance(b.dataset.advance));
@@ -53,7 +55,7 @@ async function advance(d) {
 const refreshNow = coalesce(async () => {
   const tl = await get('/_acmock/timeline');
   state = { tl, at: Date.now() };
-  const virtual = tl.mode === 'virtual';
+  const virtual = tl.mode !== 'real'; // 'virtual' or 'auto' (which status polls move too)
   modeNote.hidden = virtual;
   for (const b of root.querySelectorAll('#clock-controls button, #clock-controls input')) b.disabled = !virtual;
   replace(rows, tl.steps.map((st) => h('tr', {},
@@ -76,9 +78,11 @@ const refreshNow = coalesce(async () => {
 function show() {
   if (!state) return;
   const { tl, at } = state;
-  const elapsed = tl.mode === 'virtual' ? 0 : Date.now() - at;
+  const elapsed = tl.mode === 'real' ? Date.now() - at : 0;
   const now = new Date(new Date(tl.now).getTime() + elapsed);
-  nowEl.textContent = `${tl.mode === 'virtual' ? 'Virtual' : 'Real'} clock: ${time(now.toISOString(), true)}`;
+  const name = { real: 'Real clock', virtual: 'Virtual clock', auto: 'Automatic virtual clock' }[tl.mode] || tl.mode;
+  nowEl.textContent = `${name}: ${time(now.toISOString(), true)}`;
+  autoNote.hidden = tl.mode !== 'auto';
   if (elapsed) {
     for (const td of rows.querySelectorAll('td[data-due]')) {
       td.textContent = duration(Math.max(0, new Date(td.dataset.due) - now));
