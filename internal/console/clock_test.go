@@ -15,10 +15,7 @@ func TestAdvancingTheClockFiresAPendingStep(t *testing.T) {
 	t.Parallel()
 	srv := acmocktest.Run(t)
 	ctx := context.Background()
-	session, err := srv.Authentication().AuthenticateUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := login(t, srv.Authentication(), "alice")
 	tb := openConsole(t, srv.URL(), "#clock")
 	steps := find("table", "Pending timeline steps")
 	tb.waitText(steps, "2 s")

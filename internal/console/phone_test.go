@@ -22,10 +22,7 @@ func TestLoginAppearsLiveAndApproveReachesTheClient(t *testing.T) {
 	eval[bool](tb, `window.loadedOnce = true`)
 
 	ctx := context.Background()
-	session, err := srv.Authentication().AuthenticateUser(ctx, "alice", activeconnect.MethodAcceptance)
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := login(t, srv.Authentication(), "alice", activeconnect.MethodAcceptance)
 	start := time.Now()
 	request := find("region", "Login request for alice", alicePhone)
 	if !tb.waitForWithin(time.Second, request) {
@@ -69,10 +66,7 @@ func TestDenyFromTheKeyboard(t *testing.T) {
 	t.Parallel()
 	srv := acmocktest.Run(t)
 	ctx := context.Background()
-	session, err := srv.Authentication().AuthenticateUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := login(t, srv.Authentication(), "alice")
 	tb := openConsole(t, srv.URL(), "")
 	request := find("region", "Login request for alice", alicePhone)
 	tb.press(find("button", "Deny", alicePhone, request), "\r")
@@ -89,10 +83,7 @@ func TestWalkAwayComeBackAndEnd(t *testing.T) {
 	t.Parallel()
 	srv := acmocktest.Run(t)
 	ctx := context.Background()
-	session, err := srv.Authentication().AuthenticateUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := login(t, srv.Authentication(), "alice")
 	if err := srv.Approve(session.Token); err != nil {
 		t.Fatal(err)
 	}
@@ -123,4 +114,14 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// login starts a login for user over the Activeconnect API, as the application would.
+func login(t *testing.T, api *activeconnect.AuthenticationAPI, user string, methods ...activeconnect.AuthenticationMethod) *activeconnect.Session {
+	t.Helper()
+	session, err := api.AuthenticateUser(context.Background(), user, methods...)
+	if err != nil {
+		t.Fatalf("log %s in: %v", user, err)
+	}
+	return session
 }

@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"testing"
@@ -62,9 +61,7 @@ func TestTheConsoleReconnectsAfterARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.AuthenticateUser(context.Background(), "alice"); err != nil {
-		t.Fatal(err)
-	}
+	login(t, api, "alice")
 	tb.waitFor(find("region", "Login request for alice", alicePhone))
 	if !eval[bool](tb, `window.loadedOnce === true`) {
 		t.Fatal("the page reloaded")

@@ -38,9 +38,7 @@ func TestRequestsAreLiveFilteredAndExplained(t *testing.T) {
 	if _, err := wrong.HasRegisteredMobileDevice(ctx, "bob"); !activeconnect.IsUnauthorized(err) {
 		t.Fatalf("a request signed with the wrong secret: %v", err)
 	}
-	if _, err := srv.Authentication().AuthenticateUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
+	login(t, srv.Authentication(), "alice")
 	journal, err := ctlClient(t, srv).ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{})
 	if err != nil || len(journal.JSON200.Entries) != 3 {
 		t.Fatalf("journal: %v %s", err, journal.Body)

@@ -58,9 +58,7 @@ func TestABadScenarioShowsItsProblemAtLineAndColumn(t *testing.T) {
 		t.Fatalf("after Load the emulator runs %s", name)
 	}
 
-	if _, err := srv.Authentication().AuthenticateUser(context.Background(), "zed"); err != nil {
-		t.Fatal(err)
-	}
+	login(t, srv.Authentication(), "zed")
 	tb.click(find("button", "Reset", in("region", "Scenario")))
 	tb.waitText(find("status", "Notice"), "Reset to the initial state of scenario tiny")
 	if s := srv.Sessions("zed"); len(s) != 0 {

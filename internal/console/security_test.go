@@ -104,10 +104,7 @@ func TestAnotherSiteCannotChangeTheEmulator(t *testing.T) {
 	rec := &recorder{}
 	srv := acmocktest.Run(t, acmocktest.WithMiddleware(rec.middleware))
 	ctx := context.Background()
-	session, err := srv.Authentication().AuthenticateUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := login(t, srv.Authentication(), "alice")
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><title>another site</title>
@@ -187,9 +184,7 @@ func TestTheConsoleAsksForTheControlToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.AuthenticateUser(context.Background(), "alice"); err != nil {
-		t.Fatal(err)
-	}
+	login(t, api, "alice")
 	tb.waitFor(find("region", "Login request for alice", alicePhone))
 }
 

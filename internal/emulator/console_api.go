@@ -140,18 +140,28 @@ func (e *Emulator) pendingSteps() []pendingStep {
 }
 
 func (c control) ValidateScenario(_ context.Context, req acctl.ValidateScenarioRequestObject) (acctl.ValidateScenarioResponseObject, error) {
-	data, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
-	}
-	sc, err := scenario.Parse("scenario.yaml", data)
-	if problems, ok := scenarioProblems(err); ok {
-		return acctl.ValidateScenario400JSONResponse(problems), nil
+	sc, problems, err := parseScenarioBody(req.Body)
+	if problems != nil {
+		return acctl.ValidateScenario400JSONResponse(*problems), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	return acctl.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
+}
+
+// parseScenarioBody reads a scenario sent to the control API. A scenario that does not load gives
+// its problems as the 400 body; other errors are the emulator's.
+func parseScenarioBody(body io.Reader) (*scenario.Scenario, *acctl.ScenarioProblems, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read scenario: %w", err)
+	}
+	sc, err := scenario.Parse("scenario.yaml", data)
+	if problems, ok := scenarioProblems(err); ok {
+		return nil, &problems, nil
+	}
+	return sc, nil, err
 }
 
 // scenarioProblems turns the problems of a scenario that does not load into the control API's

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -123,13 +122,9 @@ func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (a
 }
 
 func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
-	data, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
-	}
-	sc, err := scenario.Parse("scenario.yaml", data)
-	if problems, ok := scenarioProblems(err); ok {
-		return acctl.PutScenario400JSONResponse(problems), nil
+	sc, problems, err := parseScenarioBody(req.Body)
+	if problems != nil {
+		return acctl.PutScenario400JSONResponse(*problems), nil
 	}
 	if err != nil {
 		return nil, err

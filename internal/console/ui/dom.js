@@ -112,3 +112,14 @@ export function reconcile(container, items, keyOf, sigOf, render) {
     if (again) again.focus();
   }
 }
+
+// attempt runs an action of the user's, says in the status line how it went (said gets the
+// result) and then runs after, whatever happened.
+export async function attempt(action, said, after) {
+  try {
+    notify(said(await action()));
+  } catch (err) {
+    notify(err.message, true);
+  }
+  if (after) after();
+}

@@ -3,7 +3,7 @@
 // Every action goes through POST /_acmock/sessions/{token}/status, as `acmock approve` does.
 import { get, post, query } from './api.js';
 import * as apps from './apps.js';
-import { coalesce, h, notify, reconcile, replace, short, time } from './dom.js';
+import { attempt, coalesce, h, reconcile, replace, short, time } from './dom.js';
 
 // The phone's actions: the label (also the button's accessible name), the status it sets and the
 // statuses it is offered from. The server's `allowed` list has the last word.
@@ -129,14 +129,9 @@ function notification(appID, s) {
       }, a.label))));
 }
 
-async function act(s, a) {
-  try {
-    const after = await post(`/_acmock/sessions/${encodeURIComponent(s.token)}/status`, { status: a.to });
-    notify(`${s.user}: ${a.done} the login (${after.status})`);
-  } catch (err) {
-    notify(err.message, true);
-  }
-  refreshNow();
+function act(s, a) {
+  return attempt(() => post(`/_acmock/sessions/${encodeURIComponent(s.token)}/status`, { status: a.to }),
+    (after) => `${s.user}: ${a.done} the login (${after.status})`, refreshNow);
 }
 
 function refresh(what) {

@@ -3,7 +3,7 @@
 // what lost_user_mobile_device does.
 import { get, post, query } from './api.js';
 import * as apps from './apps.js';
-import { coalesce, h, notify, reconcile, time } from './dom.js';
+import { attempt, coalesce, h, reconcile, time } from './dom.js';
 
 const MAX_USERS = 60;
 const MAX_SMS = 100;
@@ -86,24 +86,14 @@ function smsItem({ m, l }) {
     link));
 }
 
-async function open(user, code) {
-  try {
-    await get(`/_acmock/register/${encodeURIComponent(code)}`);
-    notify(`${user}: the phone opened the link and is registered`);
-  } catch (err) {
-    notify(err.message, true);
-  }
-  refreshNow();
+function open(user, code) {
+  return attempt(() => get(`/_acmock/register/${encodeURIComponent(code)}`),
+    () => `${user}: the phone opened the link and is registered`, refreshNow);
 }
 
-async function lose(appID, user) {
-  try {
-    await post(`/_acmock/applications/${encodeURIComponent(appID)}/users/${encodeURIComponent(user)}/lose-phone`);
-    notify(`${user}: the phone is lost; a new registration link was handed out`);
-  } catch (err) {
-    notify(err.message, true);
-  }
-  refreshNow();
+function lose(appID, user) {
+  return attempt(() => post(`/_acmock/applications/${encodeURIComponent(appID)}/users/${encodeURIComponent(user)}/lose-phone`),
+    () => `${user}: the phone is lost; a new registration link was handed out`, refreshNow);
 }
 
 function refresh(what) {

@@ -2,7 +2,7 @@
 // YAML, validate it (POST /_acmock/scenario/validate) and load it (PUT /_acmock/scenario), with
 // each problem at its line:col. Reset goes back to the loaded scenario's initial state.
 import { ApiError, call, get, post } from './api.js';
-import { coalesce, h, notify, replace } from './dom.js';
+import { attempt, coalesce, h, notify, replace } from './dom.js';
 
 let root;
 let editor;
@@ -87,13 +87,9 @@ function goTo(line, col) {
   editor.setSelectionRange(at, at + 1);
 }
 
-async function reset() {
-  try {
-    await post('/_acmock/reset');
-    notify(`Reset to the initial state of scenario ${loaded ? loaded.name : ''}`.trim());
-  } catch (err) {
-    notify(err.message, true);
-  }
+function reset() {
+  return attempt(() => post('/_acmock/reset'),
+    () => `Reset to the initial state of scenario ${loaded ? loaded.name : ''}`.trim());
 }
 
 const refreshNow = coalesce(async () => {
