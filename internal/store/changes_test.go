@@ -74,3 +74,21 @@ func TestTransitionsFollowTheTable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWriteSignal is what a store write pays for the change signal: a bump nobody watches,
+// and a bump with a watcher that takes a new channel each time (the console's event stream).
+func BenchmarkWriteSignal(b *testing.B) {
+	b.Run("unwatched", func(b *testing.B) {
+		var sig store.Signal
+		for b.Loop() {
+			sig.Bump()
+		}
+	})
+	b.Run("watched", func(b *testing.B) {
+		var sig store.Signal
+		for b.Loop() {
+			sig.Changed()
+			sig.Bump()
+		}
+	})
+}
