@@ -28,8 +28,11 @@ lint: ## gofmt check and go vet, in this module and in examples/
 	$(GO) vet ./...
 	@for m in $(MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
-run: ## run the emulator on 127.0.0.1:8080 with the demo application
-	$(GO) run ./cmd/acmock
+# The recipe execs the binary, so that a signal to make (Ctrl-C, kill) reaches acmock itself:
+# `go run` would leave it serving on the port.
+run: ## build acmock and run it on 127.0.0.1:8080 with the demo application; flags in ARGS, e.g. make run ARGS='--auth off'
+	$(GO) build -o bin/acmock ./cmd/acmock
+	exec bin/acmock $(ARGS)
 
 load: ## measure throughput, latency, start-up time and memory (see README, Performance)
 	$(GO) build -o bin/acmock ./cmd/acmock

@@ -227,6 +227,7 @@ func Start(opts ...Option) (*Server, error) {
 		}
 	}
 	srv.Config.Handler = h
+	srv.Listener = emu.Listener(srv.Listener, srv.Config.MaxHeaderBytes)
 	srv.Start()
 	return &Server{emu: emu, srv: srv, clock: clk, sc: c.scenario}, nil
 }
@@ -444,7 +445,8 @@ func (s *Server) load(name string, data []byte) error {
 	return nil
 }
 
-// Reset puts the state back to the scenario's initial one and cancels pending steps.
+// Reset puts the state back to the scenario's initial one, cancels pending steps and empties the
+// request journal; the clock is kept.
 func (s *Server) Reset() error { return s.emu.Reset() }
 
 // SMS is a registration message the emulator would have sent.

@@ -3,6 +3,7 @@ package contracttests
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -261,6 +262,41 @@ func TestEveryOperationChecksSignatures(t *testing.T) {
 			if r.err.StringToSign == nil || *r.err.StringToSign != stringToSign(sent) {
 				t.Errorf("string_to_sign %v, want %q", r.err.StringToSign, stringToSign(sent))
 			}
+		})
+	}
+}
+
+// TestSignatureBeforeContent sends requests that break the spec in their body or query with a
+// wrong secret, and without a signature: 401 each time, never the 400 that would tell a caller who
+// is not authenticated something about its request. An unknown application stays a 404.
+func TestSignatureBeforeContent(t *testing.T) {
+	tg := newTarget(t)
+	user := tg.user("unsigned")
+	tg.addUsers(t, user)
+	wrong := acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000")
+	const unknownApp = "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name, method, url, body string
+	}{
+		{"addUsers with no user", http.MethodPost, tg.appURL("/management/add_users"), `{"users": []}`},
+		{"addUsers with broken JSON", http.MethodPost, tg.appURL("/management/add_users"), `{"users": [`},
+		{"sendRegistrationSms without a phone number", http.MethodPost, tg.userURL("/management/send_registration_sms", user), `{}`},
+		{"authenticateUser with an unknown method", http.MethodPost, tg.userURL("/authentication/authenticate_user", user) + "?methods=telepathy", `{}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg.parallel(t)
+			for _, signer := range []*acauth.Signer{wrong, nil} {
+				r := tg.do(t, call{method: tc.method, url: tc.url, body: []byte(tc.body), signer: signer, breaks: tc.name})
+				code := acapi.ErrorCodeSignatureMismatch
+				if signer == nil {
+					code = acapi.ErrorCodeMissingHeader
+				}
+				expectError(t, r, http.StatusUnauthorized, code, hdrAuth)
+			}
+			unknown := strings.Replace(tc.url, "/"+url.PathEscape(tg.appID), "/"+unknownApp, 1)
+			r := tg.do(t, call{method: tc.method, url: unknown, body: []byte(tc.body), signer: acauth.NewSigner(unknownApp, "x"), breaks: tc.name})
+			expectError(t, r, http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id")
 		})
 	}
 }

@@ -190,7 +190,7 @@ func advance(ctx context.Context, c *acctl.ClientWithResponses, args []string, s
 	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "clock now %s; %d steps fired, %d pending\n", res.JSON200.Now.Format(time.RFC3339), *res.JSON200.Fired, res.JSON200.Pending)
+	fmt.Fprintf(stdout, "clock now %s; %s fired, %d pending\n", res.JSON200.Now.Format(time.RFC3339), plural(*res.JSON200.Fired, "step"), res.JSON200.Pending)
 	return nil
 }
 
@@ -316,7 +316,7 @@ func load(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdo
 	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded scenario %s (%d applications, %d faults)\n", res.JSON200.Name, res.JSON200.Applications, res.JSON200.Faults)
+	fmt.Fprintf(stdout, "loaded scenario %s (%s, %s)\n", res.JSON200.Name, plural(res.JSON200.Applications, "application"), plural(res.JSON200.Faults, "fault"))
 	return nil
 }
 

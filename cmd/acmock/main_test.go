@@ -176,7 +176,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("bad file: exit %d", code)
 	}
 	want := bad + ":2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""
-	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files have problems") {
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files has problems") {
 		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
 	}
 }
@@ -395,8 +395,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 	t.Setenv("ACMOCK_JOURNAL_SIZE", "7")
 	t.Setenv("ACMOCK_CONTROL_TOKEN", "tok")
 	t.Setenv("ACMOCK_PUBLIC_URL", "http://example.test:8080")
-	var stderr syncBuffer
-	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"}, &stderr)
+	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +404,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 		t.Fatalf("config from the environment: %+v", c)
 	}
 	t.Setenv("ACMOCK_JOURNAL_SIZE", "many")
-	if _, err := parseFlags(nil, &stderr); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
+	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
 		t.Fatalf("a bad variable: %v", err)
 	}
 }

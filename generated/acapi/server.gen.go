@@ -1649,7 +1649,7 @@ type SendRegistrationSmsResponseObject interface {
 	VisitSendRegistrationSmsResponse(w http.ResponseWriter) error
 }
 
-type SendRegistrationSms200JSONResponse StatusResponse
+type SendRegistrationSms200JSONResponse SendRegistrationSmsResult
 
 func (response SendRegistrationSms200JSONResponse) VisitSendRegistrationSmsResponse(w http.ResponseWriter) error {
 

@@ -62,6 +62,7 @@ const (
 	ErrorCodeBadVersion               ErrorCode = "bad_version"
 	ErrorCodeBodyTooLarge             ErrorCode = "body_too_large"
 	ErrorCodeDeviceAlreadyRegistered  ErrorCode = "device_already_registered"
+	ErrorCodeHeaderTooLarge           ErrorCode = "header_too_large"
 	ErrorCodeInjectedFault            ErrorCode = "injected_fault"
 	ErrorCodeInternalError            ErrorCode = "internal_error"
 	ErrorCodeInvalidRequest           ErrorCode = "invalid_request"
@@ -76,6 +77,7 @@ const (
 	ErrorCodeUnknownClient            ErrorCode = "unknown_client"
 	ErrorCodeUnknownSession           ErrorCode = "unknown_session"
 	ErrorCodeUnknownUser              ErrorCode = "unknown_user"
+	ErrorCodeUriTooLong               ErrorCode = "uri_too_long"
 	ErrorCodeWrongCredentialsForRoute ErrorCode = "wrong_credentials_for_route"
 )
 
@@ -93,6 +95,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeBodyTooLarge:
 		return true
 	case ErrorCodeDeviceAlreadyRegistered:
+		return true
+	case ErrorCodeHeaderTooLarge:
 		return true
 	case ErrorCodeInjectedFault:
 		return true
@@ -121,6 +125,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnknownSession:
 		return true
 	case ErrorCodeUnknownUser:
+		return true
+	case ErrorCodeUriTooLong:
 		return true
 	case ErrorCodeWrongCredentialsForRoute:
 		return true
@@ -249,7 +255,8 @@ type DeviceRegisteredResponse struct {
 type Error struct {
 	// Code What went wrong, for programs:
 	// - request: `invalid_request` (body, parameter or header breaks the spec; `field` names it),
-	//   `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint);
+	//   `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint), `uri_too_long`
+	//   (414) and `header_too_large` (431) (a request line or headers over 64 KiB);
 	// - signature (401): `missing_header`, `bad_header`, `bad_scheme`, `bad_nonce`, `bad_version`,
 	//   `stale_timestamp`, `replayed_nonce`, `unknown_client`, `signature_mismatch`,
 	//   `wrong_credentials_for_route`;
@@ -277,7 +284,8 @@ type Error struct {
 
 // ErrorCode What went wrong, for programs:
 //   - request: `invalid_request` (body, parameter or header breaks the spec; `field` names it),
-//     `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint);
+//     `body_too_large`, `method_not_allowed`, `not_found` (no such endpoint), `uri_too_long`
+//     (414) and `header_too_large` (431) (a request line or headers over 64 KiB);
 //   - signature (401): `missing_header`, `bad_header`, `bad_scheme`, `bad_nonce`, `bad_version`,
 //     `stale_timestamp`, `replayed_nonce`, `unknown_client`, `signature_mismatch`,
 //     `wrong_credentials_for_route`;
@@ -316,8 +324,19 @@ type SendRegistrationSmsRequest struct {
 	// Message Text sent before the link; a default greeting when absent or null.
 	Message *string `json:"message,omitempty"`
 
-	// PhoneNumber The phone number in E.164 form.
+	// PhoneNumber The phone number in E.164 form (`+`, then 8 to 15 digits, the first not 0). A number in
+	// another form is a failure answered `200` with `status: false` and a reason.
 	PhoneNumber string `json:"phone_number"`
+}
+
+// SendRegistrationSmsResult The answer to send registration SMS: `status: true` when the message was sent, or the real
+// service's failure shape, `status: false` with a `reason`.
+//
+// Example: {"reason":"phone_number \"+1234\" has 4 digits; E.164 numbers have 8 to 15 after the +, such as +15555550100","status":false}
+type SendRegistrationSmsResult struct {
+	// Reason Why the message was not sent; present exactly when `status` is false.
+	Reason *string `json:"reason,omitempty"`
+	Status bool    `json:"status"`
 }
 
 // SessionState A session's status as seen by a poll.
@@ -462,121 +481,133 @@ type SendRegistrationSmsJSONRequestBody = SendRegistrationSmsRequest
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H15c9s40vdX6eLuVuwKLUs+cig19b7ONeOdXI+PycxGeUSIhCSMSUBDgFY0Ln/3p7oB3pTlXDvZrfgv",
-	"yyJxdDe6f33BV16okoWSXBrtDa+8BUtZwg1P6dPRYhGLkBmh5HH0hpk5/jHiOkzFAv/oDb2zOQdWPgbH",
-	"T2HLzDmEseDS4EczZwa0mEkN+EXK/8i4Nts9z/f4B5YsYu4NvcOQDdhkwPvdPwPP9wROt8BF+J5kCb5V",
-	"mXgsIs/3cHCR8sgbmjTjvqfDOU8YrjoR8gWXM9zCwPfMaoHva5MKOfOur33vlGstlDxTF1yu36m2T4HB",
-	"xyDlJkslj2CyApaZOZcGV8PrW3swHRzwg8NpyDkb3LvPDtn+vYhH0cGEs73Dg/3urbmZxjTTZ+3sXPP0",
-	"Ju5lmqfIp3CuNJe4F1PnqQ9chiriEcTigsOblZkreUdD8EemDB8v4kwHsBXcDUBoYKAXLOT+SAb/2Hsc",
-	"AAP83ofgH3vP8ZOOmZ5v90ayRiMWi5B3EwKX93nMvcZX9UJJzUmqH7PoxAohfgqVNFzSr5U97/6ukUBX",
-	"5RrxyQjHFfKSxSIaO0H2fG8qeBy5pWrP9xKuNZvhs+4ZmKhoNYRFqhY8NSsY2UdHHlIsEVrjQn1PG2Yy",
-	"7Q2nLNb8urrBv6d86g29v+2Wp3XXfqt3n6WpSu0228wtFpBydmEPoF7w8BEEtOgAkMoalnhGhYZlquSs",
-	"51373hMlp7EIP41EEb8UIR+zOOUsWo1TPhPacGRdnViWryW5SBRHVhpGHrj3Yc5QrspRYDFXkj+ClC9U",
-	"akAYiJU2MBUpseMrkjF0VNGwFGZO5AyzNEVNh7NyIt1LbuYqeqXMURyrJcrrJ5AwoUHGUpkxc8NUKfXj",
-	"szPkl1QG3Ncw5yl/hKcZ3rw+Pfs6dMCjCfyD0EbDJDM0v6MESjKtmWjwSpnnKpOftvdMXki1lOPK0xXB",
-	"aSn9kipS1WxRf7C3f3B47/6Dh2wSRnza/PzlaXRuV17XniTVKs2NB9HnDVvFikVnSr1g6Yx/EplQqYyN",
-	"UuOYhqgSwlSPvopWKCv0VIrmWMKgf/Dg8P49mKwM119HVLqmxWXxJIuZUSmwMOQLo2FrAC/FY7Q7EZ+y",
-	"LDY+KAn8kqcr4DJaKCERLZCNTlGv2Gk/TXX/zkPDozHNU6OYtmNDJtklEzGbxBy28udxcTrkkqVCwTRm",
-	"F6sdyc1SpRfbX4d4+WqmTMQ8egRCAgsTFV4gbeIVLOdcojHN12QXqlEVbiFpYZLNCGHNOYscmDvhJl3t",
-	"HE0NT9tA4JSHSkYajIIlEwYmfKpSDiZdCTkDNmNC+nZW5CGRDzSnGXGacsvO+App+IzT/q5970ypl0yu",
-	"nNXVn8S7lBk+jkUiTEMVGqUgYXKVC7xGw2DSFTDcKgxA096+AqPaE1dYEjLp2GKVI6lJBkGFDQFY9nxh",
-	"Rt2CIecS8apKxZ+faJ4QzzOTpXycCJ0wE84rGvqoxMJWddcVU/EuRIpbG0YjWHRCqM3+ytNLntLjvMU+",
-	"3+G7sVFjfMIbeoPB3v1ev9fvDYYP+g/6uwmTbMYTLs0ui6IxQa7dTY7G4H7+q/eFjnKx2yUrwJ4PCYun",
-	"Kk145CNyiLmPaCZmKx6hqXA4rCYWb9++3alQlrdl4yhespWGYJ6wMPAtDXGJHKUF10FC2CkeJVi+LrZt",
-	"XcAoQgdCn3CNKrPb/5N6iSpeAYsiMne65gJdFayzwN3iZBSmlDM8zsN33svf4Pz02QkMvPf4ptAG1zN8",
-	"51yD97gsh5+FhfH5mGuogFOR3oS9/gCX43Y6USrmTCJ3i3XcxFzc/QsEPJ51JHIf5F2+gHyc98UUaoLH",
-	"Hmeo8qvic7AoErhaFr+pbMkSp76Z45lUKVoAZKaaTkUoWJw715qjJgiuroMeHFmDaxyQ1/h9kqH55/DP",
-	"09ev6gy53rhW6y9t5HflHR8mysxhqlLY6+8BkxHs9fsNQWA11TAueVgdKSrOeMoZqSDv1evxy9ePj188",
-	"Gz999svxk2cow85DzsfwrLH02pKydtKb+F5XYqf2naYIdI+8QRKEks+ZiLOUn7jtNYn8dr5CU+KCDZGI",
-	"SElqw1IzhKBJiwC2pGq5R9uoR4LzVz+/ev321RjPVjCSWw3XnlwrqUBn4ZwO7iOHM+5oCOdKhDx31WWW",
-	"4IY7+FCdwh7e3KvveLihbpp0sa5TmyA/qSWdANoZeWEiTdApjNVMyCEEFkwyGfLAxp8IdBcPKlm+vu1D",
-	"YB1U++hI0rOZjFXoXOTiuSnD8xbA1pSFiKhDNZN0chtkKaf3fOf9oj2kt+s0qT25gRqnazQcmRV0N0FN",
-	"cxr04C2is6B2jigiQ0fJGdQOgaKDGtiDFoykRt25nK8eObSHOsliPpUVLgyQpdfAUg6LlKOyaUR0Wgfa",
-	"KrdYzVRmxlkae0NvbsxiuLvbsNr1I7Vr39i9RRCt0Ac8TLnxhl7/n/+z/6+fD0/uP3n74NXey4M3984e",
-	"/jL4df+3w8f3nz58PujSIQsuIxeMqQXgbhXGs6N8zO7q82/e5U2qzSK5tpWr0vzKQ9DBkDpZKrokMC1U",
-	"0u2VY12bXbdZcdWep0n5m+dz0dlcC7e40zVBhRmbtr1eq1vgWV9rl3p/Smf+pNDB6w3o2zk3c3KInZLq",
-	"jm417KaLqFUiaXkQtIKsWtLR8VaXhJQ8aH63DvG0B+4iSuGor4kOqGnu5uODzvK4qHoTQTZCQ0i5DcHE",
-	"qpnbhPpzO+gCkBG75COvw2Osk9eu6Ra+wRN88LpY7lVnZM0lXnxLG3oUTbj1AIAZcMGR3AtPOWp3Jyot",
-	"8S/o0ILHhA25DDlBtQVXi5iDZuQ/UhwY/RRyQNA00Hw4lYE5jxfat88YBZHqnHgDLCdKdsPxpkPXHOE5",
-	"Apq245l7Omscx97G415INfGzJN1akX7i+N482Eg7xN1EPN+SN1WzlCV6OJI7eZxgCEEjhxDAFjLdL6Wg",
-	"wvkNoXthtv2RBAjq4cDAh6AdQ8a/4sepymRkcSNBvyLO9gjXWbqsWwf9wfYQAue2ju2ScJQJixqfrKuZ",
-	"f5IKsZj7cMlTVKCBXSj5u2MjEq4NSxb4UO77lq/lB926OviXLs7TeETucZjyCJU2i/V4qtJxqjLDA7sf",
-	"xErDcsyKZqhOhYe/+tmp/QCpcOCIvDazQU89dPSz0bshBNWgFT6x9xBRZT0MGcAWAyuDUA04lrEkN7eQ",
-	"hqeSxWNSl/TaJJuVscEhLGLONC/zIg2U2s5cdYSQO9IOhcTgAzVJwCEKQXAfrBy4D8RP97uTAqtWqxJA",
-	"ub2qAKBPXeM/vtMVcbqB9ZUx6nmEhglpcLs0bp3Zq0YUshVQrvOoDv0bE7c0ZwGjbvK9U87iXMDuaAoQ",
-	"40HVc7awCr2MekHI4rhpRwuPmkwd7QTHDOc82mjvSmx4g9a/LYRwg3UpWQujUmLYCyEv1lPkyOEm+yzE",
-	"Ql4QEXJwdUd3oqmcpTdC9bE9Vbv5w7v7f+zt3J9e7Dz8kHgbgFd9guaqXy+4qxrAdSZqImLyyntwXMb5",
-	"GQQ/PjsL0HUlFtkBESoWO9qE5T+FKZV1d7HmlMuoyp7TRFfiWi2km1Lo0fAPxtV+NJmFzmcOKDRb5eFs",
-	"m1Wo4l+hUUGM88KPWIT8/ycrtljUMF8OwEkIXq7giL4ngo1llkx46g29u4ND+ukPbJC3gZlrM60LRJRM",
-	"A/vAhOtC6nDtCfuQlyTsHd77GIB2htSi+F0e259zItYjYHmKDGYp58YiNi6BTeh5lYLM4rgx/aDf7/se",
-	"fsEmSEzrN7TWUydSJ0Sl4It9Aq3Os97g3gFSOsEZF8yg6vOG3v+ORnffDXYevn/X33n4/uq+Pzi4/vtG",
-	"FFabv1v0Ch9wDayl7+/o3JgyDZrbihYGC2UJsylC0YoIsNCIS34Lz7tBsDTjea4OJaUafxEaAjtssAYJ",
-	"f45z/PnObH3A1tYCFyQJYIsiSDwiUEMmeLqyX5TBOqERBIecYAM+6HYOW7WVIcYJliy+YEu2ag4gFcRK",
-	"zngKkrMUB0HsoDJjIayLRwsJ+Gf8OmQy5HFMoKsM8UU8jIW0y7XBYoR7Yaw0PchlZLWyjZjgcZqmKqlE",
-	"BHtQ7B2XW91yZWMUUCu3wlI8vpfcxfDRc7ORs6mQLK4jtDL8VBnb83Mh9L18WBQbSwL0W/LdUsxR2F/s",
-	"tprBRzdM6/TXWH7r6H9+0m4+XDcG+jecui8Ty6+pjk+P4W+izhFMkK86C1Hcb0iB3ZDLup2l7lqdrfPr",
-	"WJUEtWB/ZLeo9Ot1FuU1TdmN1XZ2HTZh1oEIhMszaFgiOHAJQAcD8Mu85otSgNZ7r0aBPiJh2IrW5O9e",
-	"ecLw5FaJv+PIK1NlLE3ZCj+Xs33mUA3m5iuszLCO0etR1xHEQhtQ05zdTUF0Wc93BX8rlGwRrUiRfuQ+",
-	"E/bh2L5h4UciZP55AxHWJVPJLIZZKszqlDxM3ahW+ClhYYexmicshKt60dj18Ir8zOvhVeFWXge+ixiV",
-	"tX3VEKKNZftg1IwCuCNZPOaS9BD8unNEeitUUvLQ7NTD5DtnRcgDts6l+OAqU/Q2yv9Ibnr9F+s/D2EQ",
-	"9OCUcxh5p2ImEQXmFSgjD9hEXfLCCWLxTKXCzBNrZ6i+tvDWHZhulWvk/FmIn/mqgkdupHAtIn9bAueI",
-	"yBK3WlA9kvXcck728t0ifEDawwUXcl70oAoIKwECUAsuR9IWpbcQo4xy439+8sJ+lsrMkcQ81vwziIjy",
-	"K+RU5dU2zJbW5v4MOX1eq4CkJg+2vHqR6fmONquYQ5LFRkxZaFRqk4B5YKAHR7UaxIr7KIy2CtgfSXT7",
-	"rZZouZcWgNWnL32ebTDzVGWzeZG4qPh0PpGNUFd1CVV24jQ072Rlk5BUu1RW15NDWABAtlik6pJrBGQR",
-	"l4LrHpw1h8fBCYfoqmCVrD0/eQGZNCJuIvGIhyLikV31BecLC2eEnI1kCd1ptUIjmWc8AiF9mPCQZY3M",
-	"asgkcBlByhNleLyq4liEbmjqlmzlQwlK3Ygoc020OZIjeTbHNaowo4hO3dc8enOMTo7Lm1DUmwrywHne",
-	"OFI2iUVYDGBppabOG2fxSOalhkKDFjGXxobTyWd3yWBm8jkcsWhlf/sbNNXPEOrHAN6kyqhQxTCArZ9e",
-	"Hj3ZOf3paGfv8N7OYO/B9kg+o+xPXqhKK6CQPbwsg1jIlqrs2KgWAeib1PXx05HEV61meVRqmtZJt+M1",
-	"VdIdDUFNpaHDYsletLZs2ymCerozcIUwa7tDkHiDHgQ21j3EM8RkpBLIpNvRvYOdiTDgavZ8WKbCGC7R",
-	"w0EOJCym9eLqFyxCj6EHr/glHWQUSSX5cCQBgAFN4vxgG04opEyzpNgMDiek254KL3b0BV/CUshILZEx",
-	"KbeBzt5I7vUgcBT5wVYGiFQbGLhqYpQux+Utt0W4izQi2myjz0iJmlBJpIZ0RdLnZ893HqDI7/cgqGeC",
-	"cJ5ypGpp8/nJcUEIVGyu2u2u9Q+tqSVdQU8KTTThH1hoyC93WqZaTTWEYK60eTdcqNS8D3xb8Y5c/iND",
-	"WbUr8624LHgacml2qD2GFAaSHCXibgAXfGHASswKpbVXXRSStIoAKpztjeRBr5LtwN1PmOb3DsjdlhFL",
-	"I2DxYs4mCEeQ/zzazs90ixe0purR27rgKySoZaEPLg6Ff2qQHblxiEiD1HnKC6BjZWsHgvppH4JFApae",
-	"a2EWuuyUjqm/HfhoamlksN+pVPxpv9p+lM94W4Q1hKuC2gg8nHzv9/sFyR3FbLLwjnYzL1kcE7Swqtud",
-	"ANTrEw7hnEmr/p1CvPXCqtgNzz8AiSWpZz3nUUND6wXPLVnMtAGzVOunQF9ZyZ1erxfk5VtWEl2BPWkj",
-	"GlHImabpn1l3YFhp0wuOHj95ihDNQrHg9NfH+/vPj87/df70ydG989O3r/716tnpw99Ozh//fHzv1YD4",
-	"JUM+ksHDvb39/ft7/f17Dw4P7t8/fNC/H/hkcYO5MQs93N1l1ZX37Ce2ED0p5O+su1KX1mORcQn1gqKF",
-	"ox/ATFzyNUKILw871jV88ec8/v317uTP5+c/np6dv1yunv705/KHHyxbjgpFV0mCEuwKDvqDAJboObty",
-	"hSBUEQ8qNtKGXnqwLk9tjT5l91msFYQsTYUz5S2VV8ljo6OV4ZK2JOl45ni07YNWwAoVbo3ESKJ0Sooz",
-	"QczkLMPTjQKsOQdmgAwCLTgS0yliZWfNz52/iOKNak8jPfKYARKhCCTkKnxtHIGEu1muarsIqUnBmpqR",
-	"JO1KurSzq9BtkDoKwaTskscU1kX9SrjA/qaBeg17FZRCEzELsXaOn4LmM0IThd1bstUQgpe/3UXX9+6A",
-	"NHIB9ILCJQ4sLgzYP/aeTxoPsd1JkNOO6gJ0jmisgJDc/PP09SsIntmMLfGethtYHDK09RA4CyQsnAvJ",
-	"d1LOImo/cQJmNzrPEiZHMnDqOmiWAZiPqCHpKCGBx1yLiGv0jNC+unZJiiXwCC0dOk6pM9ZMFqCzo92B",
-	"yVUOs7bQD3WxB2RHcNjfDxwFqo0Q22AU8A88DYXmhUjf0Y6ScyYjVF7W/4pFyF38zblPL4/PKLgiDAWu",
-	"6m4LomSEbrbxyOExq70938uT0kNv0Ov3KB+EHiJbCG/o7ff6vX2b25hTuKFZv1fFdaS2dpuRht0rV5t0",
-	"Te3VqjNkoy90K2VJAVbr+TRqPGuOM3pP9uU8Cq4h2OvvWSqPZL0gdEgFnVRNUYu4DqGIazdAcNV1RklE",
-	"mMUmWsWZQdVfVtm5uHdZbRj04AmxUdtCdOsrof60vnUJjYi/zgfaItAuZuSj86QLl1eWtA0pc9V0aKEz",
-	"EZPnmdCxbBGraDexha8tovVz0WzQzJ5RexBHMq+V7azELlqkitK+jtJsEsfc4PMoD9aMZDW5v23pWSvg",
-	"Loe/qYYbtho13MP26Hd0ZeuZLBezTbGDrN3HWJjBg8Aew0IfHDd6fvi5LXCo3iXwrjtwWD6y275r4Nrf",
-	"+FKltx2fppKVZ8nCrH5hcca7WyqeqCRhO5rjMEj9oKsEPYBLHKFSDg56rrKY2ltsaZdTa3jEippu3xWM",
-	"9+CoSMlyXI9Fk2saOP6frbrRPwTbEHN7nEvHPJwrpXmNLfb5giP9oFF93ShIr9ahL2IqXnP9FRTKIs+m",
-	"jGS5xdS6hG4V/e0s5e8In1PwyhtS+YJ3/d7Pu+Qfq2h1i2a02/VkdXXerOnQWt9Wg0oKDfgjUntuXUh2",
-	"YdtyfGqCZhtbb5o3EOz1+x/Xdfdvapv5FNK6ZNjaRtaOloNHa9sUWoaJvsqTtbVWhRx4r4i8e/29r0PR",
-	"730LX6Rv4asKl6tCsPhEU18suid5DsTVS1373oE9d13zF+dzt3I9CL0y2PxKrZ2WXjrY/FJxRQK9cLj5",
-	"hda9EvjiYH/zi83LBvC9vYeb32u2bV/73uGvv25+r9anT6zPkoSlK2/ondqWoyJd4dqJqGc9r4tkM93O",
-	"y9sO0DWnrJF8Wo+0S2CkJJ42SpQleSioCl6tOq8FnhGlagSpj5ylcMA2ZHFs/abzkxcW1FJyeyYuuewA",
-	"qML0KHLekQi7owHtewXh9kZyvY2SqupSPrHKb+dsteBDaOq/IjaUx4VsEsz6t9aeaXLdcESE7kp3ZGUQ",
-	"crgMvbq06HHO0iTmWnehwhdE0I/Ggq3LmCxK+GgLejuV0yjr2KBshAZbWvNdo/yVGsWVApA01dLT796j",
-	"sJQa5xmFT8rq7o9RLw0z16FmZvzjtUzVZ/5GtMxIbjWzXUyXwWG/leOyxZUUhezBGxXHNydXbaLsgvNF",
-	"nlyFG3Krw2qvr8uoVgfeKqvr/JHMC/i2Kzl/F6h1Gb4l7oXFMY9ca4Quqv66lNaP3NQrIL9x9dVZunez",
-	"FkPZrNxblenvyuw/QpnRSWOt6oZNaq0zv9KMVK5HTSdFdUheUtaZc+/RN1ajVav4KMRnD57NnQV5eVtg",
-	"9ULMp7VUaatS1hXG+UWy11WpWPBSG9o92h2jcneZfInY1FcKW9Rq+67rtXGucvSrKZJm/9Hau/BqYcSy",
-	"84i5DBjdArPVyHAU9x859327V6QqXcMvCLPpcitkKjn7gy8XJ6rfb7Nmz5WSVcq321u26qWq29916Dfh",
-	"Yh7ldxBRBqUWw67oyVIltnVkxGPu8jkfpyYTKlOz/TqUN3Ny45SlSK3a0n67as5mV5xi1xVVGilbF1Gq",
-	"0iL4qBXQUqnveemKuG5yx57Sxr7rwM/1BS1bkRez76Glb+XcW+F2vKEit088/JWrLezZGeMB3ZDZ7XQE",
-	"T5xlY85ncwVn68pqqTaZ1FaeMaw4QjaaKSwG641k0Spa9AcCtfBrmLDwAtxUxW2bW8LovBr0/OTF9pAm",
-	"Q80h3BWu1G6K1rhZClxtqPUdTquueqmyOFrjSFXvRSkbev+S5OAnNHLWEn0QVLpOg45WmaIftSurVmsr",
-	"rd1dfXOj6Fd1Hdc2WnfovY5W6++K75tQfD9yiqijBiAV032CW/H1m5TgnOnKvQdje0jGVjV+iiIMWhcG",
-	"2VqqNOMdJRP5smu74VGl6aDoHZ8zPZJSGZhwupDfeYJ0H7gWMuRdeuknpsubml7S3p7md7b9m/XS1zzd",
-	"a++k6jjda26l+p46+3aO+RmPYzwsxCd2091htzzkeEjIyfn88/1UaDaJebuKjZwUYSiMW3Zx53VtlAXU",
-	"eRQnx0qSL3MYUjU28FalF7qiy5rRIDBKIc6xvUAUSiiC6U5nbHcnqbTBM/nfqwk+xs6fVRvvI8vX6BHk",
-	"xaLEnu/W/9tRCyf2sidWLx4lA4jHakbgAHnWOlG3VBOay6juDulEf1Kd6yklrZmE05enMFdxhO5HUdEM",
-	"U+X+kwVd2NGhAJy/E865vajV+jgjmV9Jot2VJFt5ffgD9KUGhxCJmTC2zRa0oUw3YX/X+iIk1XepzEzU",
-	"BxBSG84i6p3RtqyG7tXX3Kar8ESmKoajN8eUcrKqaK42/LsS5ISr13sYDFHBEd9KB6/8HyZdSqrj4p2/",
-	"SEd9+YDPDZcKfZPhHxTfJXOVfluV/81AshW57gYnT/+1YeH+LfRd8V+E/iPx1gfTpYfszSfVy5DWKtJm",
-	"bq91W4HL71Gfjz3CXZUE9g4wXVz+xKIo5Zpunl9fstcR88ibfhsBKJfLqQ1X9mwVXVp0/N0+12UI88io",
-	"TdgX8e5epbq4JFB7gVQd5jtDQKNw26db1opVx2rkOq/fX/9fAAAA//8=",
+	"7H17c9tGsu9X6cLeLYtliCL18IOq1L3yK/HGdnwtaZ3dMEUMgSE5ETjDYAaiGZe++6nuGQCDB0XZsc/m",
+	"nLL/Ek1gHt09v34PPwaxWq6U5NLoYPQxWLGMLbnhGX06W61SETMjlHyZvGVmgf+ZcB1nYoX/GYyCiwUH",
+	"Vj0GL5/BnllwiFPBpcGPZsEMaDGXGvCLjP+ec216/SAM+Ae2XKU8GAUnMRuy6ZAPuv8NgzAQON0KFxEG",
+	"ki3xLW/iiUiCMMDBRcaTYGSynIeBjhd8yXDVSyFfcTnHLQzDwGxW+L42mZDz4OYmDM651kLJC3XF5fad",
+	"avsUGHwMMm7yTPIEphtguVlwaXA1vL61R7PhMT8+mcWcs+GDh+yEHT1IeJIcTzk7PDk+6t6am2lCM/2p",
+	"nV1qnt3GvVzzDPkUL5TmEvdi6jwNgctYJTyBVFxxeLsxCyXvaYh+z5Xhk1Wa6wj2ovsRCA0M9IrFPBzL",
+	"6O+HTyJggN+HEP398AV+0inTi15/LGs0YqmIeTchcHl/jrk3+KpeKak5SfUTlryzQoifYiUNl/Snt+eD",
+	"3zQS6GO1RnwywXGFvGapSCZOkIMwmAmeJm6pOgiDJdeazfFZ9wxMVbIZwSpTK56ZDYzto+MAKbYUWuNC",
+	"w0AbZnIdjGYs1fzG3+D/yfgsGAV/O6hO64H9Vh88zzKV2W22mVsuIOPsyh5AveLxKUS06AiQyhrWeEaF",
+	"hnWm5Lwf3ITBUyVnqYg/j0QJvxYxn7A04yzZTDI+F9pwZF2dWJavFblIFMdWGsYBuPdhwVCuqlFgtVCS",
+	"n0LGVyozIAykShuYiYzY8RXJGDuqaFgLsyByxnmWIdLhrJxI95qbhUreKHOWpmqN8voZJFzSIBOpzIS5",
+	"YXxKff/8AvkllQH3NSx4xk/xNMPbn84vvg4d8GgC/yC00TDNDc3vKIGSTGsmGrxR5oXK5eftPZdXUq3l",
+	"xHvaE5wW6FdUkaqmiwbDw6PjkwcPHz1m0zjhs+bnL0+jS7vyOnqSVKusUB5En7dskyqWXCj1imVz/llk",
+	"QlCZGKUmKQ3hE8L4R18lG5QVeipDdSxhODh+dPLwAUw3huuvIypd0+Ky+DJPmVEZsDjmK6NhbwivxRPU",
+	"OwmfsTw1ISgJ/JpnG+AyWSkh0VogHZ0hrthpPw+6f+Ox4cmE5qlRTNuxIZfsmomUTVMOe8XzuDgdc8ky",
+	"oWCWsqvNvuRmrbKr3tchXrGaGRMpT05BSGDxUsVXSJt0A+sFl6hMizXZhWqEwj0kLUzzOVlYC84SZ8y9",
+	"4ybb7J/NDM/ahsA5j5VMNBgFayYMTPlMZRxMthFyDmzOhAztrMhDIh9oTjPiNNWWnfIV0vA5p/3dhMGF",
+	"Uq+Z3Ditqz+LdxkzfJKKpTANKDRKwZLJTSHwGhWDyTbAcKswBE17+wqMak/ssSRm0rHFgiPBJIPIY0ME",
+	"lj1fmFF3YMilRHtVZeKPz1RPaM8zk2d8shR6yUy88BD6rLKFLXTXgal8FxLFrQ6jEax1Qlab/ZNn1zyj",
+	"x3mLfaGz7yZGTfCJYBQMh4cP+4P+oD8cPRo8GhwsmWRzvuTSHLAkmZDJdbDL0Rg+LP4MvtBRLne7ZqWx",
+	"F8KSpTOVLXkSouWQ8hCtmZRteIKqwtlhNbF4//79vkdZ3paNs3TNNhqixZLFUWhpiEvkKC24DhLCTvGo",
+	"jOWbctvWBUwSdCD0O64RMrv9P6nXCPEKWJKQutM1F+hjyTpruFs7GYUp4wyP8+iX4PW/4PL8+TsYBr/i",
+	"m0IbXM/oF+ca/IrLcvazsGZ8MeYWKuBUhJtwOBjictxOp0qlnEnkbrmO25iLu3+FBk9gHYnCB/mlWEAx",
+	"zq/lFGqKxx5n8Pnl+RwsSQSulqVvvS1Z4tQ383IuVYYaAJmpZjMRC5YWzrXmiATRx5uoD2dW4RpnyGv8",
+	"fpmj+ufwj/Of3tQZcrNzrdZf2slv750QpsosYKYyOBwcApMJHA4GDUFgNWiYVDz0R0rKM55xRhAUvPlp",
+	"8vqnJy9fPZ88e/7Pl0+foww7D7kYI7DKMmhLytZJb+N7HcTO7TtNEegeeYckCCVfMJHmGX/nttck8vvF",
+	"BlWJCzYkIiGQ1IZlZgRRkxYR7EnVco96iCPR5Zsf3/z0/s0Ez1Y0lnsN155cK6lA5/GCDu6pszPuaYgX",
+	"SsS8cNVlvsQNd/DBn8Ie3sKr73i4ATdNuljXqU2QH9SaTgDtjLwwkS3RKUzVXMgRRNaYZDLmkY0/kdFd",
+	"Pqhk9XovhMg6qPbRsaRnc5mq2LnI5XMzhuctgr0Zi9GijtVc0sltkKWaPgid94v6kN6u06T25A5qnG9B",
+	"OFIr6G6CmhU06MN7tM6i2jmiiAwdJadQOwSKDmpkD1o0lhqxc73YnDprDzHJ2nwqL10YIE2vgWUcVhlH",
+	"sGlEdFoH2oJbquYqN5M8S4NRsDBmNTo4aGjt+pE6sG8c3CGIVuIBjzNuglEw+Mf/P/r3jyfvHj59/+jN",
+	"4evjtw8uHv9z+PPRv06ePHz2+MWwC0NWXCYuGFMLwN0pjGdH+ZTd1effvcvboM1acm0t59P8Y4BGB0Pq",
+	"5JnoksCshKS7g2MdzW7arPjYnqdJ+dvnc9HZAoVb3OmawGPGrm1vR3VreNbX2gXvz+jMvysxeLsCfb/g",
+	"ZkEOsQOp7uhWQ2+6iJoXSSuCoJ5l1ZKOjre6JKTiQfO7bRZPe+AuopSO+pbogJoVbj4+6DSPi6o3LchG",
+	"aAgptyOY6Ku5XVZ/oQddADJh13wcdHiMdfLaNd3BN3iKD96Uy/3YGVlziZfQ0oYeRRVuPQBgBlxwpPDC",
+	"M47o7kSlJf4lHVrmMdmGXMacTLUVV6uUg2bkP1IcGP0UckBQNdB8OJWBBU9XOrTPGAWJ6px4h1lOlOw2",
+	"x5sOXXOEF2jQtB3PwtPZ4jj2dx73UqqJnxXptor0U8f35sFG2qHdTcQLLXkzNc/YUo/Gcr+IE4wgauQQ",
+	"IthDpoeVFHic3xG6F6YXjiVAVA8HRiFE7Rgy/i9+nKlcJtZuJNOvjLOFEOWZsMMoOY9w5L3j4XHPmgl2",
+	"Sd4ssHd8NOzBHivDjamQvFq9BoWseHAMP4onvVOkQuUQ7x0Phr0RRM4pnthXcI1TljQ+WUe2+CQVWnru",
+	"wzXPEJ4jSwbypidGLLk2bLnChwrPunqtgBHrSOH/dMkVjUfMnMQZT1AlsFRPZiqbZCo3PLL7QUtsVI3p",
+	"4Y4/FUKL/9kpFaTg4NixcGvehJ567OhnY4MjiPyQGD5x+Bj5Vw9yRsgbK+HghzOrSJWbW0jDM8nSCYEx",
+	"vTbN51XkcQSrlDPNq6xLwwZu58VaAWpftMrgRiOE3ZH2KCUWH6jJCk5Sior7YCXFfSCOu7+dnFhY92WE",
+	"cou+iOBSaxKC73RFvG4RDm+Meh6jocIa8lAp187sWSMK2gpo17lYdz0aE7eQuzTjbvP9M87SQgTvaQpQ",
+	"41HWC7ayCqWKukHM0rSpx0uPnlQt7QTHjBc82alvK9v0Fq1zVxPGDdYF8taMy4hhr4S82k6RM2e32WcR",
+	"+66ICIVxd093WnMFS291FSb23B0UDx8c/X64/3B2tf/4wzLYYfjVJ2iu+qcVd1ULuM6lmoqUogJ9eFnl",
+	"GRhE3z+/iNB1JhbZAdFULXe0y5f4HKZ46+5izTmXic+e86X24motSzuj0KfhH4yrPWkyC7VaYdBotinC",
+	"6Tar4dvfQiNATIrCk1TE/P8tN2y1qtmchQNAQvB6A2f0PRFsIvPllGfBKLg/PKF/g6ENMjds9tpM2wIh",
+	"FdPAPjDlupQ6XPuSfShKIg5PHnyKgXiB1KL4YZFbWHAi1imwIkUH84xzYy1GLoFN6XmVgczTtDH9cDAY",
+	"hAF+waZITOu3tNZTJ1KniUzBH/sE6qXn/eGDY6T0kqpPyAyU8AhZOTyBRMyF0S52ITJtk9WDXh/OqjHG",
+	"kklF7hgNQ/UrBaTZKCdPIDocDCKbv4mspI6sGRuR+KDpg1BiteHtpmZtk3eW77tE3jWXSV2+z1+fj6oF",
+	"I9WjKoPnuE+2PvIuBIdaiO9juQXgwxYBiqyWix+1okAl3Ps7h3Fwf3h4dDwOyO86drw6dRy1D2lYsGte",
+	"stMm83CF90NrszINtZN0d+3RDrY2SULRMS7NaRHeAv6BxabIvDoqVOG1/peAv255KAMfW3w5+v6eLmw8",
+	"4qct42KwUvY07grLtcJgLDbimt8h3NQQySznRYIa4ckPOgoNkR022uL+/ZmI0J+P4NQHbG0tcpHBCPYo",
+	"bMoTsrXJ7ptt7BdVhFpo9PxiTrYqPuh2Dnu1laHpHa1ZesXWbNMcQCpAO5lnIDnLcBA0WFVurN/mjr6Q",
+	"gP+NX8dMxjxNyReo4toJj9ElS2w4W6TWCYxTpelBLhNrCtgwIcLALFNLLwzeh3LvuFx/y97GyD2stsIy",
+	"1BnX3CWuEGJtuHgmJEvrjkMVc/XGDsJCCMOgGBbFxpIAnfVitxRoF/YPu61mxN0N0zqgNZbfOeVVnLTb",
+	"D9et2a0dp+7LJLBq0PH5iatd1DmDKfJV5zGK+y1531sSuJ+Pj7a4tWNVEtSK/Z7foby131mJ2rSfbi0x",
+	"teuwWeIO/SJcck0DGhTgst7O9sQvi0JHynvbkJUf+vyELHkrRFm8+zEQhi/vlO1+mQRVfphlGdvg52q2",
+	"PzlUg7nFCr0ZtjF6u6l/BqnQBtSsYHdTEF2q/5eSvx4lW0Qr6wI+cZ9L9uGlfcPavEshi887iLCtgoDU",
+	"YpxnwmzOKayhGyU6PyxZ3KGsFksWw8d6peTN6CMFN25GH8tYxk0UujBpVdDqx81tAicEo+aUtRjL8rEi",
+	"vhf9vH9GuBUrKXls9uu5of2LMhIHe5dSfHDlWJoiimO56/V/2qDNCIZRH845h3FwLuYSXY+i7GocAJuq",
+	"a1563iydq0yYxdLqGSoqL0NEzoNr1SgV/FmJH/nGs0dupXAtDXVXAhcWkSWu30UwlvWCioLs1btlzIrQ",
+	"w0W0Cl6ga1MZhF5UCtSKy7G0nRgti1EmhfK/fPfKfkanCEnM0bb9fCKi/Ao5U0WJGbP15IUTTZGGoFU1",
+	"VZMH65Otcr3Y12aTcljmqREzFhuV2cx3EY3qw1mt8NaLWQijLQCHY8mZQ+N2TMMaYPXpK0e7B2aRqXy+",
+	"KLN1XiAhJLKR1eUvwWcnTkPzTjc2804Fe1VLCUUhSgOQrVaZuuYaDbKES8F1Hy6aw5PDi3aI9gWrYu3l",
+	"u1eQSyPSpiWe8FgkPLGrvuJ8Zc0ZIedjWZnutFqhkcxznoCQIUx5zPJGOUHMJFjvc6kMTze+HYumG6q6",
+	"NduEUBmlbkSUuaa1OZZjebHANao4pzBiPcBx9vYlOjkuWUipHqpCBRfuwZHyaSricgBLKzVr+7dUKSVS",
+	"8n/pdFHow1ZAMFPM4YhFK/vb36AJPyOoHwN4mymjYpXCEPZ+eH32dP/8h7P9w5MH+8PDR72xfE4pzyJd",
+	"QiugPBW8riKnFFfwZMeGUsmAvg2uXz4bS3zVIstphTStk27Ha0LSPQ1RDdLQYbFkL/u5enaKqJ7jj1z1",
+	"19aWKCTesA+RTcGM8Awxmagl5NLt6MHx/lQYcIWqIawzYQyX6OEgB5YspfXi6lcsQY+hD2/4NR1kFEkl",
+	"+WgsAYABTeL8YBvDKqVMs2W5GRxOSLc9FV/t6yu+hrWQiVojYzJuo+v9sTzsQ+Qo8p0XUhq6EnqULsfl",
+	"PbdFuI80Itr00Gek7GSsJFJDus6Ay4sX+49Q5I/6ENXTnzhPNZJfz3/57mVJCAQ2V+J53/qHVtUSVtCT",
+	"QhNNqvCFQxm/hHAE0UJp88topTLzaxTaNg/k8u85yqpdWWjFZcWzmEuzTz1hBBhIcpSI+xFc8ZUBKzEb",
+	"lNa+vygkqW8BeJztj+Vx30vC4e6nTPMHx+Ruy4RlCbB0tWBTNEeQ/zzpFWe6xQtak3/09q74BglqWRiW",
+	"sZ7vWmRHbpygpUFwnvHS0LGytQ9R/bSPwFoClp5bzSx02SlLWH87ClHV0shgv1OZ+MN+1TstZryrhTWC",
+	"jyW10fBw8n00GJQkdxSzGfJ72s28ZmlKpoWFbncCENenHOIFkxb+HSDeeWG+7YbnH4DEkuBZL3jSQGi9",
+	"4oUmS5k2YNZq+xToKyu53+/3o6Jm0Uqi6yohNKIRhZxrmv65dQdGXm9qdPbk6TM00awpFp3//OTo6MXZ",
+	"5b8vnz09e3B5/v7Nv988P3/8r3eXT358+eDNkPglYz6W0ePDw6Ojh4eDowePTo4fPjx5NHgYhaRxo4Ux",
+	"Kz06OGD+yvv2E1uJvhTyN9Zdnk7rsZZxZepFZd/SIIK5uOZbhBBfHnWsa/Tqj0X6208H0z9eXH5/fnH5",
+	"er159sMf6+++s2w5K4HOy82T2RUdD4YRrNFzdjU6UawSHnk60oZe+rCtOMMqfSppYalWELMsE06VtyDP",
+	"K95ARyvHJe1JwnjmeNQLQStgJYRbJTGWKJ0ulJ8yOc/xdKMAa86BGSCFQAtOxGyGtrLT5pfOX0TxRtjT",
+	"SI8iZoBEKAMJBYRvjSOQcDdrtG3rLHXmWFUzloSuhKWdrbRug9RGCyZj1zylsC7iq8030F8aqMG271kp",
+	"NBGzJtb+y2eg+ZysiVLvrdlmBNHrf91H1/f+kBC5NPSi0iWOrF0Ysb8fvpg2HmIH06igHRXD6MKisQJC",
+	"cvOP85/eQPTcFhIQ77uyJyEwWLJ4ISTfzzhLqOfKCZjd6CJfMjmWkYPrqFn7Yj6hcKqjbgqecC0SrtEz",
+	"Qv3qeoQplsAT1HToOGVOWTNZGp0dPT5Mbgozaw/9UBd7QHZEJ4OjIn/kd//0wCjgH3gWC81Lkb6nHSUX",
+	"TCYIXs4i5qAy3I9D8HjB4ys9wlXl7aZDr92wPMnH0al1GOo9OGgg0GB41ujA905tDL98uLoUoPByLKnx",
+	"8UFkTyS5L4zsSvRXF8q1p9Zd2gRSzjKpSweTTQszxpk36LjaZqSyp6FoZ0AKjmX01H69f7FZ8RE025Ws",
+	"6CxUmujS6EFHhETymqU578OPfGNt6Zhpvq+51AKheYTMQkPBeDhhLUdWqir0WqRLcghJI8BeRNGpqGeN",
+	"xlmuC9dKK0t+HBWBG53wNfmqlGUtGjTIDgxxvKlKBNdhgUbFEbaEF9IZZLQPDVYTFQaZBYDklEzrNdlC",
+	"ZTuIVKaYhNoDo/E4j4DrmK2qhxYsndmKcp1nmZozQ2AlstDbF2TMla8yaVuWYuphUj7VkFtCrnKjwaL3",
+	"lMdqySsgoiw1ynXREmjfjpnElU7JTUsQ4364uHiLRxgNlD0GFXTSyaOCo8IiLbbjkoNjGf39jz8IZO5S",
+	"mgZz7gGlj13O7iVZDyE6Hh5HoLKxjI6PECnLXlVcm42VpCLmLlbuQh2vX15QIFQYCjLXQwzo0aKbZTtj",
+	"ne9kLa0gDIqqpVEw7A/6VDCgVlyylQhGwVF/0D8KQroygUKDzQJz//CRiXHQjAoefHTFszd0/4fqDK/q",
+	"K92qaaFkiI1SNJoQakEuwzJjXy4yVhqiw8FhVJznGj64RHXo+ZdOZ5Q5qIbD6oe56JDgYZlqleYovlFV",
+	"Bu5yVFU5fNSHpwS52h5EG9dAW8fGwSo3hrDYxSv26FyLOcXT+LLLh/aW1Kudl2kuUsLPJQl/i1hlP6Tt",
+	"zGgRrSxDaNDMr0YYyyIZ39kqVFYAlLXnHb1DJI4e4rnA6lj61V+uJLTWYVQNf1uTEew1moxG7dHvaW/r",
+	"uawW06M4X5fOqxSdPYal7n7ZaErll7YCzr/s5pfuIH/1yEH7MpybcOdL3uUr+DTVND5frszmnwjh3T1/",
+	"T9VyyfY1x2GQ+lFXj1RUKIEq1qYXKk+p/9LWHjsTBI9Y2XQUuo6mPpyVNTsc12M9vy0dhv/XlmXq76Ie",
+	"pNwe5yqIFi+U0rzGFvt8yZFBszCk0THlN0qtUqqudg2AFHYmpVdFnd1iam2sd8rUdPaadaS6KNAcjKi+",
+	"Lbj5NSyucXmiks0duqXv1jTc1Rq6pYV4e98nghRaNqcEe25dSHZh+0ZDuqWD7ewNbV6RczgYfFpb+H9T",
+	"X+fnkNYlrrfetNDRE3e6tY+upZjoq6KwotZLVzjJGyLv4eDw61D0W2PdF2ms+6rC5SqGrH2i6eIGdH6K",
+	"fKUrqL0Jg2N77rrmL8/ngXd/Fb0y3P1K7b4Heul490vlHT70wsnuF1oXH+GLw6PdLzZvw8H3Dh/vfq95",
+	"r8hNGJz8/PPu92oXyRDr8+WSZZtgFJzbntgytej6XclrKgrn2Vy3a2jsFQVbTlkjUbzd0q4MIyXxtHFb",
+	"mOqcft94dR63nyRCK1WjkXrqNIUzbNEptzGOy3evrFFLhSjkkXYYqML0KcvVkbS+pwH1u2fh9l1wolNH",
+	"SeWHf3Z47kUct4jh2oS1daStPtMUZsER0XRXuiODiiaHq6Yh94782myZcq27rMJXRNBPtgVbtwVaK+GT",
+	"NejdIKdRgrUDbIQGWwb3DVH+k4jiynZImmqlJL/8isJSIc5zCnVW7T+fAi8NNdcBM3P+6Sjj+8x/EZQZ",
+	"y71mZprpKpETtvLRthCaMgZ9eKvS9PZCCJvUvuJ8VRRCwC11ECP/MgpX/eAPvFdVwoZjWRTb9rz6HJdU",
+	"cdn4Ne6FpSlPXHedLit0u0Dre27q1cp/cfjqLLO9HcVQNr2LFXP9Dcz+R4AZnTTWqkTaBWududBmpHK7",
+	"1fSurOQqyj8762P69I1FNL/ilkJ89uDZPHdUlKJGFhdSPquVNbSq2l0Ra1gWZriKMmu81IZ2j3bHqNxl",
+	"W18iNvWVwha1Otybeh2rq/L+akDSbFDdellrLYxYtaYyl62ma8r2drQy9fplWYG7kQKE2XX7IjKVnP3h",
+	"l4sT1S9g27Jnr7ycamPsNZD1svLeNwz9S7iYZ8UleZRBqcWwPZysILGNkQlPucvnfBpMLqmk1DZ0Uo7b",
+	"yY0DS5FZ2NJhu8LVZlccsGsPShNl87wVlJbBR62AlkoXc6xdweVt7tgz2tg3DPyzvqBlK/Ji/i209Fc5",
+	"91a4HW9sWcHnHX7v7iV7diZ4QHdkdjsdwXdOszHns7ni0G0l8NRHQLBVZAw9R8hGM4UukvvlXQJlAznQ",
+	"HTMapiy+AjdVeR30njC6qNy+fPeqN6LJEDmEu2Oc7iNAbdws2/dvXAidneaveq3yNNniSPkXd1U3PvxH",
+	"koOf0elfS/RB5F1LEHW0tZUXFnRl1Wr3DtR+XOH2mwS+quu49SaODtzruIvjG/D9JYDve04RdUQAgpju",
+	"E9yKr98GggumvYtxJvaQTCw0fg4QRq0b7WzdY5bzjpKJYtm13fDEaxAqLxdZMD12RU30izHOE6QfrNBC",
+	"xrwLl35gurpK8DXt7Vlxqeh/My59zdO99dLEjtO95drEb6mzv84xv+BpioeF+MRuu9zyjoccDwk5OX/+",
+	"fD8Tmk1T3q5iIydFUOmhd+NCUddGWUBdRHEKW0nydWGG+MoG3qvsSntY1owGgVEK7RxbWUuhhDKY7jCj",
+	"152k0gbP5P9eJPgUPX/hX5KRWL4mp1AUdhN7vmn/vw4svLP3BbJ68SgpQDxWczIOkGetE3VHmNBcJnV3",
+	"SC/1Z9W5nlPSmtHdSVRDju5H2X0AM+V+aoku1+kAgKI/wFCu2rtUiPpT0MFRuZmqDyCkNpwloGaUKHde",
+	"zp7mNuGEZypTKZy9fdmzbSXu4qSiastelES3XlHKbfe1V6eFX+RHR8saT4tauEB33xNi3lhWd221rsm6",
+	"8+VYZTmU7T4vGofGsvi5MfuyMGH1a1JF0SC4Vpz1Qu34MTAUI1ds+DgaITqT0FXeafULYV0I23Ht1n8I",
+	"YL98tOqWK/O+WOzKOZruni1qFMA/r22R6/ZrwE5OTvYHw8FgHDRrn0kO7p/adjez6L737Y43gVEGyy6+",
+	"XFHtZpq7V39tv5+tQ1PVL1+zSWNEluLSNdjzfteJQCNxTWIOJ3r95qEagTBj6a4oC7vrDalRwr8rz+8C",
+	"IeL1XJ7if6FyHNxByZW/bfg/0sj+YLqUj72aymf7Vu3ZTOi2rpNxSV1qxLTQ11U+Ym8G1eWVkCxJMq7p",
+	"93C212l2BLpKpVSPOjoVVRuuaqot22gJNt0+t6WFi3C4rdIokxx9r6S8IlB7gVQSGDrtT6Nwe5FCVSDo",
+	"j9VIcN/8evNfAQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

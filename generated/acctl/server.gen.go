@@ -921,6 +921,8 @@ type ErrorJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
+type PayloadTooLargeJSONResponse Error
+
 type UnauthorizedJSONResponse Error
 
 type ListApplicationsRequestObject struct {
@@ -968,6 +970,20 @@ func (response ListApplications403JSONResponse) VisitListApplicationsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListApplications413JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1050,6 +1066,20 @@ func (response CreateApplication409JSONResponse) VisitCreateApplicationResponse(
 	return err
 }
 
+type CreateApplication413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateApplication413JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApplicationCredentialsRequestObject struct {
 	ApplicationId string `json:"application_id"`
 }
@@ -1110,6 +1140,20 @@ func (response GetApplicationCredentials404JSONResponse) VisitGetApplicationCred
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetApplicationCredentials413JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1178,6 +1222,20 @@ func (response ResetApplication404JSONResponse) VisitResetApplicationResponse(w 
 	return err
 }
 
+type ResetApplication413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetApplication413JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LosePhoneRequestObject struct {
 	ApplicationId string `json:"application_id"`
 	UserId        string `json:"user_id"`
@@ -1197,6 +1255,20 @@ func (response LosePhone200JSONResponse) VisitLosePhoneResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone400JSONResponse struct{ ErrorJSONResponse }
+
+func (response LosePhone400JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1229,7 +1301,7 @@ func (response LosePhone403JSONResponse) VisitLosePhoneResponse(w http.ResponseW
 	return err
 }
 
-type LosePhone404JSONResponse struct{ ErrorJSONResponse }
+type LosePhone404JSONResponse Error
 
 func (response LosePhone404JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
 
@@ -1239,6 +1311,20 @@ func (response LosePhone404JSONResponse) VisitLosePhoneResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response LosePhone413JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1288,6 +1374,20 @@ func (response GetClock403JSONResponse) VisitGetClockResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetClock413JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1370,6 +1470,20 @@ func (response AdvanceClock409JSONResponse) VisitAdvanceClockResponse(w http.Res
 	return err
 }
 
+type AdvanceClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AdvanceClock413JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamEventsRequestObject struct {
 }
 
@@ -1448,6 +1562,20 @@ func (response StreamEvents403JSONResponse) VisitStreamEventsResponse(w http.Res
 	return err
 }
 
+type StreamEvents413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response StreamEvents413JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -1465,6 +1593,20 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetHealth413JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1511,7 +1653,21 @@ func (response OpenRegistrationLink200TexthtmlResponse) VisitOpenRegistrationLin
 	return err
 }
 
-type OpenRegistrationLink404JSONResponse struct{ ErrorJSONResponse }
+type OpenRegistrationLink400JSONResponse struct{ ErrorJSONResponse }
+
+func (response OpenRegistrationLink400JSONResponse) VisitOpenRegistrationLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRegistrationLink404JSONResponse Error
 
 func (response OpenRegistrationLink404JSONResponse) VisitOpenRegistrationLinkResponse(w http.ResponseWriter) error {
 
@@ -1535,6 +1691,20 @@ func (response OpenRegistrationLink409JSONResponse) VisitOpenRegistrationLinkRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenRegistrationLink413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response OpenRegistrationLink413JSONResponse) VisitOpenRegistrationLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1584,6 +1754,20 @@ func (response ClearRequests403JSONResponse) VisitClearRequestsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ClearRequests413JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1652,6 +1836,20 @@ func (response ListRequests403JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
+type ListRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetRequestObject struct {
 }
 
@@ -1701,6 +1899,20 @@ func (response Reset403JSONResponse) VisitResetResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Reset413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response Reset413JSONResponse) VisitResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScenarioRequestObject struct {
 }
 
@@ -1746,6 +1958,20 @@ func (response GetScenario403JSONResponse) VisitGetScenarioResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenario413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetScenario413JSONResponse) VisitGetScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1892,7 +2118,7 @@ func (response ValidateScenario403JSONResponse) VisitValidateScenarioResponse(w 
 	return err
 }
 
-type ValidateScenario413JSONResponse struct{ ErrorJSONResponse }
+type ValidateScenario413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ValidateScenario413JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
 
@@ -1966,6 +2192,20 @@ func (response ListSessions403JSONResponse) VisitListSessionsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListSessions413JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2063,6 +2303,20 @@ func (response SetSessionStatus409JSONResponse) VisitSetSessionStatusResponse(w 
 	return err
 }
 
+type SetSessionStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SetSessionStatus413JSONResponse) VisitSetSessionStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSmsRequestObject struct {
 }
 
@@ -2108,6 +2362,20 @@ func (response ListSms403JSONResponse) VisitListSmsResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSms413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListSms413JSONResponse) VisitListSmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2176,6 +2444,20 @@ func (response GetTimeline403JSONResponse) VisitGetTimelineResponse(w http.Respo
 	return err
 }
 
+type GetTimeline413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetTimeline413JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -2194,6 +2476,20 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListUsers400JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2226,7 +2522,7 @@ func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
-type ListUsers404JSONResponse struct{ ErrorJSONResponse }
+type ListUsers404JSONResponse Error
 
 func (response ListUsers404JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
@@ -2236,6 +2532,20 @@ func (response ListUsers404JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListUsers413JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2292,6 +2602,20 @@ func (response SetUserStatus401JSONResponse) VisitSetUserStatusResponse(w http.R
 	return err
 }
 
+type SetUserStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetUserStatus403JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserStatus404JSONResponse Error
 
 func (response SetUserStatus404JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
@@ -2316,6 +2640,20 @@ func (response SetUserStatus409JSONResponse) VisitSetUserStatusResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetUserStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SetUserStatus413JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2365,6 +2703,20 @@ func (response GetWallClock403JSONResponse) VisitGetWallClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWallClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetWallClock413JSONResponse) VisitGetWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2429,6 +2781,20 @@ func (response PutWallClock403JSONResponse) VisitPutWallClockResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutWallClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutWallClock413JSONResponse) VisitPutWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -38,7 +38,7 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 			info.verdict = rej.Code
 			w.Header().Set("WWW-Authenticate", acauth.Scheme)
 			writeError(w, r, &apiError{
-				Status: http.StatusUnauthorized, Code: acapi.ErrorCode(rej.Code), Message: rej.Message,
+				Status: http.StatusUnauthorized, Code: acapi.ErrorCode(rej.Code), Message: rejectionMessage(r, rej),
 				Field: rej.Field, StringToSign: rej.StringToSign,
 			})
 			return
@@ -46,6 +46,21 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 		info.verdict = "ok"
 		next.ServeHTTP(w, r)
 	})
+}
+
+// rejectionMessage adds to a missing header what a newcomer needs: where the signing is described,
+// that acmock can accept unsigned requests, and, when the request carries the usual Authorization
+// header instead, that Activeconnect's is called Authentication.
+func rejectionMessage(r *http.Request, rej *acauth.Rejection) string {
+	if rej.Code != acauth.CodeMissingHeader {
+		return rej.Message
+	}
+	msg := rej.Message
+	if rej.Field == acauth.HeaderAuthentication && r.Header.Get("Authorization") != "" {
+		msg += " (the request has an Authorization header: the Activeconnect API's header is called Authentication)"
+	}
+	return msg + `; sign requests as api/openapi.yaml describes under "Signing requests: Authentication Protocol 1", ` +
+		"or start acmock with --auth off to accept unsigned requests"
 }
 
 // lookupSecret gives the verifier the secret of the one client allowed on this route: the

@@ -33,9 +33,9 @@ func (c control) LosePhone(ctx context.Context, req acctl.LosePhoneRequestObject
 	link, err := c.e.store.LoseDevice(req.ApplicationId, req.UserId, c.e.clock.Now())
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctl.LosePhone404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctl.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
 	case errors.Is(err, store.ErrUserNotFound):
-		return acctl.LosePhone404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId))}, nil
+		return acctl.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
 	case err != nil:
 		return nil, err
 	}
@@ -172,7 +172,10 @@ func scenarioProblems(err error) (acctl.ScenarioProblems, bool) {
 		return acctl.ScenarioProblems{}, false
 	}
 	out := acctl.ScenarioProblems{Code: "invalid_scenario",
-		Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
+		Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
+	if len(problems) == 1 {
+		out.Message = "the scenario has 1 problem; the loaded scenario stays"
+	}
 	for _, p := range problems {
 		out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
 	}

@@ -202,7 +202,7 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 	if req.Params.Application != nil {
 		app, err := c.e.store.Application(*req.Params.Application)
 		if err != nil {
-			return acctl.ListUsers404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application))}, nil
+			return acctl.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
@@ -407,8 +407,8 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctl.OpenRegistr
 		return acctl.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil
 	case err != nil:
-		return acctl.OpenRegistrationLink404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code))}, nil
+		return acctl.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
+			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
 	}
 	if acceptsJSON(ctx) {
 		return acctl.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil

@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/journal"
 )
 
 func (e *env) ctl() *acctl.ClientWithResponses {
@@ -351,5 +353,46 @@ func TestApplicationsSideBySide(t *testing.T) {
 	unknown, _ := e.ctl().ResetApplicationWithResponse(ctx, "nope")
 	if dup.StatusCode() != 409 || unknown.StatusCode() != 404 {
 		t.Fatalf("duplicate %d, unknown %d", dup.StatusCode(), unknown.StatusCode())
+	}
+}
+
+// TestResetAndLoadEmptyTheJournal: after a reset or a scenario load the journal holds only what
+// came after, with sequence numbers that keep counting; an application reset leaves it alone.
+func TestResetAndLoadEmptyTheJournal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	has := userPath("/management/has_registered_mobile_device", "alice")
+	e.app(http.MethodGet, has, nil)
+	first := e.emu.Journal().List(journal.Filter{})
+	if len(first) != 1 {
+		t.Fatalf("journal before: %+v", first)
+	}
+	if r := e.do(http.MethodPost, "/_acmock/reset", "", "", nil); r.status != 200 {
+		t.Fatalf("reset: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 0 {
+		t.Fatalf("the journal kept %d entries through a reset", len(got))
+	}
+	e.app(http.MethodGet, has, nil)
+	after := e.emu.Journal().List(journal.Filter{})
+	if len(after) != 1 || after[0].Seq <= first[0].Seq {
+		t.Fatalf("after the reset: %+v (sequence numbers must keep counting past %d)", after, first[0].Seq)
+	}
+	r := e.do(http.MethodPut, "/_acmock/scenario", "", "", nil, func(req *http.Request) {
+		req.Body = io.NopCloser(strings.NewReader(demoYAML(t)))
+		req.Header.Set("Content-Type", "application/yaml")
+	})
+	if r.status != 200 {
+		t.Fatalf("load: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 0 {
+		t.Fatalf("the journal kept %d entries through a scenario load", len(got))
+	}
+	e.app(http.MethodGet, has, nil)
+	if r := e.do(http.MethodPost, "/_acmock/applications/"+demoApp+"/reset", "", "", nil); r.status != 200 {
+		t.Fatalf("application reset: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 1 {
+		t.Fatalf("an application reset changed the journal: %+v", got)
 	}
 }

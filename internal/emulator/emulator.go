@@ -166,7 +166,9 @@ func (e *Emulator) routes() http.Handler {
 	api := root.NewRoute().Subrouter()
 	api.NotFoundHandler = root.NotFoundHandler
 	api.MethodNotAllowedHandler = root.MethodNotAllowedHandler
-	api.Use(e.identify, e.injectFaults, e.validateRequest, e.authenticate)
+	// The signature is checked before anything about the request's content: a caller that is not
+	// authenticated learns nothing about its body or parameters.
+	api.Use(e.identify, e.injectFaults, e.validateResponse, e.authenticate, e.validateRequest)
 	strict := acapi.NewStrictHandlerWithOptions(e, nil, acapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
@@ -247,7 +249,7 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 	return e.scenario
 }
 
-// LoadScenario replaces the scenario and resets the state to it.
+// LoadScenario replaces the scenario and resets the state to it (journal included, see Reset).
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	e.mu.Lock()
 	e.scenario = sc
@@ -255,10 +257,13 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	return e.Reset()
 }
 
-// Reset cancels every pending step and puts the state back to the scenario's initial one.
+// Reset cancels every pending step and puts the state back to the scenario's initial one. The
+// request journal starts afresh too (its sequence numbers keep counting), so that what a test
+// reads after a reset is its own; the clock is kept.
 func (e *Emulator) Reset() error {
 	e.timers.StopAll()
 	e.forgetPlans()
+	e.journal.Clear()
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()
@@ -300,7 +305,8 @@ func (e *Emulator) seed(app scenario.Application) error {
 }
 
 // ResetApplication puts one application back to the scenario's initial state (no users for an
-// application created at run time), leaving the others alone.
+// application created at run time), leaving the others, the journal and the clock alone: other
+// test suites may be using them.
 func (e *Emulator) ResetApplication(appID string) error {
 	if err := e.store.ResetApplication(appID); err != nil {
 		return err

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,8 +45,15 @@ func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapi.GetD
 	return acapi.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
 }
 
-// SendRegistrationSms stores a registration SMS in the outbox.
+// SendRegistrationSms stores a registration SMS in the outbox. A phone number that is not E.164
+// is the real service's documented failure: 200 with status false and a reason.
 func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapi.SendRegistrationSmsRequestObject) (acapi.SendRegistrationSmsResponseObject, error) {
+	if reason := phoneNumberProblem(req.Body.PhoneNumber); reason != "" {
+		if info := infoFrom(ctx); info != nil {
+			info.message = reason
+		}
+		return acapi.SendRegistrationSms200JSONResponse{Status: false, Reason: &reason}, nil
+	}
 	message := "Register your phone for login: open"
 	if req.Body.Message != nil && *req.Body.Message != "" {
 		message = *req.Body.Message
@@ -179,4 +187,32 @@ func (e *Emulator) baseURL(ctx context.Context) string {
 
 func (e *Emulator) linkURL(ctx context.Context, code string) string {
 	return e.baseURL(ctx) + "/_acmock/register/" + url.PathEscape(code)
+}
+
+// phoneNumberProblem says what keeps number from being an E.164 number ("+", then 8 to 15 digits,
+// the first not 0), or "" when it is one.
+func phoneNumberProblem(number string) string {
+	const form = "; give the number in E.164 form, such as +15555550100"
+	digits, ok := strings.CutPrefix(number, "+")
+	switch {
+	case number == "":
+		return "phone_number is empty" + form
+	case !ok:
+		return fmt.Sprintf("phone_number %q does not start with +", number) + form
+	}
+	pos := 1 // the +
+	for _, c := range digits {
+		pos++
+		if c < '0' || c > '9' {
+			return fmt.Sprintf("phone_number %q holds %q at position %d; E.164 has only digits after the +, "+
+				"without spaces, dashes, dots or brackets, such as +15555550100", number, c, pos)
+		}
+	}
+	switch {
+	case len(digits) < 8 || len(digits) > 15:
+		return fmt.Sprintf("phone_number %q has %d digits; E.164 numbers have 8 to 15 after the +, such as +15555550100", number, len(digits))
+	case digits[0] == '0':
+		return fmt.Sprintf("phone_number %q starts with 0 after the +; a country code never does", number) + form
+	}
+	return ""
 }
