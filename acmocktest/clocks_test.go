@@ -13,8 +13,7 @@ import (
 	"github.com/acmock/acmock/scenarios"
 )
 
-// timelines has one user per kind of timeline, with steps far enough apart (300 ms) that a client
-// polling every 10 ms on the real clock sees each status.
+// timelines has one user per kind of timeline, its steps 300 ms apart.
 const timelines = `
 timeout: 900ms
 applications:
@@ -42,6 +41,13 @@ applications:
         phone: true
         login: [{after: 0s, status: active}, {after: 600ms, status: closed}]
 `
+
+// spread stretches the steps of timelines to a multiple of one second, so that a client polling
+// every 10 ms on the real clock sees each status even when a loaded machine stalls a poll for
+// several hundred milliseconds.
+func spread(yaml string) string {
+	return strings.NewReplacer("300ms", "1s", "600ms", "2s", "900ms", "3s", "1200ms", "4s", "1500ms", "5s").Replace(yaml)
+}
 
 // distinctStatuses logs user in and polls until the session ends, pausing between polls, and
 // returns the distinct statuses the polls saw.
@@ -84,12 +90,13 @@ func TestClocksGiveTheSameStatuses(t *testing.T) {
 		"zero":  {"active", "closed"},
 	}
 	clocks := map[string]struct {
-		opts  []acmocktest.Option
-		pause func(*acmocktest.Server) func()
+		opts      []acmocktest.Option
+		timelines string
+		pause     func(*acmocktest.Server) func()
 	}{
-		"real":    {[]acmocktest.Option{acmocktest.WithRealClock()}, func(*acmocktest.Server) func() { return func() { time.Sleep(10 * time.Millisecond) } }},
-		"manual":  {[]acmocktest.Option{acmocktest.WithManualClock()}, func(s *acmocktest.Server) func() { return func() { s.Advance(10 * time.Millisecond) } }},
-		"default": {nil, func(*acmocktest.Server) func() { return func() { time.Sleep(time.Millisecond) } }},
+		"real":    {[]acmocktest.Option{acmocktest.WithRealClock()}, spread(timelines), func(*acmocktest.Server) func() { return func() { time.Sleep(10 * time.Millisecond) } }},
+		"manual":  {[]acmocktest.Option{acmocktest.WithManualClock()}, timelines, func(s *acmocktest.Server) func() { return func() { s.Advance(10 * time.Millisecond) } }},
+		"default": {nil, timelines, func(*acmocktest.Server) func() { return func() { time.Sleep(time.Millisecond) } }},
 	}
 	for clockName, c := range clocks {
 		for user, statuses := range want {
@@ -97,7 +104,7 @@ func TestClocksGiveTheSameStatuses(t *testing.T) {
 				t.Parallel()
 				// One server per login: on the default clock a jump for one session also moves
 				// the others (see the package documentation).
-				srv := acmocktest.Run(t, append(c.opts, acmocktest.WithScenarioYAML([]byte(timelines)))...)
+				srv := acmocktest.Run(t, append(c.opts, acmocktest.WithScenarioYAML([]byte(c.timelines)))...)
 				if got := distinctStatuses(t, srv, user, c.pause(srv)); !slices.Equal(got, statuses) {
 					t.Fatalf("%s clock: %s's polls saw %v, want %v", clockName, user, got, statuses)
 				}

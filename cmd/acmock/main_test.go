@@ -52,7 +52,7 @@ func TestServeAndShutDown(t *testing.T) {
 		t.Fatal("server did not start")
 	}
 	// contracttests/run-against-binary.sh finds the address in the health line.
-	for _, want := range []string{"health: " + base + "/_acmock/health\n", "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
+	for _, want := range []string{"health: " + base + "/_acmock/health\n", "console: " + base + "/_acmock/ui/\n", "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}

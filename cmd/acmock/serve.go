@@ -364,6 +364,7 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	for _, line := range nextCommands(sc, c) {
 		fmt.Fprintf(&out, "  %s\n", line)
 	}
+	fmt.Fprintf(&out, "console: %s/_acmock/ui/\n", b.local)
 	fmt.Fprintf(&out, "control API: %s/_acmock/ (described in api/control.yaml)\n", b.local)
 	fmt.Fprintf(&out, "health: %s/_acmock/health\n", b.local)
 	_, _ = io.WriteString(w, out.String())

@@ -18,18 +18,30 @@ import (
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListApplications List the applications
+	// (GET /_acmock/applications)
+	ListApplications(w http.ResponseWriter, r *http.Request)
 	// CreateApplication Add an application next to the scenario's
 	// (POST /_acmock/applications)
 	CreateApplication(w http.ResponseWriter, r *http.Request)
+	// GetApplicationCredentials Show an application's ID and secret
+	// (GET /_acmock/applications/{application_id}/credentials)
+	GetApplicationCredentials(w http.ResponseWriter, r *http.Request, applicationId string)
 	// ResetApplication Reset one application
 	// (POST /_acmock/applications/{application_id}/reset)
 	ResetApplication(w http.ResponseWriter, r *http.Request, applicationId string)
+	// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+	// (POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone)
+	LosePhone(w http.ResponseWriter, r *http.Request, applicationId string, userId string)
 	// GetClock Read the clock that timelines run on
 	// (GET /_acmock/clock)
 	GetClock(w http.ResponseWriter, r *http.Request)
 	// AdvanceClock Move the virtual clock forward
 	// (POST /_acmock/clock/advance)
 	AdvanceClock(w http.ResponseWriter, r *http.Request)
+	// StreamEvents Follow changes as server-sent events
+	// (GET /_acmock/events)
+	StreamEvents(w http.ResponseWriter, r *http.Request)
 	// GetHealth Tell whether the emulator is ready
 	// (GET /_acmock/health)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -51,6 +63,9 @@ type ServerInterface interface {
 	// PutScenario Replace the scenario
 	// (PUT /_acmock/scenario)
 	PutScenario(w http.ResponseWriter, r *http.Request)
+	// ValidateScenario Check a scenario without loading it
+	// (POST /_acmock/scenario/validate)
+	ValidateScenario(w http.ResponseWriter, r *http.Request)
 	// ListSessions List sessions with their status history
 	// (GET /_acmock/sessions)
 	ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams)
@@ -60,6 +75,9 @@ type ServerInterface interface {
 	// ListSms Read the SMS outbox
 	// (GET /_acmock/sms)
 	ListSms(w http.ResponseWriter, r *http.Request)
+	// GetTimeline List the timeline steps waiting to fire
+	// (GET /_acmock/timeline)
+	GetTimeline(w http.ResponseWriter, r *http.Request, params GetTimelineParams)
 	// ListUsers List users with their phones and registration links
 	// (GET /_acmock/users)
 	ListUsers(w http.ResponseWriter, r *http.Request, params ListUsersParams)
@@ -83,11 +101,51 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// ListApplications operation middleware
+func (siw *ServerInterfaceWrapper) ListApplications(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListApplications(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateApplication operation middleware
 func (siw *ServerInterfaceWrapper) CreateApplication(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateApplication(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetApplicationCredentials operation middleware
+func (siw *ServerInterfaceWrapper) GetApplicationCredentials(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", mux.Vars(r)["application_id"], &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetApplicationCredentials(w, r, applicationId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -123,6 +181,41 @@ func (siw *ServerInterfaceWrapper) ResetApplication(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// LosePhone operation middleware
+func (siw *ServerInterfaceWrapper) LosePhone(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "application_id" -------------
+	var applicationId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "application_id", mux.Vars(r)["application_id"], &applicationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", mux.Vars(r)["user_id"], &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.LosePhone(w, r, applicationId, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetClock operation middleware
 func (siw *ServerInterfaceWrapper) GetClock(w http.ResponseWriter, r *http.Request) {
 
@@ -142,6 +235,20 @@ func (siw *ServerInterfaceWrapper) AdvanceClock(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdvanceClock(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StreamEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamEvents(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamEvents(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -384,6 +491,20 @@ func (siw *ServerInterfaceWrapper) PutScenario(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ValidateScenario operation middleware
+func (siw *ServerInterfaceWrapper) ValidateScenario(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ValidateScenario(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListSessions operation middleware
 func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.Request) {
 
@@ -432,6 +553,19 @@ func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// ------------- Optional query parameter "live" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "live", r.URL.Query(), &params.Live, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "live"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "live", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListSessions(w, r, params)
 	}))
@@ -474,6 +608,39 @@ func (siw *ServerInterfaceWrapper) ListSms(w http.ResponseWriter, r *http.Reques
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListSms(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTimeline operation middleware
+func (siw *ServerInterfaceWrapper) GetTimeline(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTimelineParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTimeline(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -701,19 +868,31 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 
 	r.HandleFunc(options.BaseURL+"/_acmock/health", wrapper.GetHealth).Methods(http.MethodGet)
 
+	r.HandleFunc(options.BaseURL+"/_acmock/events", wrapper.StreamEvents).Methods(http.MethodGet)
+
 	r.HandleFunc(options.BaseURL+"/_acmock/reset", wrapper.Reset).Methods(http.MethodPost)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/applications", wrapper.ListApplications).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/applications", wrapper.CreateApplication).Methods(http.MethodPost)
 
+	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/credentials", wrapper.GetApplicationCredentials).Methods(http.MethodGet)
+
 	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/reset", wrapper.ResetApplication).Methods(http.MethodPost)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/applications/{application_id}/users/{user_id}/lose-phone", wrapper.LosePhone).Methods(http.MethodPost)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/scenario", wrapper.GetScenario).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/scenario", wrapper.PutScenario).Methods(http.MethodPut)
 
+	r.HandleFunc(options.BaseURL+"/_acmock/scenario/validate", wrapper.ValidateScenario).Methods(http.MethodPost)
+
 	r.HandleFunc(options.BaseURL+"/_acmock/clock", wrapper.GetClock).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/clock/advance", wrapper.AdvanceClock).Methods(http.MethodPost)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/timeline", wrapper.GetTimeline).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/wallclock", wrapper.GetWallClock).Methods(http.MethodGet)
 
@@ -740,9 +919,74 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 
 type ErrorJSONResponse Error
 
+type ForbiddenJSONResponse Error
+
 type PayloadTooLargeJSONResponse Error
 
 type UnauthorizedJSONResponse Error
+
+type ListApplicationsRequestObject struct {
+}
+
+type ListApplicationsResponseObject interface {
+	VisitListApplicationsResponse(w http.ResponseWriter) error
+}
+
+type ListApplications200JSONResponse ApplicationIDList
+
+func (response ListApplications200JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListApplications401JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApplications403JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApplications413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListApplications413JSONResponse) VisitListApplicationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type CreateApplicationRequestObject struct {
 	Body *CreateApplicationJSONRequestBody
@@ -794,6 +1038,20 @@ func (response CreateApplication401JSONResponse) VisitCreateApplicationResponse(
 	return err
 }
 
+type CreateApplication403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApplication403JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApplication409JSONResponse Error
 
 func (response CreateApplication409JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
@@ -811,6 +1069,84 @@ func (response CreateApplication409JSONResponse) VisitCreateApplicationResponse(
 type CreateApplication413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateApplication413JSONResponse) VisitCreateApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentialsRequestObject struct {
+	ApplicationId string `json:"application_id"`
+}
+
+type GetApplicationCredentialsResponseObject interface {
+	VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error
+}
+
+type GetApplicationCredentials200JSONResponse ApplicationCredentials
+
+func (response GetApplicationCredentials200JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetApplicationCredentials401JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetApplicationCredentials403JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials404JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetApplicationCredentials404JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApplicationCredentials413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetApplicationCredentials413JSONResponse) VisitGetApplicationCredentialsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -844,20 +1180,6 @@ func (response ResetApplication200JSONResponse) VisitResetApplicationResponse(w 
 	return err
 }
 
-type ResetApplication400JSONResponse struct{ ErrorJSONResponse }
-
-func (response ResetApplication400JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ResetApplication401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ResetApplication401JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
@@ -872,7 +1194,21 @@ func (response ResetApplication401JSONResponse) VisitResetApplicationResponse(w 
 	return err
 }
 
-type ResetApplication404JSONResponse Error
+type ResetApplication403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResetApplication403JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetApplication404JSONResponse struct{ ErrorJSONResponse }
 
 func (response ResetApplication404JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
 
@@ -889,6 +1225,99 @@ func (response ResetApplication404JSONResponse) VisitResetApplicationResponse(w 
 type ResetApplication413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ResetApplication413JSONResponse) VisitResetApplicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhoneRequestObject struct {
+	ApplicationId string `json:"application_id"`
+	UserId        string `json:"user_id"`
+}
+
+type LosePhoneResponseObject interface {
+	VisitLosePhoneResponse(w http.ResponseWriter) error
+}
+
+type LosePhone200JSONResponse LinkState
+
+func (response LosePhone200JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone400JSONResponse struct{ ErrorJSONResponse }
+
+func (response LosePhone400JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response LosePhone401JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LosePhone403JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone404JSONResponse Error
+
+func (response LosePhone404JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LosePhone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response LosePhone413JSONResponse) VisitLosePhoneResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -931,6 +1360,20 @@ func (response GetClock401JSONResponse) VisitGetClockResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetClock403JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -999,6 +1442,20 @@ func (response AdvanceClock401JSONResponse) VisitAdvanceClockResponse(w http.Res
 	return err
 }
 
+type AdvanceClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AdvanceClock403JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AdvanceClock409JSONResponse Error
 
 func (response AdvanceClock409JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
@@ -1016,6 +1473,98 @@ func (response AdvanceClock409JSONResponse) VisitAdvanceClockResponse(w http.Res
 type AdvanceClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response AdvanceClock413JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEventsRequestObject struct {
+}
+
+type StreamEventsResponseObject interface {
+	VisitStreamEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamEvents200TexteventStreamResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StreamEvents401JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StreamEvents403JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response StreamEvents413JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1195,6 +1744,20 @@ func (response ClearRequests401JSONResponse) VisitClearRequestsResponse(w http.R
 	return err
 }
 
+type ClearRequests403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ClearRequests403JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ClearRequests413JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
@@ -1259,6 +1822,20 @@ func (response ListRequests401JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
+type ListRequests403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRequests403JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
@@ -1308,6 +1885,20 @@ func (response Reset401JSONResponse) VisitResetResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Reset403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Reset403JSONResponse) VisitResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Reset413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response Reset413JSONResponse) VisitResetResponse(w http.ResponseWriter) error {
@@ -1353,6 +1944,20 @@ func (response GetScenario401JSONResponse) VisitGetScenarioResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenario403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetScenario403JSONResponse) VisitGetScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1421,9 +2026,101 @@ func (response PutScenario401JSONResponse) VisitPutScenarioResponse(w http.Respo
 	return err
 }
 
+type PutScenario403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutScenario403JSONResponse) VisitPutScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutScenario413JSONResponse struct{ ErrorJSONResponse }
 
 func (response PutScenario413JSONResponse) VisitPutScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenarioRequestObject struct {
+	Body io.Reader
+}
+
+type ValidateScenarioResponseObject interface {
+	VisitValidateScenarioResponse(w http.ResponseWriter) error
+}
+
+type ValidateScenario200JSONResponse ScenarioInfo
+
+func (response ValidateScenario200JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario400JSONResponse ScenarioProblems
+
+func (response ValidateScenario400JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ValidateScenario401JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ValidateScenario403JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateScenario413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ValidateScenario413JSONResponse) VisitValidateScenarioResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1481,6 +2178,20 @@ func (response ListSessions401JSONResponse) VisitListSessionsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSessions403JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1546,6 +2257,20 @@ func (response SetSessionStatus401JSONResponse) VisitSetSessionStatusResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetSessionStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetSessionStatus403JSONResponse) VisitSetSessionStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1627,9 +2352,101 @@ func (response ListSms401JSONResponse) VisitListSmsResponse(w http.ResponseWrite
 	return err
 }
 
+type ListSms403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSms403JSONResponse) VisitListSmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSms413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ListSms413JSONResponse) VisitListSmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTimelineRequestObject struct {
+	Params GetTimelineParams
+}
+
+type GetTimelineResponseObject interface {
+	VisitGetTimelineResponse(w http.ResponseWriter) error
+}
+
+type GetTimeline200JSONResponse Timeline
+
+func (response GetTimeline200JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTimeline400JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetTimeline400JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTimeline401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTimeline401JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTimeline403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetTimeline403JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTimeline413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetTimeline413JSONResponse) VisitGetTimelineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1687,6 +2504,20 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1771,6 +2602,20 @@ func (response SetUserStatus401JSONResponse) VisitSetUserStatusResponse(w http.R
 	return err
 }
 
+type SetUserStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetUserStatus403JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetUserStatus404JSONResponse Error
 
 func (response SetUserStatus404JSONResponse) VisitSetUserStatusResponse(w http.ResponseWriter) error {
@@ -1848,6 +2693,20 @@ func (response GetWallClock401JSONResponse) VisitGetWallClockResponse(w http.Res
 	return err
 }
 
+type GetWallClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWallClock403JSONResponse) VisitGetWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWallClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetWallClock413JSONResponse) VisitGetWallClockResponse(w http.ResponseWriter) error {
@@ -1912,6 +2771,20 @@ func (response PutWallClock401JSONResponse) VisitPutWallClockResponse(w http.Res
 	return err
 }
 
+type PutWallClock403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutWallClock403JSONResponse) VisitPutWallClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutWallClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response PutWallClock413JSONResponse) VisitPutWallClockResponse(w http.ResponseWriter) error {
@@ -1928,18 +2801,30 @@ func (response PutWallClock413JSONResponse) VisitPutWallClockResponse(w http.Res
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListApplications List the applications
+	// (GET /_acmock/applications)
+	ListApplications(ctx context.Context, request ListApplicationsRequestObject) (ListApplicationsResponseObject, error)
 	// CreateApplication Add an application next to the scenario's
 	// (POST /_acmock/applications)
 	CreateApplication(ctx context.Context, request CreateApplicationRequestObject) (CreateApplicationResponseObject, error)
+	// GetApplicationCredentials Show an application's ID and secret
+	// (GET /_acmock/applications/{application_id}/credentials)
+	GetApplicationCredentials(ctx context.Context, request GetApplicationCredentialsRequestObject) (GetApplicationCredentialsResponseObject, error)
 	// ResetApplication Reset one application
 	// (POST /_acmock/applications/{application_id}/reset)
 	ResetApplication(ctx context.Context, request ResetApplicationRequestObject) (ResetApplicationResponseObject, error)
+	// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+	// (POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone)
+	LosePhone(ctx context.Context, request LosePhoneRequestObject) (LosePhoneResponseObject, error)
 	// GetClock Read the clock that timelines run on
 	// (GET /_acmock/clock)
 	GetClock(ctx context.Context, request GetClockRequestObject) (GetClockResponseObject, error)
 	// AdvanceClock Move the virtual clock forward
 	// (POST /_acmock/clock/advance)
 	AdvanceClock(ctx context.Context, request AdvanceClockRequestObject) (AdvanceClockResponseObject, error)
+	// StreamEvents Follow changes as server-sent events
+	// (GET /_acmock/events)
+	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
 	// GetHealth Tell whether the emulator is ready
 	// (GET /_acmock/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -1961,6 +2846,9 @@ type StrictServerInterface interface {
 	// PutScenario Replace the scenario
 	// (PUT /_acmock/scenario)
 	PutScenario(ctx context.Context, request PutScenarioRequestObject) (PutScenarioResponseObject, error)
+	// ValidateScenario Check a scenario without loading it
+	// (POST /_acmock/scenario/validate)
+	ValidateScenario(ctx context.Context, request ValidateScenarioRequestObject) (ValidateScenarioResponseObject, error)
 	// ListSessions List sessions with their status history
 	// (GET /_acmock/sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
@@ -1970,6 +2858,9 @@ type StrictServerInterface interface {
 	// ListSms Read the SMS outbox
 	// (GET /_acmock/sms)
 	ListSms(ctx context.Context, request ListSmsRequestObject) (ListSmsResponseObject, error)
+	// GetTimeline List the timeline steps waiting to fire
+	// (GET /_acmock/timeline)
+	GetTimeline(ctx context.Context, request GetTimelineRequestObject) (GetTimelineResponseObject, error)
 	// ListUsers List users with their phones and registration links
 	// (GET /_acmock/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -2023,6 +2914,30 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// ListApplications operation middleware
+func (sh *strictHandler) ListApplications(w http.ResponseWriter, r *http.Request) {
+	var request ListApplicationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApplications(ctx, request.(ListApplicationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApplications")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListApplicationsResponseObject); ok {
+		if err := validResponse.VisitListApplicationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateApplication operation middleware
 func (sh *strictHandler) CreateApplication(w http.ResponseWriter, r *http.Request) {
 	var request CreateApplicationRequestObject
@@ -2054,6 +2969,32 @@ func (sh *strictHandler) CreateApplication(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// GetApplicationCredentials operation middleware
+func (sh *strictHandler) GetApplicationCredentials(w http.ResponseWriter, r *http.Request, applicationId string) {
+	var request GetApplicationCredentialsRequestObject
+
+	request.ApplicationId = applicationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApplicationCredentials(ctx, request.(GetApplicationCredentialsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApplicationCredentials")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetApplicationCredentialsResponseObject); ok {
+		if err := validResponse.VisitGetApplicationCredentialsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ResetApplication operation middleware
 func (sh *strictHandler) ResetApplication(w http.ResponseWriter, r *http.Request, applicationId string) {
 	var request ResetApplicationRequestObject
@@ -2073,6 +3014,33 @@ func (sh *strictHandler) ResetApplication(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResetApplicationResponseObject); ok {
 		if err := validResponse.VisitResetApplicationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LosePhone operation middleware
+func (sh *strictHandler) LosePhone(w http.ResponseWriter, r *http.Request, applicationId string, userId string) {
+	var request LosePhoneRequestObject
+
+	request.ApplicationId = applicationId
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.LosePhone(ctx, request.(LosePhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LosePhone")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(LosePhoneResponseObject); ok {
+		if err := validResponse.VisitLosePhoneResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -2128,6 +3096,30 @@ func (sh *strictHandler) AdvanceClock(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AdvanceClockResponseObject); ok {
 		if err := validResponse.VisitAdvanceClockResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StreamEvents operation middleware
+func (sh *strictHandler) StreamEvents(w http.ResponseWriter, r *http.Request) {
+	var request StreamEventsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamEvents(ctx, request.(StreamEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
+		if err := validResponse.VisitStreamEventsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -2309,6 +3301,32 @@ func (sh *strictHandler) PutScenario(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ValidateScenario operation middleware
+func (sh *strictHandler) ValidateScenario(w http.ResponseWriter, r *http.Request) {
+	var request ValidateScenarioRequestObject
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ValidateScenario(ctx, request.(ValidateScenarioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ValidateScenario")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ValidateScenarioResponseObject); ok {
+		if err := validResponse.VisitValidateScenarioResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListSessions operation middleware
 func (sh *strictHandler) ListSessions(w http.ResponseWriter, r *http.Request, params ListSessionsParams) {
 	var request ListSessionsRequestObject
@@ -2385,6 +3403,32 @@ func (sh *strictHandler) ListSms(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListSmsResponseObject); ok {
 		if err := validResponse.VisitListSmsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTimeline operation middleware
+func (sh *strictHandler) GetTimeline(w http.ResponseWriter, r *http.Request, params GetTimelineParams) {
+	var request GetTimelineRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTimeline(ctx, request.(GetTimelineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTimeline")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTimelineResponseObject); ok {
+		if err := validResponse.VisitGetTimelineResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -109,6 +109,45 @@ func (e SessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for TimelineMode.
+const (
+	TimelineModeAuto    TimelineMode = "auto"
+	TimelineModeReal    TimelineMode = "real"
+	TimelineModeVirtual TimelineMode = "virtual"
+)
+
+// Valid indicates whether the value is a known member of the TimelineMode enum.
+func (e TimelineMode) Valid() bool {
+	switch e {
+	case TimelineModeAuto:
+		return true
+	case TimelineModeReal:
+		return true
+	case TimelineModeVirtual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TimelineStepCause.
+const (
+	TimelineStepCauseScenario TimelineStepCause = "scenario"
+	TimelineStepCauseTimeout  TimelineStepCause = "timeout"
+)
+
+// Valid indicates whether the value is a known member of the TimelineStepCause enum.
+func (e TimelineStepCause) Valid() bool {
+	switch e {
+	case TimelineStepCauseScenario:
+		return true
+	case TimelineStepCauseTimeout:
+		return true
+	default:
+		return false
+	}
+}
+
 // AdvanceRequest Example: {"duration":"90s"}
 type AdvanceRequest struct {
 	// Duration A Go duration: 90s, 1m30s, 500ms.
@@ -127,15 +166,39 @@ type ApplicationCredentials struct {
 	Secret string `json:"secret"`
 }
 
+// ApplicationIDList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001"}]}
+type ApplicationIDList struct {
+	Applications []ApplicationRef `json:"applications"`
+}
+
 // ApplicationList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"methods":[],"registered_at":"2026-01-01T00:00:00Z"}}]}]}
 type ApplicationList struct {
 	Applications []ApplicationState `json:"applications"`
+}
+
+// ApplicationRef defines model for ApplicationRef.
+type ApplicationRef struct {
+	Id string `json:"id"`
 }
 
 // ApplicationState defines model for ApplicationState.
 type ApplicationState struct {
 	Id    string      `json:"id"`
 	Users []UserState `json:"users"`
+}
+
+// ChangeEvent The data of a `change` event of GET /_acmock/events.
+//
+// Example: {"control":3,"journal":40,"store":12}
+type ChangeEvent struct {
+	// Control Counts state-changing control calls (clock, scenario, reset, journal cleared, ...).
+	Control uint64 `json:"control"`
+
+	// Journal The seq of the newest journal entry.
+	Journal uint64 `json:"journal"`
+
+	// Store Counts changes of users, phones, links, the outbox and sessions.
+	Store uint64 `json:"store"`
 }
 
 // Clock Example: {"fired":3,"mode":"virtual","now":"2026-01-01T00:01:30Z","pending":2}
@@ -225,6 +288,9 @@ type RequestEntry struct {
 	// Hmac ok, off, a rejection code, or empty when not checked.
 	Hmac      string  `json:"hmac"`
 	LatencyMs float64 `json:"latency_ms"`
+
+	// Message The error's sentence, when the answer was an error.
+	Message   *string `json:"message,omitempty"`
 	Method    string  `json:"method"`
 	Operation *string `json:"operation,omitempty"`
 	Path      string  `json:"path"`
@@ -232,9 +298,12 @@ type RequestEntry struct {
 	Session   *string `json:"session,omitempty"`
 
 	// Status 0 when the connection was dropped.
-	Status int       `json:"status"`
-	Time   time.Time `json:"time"`
-	User   *string   `json:"user,omitempty"`
+	Status int `json:"status"`
+
+	// StringToSign For signature_mismatch: the string the emulator signed (nonce + URI + timestamp), to compare with what the client signed.
+	StringToSign *string   `json:"string_to_sign,omitempty"`
+	Time         time.Time `json:"time"`
+	User         *string   `json:"user,omitempty"`
 }
 
 // RequestList Example: {"entries":[],"timed_out":false}
@@ -247,10 +316,11 @@ type RequestList struct {
 
 // ScenarioInfo Example: {"applications":1,"expectations":1,"faults":0,"name":"deny","source":"name: deny\n"}
 type ScenarioInfo struct {
-	Applications int    `json:"applications"`
-	Expectations int    `json:"expectations"`
-	Faults       int    `json:"faults"`
-	Name         string `json:"name"`
+	Applications int     `json:"applications"`
+	Description  *string `json:"description,omitempty"`
+	Expectations int     `json:"expectations"`
+	Faults       int     `json:"faults"`
+	Name         string  `json:"name"`
 
 	// Source The YAML the scenario was read from.
 	Source string `json:"source"`
@@ -266,7 +336,9 @@ type ScenarioProblems struct {
 
 // Session defines model for Session.
 type Session struct {
-	Application string `json:"application"`
+	// Allowed The statuses the session can move to now, by the transition table (empty once final).
+	Allowed     []SessionStatus `json:"allowed"`
+	Application string          `json:"application"`
 
 	// Attempt Which login of the user this is, from 1.
 	Attempt int            `json:"attempt"`
@@ -314,6 +386,38 @@ type StatusChangeRequest struct {
 	Status SessionStatus `json:"status"`
 }
 
+// Timeline Example: {"mode":"virtual","now":"2026-01-01T00:00:00Z","steps":[{"application":"5ca1ab1e000000000000000000000001","cause":"scenario","due":"2026-01-01T00:00:02Z","in_ms":2000,"session":"0a1b2c3d4e5f60718293a4b5c6d7e8f9","session_status":"pending","status":"active","user":"alice"}],"total":1}
+type Timeline struct {
+	Mode  TimelineMode   `json:"mode"`
+	Now   time.Time      `json:"now"`
+	Steps []TimelineStep `json:"steps"`
+
+	// Total Pending steps of live sessions, all of them.
+	Total int `json:"total"`
+}
+
+// TimelineMode defines model for Timeline.Mode.
+type TimelineMode string
+
+// TimelineStep defines model for TimelineStep.
+type TimelineStep struct {
+	Application string `json:"application"`
+
+	// Cause scenario: a step of the phone's timeline; timeout: the login times out unless answered.
+	Cause TimelineStepCause `json:"cause"`
+	Due   time.Time         `json:"due"`
+
+	// InMs Milliseconds from now until it fires (0 when due at the next advance).
+	InMs          int64         `json:"in_ms"`
+	Session       string        `json:"session"`
+	SessionStatus SessionStatus `json:"session_status"`
+	Status        SessionStatus `json:"status"`
+	User          string        `json:"user"`
+}
+
+// TimelineStepCause scenario: a step of the phone's timeline; timeout: the login times out unless answered.
+type TimelineStepCause string
+
 // UserState defines model for UserState.
 type UserState struct {
 	Id    string      `json:"id"`
@@ -340,6 +444,9 @@ type WallClockUpdate struct {
 	MaxSkew *string `json:"max_skew,omitempty"`
 	Shift   *string `json:"shift,omitempty"`
 }
+
+// Forbidden Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
+type Forbidden = Error
 
 // PayloadTooLarge Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
 type PayloadTooLarge = Error
@@ -370,6 +477,14 @@ type ListSessionsParams struct {
 	Application *string        `form:"application,omitempty" json:"application,omitempty"`
 	User        *string        `form:"user,omitempty" json:"user,omitempty"`
 	Status      *SessionStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Live true: only live sessions (pending, identifying, active, walkaway: what a phone shows); false: only finished ones.
+	Live *bool `form:"live,omitempty" json:"live,omitempty"`
+}
+
+// GetTimelineParams defines parameters for GetTimeline.
+type GetTimelineParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -404,105 +519,140 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9cxs3kvdX6ZrnqYp0NaJIyU5i+i8l62y8K8c+S97sbujSgDNNEcsZgAYworkqfferbmDeyKFEZW0n",
-	"u3epVELNC9DobnT/+gVzG6W6WGqFytlofBsZtEutLPIfL4zRhn6kWjlUjn6K5TKXqXBSq+N/WK3omk3n",
-	"WAj69f8NzqJx9P+Om1GP/V177Ee7u7uLowxtauSSBonG0c9z4WAlLKyMVteD6C6O3oh1rkV2qfW5MNf4",
-	"+Wm4nCNMdbYGaSGnKQ24uVDg5ghYlLlw2oBIU1w6CwfJ0VEhPh7RC0fTtUObxDCCV/I7mK4hw5koc3c4",
-	"gMs5TlQuC+lgrvPMglaAN2jWgCpbaqlcDG6uLdJcDpxYICgd6FBpXmaYDSaKGPJOidLNtZH/xOzLcINm",
-	"MDoHpxeoiC2FtFaqa9CmFtRdHGZidTnLboRK8S1+KNEyafhRFMucxZeVRoTRnw0tLWlp9BKNk17Xmvu3",
-	"G8ScwR81VLfH8GxoYxgVp/S/p8NhYQdRHLn1EqNxZJ2R6prpMvihlIaY9Usz9vv6ST39B6aOyDhr2Pe9",
-	"QeGwS/gWoZL5X4iP56iu3Twaj06+jaNCqvrvLXLiyGJq0D36xbsH6c1QOSlyu8FtIjIaitH0JD3NnuDT",
-	"2dfDb0bfnjw7FU+mT9Ovs2/w29mzqKEr+u9v/n7y6smbry+f/WX019O/Pf3umz88+2H04+mfnv75m/Nn",
-	"P42iHXy4Z6X3y0RmzfQPiOVcbmlTS+dtNP4lLPhpKkZiOsJh/z+jKI5Ki6b1hshlilEc5VIt6PL7OMr1",
-	"taRBh3G0nGvF0+WaKJiJ3GIcFejmOgtPG7yW1qHB7EoQH0+GJ18fDUdHw9HlcDjmf/8e3d29v3u/xcDu",
-	"Gm4j6bCwD23ZFlsuHClroyLCGLHe4nNnlgcY7Ucc3+4n6cDKPQl/Z9HsRzFrhh+8j97vc50uNtRh5t89",
-	"jaNCZ/T4jTSuFHkUR0qvtsUyGp8O/x7F0RJVRqsZn2xJJwy5aYwuHC4t8E2y9W4uLQhv91p2SCqH12iI",
-	"XE/QbYSqLGh1BpmshkBROt1aaMNfpvw2mmlTsGplwuGRkwVGPQ/XK9kk+FIWmEuFYJlyoTKgMXTpLKyE",
-	"dGTRneYV9S1gQza8Gk9aM2eflGro0JJS6mWTkgCvlHZXDRMKtFaQn4/I4fIT5HKIWc/BOmEciLSgqyvp",
-	"5nB05B8JA9ACghBAOrIrTrjShh27Jdo0iGSLiTOJeb+u1/T1WbwwWX1rqnWOQm0xLzwYewKaQfv49yOK",
-	"nHxCl4Fe9VvKY1NUwkhN6uFhR2v1kV5sm+203j6PVshmsnu5UA2sFz2j7GJJPXYcKOxjyrlUix02aqdM",
-	"U/bp3jrvu5kyaZe5WF8pUfQPWpp8l0l8zEwbzKBRa+Vo0d3HitebJrDivzPltsY/VkX7ZnxDznAH971/",
-	"3B695SxbbmKLbV13sOVUfxUzu2PEnsSGnt4VGj3NsehTrrwsVIv0ln0n29p/5z6b4fCj67HVc4SlJwKE",
-	"hR9enr8Yn7/86cX4+9fnYwjjPQx3maS4orohJEzbt/S3Nbd2A62rfTFWWxW9J79qga37cNDVLlC5U39b",
-	"49/ua2s2JmyG6OcMRzMvlDPrbc1oDdVLOAVtV3MUWYBK2/K28loJVxr8yrJjtk4US3bTN2is1ArC6xyK",
-	"Gk8NpMIYiVncvMKgxLoYUKRzIMuVkQ5JZ2EmCpmvwS4xz+kKrObCURwKqeDYkzyuROWA7FcMVvt4dK1L",
-	"SCkGxjyH1VymcyDVEtcIela9Yuk/0o3hr0dnqZM3mGqlMHVHZ6WbU3DiuXP0X3BAE+nZTKZS5PBm7eZa",
-	"hVEO452vi7T9eucZyHRaFqgcz8BjvDx79ebs4qLn7XAnTGj56Qut5GIprN1BrHx9ARd/+PNhTDGvD9SX",
-	"BmfyI1qQPjeg3RyNZ61U1wN4i6k2GWawmiPf0gaUdvxsLWoSrZxJzJ6DmDIDV3NUfQIGpRXy9CtheSCh",
-	"Nphw9uYlkEoy5WQc6t37S7STIZeV2kTx7of+4hWQtsVu212Ijy/9zdHJtiXHCgZuYy0GK3135oVIt/eK",
-	"XsSkPDEIMEibk7YG+UrmDhZLt/ZcJCalc0wXmA36nHsuHKp0feXX03gWXU7zlltRZTGt7Di5jF5Sa773",
-	"3l0Kj+B6YuQPnblLqdzXT3rDB4vW7hq/sYpdVg0bdQpKQrwiBcqMXi47fGlNxW51b4xENnMPm4sfojBy",
-	"zcjAmLgxyCzxjmTuscQ92QBUzrBBpoicJsuudOl2wf/66T0j144H6EErrQm3DLwp0QujkOoq1aVy9UY2",
-	"ZKgpisSZNlgFZS3R7MJoFf3tmfv4dREg9Us10/emT0ZkM5aYutYF3p4+C+JRcJShWpPQdGlS3iCiwDHQ",
-	"VZ+hvD+5sa1u3Sn7nqho6Lu3E5pX9PX52r+dvTr3ljiwhoVhUGQwM7p4GFnxrHF3cTWdG0uqSblPNgFy",
-	"2v5IWaobkcvsqhUcdQPleh1zYWFUYceIhRHG/aWBr6NhBVdPOgN5zYOitA6mCKJOtoIt0zmhCM6zxnBi",
-	"ydaG3Cvp8CSyWqtJVEHLcR3HDdaiyMcn49FwDJ9igrv3vzqqvw+HL1v838sYVDFCjx34l/MALXJ6daZx",
-	"BY8Eoc6Rf9zeEz97TKevpSJERxpFZt1ntaSNeVfAqN9dzKV12mPivTh3wav+fi7UNfax71dFig3P753a",
-	"c85TwMPoBaqdSc2H3Zp/v2MIQhjRdmsV35u1NVy7R8A9Di6gAPZw28F9fXNfSQRFeigRWw98D7EXW2mf",
-	"KisYR5KLE7O1/0swao3iaCXyhViJdXBg5L7iKBUqxTzHjO2p9D/SXFvMenNRF36Zj9sIU52te2/kUi36",
-	"7cNcK7wKWLAfyin3qNzSfgrWq1gdYsJqAu0NIb2yKmyPUgWz069Uzc19laqwDypUPWgvkW37sC3aR7A4",
-	"FaXtQQCiifEwrl1nXLmnmAwhuSltqtpnb/zwq0zOzlSE132i9yGe9JdV61xv2F73pP7+ZXL7KGzKOvuW",
-	"jUKpbU+1alK+Pda/KtVtFWmC4fKVA8xgxvG792793qwu9d3r/JsUaG/RKtBTrbGPXz+LPO+rYBXi45Vd",
-	"4CoaR0+Lod1VuPL1xDiyczmjfXA0GhZ91fRmuNudhaVtfLwSec7boUlVWBAGq3gaxLWQynKQst9WDHRu",
-	"lfSzDDNwmgs8fkYSUZMg4Qn3qOz78eNmvX5193L+3TLbqvJ3GPpIdtZrfLB478vjpZFufUEqVQFXNjaX",
-	"FSbpsuptWC1olYcMR6iEmVLZuhzmxzhiYDKIQlsGg1AUht1FoGXu3NK3fMgQF27rQdXw8pUFvVJw9uZl",
-	"DBbNDWZQqgwNJMdXnojjBLTPNFhRICy1cQTnt1N1Z29eDibqEq2ztAtBOhL/Mhdrfpi3XwyFvvH5yKqw",
-	"x7Ugsswiqy22L2LmWi9A+FzmRAlj5A1mA3jpQCFmFGLDj6/Ovm90iu/5mmI6F9OcA3PDadBOkw/hXp/s",
-	"lHaicq2XU5EuoFQ5WltXIUVjXFgEQvlMYHJ0JLLMJM/95WRDNMlG/89ETUsHyZyrfQkvLKkqFwkETbeQ",
-	"nIXmn9AD8x0LFSblcHia8sD8E5PBRE0U1149m2vJJHwx8b1FuyQ0hsSb+jFwjJXEICChKIV+TVQSHDgT",
-	"GtdZJoPEVxYgDZtwGTUh4XBkzDQF70Xzy2BU/nTx+ic4oPW3Q9mvLIfph7HPLHsufu+7nY4u10scw2bD",
-	"E636zA/Hy2u92H7049FqtToiu3VUmhwVrStLGmGzKkGSliaHoyyhYTI7UUHwTueZz/aupMWYnndiQbvR",
-	"+qmd1s9BkB0rPBmcQ5c+2cNPsPLNSlvrDDwZDidKiYKL8MS69kKTkPkfwHeeaTOd53rl08RljraK2Xrk",
-	"qJXn70TdiLzEmDP9RxaVlfQsLHBt4VreoAKtUozh3eUPR98CBfGDiWIPlqLyKCrkf169vPTZLpezE/Yb",
-	"oeoSO3vzMoqjULKIxtFoMBwMQ4pUiaWMxtHpYDg4Ddk/Nny1EdlMFi1DObFrmXx3Fu3+tgZ4VirNvt1y",
-	"8UKAI1WzpXTIBYy5uEFmidMgncV8RkLPQ/aeZNzeKpUlGMDrQjra4YnMwt70DUsJ628hMoRyCQenJzDH",
-	"j5DJa+lsDKcnkKNzPDC95K8fsv3JBRtA5WTOEyr86GBW5jkYtMjYs87pkNHzwqjTzC+zmg9nnQghlA2+",
-	"CwHOJ+kO3G6Mu+u631Bq7rSMngxHn4mAutOtp1/R05dx6+iT4XDXwDWlVecjPT16+OlO8yW/9OwxU4xO",
-	"H356s+GVsUJZFMKsPV7aVHvWHKc3bCe/17uvjm+7Zc+7Y9a43dvtB22u0XlP0Xr1K1vtNPbZNgYGu2Su",
-	"A+gmna8iPfYIipTbaXJkbo6820I5s9Z1MkVcmjxQtE8JDG6sN/RDkFcxpWLMeDiA17SBJ6q90BiaFiLu",
-	"dpoj/EOXRomct22pnC7TOfburbfEk+7WWgojCnR12yDxJhQwgmXcqid3t0jcUvdNiPh+a/sMP9n2eb3o",
-	"2yq8Qsi0wi+3W5582d3il0h61E6jdHZG3QV1jTv6MAouLZLycHgiuWCTee2e6xUUQq2rnjqDELJeA4Jv",
-	"Ik8YHlQRFU/2fKKSgGoTxrm2jeh981r2HBJROs2viy4I9nDCwzNY6jy3IHKreajxRAm+5h9a6TLPwGLL",
-	"p4X3AvBbGryROoxDKEI6W+1f30YQKKSlT5QL/QDhia+sNz60eH8j5QSF3780bY3Uj9++OPvDqxeDIoth",
-	"4js37SQ67Nt5f0Tn4+LPuCP8BLv63enm4Ndr+afQW5G1jJc/ExDaNy1bvV41Pg7ac48p5yDCRx6u3Q/q",
-	"55gJ0qaMYKJUoE2GJq7KkkLZFRrW7NekrmyZK82cKE/pQbLRkJkQkKkvskofjrlyX6uzH9jCk+GzPnUI",
-	"ZwkalfgM+KZ7XGEvcPMldRHEzKEJtkGGgzH/iejmVW/UT6q2Eibravy87ovttdxnQatOhkMObLqhPecw",
-	"bNVjYwfwE4f/dZjtNo+9DPrMVGjN/Yy6EWbo9d4iWw/+Nb6HDJTvlmikcOm7vHzX0kZGhH3fuiuJKk1x",
-	"fEuB9N1OkfjWwlDvZawInPqAORocwOslKj5VpBCqIcn5MbpkcyN9ysiw663MhpgoW5BzXYprhANtfIjt",
-	"o/4zPqfVkyg4HMAZ0wArbRaWVWRTCyZqSw3G5NmsEyqzdSqZ6euzXLSg9prPfX3mYRgZqsG/D/DYagi9",
-	"C/2qx3NX5N0RNinqNWZekqxE1Zi/ypQ9CkV+IRu2Yy9V3Kv0OK6QV6GnMmdcCplG69GfdKCXSJFTYFFr",
-	"s2zuOW+5/C7L0WFf8eNDiWT6fKHQwgJxCdx7xE5kK52QozBvq4G/eDzyolg6WWvEbwO8XnD3YLv9MgSM",
-	"NP7OCKEKKom/lXQthQkpKtfTpFkJDw4ETHWpMsyA9g1My9kMzXNC7BOVHB2FgY+s/CcmhzHoPCOaGJgP",
-	"4Gc2cXU/WeKDFG8X+URPlV8SDnIU1nmQR/HKRNU0FMKlc0ZpofyZwFJYi5Y7X5W/zL1lPpYxJR76zmB+",
-	"XSH3poLNafGDiWozhOMSw42wVdfytgvg5AHrPRwkusdmJoecOE5qbU044cr5v5YGU/gilvI45Bm57wgO",
-	"knax951Fk8QTlVyj6xQ6kxgGg8FhDP0EhLZf5G5q3+1bzfuVhXdvz8kt2YnqznZV8nSQhHDpylZzNZl9",
-	"P+9zCK18IPKVWFtu+l37HElrhQM4U+vQaMyUcHD4ZDj0gs2lDVkabhYDn5SpergFuPVSe2OjtCMNENwY",
-	"PolIfGU6r/RyEg0g8Y0qiVcP3+VMcW4qbK+vO5fWtUzHho/bhGZdsbVYKxU7+Xdvz3kTgJjqGz7nwF7y",
-	"Q4lm3bjJpuf2Pt8Y3/a+3O2rePTrVYfPY9+runh/xat10+zjJ23OVlVvFuKjLMoiGj999oyPHvu/hn3n",
-	"/jblx+FfpbChfhFOylv8sEtaVio+YNvQsN31/BAdvWyp7F//+kZ8GOWxS/xRryDX6rrVrVuINRtVOGgd",
-	"Qo/JtrKx/3pon1cH/uGpPdzFhqbR6beCc03vdI8TfkXbnVxRkO8XCzU/YdJkw3WHQxPSMWKv/Z7T4GvF",
-	"m8Bqr1x4VWMKqe6Q+67TzBevLkCXbqo/guAOB9b+GHxzm62ShHUOZqKaQ7kZ5mJNiKBad8xZc2H4AA+p",
-	"Fyskxz5+OkkbDxlFCJXpQqG1Md2cKGRQZfv4AgdkahOLH5J+hBhKaAnTnoQip88GEb2SokQKnvz3LZqz",
-	"ugsfcm0E8Ypjq2tyP1ORLnbm3KPfPhH+2+jvHzUzpirl0JOYtavhUkknRc4p3A2tbR/I3QlTt0dkn0tK",
-	"xCK3sbfmrmqQl267LX4rCXLRtKR/Nrl1DjDsCC7rfvPfUoYX81CW3+A1NxL1nQs51yJAY+Z4uymjLomR",
-	"gNgsWV+25hgy4SuJx3MH7dKWtNW2z8BpfUioEcIBgmbQ3haENo70SeLmEOpEJc0JVIsk1RST532rjX0Z",
-	"gdR0q/BmnVj37f03ZVeT9snyEsJ/MA3x5RK5D2npOXOp7VE/6bT1CZIHNggfEanOF3zm3VJ9V6jrp5e5",
-	"CAnZZn90rFmrj73Xmr3uxME/yJy9YaqLqVQ46A1Oqk7QHQm430l0sA3UH9Or+zlxY/tIQo+CVez9N8KL",
-	"tJSmV6HyfISlfIm0OqDRq5rHt1VQz3nhu+Omu7ofOJ4tl0bfIBwkvj87OYz5yBwcJPWJB7rmP3HSOjAR",
-	"w0rkCxArsY5JxZFRQgwzIXPQhitvFkE0ZVuji3YrpdKrAZyF0mwAgmSI0dzIlNuilKbwZoFwINTaMfzn",
-	"9vfZRAmYyWC2XUmAV6wPq7TDM+8uSHdDxaQ0hk+C88N9Vv5iI++yVzq8w+nH58U/fb2wrxn/S/ua6uTO",
-	"DlsfdMEXDlk2TO3vtNPji9cZSdnrLQIidbRLNnZ6sdv/vGBs1ElmUsTXqZX53gtuOCS0tJG87fdRxWdN",
-	"u1eHf3bojI9Xfx99D0383BVK/aWxe8Sy1RIq3Uanmm8b981q3MZgLRpXt6xlOC2vr3tLJMS/d0zDAzlO",
-	"zpH5b4I15OzKCe2LNj6nf9/8yl6PkrQe8Yxipv7HNo8xPvAdii1w0NKg7WJGj7Ie34ZvyjwMEX72aXqu",
-	"cIeaoA71wNB66aMpsbTjlk0P3w+w9bkmbstaYYNuJuogpO9b+sFpMak6nfHJYWjjEsoDAgo2rabXjL4h",
-	"XBA6URRbMzNR/sgwf1ECleSsVUOMwlWd6dIKfcWKkIU/7F17qVbZqoIWE7Xir6yE9tEWyKgbADh+YJb6",
-	"BvhW65qFg0Tpq/BXUhdX5xTGcl/pGl0MyVRkV84I7oWvn+P7NQcaPh8+r4SjdMfIUDwluRHhyfAJHCSl",
-	"Wii9Ur78c7gDBlXH5fbEQNWHiR6DfvoT9zWL+MzAZzBQ/5vxVqsJMov/D33dg75EZao6ECyuDpF1DdiG",
-	"VWo42jW4K5HnD/fz8ik9r/X7HD2Ma2Mj8lyvMAO7wFVvKrQ50vkZNbGZZKcuOifVtf3tkdxcrx44P8ps",
-	"35kcvfRNBiCqT4x5n1AXGvjj03EQqOseV1SabbOetc6yHiT86HiiJny8cxIlrFC2i9ynmEu84U5vacH5",
-	"b/aUDi2gMLlEc8gnw5t4uq0YE3WQVIdExzCJTod2EiWHzREiPhPH2dEq07smzuzIiXZV6tOb1s2zsF/Y",
-	"rD6ozAQhNhT63yG3dFGr5L4nqeMNnSL9gZVUGcel3Q6zW3Lt3cPCv7zn7+KgualABH+ZlA/5jo+PRyff",
-	"DIaD4WA0/nb47TC6e3/3PwEAAP//",
+	"7H37c9tGkvC/MoXvqzJ1B1GkH4lN/aTETqI7O/ZnyZu7DV3CEGiKswJmGMxANM+l//2r7p7BgwQlyrF9",
+	"SXa3tnYtEpjp6en3ix+j1BRLo0E7G00+RiXYpdEW6I8XZWlK/EdqtAPt8J9yucxVKp0y+ugf1mj8zKYL",
+	"KCT+6/+WMI8m0f85alY94m/tEa92c3MTRxnYtFRLXCSaRL8spBMracWqNPpyGN3E0Q+mnKksA73H7vBB",
+	"Fssc+MkMokk0NyWoS31hSnWpdBRHcwV5Fk2i1+GDAqyVl1B/JKbRwrnl5OgIrlU+9EtOI6GskNq4BZTC",
+	"KgcTIcVSXoIo5FqkC6kvQbiFsgKKKpfOlMLofC3mpSmEclaYlRYMhRj4DcYPvx2OhqPhePJ09HR0EAtr",
+	"hEMM8C4rmNFOVqRSa+NEIa9ASDErzcpCKTIjlIviyDrpKhtN5jK3cBP/3js4X4Ao4bcKrBOpLEDMTVmf",
+	"fGGsE4MkoBX/TGJBSBXJT/jXRDz/+UyUMFM6U/ryQJgyZvwofTnVCCzEjJawaDhoa2HGVLM0301yMJxq",
+	"JIo3cp0bmZ0b81KWl/DlCRORMjPZGqkgxy1LvCkt3AKaC5dpCktnxSA5PCzkh0N84XC2dmCTWIzFK/Wd",
+	"mK1FBnNZ5e5gKM4XMNW5KpQTC5NnVhgt4BrKtQCdLY3SLhZuYSwwVTi8fm08HDrNqwwyj5B3WlZuYUr1",
+	"P5B9HWzgDqXJhTNXoBEthbJW6Uthypp7a2IkGXKSXUudwlumrQ1+zapS+tWfjSweaVmaJZROsQBqvv+4",
+	"AcyJ+NGI8PVEPBvZWIyLR/h/T0ajwg6jOHLrJXK4daXSlwQXUrgqEVm/Nmu/r580s39A6hCMkwZ935cg",
+	"HXQB3wJUEf4L+eEl6Eu3iCbjh0/jqFC6/nsLnDiykJbg7v3izZ3wZqCdkrndwDYCGY3kePYwfZQ9hifz",
+	"b0bfjp8+fPZIPp49Sb/JvoWn82dRA1f0/779+8NXj998c/7sb+P/evTfT7779vmzH8Y/PfqPJ//57ctn",
+	"P4+jHXi45aS334nKmu3vuJbT5y/VFj21qN5Gk1/9kZ+kcixnYxj1/2cc3bzfOkh3pY+RclDYu1inBd5b",
+	"mEfNRcmylOut03b2uOO4n++wcVRZKFtvyFylEMVRrvQVfvw+jnJzqXDRURwtF0bTdrlBCEjdoP50C5P5",
+	"p0u4VNZBCdmFRLJ5OHr4zeFofDgan49GE/rv36Obm/dfAM1nqFg+K6Lx4iYf9yHrbdq9Y2kGdr/F61va",
+	"EyfvLJT7IYN4jBfvg/d7MmpeXHs9sq0CMumkMHMhRcIGUILqSzv87McX5+LoQqaFSa+O6FMSxB0LjRRI",
+	"NHkUR/8wVallHk0ej9CeMSWg+NuikfqVTWi+N5V2VpBxcRiMjVpFpTLPrRikuUmvYmFT0LJUJhYlWHCx",
+	"8JuLNAdZQhaL4XB4gMDOTVkQGVdKu28eN3pEaQeXUCKSasj7EGThN8QFGgkaVmhQhb1Au3K97x4eITsO",
+	"zai3uBHdZSyIUW0siI1j2t5UbmY+CKkzYcFaJP/9dt8gGQalOXZc30kvBSHGN2TVnJd6FEcFm+jXqnQV",
+	"LaXNaltmjCePRn+P4mgJZE9Gk22y8Etu4ufMwdIK+hLtLjLOJdsgw148M0AfI9BVgYctgcBqAJSVM62D",
+	"NhxKkH9s0JkhHTpVQNTzcH2SLZJRBeRKg7AEOV4WrmEqZ8VKKoc07QydaHj3VdFpGLRmz75bqn27bfeJ",
+	"WOZCG3fRIKFxmJCw6Ak0/xBZx8iBpRPM9mKl3EIcHvIjfgE8gL+Efu9lk+P5SraQ6P24nm9q+PqsD79Z",
+	"/dXMmByk7qFzejBmAJpF+/D3E8gc7bMuApn0W8QT5A6SB7sArdNH5mrbhEpr9rk3QTab3YqFsLC56lll",
+	"F0rqtWMPYR9SXip9tUPL7bzTlOxrNh32ZaZM2WUu1xdaFv2LVmW+S6neZ6cNZOCqNXG04O5DxetNERjw",
+	"78pqm+LvS6J9O75BBbAD+2y8ba/esuRahsYW2roGxZbF90nI7K4RM4gNPL0nLM0sh6KPuPKq0C3QW/Id",
+	"ZWv/N7fJDAcfdtg/SwZCSCt+OH35YvLy9OcXk+9fv5wIv97drieBFAeoG0D8tn1Hf1tja7cXcLGvA9Am",
+	"RbYFL1qewG1G+sUuB28n/bbW/7ivrNnYsFmiHzMUWXiBttU2ZbSW6gVcVm5xsQCZeWO7x5xTl1q6qoQH",
+	"lhSzdbJYkpq+hhJtKuFfJ5OriaGVpUKzsn6FjBLrYgEyXQiUXBnSkHJWzGWh8rWwS0CTVTmxWkgH11CK",
+	"VFIcCDWuQhsb5VcTMVybSqRSCwd5LlYLlS7Q+gN5CWgX+lcs/o9yE/FfhyepU9eQGq0hdYcnlVuAdh47",
+	"h/8mBmQzzucqVTIXb9ZuYbRf5SDe+bpM2693nhGZSasCtKMdaI3Tk1dvTs7Oet723/gNLT19ZrS6Wkpr",
+	"dwCrXp+Js+f/eRALU/qg2bKEufoAViiO0/nYLaJW6cuheAupKTPIxGoB9JUphTaOnq2vGq9WzRVkx0LO",
+	"CIGrBei+CxbaaKDtV9LSQlJvIOHkzalAkiTIO+7Qr9FOhJwHsoni3Q/9jQkQ2WK37C7kh1P+cvxwW5JD",
+	"MAO3bS0yVvq+WRQy3eYVcxUj8cRCihKQOZE1UFcSdqBYujVjEZGULiC9gmzYp9xz6UCn6ws+T6NZTDXL",
+	"W2pFV8VsS45vsy8d8IElNgCdQtxcpdR2BXxxUvODvQCxSupFRX2vvd8uJVuIPfGw3zpnu80NZMftDqnb",
+	"PfeoOaMnQrwLPGdWmuWyg/eOx4kLXzhzgYywvewPpmxY5KJQtpAuXUyYdejdbmQcn4VMDLRBu//fxbu3",
+	"p+LfG4F4EKNbkJpiKUtgt2FFEe9G3PEKvZdCNsbeBiMqkD0UEPwW+ZXrW/e3GDfaici/Q6a3qKWeuB1o",
+	"V5J2+vU9b5ZdmMrt8oXqp/cMBHXUYY/p1tpwi13KCphyCqUvUlNpV0u1ErUWutQwNyUED7V1M7sM1gB/",
+	"e+c+fJ15/+JUz82tgc4xCtAlpK71AckqjleySxBloNd4aaYqU5IWsoCJwE85dXJ7GHKbNzqY6mHFLkh9",
+	"KwQY+77b6ccE+Psk23+fvHrJvOdRR5dVgswo0Xa3GUq7xt3D13BuHKkG5ba78/a57Q8rKH0tc5VdtDzJ",
+	"blShPsdCWjEOhnZEl+XX/bWx9cejYNs/7CzElCmKyjoxAyHrLJGwVbpAk4sSRLF4aFEx+aQR0vg0ssbo",
+	"aRTs8Ent9A7XssgnDyfj0UR8jg1u3n9yCOQ2p2XZwv9ewiI4VD1y4ncHTVrg9NJMo9c2eDHPzaovskfG",
+	"OG0GbGt71UgmcGGuAdWJNquY434gXCm1VXQzTs5yEAO2QkgdzZWWOQV898KUB/eMD9uDrzsdDedw9+1j",
+	"/cJ2u7lUOoSNUVtx5FJZnzUf96vshbLOsN+z3zEIfo7x953ik6IBDancD4PmCvTO1Mfd2prf72Lev9vS",
+	"1gHvzdkarMU1sd1CoT0aPATTUYVvh3LqLz/ei7TuTNzUC98C7NlWkC/EgONIUVp4vua/JPkoURytZH4l",
+	"V3LtNTTq5zhKpU4hzyEjhaD4H2lubAdXzY2d8THv53vPTLbu/SJX+qpfwC2Mhgtv+fcb1trdK5K4H6n1",
+	"klgHGH8aD3sDSO9dFbaHqLzc7Ceq5st9iaqwdxJUvWgvkG1JsX2190BxKivbY8LIxqOHdn7OE2GMIhH1",
+	"rClDSq/XD/gk4bMz8MS0j/DehZP+gpY6su/Z65ZA7+8Gtw/CkEzapK29km6cqEeUwpJtrQ4H7xNZ9Hfd",
+	"zhZkFfRu9RC3Uprc/Iej0ajl6u5XpEIPX9QYbwTd5iUELg/xTUSccTKPJuNtRvs62UCP4j2ZOdzqmYNl",
+	"r0/Hp9nksDeMEZ9YNHORq+vaarKxkHnuLY7ivplFhj/sfBslEsz3Vg07ZEYgq4mQdKpgMJEo9vFZ3PQ4",
+	"SBEOTrBxRYEHgSKl0jlY6+M/HF8I990i3KAN+y6biHrfy/ZEvnmYVyrPlYXU6MyykafNSlTaqVwoRwlf",
+	"KwY+lpNVIHxsRMMHF7Kp3YqFT4wibXDSPc24T3xtP8WLeA4I3GXp+aNtHaRlBO4W6U3dzL51Ob5Mak/W",
+	"bTKiPXwbyqy2ahg8i3JiHTIqxg2OQb8jUJdp3eruNRnC3qogD084Yx++fpF53lfgUcgPF/YKUKs8KUb2",
+	"ThWzUHOk2MPxqOgr/GyW+7hT0m57hyuUaMiFTZjSCllCCDcLeSmVtq7DNLfLaYZzq/o0yyBDdxPVA+84",
+	"bwdHecM9ilB5/bg5L5/uVsy/W2ZbBakdhN4TnfUZ76wz5UrOqlRufYYk1anPOg/uXBdVb/1puTCeZJkv",
+	"FCkrbetqEV7jkHy6YeQriCnsALIkPvewLJxbcnWy8pHCnpi/j0A/4AL8kzensbBQXkMmKp1BKZK6SC0R",
+	"hgPlVhYglqZ0QnJ0YSuJM5zqc7DOIheigHZGLHO5bhRQ7KMQC6jrXnz1WW5kVpu4XOOTG3OFEn21kG6q",
+	"ZVmqa8iG4tQJDZBZoY346dXJ9w1N0XdccpMuKJyxWkBJWcJO1F3Z2OcClZ3q3JjlTKZXtc7zRTqyES50",
+	"BaEqPzk8lFlWJsf8cbJxNclGqfpUzyonkgUVwyR0sCQk9hPhKd2K5MTXqfty7e/oUsW0Go0epbQw/ROS",
+	"4VRP9Xm4jrAL2io6o2OGNojUaGty0onNZVbqKImJ4a9g6VinbnRVTDVlTqXI4Bpy5JEHtl70Wlnl7IQy",
+	"WJzlW1FOkXscEPmU4BM1UjVCaUqBKANrp3qQ5CaVue+QSP5t2PkztH6Mjp7in5PJODngSj2/wGbKxpOF",
+	"MDoWpkTYAa9kWc1ylR5WZZ5wb8YlOCukeDx6hCChzedBHlAUKYM5SGc3ejQYqfVZPWZCYSFVVYqB1GvB",
+	"gROBN/3ji/NY/PTi5Dm9+/rN+enrn88OAgnVHRse66FZYqo3OLIHXv/mUHzP+V/OcONdIs79DVEaL0Pe",
+	"qJ9HgqFaNubLmpUT+jDhvoldLD0RCdsIE0FhWKQekaQmo39NdeJdZKLsJnNYAtICcTzdCJWlJUiLFDwn",
+	"mLx/iPsrr4X+4+z1z2KAaGxHux9YiuQfxJypZ7b7njs5Ds/XS5iIzWYOPPUJL0fHa73YfvTD4Wq1OkRF",
+	"h6QCGs+VJY104HRbklZlLg6zhHBrp9pLCmfyjO9xpSzE+LyTVyi+LW/tjDkWEhVfwWDQjXkmoSdIWs0r",
+	"WwsZ8Xg0mmp/5YS69kETX0kxFN8x0uYmz82K0+5VztWuO+7RaMbvVF/LvIKYKicOLVAA+BoFwtqKS3UN",
+	"msK/sXh3/sPhU+HgA14XmTwpaPY5fArp1ek5J8xcTlYbS85QXnzy5hT9Qp+Bn0Rj5GufEtZyqaJJ9Gg4",
+	"Gj7yCUTSlLWg2sw3XUJ/sZEqxelzi7yfoaNyLHSQ96oU3CdhxcACIEf194CQh1CnqU+zaBK9VLb9MBpr",
+	"nba/h6PRZ+sm2u7Y2NFZ1EYJtQA+Ho13LV5De9TpgKKXHt39UtNciG+M93hjs/OMLKGqKGS59vhkKd5G",
+	"Khphvupuo4KbCgep5qD1AnOINqGc2xohhUMJYivlgJIcC3kNROnOCOUs5HPk5dwXuSDrtiVgkLlD8bpQ",
+	"DjV9ojKvo5l2EhJLhcxAVEsxePRQLOCDyNSlQpX76KHIwTlaGF/izw/IDsklGULkq9Y+6bzKcy6vR51Y",
+	"Z/MQc8xjXTJkPJx0fDqvi77zkeHPTYK+l+uma4b7iswNHhh/IQDq5qweRmD4Mk//o7sJ0zfrfT1uGT27",
+	"D1C/n7dOsmyTUYjWnNlQovRer4A9+titJ7w5Srstcrukr5ewm/ujRc6Oy1C8JjuHA0nWS2ffpBnk83Ew",
+	"6tBenWq7MCuyHdoOkb0id7KPS37cJdhJsZSyAFd3cyHcvlrF67CtSsou1bfbhje9v/dfRyvcwRHUdNo8",
+	"8lU1w+jx16X1s4VZbRDbAytOn/sGHuqKvAeVkySmsFavGvrBlGSGbyiuB3ZHQ1GIGxM0IXVEBrBGoe9M",
+	"yWl50kK+GrbWAWh5UWXrQCPpc3N5h6t8OT0a0WXFwdoDz19T3T5oLJoOlOAVhgYrVGeVdqZKF9Crc94i",
+	"Troq50/LRK+v+hiGTigyo+EvzSt8TKSldlD4HtxBRHr00VeW3xzlxsJhHUXtZ5nnyspZ7qtP8M0HlrlE",
+	"DKTI0RHnv+RyWRokeG3cQunLSfsFDrLWrV3ICspN9VyqPDT+KyeugJrBKGNDefcDIvaF1BnnMKTQsBIc",
+	"a/HlR8iosYAPMnV58Hmn2ldhJgjfBR23MDOVw0UG1yqFhBolRWaQmUOcuY6uIH9RzIt8uwW6hNp0+NEL",
+	"pj5me2ksUMj5S3NZ3Ke8qYjm9HksllCm6GJ6BxgRg5eEuwsLlwVoCgj3gBTaDv4oHN9KJvRryl6S+CNb",
+	"k19danCEt8u8yBkxksUOFiHm6MqWuklvp+1YUOU7laGpgli6BJmx9kQ9X0i9Di2fJQifvR6KpASZU6zR",
+	"hYwGbXY81YmPKicUZ7ZtA5KzgdmxSGTlDL0uu0Fo5mCOdomlyXOULtbQUpOplvQZP7QyVY4GR8uX9O/5",
+	"ONqyhGtl/DrCzKmJJVTjUZeLhxCPPtXOt6v4Jx5YNuEpgduJOaJ9gNvWkfKjty9Onr96MSyyWEy5sdhO",
+	"o4MddjLnpb4g//EGu6xU/PJPFrl4CzJrmVM8cMbn0C3ZYZtKlR488vR2i3FJYX/OFbh2gzPvMafe/KyC",
+	"WCjN0a04lJazM0W88JpmKaGtGGh5qhnSQbLRYZwIQ8kLbxciExxwIL9mgOClPR496yMgP6imIaIvEIno",
+	"zsLZKwzxNalXyLlDd5bAVH4U17/iEMgpr3oze0icK1lmXR7hwRc7tcOJSBx8cPzYoXUlyCJBwVdeQ3lI",
+	"sXxe4cAzZMsg44i4FUpbh7xr5iSD8a6m+oVMF5tDObhNDbVB0prskYTOw0w6OakbGanlA1nEx9kpBzTV",
+	"g36HkKdLNI7hQRzeC9mz4JYNWrMwaAbGAysSC78lBxxZ9K+1QutoUN8y16OutK9JtZFiB0NxMtUlZRJC",
+	"dxGprYJDrFQQJC05D6RyrFyRVi7hkFU0pUVQgWU0rctrNManslNNVyQdJRKORS6RZ2gx0sXWFEBWf1Br",
+	"saDleEe0RsV4NBJFiPHOKlyd80lTTbsMxQlCjpYpNXR6QTp+Iqx3DFSWtxOFVpglaIaWCWozQouCk1qq",
+	"Lg1Sw0quhdlIHFtnlvY49F+Ksk6wDIhmzqj/g2whMVv7+POxz0mW4Mp14ue2SXtlSWyPhe3V1WcE4gtm",
+	"kzsl3hazdEXepgHeK974xT+Zdv6B01/BOpJWbMuIruRZ1EMp+iWP14APRyNugujePy5uA/PaofiZwpl1",
+	"Et9tzn8b9hlhfi7GF9Rjfofe2IfM1sPfh31f38Ldec1dnHOLNfi8dqfegiz7dfcmQhHE0Ud0Om92Xsnb",
+	"TW8NjWqlnVhACUPxegmaxutpEGFJFObsuHDsgAN2nMz3Fyyn2hYoJ2lW5cCUnI/lFPEJDSzsySqj5CQY",
+	"xMqUV5ZIZJMKmN87ZDAhIeooMhECCARfH+vjgdpnfsnl8neHB3x30R/DEW9NY7jxwyKOFq7IP0Ey8U0S",
+	"EYU1P8nsupcn/ZWspx28FLAX6DgOfiV73UiYrGZInypHys2SMb/BLJs8x5KLuSwHB32llb9VgKKP+zZY",
+	"n7LhQwbvVpIyB1m+DQt/9Wjui2LpVE0RfxbF9YLa7HosQVx/Z8QkWIts4TA9WId2CKq77ZkK4brRVpyZ",
+	"SmeQCWpCn1XzOZTHwgJMdXJ46Bc+tOp/IEErNc8QJjLrhuIXEop1x3MSd2cDqNqKkk7kICnVjwad1Gs0",
+	"Mz0M1ApPPqgvG0/EUloLloxfzR9T9zPHdsoK/Ohfel0DjZIQNsfDD7kGrs5q5NaQOVZmYcjIttIg25w4",
+	"RQwS0yNlaYzuVCc1fSdUz0N1CC2ap9F+S3Xky1io81UMkna3zjsLZRJPdXIJrlPXnfAUvVj0AxAHk5PK",
+	"5mg4R9j3gRXv3r5ERUZFdO3dKCCXxOgwtMu78ZO60pD3PRa+2VzIfCXXlpyfNVu/rRMOxYle+wo1gkRx",
+	"LdqILzZX1mfFqF1ZsM8TRq5I4dZLw+JJG8eOBsqvaYTXh25JqKeLhiLh0rmEyYOHkki9puKk3oi5sq4l",
+	"bDa04qYx1722FmqVJrPg3duXxARCzsw11DHu3yqg3kevWJsRFneE2Pte7lbk3/v1UMJ/3/daNf/3fbUe",
+	"63D/TZtRaOHNQn5QRVVEkyfPntHUXv5r1NdMs3l/FNwKBOvL4/yQaQu/7botqzQNa21g2B4ichccvWgJ",
+	"8q//fGPq8LrvEX8yK5EbfdmaJ1HINQlVMWjNb2485G9G9jjMyhZPuHitD9ymU/V/ywBspnv0qO1XyO6o",
+	"ivz9/oEDaZ8xiLyh7P1UJOXIK6g1pTO+rHnTeNurWiFUx9VNbKz+QiHA2auzeuop9WgQv8SC+5ltSLPU",
+	"MempbqZuZpDLNdoQ4dw0K9bJkiZ0IUHW8TG/HRVhAtkdUmem0GC5VH2qgQw32x8OQ+FM8a9+K9QHhhKC",
+	"PfFVtxwdR3gVeqLooPEw+WYY5xW7dRshSi5KorDPTKZXO6sion+WUoXfT/E/GkJlKELDJyFrF3QrrZyS",
+	"OYcwu3TentG50xTeXpH0OpIdEYmNm1gmjYFRbnv4y1Zo5qzpbfxiN90Z47MrGBemqvy5bp3Ks3rumyp9",
+	"++YpvTTSG+x0R+1OhLowigPPFlgwKs5DJ/RJwlbmoF3gpGwQLZlwxhygLSv8YJ1m0d66+7Z1y/HkZpLl",
+	"VCfNGMswKS057jttzMle6g7ZLL+yTq775Mubqkt7+2TW0O+4M5zy9ZJnd9H1S8JSW89/1m3ryUp3sBSN",
+	"Tgpzd/5w/BV+WmSjJCOXPhTdcFSfxDwiKg+tur1Wwlvo5bg371pj6ZtpWVTm0A6bUuIH6R1NBBUKIS7V",
+	"NcRT7WOtAbnEpz1ME/uS/B7WqfmFuWcXt/zNH/OvzjIdulWW3e1jvoTw4zj/YqjfobC+X0B6JWRrPpxy",
+	"C1O1SXyD01qji3ptk9edyNkPKidrODXFTGnobzQKvew7gvx/kHjCtmt/r/Esm3hC1ppwfVZn5oYYeAck",
+	"Fq1pTLHgQSWxCLOYJswFIc9DPQMHx9yj6NedK63sAjg+tctNznn8yRY+mlluX9JJbg/Q6mGzs/onKf7C",
+	"zjH1htXXH4x2dBy5oi6MIuvlw6OPIeZJibabo2bWRr/+O+HCYzFImKKSg5hmXopBUk/0ws/4Bxs6JIik",
+	"R3UBMfIzkIMTi7lUOXUeUw0yypJQ5Veaot35rs2KqhbCT+IBV15ZKKmCsv1bdgOp11wgQeOd5lMteRqf",
+	"x0ksrFwfhKjsM7ZbkaB9CroqS5oNSw/3lhdshKX3yi92MH3/ROPnLxbrGzb1tTV4mEy3Q0d6WuCqMbob",
+	"gvYvU3D81YvMkD1qpkKtgHy1IRuK3er5Bbl1nezQ2auzbrkC27TUSYo260Y2rF+FF1808xnG4e2gMg7n",
+	"/VkLa5uAZPcaXWtQ2+7+Q9YR9UiGdAFZlZPOb1Xtzk25OdnLGrQK/KVO+BcHwrwsOdVhXFZtGNYlusFD",
+	"CUNu6Xe+eHyWNuxOsa80FGdhqlit3RyNMiHSAsrGDpDeoKRClUvjHGgxW1Me34Lz8yfq3zoy89Aa03DA",
+	"QjZTuuKpliWIHOZO0HxACo/iEX35X1EjyrfdDKf6xOcVEvrBzcQX3A9ChmE8GjW5h/FoNDo4FgnNNEt8",
+	"oI0Xlnm+o+a8Hri3l3lLUOzOsLTyK+Oe/MqXtNXqc+wqU2nPkvvrW2yBB1o/zLXxW1xddq5/rO8WubzV",
+	"7K/cRq8lDwbi6loqe7cWSlc3XWYwqy4ve8tUEOh3BMMdWWPKOvKPojXg7HIf9vXGvlKr8C4t0Z5lQYgi",
+	"pP6r7alL0tyV2/JAWjS3XVDSQ96tZsm7/JBf2Hut+AerqZLL+Cou327Msl8u7aRlOPpfGej0V/qyca9k",
+	"pnrgSyhaFEWJRqU7w28SXzxPs8HRrFKO02rkISEf+14HTQZQOdWs5ehHMkArygM2wGhY1SLQaOCqIVSQ",
+	"XIhem8Kt0qHgv0w1D5HyLdMtT6Yu23TtyebddiorBok2F/6vpC6JW0g71dRLvQYXi2Qms4tm3nkSfmlF",
+	"Q4OBBs8Hx+FytOmIJdS3ispHH48ei0FS6SttVppLcA52+FphhOKejtanNFX2F0/UKKL+gS8g0v6ZnbpW",
+	"Y14W/8vF+6wu3kb/qffz4mDWd0Xehhxr7qArolcyz+/uSqVZj8wn+wywbObu+UH5wl7Bqje53AwG/YK0",
+	"22yyk3odGmn2z+guLszqjrmldFE7083nXEwqZPj1JNY7dXkI/T5/7EnAdcdkakPy38xbM1QHCT06meop",
+	"jRWdRgmRoO0GFGaQK7imDmdlheNfD6ocWAGyzBWUBzTCvQkMtklpqgdJGE46EdPo0chOo+SgGVlFHUWU",
+	"bw658zViZkeWuUuEn198b85g/cqi+07yRzNlgwX+mk7aWU3E+878jTeoEClOrJTOKMDW7Vb4iAZHd6zt",
+	"r+/pN3uo/4pNG/qJWRpHOzk6CpM9x5Ono6ej6Ob9zf8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -41,7 +40,7 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	r.Use(e.requireControlToken, e.validateControl)
+	r.Use(e.checkSite, e.requireControlToken, e.validateControl, e.countControlChanges)
 	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 
@@ -110,7 +109,7 @@ func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicatio
 func (c control) ResetApplication(_ context.Context, req acctl.ResetApplicationRequestObject) (acctl.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctl.ResetApplication404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
+		return acctl.ResetApplication404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -123,22 +122,9 @@ func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (a
 }
 
 func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
-	data, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
-	}
-	sc, err := scenario.Parse("scenario.yaml", data)
-	var problems scenario.Problems
-	if errors.As(err, &problems) {
-		out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario",
-			Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
-		if len(problems) == 1 {
-			out.Message = "the scenario has 1 problem; the loaded scenario stays"
-		}
-		for _, p := range problems {
-			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
-		}
-		return out, nil
+	sc, problems, err := parseScenarioBody(req.Body)
+	if problems != nil {
+		return acctl.PutScenario400JSONResponse(*problems), nil
 	}
 	if err != nil {
 		return nil, err
@@ -151,7 +137,7 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
 	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
-		Expectations: len(sc.Expect), Source: string(sc.Source)}
+		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description)}
 }
 
 func (c control) clockState(fired int) acctl.Clock {
@@ -237,14 +223,7 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 				us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
 			}
 			for _, l := range u.Links {
-				ls := acctl.LinkState{Url: c.e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
-				if l.DisplayName != "" {
-					ls.DisplayName = &l.DisplayName
-				}
-				if !l.UsedAt.IsZero() {
-					ls.UsedAt = &l.UsedAt
-				}
-				us.Links = append(us.Links, ls)
+				us.Links = append(us.Links, linkState(ctx, c.e, l))
 			}
 			state.Users = append(state.Users, us)
 		}
@@ -255,7 +234,10 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 
 func sessionState(s store.Session) acctl.Session {
 	out := acctl.Session{Token: s.Token, Application: s.AppID, User: s.UserID, Status: acctl.SessionStatus(s.Status),
-		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}}
+		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}, Allowed: []acctl.SessionStatus{}}
+	for _, to := range store.Transitions(s.Status) {
+		out.Allowed = append(out.Allowed, acctl.SessionStatus(to))
+	}
 	for _, m := range s.Methods {
 		out.Methods = append(out.Methods, string(m))
 	}
@@ -272,7 +254,7 @@ func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestOb
 	}
 	sessions := c.e.store.Sessions(func(s *store.Session) bool {
 		return (p.Application == nil || *p.Application == s.AppID) && (p.User == nil || *p.User == s.UserID) &&
-			(p.Status == nil || string(*p.Status) == string(s.Status))
+			(p.Status == nil || string(*p.Status) == string(s.Status)) && (p.Live == nil || *p.Live == store.Live(s.Status))
 	})
 	out := acctl.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
 	for _, s := range sessions {
@@ -378,6 +360,7 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 			LatencyMs: float64(en.Latency) / float64(time.Millisecond),
 			Operation: nonEmpty(en.Operation), Application: nonEmpty(en.Application), User: nonEmpty(en.User),
 			Session: nonEmpty(en.Session), Error: nonEmpty(en.Error), Fault: nonEmpty(en.Fault),
+			Message: nonEmpty(en.Message), StringToSign: nonEmpty(en.StringToSign),
 		}
 		if len(en.AuthHeaders) > 0 {
 			out.Entries[i].AuthHeaders = &en.AuthHeaders

@@ -79,6 +79,8 @@ type Emulator struct {
 	opNames   opNames      // the names a journal filter may use
 	wallShift atomic.Int64 // time.Duration added to real time for signature checks
 	delayed   atomic.Int64 // responses held by latency faults right now
+	// controlChanges counts state-changing control calls, for the console's event stream.
+	controlChanges store.Signal
 
 	plansMu sync.Mutex
 	plans   map[string]*plan // by session token: the timeline steps still to come (timeline.go)
@@ -155,6 +157,7 @@ func (e *Emulator) routes() http.Handler {
 	root.NotFoundHandler = http.HandlerFunc(e.notFound)
 	root.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
 
+	e.consoleRoutes(root)
 	// A matcher, not PathPrefix: the generated routes carry the full /_acmock/... paths.
 	e.controlRoutes(root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
 		return strings.HasPrefix(r.URL.Path, "/_acmock/")

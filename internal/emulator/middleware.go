@@ -36,6 +36,8 @@ type requestInfo struct {
 	spoiled bool
 	// at, when set, is the clock time the answer reflects, for a poll that moved the clock.
 	at time.Time
+	// stringToSign is what a signature_mismatch expected.
+	stringToSign string
 
 	// authHeaders names the timestamp and version headers the request carried, by family.
 	authHeaders []string
@@ -117,7 +119,8 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 		e.journal.Add(journal.Entry{
 			Time: at, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
 			Application: info.app, User: info.user, Session: info.session, Status: status,
-			HMAC: info.verdict, AuthHeaders: info.authHeaders, Error: info.errCode, Fault: info.fault, Latency: latency,
+			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
+			Message: info.message, StringToSign: info.stringToSign, AuthHeaders: info.authHeaders,
 		})
 	}
 	// A 5xx is a failure unless the scenario injected it on purpose: that is the emulator working

@@ -48,6 +48,7 @@ type plannedStep struct {
 	timeout bool
 	done    bool // fired, or cancelled because it can no longer change anything
 	timer   clock.Timer
+	due     time.Time // when it fires, for the timeline the console lists
 }
 
 // changes reports whether the step would change a session that is in status from.
@@ -85,11 +86,12 @@ func (e *Emulator) playPhone(sess store.Session) {
 			e.step(sess.Token, st.Status, sess.History[0].At, "scenario") // at the login's own time
 			continue
 		}
-		later = append(later, timed{st.After, &plannedStep{status: st.Status}})
+		later = append(later, timed{st.After, &plannedStep{status: st.Status, due: sess.History[0].At.Add(st.After)}})
 	}
 	// The timeout comes after the steps due at the same moment, as it always has: a phone that
 	// answers at the last moment is in time.
-	later = append(later, timed{sc.SessionTimeout(), &plannedStep{status: acapi.SessionStatusTimeout, timeout: true}})
+	later = append(later, timed{sc.SessionTimeout(), &plannedStep{status: acapi.SessionStatusTimeout, timeout: true,
+		due: sess.History[0].At.Add(sc.SessionTimeout())}})
 	slices.SortStableFunc(later, func(a, b timed) int { return cmp.Compare(a.after, b.after) })
 
 	p := &plan{token: sess.Token}

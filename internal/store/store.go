@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -117,7 +116,7 @@ type IDs interface {
 type Store struct {
 	ids IDs
 
-	mu       sync.RWMutex
+	mu       changeLock // its Unlock signals watchers (changes.go)
 	apps     map[string]*application
 	sessions map[string]*Session
 	links    map[string]*Link

@@ -1,0 +1,183 @@
+package emulator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// The control operations below were added for the console; like the rest of the control API they
+// serve the CLI and tests as well.
+
+func (c control) GetApplicationCredentials(_ context.Context, req acctl.GetApplicationCredentialsRequestObject) (acctl.GetApplicationCredentialsResponseObject, error) {
+	app, err := c.e.store.Application(req.ApplicationId)
+	switch {
+	case errors.Is(err, store.ErrApplicationNotFound):
+		return acctl.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return acctl.GetApplicationCredentials200JSONResponse{Id: app.ID, Secret: app.Secret}, nil
+}
+
+func (c control) LosePhone(ctx context.Context, req acctl.LosePhoneRequestObject) (acctl.LosePhoneResponseObject, error) {
+	link, err := c.e.store.LoseDevice(req.ApplicationId, req.UserId, c.e.clock.Now())
+	switch {
+	case errors.Is(err, store.ErrApplicationNotFound):
+		return acctl.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
+	case errors.Is(err, store.ErrUserNotFound):
+		return acctl.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
+	case err != nil:
+		return nil, err
+	}
+	return acctl.LosePhone200JSONResponse(linkState(ctx, c.e, link)), nil
+}
+
+func linkState(ctx context.Context, e *Emulator, l store.Link) acctl.LinkState {
+	ls := acctl.LinkState{Url: e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
+	if l.DisplayName != "" {
+		ls.DisplayName = &l.DisplayName
+	}
+	if !l.UsedAt.IsZero() {
+		ls.UsedAt = &l.UsedAt
+	}
+	return ls
+}
+
+func (c control) ListApplications(context.Context, acctl.ListApplicationsRequestObject) (acctl.ListApplicationsResponseObject, error) {
+	out := acctl.ListApplications200JSONResponse{Applications: []acctl.ApplicationRef{}}
+	for _, app := range c.e.store.Applications() {
+		out.Applications = append(out.Applications, acctl.ApplicationRef{Id: app.ID})
+	}
+	return out, nil
+}
+
+func (c control) GetTimeline(_ context.Context, req acctl.GetTimelineRequestObject) (acctl.GetTimelineResponseObject, error) {
+	limit := 100
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	now := c.e.clock.Now()
+	out := acctl.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
+	for _, st := range c.e.pendingSteps() {
+		out.Total++
+		if len(out.Steps) < limit {
+			out.Steps = append(out.Steps, acctl.TimelineStep{
+				Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+				Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
+				Cause: acctl.TimelineStepCause(st.cause),
+			})
+		}
+	}
+	return out, nil
+}
+
+// pendingStep is a step of a plan that is still to fire, with its session.
+type pendingStep struct {
+	due                time.Time
+	app, user, session string
+	now, status        acapi.SessionStatus
+	cause              string
+	seq                uint64 // the session's, so steps due together keep the logins' order
+}
+
+// pendingSteps lists the steps still to fire that can change their session now, soonest first
+// (then in the order they fire). Steps of a session that ended (or that a reset forgot) are left
+// out, and so is the timeout of a login the phone answered: firing them changes nothing. The
+// plans are bounded by the live sessions.
+func (e *Emulator) pendingSteps() []pendingStep {
+	type planned struct {
+		token string
+		steps []plannedStep
+	}
+	e.plansMu.Lock()
+	plans := make([]planned, 0, len(e.plans))
+	for token, p := range e.plans {
+		pl := planned{token: token}
+		for _, s := range p.steps {
+			if !s.done {
+				pl.steps = append(pl.steps, plannedStep{status: s.status, timeout: s.timeout, due: s.due})
+			}
+		}
+		plans = append(plans, pl)
+	}
+	e.plansMu.Unlock()
+
+	var out []pendingStep
+	for _, pl := range plans {
+		sess, err := e.store.Session(pl.token)
+		if err != nil || !store.Live(sess.Status) {
+			continue
+		}
+		for _, s := range pl.steps {
+			if s.timeout && !s.changes(sess.Status) {
+				continue
+			}
+			cause := "scenario"
+			if s.timeout {
+				cause = "timeout"
+			}
+			out = append(out, pendingStep{due: s.due, app: sess.AppID, user: sess.UserID, session: pl.token,
+				now: sess.Status, status: s.status, cause: cause, seq: sess.Seq})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b pendingStep) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	return out
+}
+
+func (c control) ValidateScenario(_ context.Context, req acctl.ValidateScenarioRequestObject) (acctl.ValidateScenarioResponseObject, error) {
+	sc, problems, err := parseScenarioBody(req.Body)
+	if problems != nil {
+		return acctl.ValidateScenario400JSONResponse(*problems), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acctl.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
+}
+
+// parseScenarioBody reads a scenario sent to the control API. A scenario that does not load gives
+// its problems as the 400 body; other errors are the emulator's.
+func parseScenarioBody(body io.Reader) (*scenario.Scenario, *acctl.ScenarioProblems, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read scenario: %w", err)
+	}
+	sc, err := scenario.Parse("scenario.yaml", data)
+	if problems, ok := scenarioProblems(err); ok {
+		return nil, &problems, nil
+	}
+	return sc, nil, err
+}
+
+// scenarioProblems turns the problems of a scenario that does not load into the control API's
+// 400 body, and reports whether err was such problems.
+func scenarioProblems(err error) (acctl.ScenarioProblems, bool) {
+	var problems scenario.Problems
+	if !errors.As(err, &problems) {
+		return acctl.ScenarioProblems{}, false
+	}
+	out := acctl.ScenarioProblems{Code: "invalid_scenario",
+		Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
+	if len(problems) == 1 {
+		out.Message = "the scenario has 1 problem; the loaded scenario stays"
+	}
+	for _, p := range problems {
+		out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
+	}
+	return out, true
+}
