@@ -16,25 +16,37 @@ check-generated: generate ## fail when generated/ is stale (CI runs this)
 build: ## build the binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: ## run every test, with the race detector
-	$(GO) test -race -count=1 ./...
+# Separate Go modules in the repository (each with a replace to the root); test and lint cover them.
+MODULES := examples/webapp
 
-lint: ## gofmt check and go vet
+test: ## run every test, with the race detector, in this module and in examples/, and the contract tests again signing as IAMPASS clients
+	$(GO) test -race -count=1 ./...
+	@for m in $(MODULES); do echo "cd $$m && $(GO) test -race -count=1 ./..."; (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+	$(MAKE) --no-print-directory contract-iampass
+
+lint: ## gofmt check and go vet, in this module and in examples/
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || (echo "gofmt would change:"; echo "$$out"; exit 1)
 	$(GO) vet ./...
+	@for m in $(MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
-run: ## run the emulator on 127.0.0.1:8080 with the demo application
-	$(GO) run ./cmd/acmock
+# The recipe execs the binary, so that a signal to make (Ctrl-C, kill) reaches acmock itself:
+# `go run` would leave it serving on the port.
+run: ## build acmock and run it on 127.0.0.1:8080 with the demo application; flags in ARGS, e.g. make run ARGS='--auth off'
+	$(GO) build -o bin/acmock ./cmd/acmock
+	exec bin/acmock $(ARGS)
 
 load: ## measure throughput, latency, start-up time and memory (see README, Performance)
 	$(GO) build -o bin/acmock ./cmd/acmock
 	$(GO) build -o bin/load ./tools/load
 	bin/load -acmock bin/acmock
 
-.PHONY: contract contract-binary
+.PHONY: contract contract-iampass contract-binary
 
 contract: ## run the contract tests alone, each against an in-process emulator
 	$(GO) test -race -count=1 ./contracttests/...
+
+contract-iampass: ## run the contract tests with the IAMPASS header names (X-IAMPASS-Authentiaction-*)
+	ACMOCK_CONTRACT_HEADERS=iampass $(GO) test -race -count=1 ./contracttests/...
 
 contract-binary: ## run the contract tests against acmock started as a separate process (virtual clock)
 	GO=$(GO) contracttests/run-against-binary.sh

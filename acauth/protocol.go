@@ -10,19 +10,22 @@ import (
 	"strings"
 )
 
-// Header names and fixed values of Authentication Protocol 1. The constants
-// are in canonical MIME form so they can index http.Header directly.
+// Header names and fixed values of Authentication Protocol 1. The header
+// constants are in canonical MIME form so they can index http.Header
+// directly. They name the Activeconnect family; see HeaderFamily for all six
+// spellings of the timestamp and version headers the verifier accepts.
 const (
 	// HeaderAuthentication carries "hmac {client_id}:{nonce}:{signature}".
 	// It is deliberately not the standard Authorization header.
 	HeaderAuthentication = "Authentication"
-	// HeaderTimestamp carries the Unix time in seconds, in decimal.
+	// HeaderTimestamp carries the Unix time in seconds, in decimal. It is
+	// FamilyActiveconnect.Timestamp().
 	HeaderTimestamp = "X-Activeconnect-Authentication-Timestamp"
 	// HeaderVersion carries the protocol version, always Version.
 	HeaderVersion = "X-Activeconnect-Authentication-Version"
 	// HeaderTimestampMisspelled is the spelling used by the published
-	// documentation; the verifier accepts it so clients written from the
-	// documentation work.
+	// documentation (FamilyActiveconnectAuthentiaction.Timestamp()); the
+	// verifier accepts it so clients written from the documentation work.
 	HeaderTimestampMisspelled = "X-Activeconnect-Authentiaction-Timestamp"
 	// HeaderVersionMisspelled is the documentation's spelling of HeaderVersion.
 	HeaderVersionMisspelled = "X-Activeconnect-Authentiaction-Version"
@@ -39,9 +42,41 @@ var (
 	ErrBadScheme = errors.New("authentication scheme is not hmac")
 	// ErrBadHeader means the header is syntactically malformed.
 	ErrBadHeader = errors.New("malformed authentication header")
-	// ErrBadNonce means the nonce is not a canonical decimal uint64.
-	ErrBadNonce = errors.New("nonce is not a decimal unsigned 64-bit integer")
+	// ErrBadNonce means the nonce is not one the protocol allows (see CheckNonce).
+	ErrBadNonce = errors.New("bad nonce")
 )
+
+// MaxNonceLen is the longest nonce, in bytes, that CheckNonce and the
+// verifier accept. It leaves room for every nonce a client of the service is
+// known to send (20 decimal digits, 16 hex digits) and for a hex SHA-256.
+const MaxNonceLen = 64
+
+// nonceError says what is wrong with a nonce; it matches ErrBadNonce.
+type nonceError struct{ reason string }
+
+func (e *nonceError) Error() string        { return "nonce " + e.reason }
+func (e *nonceError) Is(target error) bool { return target == ErrBadNonce }
+
+// CheckNonce reports whether s may be a nonce. A nonce is an opaque token:
+// 1 to MaxNonceLen bytes of printable ASCII (space to '~') other than ':'.
+// Clients of the service's lineage send a decimal uint64 (the official
+// client: "9223372036854775807") or 16 upper-case hex digits (the mobile SDK:
+// "7FFFFFFFFFFFFFFF"); both are tokens like any other, so "007" and "7" are
+// two different nonces. The error wraps ErrBadNonce.
+func CheckNonce(s string) error {
+	if s == "" {
+		return &nonceError{"is empty"}
+	}
+	if len(s) > MaxNonceLen {
+		return &nonceError{fmt.Sprintf("is %d bytes long", len(s))}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == ':' {
+			return &nonceError{fmt.Sprintf("has byte 0x%02X at position %d", c, i+1)}
+		}
+	}
+	return nil
+}
 
 // tokenSize and signatureSize are the truncation lengths ("-128") of the
 // SHA-256 token and the HMAC.
@@ -90,9 +125,9 @@ func FormatAuthentication(clientID, nonce, signature string) string {
 // ParseAuthentication splits an Authentication header value of the form
 // "hmac {client_id}:{nonce}:{signature}". The scheme is matched
 // case-insensitively and surrounding whitespace is ignored, as HTTP allows.
-// It also checks that the nonce is a canonical decimal uint64, because a
-// nonce that cannot be one is a malformed header, not a signature problem.
-// Errors wrap ErrBadScheme, ErrBadHeader or ErrBadNonce.
+// It also checks the nonce with CheckNonce, because a nonce that cannot be
+// one is a malformed header, not a signature problem. Errors wrap
+// ErrBadScheme, ErrBadHeader or ErrBadNonce.
 func ParseAuthentication(header string) (clientID, nonce, signature string, err error) {
 	header = strings.TrimSpace(header)
 	// HTTP allows a tab as well as a space after the scheme.
@@ -112,18 +147,20 @@ func ParseAuthentication(header string) (clientID, nonce, signature string, err 
 	if !ok1 || !ok2 || strings.Contains(signature, ":") {
 		return "", "", "", fmt.Errorf("credentials are not client_id:nonce:signature: %w", ErrBadHeader)
 	}
-	if clientID == "" || nonce == "" || signature == "" {
-		return "", "", "", fmt.Errorf("empty client_id, nonce or signature: %w", ErrBadHeader)
+	if clientID == "" || signature == "" {
+		return "", "", "", fmt.Errorf("empty client_id or signature: %w", ErrBadHeader)
 	}
-	if _, err := ParseNonce(nonce); err != nil {
+	if err := CheckNonce(nonce); err != nil {
 		return "", "", "", err
 	}
 	return clientID, nonce, signature, nil
 }
 
-// ParseNonce parses a nonce in canonical decimal form. It rejects signs,
-// leading zeros and values above 2^64-1 so that one nonce value has exactly
-// one spelling, which keeps replay detection by value sound.
+// ParseNonce parses a nonce in canonical decimal form, rejecting signs,
+// leading zeros and values above 2^64-1.
+//
+// Deprecated: nonces are opaque tokens (see CheckNonce) and the verifier no
+// longer requires this form; ParseNonce remains for callers that do.
 func ParseNonce(s string) (uint64, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || (len(s) > 1 && s[0] == '0') {

@@ -28,6 +28,27 @@ type Signer struct {
 	// repeat within the server's skew window or requests are rejected as
 	// replays.
 	Nonce func() (uint64, error)
+	// FormatNonce writes the nonce as it is sent and signed; nil means
+	// decimal without padding, as the official Python client writes it.
+	// FormatNonceHex writes it as the mobile SDK does. The result must pass
+	// CheckNonce.
+	FormatNonce func(uint64) string
+	// Headers is the family of timestamp and version header names to send;
+	// "" means FamilyActiveconnect, what the official Python client sends.
+	// Another family tests a server against that lineage's clients.
+	Headers HeaderFamily
+}
+
+// FormatNonceHex writes a nonce as 16 upper-case hex digits, zero-padded
+// (printf's %016llX), as the Activeconnect iOS SDK does.
+func FormatNonceHex(n uint64) string {
+	const digits = "0123456789ABCDEF"
+	var b [16]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[n&0xF]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // NewSigner returns a Signer using the real clock and crypto/rand nonces.
@@ -48,6 +69,14 @@ func (s *Signer) SignRequest(_ context.Context, req *http.Request) error {
 	if s.Secret == "" {
 		return errors.New("acauth: empty secret")
 	}
+	family := FamilyActiveconnect
+	if s.Headers != "" {
+		family = s.Headers
+	}
+	fi := family.index()
+	if fi < 0 {
+		return fmt.Errorf("acauth: unknown header family %q", s.Headers)
+	}
 	uri, err := OutgoingURI(req)
 	if err != nil {
 		return err
@@ -57,18 +86,27 @@ func (s *Signer) SignRequest(_ context.Context, req *http.Request) error {
 		return fmt.Errorf("acauth: nonce: %w", err)
 	}
 	nonce := strconv.FormatUint(n, 10)
+	if s.FormatNonce != nil {
+		nonce = s.FormatNonce(n)
+		if err := CheckNonce(nonce); err != nil {
+			return fmt.Errorf("acauth: FormatNonce(%d): %w", n, err)
+		}
+	}
 	ts := strconv.FormatInt(s.now().Unix(), 10)
 	sig := Sign(s.Secret, nonce, uri, ts)
 
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
+	// A timestamp or version header of another family left by a caller
+	// would contradict ours.
+	for i := range canonical {
+		delete(req.Header, canonical[i][0])
+		delete(req.Header, canonical[i][1])
+	}
 	req.Header[HeaderAuthentication] = []string{FormatAuthentication(s.ClientID, nonce, sig)}
-	req.Header[HeaderTimestamp] = []string{ts}
-	req.Header[HeaderVersion] = []string{Version}
-	// A stale misspelled header left by a caller would contradict ours.
-	delete(req.Header, HeaderTimestampMisspelled)
-	delete(req.Header, HeaderVersionMisspelled)
+	req.Header[canonical[fi][0]] = []string{ts}
+	req.Header[canonical[fi][1]] = []string{Version}
 	return nil
 }
 

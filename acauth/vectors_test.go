@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,8 @@ type vector struct {
 	Secret         string `json:"secret"`
 	Nonce          string `json:"nonce"`
 	URL            string `json:"url"`
-	Host           string `json:"host"` // optional Host override
+	Host           string `json:"host"`    // optional Host override
+	Headers        string `json:"headers"` // optional header family; default Activeconnect
 	Timestamp      string `json:"timestamp"`
 	StringToSign   string `json:"string_to_sign"`
 	Authentication string `json:"authentication"`
@@ -69,18 +71,27 @@ func (v vector) unix(t testing.TB) time.Time {
 	return time.Unix(sec, 0)
 }
 
+// family is the vector's header family.
+func (v vector) family() acauth.HeaderFamily {
+	if v.Headers == "" {
+		return acauth.FamilyActiveconnect
+	}
+	return acauth.HeaderFamily(v.Headers)
+}
+
+// signer signs with the vector's credentials, clock, nonce text and header family.
 func (v vector) signer(t testing.TB) *acauth.Signer {
 	t.Helper()
-	var n uint64
-	if _, err := fmt.Sscan(v.Nonce, &n); err != nil {
-		t.Fatal(err)
-	}
 	now := v.unix(t)
+	if !v.family().Valid() {
+		t.Fatalf("vector %s: unknown header family %q", v.Name, v.Headers)
+	}
 	return &acauth.Signer{
-		ClientID: v.ClientID,
-		Secret:   v.Secret,
-		Now:      func() time.Time { return now },
-		Nonce:    func() (uint64, error) { return n, nil },
+		ClientID:    v.ClientID,
+		Secret:      v.Secret,
+		Now:         func() time.Time { return now },
+		FormatNonce: func(uint64) string { return v.Nonce },
+		Headers:     acauth.HeaderFamily(v.Headers),
 	}
 }
 
@@ -121,11 +132,14 @@ func TestVectorsSignRequest(t *testing.T) {
 			if got := req.Header.Get(acauth.HeaderAuthentication); got != v.Authentication {
 				t.Errorf("Authentication = %q, want %q", got, v.Authentication)
 			}
-			if got := req.Header.Get(acauth.HeaderTimestamp); got != v.Timestamp {
-				t.Errorf("timestamp = %q, want %q", got, v.Timestamp)
+			if got := req.Header.Get(v.family().Timestamp()); got != v.Timestamp {
+				t.Errorf("%s = %q, want %q", v.family().Timestamp(), got, v.Timestamp)
 			}
-			if got := req.Header.Get(acauth.HeaderVersion); got != "1" {
-				t.Errorf("version = %q, want 1", got)
+			if got := req.Header.Get(v.family().Version()); got != "1" {
+				t.Errorf("%s = %q, want 1", v.family().Version(), got)
+			}
+			if got, want := acauth.HeadersUsed(req.Header), []string{v.family().Timestamp(), v.family().Version()}; !slices.Equal(got, want) {
+				t.Errorf("headers sent %q, want only %q", got, want)
 			}
 		})
 	}
@@ -167,7 +181,8 @@ func TestVectorsRoundTrip(t *testing.T) {
 			)
 			srv := httptest.NewServer(verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				id, _ := acauth.ClientIDFromContext(r.Context())
-				fmt.Fprintf(w, "%s\n%s\n%s", id, r.Header.Get(acauth.HeaderAuthentication), acauth.IncomingURI(r))
+				fmt.Fprintf(w, "%s\n%s\n%s\n%s", id, r.Header.Get(acauth.HeaderAuthentication), acauth.IncomingURI(r),
+					strings.Join(acauth.HeadersUsed(r.Header), ","))
 			})))
 			t.Cleanup(srv.Close)
 
@@ -186,7 +201,7 @@ func TestVectorsRoundTrip(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
-			want := v.ClientID + "\n" + v.Authentication + "\n" + v.uri()
+			want := v.ClientID + "\n" + v.Authentication + "\n" + v.uri() + "\n" + v.family().Timestamp() + "," + v.family().Version()
 			if string(body) != want {
 				t.Errorf("server saw\n%s\nwant\n%s", body, want)
 			}
@@ -274,6 +289,9 @@ func TestSignRequestErrors(t *testing.T) {
 		{name: "empty secret", signer: acauth.Signer{ClientID: "a"}, url: "http://h/x"},
 		{name: "no host", signer: acauth.Signer{ClientID: "a", Secret: "s"}, url: "/x"},
 		{name: "non-ascii host", signer: acauth.Signer{ClientID: "a", Secret: "s"}, url: "http://h/x", host: "bücher.example"},
+		{name: "unknown header family", signer: acauth.Signer{ClientID: "a", Secret: "s", Headers: "X-Activeconnect-Auth"}, url: "http://h/x"},
+		{name: "nonce formatted with a colon", signer: acauth.Signer{ClientID: "a", Secret: "s", FormatNonce: func(n uint64) string { return "1:2" }}, url: "http://h/x"},
+		{name: "nonce formatted empty", signer: acauth.Signer{ClientID: "a", Secret: "s", FormatNonce: func(uint64) string { return "" }}, url: "http://h/x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,16 +308,30 @@ func TestSignRequestErrors(t *testing.T) {
 	}
 }
 
-func TestSignRequestReplacesMisspelledHeaders(t *testing.T) {
+// TestSignRequestReplacesOtherFamilies: timestamp and version headers of any family left on a
+// request by a caller are removed, so that they cannot contradict the ones the signer sends.
+func TestSignRequestReplacesOtherFamilies(t *testing.T) {
 	t.Parallel()
-	req, _ := http.NewRequest(http.MethodGet, "http://h/x", nil)
-	req.Header.Set(acauth.HeaderTimestampMisspelled, "1")
-	req.Header.Set(acauth.HeaderVersionMisspelled, "9")
-	if err := acauth.NewSigner("a", "s").SignRequest(t.Context(), req); err != nil {
-		t.Fatal(err)
-	}
-	if req.Header.Get(acauth.HeaderTimestampMisspelled) != "" || req.Header.Get(acauth.HeaderVersionMisspelled) != "" {
-		t.Errorf("misspelled headers kept: %v", req.Header)
+	for _, send := range acauth.HeaderFamilies() {
+		t.Run(string(send), func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodGet, "http://h/x", nil)
+			for _, f := range acauth.HeaderFamilies() {
+				req.Header.Set(f.Timestamp(), "1")
+				req.Header.Set(f.Version(), "9")
+			}
+			s := acauth.NewSigner("a", "s")
+			s.Headers = send
+			if err := s.SignRequest(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := acauth.HeadersUsed(req.Header), []string{send.Timestamp(), send.Version()}; !slices.Equal(got, want) {
+				t.Errorf("headers after signing %q, want %q", got, want)
+			}
+			if req.Header.Get(send.Version()) != "1" || req.Header.Get(send.Timestamp()) == "1" {
+				t.Errorf("the signer's own headers were not set: %v", req.Header)
+			}
+		})
 	}
 }
 

@@ -227,12 +227,22 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 // Verify checks r and returns the verified client ID, or a Rejection. A
 // request that verifies has its nonce recorded, so verifying the same
 // request twice rejects the second time as replayed_nonce.
+//
+// The timestamp and version headers are read under any of the six
+// HeaderFamily spellings, without regard to case; several headers may carry
+// the timestamp (or the version) only if they agree. A rejection's Field
+// names the header as the client's family spells it.
 func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
-	auth, rej := singleHeader(r.Header, HeaderAuthentication)
-	if rej != nil {
-		return "", rej
+	hs := scanHeaders(r.Header)
+	switch {
+	case len(hs.auth) == 0:
+		return "", &Rejection{Code: CodeMissingHeader, Field: HeaderAuthentication,
+			Message: "missing header " + HeaderAuthentication}
+	case len(hs.auth) > 1:
+		return "", &Rejection{Code: CodeBadHeader, Field: HeaderAuthentication,
+			Message: "header " + HeaderAuthentication + " is sent more than once"}
 	}
-	clientID, nonce, sig, err := ParseAuthentication(auth)
+	clientID, nonce, sig, err := ParseAuthentication(hs.auth[0])
 	if err != nil {
 		return "", parseRejection(err)
 	}
@@ -241,21 +251,21 @@ func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
 		return "", rej
 	}
 
-	tsText, rej := singleHeader(r.Header, HeaderTimestamp, HeaderTimestampMisspelled)
+	tsText, tsName, rej := hs.pick(timestampHeader)
 	if rej != nil {
 		return claim(rej)
 	}
 	ts, err := strconv.ParseInt(tsText, 10, 64)
 	if err != nil {
-		return claim(&Rejection{Code: CodeBadHeader, Field: HeaderTimestamp,
+		return claim(&Rejection{Code: CodeBadHeader, Field: tsName,
 			Message: "timestamp must be Unix time in whole seconds, in decimal", Err: err})
 	}
-	version, rej := singleHeader(r.Header, HeaderVersion, HeaderVersionMisspelled)
+	version, versionName, rej := hs.pick(versionHeader)
 	if rej != nil {
 		return claim(rej)
 	}
 	if version != Version {
-		return claim(&Rejection{Code: CodeBadVersion, Field: HeaderVersion,
+		return claim(&Rejection{Code: CodeBadVersion, Field: versionName,
 			Message: "authentication version must be 1"})
 	}
 
@@ -263,7 +273,7 @@ func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
 	skewSec := int64(v.MaxSkew() / time.Second)
 	// nowSec±skewSec cannot overflow for any real clock, unlike nowSec-ts.
 	if ts < nowSec-skewSec || ts > nowSec+skewSec {
-		return claim(&Rejection{Code: CodeStaleTimestamp, Field: HeaderTimestamp,
+		return claim(&Rejection{Code: CodeStaleTimestamp, Field: tsName,
 			Message: "timestamp is " + strconv.FormatInt(ts, 10) + " but server time is " +
 				strconv.FormatInt(nowSec, 10) + "; allowed skew is " + strconv.FormatInt(skewSec, 10) + " seconds"})
 	}
@@ -287,13 +297,12 @@ func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
 	// is not 16 bytes of base64 simply does not match.
 	if !signatureMatches(sig, want) {
 		return claim(&Rejection{Code: CodeSignatureMismatch, Field: HeaderAuthentication,
-			Message:      "signature does not match the string the server signed (string_to_sign)",
+			Message:      "signature does not match the string the server signed (string_to_sign: nonce + URI + the timestamp from " + tsName + ")",
 			StringToSign: StringToSign(nonce, uri, tsText)})
 	}
 
 	// Recording only now means unauthenticated requests cannot fill the cache.
-	n64, _ := ParseNonce(nonce) // validated by ParseAuthentication
-	if v.replay.checkAndAdd(clientID, n64, ts, nowSec, skewSec) {
+	if v.replay.checkAndAdd(clientID, nonce, ts, nowSec, skewSec) {
 		return claim(&Rejection{Code: CodeReplayedNonce, Field: HeaderAuthentication,
 			Message: "nonce was already used by this client; use a fresh random nonce per request"})
 	}
@@ -313,38 +322,18 @@ func signatureMatches(sig string, want [signatureSize]byte) bool {
 	return err == nil && hmac.Equal(got[:n], want[:])
 }
 
-// singleHeader returns the value of the first of names present. Repeating
-// a header, or sending both spellings with different values, is ambiguous
-// and rejected rather than guessed at.
-func singleHeader(h http.Header, names ...string) (string, *Rejection) {
-	var value, from string
-	for _, name := range names {
-		vals := h[name]
-		if len(vals) == 0 {
-			continue
-		}
-		if len(vals) > 1 || (from != "" && vals[0] != value) {
-			return "", &Rejection{Code: CodeBadHeader, Field: names[0],
-				Message: "header " + names[0] + " is sent more than once"}
-		}
-		if from == "" {
-			value, from = vals[0], name
-		}
-	}
-	if from == "" {
-		return "", &Rejection{Code: CodeMissingHeader, Field: names[0],
-			Message: "missing header " + names[0]}
-	}
-	return value, nil
-}
-
 func parseRejection(err error) *Rejection {
 	rej := &Rejection{Field: HeaderAuthentication, Err: err}
 	switch {
 	case errors.Is(err, ErrBadScheme):
 		rej.Code, rej.Message = CodeBadScheme, `authentication scheme must be "hmac"`
 	case errors.Is(err, ErrBadNonce):
-		rej.Code, rej.Message = CodeBadNonce, "nonce must be an unsigned 64-bit integer in decimal without leading zeros"
+		rej.Code, rej.Message = CodeBadNonce, "nonce must be 1 to "+strconv.Itoa(MaxNonceLen)+
+			" characters of printable ASCII other than ':'"
+		var ne *nonceError
+		if errors.As(err, &ne) {
+			rej.Message += "; this one " + ne.reason
+		}
 	default:
 		rej.Code, rej.Message = CodeBadHeader, "Authentication header must be: hmac {client_id}:{nonce}:{signature}"
 	}

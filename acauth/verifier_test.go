@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,6 +60,21 @@ func signed(t testing.TB, target, id, secret string, nonce uint64, at time.Time)
 		ClientID: id, Secret: secret,
 		Now:   func() time.Time { return at },
 		Nonce: func() (uint64, error) { return nonce, nil },
+	}
+	if err := s.SignRequest(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// signedWith is signed with an exact nonce text and header family.
+func signedWith(t testing.TB, target, id, secret, nonce string, family acauth.HeaderFamily, at time.Time) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	s := &acauth.Signer{
+		ClientID: id, Secret: secret, Headers: family,
+		Now:         func() time.Time { return at },
+		FormatNonce: func(uint64) string { return nonce },
 	}
 	if err := s.SignRequest(t.Context(), r); err != nil {
 		t.Fatal(err)
@@ -171,24 +187,35 @@ func TestRejections(t *testing.T) {
 			wantCode: acauth.CodeBadHeader, wantField: acauth.HeaderTimestamp,
 		},
 		{
-			name:     "nonce not a number",
-			request:  withAuth("hmac " + appID + ":abc:LzhljO/bzFUGSTUMwyDHzw=="),
+			name:     "empty nonce",
+			request:  withAuth("hmac " + appID + "::LzhljO/bzFUGSTUMwyDHzw=="),
 			wantCode: acauth.CodeBadNonce, wantField: acauth.HeaderAuthentication,
 		},
 		{
-			name:     "nonce negative",
-			request:  withAuth("hmac " + appID + ":-1:LzhljO/bzFUGSTUMwyDHzw=="),
+			name:     "nonce one byte over the limit",
+			request:  withAuth("hmac " + appID + ":" + strings.Repeat("7", acauth.MaxNonceLen+1) + ":LzhljO/bzFUGSTUMwyDHzw=="),
 			wantCode: acauth.CodeBadNonce, wantField: acauth.HeaderAuthentication,
 		},
 		{
-			name:     "nonce above 2^64-1",
-			request:  withAuth("hmac " + appID + ":18446744073709551616:LzhljO/bzFUGSTUMwyDHzw=="),
+			name:     "nonce with a tab",
+			request:  withAuth("hmac " + appID + ":12\t34:LzhljO/bzFUGSTUMwyDHzw=="),
 			wantCode: acauth.CodeBadNonce, wantField: acauth.HeaderAuthentication,
 		},
 		{
-			name:     "nonce zero padded",
-			request:  withAuth("hmac " + appID + ":007:LzhljO/bzFUGSTUMwyDHzw=="),
+			name:     "nonce with a non-ASCII byte",
+			request:  withAuth("hmac " + appID + ":n\u00f6nce:LzhljO/bzFUGSTUMwyDHzw=="),
 			wantCode: acauth.CodeBadNonce, wantField: acauth.HeaderAuthentication,
+		},
+		{
+			name: "hex nonce replayed",
+			request: func(t *testing.T, v *acauth.Verifier) *http.Request {
+				first := signedWith(t, testTarget, appID, appSecret, "7FFFFFFFFFFFFFFF", acauth.FamilySonikpass, testNow)
+				if _, rej := v.Verify(first); rej != nil {
+					t.Fatalf("first request rejected: %v", rej)
+				}
+				return signedWith(t, testTarget, appID, appSecret, "7FFFFFFFFFFFFFFF", acauth.FamilySonikpass, testNow.Add(time.Second))
+			},
+			wantCode: acauth.CodeReplayedNonce, wantField: acauth.HeaderAuthentication,
 		},
 		{
 			name: "version 2",
@@ -207,7 +234,8 @@ func TestRejections(t *testing.T) {
 				r.Header.Set(acauth.HeaderVersionMisspelled, "2")
 				return r
 			},
-			wantCode: acauth.CodeBadVersion, wantField: acauth.HeaderVersion,
+			// The field names the header as the client spelled it.
+			wantCode: acauth.CodeBadVersion, wantField: acauth.HeaderVersionMisspelled,
 		},
 		{
 			name: "timestamp too old",

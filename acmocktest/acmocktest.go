@@ -1,9 +1,64 @@
-// Package acmocktest runs an Activeconnect emulator inside a Go test: on a loopback port, with a
-// virtual clock, ready-made clients for the demo application, and helpers to play the phone.
+// Package acmocktest runs an Activeconnect emulator inside a Go test: on a loopback port, with
+// ready-made clients for the demo application, helpers to play the phone, and a clock that never
+// makes anyone wait.
 //
-//	srv := acmocktest.Run(t)
-//	session, _ := srv.Authentication().AuthenticateUser(ctx, "alice")
-//	srv.Approve(session.Token) // or srv.Advance(2 * time.Second): alice approves after 2 s
+// Test your application's own code, polling as it does in production (with its own sleeps or with
+// activeconnect's Session.Wait); the test needs no session token and never moves time:
+//
+//	func TestLogin(t *testing.T) {
+//		srv := acmocktest.Run(t)
+//		app := myapp.New(srv.Authentication()) // your code, with a short poll interval
+//		if !app.Login(t.Context(), "alice") {  // the demo's alice approves after 2 s
+//			t.Fatal("alice should be logged in")
+//		}
+//	}
+//
+// Or play the phone from the test: srv.Approve("bob") approves bob's newest pending login, and
+// srv.Advance(2*time.Second) moves time on. To act on the phone while your application polls,
+// use WithManualClock: on the default clock the application's second poll of a login nobody has
+// answered already jumps to that login's next step, or to its timeout when it has none.
+//
+// # The clock
+//
+// By default the emulator runs on an automatic virtual clock. It starts at the wall time (or
+// WithStartTime) and moves only in two ways:
+//
+//   - A status poll. The first poll of a session, and any poll that would answer a status other
+//     than the one the previous poll of that session answered, answers at once. A poll that would
+//     answer the same status again first moves time to the session's next step that changes its
+//     status (firing that step and every step of any session due by then, in time order), then
+//     answers. So successive polls see every status of the timeline in turn: for the demo's
+//     alice, pending, then active; a phone that never answers gives pending, then timeout, 60 s
+//     of scenario time later (the scenario's timeout); scenarios.Walkaway gives pending,
+//     identifying, active, walkaway, active. That is the sequence of distinct statuses a client
+//     polling on the real clock sees, without the wait. A session with no step left that would
+//     change it (approved with nothing more planned, or ended) does not move time.
+//   - Advance, which moves time forward at once by the given duration, firing the steps due.
+//
+// Sleeping, in the test or in the application, does not move it. Steps due at 0s apply as the
+// login starts, on every clock, so the first poll sees them. Changes made by the helpers (Approve,
+// SetStatus, ...), the control API, a logout or Advance are what the next poll sees, without
+// moving time. A poll that a scenario fault answers instead (a 503, a dropped connection) or cuts
+// short (malformed) does not move time either: the retry sees what it would have seen.
+//
+// Walk-aways and remote logouts are steps like the others: an application that polls an approved
+// session again (on each page view, say) sees the next change, so with scenarios.Walkaway the
+// poll after the approval sees walkaway and the one after that active again.
+//
+// Time is shared by all sessions: a jump made for one session fires the steps of others that fall
+// due by then, so a second session polled afterwards may be further on than its own polls alone
+// would have taken it, like a client that polls less often on the real clock. For exact sequences
+// keep one login in flight at a time, or use the manual clock.
+//
+// Scenario time is what the emulator records: each step in a session's history at its scheduled
+// time (the login's time plus the step's delay), a change made from the test at the time it was
+// made, and each request in the journal at the time it arrived, except that a poll that moved
+// the clock is recorded at the time it moved to. Now reads scenario time.
+//
+// WithManualClock gives the strictly manual virtual clock instead: only Advance moves it, so an
+// application polling with real sleeps sees pending until the test acts (Approve, Deny, ...) or
+// advances time. That is the clock for tests that play the phone while the application polls.
+// WithRealClock runs timelines on the wall clock, taking their real time.
 package acmocktest
 
 import (
@@ -23,6 +78,7 @@ import (
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
+	"github.com/acmock/acmock/scenarios"
 )
 
 // Demo credentials of the built-in scenario.
@@ -35,15 +91,38 @@ const (
 type Option func(*config) error
 
 type config struct {
-	scenario  *scenario.Scenario
-	realClock bool
-	start     time.Time
-	ids       store.IDs
-	authOff   bool
-	wrap      []func(http.Handler) http.Handler
+	scenario *scenario.Scenario
+	clock    clockKind
+	start    time.Time
+	ids      store.IDs
+	authOff  bool
+	wrap     []func(http.Handler) http.Handler
 }
 
-// WithScenarioFile loads a scenario file instead of the built-in demo.
+type clockKind int
+
+const (
+	autoClock clockKind = iota
+	manualClock
+	realClock
+)
+
+// WithScenario loads a scenario shipped with acmock, by name, instead of the built-in demo:
+// WithScenario(scenarios.Deny). A name no shipped scenario has fails Start with the list of names.
+func WithScenario(name scenarios.Name) Option {
+	return func(c *config) error {
+		data, err := name.YAML()
+		if err != nil {
+			return err
+		}
+		sc, err := scenario.Parse(name.File(), data)
+		c.scenario = sc
+		return err
+	}
+}
+
+// WithScenarioFile loads a scenario file instead of the built-in demo. A relative path is relative
+// to the test's package directory; for the scenarios shipped with acmock use WithScenario.
 func WithScenarioFile(path string) Option {
 	return func(c *config) error {
 		sc, err := scenario.LoadFile(path)
@@ -61,12 +140,23 @@ func WithScenarioYAML(data []byte) Option {
 	}
 }
 
-// WithRealClock runs timelines on the wall clock instead of the virtual one.
+// WithRealClock runs timelines on the wall clock instead of the automatic virtual one: a step
+// after 2 s takes 2 s.
 func WithRealClock() Option {
-	return func(c *config) error { c.realClock = true; return nil }
+	return func(c *config) error { c.clock = realClock; return nil }
 }
 
-// WithStartTime sets what the virtual clock reads at the start (default: the wall time).
+// WithManualClock runs timelines on a virtual clock that only Advance moves, for tests that want
+// time to stand still between polls: an application that polls with its own sleeps sees pending
+// until the test plays the phone (Approve, Deny, ...) or calls Advance. Use it to act on the phone
+// while the application polls; on the default clock that application's second poll would already
+// have moved the login on to its next step or its timeout.
+func WithManualClock() Option {
+	return func(c *config) error { c.clock = manualClock; return nil }
+}
+
+// WithStartTime sets what the virtual clock, automatic or manual, reads at the start (default: the
+// wall time).
 func WithStartTime(t time.Time) Option {
 	return func(c *config) error { c.start = t; return nil }
 }
@@ -115,8 +205,13 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("acmocktest: %w", err)
 		}
 	}
-	var clk clock.Clock = clock.NewVirtual(c.start)
-	if c.realClock {
+	var clk clock.Clock
+	switch c.clock {
+	case autoClock:
+		clk = clock.NewAuto(c.start)
+	case manualClock:
+		clk = clock.NewVirtual(c.start)
+	default:
 		clk = clock.Real{}
 	}
 	srv := httptest.NewUnstartedServer(nil)
@@ -137,6 +232,7 @@ func Start(opts ...Option) (*Server, error) {
 		}
 	}
 	srv.Config.Handler = h
+	srv.Listener = emu.Listener(srv.Listener, srv.Config.MaxHeaderBytes)
 	srv.Start()
 	return &Server{emu: emu, srv: srv, clock: clk, sc: c.scenario}, nil
 }
@@ -207,62 +303,68 @@ func (s *Server) clientOptions() []activeconnect.Option {
 // HTTPClient is an http.Client that reaches the server.
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
-// Advance moves the virtual clock forward, firing every timeline step that falls due. It panics on
-// a real clock: such a test should wait instead.
+// Advance moves the virtual clock (automatic or manual) forward by d at once, firing every
+// timeline step that falls due, in order. It panics on a real clock: such a test should wait
+// instead.
 func (s *Server) Advance(d time.Duration) {
 	v, ok := s.clock.(*clock.Virtual)
 	if !ok {
-		panic("acmocktest: Advance needs the virtual clock; this server runs WithRealClock")
+		panic("acmocktest: Advance needs a virtual clock; this server runs WithRealClock")
 	}
 	v.Advance(d)
 }
 
-// Now is what the emulator's clock reads.
+// Now is what the emulator's clock reads: scenario time on a virtual clock.
 func (s *Server) Now() time.Time { return s.clock.Now() }
 
-// ErrBadTransition is returned when a session cannot make the change asked for, such as approving
-// a session that was already closed.
+// ErrBadTransition is returned when no session can make the change asked for, such as approving
+// a session that was already closed, or a user whose sessions have all ended.
 var ErrBadTransition = store.ErrBadTransition
 
-// SetStatus makes the phone change a session's status now.
-func (s *Server) SetStatus(sessionToken string, status activeconnect.SessionStatus) error {
-	if !status.Valid() {
-		return fmt.Errorf("acmocktest: unknown status %q", status)
-	}
-	if _, err := s.emu.Store().Transition(sessionToken, acapi.SessionStatus(status), s.clock.Now(), "control"); err != nil {
+// ErrNoSession is returned when nothing matches: no session has the token and no application has
+// the user, or the user has not started a login yet.
+var ErrNoSession = store.ErrSessionNotFound
+
+// SetStatus makes the phone change a session's status now. who is a session token or a user ID:
+// for a user, the change reaches the user's newest session, in any application, that can make it,
+// as `acmock approve USER` does. When none can, the error names the user and the statuses of its
+// sessions, and matches ErrBadTransition (or ErrNoSession when the user has none).
+func (s *Server) SetStatus(who string, status activeconnect.SessionStatus) error {
+	if _, err := s.emu.SetStatus(who, acapi.SessionStatus(status)); err != nil {
 		return fmt.Errorf("acmocktest: %w", err)
 	}
 	return nil
 }
 
-// Approve makes the phone approve the session (active).
-func (s *Server) Approve(sessionToken string) error {
-	return s.SetStatus(sessionToken, activeconnect.StatusActive)
+// Approve makes the phone approve (active) the session, or the user's newest session that can be
+// approved; see SetStatus.
+func (s *Server) Approve(who string) error {
+	return s.SetStatus(who, activeconnect.StatusActive)
 }
 
-// Deny makes the user decline the session (cancelled).
-func (s *Server) Deny(sessionToken string) error {
-	return s.SetStatus(sessionToken, activeconnect.StatusCancelled)
+// Deny makes the user decline (cancelled) the session, or the user's newest pending one.
+func (s *Server) Deny(who string) error {
+	return s.SetStatus(who, activeconnect.StatusCancelled)
 }
 
 // Identify shows the phone processing the request (identifying).
-func (s *Server) Identify(sessionToken string) error {
-	return s.SetStatus(sessionToken, activeconnect.StatusIdentifying)
+func (s *Server) Identify(who string) error {
+	return s.SetStatus(who, activeconnect.StatusIdentifying)
 }
 
 // WalkAway takes the phone away from an active session (walkaway); Approve brings it back.
-func (s *Server) WalkAway(sessionToken string) error {
-	return s.SetStatus(sessionToken, activeconnect.StatusWalkaway)
+func (s *Server) WalkAway(who string) error {
+	return s.SetStatus(who, activeconnect.StatusWalkaway)
 }
 
 // CloseSession ends the session from the phone (closed).
-func (s *Server) CloseSession(sessionToken string) error {
-	return s.SetStatus(sessionToken, activeconnect.StatusClosed)
+func (s *Server) CloseSession(who string) error {
+	return s.SetStatus(who, activeconnect.StatusClosed)
 }
 
 // Fail makes the session fail.
-func (s *Server) Fail(sessionToken string) error {
-	return s.SetStatus(sessionToken, activeconnect.StatusFailed)
+func (s *Server) Fail(who string) error {
+	return s.SetStatus(who, activeconnect.StatusFailed)
 }
 
 // Session describes a session as the emulator sees it.
@@ -348,7 +450,8 @@ func (s *Server) load(name string, data []byte) error {
 	return nil
 }
 
-// Reset puts the state back to the scenario's initial one and cancels pending steps.
+// Reset puts the state back to the scenario's initial one, cancels pending steps and empties the
+// request journal; the clock is kept.
 func (s *Server) Reset() error { return s.emu.Reset() }
 
 // SMS is a registration message the emulator would have sent.
@@ -370,7 +473,10 @@ func (s *Server) Outbox() []SMS {
 
 // Filter selects requests of the journal; empty fields match everything.
 type Filter struct {
-	Operation   string // an operationId of api/openapi.yaml, such as "getSessionStatus"
+	// Operation is an operationId of api/openapi.yaml ("getSessionStatus"), openRegistrationLink,
+	// or the name in the operation's URL ("session_status", "authenticate_user", "register").
+	// Any other name is an error that lists the valid ones. Request.Operation is the operationId.
+	Operation   string
 	Application string
 	User        string
 	Session     string
@@ -400,14 +506,26 @@ func requests(entries []journal.Entry) []Request {
 	return out
 }
 
-// Requests returns the journal's requests that match f, oldest first.
-func (s *Server) Requests(f Filter) []Request { return requests(s.emu.Journal().List(f.journal())) }
+// Requests returns the journal's requests that match f, oldest first. It panics, with an error
+// that lists the valid names, when f.Operation names no operation: a typo must fail the test, not
+// read as "no such request".
+func (s *Server) Requests(f Filter) []Request {
+	entries, err := s.emu.Requests(f.journal())
+	if err != nil {
+		panic(fmt.Errorf("acmocktest: Requests: %w", err))
+	}
+	return requests(entries)
+}
 
-// WaitRequests waits until at least n requests match f (or ctx ends) and returns them.
+// WaitRequests waits until at least n requests match f (or ctx ends) and returns them. A filter
+// that names no operation is an error at once, listing the valid names.
 func (s *Server) WaitRequests(ctx context.Context, f Filter, n int) ([]Request, error) {
-	entries, err := s.emu.Journal().Wait(ctx, f.journal(), n)
+	entries, err := s.emu.WaitRequests(ctx, f.journal(), n)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return requests(entries), fmt.Errorf("acmocktest: %d of %d requests arrived: %w", len(entries), n, err)
 	}
-	return requests(entries), err
+	if err != nil {
+		return nil, fmt.Errorf("acmocktest: %w", err)
+	}
+	return requests(entries), nil
 }

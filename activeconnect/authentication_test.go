@@ -2,10 +2,14 @@ package activeconnect_test
 
 import (
 	"context"
+	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
 )
@@ -195,5 +199,53 @@ func TestDestroyKeepsAFinalStatus(t *testing.T) {
 	e.auth().Attach(unknown)
 	if err := unknown.Destroy(ctx); err != nil || unknown.Status != "" {
 		t.Fatalf("Destroy with an unknown status: %v, %q", err, unknown.Status)
+	}
+}
+
+// TestWithHeaderFamily: every call, a session's status and logout included, sends the timestamp
+// and version under the family's names, and the emulator accepts them.
+func TestWithHeaderFamily(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var mu sync.Mutex
+	var sent []string
+	e.setIntercept(func(_ http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if !strings.HasPrefix(r.URL.Path, "/_acmock/") {
+			sent = append(sent, strings.Join(acauth.HeadersUsed(r.Header), ","))
+		}
+		return false
+	})
+	iampass := activeconnect.WithHeaderFamily(acauth.FamilyIAMPASS)
+	ctx := context.Background()
+	if res, err := e.management(iampass).HasRegisteredMobileDevice(ctx, "alice"); err != nil || res != activeconnect.ResultHasMobileDevice {
+		t.Fatalf("has device: %v %v", res, err)
+	}
+	a := e.auth(iampass)
+	s, err := a.AuthenticateUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(ctx); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	// A session read back from JSON signs with the family of the options it was parsed with.
+	data, _ := s.PythonJSON()
+	sonik, err := activeconnect.ParseSession(data, append(e.srv.ClientOptions(), activeconnect.WithHeaderFamily(acauth.FamilySonikpass))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sonik.Destroy(ctx); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	i, sk := "X-IAMPASS-Authentiaction-Timestamp,X-IAMPASS-Authentiaction-Version", "X-Sonikpass-Authentication-Timestamp,X-Sonikpass-Authentication-Version"
+	if want := []string{i, i, i, sk}; !slices.Equal(sent, want) {
+		t.Errorf("headers sent:\n%q\nwant\n%q", sent, want)
+	}
+	if _, err := activeconnect.NewManagementAPI(demoApp, demoSecret, activeconnect.WithHeaderFamily("iampass")); err == nil || !strings.Contains(err.Error(), "ParseHeaderFamily") {
+		t.Errorf("an unknown family: %v", err)
 	}
 }

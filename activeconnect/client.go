@@ -38,6 +38,7 @@ type config struct {
 	httpClient *http.Client
 	now        func() time.Time
 	logger     *slog.Logger
+	headers    acauth.HeaderFamily
 }
 
 // WithBaseURL sends requests to baseURL instead of DefaultBaseURL, for example
@@ -69,13 +70,23 @@ func WithLogger(logger *slog.Logger) Option {
 	return func(c *config) { c.logger = logger }
 }
 
+// WithHeaderFamily sends the signature's timestamp and version headers under family's names
+// instead of the official Python client's (acauth.FamilyActiveconnect), for example
+// acauth.FamilyIAMPASS to test a server of your own against IAMPASS clients. acmock and the real
+// service accept all six families; acauth.ParseHeaderFamily reads one from a setting. A session's
+// status and logout calls use it too.
+func WithHeaderFamily(family acauth.HeaderFamily) Option {
+	return func(c *config) { c.headers = family }
+}
+
 // conn is what an API value and the sessions it creates share: where requests go, how they are
-// sent and which clock signs them.
+// sent, which clock signs them and under which header names.
 type conn struct {
-	server string // base URL with a trailing slash, as the generated request builders expect
-	http   *http.Client
-	now    func() time.Time
-	log    *slog.Logger
+	server  string // base URL with a trailing slash, as the generated request builders expect
+	http    *http.Client
+	now     func() time.Time
+	log     *slog.Logger
+	headers acauth.HeaderFamily
 }
 
 // defaultConn serves sessions that were decoded from JSON without an API to attach them to.
@@ -99,7 +110,11 @@ func newConn(opts []Option) (*conn, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("base URL %q must not carry a query, fragment or user info", cfg.baseURL)
 	}
-	c := &conn{server: strings.TrimRight(u.String(), "/") + "/", http: cfg.httpClient, now: cfg.now, log: cfg.logger}
+	if cfg.headers != "" && !cfg.headers.Valid() {
+		return nil, fmt.Errorf("header family %q is not one of acauth.HeaderFamilies (acauth.ParseHeaderFamily reads names such as iampass)", cfg.headers)
+	}
+	c := &conn{server: strings.TrimRight(u.String(), "/") + "/", http: cfg.httpClient, now: cfg.now, log: cfg.logger,
+		headers: cfg.headers}
 	if c.http == nil {
 		c.http = defaultHTTPClient
 	}
@@ -124,9 +139,14 @@ func (c *conn) newSigner(clientID, secret string) (*acauth.Signer, error) {
 	if secret == "" {
 		return nil, errors.New("application secret is empty")
 	}
+	return c.signer(clientID, secret), nil
+}
+
+// signer signs with the connection's clock and header family.
+func (c *conn) signer(clientID, secret string) *acauth.Signer {
 	s := acauth.NewSigner(clientID, secret)
-	s.Now = c.now
-	return s, nil
+	s.Now, s.Headers = c.now, c.headers
+	return s
 }
 
 // send signs req (after its URL is final, since the signature covers the URI as sent), sends it

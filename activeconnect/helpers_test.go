@@ -47,7 +47,9 @@ func newEnv(t *testing.T, opts ...acmocktest.Option) *env {
 		})
 	})
 	start := acmocktest.WithStartTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	e.srv = acmocktest.Run(t, append([]acmocktest.Option{start, wrap}, opts...)...)
+	// These tests count the client's pauses in scenario time and move the clock themselves (see
+	// sleeper), so time must move only when they say.
+	e.srv = acmocktest.Run(t, append([]acmocktest.Option{start, acmocktest.WithManualClock(), wrap}, opts...)...)
 	return e
 }
 

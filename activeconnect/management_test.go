@@ -175,11 +175,12 @@ func TestSendRegistrationSMS(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusConflict || apiErr.Code != "device_already_registered" {
 		t.Fatalf("alice has a phone: %v, want 409 device_already_registered", err)
 	}
+	// The service's documented failure shape: 200 with status false and a reason.
 	err = m.SendRegistrationSMS(ctx, "carol", activeconnect.RegistrationSMS{PhoneNumber: "555-0100"})
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || apiErr.Field != "phone_number" {
-		t.Fatalf("bad number: %v, want 400 on phone_number", err)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusOK || !strings.Contains(apiErr.Message, `phone_number "555-0100" does not start with +`) {
+		t.Fatalf("bad number: %v, want 200 status false with the reason", err)
 	}
-	if !strings.Contains(err.Error(), `send registration SMS to "carol": HTTP 400 invalid_request`) {
+	if !strings.Contains(err.Error(), `send registration SMS to "carol": HTTP 200: phone_number "555-0100"`) {
 		t.Errorf("message lacks context: %v", err)
 	}
 	before := len(e.requests())

@@ -164,9 +164,7 @@ func (s *Session) request(method, target, name string) (*http.Request, *acauth.S
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %q: %w", name, target, err)
 	}
-	signer := acauth.NewSigner(s.Token, s.Secret)
-	signer.Now = s.connection().now
-	return req, signer, nil
+	return req, s.connection().signer(s.Token, s.Secret), nil
 }
 
 func (s *Session) connection() *conn {

@@ -13,7 +13,8 @@ import (
 // API) through the validating transport, for user IDs that its encoding must carry.
 func TestActiveconnectClient(t *testing.T) {
 	tg := newTarget(t, stillTo("register phones by opening their links and make the phones act"))
-	opts := []activeconnect.Option{activeconnect.WithBaseURL(tg.baseURL), activeconnect.WithHTTPClient(tg.client)}
+	opts := []activeconnect.Option{activeconnect.WithBaseURL(tg.baseURL), activeconnect.WithHTTPClient(tg.client),
+		activeconnect.WithHeaderFamily(signing.family)}
 	mgmt, err := activeconnect.NewManagementAPI(tg.appID, tg.appSecret, opts...)
 	if err != nil {
 		t.Fatal(err)

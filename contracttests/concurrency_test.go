@@ -214,7 +214,7 @@ func TestSessionIsolation(t *testing.T) {
 		{"session credentials on has_registered_mobile_device", http.MethodGet, tg.userURL("/management/has_registered_mobile_device", alice), a.signer(), "", 401, wrong},
 		{"session credentials on lost_user_mobile_device", http.MethodGet, tg.userURL("/management/lost_user_mobile_device", alice), a.signer(), "", 401, wrong},
 		{"session credentials on authenticate_user", http.MethodPost, tg.userURL("/authentication/authenticate_user", alice), a.signer(), `{}`, 401, wrong},
-		{"a session's token with another session's secret", http.MethodGet, b.statusURL, acauth.NewSigner(b.token, a.secret), "", 401, acapi.ErrorCodeSignatureMismatch},
+		{"a session's token with another session's secret", http.MethodGet, b.statusURL, newSigner(b.token, a.secret), "", 401, acapi.ErrorCodeSignatureMismatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestApplicationIsolation(t *testing.T) {
       - {id: alice, phone: true, login: []}
       - {id: only-other}
 `, ""))
-	other := acauth.NewSigner(otherID, otherSecret)
+	other := newSigner(otherID, otherSecret)
 	mine := tg.authenticate(t, "alice")
 	otherSession := func() session {
 		r := tg.do(t, call{method: http.MethodPost, url: tg.baseURL + "/authentication/authenticate_user/" + otherID + "/alice", body: []byte("{}"), signer: other})

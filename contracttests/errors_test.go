@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -98,7 +97,7 @@ func TestBadRequests(t *testing.T) {
 		{name: "addUsers with a form body", method: http.MethodPost, url: add, body: `users=alice`, contentType: "application/x-www-form-urlencoded"},
 		{name: "deleteUsers without users", method: http.MethodPost, url: tg.appURL("/management/delete_users"), body: `{"user": ["alice"]}`, field: "users"},
 		{name: "sendRegistrationSms without a phone number", method: http.MethodPost, url: sms, body: `{"message": "hi"}`, field: "phone_number"},
-		{name: "sendRegistrationSms with a number that is not E.164", method: http.MethodPost, url: sms, body: `{"phone_number": "555-0100"}`, field: "phone_number"},
+		{name: "sendRegistrationSms with a number that is not a string", method: http.MethodPost, url: sms, body: `{"phone_number": 15555550100}`, field: "phone_number"},
 		{name: "sendRegistrationSms with a message of 1001 characters", method: http.MethodPost, url: sms, body: `{"phone_number": "+15555550100", "message": "` + strings.Repeat("m", 1001) + `"}`, field: "message"},
 		{name: "sendRegistrationSms with a display name of 257 characters", method: http.MethodPost, url: sms, body: `{"phone_number": "+15555550100", "display_name": "` + long + `"}`, field: "display_name"},
 		{name: "getDeviceRegistrationLink with a display name of 257 characters", method: http.MethodGet, url: tg.userURL("/management/device_registration_link", user) + "?display_name=" + long, noBody: true, field: "display_name"},
@@ -127,6 +126,51 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestBodiesReadOneWay sends requests that a JSON Schema validator such as kin-openapi takes as
+// valid but that a decoder would read otherwise (a key differing only in case, a repeated key, data
+// after the value under a content type in capitals, text that is not UTF-8): the spec's rules
+// (Errors, in api/openapi.yaml) refuse each with a 400 naming the field, so that the body a server
+// acts on is the one it validated. Nothing is created.
+func TestBodiesReadOneWay(t *testing.T) {
+	tg := newTarget(t)
+	user := tg.user("oneway")
+	tg.addUsers(t, user)
+	add := tg.appURL("/management/add_users")
+	sms := tg.userURL("/management/send_registration_sms", user)
+	tests := []struct {
+		name, method, url, body, contentType, field string
+		noBody                                      bool
+	}{
+		{name: "addUsers with a key that differs from users in case", method: http.MethodPost, url: add, body: `{"users": ["ct-ok"], "Users": [""]}`, field: "Users"},
+		{name: "addUsers with users given twice", method: http.MethodPost, url: add, body: `{"users": ["ct-first"], "users": ["ct-ok"]}`, field: "users"},
+		{name: "addUsers with data after the body and the content type in capitals", method: http.MethodPost, url: add, body: `{"users": ["ct-trail"]} garbage`, contentType: "APPLICATION/JSON", field: "body"},
+		{name: "addUsers with a user ID that is not UTF-8", method: http.MethodPost, url: add, body: "{\"users\": [\"ct-\xff\"]}", field: "users.0"},
+		{name: "addUsers with a user ID holding half a surrogate pair", method: http.MethodPost, url: add, body: `{"users": ["ct-\ud800"]}`, field: "users.0"},
+		{name: "sendRegistrationSms with a key that differs from phone_number in case", method: http.MethodPost, url: sms, body: `{"phone_number": "+15555550100", "Phone_Number": "x"}`, field: "Phone_Number"},
+		{name: "hasRegisteredMobileDevice for a user ID that is not UTF-8", method: http.MethodGet, url: tg.appURL("/management/has_registered_mobile_device") + "/%FF", noBody: true, field: "user_id"},
+		{name: "lostUserMobileDevice for a user ID that is not UTF-8", method: http.MethodGet, url: tg.appURL("/management/lost_user_mobile_device") + "/%C3%28", noBody: true, field: "user_id"},
+		{name: "getSessionStatus for a token that is not UTF-8", method: http.MethodGet, url: tg.baseURL + "/authentication/session_status/%FF", noBody: true, field: "session_token"},
+		{name: "logout for a token that is not UTF-8", method: http.MethodPost, url: tg.baseURL + "/authentication/logout/%FF", noBody: true, contentType: "application/json", field: "session_token"},
+		{name: "getDeviceRegistrationLink with a display name that is not UTF-8", method: http.MethodGet, url: tg.userURL("/management/device_registration_link", user) + "?display_name=%FF", noBody: true, field: "display_name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg.parallel(t)
+			c := call{method: tc.method, url: tc.url, signer: tg.signer(), contentType: tc.contentType}
+			if !tc.noBody {
+				c.body = []byte(tc.body)
+			}
+			expectError(t, tg.do(t, c), http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, tc.field)
+		})
+	}
+	for _, id := range []string{"ct-ok", "ct-trail"} {
+		res, err := tg.api.HasRegisteredMobileDeviceWithResponse(context.Background(), tg.appID, id)
+		if err != nil || res.StatusCode() != http.StatusNotFound {
+			t.Errorf("user %s exists after refused requests: %v %s", id, err, res.Body)
+		}
+	}
+}
+
 // TestUnknownApplication calls every application-scoped operation for an application that does not
 // exist: 404 unknown_application, before any signature check.
 func TestUnknownApplication(t *testing.T) {
@@ -138,7 +182,7 @@ func TestUnknownApplication(t *testing.T) {
 		}
 		t.Run(op.id, func(t *testing.T) {
 			tg.parallel(t)
-			c := call{method: op.method, url: tg.baseURL + op.path(unknownApp, "alice", ""), signer: acauth.NewSigner(unknownApp, tg.appSecret)}
+			c := call{method: op.method, url: tg.baseURL + op.path(unknownApp, "alice", ""), signer: newSigner(unknownApp, tg.appSecret)}
 			if op.body != "" {
 				c.body = []byte(op.body)
 			}
@@ -184,7 +228,7 @@ func TestUnknownSession(t *testing.T) {
 		}
 		t.Run(op.id, func(t *testing.T) {
 			tg.parallel(t)
-			r := tg.do(t, call{method: op.method, url: tg.baseURL + op.path("", "", token), signer: acauth.NewSigner(token, secret), contentType: "application/json"})
+			r := tg.do(t, call{method: op.method, url: tg.baseURL + op.path("", "", token), signer: newSigner(token, secret), contentType: "application/json"})
 			expectError(t, r, http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token")
 		})
 	}
@@ -293,7 +337,7 @@ func TestBodyTooLarge(t *testing.T) {
 			case "sendRegistrationSms":
 				c.breaks = "no phone number"
 			case "getSessionStatus", "logout":
-				c.signer = acauth.NewSigner(token, secret)
+				c.signer = newSigner(token, secret)
 			}
 			expectError(t, tg.do(t, c), http.StatusRequestEntityTooLarge, acapi.ErrorCodeBodyTooLarge, "")
 		})

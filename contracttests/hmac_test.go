@@ -2,7 +2,10 @@ package contracttests
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -10,17 +13,12 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/activeconnect"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 )
 
-const (
-	hdrAuth            = acauth.HeaderAuthentication
-	hdrTimestamp       = acauth.HeaderTimestamp
-	hdrVersion         = acauth.HeaderVersion
-	hdrTimestampMisspl = acauth.HeaderTimestampMisspelled
-	hdrVersionMisspl   = acauth.HeaderVersionMisspelled
-)
+const hdrAuth = acauth.HeaderAuthentication
 
 // replaceCredentials rewrites the "client_id:nonce:signature" part of the Authentication header.
 func replaceCredentials(r *http.Request, f func(client, nonce, sig string) string) {
@@ -41,6 +39,23 @@ func stringToSign(r *http.Request) string {
 		host = r.URL.Host
 	}
 	return acauth.StringToSign(parts[1], host+r.URL.RequestURI(), r.Header.Get(hdrTimestamp))
+}
+
+// firstFamily returns whichever of two timestamp header names comes first in
+// acauth.HeaderFamilies: a rejection of headers that disagree names that one.
+func firstFamily(a, b string) string {
+	for _, f := range acauth.HeaderFamilies() {
+		if f.Timestamp() == a || f.Timestamp() == b {
+			return f.Timestamp()
+		}
+	}
+	return a
+}
+
+// withNonce makes s write its nonces with format.
+func withNonce(s *acauth.Signer, format func(uint64) string) *acauth.Signer {
+	s.FormatNonce = format
+	return s
 }
 
 // TestSignatureRejections sends a signed call with one thing wrong with its signature each, and
@@ -70,9 +85,9 @@ func TestSignatureRejections(t *testing.T) {
 		{name: "correctly signed", status: http.StatusOK},
 		{name: "scheme in capitals", status: http.StatusOK,
 			edit: func(r *http.Request) { r.Header.Set(hdrAuth, "HMAC"+strings.TrimPrefix(r.Header.Get(hdrAuth), "hmac")) }},
-		{name: "misspelled timestamp and version headers", status: http.StatusOK, edit: func(r *http.Request) {
-			r.Header.Set(hdrTimestampMisspl, r.Header.Get(hdrTimestamp))
-			r.Header.Set(hdrVersionMisspl, r.Header.Get(hdrVersion))
+		{name: "timestamp and version headers in the other spelling", status: http.StatusOK, edit: func(r *http.Request) {
+			r.Header.Set(hdrTimestampOther, r.Header.Get(hdrTimestamp))
+			r.Header.Set(hdrVersionOther, r.Header.Get(hdrVersion))
 			r.Header.Del(hdrTimestamp)
 			r.Header.Del(hdrVersion)
 		}},
@@ -105,35 +120,38 @@ func TestSignatureRejections(t *testing.T) {
 			edit: func(r *http.Request) { r.Header.Add(hdrAuth, r.Header.Get(hdrAuth)) }},
 		{name: "timestamp not a number", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
 			edit: func(r *http.Request) { r.Header.Set(hdrTimestamp, "yesterday") }},
-		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
+		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: firstFamily(hdrTimestamp, hdrTimestampOther),
 			edit: func(r *http.Request) {
 				ts, _ := strconv.ParseInt(r.Header.Get(hdrTimestamp), 10, 64)
-				r.Header.Set(hdrTimestampMisspl, strconv.FormatInt(ts-1, 10))
+				r.Header.Set(hdrTimestampOther, strconv.FormatInt(ts-1, 10))
 			}},
-		{name: "nonce with a leading zero", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+		{name: "mobile SDK hex nonce", signer: withNonce(tg.signer(), acauth.FormatNonceHex), status: http.StatusOK},
+		{name: "zero-padded decimal nonce", status: http.StatusOK,
+			signer: withNonce(tg.signer(), func(n uint64) string { return "000" + strconv.FormatUint(n, 10) })},
+		{name: "empty nonce", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
 			edit: func(r *http.Request) {
-				replaceCredentials(r, func(c, n, s string) string { return c + ":0" + n + ":" + s })
+				replaceCredentials(r, func(c, _, s string) string { return c + "::" + s })
 			}},
-		{name: "negative nonce", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+		{name: "nonce of 65 characters", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
 			edit: func(r *http.Request) {
-				replaceCredentials(r, func(c, _, s string) string { return c + ":-1:" + s })
+				replaceCredentials(r, func(c, _, s string) string { return c + ":" + strings.Repeat("7", acauth.MaxNonceLen+1) + ":" + s })
 			}},
-		{name: "nonce beyond 64 bits", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
+		{name: "nonce with a non-ASCII character", status: 401, code: acapi.ErrorCodeBadNonce, field: hdrAuth,
 			edit: func(r *http.Request) {
-				replaceCredentials(r, func(c, _, s string) string { return c + ":18446744073709551616:" + s })
+				replaceCredentials(r, func(c, n, s string) string { return c + ":" + n + "\u00e9:" + s })
 			}},
 		{name: "version 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
 			edit: func(r *http.Request) { r.Header.Set(hdrVersion, "2") }},
-		{name: "misspelled version header says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersion,
+		{name: "version header in the other spelling says 2", status: 401, code: acapi.ErrorCodeBadVersion, field: hdrVersionOther,
 			edit: func(r *http.Request) {
 				r.Header.Del(hdrVersion)
-				r.Header.Set(hdrVersionMisspl, "2")
+				r.Header.Set(hdrVersionOther, "2")
 			}},
 		{name: "timestamp ten minutes old", signer: shifted(-10 * time.Minute), status: 401, code: acapi.ErrorCodeStaleTimestamp, field: hdrTimestamp},
 		{name: "timestamp ten minutes ahead", signer: shifted(10 * time.Minute), status: 401, code: acapi.ErrorCodeStaleTimestamp, field: hdrTimestamp},
 		{name: "timestamp four minutes off is within the window", signer: shifted(-4 * time.Minute), status: http.StatusOK},
-		{name: "unknown client", signer: acauth.NewSigner("ffffffffffffffffffffffffffffffff", tg.appSecret), status: 401, code: acapi.ErrorCodeUnknownClient, field: hdrAuth},
-		{name: "wrong secret", signer: acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000"), status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true},
+		{name: "unknown client", signer: newSigner("ffffffffffffffffffffffffffffffff", tg.appSecret), status: 401, code: acapi.ErrorCodeUnknownClient, field: hdrAuth},
+		{name: "wrong secret", signer: newSigner(tg.appID, "WRONGSECRET000000000000000000000"), status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true},
 		{name: "query added after signing", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
 			edit: func(r *http.Request) { r.URL.RawQuery = "x=1" }},
 		{name: "signed for another host", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
@@ -146,8 +164,11 @@ func TestSignatureRejections(t *testing.T) {
 		{name: "signature of another nonce", status: 401, code: acapi.ErrorCodeSignatureMismatch, field: hdrAuth, stringToSign: true,
 			edit: func(r *http.Request) {
 				replaceCredentials(r, func(c, n, s string) string {
-					v, _ := strconv.ParseUint(n, 10, 64)
-					return c + ":" + strconv.FormatUint(v^1, 10) + ":" + s
+					other := byte('0')
+					if n[len(n)-1] == other {
+						other = '1'
+					}
+					return c + ":" + n[:len(n)-1] + string(other) + ":" + s
 				})
 			}},
 	}
@@ -241,12 +262,12 @@ func TestEveryOperationChecksSignatures(t *testing.T) {
 	for _, op := range operationCalls() {
 		t.Run(op.id, func(t *testing.T) {
 			tg.parallel(t)
-			c := call{method: op.method, url: tg.baseURL + op.path(tg.appID, user, ""), signer: acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000")}
+			c := call{method: op.method, url: tg.baseURL + op.path(tg.appID, user, ""), signer: newSigner(tg.appID, "WRONGSECRET000000000000000000000")}
 			if op.sessionScoped() {
 				if s == nil {
 					t.Skipf("skipped against %s: a session needs a phone, which only acmock registers by opening a link", tg.cfg.where())
 				}
-				c.url, c.signer, c.contentType = s.statusURL, acauth.NewSigner(s.token, "WRONGSECRET000000000000000000000"), "application/json"
+				c.url, c.signer, c.contentType = s.statusURL, newSigner(s.token, "WRONGSECRET000000000000000000000"), "application/json"
 				if op.id == "logout" {
 					c.url = s.logoutURL
 				}
@@ -261,6 +282,41 @@ func TestEveryOperationChecksSignatures(t *testing.T) {
 			if r.err.StringToSign == nil || *r.err.StringToSign != stringToSign(sent) {
 				t.Errorf("string_to_sign %v, want %q", r.err.StringToSign, stringToSign(sent))
 			}
+		})
+	}
+}
+
+// TestSignatureBeforeContent sends requests that break the spec in their body or query with a
+// wrong secret, and without a signature: 401 each time, never the 400 that would tell a caller who
+// is not authenticated something about its request. An unknown application stays a 404.
+func TestSignatureBeforeContent(t *testing.T) {
+	tg := newTarget(t)
+	user := tg.user("unsigned")
+	tg.addUsers(t, user)
+	wrong := acauth.NewSigner(tg.appID, "WRONGSECRET000000000000000000000")
+	const unknownApp = "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name, method, url, body string
+	}{
+		{"addUsers with no user", http.MethodPost, tg.appURL("/management/add_users"), `{"users": []}`},
+		{"addUsers with broken JSON", http.MethodPost, tg.appURL("/management/add_users"), `{"users": [`},
+		{"sendRegistrationSms without a phone number", http.MethodPost, tg.userURL("/management/send_registration_sms", user), `{}`},
+		{"authenticateUser with an unknown method", http.MethodPost, tg.userURL("/authentication/authenticate_user", user) + "?methods=telepathy", `{}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg.parallel(t)
+			for _, signer := range []*acauth.Signer{wrong, nil} {
+				r := tg.do(t, call{method: tc.method, url: tc.url, body: []byte(tc.body), signer: signer, breaks: tc.name})
+				code := acapi.ErrorCodeSignatureMismatch
+				if signer == nil {
+					code = acapi.ErrorCodeMissingHeader
+				}
+				expectError(t, r, http.StatusUnauthorized, code, hdrAuth)
+			}
+			unknown := strings.Replace(tc.url, "/"+url.PathEscape(tg.appID), "/"+unknownApp, 1)
+			r := tg.do(t, call{method: tc.method, url: unknown, body: []byte(tc.body), signer: acauth.NewSigner(unknownApp, "x"), breaks: tc.name})
+			expectError(t, r, http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id")
 		})
 	}
 }
@@ -304,5 +360,83 @@ func TestWallClockShift(t *testing.T) {
 			continue
 		}
 		expectError(t, r, tc.status, acapi.ErrorCodeStaleTimestamp, hdrTimestamp)
+	}
+}
+
+// TestEveryHeaderFamily signs a call with each of the six header families: each is accepted,
+// and the journal names the headers the call used, as the family spells them.
+func TestEveryHeaderFamily(t *testing.T) {
+	tg := newTarget(t, acmockTo("read in its journal which header names each call used"))
+	user := tg.user("families")
+	tg.addUsers(t, user)
+	target := tg.userURL("/management/has_registered_mobile_device", user)
+	for _, fam := range acauth.HeaderFamilies() {
+		s := tg.signer()
+		s.Headers = fam
+		if r := tg.do(t, call{method: http.MethodGet, url: target, signer: s}); r.status != http.StatusOK {
+			t.Fatalf("%s: want 200, got %s", fam, r)
+		}
+	}
+	op := "hasRegisteredMobileDevice"
+	res, err := tg.ctl.ListRequestsWithResponse(context.Background(), &acctl.ListRequestsParams{User: &user, Operation: &op})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("journal: %v %v", err, res)
+	}
+	var got []string
+	for _, e := range res.JSON200.Entries {
+		if e.AuthHeaders == nil {
+			t.Fatalf("journal entry %d names no headers", e.Seq)
+		}
+		got = append(got, strings.Join(*e.AuthHeaders, ","))
+	}
+	var want []string
+	for _, fam := range acauth.HeaderFamilies() {
+		want = append(want, fam.Timestamp()+","+fam.Version())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the journal names\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestSuiteSigning checks that the suite signs as configured (ACMOCK_CONTRACT_HEADERS): the
+// generated client, the suite's own calls, a session's calls and the Go library all send the
+// family's names, as the server's journal shows, so that a run with another family tests it end
+// to end.
+func TestSuiteSigning(t *testing.T) {
+	tg := newTarget(t, stillTo("register a phone and read in the journal which header names the calls used"))
+	user := tg.user("signing")
+	tg.addUsers(t, user)
+	if res, err := tg.api.HasRegisteredMobileDeviceWithResponse(context.Background(), tg.appID, user); err != nil || res.StatusCode() != http.StatusOK {
+		t.Fatalf("the generated client: %v %v", err, res)
+	}
+	tg.registerPhone(t, user)     // the suite's own calls
+	s := tg.authenticate(t, user) //
+	tg.status(t, s)               // signed with the session's credentials
+	mgmt, err := activeconnect.NewManagementAPI(tg.appID, tg.appSecret, activeconnect.WithBaseURL(tg.baseURL),
+		activeconnect.WithHTTPClient(tg.client), activeconnect.WithHeaderFamily(signing.family))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.HasRegisteredMobileDevice(context.Background(), user); err != nil {
+		t.Fatalf("the Go library: %v", err)
+	}
+	res, err := tg.ctl.ListRequestsWithResponse(context.Background(), &acctl.ListRequestsParams{User: &user})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("journal: %v %v", err, res)
+	}
+	want := hdrTimestamp + "," + hdrVersion
+	ops := map[string]int{}
+	for _, e := range res.JSON200.Entries {
+		if e.Operation == nil || e.Hmac == "" { // opening a registration link is not signed
+			continue
+		}
+		ops[*e.Operation]++
+		if e.AuthHeaders == nil || strings.Join(*e.AuthHeaders, ",") != want {
+			t.Errorf("%s was signed with %v, want %s", *e.Operation, e.AuthHeaders, want)
+		}
+	}
+	wantOps := map[string]int{"hasRegisteredMobileDevice": 2, "getDeviceRegistrationLink": 1, "authenticateUser": 1, "getSessionStatus": 1}
+	if !maps.Equal(ops, wantOps) {
+		t.Errorf("the journal of %s holds %v, want %v", user, ops, wantOps)
 	}
 }

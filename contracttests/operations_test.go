@@ -175,6 +175,40 @@ func TestRegistrationSms(t *testing.T) {
 	}
 }
 
+// TestRegistrationSmsBadNumber texts numbers that are not E.164: the real service documents its
+// failures as 200 {"status": false, "reason": "..."}, so the official client shows the reason.
+// Nothing reaches the outbox (checked where the server has one).
+func TestRegistrationSmsBadNumber(t *testing.T) {
+	tg := newTarget(t)
+	ctx := context.Background()
+	user := tg.user("sms-bad")
+	tg.addUsers(t, user)
+	for _, number := range []string{"555-0100", "+1 555 555 0100", "+1234", "+0123456789", ""} {
+		t.Run(number, func(t *testing.T) {
+			tg.parallel(t)
+			res, err := tg.api.SendRegistrationSmsWithResponse(ctx, tg.appID, user, acapi.SendRegistrationSmsRequest{PhoneNumber: number})
+			if err != nil || res.JSON200 == nil || res.JSON200.Status || res.JSON200.Reason == nil || *res.JSON200.Reason == "" {
+				t.Fatalf("want 200 status false with a reason: %v %s", err, res.Body)
+			}
+			if !strings.Contains(*res.JSON200.Reason, "E.164") {
+				t.Errorf("the reason should say the form a number takes: %s", *res.JSON200.Reason)
+			}
+		})
+	}
+	if tg.ctl == nil {
+		return
+	}
+	outbox, err := tg.ctl.ListSmsWithResponse(ctx)
+	if err != nil || outbox.JSON200 == nil {
+		t.Fatalf("outbox: %v %v", err, outbox)
+	}
+	for _, m := range outbox.JSON200.Messages {
+		if m.User == user {
+			t.Errorf("a refused SMS reached the outbox: %+v", m)
+		}
+	}
+}
+
 // TestLoginLifecycle starts a login per path the phone can take, makes the phone act through the
 // control API and polls the status URL after each step; then logs out the way the official client
 // does.

@@ -89,10 +89,10 @@ func TestOfficialClientSession(t *testing.T) {
 		timestamp string // the header the timestamp travels in
 		version   string
 	}{
-		{"documented spelling", hdrTimestamp, hdrVersion},
-		{"published misspelling", hdrTimestampMisspl, hdrVersionMisspl},
-		{"misspelled timestamp only", hdrTimestampMisspl, hdrVersion},
-		{"misspelled version only", hdrTimestamp, hdrVersionMisspl},
+		{"the suite's spelling", hdrTimestamp, hdrVersion},
+		{"the other spelling", hdrTimestampOther, hdrVersionOther},
+		{"other spelling of the timestamp only", hdrTimestampOther, hdrVersion},
+		{"other spelling of the version only", hdrTimestamp, hdrVersionOther},
 	}
 	for _, sp := range spellings {
 		t.Run(sp.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func playScenario(t *testing.T, tg *target, name string, data []byte) []error {
 		return custom[key{v.Operation, v.Status}] || (malformed[v.Operation] && strings.Contains(v.Message, "decod"))
 	}
 	tg.excuse.Store(&excuse)
-	target := scenariocheck.Target{BaseURL: tg.baseURL, Client: tg.client, Advance: tg.advance}
+	target := scenariocheck.Target{BaseURL: tg.baseURL, Client: tg.client, Advance: tg.advance, Signer: newSigner}
 	if tg.emu != nil {
 		target.Reset = func() error { return tg.emu.LoadScenario(sc) }
 	} else {

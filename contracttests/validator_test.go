@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/acmock/acmock/acauth"
 )
 
 // fakeServer answers every request with the given status, content type and body, the way a
@@ -113,7 +111,7 @@ func TestValidatorCatchesSpecViolations(t *testing.T) {
 			if body != nil {
 				req.Header.Set("Content-Type", "application/json")
 			}
-			if err := acauth.NewSigner(demoAppID, demoAppSecret).SignRequest(context.Background(), req); err != nil {
+			if err := newSigner(demoAppID, demoAppSecret).SignRequest(context.Background(), req); err != nil {
 				t.Fatal(err)
 			}
 			res, err := client.Do(req)
@@ -199,7 +197,7 @@ func TestValidatorCatchesBadRequests(t *testing.T) {
 			}
 			req.Header.Set("Content-Type", "application/json")
 			if !tc.unsigned {
-				if err := acauth.NewSigner(demoAppID, demoAppSecret).SignRequest(ctx, req); err != nil {
+				if err := newSigner(demoAppID, demoAppSecret).SignRequest(ctx, req); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
@@ -13,9 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
-	"github.com/acmock/acmock/internal/store"
+	"github.com/acmock/acmock/scenarios"
 )
 
 // ctlCommands drive a running emulator through its control API.
@@ -24,16 +25,16 @@ var ctlCommands = map[string]struct {
 	summary string
 	run     func(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, follow bool) error
 }{
-	"approve":  {"USER|SESSION", "approve the user's newest pending session now", phone("active")},
-	"deny":     {"USER|SESSION", "decline the user's newest pending session now", phone("cancelled")},
-	"walkaway": {"USER|SESSION", "take the phone away from the user's active session", phone("walkaway")},
-	"close":    {"USER|SESSION", "end the user's newest live session from the phone", phone("closed")},
-	"advance":  {"DURATION", "move the virtual clock forward (acmock --clock virtual)", advance},
+	"approve":  {"USER|SESSION", "approve the session, or the user's newest session that can be approved", phone("active")},
+	"deny":     {"USER|SESSION", "decline the session, or the user's newest pending one", phone("cancelled")},
+	"walkaway": {"USER|SESSION", "take the phone away from the session, or the user's newest active one", phone("walkaway")},
+	"close":    {"USER|SESSION", "end the session, or the user's newest live one, from the phone", phone("closed")},
+	"advance":  {"DURATION", "move the virtual clock forward (--clock virtual or auto)", advance},
 	"sms":      {"", "show the SMS outbox", showSMS},
 	"requests": {"", "show the request journal; --follow keeps printing new requests", showRequests},
 	"sessions": {"[USER]", "list sessions with their status history", showSessions},
 	"reset":    {"", "go back to the loaded scenario's initial state", reset},
-	"load":     {"FILE", "replace the scenario with FILE and reset", load},
+	"load":     {"FILE|NAME", "replace the scenario with FILE, or a shipped one by NAME, and reset", load},
 }
 
 func ctlUsage(w io.Writer) {
@@ -56,6 +57,7 @@ Examples:
   acmock advance 90s
   acmock requests --follow
   acmock load scenarios/deny.yaml
+  acmock load walkaway
 `)
 }
 
@@ -123,52 +125,56 @@ func unreachable(err error) error {
 	return fmt.Errorf("cannot reach the emulator (is acmock running there? see --url): %w", err)
 }
 
-// expect turns an answer that is not the expected one into an error naming what the emulator said.
+// expect turns an answer that is not the expected one into an error that says in a sentence what
+// the emulator said: the message of its JSON error, or the start of whatever else came back (a
+// proxy's page, say).
 func expect(status int, body []byte, want int) error {
-	if status != want {
-		return fmt.Errorf("the emulator answered %d: %s", status, strings.TrimSpace(string(body)))
+	if status == want {
+		return nil
 	}
-	return nil
+	var e acctl.Error
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		return errors.New(e.Message)
+	}
+	text := strings.Join(strings.Fields(string(body)), " ")
+	if len(text) > 200 {
+		text = text[:200] + "..."
+	}
+	if text == "" {
+		return fmt.Errorf("the emulator answered %d %s with no explanation", status, http.StatusText(status))
+	}
+	return fmt.Errorf("the emulator answered %d %s: %s", status, http.StatusText(status), text)
 }
 
-// phone returns a command that changes a session's status: the session named by token, or the
-// newest session of the user named that can make the change.
+// phone returns a command that changes a session's status: the session named by its token, or
+// else the newest session of the user named that can make the change (the emulator picks it, and
+// says why when none can).
 func phone(status acctl.SessionStatus) func(context.Context, *acctl.ClientWithResponses, []string, io.Writer, bool) error {
 	return func(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
 		if len(args) != 1 {
 			return usageError{errors.New("name one user or session token")}
 		}
-		token := args[0]
-		newest := acctl.ListSessionsParamsOrderNewest
-		list, err := c.ListSessionsWithResponse(ctx, &acctl.ListSessionsParams{User: &args[0], Order: &newest})
+		who := args[0]
+		change := acctl.StatusChangeRequest{Status: status}
+		res, err := c.SetSessionStatusWithResponse(ctx, who, change)
 		if err != nil {
 			return unreachable(err)
 		}
-		if err := expect(list.StatusCode(), list.Body, http.StatusOK); err != nil {
-			return err
-		}
-		// The newest session of that user that can make the change (among the newest page); the
-		// newest of all when none can, so the emulator's 409 says why.
-		if sessions := list.JSON200.Sessions; len(sessions) > 0 {
-			token = sessions[0].Token
-			for _, s := range sessions {
-				if store.CanTransition(acapi.SessionStatus(s.Status), acapi.SessionStatus(status)) {
-					token = s.Token
-					break
-				}
+		code, body, session := res.StatusCode(), res.Body, res.JSON200
+		if code == http.StatusNotFound {
+			byUser, err := c.SetUserStatusWithResponse(ctx, who, nil, change)
+			if err != nil {
+				return unreachable(err)
 			}
+			if byUser.StatusCode() == http.StatusNotFound && byUser.JSON404 != nil && byUser.JSON404.Code == "unknown_user" {
+				return fmt.Errorf("no session or user %q: add the user and start a login first", who)
+			}
+			code, body, session = byUser.StatusCode(), byUser.Body, byUser.JSON200
 		}
-		res, err := c.SetSessionStatusWithResponse(ctx, token, acctl.StatusChangeRequest{Status: status})
-		if err == nil && res.StatusCode() == http.StatusNotFound {
-			return fmt.Errorf("no session for user or token %q: start a login first", args[0])
-		}
-		if err != nil {
-			return unreachable(err)
-		}
-		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
+		if err := expect(code, body, http.StatusOK); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "session %s of %s is now %s\n", res.JSON200.Token, res.JSON200.User, res.JSON200.Status)
+		fmt.Fprintf(stdout, "session %s of %s is now %s\n", session.Token, session.User, session.Status)
 		return nil
 	}
 }
@@ -184,7 +190,7 @@ func advance(ctx context.Context, c *acctl.ClientWithResponses, args []string, s
 	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "clock now %s; %d steps fired, %d pending\n", res.JSON200.Now.Format(time.RFC3339), *res.JSON200.Fired, res.JSON200.Pending)
+	fmt.Fprintf(stdout, "clock now %s; %s fired, %d pending\n", res.JSON200.Now.Format(time.RFC3339), plural(*res.JSON200.Fired, "step"), res.JSON200.Pending)
 	return nil
 }
 
@@ -230,6 +236,9 @@ func showRequests(ctx context.Context, c *acctl.ClientWithResponses, args []stri
 		}
 		for _, e := range res.JSON200.Entries {
 			fmt.Fprintf(stdout, "%s %4d %-6s %-60s %-26s hmac=%s", e.Time.Format("15:04:05.000"), e.Status, e.Method, e.Path, deref(e.Operation), e.Hmac)
+			if e.AuthHeaders != nil {
+				fmt.Fprintf(stdout, " headers=%s", headerFamilies(*e.AuthHeaders))
+			}
 			if e.Fault != nil {
 				fmt.Fprintf(stdout, " fault=%q", *e.Fault)
 			}
@@ -284,10 +293,16 @@ func reset(ctx context.Context, c *acctl.ClientWithResponses, args []string, std
 
 func load(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
 	if len(args) != 1 {
-		return usageError{errors.New("name one scenario file")}
+		return usageError{errors.New("name one scenario file, or a shipped scenario")}
 	}
 	data, err := os.ReadFile(args[0])
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		// Not a file here: a shipped scenario by name, or say both.
+		var nameErr error
+		if data, nameErr = scenarios.Name(args[0]).YAML(); nameErr != nil {
+			return fmt.Errorf("%w, and %v", err, nameErr)
+		}
+	} else if err != nil {
 		return err
 	}
 	res, err := c.PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(string(data)))
@@ -304,11 +319,24 @@ func load(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdo
 	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded scenario %s (%d applications, %d faults)\n", res.JSON200.Name, res.JSON200.Applications, res.JSON200.Faults)
+	fmt.Fprintf(stdout, "loaded scenario %s (%s, %s)\n", res.JSON200.Name, plural(res.JSON200.Applications, "application"), plural(res.JSON200.Faults, "fault"))
 	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// headerFamilies shortens the journal's timestamp and version header names to their distinct
+// family prefixes ("X-IAMPASS-Authentiaction"), joined by "+" when a client mixed families.
+func headerFamilies(names []string) string {
+	var out []string
+	for _, n := range names {
+		prefix := strings.TrimSuffix(strings.TrimSuffix(n, "-Timestamp"), "-Version")
+		if !slices.Contains(out, prefix) {
+			out = append(out, prefix)
+		}
+	}
+	return strings.Join(out, "+")
+}
 
 func deref(s *string) string {
 	if s == nil {

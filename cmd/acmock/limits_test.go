@@ -7,14 +7,13 @@ import (
 )
 
 func TestLimitFlags(t *testing.T) {
-	var stderr syncBuffer
-	c, err := parseFlags(nil, &stderr)
+	c, err := parseFlags(nil)
 	if err != nil || c.limits.MaxSessions != 100_000 || c.limits.SessionLifetime != 24*time.Hour || c.limits.MaxUsers != 1_000_000 {
 		t.Fatalf("defaults: %+v %v", c.limits, err)
 	}
 	t.Setenv("ACMOCK_MAX_SESSIONS", "500")
 	t.Setenv("ACMOCK_SESSION_LIFETIME", "2h")
-	c, err = parseFlags([]string{"--max-users", "10"}, &stderr)
+	c, err = parseFlags([]string{"--max-users", "10"})
 	if err != nil || c.limits.MaxSessions != 500 || c.limits.SessionLifetime != 2*time.Hour || c.limits.MaxUsers != 10 {
 		t.Fatalf("from the environment and flags: %+v %v", c.limits, err)
 	}
@@ -24,12 +23,12 @@ func TestLimitFlags(t *testing.T) {
 		"--max-users -1":           "--max-users must be at least 1",
 		"--session-lifetime never": "invalid value",
 	} {
-		if _, err := parseFlags(strings.Fields(args), &stderr); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := parseFlags(strings.Fields(args)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", args, err, want)
 		}
 	}
 	t.Setenv("ACMOCK_MAX_SESSIONS", "lots")
-	if _, err := parseFlags(nil, &stderr); err == nil || !strings.Contains(err.Error(), "ACMOCK_MAX_SESSIONS") {
+	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "ACMOCK_MAX_SESSIONS") {
 		t.Fatalf("a bad variable: %v", err)
 	}
 }

@@ -52,7 +52,7 @@ func TestServeAndShutDown(t *testing.T) {
 		t.Fatal("server did not start")
 	}
 	// contracttests/run-against-binary.sh finds the address in the health line.
-	for _, want := range []string{"health: " + base + "/_acmock/health\n", "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
+	for _, want := range []string{"health: " + base + "/_acmock/health\n", "console: " + base + "/_acmock/ui/\n", "ACTIVECONNECT_APP_ID=5ca1ab1e000000000000000000000001", "ACTIVECONNECT_APP_SECRET=ACMOCKDEMOSECRET0000000000000001", "alice        phone: active after 2s", "bob          phone: cancelled after 2s", "carol        no phone"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
@@ -101,7 +101,7 @@ func TestFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"clock", []string{"--clock", "sundial"}, "--clock must be real or virtual"},
+		{"clock", []string{"--clock", "sundial"}, "--clock must be real, virtual or auto"},
 		{"auth", []string{"--auth", "maybe"}, "--auth must be verify or off"},
 		{"log format", []string{"--log-format", "xml"}, "--log-format must be text or json"},
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
@@ -176,7 +176,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("bad file: exit %d", code)
 	}
 	want := bad + ":2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""
-	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files have problems") {
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "1 of 2 files has problems") {
 		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
 	}
 }
@@ -192,22 +192,7 @@ func TestShippedScenariosValidate(t *testing.T) {
 
 // TestControlCommands drives a served emulator (virtual clock) from the terminal commands.
 func TestControlCommands(t *testing.T) {
-	var stdout, stderr syncBuffer
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- run([]string{"--addr", "127.0.0.1:0", "--clock", "virtual", "--control-token", "tok"}, &stdout, &stderr, ready)
-	}()
-	base := <-ready
-	defer func() {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		<-code
-	}()
-	ctl := func(args ...string) (int, string, string) {
-		var out, errOut syncBuffer
-		c := run(append(args, "--url", base, "--control-token", "tok"), &out, &errOut, nil)
-		return c, out.String(), errOut.String()
-	}
+	base, ctl := serveForCommands(t, []string{"--clock", "virtual", "--control-token", "tok"}, "--control-token", "tok")
 	// Start a login for bob through the API, signed like any client.
 	login := signedPost(t, base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/bob")
 	if login != 202 {
@@ -232,7 +217,7 @@ func TestControlCommands(t *testing.T) {
 	if c, out, _ := ctl("advance", "90s"); c != 0 || !strings.Contains(out, "steps fired") {
 		t.Fatalf("advance: %d %q", c, out)
 	}
-	if c, out, _ := ctl("requests"); c != 0 || !strings.Contains(out, "authenticateUser") || !strings.Contains(out, "hmac=ok") {
+	if c, out, _ := ctl("requests"); c != 0 || !strings.Contains(out, "authenticateUser") || !strings.Contains(out, "hmac=ok headers=X-Activeconnect-Authentication\n") {
 		t.Fatalf("requests: %d %q", c, out)
 	}
 	if c, out, _ := ctl("sms"); c != 0 || !strings.Contains(out, "outbox is empty") {
@@ -240,6 +225,12 @@ func TestControlCommands(t *testing.T) {
 	}
 	if c, out, _ := ctl("load", "../../scenarios/deny.yaml"); c != 0 || !strings.Contains(out, "loaded scenario deny") {
 		t.Fatalf("load: %d %q", c, out)
+	}
+	if c, out, _ := ctl("load", "walkaway"); c != 0 || !strings.Contains(out, "loaded scenario walkaway") {
+		t.Fatalf("load a shipped scenario by name: %d %q", c, out)
+	}
+	if c, _, errOut := ctl("load", "walk-away"); c != 1 || !strings.Contains(errOut, "no such file") || !strings.Contains(errOut, "the shipped ones are approve-after-delay,") {
+		t.Fatalf("load neither a file nor a name: %d %q", c, errOut)
 	}
 	if c, out, _ := ctl("reset"); c != 0 || !strings.Contains(out, "reset") {
 		t.Fatalf("reset: %d %q", c, out)
@@ -251,8 +242,84 @@ func TestControlCommands(t *testing.T) {
 		t.Fatalf("advance without a duration: %d %q", c, errOut)
 	}
 	var out, errOut syncBuffer
-	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || !strings.Contains(errOut.String(), "401") {
-		t.Fatalf("reset without the token: %d %q", c, errOut.String())
+	want := "acmock reset: this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)\n"
+	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || errOut.String() != want {
+		t.Fatalf("reset without the token: %d %q, want %q", c, errOut.String(), want)
+	}
+	var out2, errOut2 syncBuffer
+	want = "acmock reset: the control token sent in Authorization: Bearer is not this emulator's (see --control-token)\n"
+	if c := run([]string{"reset", "--url", base, "--control-token", "wrong"}, &out2, &errOut2, nil); c != 1 || errOut2.String() != want {
+		t.Fatalf("reset with a wrong token: %d %q, want %q", c, errOut2.String(), want)
+	}
+}
+
+// TestPhoneCommandsByUser: approve, deny and walkaway act on the user's newest session that can
+// make the change, and every refusal is one sentence, not the emulator's JSON.
+func TestPhoneCommandsByUser(t *testing.T) {
+	base, ctl := serveForCommands(t, []string{"--clock", "auto"})
+	refused := func(want string, args ...string) {
+		t.Helper()
+		c, out, errOut := ctl(args...)
+		if c != 1 || out != "" || errOut != want+"\n" {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, c, out, errOut, want)
+		}
+	}
+	refused(`acmock approve: user "alice" has no session yet; start a login first`, "approve", "alice")
+	refused(`acmock deny: no session or user "zed": add the user and start a login first`, "deny", "zed")
+
+	const alice = "/authentication/authenticate_user/5ca1ab1e000000000000000000000001/alice"
+	signedPost(t, base+alice)
+	signedPost(t, base+alice)
+	for _, step := range [][]string{{"deny", "alice"}, {"approve", "alice"}, {"walkaway", "alice"}} {
+		if c, out, errOut := ctl(step...); c != 0 || !strings.Contains(out, " of alice is now ") {
+			t.Fatalf("%v: %d %q %q", step, c, out, errOut)
+		}
+	}
+	// deny reached login 2, approve then login 1 (the newest that could), walkaway login 1 too.
+	c, out, _ := ctl("sessions", "alice")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if c != 0 || len(lines) != 2 || !strings.Contains(lines[0], "active@") || !strings.Contains(lines[0], "walkaway@") ||
+		!strings.Contains(lines[1], "cancelled@") || strings.Contains(lines[1], "active@") {
+		t.Fatalf("sessions of alice:\n%s", out)
+	}
+	refused(`acmock walkaway: user "alice" has no session that can become walkaway: its 2 sessions are, newest first, cancelled, walkaway`, "walkaway", "alice")
+
+	res, err := http.Get(base + "/_acmock/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var health struct{ Clock string }
+	if err := json.NewDecoder(res.Body).Decode(&health); err != nil || health.Clock != "auto" {
+		t.Fatalf("health under --clock auto: %+v %v", health, err)
+	}
+}
+
+// serveForCommands serves the emulator with flags on a free loopback port until the test ends (by
+// SIGTERM, so such tests cannot run in parallel) and returns its URL and a function that runs a
+// control command against it, with extra flags, returning the exit code, stdout and stderr.
+func serveForCommands(t *testing.T, flags []string, extra ...string) (string, func(args ...string) (int, string, string)) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- run(append([]string{"--addr", "127.0.0.1:0"}, flags...), &stdout, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case c := <-code:
+		t.Fatalf("acmock exited with %d: %s", c, stderr.String())
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-code
+	})
+	return base, func(args ...string) (int, string, string) {
+		var out, errOut syncBuffer
+		c := run(append(append(args, "--url", base), extra...), &out, &errOut, nil)
+		return c, out.String(), errOut.String()
 	}
 }
 
@@ -333,8 +400,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 	t.Setenv("ACMOCK_JOURNAL_SIZE", "7")
 	t.Setenv("ACMOCK_CONTROL_TOKEN", "tok")
 	t.Setenv("ACMOCK_PUBLIC_URL", "http://example.test:8080")
-	var stderr syncBuffer
-	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"}, &stderr)
+	c, err := parseFlags([]string{"--addr", "127.0.0.1:1234"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +409,7 @@ func TestEnvironmentFallbacks(t *testing.T) {
 		t.Fatalf("config from the environment: %+v", c)
 	}
 	t.Setenv("ACMOCK_JOURNAL_SIZE", "many")
-	if _, err := parseFlags(nil, &stderr); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
+	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "ACMOCK_JOURNAL_SIZE") {
 		t.Fatalf("a bad variable: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -49,6 +50,7 @@ Examples:
   acmock                                        serve the demo application on 127.0.0.1:8080
   acmock --scenario scenarios/deny.yaml         serve a scenario
   acmock --clock virtual                        time moves only through POST /_acmock/clock/advance
+  acmock --clock auto                           polls move time to the next step: no waiting
   acmock --control-token s3cret                 the control API under /_acmock/ requires the token
   acmock --auth off                             accept unsigned requests (for curl experiments)
   acmock --addr 0.0.0.0:8080 --public-url http://myhost:8080   expose it (it ships demo credentials)
@@ -56,29 +58,26 @@ Examples:
 Flags (each also read from the environment variable in brackets):
 `
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
-	var c config
+// newFlagSet declares the flags of the serve command into c.
+func newFlagSet(c *config) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet("acmock", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr)
-		ctlUsage(stderr)
-	}
+	// Errors are printed by run, in one line with a hint; --help by printUsage, on stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	env := func(name, def string) string {
 		if v, ok := os.LookupEnv(name); ok {
 			return v
 		}
 		return def
 	}
+	var err error
 	fs.StringVar(&c.addr, "addr", env("ACMOCK_ADDR", "127.0.0.1:8080"), "listen address [ACMOCK_ADDR]")
 	fs.StringVar(&c.publicURL, "public-url", env("ACMOCK_PUBLIC_URL", ""), "base of the URLs handed out (default http://ADDR) [ACMOCK_PUBLIC_URL]")
 	fs.StringVar(&c.scenarioFile, "scenario", env("ACMOCK_SCENARIO", ""), "scenario YAML file (default: the built-in demo) [ACMOCK_SCENARIO]")
-	fs.StringVar(&c.clock, "clock", env("ACMOCK_CLOCK", "real"), "real or virtual: what scenario timelines run on [ACMOCK_CLOCK]")
+	fs.StringVar(&c.clock, "clock", env("ACMOCK_CLOCK", "real"), "what scenario timelines run on: real, virtual (moves only when advanced) or auto (status polls move it too; see scenarios/README.md) [ACMOCK_CLOCK]")
 	skew, err := time.ParseDuration(env("ACMOCK_MAX_CLOCK_SKEW", "300s"))
 	if err != nil {
-		return c, fmt.Errorf("ACMOCK_MAX_CLOCK_SKEW: %w", err)
+		return nil, fmt.Errorf("ACMOCK_MAX_CLOCK_SKEW: %w", err)
 	}
 	fs.DurationVar(&c.maxSkew, "max-clock-skew", skew, "how far a signed timestamp may be from real time [ACMOCK_MAX_CLOCK_SKEW]")
 	fs.StringVar(&c.logFormat, "log-format", env("ACMOCK_LOG_FORMAT", "text"), "text or json [ACMOCK_LOG_FORMAT]")
@@ -86,30 +85,60 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.auth, "auth", env("ACMOCK_AUTH", "verify"), "verify or off: off accepts unsigned requests [ACMOCK_AUTH]")
 	maxBody, err := strconv.ParseInt(env("ACMOCK_MAX_BODY_BYTES", strconv.Itoa(emulator.DefaultMaxBodyBytes)), 10, 64)
 	if err != nil {
-		return c, fmt.Errorf("ACMOCK_MAX_BODY_BYTES: %w", err)
+		return nil, fmt.Errorf("ACMOCK_MAX_BODY_BYTES: %w", err)
 	}
 	fs.Int64Var(&c.maxBody, "max-body-bytes", maxBody, "largest request body accepted [ACMOCK_MAX_BODY_BYTES]")
 	fs.StringVar(&c.controlToken, "control-token", env("ACMOCK_CONTROL_TOKEN", ""), "require this bearer token on the control API under /_acmock/ [ACMOCK_CONTROL_TOKEN]")
 	journalSize, err := strconv.Atoi(env("ACMOCK_JOURNAL_SIZE", strconv.Itoa(journal.DefaultSize)))
 	if err != nil {
-		return c, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
+		return nil, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
 	}
 	fs.IntVar(&c.journalSize, "journal-size", journalSize, "how many requests the journal keeps [ACMOCK_JOURNAL_SIZE]")
-	checkLimits, err := limitFlags(fs, &c.limits)
+	if err := limitFlags(fs, &c.limits); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// printUsage writes the help: what acmock does, examples, the flags and the control commands.
+func printUsage(w io.Writer) {
+	var c config
+	fs, err := newFlagSet(&c)
+	if err != nil { // a bad ACMOCK_* variable: the help is still useful without the defaults
+		fmt.Fprint(w, usage)
+		return
+	}
+	fmt.Fprint(w, usage)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintln(w)
+	ctlUsage(w)
+	fmt.Fprint(w, exitCodes)
+}
+
+const exitCodes = `
+Exit codes:
+  0  stopped by SIGINT or SIGTERM after finishing the requests in flight; --help; all files valid
+  1  could not serve (the address is taken, say) or stopped on an error; a scenario file has
+     problems (validate); a control command failed
+  2  bad flags, arguments, environment variables or scenario file at start-up
+`
+
+// parseFlags reads the serve command's flags. --help gives flag.ErrHelp.
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs, err := newFlagSet(&c)
 	if err != nil {
 		return c, err
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if err := checkLimits(); err != nil {
-		return c, err
-	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see acmock --help)", fs.Arg(0))
 	}
-	if c.clock != "real" && c.clock != "virtual" {
-		return c, fmt.Errorf("--clock must be real or virtual, not %q", c.clock)
+	if c.clock != "real" && c.clock != "virtual" && c.clock != "auto" {
+		return c, fmt.Errorf("--clock must be real, virtual or auto, not %q", c.clock)
 	}
 	if c.auth != "verify" && c.auth != "off" {
 		return c, fmt.Errorf("--auth must be verify or off, not %q", c.auth)
@@ -123,7 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
 	}
-	return c, nil
+	return c, checkLimits(c.limits)
 }
 
 func newLogger(c config, w io.Writer) (*slog.Logger, error) {
@@ -149,12 +178,17 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 			return runCtl(args[0], args[1:], stdout, stderr)
 		}
 	}
-	c, err := parseFlags(args, stderr)
+	if len(args) > 0 && args[0] == "help" {
+		printUsage(stdout)
+		return 0
+	}
+	c, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "acmock: %v\n", err)
+		fmt.Fprintf(stderr, "acmock: %v\nRun acmock --help for the flags and commands.\n", err)
 		return 2
 	}
 	log, err := newLogger(c, stderr)
@@ -174,8 +208,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		}
 	}
 	var clk clock.Clock = clock.Real{}
-	if c.clock == "virtual" {
+	switch c.clock {
+	case "virtual":
 		clk = clock.NewVirtual(time.Now())
+	case "auto":
+		clk = clock.NewAuto(time.Now())
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -183,13 +220,9 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		fmt.Fprintf(stderr, "acmock: listen on %s: %v\n", c.addr, err)
 		return 1
 	}
-	base := "http://" + ln.Addr().String()
-	publicURL := c.publicURL
-	if publicURL == "" {
-		publicURL = base
-	}
+	b := describeBinding(c.addr, ln.Addr(), c.publicURL)
 	emu, err := emulator.New(emulator.Options{
-		Clock: clk, Scenario: sc, PublicURL: publicURL, AuthOff: c.auth == "off",
+		Clock: clk, Scenario: sc, PublicURL: b.publicURL, AuthOff: c.auth == "off",
 		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog,
 		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits,
 	})
@@ -213,9 +246,13 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
-	printBanner(stdout, base, publicURL, sc, c)
+	printBanner(stdout, b, sc, c)
 	if c.auth == "off" {
 		log.Warn("SIGNATURES ARE NOT CHECKED (--auth off): any unsigned request is accepted")
+	}
+	if b.exposed {
+		log.Warn("acmock is reachable from other machines, with the scenario's credentials", "addr", ln.Addr().String(),
+			"public_url", cmp.Or(b.publicURL, "each request's Host"))
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock)
 
@@ -223,9 +260,9 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(stop)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(emu.Listener(ln, srv.MaxHeaderBytes)) }()
 	if ready != nil {
-		ready <- base
+		ready <- b.local
 	}
 
 	select {
@@ -247,40 +284,205 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	return 0
 }
 
-func printBanner(w io.Writer, base, publicURL string, sc *scenario.Scenario, c config) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "acmock is serving the Activeconnect API at %s (scenario %s, %s clock)\n\n", base, sc.Name, c.clock)
-	if c.auth == "off" {
-		b.WriteString("WARNING: --auth off: signatures are NOT checked; any unsigned request is accepted\n\n")
-	}
-	if publicURL != base {
-		fmt.Fprintf(&b, "URLs handed out start with %s\n\n", publicURL)
-	}
-	for _, app := range sc.Applications {
-		fmt.Fprintf(&b, "export ACTIVECONNECT_BASE_URL=%s\n", publicURL)
-		fmt.Fprintf(&b, "export ACTIVECONNECT_APP_ID=%s\n", app.ID)
-		fmt.Fprintf(&b, "export ACTIVECONNECT_APP_SECRET=%s\n", app.Secret)
-		for _, u := range app.Users {
-			fmt.Fprintf(&b, "#   %-12s %s\n", u.ID, describeUser(sc, app.ID, u))
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "health: %s/_acmock/health\n", base)
-	_, _ = io.WriteString(w, b.String())
+// binding is where acmock listens, seen from the clients' side.
+type binding struct {
+	local     string // a base URL that works on this machine, e.g. http://127.0.0.1:8080
+	publicURL string // the base of the URLs handed out; "" means each request's Host
+	exposed   bool   // other machines can reach the listener
 }
 
-// describeUser says in a few words what a user's phone does on the first login, for the banner.
+// describeBinding works out the URLs for the address acmock listens on. An unspecified address
+// (0.0.0.0, ::, or none) listens on every interface: ln.Addr() is then http://[::]:PORT, which is
+// no address for a client, so the local URL uses loopback and, unless --public-url says otherwise,
+// the URLs handed out follow each request's Host, so every client gets URLs it can reach.
+func describeBinding(requested string, addr net.Addr, publicURL string) binding {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return binding{local: "http://" + addr.String(), publicURL: cmp.Or(publicURL, "http://"+addr.String())}
+	}
+	port := strconv.Itoa(tcp.Port)
+	switch {
+	case tcp.IP.IsLoopback():
+		local := "http://" + net.JoinHostPort(tcp.IP.String(), port)
+		return binding{local: local, publicURL: cmp.Or(publicURL, local)}
+	case tcp.IP.IsUnspecified():
+		host, _, _ := net.SplitHostPort(requested)
+		loopback := "127.0.0.1"
+		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+			loopback = "::1" // asked for [::]: IPv4 may be off on this listener
+		}
+		return binding{local: "http://" + net.JoinHostPort(loopback, port), publicURL: publicURL, exposed: true}
+	default:
+		local := "http://" + net.JoinHostPort(tcp.IP.String(), port)
+		return binding{local: local, publicURL: cmp.Or(publicURL, local), exposed: true}
+	}
+}
+
+func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
+	var out strings.Builder
+	fmt.Fprintf(&out, "acmock is serving the Activeconnect API at %s (scenario %s, %s clock)\n\n", b.local, sc.Name, c.clock)
+	if c.auth == "off" {
+		out.WriteString("WARNING: --auth off: signatures are NOT checked; any unsigned request is accepted\n\n")
+	}
+	if b.exposed {
+		fmt.Fprintf(&out, "WARNING: --addr %s: other machines can reach acmock, and the scenario's credentials\n", c.addr)
+		out.WriteString("(the demo ones are public) sign requests for them; use --control-token to guard the control API.\n")
+		if b.publicURL == "" {
+			out.WriteString("URLs handed out (status, logout, registration links) follow each request's Host header;\n")
+			out.WriteString("set --public-url to fix them.\n")
+		}
+		out.WriteString("\n")
+	}
+	if b.publicURL != "" && b.publicURL != b.local {
+		fmt.Fprintf(&out, "URLs handed out start with %s\n\n", b.publicURL)
+	}
+	if c.clock == "virtual" {
+		out.WriteString("The clock is virtual: it moves only when told to (acmock advance 2s, or POST\n")
+		out.WriteString("/_acmock/clock/advance), so a phone's steps and the session timeout wait for it.\n\n")
+	}
+	clientURL := cmp.Or(b.publicURL, b.local)
+	for i, app := range sc.Applications {
+		suffix := ""
+		if i > 0 {
+			// Names of their own, so that pasting every block keeps the first application the
+			// one acclient and the official client use.
+			suffix = "_" + strconv.Itoa(i+1)
+			fmt.Fprintf(&out, "# application %d, in variables of its own (use it with acclient --app-id \"$ACTIVECONNECT_APP_ID%s\" --app-secret \"$ACTIVECONNECT_APP_SECRET%s\" ...)\n", i+1, suffix, suffix)
+		} else {
+			fmt.Fprintf(&out, "export ACTIVECONNECT_BASE_URL=%s\n", clientURL)
+		}
+		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_ID%s=%s\n", suffix, app.ID)
+		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_SECRET%s=%s\n", suffix, app.Secret)
+		for _, u := range app.Users {
+			fmt.Fprintf(&out, "#   %-12s %s\n", u.ID, describeUser(sc, app.ID, u))
+		}
+		out.WriteString("\n")
+	}
+	if len(sc.Faults) > 0 {
+		out.WriteString("Faults the scenario injects:\n")
+		for _, f := range sc.Faults {
+			fmt.Fprintf(&out, "  %s\n", describeFault(f))
+		}
+		out.WriteString("\n")
+	}
+	out.WriteString("Next:\n")
+	for _, line := range nextCommands(sc, c) {
+		fmt.Fprintf(&out, "  %s\n", line)
+	}
+	fmt.Fprintf(&out, "console: %s/_acmock/ui/\n", b.local)
+	fmt.Fprintf(&out, "control API: %s/_acmock/ (described in api/control.yaml)\n", b.local)
+	fmt.Fprintf(&out, "health: %s/_acmock/health\n", b.local)
+	_, _ = io.WriteString(w, out.String())
+}
+
+// nextCommands suggests what to run now, for the user whose first login shows the most.
+func nextCommands(sc *scenario.Scenario, c config) []string {
+	var user string
+	appFlags := ""
+	for i, app := range sc.Applications {
+		for _, u := range app.Users {
+			if u.Phone != nil && user == "" {
+				user = u.ID
+				if i > 0 {
+					appFlags = fmt.Sprintf(" --app-id \"$ACTIVECONNECT_APP_ID_%d\" --app-secret \"$ACTIVECONNECT_APP_SECRET_%d\"", i+1, i+1)
+				}
+			}
+		}
+	}
+	var out []string
+	if user == "" {
+		out = append(out, "acclient users add dave                    add a user (no user of the scenario has a phone)",
+			"curl \"$(acclient device link dave)\"          register a phone for dave by opening the link")
+		user = "dave"
+	}
+	u := shellQuote(user)
+	out = append(out, fmt.Sprintf("%-42s log %s in and wait for the phone (exit 0 once approved)", "acclient authenticate "+u+" --wait"+appFlags, user))
+	if c.clock == "virtual" {
+		out = append(out, fmt.Sprintf("%-42s move the virtual clock, from another terminal", "acmock advance 5s"))
+	}
+	out = append(out,
+		fmt.Sprintf("%-42s play the phone now (also deny, walkaway, close)", "acmock approve "+u),
+		fmt.Sprintf("%-42s watch the requests arrive", "acmock requests --follow"))
+	return out
+}
+
+// shellQuote quotes a user ID for a command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// describeFault says in a few words what a fault does and to which calls.
+func describeFault(f scenario.Fault) string {
+	var what string
+	switch {
+	case f.Drop:
+		what = "drops the connection"
+	case f.Malformed:
+		what = "cuts the JSON answer short"
+	case f.Status != 0:
+		what = fmt.Sprintf("answers %d", f.Status)
+	}
+	if f.Latency > 0 {
+		what = strings.TrimPrefix(what+fmt.Sprintf(", after a delay of %v", f.Latency), ", ")
+		if f.Status == 0 && !f.Drop && !f.Malformed {
+			what = fmt.Sprintf("delays the answer by %v", f.Latency)
+		}
+	}
+	which := f.Operation
+	if f.Application != "" {
+		which += " of application " + f.Application
+	}
+	if f.User != "" {
+		which += " for user " + f.User
+	}
+	var when []string
+	if f.Call != 0 {
+		when = append(when, fmt.Sprintf("call %d only", f.Call))
+	}
+	if f.Times != 0 {
+		when = append(when, fmt.Sprintf("the first %d times", f.Times))
+	}
+	if f.Probability != 0 {
+		when = append(when, fmt.Sprintf("with probability %g", f.Probability))
+	}
+	line := fmt.Sprintf("%s: %s on %s", f.Describe(), what, which)
+	if len(when) > 0 {
+		line += " (" + strings.Join(when, ", ") + ")"
+	}
+	return line
+}
+
+// describeUser says in a few words what a user's phone does on the first login and, when they
+// differ, on the later ones, for the banner.
 func describeUser(sc *scenario.Scenario, appID string, u scenario.User) string {
 	if u.Phone == nil {
 		return "no phone: logins answer NO_MOBILE_DEVICE"
 	}
-	steps := sc.BehaviourFor(appID, u.ID).Timeline(0)
+	b := sc.BehaviourFor(appID, u.ID)
+	if len(b.Attempts) <= 1 {
+		return "phone: " + describeTimeline(sc, b.Timeline(0))
+	}
+	parts := make([]string, len(b.Attempts))
+	for i := range b.Attempts {
+		label := fmt.Sprintf("login %d", i+1)
+		if i == len(b.Attempts)-1 {
+			label = fmt.Sprintf("login %d and later", i+1)
+		}
+		parts[i] = label + ": " + describeTimeline(sc, b.Attempts[i])
+	}
+	return "phone: " + strings.Join(parts, "; ")
+}
+
+func describeTimeline(sc *scenario.Scenario, steps []scenario.Step) string {
 	if len(steps) == 0 {
-		return fmt.Sprintf("phone never answers: timeout after %v", sc.SessionTimeout())
+		return fmt.Sprintf("never answers (timeout after %v)", sc.SessionTimeout())
 	}
 	parts := make([]string, len(steps))
 	for i, st := range steps {
 		parts[i] = fmt.Sprintf("%s after %v", st.Status, st.After)
 	}
-	return "phone: " + strings.Join(parts, ", then ")
+	return strings.Join(parts, ", then ")
 }

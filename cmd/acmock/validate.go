@@ -19,19 +19,20 @@ Example:
 
 // validate checks scenario files and returns the exit code.
 func validate(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, validateUsage)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprint(stdout, validateUsage)
 		return 0
 	}
 	bad := 0
 	for _, path := range args {
 		sc, err := scenario.LoadFile(path)
 		if err == nil {
-			fmt.Fprintf(stdout, "%s: ok (scenario %s: %d applications, %d faults, %d expectations)\n",
-				path, sc.Name, len(sc.Applications), len(sc.Faults), len(sc.Expect))
+			fmt.Fprintf(stdout, "%s: ok (scenario %s: %s, %s, %s)\n", path, sc.Name,
+				plural(len(sc.Applications), "application"), plural(len(sc.Faults), "fault"), plural(len(sc.Expect), "expectation"))
 			continue
 		}
 		bad++
@@ -43,8 +44,20 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if bad > 0 {
-		fmt.Fprintf(stderr, "%d of %d files have problems\n", bad, len(args))
+		verb := "have"
+		if bad == 1 {
+			verb = "has"
+		}
+		fmt.Fprintf(stderr, "%d of %s %s problems\n", bad, plural(len(args), "file"), verb)
 		return 1
 	}
 	return 0
+}
+
+// plural counts things in English: "1 application", "2 applications".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

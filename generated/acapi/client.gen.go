@@ -218,9 +218,11 @@ type ClientInterface interface {
 
 	// SendRegistrationSmsWithBody Text a registration link to a phone number
 	//
-	// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-	// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-	// sending it (see the control API). A user who already has a registered phone gets a `409`:
+	// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+	// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+	// number in another form is answered `200` with `status: false` and a `reason` that says what
+	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 	// report the phone lost first.
 	//
 	// Takes any type of body and a specified content type.
@@ -230,9 +232,11 @@ type ClientInterface interface {
 
 	// SendRegistrationSms Text a registration link to a phone number
 	//
-	// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-	// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-	// sending it (see the control API). A user who already has a registered phone gets a `409`:
+	// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+	// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+	// number in another form is answered `200` with `status: false` and a `reason` that says what
+	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 	// report the phone lost first.
 	//
 	// Takes a body of the `application/json` content type.
@@ -479,9 +483,11 @@ func (c *Client) LostUserMobileDevice(ctx context.Context, applicationId Applica
 
 // SendRegistrationSmsWithBody Text a registration link to a phone number
 //
-// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-// sending it (see the control API). A user who already has a registered phone gets a `409`:
+// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+// number in another form is answered `200` with `status: false` and a `reason` that says what
+// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 // report the phone lost first.
 //
 // Takes any type of body and a specified content type.
@@ -501,9 +507,11 @@ func (c *Client) SendRegistrationSmsWithBody(ctx context.Context, applicationId 
 
 // SendRegistrationSms Text a registration link to a phone number
 //
-// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-// sending it (see the control API). A user who already has a registered phone gets a `409`:
+// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+// number in another form is answered `200` with `status: false` and a `reason` that says what
+// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 // report the phone lost first.
 //
 // Takes a body of the `application/json` content type.
@@ -1150,9 +1158,11 @@ type ClientWithResponsesInterface interface {
 
 	// SendRegistrationSmsWithBodyWithResponse Text a registration link to a phone number
 	//
-	// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-	// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-	// sending it (see the control API). A user who already has a registered phone gets a `409`:
+	// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+	// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+	// number in another form is answered `200` with `status: false` and a `reason` that says what
+	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 	// report the phone lost first.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1162,9 +1172,11 @@ type ClientWithResponsesInterface interface {
 
 	// SendRegistrationSmsWithResponse Text a registration link to a phone number
 	//
-	// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-	// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-	// sending it (see the control API). A user who already has a registered phone gets a `409`:
+	// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+	// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+	// number in another form is answered `200` with `status: false` and a `reason` that says what
+	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 	// report the phone lost first.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -2101,7 +2113,7 @@ type SendRegistrationSmsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StatusResponse
+	JSON200 *SendRegistrationSmsResult
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2127,7 +2139,7 @@ type SendRegistrationSmsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r SendRegistrationSmsResponse) GetJSON200() *StatusResponse {
+func (r SendRegistrationSmsResponse) GetJSON200() *SendRegistrationSmsResult {
 	return r.JSON200
 }
 
@@ -2404,9 +2416,11 @@ func (c *ClientWithResponses) LostUserMobileDeviceWithResponse(ctx context.Conte
 
 // SendRegistrationSmsWithBodyWithResponse Text a registration link to a phone number
 //
-// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-// sending it (see the control API). A user who already has a registered phone gets a `409`:
+// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+// number in another form is answered `200` with `status: false` and a `reason` that says what
+// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 // report the phone lost first.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2422,9 +2436,11 @@ func (c *ClientWithResponses) SendRegistrationSmsWithBodyWithResponse(ctx contex
 
 // SendRegistrationSmsWithResponse Text a registration link to a phone number
 //
-// Sends an SMS holding `message` followed by a registration link. acmock checks that the
-// number is E.164 (`+` and 8 to 15 digits) and stores the message in its outbox instead of
-// sending it (see the control API). A user who already has a registered phone gets a `409`:
+// Sends an SMS holding `message` followed by a registration link. acmock stores the message
+// in its outbox instead of sending it (see the control API). The number must be E.164 (`+`,
+// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
+// number in another form is answered `200` with `status: false` and a `reason` that says what
+// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
 // report the phone lost first.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -3338,7 +3354,7 @@ func ParseSendRegistrationSmsResponse(rsp *http.Response) (*SendRegistrationSmsR
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusResponse
+		var dest SendRegistrationSmsResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -90,6 +90,13 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListApplications List the applications
+	//
+	// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+	//
+	// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+	ListApplications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateApplicationWithBody Add an application next to the scenario's
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
@@ -116,6 +123,14 @@ type ClientInterface interface {
 	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
 	CreateApplication(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetApplicationCredentials Show an application's ID and secret
+	//
+	// The secret an application signs with. Other answers never include secrets; the console
+	// shows one only when asked to.
+	//
+	// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+	GetApplicationCredentials(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ResetApplication Reset one application
 	//
 	// Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -125,17 +140,30 @@ type ClientInterface interface {
 	// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
 	ResetApplication(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+	//
+	// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+	// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+	// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+	// application secret.
+	//
+	// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+	LosePhone(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetClock Read the clock that timelines run on
 	//
-	// The mode (real or virtual), the time it reads and how many steps are pending.
+	// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+	// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+	// a poll that would see the same status as the previous poll of its session first moves time
+	// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 	//
 	// Corresponds with GET /_acmock/clock (the `GetClock` operationId).
 	GetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdvanceClockWithBody Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -144,13 +172,28 @@ type ClientInterface interface {
 
 	// AdvanceClock Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /_acmock/clock/advance (the `AdvanceClock` operationId).
 	AdvanceClock(ctx context.Context, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamEvents Follow changes as server-sent events
+	//
+	// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+	// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+	// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+	// and of the control API (a state-changing control call such as advancing the clock). A
+	// reader compares them with the last ones it saw and re-reads what moved. The first event is
+	// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+	// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+	// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+	// the `retry` field asks for 1 s).
+	//
+	// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+	StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Tell whether the emulator is ready
 	//
@@ -180,6 +223,13 @@ type ClientInterface interface {
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+	// The journal also records the registration links phones open (`openRegistrationLink`).
+	//
+	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+	// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+	// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+	// read as "no such request". `method` matches in any case.
 	//
 	// Corresponds with GET /_acmock/requests (the `ListRequests` operationId).
 	ListRequests(ctx context.Context, params *ListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -187,8 +237,9 @@ type ClientInterface interface {
 	// Reset Go back to the loaded scenario's initial state
 	//
 	// Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-	// steps and delayed responses, restarts fault counters and their seeded randomness. The
-	// request journal and the clock are kept.
+	// steps and delayed responses, restarts fault counters and their seeded randomness, and
+	// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+	// still works). The clock is kept: a virtual clock never goes back.
 	//
 	// Corresponds with POST /_acmock/reset (the `Reset` operationId).
 	Reset(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -202,15 +253,27 @@ type ClientInterface interface {
 
 	// PutScenarioWithBody Replace the scenario
 	//
-	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
-	// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
-	// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
+	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+	// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+	// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+	// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+	// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /_acmock/scenario (the `PutScenario` operationId).
 	PutScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ValidateScenarioWithBody Check a scenario without loading it
+	//
+	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+	ValidateScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSessions List sessions with their status history
 	//
@@ -249,6 +312,17 @@ type ClientInterface interface {
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetTimeline List the timeline steps waiting to fire
+	//
+	// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+	// are left out, since firing them changes nothing.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	//
+	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List users with their phones and registration links
 	//
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
@@ -258,6 +332,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUserStatusWithBody Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatusWithBody(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUserStatus Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatus(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetWallClock Read how signatures are checked against time
 	//
@@ -287,6 +389,23 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /_acmock/wallclock (the `PutWallClock` operationId).
 	PutWallClock(ctx context.Context, body PutWallClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListApplications List the applications
+//
+// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+//
+// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+func (c *Client) ListApplications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListApplicationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // CreateApplicationWithBody Add an application next to the scenario's
@@ -335,6 +454,24 @@ func (c *Client) CreateApplication(ctx context.Context, body CreateApplicationJS
 	return c.Client.Do(req)
 }
 
+// GetApplicationCredentials Show an application's ID and secret
+//
+// The secret an application signs with. Other answers never include secrets; the console
+// shows one only when asked to.
+//
+// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+func (c *Client) GetApplicationCredentials(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApplicationCredentialsRequest(c.Server, applicationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ResetApplication Reset one application
 //
 // Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -354,9 +491,32 @@ func (c *Client) ResetApplication(ctx context.Context, applicationId string, req
 	return c.Client.Do(req)
 }
 
+// LosePhone Report a user's phone lost, as lost_user_mobile_device does
+//
+// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+// application secret.
+//
+// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+func (c *Client) LosePhone(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLosePhoneRequest(c.Server, applicationId, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetClock Read the clock that timelines run on
 //
-// The mode (real or virtual), the time it reads and how many steps are pending.
+// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+// a poll that would see the same status as the previous poll of its session first moves time
+// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 //
 // Corresponds with GET /_acmock/clock (the `GetClock` operationId).
 func (c *Client) GetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -373,8 +533,8 @@ func (c *Client) GetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*
 
 // AdvanceClockWithBody Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -393,14 +553,39 @@ func (c *Client) AdvanceClockWithBody(ctx context.Context, contentType string, b
 
 // AdvanceClock Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /_acmock/clock/advance (the `AdvanceClock` operationId).
 func (c *Client) AdvanceClock(ctx context.Context, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdvanceClockRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamEvents Follow changes as server-sent events
+//
+// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+// and of the control API (a state-changing control call such as advancing the clock). A
+// reader compares them with the last ones it saw and re-reads what moved. The first event is
+// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+// the `retry` field asks for 1 s).
+//
+// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+func (c *Client) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamEventsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +654,13 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+// The journal also records the registration links phones open (`openRegistrationLink`).
+//
+// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+// read as "no such request". `method` matches in any case.
 //
 // Corresponds with GET /_acmock/requests (the `ListRequests` operationId).
 func (c *Client) ListRequests(ctx context.Context, params *ListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -486,8 +678,9 @@ func (c *Client) ListRequests(ctx context.Context, params *ListRequestsParams, r
 // Reset Go back to the loaded scenario's initial state
 //
 // Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-// steps and delayed responses, restarts fault counters and their seeded randomness. The
-// request journal and the clock are kept.
+// steps and delayed responses, restarts fault counters and their seeded randomness, and
+// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+// still works). The clock is kept: a virtual clock never goes back.
 //
 // Corresponds with POST /_acmock/reset (the `Reset` operationId).
 func (c *Client) Reset(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -521,16 +714,38 @@ func (c *Client) GetScenario(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // PutScenarioWithBody Replace the scenario
 //
-// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
-// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
-// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
+// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /_acmock/scenario (the `PutScenario` operationId).
 func (c *Client) PutScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutScenarioRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ValidateScenarioWithBody Check a scenario without loading it
+//
+// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+func (c *Client) ValidateScenarioWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewValidateScenarioRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -618,6 +833,27 @@ func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 	return c.Client.Do(req)
 }
 
+// GetTimeline List the timeline steps waiting to fire
+//
+// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+// are left out, since firing them changes nothing.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+//
+// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTimelineRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListUsers List users with their phones and registration links
 //
 // Applications (ordered by ID) with their users (in the order they were added), phones and
@@ -628,6 +864,54 @@ func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUserStatusWithBody Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *Client) SetUserStatusWithBody(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUserStatusRequestWithBody(c.Server, userId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUserStatus Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *Client) SetUserStatus(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUserStatusRequest(c.Server, userId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -697,6 +981,33 @@ func (c *Client) PutWallClock(ctx context.Context, body PutWallClockJSONRequestB
 	return c.Client.Do(req)
 }
 
+// NewListApplicationsRequest constructs an http.Request for the ListApplications method
+func NewListApplicationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateApplicationRequest calls the generic CreateApplication builder with application/json body
 func NewCreateApplicationRequest(server string, body CreateApplicationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -737,6 +1048,40 @@ func NewCreateApplicationRequestWithBody(server string, contentType string, body
 	return req, nil
 }
 
+// NewGetApplicationCredentialsRequest constructs an http.Request for the GetApplicationCredentials method
+func NewGetApplicationCredentialsRequest(server string, applicationId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications/%s/credentials", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewResetApplicationRequest constructs an http.Request for the ResetApplication method
 func NewResetApplicationRequest(server string, applicationId string) (*http.Request, error) {
 	var err error
@@ -754,6 +1099,47 @@ func NewResetApplicationRequest(server string, applicationId string) (*http.Requ
 	}
 
 	operationPath := fmt.Sprintf("/_acmock/applications/%s/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLosePhoneRequest constructs an http.Request for the LosePhone method
+func NewLosePhoneRequest(server string, applicationId string, userId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/applications/%s/users/%s/lose-phone", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -834,6 +1220,33 @@ func NewAdvanceClockRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStreamEventsRequest constructs an http.Request for the StreamEvents method
+func NewStreamEventsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1159,6 +1572,35 @@ func NewPutScenarioRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewValidateScenarioRequestWithBody constructs an http.Request for the ValidateScenario method, with any body, and a specified content type
+func NewValidateScenarioRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/scenario/validate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSessionsRequest constructs an http.Request for the ListSessions method
 func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Request, error) {
 	var err error
@@ -1214,6 +1656,18 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Live != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "live", *params.Live, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1347,6 +1801,60 @@ func NewListSmsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetTimelineRequest constructs an http.Request for the GetTimeline method
+func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/timeline")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -1421,6 +1929,80 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSetUserStatusRequest calls the generic SetUserStatus builder with application/json body
+func NewSetUserStatusRequest(server string, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetUserStatusRequestWithBody(server, userId, params, "application/json", bodyReader)
+}
+
+// NewSetUserStatusRequestWithBody constructs an http.Request for the SetUserStatus method, with any body, and a specified content type
+func NewSetUserStatusRequestWithBody(server string, userId string, params *SetUserStatusParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/users/%s/status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Application != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -1536,6 +2118,15 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListApplicationsWithResponse List the applications
+	//
+	// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+	ListApplicationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListApplicationsResponse, error)
+
 	// CreateApplicationWithBodyWithResponse Add an application next to the scenario's
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
@@ -1562,6 +2153,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /_acmock/applications (the `CreateApplication` operationId).
 	CreateApplicationWithResponse(ctx context.Context, body CreateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationResponse, error)
 
+	// GetApplicationCredentialsWithResponse Show an application's ID and secret
+	//
+	// The secret an application signs with. Other answers never include secrets; the console
+	// shows one only when asked to.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+	GetApplicationCredentialsWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*GetApplicationCredentialsResponse, error)
+
 	// ResetApplicationWithResponse Reset one application
 	//
 	// Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -1573,9 +2174,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /_acmock/applications/{application_id}/reset (the `ResetApplication` operationId).
 	ResetApplicationWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*ResetApplicationResponse, error)
 
+	// LosePhoneWithResponse Report a user's phone lost, as lost_user_mobile_device does
+	//
+	// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+	// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+	// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+	// application secret.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+	LosePhoneWithResponse(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*LosePhoneResponse, error)
+
 	// GetClockWithResponse Read the clock that timelines run on
 	//
-	// The mode (real or virtual), the time it reads and how many steps are pending.
+	// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+	// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+	// a poll that would see the same status as the previous poll of its session first moves time
+	// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1584,8 +2200,8 @@ type ClientWithResponsesInterface interface {
 
 	// AdvanceClockWithBodyWithResponse Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1594,13 +2210,30 @@ type ClientWithResponsesInterface interface {
 
 	// AdvanceClockWithResponse Move the virtual clock forward
 	//
-	// Fires every timeline step that falls due, in order, before answering. Only for
-	// `--clock virtual`: a real clock answers 409.
+	// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+	// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /_acmock/clock/advance (the `AdvanceClock` operationId).
 	AdvanceClockWithResponse(ctx context.Context, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error)
+
+	// StreamEventsWithResponse Follow changes as server-sent events
+	//
+	// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+	// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+	// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+	// and of the control API (a state-changing control call such as advancing the clock). A
+	// reader compares them with the last ones it saw and re-reads what moved. The first event is
+	// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+	// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+	// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+	// the `retry` field asks for 1 s).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+	StreamEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
 	// GetHealthWithResponse Tell whether the emulator is ready
 	//
@@ -1636,6 +2269,13 @@ type ClientWithResponsesInterface interface {
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+	// The journal also records the registration links phones open (`openRegistrationLink`).
+	//
+	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+	// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+	// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+	// read as "no such request". `method` matches in any case.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1645,8 +2285,9 @@ type ClientWithResponsesInterface interface {
 	// ResetWithResponse Go back to the loaded scenario's initial state
 	//
 	// Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-	// steps and delayed responses, restarts fault counters and their seeded randomness. The
-	// request journal and the clock are kept.
+	// steps and delayed responses, restarts fault counters and their seeded randomness, and
+	// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+	// still works). The clock is kept: a virtual clock never goes back.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1664,15 +2305,27 @@ type ClientWithResponsesInterface interface {
 
 	// PutScenarioWithBodyWithResponse Replace the scenario
 	//
-	// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-	// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
-	// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
-	// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
+	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+	// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+	// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+	// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+	// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /_acmock/scenario (the `PutScenario` operationId).
 	PutScenarioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutScenarioResponse, error)
+
+	// ValidateScenarioWithBodyWithResponse Check a scenario without loading it
+	//
+	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+	ValidateScenarioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateScenarioResponse, error)
 
 	// ListSessionsWithResponse List sessions with their status history
 	//
@@ -1715,6 +2368,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSmsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSmsResponse, error)
 
+	// GetTimelineWithResponse List the timeline steps waiting to fire
+	//
+	// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+	// are left out, since firing them changes nothing.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+	GetTimelineWithResponse(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*GetTimelineResponse, error)
+
 	// ListUsersWithResponse List users with their phones and registration links
 	//
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
@@ -1726,6 +2392,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+
+	// SetUserStatusWithBodyWithResponse Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatusWithBodyWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error)
+
+	// SetUserStatusWithResponse Make a user's phone act now, on the newest session that can make the change
+	//
+	// What a user does who opens the app and taps: the change reaches the user's newest session
+	// (in any application, or in `application`) that can make it, so approving after an older
+	// login was denied reaches the new pending one. Without such a session the answer is a 409
+	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// none yet, `bad_transition` when none can make the change); a user no application has is a
+	// 404 (`unknown_user`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+	SetUserStatusWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error)
 
 	// GetWallClockWithResponse Read how signatures are checked against time
 	//
@@ -1759,6 +2453,68 @@ type ClientWithResponsesInterface interface {
 	PutWallClockWithResponse(ctx context.Context, body PutWallClockJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWallClockResponse, error)
 }
 
+type ListApplicationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApplicationIDList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListApplicationsResponse) GetJSON200() *ApplicationIDList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListApplicationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListApplicationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListApplicationsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r ListApplicationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListApplicationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListApplicationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListApplicationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateApplicationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1768,8 +2524,12 @@ type CreateApplicationResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -1787,9 +2547,19 @@ func (r CreateApplicationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateApplicationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateApplicationResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateApplicationResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -1821,6 +2591,75 @@ func (r CreateApplicationResponse) ContentType() string {
 	return ""
 }
 
+type GetApplicationCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApplicationCredentials
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON200() *ApplicationCredentials {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetApplicationCredentialsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApplicationCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApplicationCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApplicationCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApplicationCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ResetApplicationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1828,8 +2667,12 @@ type ResetApplicationResponse struct {
 	JSON200 *Ok
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1842,9 +2685,19 @@ func (r ResetApplicationResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetApplicationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ResetApplicationResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetApplicationResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -1876,6 +2729,82 @@ func (r ResetApplicationResponse) ContentType() string {
 	return ""
 }
 
+type LosePhoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkState
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LosePhoneResponse) GetJSON200() *LinkState {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LosePhoneResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LosePhoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LosePhoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LosePhoneResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LosePhoneResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r LosePhoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LosePhoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LosePhoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LosePhoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetClockResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1883,6 +2812,10 @@ type GetClockResponse struct {
 	JSON200 *Clock
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1893,6 +2826,16 @@ func (r GetClockResponse) GetJSON200() *Clock {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetClockResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -1933,8 +2876,12 @@ type AdvanceClockResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1952,9 +2899,19 @@ func (r AdvanceClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdvanceClockResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AdvanceClockResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdvanceClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -1986,16 +2943,78 @@ func (r AdvanceClockResponse) ContentType() string {
 	return ""
 }
 
+type StreamEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StreamEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r StreamEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetHealthResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2032,15 +3051,24 @@ type OpenRegistrationLinkResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Registered
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OpenRegistrationLinkResponse) GetJSON200() *Registered {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OpenRegistrationLinkResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2051,6 +3079,11 @@ func (r OpenRegistrationLinkResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r OpenRegistrationLinkResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r OpenRegistrationLinkResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2089,6 +3122,10 @@ type ClearRequestsResponse struct {
 	JSON200 *Ok
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2099,6 +3136,16 @@ func (r ClearRequestsResponse) GetJSON200() *Ok {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ClearRequestsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ClearRequestsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ClearRequestsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2139,6 +3186,10 @@ type ListRequestsResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2154,6 +3205,16 @@ func (r ListRequestsResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListRequestsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRequestsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListRequestsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2192,6 +3253,10 @@ type ResetResponse struct {
 	JSON200 *Ok
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2202,6 +3267,16 @@ func (r ResetResponse) GetJSON200() *Ok {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ResetResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2240,6 +3315,10 @@ type GetScenarioResponse struct {
 	JSON200 *ScenarioInfo
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2250,6 +3329,16 @@ func (r GetScenarioResponse) GetJSON200() *ScenarioInfo {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetScenarioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetScenarioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetScenarioResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2290,6 +3379,8 @@ type PutScenarioResponse struct {
 	JSON400 *ScenarioProblems
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -2309,6 +3400,11 @@ func (r PutScenarioResponse) GetJSON400() *ScenarioProblems {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r PutScenarioResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutScenarioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -2350,6 +3446,82 @@ func (r PutScenarioResponse) ContentType() string {
 	return ""
 }
 
+type ValidateScenarioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScenarioInfo
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ScenarioProblems
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ValidateScenarioResponse) GetJSON200() *ScenarioInfo {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ValidateScenarioResponse) GetJSON400() *ScenarioProblems {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ValidateScenarioResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ValidateScenarioResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ValidateScenarioResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ValidateScenarioResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ValidateScenarioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ValidateScenarioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ValidateScenarioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ValidateScenarioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListSessionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2359,6 +3531,10 @@ type ListSessionsResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2374,6 +3550,16 @@ func (r ListSessionsResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListSessionsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSessionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListSessionsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2414,10 +3600,14 @@ type SetSessionStatusResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2435,6 +3625,11 @@ func (r SetSessionStatusResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetSessionStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SetSessionStatusResponse) GetJSON404() *Error {
 	return r.JSON404
@@ -2443,6 +3638,11 @@ func (r SetSessionStatusResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SetSessionStatusResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetSessionStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2481,6 +3681,10 @@ type ListSmsResponse struct {
 	JSON200 *SmsList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2491,6 +3695,16 @@ func (r ListSmsResponse) GetJSON200() *SmsList {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListSmsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSmsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListSmsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2522,6 +3736,75 @@ func (r ListSmsResponse) ContentType() string {
 	return ""
 }
 
+type GetTimelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Timeline
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTimelineResponse) GetJSON200() *Timeline {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTimelineResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTimelineResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTimelineResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetTimelineResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTimelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTimelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTimelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTimelineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2531,8 +3814,12 @@ type ListUsersResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2550,9 +3837,19 @@ func (r ListUsersResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUsersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ListUsersResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListUsersResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2584,6 +3881,89 @@ func (r ListUsersResponse) ContentType() string {
 	return ""
 }
 
+type SetUserStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Session
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetUserStatusResponse) GetJSON200() *Session {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetUserStatusResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetUserStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetUserStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetUserStatusResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetUserStatusResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetUserStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r SetUserStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetUserStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetUserStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetUserStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetWallClockResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2591,6 +3971,10 @@ type GetWallClockResponse struct {
 	JSON200 *WallClock
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2601,6 +3985,16 @@ func (r GetWallClockResponse) GetJSON200() *WallClock {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetWallClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetWallClockResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetWallClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2641,6 +4035,10 @@ type PutWallClockResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2656,6 +4054,16 @@ func (r PutWallClockResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r PutWallClockResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutWallClockResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutWallClockResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -2685,6 +4093,21 @@ func (r PutWallClockResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// ListApplicationsWithResponse List the applications
+//
+// Their IDs, ordered; never their secrets (see getApplicationCredentials).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/applications (the `ListApplications` operationId).
+func (c *ClientWithResponses) ListApplicationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListApplicationsResponse, error) {
+	rsp, err := c.ListApplications(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListApplicationsResponse(rsp)
 }
 
 // CreateApplicationWithBodyWithResponse Add an application next to the scenario's
@@ -2725,6 +4148,22 @@ func (c *ClientWithResponses) CreateApplicationWithResponse(ctx context.Context,
 	return ParseCreateApplicationResponse(rsp)
 }
 
+// GetApplicationCredentialsWithResponse Show an application's ID and secret
+//
+// The secret an application signs with. Other answers never include secrets; the console
+// shows one only when asked to.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/applications/{application_id}/credentials (the `GetApplicationCredentials` operationId).
+func (c *ClientWithResponses) GetApplicationCredentialsWithResponse(ctx context.Context, applicationId string, reqEditors ...RequestEditorFn) (*GetApplicationCredentialsResponse, error) {
+	rsp, err := c.GetApplicationCredentials(ctx, applicationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApplicationCredentialsResponse(rsp)
+}
+
 // ResetApplicationWithResponse Reset one application
 //
 // Forgets the application's users, phones, links, sessions and messages, then restores the
@@ -2742,9 +4181,30 @@ func (c *ClientWithResponses) ResetApplicationWithResponse(ctx context.Context, 
 	return ParseResetApplicationResponse(rsp)
 }
 
+// LosePhoneWithResponse Report a user's phone lost, as lost_user_mobile_device does
+//
+// Disables the user's phone (a lost phone approves nothing: the user's logins waiting for it
+// fail, those it keeps alive close) and hands out a new registration link, exactly as the
+// signed `lost_user_mobile_device` call does, for the console and tests that hold no
+// application secret.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone (the `LosePhone` operationId).
+func (c *ClientWithResponses) LosePhoneWithResponse(ctx context.Context, applicationId string, userId string, reqEditors ...RequestEditorFn) (*LosePhoneResponse, error) {
+	rsp, err := c.LosePhone(ctx, applicationId, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLosePhoneResponse(rsp)
+}
+
 // GetClockWithResponse Read the clock that timelines run on
 //
-// The mode (real or virtual), the time it reads and how many steps are pending.
+// The mode, the time it reads and how many steps are pending. `real` is the wall clock;
+// `virtual` moves only when advanced; `auto` is a virtual clock that status polls also move:
+// a poll that would see the same status as the previous poll of its session first moves time
+// to that session's next step that changes it (see scenarios/README.md, "Clocks").
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2759,8 +4219,8 @@ func (c *ClientWithResponses) GetClockWithResponse(ctx context.Context, reqEdito
 
 // AdvanceClockWithBodyWithResponse Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2775,8 +4235,8 @@ func (c *ClientWithResponses) AdvanceClockWithBodyWithResponse(ctx context.Conte
 
 // AdvanceClockWithResponse Move the virtual clock forward
 //
-// Fires every timeline step that falls due, in order, before answering. Only for
-// `--clock virtual`: a real clock answers 409.
+// Fires every timeline step that falls due, in order, before answering. Only for a virtual
+// clock (`--clock virtual` or `--clock auto`): a real clock answers 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2787,6 +4247,29 @@ func (c *ClientWithResponses) AdvanceClockWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseAdvanceClockResponse(rsp)
+}
+
+// StreamEventsWithResponse Follow changes as server-sent events
+//
+// A `text/event-stream` (server-sent events) that the console follows instead of polling.
+// Each `change` event carries a `ChangeEvent` as its data: version counters of the state
+// (users, phones, links, outbox, sessions), of the request journal (the newest entry's `seq`)
+// and of the control API (a state-changing control call such as advancing the clock). A
+// reader compares them with the last ones it saw and re-reads what moved. The first event is
+// sent at once; later ones when something changes, at most one per 100 ms, so a burst is one
+// event. A comment line every 15 s keeps idle connections open. The stream lasts until the
+// client goes away or the emulator stops; clients reconnect (EventSource does by itself;
+// the `retry` field asks for 1 s).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/events (the `StreamEvents` operationId).
+func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
+	rsp, err := c.StreamEvents(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamEventsResponse(rsp)
 }
 
 // GetHealthWithResponse Tell whether the emulator is ready
@@ -2841,6 +4324,13 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
+// The journal also records the registration links phones open (`openRegistrationLink`).
+//
+// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
+// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
+// (`authenticate_user`, `session_status`, `register`, ...); entries always carry the
+// operationId. Any other name is a 400 that lists the valid ones, so that a typo does not
+// read as "no such request". `method` matches in any case.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2856,8 +4346,9 @@ func (c *ClientWithResponses) ListRequestsWithResponse(ctx context.Context, para
 // ResetWithResponse Go back to the loaded scenario's initial state
 //
 // Forgets users, sessions, links and the SMS outbox added since, cancels pending timeline
-// steps and delayed responses, restarts fault counters and their seeded randomness. The
-// request journal and the clock are kept.
+// steps and delayed responses, restarts fault counters and their seeded randomness, and
+// empties the request journal (its `seq` numbers keep counting, so a `since` taken before
+// still works). The clock is kept: a virtual clock never goes back.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2887,10 +4378,11 @@ func (c *ClientWithResponses) GetScenarioWithResponse(ctx context.Context, reqEd
 
 // PutScenarioWithBodyWithResponse Replace the scenario
 //
-// Loads the YAML body as the scenario and resets to it. An invalid scenario is refused with a
-// 400 that lists its problems as `LINE:COL: sentence` (the first 100, with `more` saying how
-// many were left out); the loaded scenario stays. Any body up to the body limit is judged in
-// one pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
+// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
+// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2901,6 +4393,23 @@ func (c *ClientWithResponses) PutScenarioWithBodyWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParsePutScenarioResponse(rsp)
+}
+
+// ValidateScenarioWithBodyWithResponse Check a scenario without loading it
+//
+// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
+// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/scenario/validate (the `ValidateScenario` operationId).
+func (c *ClientWithResponses) ValidateScenarioWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateScenarioResponse, error) {
+	rsp, err := c.ValidateScenarioWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseValidateScenarioResponse(rsp)
 }
 
 // ListSessionsWithResponse List sessions with their status history
@@ -2968,6 +4477,25 @@ func (c *ClientWithResponses) ListSmsWithResponse(ctx context.Context, reqEditor
 	return ParseListSmsResponse(rsp)
 }
 
+// GetTimelineWithResponse List the timeline steps waiting to fire
+//
+// The status changes scheduled on the clock for live sessions, soonest first: each step of a
+// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
+// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
+// are left out, since firing them changes nothing.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
+func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*GetTimelineResponse, error) {
+	rsp, err := c.GetTimeline(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTimelineResponse(rsp)
+}
+
 // ListUsersWithResponse List users with their phones and registration links
 //
 // Applications (ordered by ID) with their users (in the order they were added), phones and
@@ -2984,6 +4512,46 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseListUsersResponse(rsp)
+}
+
+// SetUserStatusWithBodyWithResponse Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *ClientWithResponses) SetUserStatusWithBodyWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error) {
+	rsp, err := c.SetUserStatusWithBody(ctx, userId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUserStatusResponse(rsp)
+}
+
+// SetUserStatusWithResponse Make a user's phone act now, on the newest session that can make the change
+//
+// What a user does who opens the app and taps: the change reaches the user's newest session
+// (in any application, or in `application`) that can make it, so approving after an older
+// login was denied reaches the new pending one. Without such a session the answer is a 409
+// whose message names the user and the statuses of its sessions (`no_session` when it has
+// none yet, `bad_transition` when none can make the change); a user no application has is a
+// 404 (`unknown_user`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_acmock/users/{user_id}/status (the `SetUserStatus` operationId).
+func (c *ClientWithResponses) SetUserStatusWithResponse(ctx context.Context, userId string, params *SetUserStatusParams, body SetUserStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserStatusResponse, error) {
+	rsp, err := c.SetUserStatus(ctx, userId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUserStatusResponse(rsp)
 }
 
 // GetWallClockWithResponse Read how signatures are checked against time
@@ -3035,6 +4603,53 @@ func (c *ClientWithResponses) PutWallClockWithResponse(ctx context.Context, body
 	return ParsePutWallClockResponse(rsp)
 }
 
+// ParseListApplicationsResponse parses an HTTP response from a ListApplicationsWithResponse call
+func ParseListApplicationsResponse(rsp *http.Response) (*ListApplicationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListApplicationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApplicationIDList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateApplicationResponse parses an HTTP response from a CreateApplicationWithResponse call
 func ParseCreateApplicationResponse(rsp *http.Response) (*CreateApplicationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3070,12 +4685,80 @@ func ParseCreateApplicationResponse(rsp *http.Response) (*CreateApplicationRespo
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetApplicationCredentialsResponse parses an HTTP response from a GetApplicationCredentialsWithResponse call
+func ParseGetApplicationCredentialsResponse(rsp *http.Response) (*GetApplicationCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApplicationCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApplicationCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3110,12 +4793,87 @@ func ParseResetApplicationResponse(rsp *http.Response) (*ResetApplicationRespons
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLosePhoneResponse parses an HTTP response from a LosePhoneWithResponse call
+func ParseLosePhoneResponse(rsp *http.Response) (*LosePhoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LosePhoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3149,6 +4907,20 @@ func ParseGetClockResponse(rsp *http.Response) (*GetClockResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3190,12 +4962,66 @@ func ParseAdvanceClockResponse(rsp *http.Response) (*AdvanceClockResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
+func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3223,6 +5049,13 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3249,6 +5082,13 @@ func ParseOpenRegistrationLinkResponse(rsp *http.Response) (*OpenRegistrationLin
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3262,6 +5102,13 @@ func ParseOpenRegistrationLinkResponse(rsp *http.Response) (*OpenRegistrationLin
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/html) unsupported
@@ -3298,6 +5145,20 @@ func ParseClearRequestsResponse(rsp *http.Response) (*ClearRequestsResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3339,6 +5200,20 @@ func ParseListRequestsResponse(rsp *http.Response) (*ListRequestsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3372,6 +5247,20 @@ func ParseResetResponse(rsp *http.Response) (*ResetResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3404,6 +5293,20 @@ func ParseGetScenarioResponse(rsp *http.Response) (*GetScenarioResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3445,8 +5348,76 @@ func ParsePutScenarioResponse(rsp *http.Response) (*PutScenarioResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseValidateScenarioResponse parses an HTTP response from a ValidateScenarioWithResponse call
+func ParseValidateScenarioResponse(rsp *http.Response) (*ValidateScenarioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ValidateScenarioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScenarioInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScenarioProblems
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3499,6 +5470,20 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
@@ -3539,6 +5524,13 @@ func ParseSetSessionStatusResponse(rsp *http.Response) (*SetSessionStatusRespons
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3552,6 +5544,13 @@ func ParseSetSessionStatusResponse(rsp *http.Response) (*SetSessionStatusRespons
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3585,6 +5584,74 @@ func ParseListSmsResponse(rsp *http.Response) (*ListSmsResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTimelineResponse parses an HTTP response from a GetTimelineWithResponse call
+func ParseGetTimelineResponse(rsp *http.Response) (*GetTimelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTimelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Timeline
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3626,12 +5693,94 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetUserStatusResponse parses an HTTP response from a SetUserStatusWithResponse call
+func ParseSetUserStatusResponse(rsp *http.Response) (*SetUserStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetUserStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Session
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3665,6 +5814,20 @@ func ParseGetWallClockResponse(rsp *http.Response) (*GetWallClockResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -3705,6 +5868,20 @@ func ParsePutWallClockResponse(rsp *http.Response) (*PutWallClockResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

@@ -4,20 +4,12 @@
 package acctl
 
 import (
-	"bytes"
-	"compress/flate"
-	"encoding/base64"
-	"fmt"
-	"net/url"
-	"path"
-	"strings"
 	"time"
-
-	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // Defines values for ClockMode.
 const (
+	ClockModeAuto    ClockMode = "auto"
 	ClockModeReal    ClockMode = "real"
 	ClockModeVirtual ClockMode = "virtual"
 )
@@ -25,6 +17,8 @@ const (
 // Valid indicates whether the value is a known member of the ClockMode enum.
 func (e ClockMode) Valid() bool {
 	switch e {
+	case ClockModeAuto:
+		return true
 	case ClockModeReal:
 		return true
 	case ClockModeVirtual:
@@ -36,6 +30,7 @@ func (e ClockMode) Valid() bool {
 
 // Defines values for HealthClock.
 const (
+	HealthClockAuto    HealthClock = "auto"
 	HealthClockReal    HealthClock = "real"
 	HealthClockVirtual HealthClock = "virtual"
 )
@@ -43,6 +38,8 @@ const (
 // Valid indicates whether the value is a known member of the HealthClock enum.
 func (e HealthClock) Valid() bool {
 	switch e {
+	case HealthClockAuto:
+		return true
 	case HealthClockReal:
 		return true
 	case HealthClockVirtual:
@@ -103,6 +100,45 @@ func (e SessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for TimelineMode.
+const (
+	TimelineModeAuto    TimelineMode = "auto"
+	TimelineModeReal    TimelineMode = "real"
+	TimelineModeVirtual TimelineMode = "virtual"
+)
+
+// Valid indicates whether the value is a known member of the TimelineMode enum.
+func (e TimelineMode) Valid() bool {
+	switch e {
+	case TimelineModeAuto:
+		return true
+	case TimelineModeReal:
+		return true
+	case TimelineModeVirtual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TimelineStepCause.
+const (
+	TimelineStepCauseScenario TimelineStepCause = "scenario"
+	TimelineStepCauseTimeout  TimelineStepCause = "timeout"
+)
+
+// Valid indicates whether the value is a known member of the TimelineStepCause enum.
+func (e TimelineStepCause) Valid() bool {
+	switch e {
+	case TimelineStepCauseScenario:
+		return true
+	case TimelineStepCauseTimeout:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListSessionsParamsOrder.
 const (
 	ListSessionsParamsOrderNewest ListSessionsParamsOrder = "newest"
@@ -139,6 +175,11 @@ type ApplicationCredentials struct {
 	Secret string `json:"secret"`
 }
 
+// ApplicationIDList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001"}]}
+type ApplicationIDList struct {
+	Applications []ApplicationRef `json:"applications"`
+}
+
 // ApplicationList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"methods":[],"registered_at":"2026-01-01T00:00:00Z"}}]}]}
 type ApplicationList struct {
 	Applications []ApplicationState `json:"applications"`
@@ -147,10 +188,29 @@ type ApplicationList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// ApplicationRef defines model for ApplicationRef.
+type ApplicationRef struct {
+	Id string `json:"id"`
+}
+
 // ApplicationState defines model for ApplicationState.
 type ApplicationState struct {
 	Id    string      `json:"id"`
 	Users []UserState `json:"users"`
+}
+
+// ChangeEvent The data of a `change` event of GET /_acmock/events.
+//
+// Example: {"control":3,"journal":40,"store":12}
+type ChangeEvent struct {
+	// Control Counts state-changing control calls (clock, scenario, reset, journal cleared, ...).
+	Control uint64 `json:"control"`
+
+	// Journal The seq of the newest journal entry.
+	Journal uint64 `json:"journal"`
+
+	// Store Counts changes of users, phones, links, the outbox and sessions.
+	Store uint64 `json:"store"`
 }
 
 // Clock Example: {"fired":3,"mode":"virtual","now":"2026-01-01T00:01:30Z","pending":2}
@@ -229,12 +289,20 @@ type Registered struct {
 // RequestEntry defines model for RequestEntry.
 type RequestEntry struct {
 	Application *string `json:"application,omitempty"`
-	Error       *string `json:"error,omitempty"`
-	Fault       *string `json:"fault,omitempty"`
+
+	// AuthHeaders The signature's timestamp and version headers the request carried, timestamps first, each named as its family spells it whatever case the client used, so that you can tell which lineage of client sent it: X-Activeconnect-Authentication-* (the official Python client), X-Activeconnect-Authentiaction-* (the Activeconnect documentation), X-IAMPASS-Authentiaction-* (IAMPASS clients), X-Sonikpass-Authentication-* (the iOS SDK), or those prefixes in the other spelling. Recorded whether or not the signature verified; absent when the request carried none, or was not an Activeconnect API operation.
+	//
+	// Example: ["X-IAMPASS-Authentiaction-Timestamp","X-IAMPASS-Authentiaction-Version"]
+	AuthHeaders *[]string `json:"auth_headers,omitempty"`
+	Error       *string   `json:"error,omitempty"`
+	Fault       *string   `json:"fault,omitempty"`
 
 	// Hmac ok, off, a rejection code, or empty when not checked.
 	Hmac      string  `json:"hmac"`
 	LatencyMs float64 `json:"latency_ms"`
+
+	// Message The error's sentence, when the answer was an error.
+	Message   *string `json:"message,omitempty"`
 	Method    string  `json:"method"`
 	Operation *string `json:"operation,omitempty"`
 	Path      string  `json:"path"`
@@ -242,9 +310,12 @@ type RequestEntry struct {
 	Session   *string `json:"session,omitempty"`
 
 	// Status 0 when the connection was dropped.
-	Status int       `json:"status"`
-	Time   time.Time `json:"time"`
-	User   *string   `json:"user,omitempty"`
+	Status int `json:"status"`
+
+	// StringToSign For signature_mismatch: the string the emulator signed (nonce + URI + timestamp), to compare with what the client signed.
+	StringToSign *string   `json:"string_to_sign,omitempty"`
+	Time         time.Time `json:"time"`
+	User         *string   `json:"user,omitempty"`
 }
 
 // RequestList Example: {"entries":[],"timed_out":false}
@@ -257,10 +328,11 @@ type RequestList struct {
 
 // ScenarioInfo Example: {"applications":1,"expectations":1,"faults":0,"name":"deny","source":"name: deny\n"}
 type ScenarioInfo struct {
-	Applications int    `json:"applications"`
-	Expectations int    `json:"expectations"`
-	Faults       int    `json:"faults"`
-	Name         string `json:"name"`
+	Applications int     `json:"applications"`
+	Description  *string `json:"description,omitempty"`
+	Expectations int     `json:"expectations"`
+	Faults       int     `json:"faults"`
+	Name         string  `json:"name"`
 
 	// Source The YAML the scenario was read from.
 	Source string `json:"source"`
@@ -279,7 +351,9 @@ type ScenarioProblems struct {
 
 // Session defines model for Session.
 type Session struct {
-	Application string `json:"application"`
+	// Allowed The statuses the session can move to now, by the transition table (empty once final).
+	Allowed     []SessionStatus `json:"allowed"`
+	Application string          `json:"application"`
 
 	// Attempt Which login of the user this is, from 1.
 	Attempt int `json:"attempt"`
@@ -331,6 +405,38 @@ type StatusChangeRequest struct {
 	Status SessionStatus `json:"status"`
 }
 
+// Timeline Example: {"mode":"virtual","now":"2026-01-01T00:00:00Z","steps":[{"application":"5ca1ab1e000000000000000000000001","cause":"scenario","due":"2026-01-01T00:00:02Z","in_ms":2000,"session":"0a1b2c3d4e5f60718293a4b5c6d7e8f9","session_status":"pending","status":"active","user":"alice"}],"total":1}
+type Timeline struct {
+	Mode  TimelineMode   `json:"mode"`
+	Now   time.Time      `json:"now"`
+	Steps []TimelineStep `json:"steps"`
+
+	// Total Pending steps of live sessions, all of them.
+	Total int `json:"total"`
+}
+
+// TimelineMode defines model for Timeline.Mode.
+type TimelineMode string
+
+// TimelineStep defines model for TimelineStep.
+type TimelineStep struct {
+	Application string `json:"application"`
+
+	// Cause scenario: a step of the phone's timeline; timeout: the login times out unless answered.
+	Cause TimelineStepCause `json:"cause"`
+	Due   time.Time         `json:"due"`
+
+	// InMs Milliseconds from now until it fires (0 when due at the next advance).
+	InMs          int64         `json:"in_ms"`
+	Session       string        `json:"session"`
+	SessionStatus SessionStatus `json:"session_status"`
+	Status        SessionStatus `json:"status"`
+	User          string        `json:"user"`
+}
+
+// TimelineStepCause scenario: a step of the phone's timeline; timeout: the login times out unless answered.
+type TimelineStepCause string
+
 // UserState defines model for UserState.
 type UserState struct {
 	Id string `json:"id"`
@@ -366,11 +472,18 @@ type Cursor = string
 // Limit defines model for Limit.
 type Limit = int
 
+// Forbidden Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
+type Forbidden = Error
+
+// PayloadTooLarge Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
+type PayloadTooLarge = Error
+
 // Unauthorized Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
 type Unauthorized = Error
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
+	// Operation An operationId or the name in its URL; see above.
 	Operation   *string `form:"operation,omitempty" json:"operation,omitempty"`
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
 	User        *string `form:"user,omitempty" json:"user,omitempty"`
@@ -388,10 +501,13 @@ type ListRequestsParams struct {
 
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
-	Application *string                  `form:"application,omitempty" json:"application,omitempty"`
-	User        *string                  `form:"user,omitempty" json:"user,omitempty"`
-	Status      *SessionStatus           `form:"status,omitempty" json:"status,omitempty"`
-	Order       *ListSessionsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+	Application *string        `form:"application,omitempty" json:"application,omitempty"`
+	User        *string        `form:"user,omitempty" json:"user,omitempty"`
+	Status      *SessionStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Live true: only live sessions (pending, identifying, active, walkaway: what a phone shows); false: only finished ones.
+	Live  *bool                    `form:"live,omitempty" json:"live,omitempty"`
+	Order *ListSessionsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 
 	// Limit The most items on the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -402,6 +518,11 @@ type ListSessionsParams struct {
 
 // ListSessionsParamsOrder defines parameters for ListSessions.
 type ListSessionsParamsOrder string
+
+// GetTimelineParams defines parameters for GetTimeline.
+type GetTimelineParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -415,6 +536,12 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// SetUserStatusParams defines parameters for SetUserStatus.
+type SetUserStatusParams struct {
+	// Application Only sessions of this application.
+	Application *string `form:"application,omitempty" json:"application,omitempty"`
+}
+
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
 
@@ -424,202 +551,8 @@ type AdvanceClockJSONRequestBody = AdvanceRequest
 // SetSessionStatusJSONRequestBody defines body for SetSessionStatus for application/json ContentType.
 type SetSessionStatusJSONRequestBody = StatusChangeRequest
 
+// SetUserStatusJSONRequestBody defines body for SetUserStatus for application/json ContentType.
+type SetUserStatusJSONRequestBody = StatusChangeRequest
+
 // PutWallClockJSONRequestBody defines body for PutWallClock for application/json ContentType.
 type PutWallClockJSONRequestBody = WallClockUpdate
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"1Hx9c9s2tvdXwXCfmdoztEzZTlrL8/zhZtM2e50mt05v726VMWHySEJNAgoAWtF6/N3vnAPwTYRsOU2y",
-	"L7MzjSUSODjnd94PdBdlqlwqCdKaaHIXLbnmJVjQ9NeLShul8V85mEyLpRVKRpPo3QJYKuGjvcroiZSp",
-	"GbMLYEsNt0JVhi35HM6YKoVlwrKZ0vT1TGhj6btRFEcCl/pQgV5HcSR5CdEkcutFcWSyBZQcty75xwuQ",
-	"c7uIJkdJEkd2vcQnjdVCzqP7+zi6EKWwYSpLZZACKA1T0pH4wO4FLdTdPIcZrwobTcYJ7l3yj6KsyuZP",
-	"If2fDVlCWpiDju6RMA1mqaQBYuZLrR0vMyUtSCKYL5eFyDgSfPiHQarvOpv/Pw2zaBL95bCV0aH71hy6",
-	"1WiX/ql/W3DLVtywlVZyPoru4+hXySu7UFr8E/IvTwCyHXfQqmBW3YBkwrBSGCPknCnd0HVf85m4c57f",
-	"cpnBL/ChAkOkwUdeLgsgKVSa+9VPE4NHWmq1BG2FY237/SYGztmPitVfT9hpYmI2Lo/xP8+SpDSIhCGg",
-	"NHyohEZm/d6u/b55Ul3/AZlFMs5b9r3QwC30CR8QKvINRI+PviMYNX8PyIkjA5kG++QX7x+lNwdpBS/M",
-	"BreRyCjh4+uj7Dg/gWez58m34++OTo/5yfWz7Hn+LXw3O41auqL//vYfR69P3j5/d/o/4/89/vuz77/9",
-	"6+kP45+O//bsv769OP15HG3hwwMnfVgmIm+3f0QsF2KApg7mTTT53R/4WcbH/HoMSfh/4yiOKkN2sX6D",
-	"FyKDKI4KIW/w4/dxVKi5wEWTOFoulKTtCoUUzHhhII5KsAuV+6c1zIWxoCG/4sjHo+To+UEyPkjG75Jk",
-	"Qv//R3R///7+/YCB/TPcRWTiHlPZDlsuLYK1hQjXmq/x745VH2rTWw0GpGWrBUhWKg2s5Gs2U0WhVmds",
-	"yY1Ba88Ncws0dh8XbQzvw6LtHewR2bpDoNfaBVxeejvy6lcDeguTQmB0i4fofVGo7GYDgTP37nEclSrH",
-	"x2+FthUv0BOp1RAJ48lx8o8ojpYgczzN5GgACL/kpsQuLSwNoy/Z9ZrZhTCMO1PbkUXjtGqC7iKQ6Nd+",
-	"jzQQWTWB7wP2iUi+i2ZKlwTjnFs4sKKEKPBwc4SBtxYlFEICM0QylznDNVRlDVtxYdF7WEVHOWOcGTBG",
-	"KPmNqZ9icwXo5DMgyPnv0ffkkIkc8pjW5EXBhHVvaf+8sAxkbkIM2ZA1cceduD1KSOqNs+9IPXOyzhAQ",
-	"V1LZq1bqJRjD5/gt0k5PIOXI/DNmLNeW8azET1fCLtjBgXvEL4B88UJlLn6x3FbGG50BVDIv4oFsZgKK",
-	"sO409IWMtt+s+epaqQK4HDDPPxg7AtpFQ/z7CXiBbq3PQKdKHW0xGUiuhULU+UitJShSN0PPkzXquDvA",
-	"210ePH69oroJrLKNF83asSctxI0LIW+2GLutwswoHnGeZVflzIVZFnx95cLhkA3VxTbb+pSdNpiBqzao",
-	"6NAdYsWbTVta89/qagj1p2IztONbdORbuO98+3D1jqPv+JsB2zad70ZA8EnM7K8ROxJbeoIn1Oq6gDIE",
-	"rqIqZYf0jqNAWx3+5iFjYeHjlkxt6YjA6OGHVxcvJxevfn45efHmYsL8eo/HDkRSXFPdEuK3DR39l4Zb",
-	"24PEq13jwy4UXUhw1QkUH4rhrrYFxFvx21n/bldbs7Fhu0SYM5SJvZRWr4fI6CwVJBxq/zd0Mi6fDnyz",
-	"KHk2xIa6iZmazWLGmQYkDr062ooYk0kol3bt4lGpLMsWkN1APgoZt4JbkNn6yuliq1mqui46aiWr8rrG",
-	"MapMkFRkxfbDL7lzXYH85kNv70pI+/wkGIf5+OURVPRZlThGWJeAS8+rFTcs12q57PGlsxWZlZ19BGJm",
-	"B8zBh8iv3DDSMyZuAUkS70nmASQGMjmQVhMgMZvCzfIrVdltcU/z9I4pQE8DAta6s+HAoOkKfJYk5FWm",
-	"KulqMohRDTxbYDgOM8ygfPjaEc02H1XT3905xK9LH1K8kjP1YOo7jiP4uITMdj4g9XQZrC+K5SDXKDRV",
-	"6YwUhJcwYfjpVEaPJqZDuPW3DD1R0xD6bmtoUtMX8i1/P3994bICzxoShgaes5lW5eOehXaN+4dr6Nw4",
-	"UkPKQ7LxLteEUwQhb3kh8qtOcNjPEJpzLLhh49p3RiQMv+7vrfseJ7W7Puot5BOnsjKWXQPjTaGMmSpb",
-	"oCemGlnMjgzaWl83QwxPI6OUnEa1a500cexozcticjQZJxP2OTa4f//J6cxDcUipdAArP6kVK7lc1ww1",
-	"bAUa2ExVEvV1rTApXSgDrMCogexpUwNOQrZ12ZHzTkanjsXuqdj8yr0y7tS9G/Pzp/OuDnVBqLYe6Gm+",
-	"n1uLbnnI3t8WIlswqpHVDQP0Jq4qIUxMysjGYS+1EMYqF4oMFbzgxrLnJ8wdlWULLudgYqaKHIx1fQcq",
-	"+u8igkta5AWtEbL7nxTat9J6cGvHc0cBLaNuQG4tZz3uh937Pcvl476uH64l1p6t5fcD0Ah4ZB+2kEse",
-	"aOpXry3GHXp21L8a9Y9V/ZqFH+DP5aA0UJeM4khQ8X22dn/xzIpb1MgVL274iq+9k0cXH0cZlxkUBeTk",
-	"c4T7R1YoA3mwXnHpjvk0rb1W+Tr4RSHkTTjMxcT4ysfL4XBX2ifVH3bDdBDLPWL8aTztLSFBWZUmgGNv",
-	"I8M4br/cFVSleRRQzaJBIrsmaSjaJ7A445UJeD5e2QUCMuMW4ia8iGsXHqPVpv/6zh5+YCzL4VZkQInY",
-	"xyWeJKyEn2L7tiaxTiPwFI9xKtxMbMqDXukeKBr9aXJDFLadhV07F77BFHJ8iP5vjPN/rvLjAyx6h+1x",
-	"61rg42T/E71hW3sMeLW63zVoO3jr6GrXkDfWGukN+/emX/ZgdNTW4oJtGE9PzbIQ+3/jRRHqyZT845W5",
-	"gVU0iZ6VidnWinFNuTgyCzFDZTsYJ2WoJd0ud7e1YzIU54oXBekcM2Iuua00GMY11IUNxudcSCe93fTd",
-	"0znoi+c55MwqajG4HVFEza5uwx3a4279uD2vO92DnP91mQ9a5T2GPpGdzRkf7YC7HnOlhV1fIqTqDIJs",
-	"2rs61uqz6hd/WqZk4UtNvhejK2mahoxb44ACrlE9Q0JhOXBNPsnTsrB26eYmhE/QhziAsiq4VajaaiXZ",
-	"+dtXMTOgbyFnlcxBs/TwyhFxmNaDLYaXwJZKU5CEH5yTffOVIFxjNJXvwFiDWojBlFVsWfC1G4tBzYpZ",
-	"qW5d/6xuLVFTAq09zxu34LpzhVI3jGPAxu1Ucq3FLeQj9soyCZAbJhX76fX5ixZT9J3ramULfl1QhUTD",
-	"LTjTUJ+ZMoEVpQrCTGWh1PKaZzeskgUY0/TBeGtcSARcKrtAzhwc8DzX6Zn7ON0QTcpwwzUDmS+VkHYq",
-	"ryvL0gX1m1I6WFqX0FPmkW5Yeu4naPwgyfckVDatkuQ4o4Xpn5COpnIqqfvn2NxIJqUPU4aRyVYJTVjq",
-	"PMeEUbKbxoyzFPM2/NdUpj5KIELjptynAflKAsRlU2rkpSgcKlEQTX/5C/se81gzlS+RA3ZBHdUu428A",
-	"lpiIsWt8EPKYGYU4ybhErJOFWAHcGA9CBMWIUf4lSmENdVinkkhwYkrZrOBzPCy3PivDLcvJVB7ULVoz",
-	"Ya2XSuIkSWJWiFuKKmZCCrOAnO2lBwcl/3hQv5Puj9hbTrNdvXavJTCy9sVCYSZoGZ8rPNlM6bmyFmTM",
-	"lPYMdIDoNIxxd8dJ7zGVhBE7p3Xr97vPV/JGqpWcUGPZp6BOQzBmYhkvCvzArBCeJ8kJgqQ5PivEDNAA",
-	"Txh3566/2PPZQsw6yULMXNgSszpV2EcSXDbAjk7YQlXaIKl8ZkEjf2o1QR76tQ/qTdP92OsJhVSTOo5L",
-	"mZB0HJ8GEsXdrrv/vMaMNVtycHqRpiM6YiYhJ0mCm6DH69bVmFVzQEyfsZTn+RW9m2ICSMJ2bDTIx9MU",
-	"j5kS9q58VdVpMM/J/kioywzX3GYLd4bOVhsUnbH07ZvLd6wxrd1nt1BAaw4DrwlDclx1Y4ND4+SMcSZh",
-	"RU+yvZlWJZ1jDvbKxdNX3QWv8LE0ZqkBmfe/MaVJUUtSjMWJUVeluhYF+HXSfVbyGyA02DZY9KA2Vi3Z",
-	"SukbtAN7hEunD2oJEvJ9Ohq+dvn6kqnKXquP/iy2rrgQ2+r+nGle0C7uZn+oSkteDN5ysvdPGcKlf/TA",
-	"iH9Cul+jzfubb0xTkEMlSU+SJKUKnOlMlY6ThGRv+NqwRV3Io0KCs5Ar0FBbwrdI71SmP77siNsjjVxA",
-	"74vG6NRKzKnggOCqAeRQmPpR0z0/jDCVuFiLsP0R+y1Q3nC2xq+doSdFj9Odr510CyCp/zCeSlLdxsXM",
-	"RGFBmzhQG2HnjmQ05dfAzEJpS36Xy5r2tp/m7bixoijYgt8CMr037rvH/WbOspeoXmDYDFaNVSd8GW+F",
-	"MFZAmPFa+vtnzk+gFMl3YRRA6OtvJAzj15i+Y/CArPXjARggFDTMS8sul8A1rk7+TOajqaQkIAPpsl3f",
-	"y3j96p3r3NiC8hgXS9TTqudvX0VxdAva1T2j8SgZJb7dJ/lSRJPoeJSMjn0ni2LHoLGgzM6PBvSDOzcl",
-	"it6ga4mcCZbKGUpyu5xZUtJKWCc1kgOaNIs+2UAx8zygsMdMZS/aqH36iL0phUWGpcIbx9QNTqaUV5Q8",
-	"B1Yt2d7xEVvAR5aLOTny4yNWgLW0ML7kPt+nEA6VGJ2eFUWLsllVFEyDAYswavoTbYjQRBkLVeSmVpyp",
-	"dDakb5bJ1BKyOoqBUHBG17ELo6JN63/GuJxK+CgMzYvRmcPvdXvh9LxJHWia1u6rvJHXea/i5A3X975g",
-	"9lmmqYeDxPf9TMuPt/Qmyo+S8RcioJkMDsx3O/pymiw/SZJtCzeU1pPi+PT48ad7w+r00unOW2B6V5Ul",
-	"12uX4m6qGSHVql4r8BtXvAnq8eFdf2Ti/pAQvl29f1B6Dt4tdV79xtSaTWmWiV2UELfGkvyE96PkDiQq",
-	"k1WYe9gFkHZr0+9hzsUtkE/Yo1AHjf7GeWtjyS3F7xjw7Y/YGzQYU9k9qPNAbqiQJi8X0HhvNBOVtKpC",
-	"DQvpyC/Ik76KdK+R/H7n7lr45r+3xINZlD7Uu3cwNrP69wM1SD6bGry5CUGeTshyTAP+BI5PPg3HbnOU",
-	"cLfw3cNsM9Q4h633YHJge1TsUbpO7ved2Kn6I2gwIXdIbMInP4urgflcZDSQ/o9gXTntC0rFbbDtrgl+",
-	"+aly2eA0zzuK4ByQH0s2pEFBxh/62dsHzALVEFyeabtzzm6PGSWIeQUxJkRK56DjejzEOT/kPHsjC4wY",
-	"9VSmGwPA6YSmo+pyTZOinCSnIYX1d21asX0Bf9a/zrOTM/uaePFxqZOc8Pek/p292etgYQ7hsOI676Ny",
-	"0QxPB+3BuUfHUZK08/JNeEZlRtNkZyP2M1XomkqY3bzeFTQJfn77C8rY7xC01jxfj3rFXjch1nLzHRQF",
-	"phtUMdwoPpIdXPc5WlcED+8werzfytpfhi0YqjIyzEBH7M0SJN2Ck8DqJTE6paiAHLhw1VntyhheUHwq",
-	"TcmLwqVwe0qzv12++dnXbc6zDJZ2wjY5me5j0kc1Bkzy3VWHTWm6JKwnzokvGcncNHkk0ReyJHig7pkv",
-	"XL/1cffvR1H+PZx+Zwj43s8oHy5sWfRX2KQoaFycJAlE9Zqjp3r/p1uJLSivz1UjLK7rzq5KhJBhuQLj",
-	"Em9hqfJjyJVswHhTG5xtcPgvwEKoA/ihAjQuriVvqAjEaBIyGEa8KIDrX+qFv3qE97JcWtHI6s+FES9p",
-	"JjlQCMPFt0Zow2IZ1Y00ZCDtsFPQKZ/xul7PEJnsuprNQJ8xA0CRQr+0ttEFZr+REWmmVNNeLWrFRZPp",
-	"c8sKaPJyjA6nsqGBCkBUivQDA1QuNWDYHuUyaTOxSvk4Kvs+lTksvS4BciYVMwUePmRoLoSxHXSEDMzG",
-	"Xe52RPshsxKHX+6PmDz59Xq+6qnv1UPfn/BqM2P99E3bq0idK/dupvHZ6enDE464aB/LFKX6UWXfmWMF",
-	"13PA0OLDtpv3Rki6S9vSMBySf4yOIFtqYIfPN6a7G0894k9qRX2lznB3ydekLWyvc988bsrDzxNzxnxR",
-	"mD0z+9vY0M58/as8YTtqH7CSr1HN0cZ4+X6dqDmco23YVqpekwQwaGkMk1XMdaY3PdhOZZy6HOurNL5s",
-	"01RIOo0RTvMUhOKYuXk9U+fMTco3le3d1hwKvkaTXR86poIP19a4pq3zlRT+ue0EKhCQmecyV6UEY6i0",
-	"2tjhtmQju3kspu83sLRbazfRf2BBpQeKHxWjEQFf2isUJ2m07SMhhRW8oN7kBhS6lzu3OufhiqiwxGcS",
-	"k/FdVFtfNhB2eMVgkCRdtuP9X4z/vcsgW4LWZnb/c8jicqFWISnQTE/orsyF4rlpOdedj2hKncho0lnj",
-	"2h8jdi6ZvyXRPkVh96wyzUjIVJ4kiQtYXLsQw5lmtp8blra3DA0gtzNIKWRpm4p1f7xUGlJm+Bo1eqFW",
-	"U0kVMrogUMDMoiXYPwudHFG3Nkjy2p2uWtZIpT+phYHE/1Hlc8iZkFMq6FLLjxpjeODfqNnTT9UXlTUs",
-	"Vys57JM8S45du0cqN+nR9uMHUHxb9aG4SzlozXfIj75execxmF+QSLr+6rNu21zneUTD6L5ODcA/UUse",
-	"Hz/B5T5Ljj+18rwseP17Co0a94xnZ7w+aDzfdJINctESVs0HXrOo4Pn/3RfpGXPQnwMGT9wVp/cMgOvZ",
-	"M36tbmF/NJU/uGY3y1R5LSRsNBldFtVmRi4LZWrWtlxoUTcS1a4aTDzqadbdEo9/Ve4wDOOfNL68JYtC",
-	"2YR/EStyiWQUtz98UH/gZBn8FYQwVS1bD92Pee3woP9xsi8aD3cvugRUuwbGvyAORpJaLNfBB8aIbvyq",
-	"vr4TVNfDO/+vKyr53R+2I+/hgPh8udTqFthe6qbP0v2YboCyvbS5nIKfuZ8q6Y2rrXhxw/iKr2NUVaBA",
-	"LWYzLgqm9FTS4Fo7WeaugHUGUqVajdh5Z3bQ9TkMaLp5kHEplaUxJ7bHpZ9qVJVlajaVnM2E9GFfhYG8",
-	"n5bj7CQ5dXEB4twXtSutQVr/cMgWXILtq80ulc4ep59e8vz8rZnQDYmv7a3rS1ZbvKXHguvRkGyI2q/X",
-	"pPmSxdq2pYOgbaDOeGYR7RsaW5qHE5N2DK9XtMXUtBcrrlRV5G6ICCPd4WWQgNsrv2ghtr54tQUELrH+",
-	"vH3dNmHvc7n5abBwv6w7nbpHHtH9mtarv+53La8b0dgTLhqn5/BfPkegCsF+PQHiJuz8FAhNbhgD2jaz",
-	"IDlcV/O5kPMd46FmANGlo35e5GxzIMQNyvV+C9OZQTdAhQlSJ5N1B1IzN2TtprGmkl6iIa5t8dKvxM6B",
-	"cQzUCd3vkbUEbquLPSGm+k8KLzZ/pzCgCj3wITJIKP+OlnAYnjj8dDSkxX5gZrqvkiteFI+PtdDNHweg",
-	"Xa4zxU1ljBeFWmGOfgOrYG2mvSb2BeXfbrLVE1or5Nx8PjO4UKtH7pYR+7ZWa965ng3jLCuEu6+NAVzz",
-	"k3X0666xF4ztX2WSiqStZp17bnspPTqZyild/ZpGqRta77uvaygE3NKYkjDMuh9WqSwYBlwXAvQ+Jped",
-	"KLEr4KncS+sLZBM2jY4TM43S/XY2lu7L0NWNuvS0Rs5sqZX0ofH5A7TNe3JfOTh7FJSSprx7wPyamc9l",
-	"A61db0vGG9hAHLCVkDlFW/0G+h26hv6FwN/f04+QgL6tPRn9DB5d5JscHo6Pvh0lo2Q0nnyXfJdE9+/v",
-	"/y8AAP//",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
-}

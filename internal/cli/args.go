@@ -76,6 +76,7 @@ var placeholders = map[string]string{
 	"base-url": "URL", "app-id": "ID", "app-secret": "SECRET", "output": "text|json",
 	"session-file": "FILE", "methods": "LIST", "phone": "NUMBER", "display-name": "NAME",
 	"message": "TEXT", "interval": "DURATION", "timeout": "DURATION", "http-timeout": "DURATION",
+	"auth-headers": "FAMILY",
 }
 
 // printFlags lists the flags of fs in the "--name VALUE  usage (default ...)" form.

@@ -3,12 +3,16 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/internal/cli"
 )
@@ -170,4 +174,49 @@ func TestInterrupted(t *testing.T) {
 		return ctx.Err()
 	}))
 	r.expect(t, cli.ExitInterrupted, "alice: pending", "acclient: interrupted\n")
+}
+
+// TestAuthHeadersFlag: --auth-headers (or ACTIVECONNECT_AUTH_HEADERS) names the timestamp and
+// version headers of every request, a saved session's status and logout included; the flag wins
+// over the variable, and an unknown family is a usage error naming the choices.
+func TestAuthHeadersFlag(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sent []string
+	record := acmocktest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			sent = append(sent, strings.Join(acauth.HeadersUsed(r.Header), ","))
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	w := newWorld(t, nil, record)
+	file := filepath.Join(t.TempDir(), "s.json")
+	w.run(args("device check alice --auth-headers iampass")).expect(t, cli.ExitOK, "alice", "")
+	w.run(args("authenticate alice --auth-headers X-IAMPASS-Authentication --session-file "+file)).expect(t, cli.ExitOK, "alice: pending", "")
+	w.run(args("session status --session-file "+file), withEnv("ACTIVECONNECT_AUTH_HEADERS", "sonikpass")).expect(t, cli.ExitOK, "pending", "")
+	w.run(args("session logout --auth-headers activeconnect --session-file "+file), withEnv("ACTIVECONNECT_AUTH_HEADERS", "sonikpass")).expect(t, cli.ExitOK, "", "")
+	mu.Lock()
+	got := slices.Clone(sent)
+	mu.Unlock()
+	want := []string{
+		"X-IAMPASS-Authentiaction-Timestamp,X-IAMPASS-Authentiaction-Version",
+		"X-IAMPASS-Authentication-Timestamp,X-IAMPASS-Authentication-Version",
+		"X-Sonikpass-Authentication-Timestamp,X-Sonikpass-Authentication-Version",
+		// session logout calls the logout URL, then the status URL
+		"X-Activeconnect-Authentication-Timestamp,X-Activeconnect-Authentication-Version",
+		"X-Activeconnect-Authentication-Timestamp,X-Activeconnect-Authentication-Version",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("headers sent:\n%q\nwant\n%q", got, want)
+	}
+
+	r := w.run(args("device check alice --auth-headers iam"))
+	r.expect(t, cli.ExitUsage, "", `invalid value "iam" for --auth-headers: use activeconnect, iampass, sonikpass or one of X-Activeconnect-Authentication,`)
+	r.oneLineError(t)
+	r = w.run(args("device check alice"), withEnv("ACTIVECONNECT_AUTH_HEADERS", "X-IAMPASS"))
+	r.expect(t, cli.ExitUsage, "", `acclient: ACTIVECONNECT_AUTH_HEADERS="X-IAMPASS": unknown header family`)
+	r.oneLineError(t)
+	w.run(args("device check --help")).expect(t, cli.ExitOK, "--auth-headers FAMILY", "")
 }

@@ -85,7 +85,7 @@ func TestDeviceCommands(t *testing.T) {
 	}
 	r.oneLineError(t)
 	r = w.run(args("device sms carol --phone 555"))
-	r.expect(t, cli.ExitError, "", "HTTP 400 invalid_request")
+	r.expect(t, cli.ExitError, "", `HTTP 200: phone_number "555" does not start with +`)
 	r.oneLineError(t)
 
 	r = w.run(args("device lost alice"))

@@ -66,7 +66,7 @@ func TestHintsNameTheUser(t *testing.T) {
 		{"phone already registered", []string{"device", "sms", "alice", "--phone", "+15555550100"}, cli.ExitError, "",
 			`acclient: send registration SMS to "alice": HTTP 409 device_already_registered: user "alice" already has a registered phone (field user_id); report the phone lost first with: acclient device lost alice` + "\n"},
 		{"bad phone number", []string{"device", "sms", "carol", "--phone", "555"}, cli.ExitError, "",
-			`acclient: send registration SMS to "carol": HTTP 400 invalid_request: the service does not take "555" as a phone number (field phone_number); use E.164 form, e.g. +15555550100` + "\n"},
+			`acclient: send registration SMS to "carol": HTTP 200: phone_number "555" does not start with +; give the number in E.164 form, such as +15555550100` + "\n"},
 		{"no phone", []string{"device", "check", "carol"}, cli.ExitNoPhone,
 			"carol has no registered phone; register one with: acclient device link carol\n", ""},
 	}

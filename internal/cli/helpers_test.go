@@ -26,7 +26,8 @@ type world struct {
 // acmocktest.WithMiddleware.
 func newWorld(t *testing.T, scenario acmocktest.Option, opts ...acmocktest.Option) *world {
 	t.Helper()
-	opts = append([]acmocktest.Option{acmocktest.WithStartTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}, opts...)
+	// The commands' pauses advance the clock (see run), so time moves only when the tests say.
+	opts = append([]acmocktest.Option{acmocktest.WithStartTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), acmocktest.WithManualClock()}, opts...)
 	if scenario != nil {
 		opts = append(opts, scenario)
 	}

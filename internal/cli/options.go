@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/activeconnect"
 	"github.com/acmock/acmock/internal/scenario"
 )
@@ -24,6 +25,7 @@ const (
 	envAppID       = "ACTIVECONNECT_APP_ID"
 	envAppSecret   = "ACTIVECONNECT_APP_SECRET"
 	envHTTPTimeout = "ACTIVECONNECT_HTTP_TIMEOUT"
+	envAuthHeaders = "ACTIVECONNECT_AUTH_HEADERS"
 
 	defaultBaseURL = "http://127.0.0.1:8080"
 	// defaultHTTPTimeout bounds each request, so that a server that accepts the connection and
@@ -38,6 +40,7 @@ type globalOptions struct {
 	appSecret   string
 	output      string
 	httpTimeout optionalDuration
+	authHeaders headerFamilyFlag
 
 	client *http.Client
 }
@@ -62,6 +65,31 @@ func (g *globalOptions) commonFlags(fs *flag.FlagSet) {
 	fs.StringVar(&g.output, "output", "text", "text for people, json for scripts (sessions in the Python client's JSON)")
 	fs.Var(&g.httpTimeout, "http-timeout", "give up on a request unanswered after this long; 0 waits forever ["+
 		envHTTPTimeout+"] (default "+defaultHTTPTimeout.String()+")")
+	fs.Var(&g.authHeaders, "auth-headers", "name the timestamp and version headers as activeconnect (Python client), "+
+		"iampass or sonikpass (iOS SDK) clients do, or use a prefix such as X-IAMPASS-Authentication ["+
+		envAuthHeaders+"] (default activeconnect)")
+}
+
+// headerFamilyFlag is --auth-headers: a header family, and whether it was given.
+type headerFamilyFlag struct {
+	family acauth.HeaderFamily
+	set    bool
+}
+
+func (h *headerFamilyFlag) String() string {
+	if h == nil || !h.set {
+		return ""
+	}
+	return string(h.family)
+}
+
+func (h *headerFamilyFlag) Set(v string) error {
+	f, err := acauth.ParseHeaderFamily(v)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "unknown header family "+strconv.Quote(v)+": "))
+	}
+	h.family, h.set = f, true
+	return nil
 }
 
 // optionalDuration is a duration flag that knows whether it was given, so that the environment
@@ -107,6 +135,13 @@ func (g *globalOptions) resolve(env *Env, app bool) error {
 	if g.httpTimeout.d < 0 {
 		return usageErrorf("--http-timeout must not be negative (0 waits forever), not %s", g.httpTimeout.d)
 	}
+	if e, ok := env.LookupEnv(envAuthHeaders); ok && e != "" && !g.authHeaders.set {
+		f, err := acauth.ParseHeaderFamily(e)
+		if err != nil {
+			return usageErrorf("%s=%q: %v", envAuthHeaders, e, err)
+		}
+		g.authHeaders.family = f
+	}
 	if !app {
 		return nil
 	}
@@ -141,6 +176,11 @@ func (g *globalOptions) resolve(env *Env, app bool) error {
 
 func (g *globalOptions) json() bool { return g.output == "json" }
 
+// clientOptions are the options of every API and session: the HTTP client and the header family.
+func (g *globalOptions) clientOptions() []activeconnect.Option {
+	return []activeconnect.Option{activeconnect.WithHTTPClient(g.httpClient()), activeconnect.WithHeaderFamily(g.authHeaders.family)}
+}
+
 // httpClient is the client of every request: net/http's default transport, with --http-timeout.
 func (g *globalOptions) httpClient() *http.Client {
 	if g.client == nil {
@@ -150,8 +190,7 @@ func (g *globalOptions) httpClient() *http.Client {
 }
 
 func (g *globalOptions) management() (*activeconnect.ManagementAPI, error) {
-	m, err := activeconnect.NewManagementAPI(g.appID, g.appSecret, activeconnect.WithBaseURL(g.baseURL),
-		activeconnect.WithHTTPClient(g.httpClient()))
+	m, err := activeconnect.NewManagementAPI(g.appID, g.appSecret, append(g.clientOptions(), activeconnect.WithBaseURL(g.baseURL))...)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
@@ -159,8 +198,7 @@ func (g *globalOptions) management() (*activeconnect.ManagementAPI, error) {
 }
 
 func (g *globalOptions) authentication() (*activeconnect.AuthenticationAPI, error) {
-	a, err := activeconnect.NewAuthenticationAPI(g.appID, g.appSecret, activeconnect.WithBaseURL(g.baseURL),
-		activeconnect.WithHTTPClient(g.httpClient()))
+	a, err := activeconnect.NewAuthenticationAPI(g.appID, g.appSecret, append(g.clientOptions(), activeconnect.WithBaseURL(g.baseURL))...)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}

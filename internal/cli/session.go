@@ -8,12 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/acmock/acmock/activeconnect"
 )
 
 // readSessionFile loads a session saved by --session-file (or, for "-", read from stdin). Its
-// status and logout calls use acclient's HTTP client, with --http-timeout.
+// status and logout calls use acclient's HTTP client, with --http-timeout, and --auth-headers.
 func readSessionFile(env *Env, g *globalOptions, cmd, path string) (*activeconnect.Session, error) {
 	if path == "" {
 		return nil, usageErrorf("%s: --session-file is required (save one with: acclient authenticate alice --session-file session.json)", cmd)
@@ -31,11 +32,44 @@ func readSessionFile(env *Env, g *globalOptions, cmd, path string) (*activeconne
 	if err != nil {
 		return nil, fmt.Errorf("read session file: %w", err)
 	}
-	s, err := activeconnect.ParseSession(data, activeconnect.WithHTTPClient(g.httpClient()))
+	s, err := activeconnect.ParseSession(data, g.clientOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("session file %s: %w (it should hold the JSON that acclient authenticate --session-file writes)", path, err)
 	}
+	if missing := missingSessionFields(s); missing != "" {
+		return nil, fmt.Errorf("session file %s lacks %s; it should hold the JSON that acclient authenticate --session-file writes", path, missing)
+	}
 	return s, nil
+}
+
+// missingSessionFields names the keys a session file needs but lacks (absent, null or empty), in
+// the words of the file: a session that started needs its status, token, secret and both URLs;
+// one that did not start, its status and failure reason. "" means none.
+func missingSessionFields(s *activeconnect.Session) string {
+	var missing []string
+	need := func(value, key string) {
+		if value == "" {
+			missing = append(missing, key)
+		}
+	}
+	need(string(s.Status), "session_status")
+	if s.FailureReason == "" {
+		need(s.Token, "session_token")
+		need(s.Secret, "session_secret")
+		need(s.StatusURL, "status_url")
+		need(s.LogoutURL, "logout_url")
+	}
+	switch {
+	case len(missing) == 0:
+		return ""
+	case len(missing) == 1:
+		return missing[0]
+	}
+	list := strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
+	if len(missing) >= 4 {
+		list += " (or failure_reason, for a login that did not start)"
+	}
+	return list
 }
 
 // sessionLine is s in the Python client's exact JSON (see activeconnect.Session.PythonJSON), as

@@ -165,3 +165,41 @@ func TestSessionCommandsIgnoreApplicationSettings(t *testing.T) {
 		t.Errorf("device check --help lacks --app-id:\n%s", r.stdout)
 	}
 }
+
+// TestSessionFileMustBeASession: a file that parses but holds no session ({}, or a started one
+// without its credentials) is refused, naming what is missing, before any request.
+func TestSessionFileMustBeASession(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, want string
+	}{
+		{"empty object", `{}`, "lacks session_status, session_token, session_secret, status_url and logout_url (or failure_reason, for a login that did not start)"},
+		{"all null", `{"status_url": null, "session_status": null, "session_secret": null, "failure_reason": null, "session_token": null, "logout_url": null}`,
+			"lacks session_status, session_token, session_secret, status_url and logout_url"},
+		{"no secret", `{"status_url": "http://x/st", "session_status": "pending", "session_token": "t", "logout_url": "http://x/lo"}`, "lacks session_secret;"},
+		{"not started without a status", `{"failure_reason": "NO_MOBILE_DEVICE"}`, "lacks session_status;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".json")
+			if err := os.WriteFile(file, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, cmd := range []string{"session status --session-file ", "session logout --session-file "} {
+				r := w.run(args(cmd + file))
+				if r.code != cli.ExitError || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "acclient authenticate --session-file") || r.stdout != "" {
+					t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and %q", cmd, r.code, r.stdout, r.stderr, tt.want)
+				}
+			}
+		})
+	}
+	if n := len(w.srv.Requests(acmocktest.Filter{})); n != 0 {
+		t.Errorf("%d requests were sent for sessions that are not there", n)
+	}
+	// A login that did not start is a complete session: its file is accepted.
+	file := filepath.Join(dir, "not-started.json")
+	_ = os.WriteFile(file, []byte(`{"status_url": null, "session_status": "failed", "session_secret": null, "failure_reason": "NO_MOBILE_DEVICE", "session_token": null, "logout_url": null}`), 0o600)
+	w.run(args("session status --session-file "+file)).expect(t, cli.ExitOK, "session: failed", "")
+}

@@ -1,5 +1,7 @@
 // Package clock gives the emulator its notion of time: the wall clock, or a virtual clock that
-// stands still until a test advances it, so "approves after 30 s" takes no real time.
+// stands still until it is moved, so "approves after 30 s" takes no real time. A virtual clock is
+// either manual (only Advance moves it) or automatic (NewAuto): the emulator then also moves it
+// itself when a status poll would otherwise wait for the phone; package emulator says exactly when.
 //
 //	c := clock.NewVirtual(start)
 //	c.AfterFunc(30*time.Second, approve)
@@ -35,21 +37,44 @@ func (Real) Now() time.Time { return time.Now() }
 // AfterFunc wraps time.AfterFunc.
 func (Real) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
-// Virtual is a clock that moves only when Advance or Set is called. Functions that fall due run in
-// order of their due time (then of scheduling), on the goroutine that advances, with the clock set to
-// their due time, so a function that schedules another sees consistent time.
+// Virtual is a clock that moves only when Advance or AdvanceToNext is called. Functions that fall
+// due run in order of their due time (then of scheduling), on the goroutine that advances, with the
+// clock set to their due time, so a function that schedules another sees consistent time.
 type Virtual struct {
 	mu      sync.Mutex
 	now     time.Time
 	pending timerHeap
 	seq     uint64
-	// advancing serialises Advance calls so steps fire in order even under concurrent advances.
+	auto    bool
+	// advancing serialises advances so steps fire in order even under concurrent advances.
 	advancing sync.Mutex
 }
 
-// NewVirtual returns a virtual clock that reads start.
+// NewVirtual returns a manual virtual clock that reads start: only Advance moves it.
 func NewVirtual(start time.Time) *Virtual {
 	return &Virtual{now: start}
+}
+
+// NewAuto returns a virtual clock that reads start and that its owner may also move by itself
+// (Auto reports true). The clock behaves exactly like NewVirtual's; the difference is a promise to
+// the emulator, which then moves time to a session's next step when a poll would see no change.
+func NewAuto(start time.Time) *Virtual {
+	return &Virtual{now: start, auto: true}
+}
+
+// Auto reports whether the clock was made by NewAuto.
+func (v *Virtual) Auto() bool { return v.auto }
+
+// Mode names the kind of clock c is: "real", "virtual" (manual) or "auto".
+func Mode(c Clock) string {
+	switch v, ok := c.(*Virtual); {
+	case !ok:
+		return "real"
+	case v.auto:
+		return "auto"
+	default:
+		return "virtual"
+	}
 }
 
 // Now returns the virtual time.
@@ -60,7 +85,8 @@ func (v *Virtual) Now() time.Time {
 }
 
 // AfterFunc schedules f at Now()+d. A d of zero or less is due at once but still waits for the
-// next Advance, which keeps every callback on the advancing goroutine.
+// next advance, which keeps every callback on the advancing goroutine (the emulator applies a
+// timeline's zero-delay steps itself, without a timer).
 func (v *Virtual) AfterFunc(d time.Duration, f func()) Timer {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -77,6 +103,22 @@ func (v *Virtual) Advance(d time.Duration) int {
 	defer v.advancing.Unlock()
 	v.mu.Lock()
 	target := v.now.Add(d)
+	v.mu.Unlock()
+	return v.runUntil(target)
+}
+
+// AdvanceToNext moves the clock to the due time of the earliest pending function and runs every
+// function due by then, in order. It returns the number run: 0 when nothing waits, and the clock
+// then stays where it is.
+func (v *Virtual) AdvanceToNext() int {
+	v.advancing.Lock()
+	defer v.advancing.Unlock()
+	v.mu.Lock()
+	if len(v.pending) == 0 {
+		v.mu.Unlock()
+		return 0
+	}
+	target := v.pending[0].due
 	v.mu.Unlock()
 	return v.runUntil(target)
 }

@@ -102,3 +102,39 @@ func TestGroupOnRealClock(t *testing.T) {
 		t.Fatal("timer still pending after StopAll")
 	}
 }
+
+func TestVirtualAdvanceToNext(t *testing.T) {
+	t.Parallel()
+	c := NewAuto(epoch)
+	if n := c.AdvanceToNext(); n != 0 || !c.Now().Equal(epoch) {
+		t.Fatalf("with nothing pending: fired %d, clock moved to %v", n, c.Now())
+	}
+	var got []string
+	at := func(name string) func() {
+		return func() { got = append(got, name+"@"+c.Now().Sub(epoch).String()) }
+	}
+	c.AfterFunc(3*time.Second, at("c"))
+	c.AfterFunc(time.Second, at("a"))
+	c.AfterFunc(time.Second, at("b"))
+	if n := c.AdvanceToNext(); n != 2 {
+		t.Fatalf("first AdvanceToNext fired %d, want both steps due at 1s", n)
+	}
+	if n := c.AdvanceToNext(); n != 1 || c.Now().Sub(epoch) != 3*time.Second {
+		t.Fatalf("second AdvanceToNext fired %d and reads %v", n, c.Now().Sub(epoch))
+	}
+	if want := []string{"a@1s", "b@1s", "c@3s"}; !slices.Equal(got, want) {
+		t.Fatalf("fired %v, want %v", got, want)
+	}
+}
+
+func TestMode(t *testing.T) {
+	t.Parallel()
+	for c, want := range map[Clock]string{Real{}: "real", NewVirtual(epoch): "virtual", NewAuto(epoch): "auto"} {
+		if got := Mode(c); got != want {
+			t.Errorf("Mode(%T) = %q, want %q", c, got, want)
+		}
+	}
+	if NewVirtual(epoch).Auto() || !NewAuto(epoch).Auto() {
+		t.Error("Auto reports the wrong kind")
+	}
+}

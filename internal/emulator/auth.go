@@ -11,10 +11,12 @@ import (
 )
 
 // authenticate answers 404 for an unknown application or session (there is no secret to check a
-// signature with), then verifies the signature with the credentials the route requires.
+// signature with), then verifies the signature with the credentials the route requires. The
+// journal learns which header family the client used in every case.
 func (e *Emulator) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
+		info.authHeaders = acauth.HeadersUsed(r.Header)
 		switch info.op.scope {
 		case scopeApplication:
 			if _, err := e.store.Application(info.app); err != nil {
@@ -38,7 +40,7 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 			info.verdict = rej.Code
 			w.Header().Set("WWW-Authenticate", acauth.Scheme)
 			writeError(w, r, &apiError{
-				Status: http.StatusUnauthorized, Code: acapi.ErrorCode(rej.Code), Message: rej.Message,
+				Status: http.StatusUnauthorized, Code: acapi.ErrorCode(rej.Code), Message: rejectionMessage(r, rej),
 				Field: rej.Field, StringToSign: rej.StringToSign,
 			})
 			return
@@ -46,6 +48,21 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 		info.verdict = "ok"
 		next.ServeHTTP(w, r)
 	})
+}
+
+// rejectionMessage adds to a missing header what a newcomer needs: where the signing is described,
+// that acmock can accept unsigned requests, and, when the request carries the usual Authorization
+// header instead, that Activeconnect's is called Authentication.
+func rejectionMessage(r *http.Request, rej *acauth.Rejection) string {
+	if rej.Code != acauth.CodeMissingHeader {
+		return rej.Message
+	}
+	msg := rej.Message
+	if rej.Field == acauth.HeaderAuthentication && r.Header.Get("Authorization") != "" {
+		msg += " (the request has an Authorization header: the Activeconnect API's header is called Authentication)"
+	}
+	return msg + `; sign requests as api/openapi.yaml describes under "Signing requests: Authentication Protocol 1", ` +
+		"or start acmock with --auth off to accept unsigned requests"
 }
 
 // lookupSecret gives the verifier the secret of the one client allowed on this route: the

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -28,7 +28,7 @@ import (
 // control implements the control API of api/control.yaml on top of the emulator.
 type control struct{ e *Emulator }
 
-var _ acctl.StrictServerInterface = control{}
+var _ acctlserver.StrictServerInterface = control{}
 
 // maxJournalWait caps how long GET /_acmock/requests?min_count= holds an answer.
 const maxJournalWait = 60 * time.Second
@@ -38,14 +38,14 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	badRequest := func(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 	}
-	strict := acctl.NewStrictHandlerWithOptions(control{e}, nil, acctl.StrictHTTPServerOptions{
+	strict := acctlserver.NewStrictHandlerWithOptions(control{e}, nil, acctlserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  badRequest,
 		ResponseErrorHandlerFunc: e.internalError,
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	r.Use(e.requireControlToken, e.validateControl)
-	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
+	r.Use(e.checkSite, e.requireControlToken, e.validateControl, e.countControlChanges)
+	acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 
 // requireControlToken checks the bearer token when one is configured. The health check and the
@@ -61,8 +61,11 @@ func (e *Emulator) requireControlToken(next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="acmock control"`)
-			writeJSON(w, http.StatusUnauthorized, acctl.Error{Code: "control_token", Field: ptr("Authorization"),
-				Message: "this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)"})
+			message := "this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)"
+			if ok {
+				message = "the control token sent in Authorization: Bearer is not this emulator's (see --control-token)"
+			}
+			writeJSON(w, http.StatusUnauthorized, acctl.Error{Code: "control_token", Field: ptr("Authorization"), Message: message})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -79,25 +82,20 @@ func ctlError(code, field, format string, args ...any) acctl.Error {
 	return e
 }
 
-func (c control) GetHealth(context.Context, acctl.GetHealthRequestObject) (acctl.GetHealthResponseObject, error) {
-	return acctl.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
+func (c control) GetHealth(context.Context, acctlserver.GetHealthRequestObject) (acctlserver.GetHealthResponseObject, error) {
+	return acctlserver.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
 }
 
-func (e *Emulator) clockMode() string {
-	if _, ok := e.clock.(*clock.Virtual); ok {
-		return "virtual"
-	}
-	return "real"
-}
+func (e *Emulator) clockMode() string { return clock.Mode(e.clock) }
 
-func (c control) Reset(context.Context, acctl.ResetRequestObject) (acctl.ResetResponseObject, error) {
+func (c control) Reset(context.Context, acctlserver.ResetRequestObject) (acctlserver.ResetResponseObject, error) {
 	if err := c.e.Reset(); err != nil {
 		return nil, err
 	}
-	return acctl.Reset200JSONResponse{Status: true}, nil
+	return acctlserver.Reset200JSONResponse{Status: true}, nil
 }
 
-func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicationRequestObject) (acctl.CreateApplicationResponseObject, error) {
+func (c control) CreateApplication(_ context.Context, req acctlserver.CreateApplicationRequestObject) (acctlserver.CreateApplicationResponseObject, error) {
 	var id, secret string
 	if req.Body.Id != nil {
 		id = *req.Body.Id
@@ -107,90 +105,58 @@ func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicatio
 	}
 	app, err := c.e.store.CreateApplication(id, secret)
 	if errors.Is(err, store.ErrApplicationExists) {
-		return acctl.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
 	}
 	if errors.Is(err, store.ErrLimitReached) {
-		return acctl.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
+		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
 			c.e.store.Limits().MaxApplications)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return acctl.CreateApplication201JSONResponse{Id: app.ID, Secret: app.Secret}, nil
+	return acctlserver.CreateApplication201JSONResponse{Id: app.ID, Secret: app.Secret}, nil
 }
 
-func (c control) ResetApplication(_ context.Context, req acctl.ResetApplicationRequestObject) (acctl.ResetApplicationResponseObject, error) {
+func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplicationRequestObject) (acctlserver.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctl.ResetApplication404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return acctl.ResetApplication200JSONResponse{Status: true}, nil
+	return acctlserver.ResetApplication200JSONResponse{Status: true}, nil
 }
 
-func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (acctl.GetScenarioResponseObject, error) {
-	return acctl.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
+func (c control) GetScenario(context.Context, acctlserver.GetScenarioRequestObject) (acctlserver.GetScenarioResponseObject, error) {
+	return acctlserver.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
 }
 
-// PutScenario judges the body off the request's goroutine, so that a shutdown (which cancels every
-// request's context) never waits for it; judging is one pass over the body anyway.
-func (c control) PutScenario(ctx context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
-	data, err := io.ReadAll(req.Body)
+func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioRequestObject) (acctlserver.PutScenarioResponseObject, error) {
+	sc, problems, err := parseScenarioBody(ctx, req.Body)
+	if problems != nil {
+		return acctlserver.PutScenario400JSONResponse(*problems), nil
+	}
+	if errors.Is(err, errShuttingDown) {
+		return acctlserver.PutScenario503JSONResponse(shuttingDown()), nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
+		return nil, err
 	}
-	type parsed struct {
-		sc  *scenario.Scenario
-		err error
-	}
-	done := make(chan parsed, 1)
-	go func() {
-		sc, err := scenario.Parse("scenario.yaml", data)
-		done <- parsed{sc, err}
-	}()
-	var res parsed
-	select {
-	case res = <-done:
-	case <-ctx.Done():
-		return acctl.PutScenario503JSONResponse(ctlError("shutting_down", "", "the emulator is shutting down; the scenario was not loaded")), nil
-	}
-	var problems scenario.Problems
-	if errors.As(res.err, &problems) {
-		return scenarioProblems(problems), nil
-	}
-	if res.err != nil {
-		return nil, res.err
-	}
-	err = c.e.LoadScenario(res.sc)
+	err = c.e.LoadScenario(sc)
 	if errors.Is(err, store.ErrLimitReached) {
-		return scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}}), nil
+		problems, _ := scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}})
+		return acctlserver.PutScenario400JSONResponse(problems), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return acctl.PutScenario200JSONResponse(scenarioInfo(res.sc)), nil
-}
-
-// scenarioProblems lists the first scenario.MaxListed problems and counts the others.
-func scenarioProblems(problems scenario.Problems) acctl.PutScenario400JSONResponse {
-	listed := problems[:min(len(problems), scenario.MaxListed)]
-	out := acctl.PutScenario400JSONResponse{Code: "invalid_scenario", Problems: make([]acctl.Problem, len(listed)),
-		Message: fmt.Sprintf("the scenario has %d problem(s); the loaded scenario stays", len(problems))}
-	if more := len(problems) - len(listed); more > 0 {
-		out.More = &more
-		out.Message = fmt.Sprintf("the scenario has %d problems; the first %d are listed; the loaded scenario stays", len(problems), len(listed))
-	}
-	for i, p := range listed {
-		out.Problems[i] = acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()}
-	}
-	return out
+	return acctlserver.PutScenario200JSONResponse(scenarioInfo(sc)), nil
 }
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
 	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
-		Expectations: len(sc.Expect), Source: string(sc.Source)}
+		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description)}
 }
 
 func (c control) clockState(fired int) acctl.Clock {
@@ -201,44 +167,44 @@ func (c control) clockState(fired int) acctl.Clock {
 	return out
 }
 
-func (c control) GetClock(context.Context, acctl.GetClockRequestObject) (acctl.GetClockResponseObject, error) {
-	return acctl.GetClock200JSONResponse(c.clockState(-1)), nil
+func (c control) GetClock(context.Context, acctlserver.GetClockRequestObject) (acctlserver.GetClockResponseObject, error) {
+	return acctlserver.GetClock200JSONResponse(c.clockState(-1)), nil
 }
 
-func (c control) AdvanceClock(_ context.Context, req acctl.AdvanceClockRequestObject) (acctl.AdvanceClockResponseObject, error) {
+func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockRequestObject) (acctlserver.AdvanceClockResponseObject, error) {
 	d, err := time.ParseDuration(req.Body.Duration)
 	if err != nil || d < 0 {
-		return acctl.AdvanceClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "duration",
+		return acctlserver.AdvanceClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "duration",
 			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", req.Body.Duration))}, nil
 	}
 	v, ok := c.e.clock.(*clock.Virtual)
 	if !ok {
-		return acctl.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
-			"the clock is real and cannot be advanced; start acmock with --clock virtual")), nil
+		return acctlserver.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
+			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
 	fired := v.Advance(d)
-	return acctl.AdvanceClock200JSONResponse(c.clockState(fired)), nil
+	return acctlserver.AdvanceClock200JSONResponse(c.clockState(fired)), nil
 }
 
 func (c control) wallClock() acctl.WallClock {
 	return acctl.WallClock{Shift: c.e.WallClockShift().String(), MaxSkew: c.e.verifier.MaxSkew().String(), Now: c.e.wallNow()}
 }
 
-func (c control) GetWallClock(context.Context, acctl.GetWallClockRequestObject) (acctl.GetWallClockResponseObject, error) {
-	return acctl.GetWallClock200JSONResponse(c.wallClock()), nil
+func (c control) GetWallClock(context.Context, acctlserver.GetWallClockRequestObject) (acctlserver.GetWallClockResponseObject, error) {
+	return acctlserver.GetWallClock200JSONResponse(c.wallClock()), nil
 }
 
-func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestObject) (acctl.PutWallClockResponseObject, error) {
+func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockRequestObject) (acctlserver.PutWallClockResponseObject, error) {
 	var shift, skew time.Duration
 	var err error
 	if req.Body.Shift != nil {
 		if shift, err = time.ParseDuration(*req.Body.Shift); err != nil {
-			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
 		}
 	}
 	if req.Body.MaxSkew != nil {
 		if skew, err = time.ParseDuration(*req.Body.MaxSkew); err != nil || skew < time.Second {
-			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
 		}
 	}
 	if req.Body.Shift != nil {
@@ -247,7 +213,7 @@ func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestOb
 	if req.Body.MaxSkew != nil {
 		c.e.verifier.SetMaxSkew(skew)
 	}
-	return acctl.PutWallClock200JSONResponse(c.wallClock()), nil
+	return acctlserver.PutWallClock200JSONResponse(c.wallClock()), nil
 }
 
 // defaultPage is the number of items a list answers when the request sets no limit.
@@ -255,16 +221,12 @@ const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
 // they were added. The cursor names the application and the last user listed.
-func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject) (acctl.ListUsersResponseObject, error) {
-	badCursor := func() (acctl.ListUsersResponseObject, error) {
-		return acctl.ListUsers400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "cursor",
-			"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
-	}
+func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	apps := c.e.store.Applications()
 	if req.Params.Application != nil {
 		app, err := c.e.store.Application(*req.Params.Application)
 		if err != nil {
-			return acctl.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
@@ -276,14 +238,15 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 	if req.Params.Cursor != nil {
 		appID, seq, ok := parseUserCursor(*req.Params.Cursor)
 		if !ok {
-			return badCursor()
+			return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
+				"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
 		}
 		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
 		if first < len(apps) && apps[first].ID == appID {
 			after = seq
 		}
 	}
-	out := acctl.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
+	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
 	for i := first; i < len(apps); i++ {
 		app := apps[i]
 		users, more, err := c.e.store.UsersAfter(app.ID, after, limit)
@@ -293,7 +256,7 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 		}
 		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
 		for j, u := range users {
-			state.Users[j] = c.userState(ctx, u)
+			state.Users[j] = userState(ctx, c.e, u)
 		}
 		out.Applications = append(out.Applications, state)
 		limit -= len(users)
@@ -310,8 +273,8 @@ func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject
 	return out, nil
 }
 
-func (c control) userState(ctx context.Context, u store.User) acctl.UserState {
-	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, len(u.Links))}
+func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
+	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, 0, len(u.Links))}
 	if u.Phone != nil {
 		methods := make([]string, len(u.Phone.Methods))
 		for i, m := range u.Phone.Methods {
@@ -319,15 +282,8 @@ func (c control) userState(ctx context.Context, u store.User) acctl.UserState {
 		}
 		us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
 	}
-	for i, l := range u.Links {
-		ls := acctl.LinkState{Url: c.e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
-		if l.DisplayName != "" {
-			ls.DisplayName = &l.DisplayName
-		}
-		if !l.UsedAt.IsZero() {
-			ls.UsedAt = &l.UsedAt
-		}
-		us.Links[i] = ls
+	for _, l := range u.Links {
+		us.Links = append(us.Links, linkState(ctx, e, l))
 	}
 	return us
 }
@@ -350,7 +306,10 @@ func parseUserCursor(cursor string) (appID string, seq uint64, ok bool) {
 
 func sessionState(s store.Session) acctl.Session {
 	out := acctl.Session{Token: s.Token, Application: s.AppID, User: s.UserID, Status: acctl.SessionStatus(s.Status),
-		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}}
+		Attempt: s.Attempt + 1, Methods: []string{}, History: []acctl.StatusChange{}, Allowed: []acctl.SessionStatus{}}
+	for _, to := range store.Transitions(s.Status) {
+		out.Allowed = append(out.Allowed, acctl.SessionStatus(to))
+	}
 	for _, m := range s.Methods {
 		out.Methods = append(out.Methods, string(m))
 	}
@@ -361,10 +320,10 @@ func sessionState(s store.Session) acctl.Session {
 }
 
 // ListSessions answers one page of sessions; the cursor is the Seq the page stopped at.
-func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestObject) (acctl.ListSessionsResponseObject, error) {
+func (c control) ListSessions(_ context.Context, req acctlserver.ListSessionsRequestObject) (acctlserver.ListSessionsResponseObject, error) {
 	p := req.Params
-	bad := func(field, format string, args ...any) (acctl.ListSessionsResponseObject, error) {
-		return acctl.ListSessions400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
+	bad := func(field, format string, args ...any) (acctlserver.ListSessionsResponseObject, error) {
+		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
 	}
 	if p.Status != nil && !p.Status.Valid() {
 		return bad("status", "unknown status %q", *p.Status)
@@ -372,7 +331,7 @@ func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestOb
 	if p.Order != nil && !p.Order.Valid() {
 		return bad("order", "order must be oldest or newest, not %q", *p.Order)
 	}
-	f := store.SessionFilter{}
+	f := store.SessionFilter{Live: p.Live}
 	for dst, src := range map[*string]*string{&f.AppID: p.Application, &f.UserID: p.User} {
 		if src != nil {
 			*dst = *src
@@ -393,7 +352,7 @@ func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestOb
 		page.After, page.Before = seq, seq
 	}
 	sessions, next := c.e.store.SessionsPage(f, page)
-	out := acctl.ListSessions200JSONResponse{Sessions: make([]acctl.Session, len(sessions))}
+	out := acctlserver.ListSessions200JSONResponse{Sessions: make([]acctl.Session, len(sessions))}
 	for i, s := range sessions {
 		out.Sessions[i] = sessionState(s)
 	}
@@ -403,29 +362,56 @@ func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestOb
 	return out, nil
 }
 
-func (c control) SetSessionStatus(_ context.Context, req acctl.SetSessionStatusRequestObject) (acctl.SetSessionStatusResponseObject, error) {
+func (c control) SetSessionStatus(_ context.Context, req acctlserver.SetSessionStatusRequestObject) (acctlserver.SetSessionStatusResponseObject, error) {
 	to := acapi.SessionStatus(req.Body.Status)
-	if !to.Valid() {
-		return acctl.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use identifying, active, walkaway, timeout, cancelled, failed or closed", req.Body.Status))}, nil
-	}
-	s, err := c.e.store.Transition(req.SessionToken, to, c.e.clock.Now(), "control")
+	s, err := c.e.SetSessionStatus(req.SessionToken, to)
 	switch {
+	case errors.Is(err, ErrInvalidStatus):
+		return acctlserver.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
+			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
-		return acctl.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
+		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
 	case errors.Is(err, store.ErrBadTransition):
-		return acctl.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
+		return acctlserver.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
 			"session %s is %s and cannot become %s", req.SessionToken, s.Status, to)), nil
 	case err != nil:
 		return nil, err
 	}
-	if !undecided(to) {
-		c.e.phones.decided(req.SessionToken)
-	}
-	return acctl.SetSessionStatus200JSONResponse(sessionState(s)), nil
+	return acctlserver.SetSessionStatus200JSONResponse(sessionState(s)), nil
 }
 
-func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequestObject) (acctl.ListRequestsResponseObject, error) {
+func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusRequestObject) (acctlserver.SetUserStatusResponseObject, error) {
+	to := acapi.SessionStatus(req.Body.Status)
+	appID := ""
+	if req.Params.Application != nil {
+		appID = *req.Params.Application
+		if _, err := c.e.store.Application(appID); err != nil {
+			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
+		}
+	}
+	s, err := c.e.SetUserStatus(appID, req.UserId, to)
+	var none *NoSessionError
+	switch {
+	case errors.Is(err, ErrInvalidStatus):
+		return acctlserver.SetUserStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
+			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+	case errors.As(err, &none) && !none.Known:
+		msg := none.Error()
+		if appID != "" {
+			msg = fmt.Sprintf("application %s has no user %q", appID, req.UserId)
+		}
+		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
+	case errors.As(err, &none) && len(none.Statuses) == 0:
+		return acctlserver.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
+	case errors.As(err, &none):
+		return acctlserver.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil
+	case err != nil:
+		return nil, err
+	}
+	return acctlserver.SetUserStatus200JSONResponse(sessionState(s)), nil
+}
+
+func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsRequestObject) (acctlserver.ListRequestsResponseObject, error) {
 	p := req.Params
 	f := journal.Filter{}
 	for dst, src := range map[*string]*string{&f.Operation: p.Operation, &f.Application: p.Application, &f.User: p.User, &f.Session: p.Session, &f.Method: p.Method} {
@@ -439,10 +425,14 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 	if p.Since != nil {
 		f.Since = *p.Since
 	}
-	if p.MinCount == nil && p.Timeout != nil {
-		return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
+	f, err := c.e.checkFilter(f)
+	if err != nil {
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "operation", "%v", err))}, nil
 	}
-	out := acctl.ListRequests200JSONResponse{}
+	if p.MinCount == nil && p.Timeout != nil {
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
+	}
+	out := acctlserver.ListRequests200JSONResponse{}
 	var entries []journal.Entry
 	if p.MinCount == nil {
 		entries = c.e.journal.List(f)
@@ -451,7 +441,7 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 		if p.Timeout != nil {
 			d, err := time.ParseDuration(*p.Timeout)
 			if err != nil || d < 0 || d > maxJournalWait {
-				return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout",
+				return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout",
 					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, *p.Timeout))}, nil
 			}
 			wait = d
@@ -469,6 +459,10 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 			LatencyMs: float64(en.Latency) / float64(time.Millisecond),
 			Operation: nonEmpty(en.Operation), Application: nonEmpty(en.Application), User: nonEmpty(en.User),
 			Session: nonEmpty(en.Session), Error: nonEmpty(en.Error), Fault: nonEmpty(en.Fault),
+			Message: nonEmpty(en.Message), StringToSign: nonEmpty(en.StringToSign),
+		}
+		if len(en.AuthHeaders) > 0 {
+			out.Entries[i].AuthHeaders = &en.AuthHeaders
 		}
 	}
 	return out, nil
@@ -481,13 +475,13 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func (c control) ClearRequests(context.Context, acctl.ClearRequestsRequestObject) (acctl.ClearRequestsResponseObject, error) {
+func (c control) ClearRequests(context.Context, acctlserver.ClearRequestsRequestObject) (acctlserver.ClearRequestsResponseObject, error) {
 	c.e.journal.Clear()
-	return acctl.ClearRequests200JSONResponse{Status: true}, nil
+	return acctlserver.ClearRequests200JSONResponse{Status: true}, nil
 }
 
-func (c control) ListSms(context.Context, acctl.ListSmsRequestObject) (acctl.ListSmsResponseObject, error) {
-	out := acctl.ListSms200JSONResponse{Messages: []acctl.Sms{}}
+func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acctlserver.ListSmsResponseObject, error) {
+	out := acctlserver.ListSms200JSONResponse{Messages: []acctl.Sms{}}
 	for _, m := range c.e.store.Outbox() {
 		out.Messages = append(out.Messages, acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link, SentAt: m.SentAt})
 	}
@@ -505,27 +499,27 @@ var registeredPage = template.Must(template.New("registered").Parse(`<!doctype h
 
 // OpenRegistrationLink is where registration links point: opening one registers a phone, as the
 // mobile app would when it opens the link.
-func (c control) OpenRegistrationLink(ctx context.Context, req acctl.OpenRegistrationLinkRequestObject) (acctl.OpenRegistrationLinkResponseObject, error) {
+func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenRegistrationLinkRequestObject) (acctlserver.OpenRegistrationLinkResponseObject, error) {
 	link, err := c.e.store.UseLink(req.Code, c.e.clock.Now())
 	if info := infoFrom(ctx); info != nil {
 		info.app, info.user = link.AppID, link.UserID
 	}
 	switch {
 	case errors.Is(err, store.ErrLinkUsed):
-		return acctl.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
+		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil
 	case err != nil:
-		return acctl.OpenRegistrationLink404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code))}, nil
+		return acctlserver.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
+			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
 	}
 	if acceptsJSON(ctx) {
-		return acctl.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
+		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
 	}
 	var page bytes.Buffer
 	if err := registeredPage.Execute(&page, link); err != nil {
 		return nil, fmt.Errorf("render registration page: %w", err)
 	}
-	return acctl.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil
+	return acctlserver.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil
 }
 
 func acceptsJSON(ctx context.Context) bool {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/scenario"
 )
@@ -30,9 +30,9 @@ func TestPutScenarioGivesWayToShutdown(t *testing.T) {
 	}
 	b.WriteString("     - id: broken\n")
 	ctx, cancel := context.WithCancel(context.Background())
-	got := make(chan acctl.PutScenarioResponseObject, 1)
+	got := make(chan acctlserver.PutScenarioResponseObject, 1)
 	go func() {
-		res, err := control{e}.PutScenario(ctx, acctl.PutScenarioRequestObject{Body: bytes.NewReader([]byte(b.String()))})
+		res, err := control{e}.PutScenario(ctx, acctlserver.PutScenarioRequestObject{Body: bytes.NewReader([]byte(b.String()))})
 		if err != nil {
 			t.Error(err)
 		}
@@ -40,7 +40,7 @@ func TestPutScenarioGivesWayToShutdown(t *testing.T) {
 	}()
 	cancel()
 	res := <-got
-	if r, ok := res.(acctl.PutScenario503JSONResponse); !ok || r.Code != "shutting_down" {
+	if r, ok := res.(acctlserver.PutScenario503JSONResponse); !ok || r.Code != "shutting_down" {
 		t.Fatalf("want a 503 shutting_down, got %T %+v", res, res)
 	}
 	if e.Scenario().Name != "default" {

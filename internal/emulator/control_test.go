@@ -2,14 +2,18 @@ package emulator_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/journal"
 )
 
 func (e *env) ctl() *acctl.ClientWithResponses {
@@ -35,8 +39,8 @@ func TestControlHealthAndClock(t *testing.T) {
 		t.Fatalf("pending after a login = %d, want 2 (the approval and the timeout)", c.JSON200.Pending)
 	}
 	start := c.JSON200.Now
-	// The approval fires; the timeout goes with it, as an approved session cannot time out.
 	adv, _ := e.ctl().AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: "90s"})
+	// One step fires: the approval. The timeout was cancelled when the phone answered.
 	if adv.JSON200 == nil || *adv.JSON200.Fired != 1 || adv.JSON200.Pending != 0 || adv.JSON200.Now.Sub(start) != 90*time.Second {
 		t.Fatalf("advance: %s", adv.Body)
 	}
@@ -351,5 +355,106 @@ func TestApplicationsSideBySide(t *testing.T) {
 	unknown, _ := e.ctl().ResetApplicationWithResponse(ctx, "nope")
 	if dup.StatusCode() != 409 || unknown.StatusCode() != 404 {
 		t.Fatalf("duplicate %d, unknown %d", dup.StatusCode(), unknown.StatusCode())
+	}
+}
+
+// TestJournalNamesHeaderFamily: each journal entry, and the control API's listing, says under
+// which names the request carried its timestamp and version, whether or not it verified.
+func TestJournalNamesHeaderFamily(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := userPath("/management/has_registered_mobile_device", "alice")
+	sign := func(family acauth.HeaderFamily, secret string) func(*http.Request) {
+		return func(req *http.Request) {
+			s := acauth.NewSigner(demoApp, secret)
+			s.Headers = family
+			if err := s.SignRequest(req.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		edit   func(*http.Request)
+		status int
+		hmac   string
+		want   []string
+	}{
+		{"IAMPASS client", sign(acauth.FamilyIAMPASS, demoSecret), 200, "ok",
+			[]string{"X-IAMPASS-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Version"}},
+		{"mobile SDK, wrong secret", sign(acauth.FamilySonikpass, "WRONGSECRET"), 401, "signature_mismatch",
+			[]string{"X-Sonikpass-Authentication-Timestamp", "X-Sonikpass-Authentication-Version"}},
+		{"conflicting timestamps", func(req *http.Request) {
+			sign(acauth.FamilyIAMPASS, demoSecret)(req)
+			req.Header.Set("x-activeconnect-authentiaction-timestamp", "1")
+		}, 401, "bad_header", []string{"X-Activeconnect-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Version"}},
+		{"unsigned", nil, 401, "missing_header", nil},
+	}
+	for _, tc := range tests {
+		var edits []func(*http.Request)
+		if tc.edit != nil {
+			edits = append(edits, tc.edit)
+		}
+		if r := e.do(http.MethodGet, path, "", "", nil, edits...); r.status != tc.status {
+			t.Fatalf("%s: %d %s", tc.name, r.status, r.raw)
+		}
+	}
+	list, err := e.ctl().ListRequestsWithResponse(context.Background(), &acctl.ListRequestsParams{Operation: ptr("hasRegisteredMobileDevice")})
+	if err != nil || list.JSON200 == nil || len(list.JSON200.Entries) != len(tests) {
+		t.Fatalf("journal: %v %s", err, list.Body)
+	}
+	for i, tc := range tests {
+		en := list.JSON200.Entries[i]
+		var got []string
+		if en.AuthHeaders != nil {
+			got = *en.AuthHeaders
+		}
+		if en.Hmac != tc.hmac || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: hmac %s auth_headers %q, want %s %q", tc.name, en.Hmac, got, tc.hmac, tc.want)
+		}
+	}
+	if j := e.emu.Journal().List(journalFilter("hasRegisteredMobileDevice")); !slices.Equal(j[0].AuthHeaders, tests[0].want) {
+		t.Errorf("journal entry: %+v", j[0])
+	}
+}
+
+// TestResetAndLoadEmptyTheJournal: after a reset or a scenario load the journal holds only what
+// came after, with sequence numbers that keep counting; an application reset leaves it alone.
+func TestResetAndLoadEmptyTheJournal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	has := userPath("/management/has_registered_mobile_device", "alice")
+	e.app(http.MethodGet, has, nil)
+	first := e.emu.Journal().List(journal.Filter{})
+	if len(first) != 1 {
+		t.Fatalf("journal before: %+v", first)
+	}
+	if r := e.do(http.MethodPost, "/_acmock/reset", "", "", nil); r.status != 200 {
+		t.Fatalf("reset: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 0 {
+		t.Fatalf("the journal kept %d entries through a reset", len(got))
+	}
+	e.app(http.MethodGet, has, nil)
+	after := e.emu.Journal().List(journal.Filter{})
+	if len(after) != 1 || after[0].Seq <= first[0].Seq {
+		t.Fatalf("after the reset: %+v (sequence numbers must keep counting past %d)", after, first[0].Seq)
+	}
+	r := e.do(http.MethodPut, "/_acmock/scenario", "", "", nil, func(req *http.Request) {
+		req.Body = io.NopCloser(strings.NewReader(demoYAML(t)))
+		req.Header.Set("Content-Type", "application/yaml")
+	})
+	if r.status != 200 {
+		t.Fatalf("load: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 0 {
+		t.Fatalf("the journal kept %d entries through a scenario load", len(got))
+	}
+	e.app(http.MethodGet, has, nil)
+	if r := e.do(http.MethodPost, "/_acmock/applications/"+demoApp+"/reset", "", "", nil); r.status != 200 {
+		t.Fatalf("application reset: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Journal().List(journal.Filter{}); len(got) != 1 {
+		t.Fatalf("an application reset changed the journal: %+v", got)
 	}
 }

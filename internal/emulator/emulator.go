@@ -22,7 +22,8 @@ import (
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
-	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -35,8 +36,9 @@ const DefaultMaxBodyBytes = 1 << 20
 // Options configures an Emulator. The zero value is usable: real clock, default scenario, random
 // IDs, signatures verified, public URL taken from each request's Host.
 type Options struct {
-	// Clock runs scenario timelines (default the wall clock). HMAC timestamps are always checked
-	// against real time.
+	// Clock runs scenario timelines (default the wall clock): clock.Real, a manual clock.NewVirtual
+	// that only Advance moves, or clock.NewAuto, which status polls move too (see timeline.go).
+	// HMAC timestamps are always checked against real time.
 	Clock clock.Clock
 	// Scenario is the world to start with (default scenario.Default()).
 	Scenario *scenario.Scenario
@@ -78,16 +80,22 @@ type Emulator struct {
 	ops       map[string]*operation // by "METHOD /path/template", api/openapi.yaml
 	ctlOps    map[string]*operation // the same for api/control.yaml
 	handler   http.Handler
+	opNames   opNames      // the names a journal filter may use
 	wallShift atomic.Int64 // time.Duration added to real time for signature checks
 	delayed   atomic.Int64 // responses held by latency faults right now
-	phones    phones
+	// controlChanges counts state-changing control calls, for the console's event stream.
+	controlChanges store.Signal
+
+	plansMu sync.Mutex
+	plans   map[string]*plan // by session token: the timeline steps still to come (timeline.go)
+	pollMu  sync.Mutex       // one status poll at a time moves the automatic clock
 
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
 	faults   *faultState
 }
 
-var _ acapi.StrictServerInterface = (*Emulator)(nil)
+var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
 
 // New builds an emulator and loads its scenario.
 func New(opts Options) (*Emulator, error) {
@@ -119,21 +127,22 @@ func New(opts Options) (*Emulator, error) {
 		timers:  clock.NewGroup(opts.Clock),
 		journal: journal.New(opts.JournalSize),
 		log:     log,
-		phones:  phones{plans: map[string]*phonePlan{}},
+		plans:   map[string]*plan{},
 	}
-	e.store = store.New(opts.IDs, store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.phones.stop))
+	e.store = store.New(opts.IDs, store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.endPlan))
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	_, ops, err := loadOperations(acapi.GetSwagger)
+	_, ops, err := loadOperations(acapiserver.GetSwagger)
 	if err != nil {
 		return nil, err
 	}
-	_, ctlOps, err := loadOperations(acctl.GetSwagger)
+	_, ctlOps, err := loadOperations(acctlserver.GetSwagger)
 	if err != nil {
 		return nil, err
 	}
 	e.ops, e.ctlOps = ops, ctlOps
+	e.opNames = newOpNames(journalledOps(ops, ctlOps))
 	e.handler = e.routes()
 	if err := e.LoadScenario(opts.Scenario); err != nil {
 		return nil, err
@@ -152,6 +161,7 @@ func (e *Emulator) routes() http.Handler {
 	root.NotFoundHandler = http.HandlerFunc(e.notFound)
 	root.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
 
+	e.consoleRoutes(root)
 	// A matcher, not PathPrefix: the generated routes carry the full /_acmock/... paths.
 	e.controlRoutes(root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
 		return strings.HasPrefix(r.URL.Path, "/_acmock/")
@@ -160,14 +170,16 @@ func (e *Emulator) routes() http.Handler {
 	api := root.NewRoute().Subrouter()
 	api.NotFoundHandler = root.NotFoundHandler
 	api.MethodNotAllowedHandler = root.MethodNotAllowedHandler
-	api.Use(e.identify, e.injectFaults, e.validateRequest, e.authenticate)
-	strict := acapi.NewStrictHandlerWithOptions(e, nil, acapi.StrictHTTPServerOptions{
+	// The signature is checked before anything about the request's content: a caller that is not
+	// authenticated learns nothing about its body or parameters.
+	api.Use(e.identify, e.injectFaults, e.validateResponse, e.authenticate, e.validateRequest)
+	strict := acapiserver.NewStrictHandlerWithOptions(e, nil, acapiserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	})
-	acapi.HandlerWithOptions(strict, acapi.GorillaServerOptions{
+	acapiserver.HandlerWithOptions(strict, acapiserver.GorillaServerOptions{
 		BaseRouter: api,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
@@ -241,8 +253,9 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 	return e.scenario
 }
 
-// LoadScenario replaces the scenario and resets the state to it. A scenario with more users than
-// the store may hold is refused (ErrLimitReached) and the loaded one stays.
+// LoadScenario replaces the scenario and resets the state to it (journal included, see Reset). A
+// scenario with more users than the store may hold is refused (ErrLimitReached) and the loaded one
+// stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	users := 0
 	for _, app := range sc.Applications {
@@ -257,10 +270,13 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	return e.Reset()
 }
 
-// Reset cancels every pending step and puts the state back to the scenario's initial one.
+// Reset cancels every pending step and puts the state back to the scenario's initial one. The
+// request journal starts afresh too (its sequence numbers keep counting), so that what a test
+// reads after a reset is its own; the clock is kept.
 func (e *Emulator) Reset() error {
 	e.timers.StopAll()
-	e.phones.clear()
+	e.forgetPlans()
+	e.journal.Clear()
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()
@@ -302,7 +318,8 @@ func (e *Emulator) seed(app scenario.Application) error {
 }
 
 // ResetApplication puts one application back to the scenario's initial state (no users for an
-// application created at run time), leaving the others alone.
+// application created at run time), leaving the others, the journal and the clock alone: other
+// test suites may be using them.
 func (e *Emulator) ResetApplication(appID string) error {
 	if err := e.store.ResetApplication(appID); err != nil {
 		return err
@@ -319,6 +336,7 @@ func (e *Emulator) ResetApplication(appID string) error {
 // afterwards.
 func (e *Emulator) Close() {
 	e.timers.StopAll()
+	e.forgetPlans()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults.stop()
@@ -327,10 +345,10 @@ func (e *Emulator) Close() {
 // paramName names the parameter of a binding error from the generated wrapper (a repeated query
 // parameter, say), so the 400 says which field is at fault like every other 400.
 func paramName(err error) string {
-	var invalid *acapi.InvalidParamFormatError
-	var required *acapi.RequiredParamError
-	var tooMany *acapi.TooManyValuesForParamError
-	var unmarshal *acapi.UnmarshalingParamError
+	var invalid *acapiserver.InvalidParamFormatError
+	var required *acapiserver.RequiredParamError
+	var tooMany *acapiserver.TooManyValuesForParamError
+	var unmarshal *acapiserver.UnmarshalingParamError
 	switch {
 	case errors.As(err, &invalid):
 		return invalid.ParamName

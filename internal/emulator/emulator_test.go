@@ -112,8 +112,24 @@ func TestSendRegistrationSMS(t *testing.T) {
 		!strings.HasSuffix(out[0].Body, out[0].Link) {
 		t.Fatalf("outbox = %+v", out)
 	}
-	for _, bad := range []string{"5555550100", "+1 555 555", "+0123456789", "+1234", "call me"} {
-		expectError(t, e.app(http.MethodPost, path, map[string]any{"phone_number": bad}), 400, "invalid_request", "phone_number")
+	// A number that is not E.164 is the documented failure shape, with a reason that says what is
+	// wrong with it, so that the official client can show it.
+	for bad, want := range map[string]string{
+		"5555550100":        `phone_number "5555550100" does not start with +`,
+		"+1 555 555":        `phone_number "+1 555 555" holds ' ' at position 3`,
+		"+0123456789":       `phone_number "+0123456789" starts with 0 after the +`,
+		"+1234":             `phone_number "+1234" has 4 digits; E.164 numbers have 8 to 15`,
+		"+1234567890123456": `has 16 digits`,
+		"call me":           `does not start with +`,
+		"":                  `phone_number is empty`,
+		"+1555555010é":      `holds 'é' at position 12`,
+		"+1(555)5550100":    `holds '(' at position 3`,
+		"+15555550100\n":    `holds '\n' at position 13`,
+	} {
+		r := e.app(http.MethodPost, path, map[string]any{"phone_number": bad})
+		if r.status != http.StatusOK || r.field("status") != false || !strings.Contains(r.str("reason"), want) || !strings.Contains(r.str("reason"), "+15555550100") {
+			t.Errorf("phone number %q: %d %s, want 200 status false with a reason holding %q and an example", bad, r.status, r.raw, want)
+		}
 	}
 	expectError(t, e.app(http.MethodPost, path, map[string]any{"message": "x"}), 400, "invalid_request", "phone_number")
 	expectError(t, e.app(http.MethodPost, userPath("/management/send_registration_sms", "alice"), map[string]any{"phone_number": "+15555550100"}), 409, "device_already_registered", "user_id")
@@ -327,7 +343,7 @@ func TestUserIDsRoundTrip(t *testing.T) {
 		t.Fatalf("MY+USER+1: %d %s", r.status, r.raw)
 	}
 	// Go's client refuses to send a malformed escape, so this request goes over a raw connection;
-	// net/http itself answers it with a 400 before the emulator sees it.
+	// net/http itself refuses it before the emulator sees it (see TestRejectionsBeforeTheRouter).
 	raw := e.raw("GET /management/has_registered_mobile_device/" + demoApp + "/bad%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	if !strings.HasPrefix(raw, "HTTP/1.1 400") {
 		t.Fatalf("malformed escape: %s", raw)
@@ -362,6 +378,14 @@ func TestSignatureChecks(t *testing.T) {
 		_ = s.SignRequest(req.Context(), req)
 	})
 	expectError(t, stale, 401, "stale_timestamp", "X-Activeconnect-Authentication-Timestamp")
+	// An IAMPASS client is answered in its own header names.
+	staleIAMPASS := e.do(http.MethodGet, path, demoApp, demoSecret, nil, func(req *http.Request) {
+		s := acauth.NewSigner(demoApp, demoSecret)
+		s.Headers = acauth.FamilyIAMPASS
+		s.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
+		_ = s.SignRequest(req.Context(), req)
+	})
+	expectError(t, staleIAMPASS, 401, "stale_timestamp", "X-IAMPASS-Authentiaction-Timestamp")
 
 	// A shifted wall clock makes the same request stale, and a wider window accepts it again.
 	e.emu.SetWallClockShift(time.Hour)

@@ -41,6 +41,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 		if info.message == "" {
 			info.message = e.Message
 		}
+		info.stringToSign = e.StringToSign
 	}
 	writeJSON(w, e.Status, e.body())
 }

@@ -159,6 +159,7 @@ func (e *Emulator) injectFaults(next http.Handler) http.Handler {
 			writeError(w, r, errorf(f.Status, code, "", "%s (injected by scenario %s, fault %q)",
 				http.StatusText(f.Status), e.Scenario().Name, f.Describe()))
 		case f.Malformed:
+			info.spoiled = true
 			buf := &bufferedResponse{header: http.Header{}}
 			next.ServeHTTP(buf, r)
 			for k, v := range buf.header {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -229,5 +230,38 @@ func TestResetCancelsDelayedResponses(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the delayed request outlived the reset")
+	}
+}
+
+// TestInjectedFaultsAreNotErrors: a 5xx the scenario asked for is logged at INFO with the fault's
+// name; it is expected behaviour, not a failure of the emulator.
+func TestInjectedFaultsAreNotErrors(t *testing.T) {
+	t.Parallel()
+	data := strings.Replace(demoYAML(t), "\nexpect:", `
+faults:
+  - name: outage
+    operation: hasRegisteredMobileDevice
+    respond: {status: 503}
+expect:`, 1)
+	sc, err := scenario.Parse("faults.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncWriter
+	e := newEnv(t, func(o *emulator.Options) {
+		o.Scenario = sc
+		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	if status, _, body, err := e.get(userPath("/management/has_registered_mobile_device", "alice")); err != nil || status != 503 {
+		t.Fatalf("want the injected 503: %d %s %v", status, body, err)
+	}
+	var rec map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if err := json.Unmarshal([]byte(line), &rec); err == nil && rec["msg"] == "request" {
+			break
+		}
+	}
+	if rec["level"] != "INFO" || rec["fault"] != "outage" || rec["status"] != float64(503) {
+		t.Fatalf("want an INFO request line naming the fault, got %v\n%s", rec, logs.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +44,11 @@ func newEnv(t *testing.T, mutate ...func(*emulator.Options)) *env {
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)
 	}
-	srv := httptest.NewServer(emu)
+	// As the binary does: net/http's own rejections get the JSON error body too.
+	srv := httptest.NewUnstartedServer(emu)
+	srv.Config.MaxHeaderBytes = 64 << 10
+	srv.Listener = emu.Listener(srv.Listener, srv.Config.MaxHeaderBytes)
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		emu.Close()
@@ -185,4 +190,22 @@ func (e *env) raw(request string) string {
 	}
 	out, _ := io.ReadAll(conn)
 	return string(out)
+}
+
+// syncWriter collects log output written by the server while a test reads it.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

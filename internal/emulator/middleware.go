@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -31,6 +31,16 @@ type requestInfo struct {
 	errCode string
 	message string
 	fault   string
+	body    []byte // the whole request body, read by limitBody
+	// spoiled is set when a fault cuts the answer short: the client does not see what it says.
+	spoiled bool
+	// at, when set, is the clock time the answer reflects, for a poll that moved the clock.
+	at time.Time
+	// stringToSign is what a signature_mismatch expected.
+	stringToSign string
+
+	// authHeaders names the timestamp and version headers the request carried, by family.
+	authHeaders []string
 }
 
 type infoKey struct{}
@@ -95,6 +105,9 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
 	latency := time.Since(start)
+	if !info.at.IsZero() {
+		at = info.at
+	}
 	opID := ""
 	if info.op != nil {
 		opID = info.op.id
@@ -107,10 +120,13 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 			Time: at, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
 			Application: info.app, User: info.user, Session: info.session, Status: status,
 			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
+			Message: info.message, StringToSign: info.stringToSign, AuthHeaders: info.authHeaders,
 		})
 	}
+	// A 5xx is a failure unless the scenario injected it on purpose: that is the emulator working
+	// as asked, and is logged with the fault's name like any other request.
 	level := slog.LevelInfo
-	if status >= 500 {
+	if status >= 500 && info.fault == "" {
 		level = slog.LevelError
 	}
 	if !e.log.Enabled(r.Context(), level) {
@@ -122,6 +138,9 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 		slog.String("user", info.user), slog.Int("status", status),
 		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
 	}
+	if len(info.authHeaders) > 0 {
+		attrs = append(attrs, slog.Any("auth_headers", info.authHeaders))
+	}
 	if info.errCode != "" {
 		attrs = append(attrs, slog.String("error", info.errCode), slog.String("message", info.message))
 	}
@@ -132,7 +151,8 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 }
 
 // limitBody reads the body up front, refusing one larger than the limit with a 413, so that later
-// layers (validation, handlers) see a complete body or none.
+// layers (validation, handlers) see a complete body or none. What the body holds is checked only
+// after the signature: a caller that is not authenticated learns nothing about its body.
 func (e *Emulator) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := e.opts.MaxBodyBytes
@@ -156,13 +176,8 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 				tooLarge()
 				return
 			}
-			// A JSON body must be one JSON value: decoders further in stop after the first and
-			// would accept trailing data silently.
-			if len(body) > 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && !json.Valid(body) {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "body",
-					"the request body is not one valid JSON value (a syntax error, or data after it)"))
-				return
-			}
+			info := infoFrom(r.Context())
+			info.body = body
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		next.ServeHTTP(w, r)
@@ -187,38 +202,34 @@ func (e *Emulator) identify(next http.Handler) http.Handler {
 			return
 		}
 		info.op = op
-		if raw, ok := vars["application_id"]; ok {
-			app, err := url.PathUnescape(raw)
-			if err != nil {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "application_id",
-					"path parameter application_id %q is not validly percent-encoded", raw))
+		// The user ID decodes the way the official client encoded it; the others are plain path
+		// segments.
+		for _, p := range []struct {
+			name   string
+			decode func(string) (string, error)
+			how    string
+			dst    *string
+		}{
+			{"application_id", url.PathUnescape, "", &info.app},
+			{"session_token", url.PathUnescape, "", &info.session},
+			{"user_id", url.QueryUnescape, " (encode it like quote_plus)", &info.user},
+		} {
+			raw, ok := vars[p.name]
+			if !ok {
+				continue
+			}
+			v, err := p.decode(raw)
+			if err != nil || !utf8.ValidString(v) {
+				writeError(w, r, pathParamError(p.name, raw, err, p.how))
 				return
 			}
-			info.app = app
-			vars["application_id"] = app
+			*p.dst = v
+			vars[p.name] = v
 		}
-		if raw, ok := vars["session_token"]; ok {
-			token, err := url.PathUnescape(raw)
-			if err != nil {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "session_token",
-					"path parameter session_token %q is not validly percent-encoded", raw))
-				return
-			}
-			info.session = token
-			vars["session_token"] = token
-			if _, app, user, err := e.store.SessionSecret(token); err == nil {
+		if info.session != "" {
+			if _, app, user, err := e.store.SessionSecret(info.session); err == nil {
 				info.app, info.user = app, user
 			}
-		}
-		if raw, ok := vars["user_id"]; ok {
-			user, err := url.QueryUnescape(raw)
-			if err != nil {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "user_id",
-					"path parameter user_id %q is not validly percent-encoded (encode it like quote_plus)", raw))
-				return
-			}
-			info.user = user
-			vars["user_id"] = user
 		}
 		next.ServeHTTP(w, r)
 	})

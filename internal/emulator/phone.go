@@ -2,128 +2,164 @@ package emulator
 
 import (
 	"errors"
-	"sync"
+	"fmt"
+	"strings"
 
 	"github.com/acmock/acmock/generated/acapi"
-	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/store"
 )
 
-// phones holds the pending timers of each session's phone: its timeline steps and its timeout. A
-// timer leaves when it fires, the timeout when the session is decided, and all of them when the
-// session ends or is forgotten, so timers never outnumber the undecided sessions the store keeps,
-// however long the scenario's timelines are.
-type phones struct {
-	mu    sync.Mutex
-	plans map[string]*phonePlan
-}
+// The verbs below make the phone act now, for the control API, acmocktest and the terminal
+// commands alike.
 
-type phonePlan struct {
-	timers  []clock.Timer
-	timeout clock.Timer
-	left    int // timers neither fired nor stopped
-}
+// ErrInvalidStatus is returned for a status the API does not define.
+var ErrInvalidStatus = errors.New("invalid status")
 
-// stop cancels a session's pending timers. The store calls it, locked, when a session ends or is
-// forgotten; it does not call the store.
-func (p *phones) stop(token string) {
-	p.mu.Lock()
-	plan := p.plans[token]
-	delete(p.plans, token)
-	p.mu.Unlock()
-	if plan != nil {
-		for _, t := range plan.timers {
-			t.Stop()
-		}
+// targetStatuses are the statuses a phone can move a session to, for error messages.
+const targetStatuses = "identifying, active, walkaway, timeout, cancelled, failed or closed"
+
+func checkStatus(to acapi.SessionStatus) error {
+	if !to.Valid() {
+		return fmt.Errorf("unknown status %q; use %s: %w", to, targetStatuses, ErrInvalidStatus)
 	}
+	return nil
 }
 
-// fired notes that one of a session's timers ran.
-func (p *phones) fired(token string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if plan := p.plans[token]; plan != nil {
-		if plan.left--; plan.left <= 0 {
-			delete(p.plans, token)
-		}
+// SetSessionStatus makes the phone change a session's status now. A change the real service could
+// not make (anything out of a final status, say) is store.ErrBadTransition, and the session
+// returned is the session as it stands; an unknown token is store.ErrSessionNotFound.
+func (e *Emulator) SetSessionStatus(token string, to acapi.SessionStatus) (store.Session, error) {
+	if err := checkStatus(to); err != nil {
+		return store.Session{}, err
 	}
+	s, err := e.store.Transition(token, to, e.clock.Now(), "control")
+	if err == nil {
+		e.settle(token)
+	}
+	return s, err
 }
 
-// decided cancels a session's timeout: it left pending and identifying, so it can no longer time
-// out.
-func (p *phones) decided(token string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	plan := p.plans[token]
-	if plan == nil || plan.timeout == nil {
-		return
-	}
-	if plan.timeout.Stop() {
-		plan.left--
-	}
-	plan.timeout = nil
-	if plan.left <= 0 {
-		delete(p.plans, token)
-	}
+// NoSessionError says that no session of a user can make a change. It matches
+// store.ErrBadTransition when the user has sessions (none of which can make it) and
+// store.ErrUserNotFound or store.ErrSessionNotFound otherwise.
+type NoSessionError struct {
+	User string
+	// To is the status asked for.
+	To acapi.SessionStatus
+	// Known is false when no application has the user.
+	Known bool
+	// Statuses are those of the user's sessions, newest first.
+	Statuses []acapi.SessionStatus
 }
 
-// clear forgets every session's timers; the caller has stopped them all.
-func (p *phones) clear() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	clear(p.plans)
-}
+// maxListed caps the statuses an error lists; a user may have many sessions.
+const maxListed = 5
 
-// undecided reports whether a session can still time out.
-func undecided(status acapi.SessionStatus) bool {
-	return status == acapi.SessionStatusPending || status == acapi.SessionStatusIdentifying
-}
-
-// playPhone schedules what the user's phone does in this session, as the scenario says, plus the
-// timeout that ends a session nobody answered. Timers belong to the emulator's group, so a reset or
-// a scenario swap cancels them, and to the session (see phones). The closures hold the token alone.
-func (e *Emulator) playPhone(sess store.Session) {
-	sc := e.Scenario()
-	token := sess.Token
-	steps := sc.BehaviourFor(sess.AppID, sess.UserID).Timeline(sess.Attempt)
-	plan := &phonePlan{timers: make([]clock.Timer, 0, len(steps)+1), left: len(steps) + 1}
-	e.phones.mu.Lock() // a timer that fires at once waits until the plan is filed
-	for _, step := range steps {
-		plan.timers = append(plan.timers, e.timers.AfterFunc(step.After, func() {
-			e.phones.fired(token)
-			if e.step(token, step.Status, "scenario") && !undecided(step.Status) {
-				e.phones.decided(token)
-			}
-		}))
-	}
-	plan.timeout = e.timers.AfterFunc(sc.SessionTimeout(), func() {
-		e.phones.fired(token)
-		if status, err := e.store.SessionStatus(token); err == nil && undecided(status) {
-			e.step(token, acapi.SessionStatusTimeout, "timeout")
-		}
-	})
-	plan.timers = append(plan.timers, plan.timeout)
-	e.phones.plans[token] = plan
-	e.phones.mu.Unlock()
-	// The session may have ended before its timers were filed (a control call, a lost phone).
-	if status, err := e.store.SessionStatus(token); err != nil || !store.Live(status) {
-		e.phones.stop(token)
-	}
-}
-
-// step applies one status change and reports whether it did. A change the session can no longer
-// make (it was closed by a logout, say) is skipped: the phone's later steps do not resurrect a
-// finished session.
-func (e *Emulator) step(token string, status acapi.SessionStatus, cause string) bool {
-	_, err := e.store.Transition(token, status, e.clock.Now(), cause)
+func (e *NoSessionError) Error() string {
 	switch {
-	case err == nil:
-		e.log.Debug("session status changed", "session", token, "status", status, "cause", cause)
-		return true
-	case errors.Is(err, store.ErrBadTransition), errors.Is(err, store.ErrSessionNotFound):
-		e.log.Debug("scenario step skipped", "session", token, "status", status, "reason", err)
-	default:
-		e.log.Error("scenario step failed", "session", token, "status", status, "err", err)
+	case !e.Known:
+		return fmt.Sprintf("no application has a user %q", e.User)
+	case len(e.Statuses) == 0:
+		return fmt.Sprintf("user %q has no session yet; start a login first", e.User)
+	}
+	names := make([]string, 0, maxListed)
+	for _, s := range e.Statuses[:min(len(e.Statuses), maxListed)] {
+		names = append(names, string(s))
+	}
+	list := strings.Join(names, ", ")
+	if more := len(e.Statuses) - maxListed; more > 0 {
+		list += fmt.Sprintf(" and %d older", more)
+	}
+	what := "its only session is"
+	if len(e.Statuses) > 1 {
+		what = fmt.Sprintf("its %d sessions are, newest first,", len(e.Statuses))
+	}
+	return fmt.Sprintf("user %q has no session that can become %s: %s %s", e.User, e.To, what, list)
+}
+
+// Is lets errors.Is match the store's sentinels.
+func (e *NoSessionError) Is(target error) bool {
+	switch target {
+	case store.ErrBadTransition:
+		return len(e.Statuses) > 0
+	case store.ErrSessionNotFound:
+		return len(e.Statuses) == 0
+	case store.ErrUserNotFound:
+		return !e.Known
 	}
 	return false
+}
+
+// SetUserStatus makes the phone change the newest session of a user that can make the change,
+// now, as a user who opens the app and taps would: approving reaches the newest pending login, not
+// an older one that already ended. appID "" means any application. With no such session the error
+// is a *NoSessionError naming the user and the statuses of its sessions.
+func (e *Emulator) SetUserStatus(appID, userID string, to acapi.SessionStatus) (store.Session, error) {
+	if err := checkStatus(to); err != nil {
+		return store.Session{}, err
+	}
+	// The user's sessions, newest first, through the store's per-user index, and no more than the
+	// newest maxUserSessions of them: a user with a long history costs no more than that.
+	var statuses []acapi.SessionStatus
+	seen := 0
+	page := store.Page{Newest: true, Limit: 100}
+	for calls := 0; seen < maxUserSessions && calls < maxUserSessions/page.Limit; calls++ {
+		sessions, next := e.store.SessionsPage(store.SessionFilter{AppID: appID, UserID: userID}, page)
+		seen += len(sessions)
+		for _, sess := range sessions {
+			if !store.CanTransition(sess.Status, to) {
+				statuses = append(statuses, sess.Status)
+				continue
+			}
+			s, err := e.store.Transition(sess.Token, to, e.clock.Now(), "control")
+			switch {
+			case err == nil:
+				e.settle(sess.Token)
+				return s, nil
+			case errors.Is(err, store.ErrBadTransition):
+				// It changed since the page was read: the next older one may do.
+				statuses = append(statuses, s.Status)
+			case errors.Is(err, store.ErrSessionNotFound):
+				// It went away since the page was read.
+			default:
+				return store.Session{}, err
+			}
+		}
+		if next == 0 {
+			break
+		}
+		page.Before = next
+	}
+	return store.Session{}, &NoSessionError{User: userID, To: to, Known: seen > 0 || e.hasUser(appID, userID), Statuses: statuses}
+}
+
+// maxUserSessions is how many of a user's newest sessions SetUserStatus looks through.
+const maxUserSessions = 1000
+
+func (e *Emulator) hasUser(appID, userID string) bool {
+	for _, app := range e.store.Applications() {
+		if appID != "" && app.ID != appID {
+			continue
+		}
+		if _, err := e.store.User(app.ID, userID); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SetStatus makes the phone act on who: the session with that token or, when no session has it,
+// the newest session of the user with that ID, in any application, that can make the change (see
+// SetUserStatus).
+func (e *Emulator) SetStatus(who string, to acapi.SessionStatus) (store.Session, error) {
+	s, err := e.SetSessionStatus(who, to)
+	if !errors.Is(err, store.ErrSessionNotFound) {
+		return s, err
+	}
+	s, err = e.SetUserStatus("", who, to)
+	var none *NoSessionError
+	if errors.As(err, &none) && !none.Known {
+		return s, fmt.Errorf("no session or user %q: %w", who, store.ErrSessionNotFound)
+	}
+	return s, err
 }

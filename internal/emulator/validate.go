@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -86,52 +87,76 @@ var validationOptions = &openapi3filter.Options{
 	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 }
 
-// validateRequest checks the request against the spec before any handler sees it, and, when
-// Options.ValidateResponses is set, the response too.
+// validateRequest checks the request against the spec before the handler sees it: its query and
+// body first for what kin-openapi would miss (see body.go), then everything with kin-openapi, on
+// the same bytes the handler then decodes. It runs after the signature check.
 func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
-		op := info.op
-		params := map[string]string{}
-		for name := range mux.Vars(r) {
-			switch name {
-			case "application_id":
-				params[name] = info.app
-			case "user_id":
-				params[name] = info.user
-			case "session_token":
-				params[name] = info.session
-			}
+		if apiErr := checkRequest(r, info.op, info.body, false); apiErr != nil {
+			writeError(w, r, apiErr)
+			return
 		}
-		input := &openapi3filter.RequestValidationInput{
-			Request:    r,
-			PathParams: params,
-			Route:      op.route(),
-			Options:    validationOptions,
-		}
-		err := openapi3filter.ValidateRequest(r.Context(), input)
-		if err != nil {
+		if err := openapi3filter.ValidateRequest(r.Context(), e.validationInput(r, info)); err != nil {
 			writeError(w, r, requestValidationError(err))
 			return
 		}
-		if !e.opts.ValidateResponses {
-			next.ServeHTTP(w, r)
-			return
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkRequest makes the checks of body.go on a request's query and body.
+func checkRequest(r *http.Request, op *operation, body []byte, acceptForm bool) *apiError {
+	if apiErr := checkQuery(r, op); apiErr != nil {
+		return apiErr
+	}
+	return checkJSONBody(r, op, body, acceptForm)
+}
+
+// validationInput is what kin-openapi needs to check a request of the API, or its response.
+func (e *Emulator) validationInput(r *http.Request, info *requestInfo) *openapi3filter.RequestValidationInput {
+	params := map[string]string{}
+	for name := range mux.Vars(r) {
+		switch name {
+		case "application_id":
+			params[name] = info.app
+		case "user_id":
+			params[name] = info.user
+		case "session_token":
+			params[name] = info.session
 		}
+	}
+	return &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: params,
+		Route:      info.op.route(),
+		Options:    validationOptions,
+	}
+}
+
+// validateResponse, when Options.ValidateResponses is set, holds each response of the API until it
+// has been checked against the spec, and answers a 500 naming the mismatch instead. It sits outside
+// the signature check and the request validation, so that their errors are checked too.
+func (e *Emulator) validateResponse(next http.Handler) http.Handler {
+	if !e.opts.ValidateResponses {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := infoFrom(r.Context())
 		buf := &bufferedResponse{header: http.Header{}}
 		next.ServeHTTP(buf, r)
 		if buf.status == 0 {
 			buf.status = http.StatusOK
 		}
-		err = openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: input,
+		err := openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: e.validationInput(r, info),
 			Status:                 buf.status,
 			Header:                 buf.header,
 			Body:                   io.NopCloser(bytes.NewReader(buf.body.Bytes())),
 			Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 		})
 		if err != nil {
-			e.internalError(w, r, fmt.Errorf("response %d of %s breaks the spec: %w", buf.status, op.id, err))
+			e.internalError(w, r, fmt.Errorf("response %d of %s breaks the spec: %w", buf.status, info.op.id, err))
 			return
 		}
 		for k, v := range buf.header {
@@ -209,18 +234,24 @@ func (e *Emulator) validateControl(next http.Handler) http.Handler {
 			e.internalError(w, r, fmt.Errorf("no control operation for route %s %s", r.Method, tmpl))
 			return
 		}
+		if info := infoFrom(r.Context()); info != nil {
+			info.op = op // the journal names the registration links phones open
+		}
 		vars := mux.Vars(r)
 		for name, raw := range vars {
 			v, err := url.PathUnescape(raw)
-			if err != nil {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-					"path parameter %s %q is not validly percent-encoded", name, raw))
+			if err != nil || !utf8.ValidString(v) {
+				writeError(w, r, pathParamError(name, raw, err, ""))
 				return
 			}
 			vars[name] = v
 		}
+		if apiErr := checkRequest(r, op, infoFrom(r.Context()).body, true); apiErr != nil {
+			writeError(w, r, apiErr)
+			return
+		}
 		opts := validationOptions
-		if op.id == "putScenario" {
+		if op.id == "putScenario" || op.id == "validateScenario" { // YAML, checked by the scenario loader
 			opts = &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}
 		}
 		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: vars, Route: op.route(), Options: opts}

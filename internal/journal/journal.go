@@ -30,6 +30,15 @@ type Entry struct {
 	Error       string        `json:"error,omitempty"`
 	Fault       string        `json:"fault,omitempty"`
 	Latency     time.Duration `json:"latency_ns"`
+
+	// Message is the error's sentence, and StringToSign what the emulator signed when a signature
+	// did not match, so the mismatch can be compared with what the client signed.
+	Message      string `json:"message,omitempty"`
+	StringToSign string `json:"string_to_sign,omitempty"`
+
+	// AuthHeaders names the signature's timestamp and version headers the request carried, as
+	// acauth.HeadersUsed reports them: at most twelve short strings.
+	AuthHeaders []string `json:"auth_headers,omitempty"`
 }
 
 // Filter selects entries; zero fields match everything.

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +89,18 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		sc.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	}
 	if len(d.problems) > 0 {
+		// The checks across the scenario run last; the list reads in the order of the file, with
+		// what is about the whole file (placed at its start) at the end.
+		root := doc.Content[0]
+		whole := func(p Problem) int {
+			if p.Line == root.Line && p.Column == root.Column {
+				return 1
+			}
+			return 0
+		}
+		slices.SortStableFunc(d.problems, func(a, b Problem) int {
+			return cmp.Or(cmp.Compare(whole(a), whole(b)), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		})
 		return nil, d.problems
 	}
 	sc.index()
@@ -228,6 +241,10 @@ func (d *decoder) duration(n *yaml.Node, what string, max time.Duration) time.Du
 			return 0
 		}
 	}
+	if _, err := strconv.ParseFloat(n.Value, 64); n.Kind == yaml.ScalarNode && err == nil {
+		d.add(n, "%s must be a duration with a unit, such as %ss or %sms, not the bare number %s", what, n.Value, n.Value, n.Value)
+		return 0
+	}
 	d.add(n, "%s must be a duration such as 500ms, 2s or 1m30s, not %s", what, describe(n))
 	return 0
 }
@@ -252,7 +269,11 @@ func (d *decoder) scenario(n *yaml.Node, sc *Scenario) {
 		case "timeout":
 			before := len(d.problems)
 			sc.Timeout = d.duration(v, "timeout", maxTimeline)
-			if sc.Timeout == 0 && len(d.problems) == before {
+			switch {
+			case len(d.problems) > before:
+				// Judge the timelines against the default, not against a 0 that nobody wrote.
+				sc.Timeout = DefaultTimeout
+			case sc.Timeout == 0:
 				d.add(v, "timeout must be longer than 0s")
 			}
 		case "seed":

@@ -34,6 +34,9 @@ type Target struct {
 	Advance func(time.Duration) error
 	// Reset puts the emulator back to the scenario's initial state before each expectation.
 	Reset func() error
+	// Signer returns the signer of a call (default acauth.NewSigner); the contract tests pass one
+	// that signs like the clients of another lineage.
+	Signer func(clientID, secret string) *acauth.Signer
 }
 
 // maxAttempts bounds the retries of one call that a fault answers with an error.
@@ -281,6 +284,9 @@ func (p *player) poll(ctx context.Context, s *acapi.AuthenticationStatus) error 
 // retry, and records every answer under the operation's name.
 func (p *player) call(ctx context.Context, op, method, target, clientID, secret string, body, out any) (int, error) {
 	signer := acauth.NewSigner(clientID, secret)
+	if p.t.Signer != nil {
+		signer = p.t.Signer(clientID, secret)
+	}
 	var last string
 	attempts := maxAttempts
 	if p.once {

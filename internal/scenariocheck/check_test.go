@@ -40,6 +40,22 @@ func serve(t *testing.T, sc *scenario.Scenario, clk clock.Clock, advance func(ti
 // clock: a new scenario file is a new test.
 func TestShippedScenarios(t *testing.T) {
 	t.Parallel()
+	playShipped(t, func(t *testing.T, sc *scenario.Scenario) scenariocheck.Target {
+		return serve(t, sc, clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil)
+	})
+}
+
+// TestShippedScenariosOnTheAutomaticClock plays them again on the automatic clock with nobody
+// advancing it: the player's polls alone must walk every timeline, seeing the same statuses.
+func TestShippedScenariosOnTheAutomaticClock(t *testing.T) {
+	t.Parallel()
+	playShipped(t, func(t *testing.T, sc *scenario.Scenario) scenariocheck.Target {
+		return serve(t, sc, clock.NewAuto(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), func(time.Duration) error { return nil })
+	})
+}
+
+func playShipped(t *testing.T, target func(*testing.T, *scenario.Scenario) scenariocheck.Target) {
+	t.Helper()
 	names, err := fs.Glob(scenarios.FS, "*.yaml")
 	if err != nil || len(names) < 11 {
 		t.Fatalf("found %d shipped scenarios (%v)", len(names), err)
@@ -58,8 +74,7 @@ func TestShippedScenarios(t *testing.T) {
 			if len(sc.Expect) == 0 {
 				t.Fatalf("%s declares no expectations: a shipped scenario is also a test", name)
 			}
-			target := serve(t, sc, clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), nil)
-			for _, err := range scenariocheck.Check(context.Background(), sc, target) {
+			for _, err := range scenariocheck.Check(context.Background(), sc, target(t, sc)) {
 				t.Error(err)
 			}
 		})

@@ -279,6 +279,13 @@ type SessionFilter struct {
 	AppID  string
 	UserID string
 	Status acapi.SessionStatus
+	// Live, when set, keeps only live sessions (true) or only finished ones (false).
+	Live *bool
+}
+
+func (f SessionFilter) match(s *session) bool {
+	return (f.AppID == "" || f.AppID == s.AppID) && (f.UserID == "" || f.UserID == s.UserID) &&
+		(f.Status == "" || f.Status == s.Status) && (f.Live == nil || *f.Live == Live(s.Status))
 }
 
 // Page says which part of a list to return.
@@ -316,7 +323,7 @@ func (s *Store) SessionsPage(f SessionFilter, p Page) (page []Session, next uint
 		}
 		scanned++
 		last = seq
-		if (f.AppID == "" || f.AppID == sess.AppID) && (f.UserID == "" || f.UserID == sess.UserID) && (f.Status == "" || f.Status == sess.Status) {
+		if f.match(sess) {
 			page = append(page, copySession(&sess.Session))
 		}
 		return true

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -157,7 +156,7 @@ type Store struct {
 	now    func() time.Time
 	onDone func(token string)
 
-	mu       sync.RWMutex
+	mu       changeLock // its Unlock signals watchers (changes.go)
 	apps     map[string]*application
 	appIDs   []string // sorted
 	slab     slab[user]

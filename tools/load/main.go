@@ -1,291 +1,260 @@
-// Command load measures the emulator the way the README's performance table reports it: time from
-// process start to the first 200 from /_acmock/health, throughput and latency of signed
-// has_registered_mobile_device requests at 32 connections and at 1, peak resident memory, and the
-// same load against a plain net/http handler that returns the same JSON, for the ratio.
+// Command load measures acmock against a bare net/http handler that answers the same JSON, side
+// by side in one run, the way the README's performance table reports it:
 //
-//	go build -o bin/acmock ./cmd/acmock && go run ./tools/load -acmock bin/acmock
+//   - each server's own CPU time per request, read from /proc/PID/stat around each timed run,
+//     throughput and p50/p99 latency, for signed has_registered_mobile_device requests at 32
+//     connections and at 1, and for a whole login (authenticate, ten status polls, logout);
 //
-// Every server runs on 127.0.0.1 and every attack is bounded in time. The load generator is
-// vegeta, used as a library so that each request carries a fresh signature (a replayed nonce is
-// refused, as by the real service).
+//   - start to the first 200 from /_acmock/health, by the same timer for both;
 //
-// Two more measures compare acmock holding a lot of state with an empty one, and watch memory over a
-// long run; both print the CPU the load generator itself used, to show it was not the bottleneck:
+//   - acmock's peak resident memory;
 //
-//	go run ./tools/load -acmock bin/acmock -users 1000000      # throughput at 1M users vs empty
-//	go run ./tools/load -acmock bin/acmock -sessions 100000    # the same at 100k live sessions
-//	go run ./tools/load -acmock bin/acmock -soak 30s           # RSS every second under signed load
+//   - the login flow against acmock holding 1k and 1M users, and 1k and 100k sessions.
+//
+//     go build -o bin/acmock ./cmd/acmock && go run ./tools/load -acmock bin/acmock
+//     go run ./tools/load -acmock bin/acmock -soak 30s   # resident memory each second under load
+//
+// The load client writes requests signed before the timed run (fresh nonces, so every one is
+// verified and none is a replay) on keep-alive connections and parses answers with a minimal
+// reader, so it costs the machine less than the servers it measures; its own CPU per request is in
+// the table to show it. acmock runs with its default settings, its log going to a file. Every
+// server listens on 127.0.0.1 and every run is bounded in time.
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/internal/scenario"
 )
 
-const body = `{"device_registered":true,"status":true}` + "\n"
+const (
+	appID     = scenario.DemoApplicationID
+	appSecret = scenario.DemoApplicationSecret
+)
+
+type config struct {
+	acmock   string
+	duration time.Duration
+	starts   int
+	presign  int
+	scale    bool
+}
 
 func main() {
-	acmock := flag.String("acmock", "bin/acmock", "the acmock binary to measure")
-	duration := flag.Duration("duration", 10*time.Second, "length of each attack")
-	starts := flag.Int("starts", 10, "how many cold starts to time")
-	plain := flag.String("serve-plain", "", "internal: serve the plain handler on this address")
-	users := flag.Int("users", 0, "compare an emulator holding this many users with an empty one")
-	sessions := flag.Int("sessions", 0, "compare an emulator holding this many live sessions with an empty one")
-	passStderr = flag.Bool("stderr", false, "pass acmock's standard error through (with GODEBUG=gctrace=1, say)")
-	soak := flag.Duration("soak", 0, "run signed load this long, printing resident memory every second")
-	var extra stringList
-	flag.Var(&extra, "arg", "an extra acmock flag, such as -arg=--max-sessions=1000000 (repeatable)")
+	var c config
+	flag.StringVar(&c.acmock, "acmock", "bin/acmock", "the acmock binary to measure")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each run at 32 connections (runs at 1 connection and scale runs take half)")
+	flag.IntVar(&c.starts, "starts", 10, "how many cold starts of each server to time")
+	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
+	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
+	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
+	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
 	flag.Parse()
-	if *plain != "" {
-		servePlain(*plain)
+	if *bare != "" {
+		serveBare(*bare)
 		return
 	}
-	var err error
-	switch {
-	case *users > 0 || *sessions > 0:
-		err = compareState(*acmock, extra, *users, *sessions, *duration)
-	case *soak > 0:
-		err = runSoak(*acmock, extra, *soak)
-	default:
-		err = run(*acmock, *duration, *starts)
+	run := run
+	if *soakFor > 0 {
+		run = func(c config) error { return soak(c, *soakFor) }
 	}
-	if err != nil {
+	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-// servePlain is the baseline: net/http answering the same JSON, nothing else.
-func servePlain(addr string) {
-	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, body)
-	})
-	http.HandleFunc("/_acmock/health", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
-	if err := http.ListenAndServe(addr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+// pair is one measure taken of both servers.
+type pair struct{ bare, acmock measurement }
+
+func run(c config) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this binary: %w", err)
 	}
-}
+	bareArgs := []string{"-serve-bare", "ADDR"}
+	acmockArgs := []string{"--addr", "ADDR"}
 
-var passStderr = new(bool)
-
-type result struct {
-	rps      float64
-	p50, p99 time.Duration
-	success  float64
-	errors   int
-}
-
-func run(acmock string, duration time.Duration, starts int) error {
-	var startTimes []time.Duration
-	for range starts {
-		d, err := timeToFirst200(acmock)
+	// Start times alternate between the two servers so that noise falls on both alike.
+	var bareStarts, acmockStarts []time.Duration
+	for range c.starts {
+		d, err := timeToFirst200(self, bareArgs...)
 		if err != nil {
 			return err
 		}
-		startTimes = append(startTimes, d)
+		bareStarts = append(bareStarts, d)
+		if d, err = timeToFirst200(c.acmock, acmockArgs...); err != nil {
+			return err
+		}
+		acmockStarts = append(acmockStarts, d)
 	}
-	slices.Sort(startTimes)
+	slices.Sort(bareStarts)
+	slices.Sort(acmockStarts)
 
-	emu, err := startServer(acmock)
+	bareSrv, err := startServer("bare net/http", self, bareArgs...)
 	if err != nil {
 		return err
 	}
-	defer emu.stop()
-	emu32, err := attack(emu.base, 32, duration)
+	defer bareSrv.stop()
+	acmockSrv, err := startServer("acmock", c.acmock, acmockArgs...)
 	if err != nil {
 		return err
 	}
-	emu1, err := attack(emu.base, 1, duration/2)
+	defer acmockSrv.stop()
+
+	both := func(conns int, d time.Duration, mk func(s *server) (unit, *pool)) (pair, error) {
+		var p pair
+		for _, s := range []*server{bareSrv, acmockSrv} {
+			work, signed := mk(s)
+			m, err := measure(s, conns, d, work, signed)
+			if err != nil {
+				return p, err
+			}
+			if s == bareSrv {
+				p.bare = m
+			} else {
+				p.acmock = m
+			}
+		}
+		return p, nil
+	}
+	singleOn := func(n int) func(s *server) (unit, *pool) {
+		return func(s *server) (unit, *pool) {
+			p := devicePool(s.addr, n)
+			return single(p), p
+		}
+	}
+	flowOn := func(n int) func(s *server) (unit, *pool) {
+		return func(s *server) (unit, *pool) {
+			p := authPool(s.addr, "alice", n)
+			return flow(p, newNonces()), p
+		}
+	}
+	half := c.duration / 2
+	single32, err := both(32, c.duration, singleOn(c.presign))
 	if err != nil {
 		return err
 	}
-	peak, err := peakRSS(emu.cmd.Process.Pid)
+	single1, err := both(1, half, singleOn(c.presign/4))
+	if err != nil {
+		return err
+	}
+	flow32, err := both(32, c.duration, flowOn(c.presign/8))
+	if err != nil {
+		return err
+	}
+	flow1, err := both(1, half, flowOn(c.presign/32))
+	if err != nil {
+		return err
+	}
+	peak, err := peakRSS(acmockSrv.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
 
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	base, err := startServer(self, "-serve-plain")
-	if err != nil {
-		return err
-	}
-	defer base.stop()
-	plain32, err := attack(base.base, 32, duration)
-	if err != nil {
-		return err
-	}
-	plain1, err := attack(base.base, 1, duration/2)
-	if err != nil {
-		return err
+	var scaleRows []scaleRow
+	if c.scale {
+		if scaleRows, err = measureScale(c); err != nil {
+			return err
+		}
 	}
 
-	fmt.Printf("| measure | acmock (signed, validated) | plain net/http |\n|---|---|---|\n")
-	fmt.Printf("| requests/s at 32 connections | %.0f | %.0f |\n", emu32.rps, plain32.rps)
-	fmt.Printf("| p50 / p99 at 32 connections | %s / %s | %s / %s |\n", ms(emu32.p50), ms(emu32.p99), ms(plain32.p50), ms(plain32.p99))
-	fmt.Printf("| requests/s at 1 connection | %.0f | %.0f |\n", emu1.rps, plain1.rps)
-	fmt.Printf("| p50 / p99 at 1 connection | %s / %s | %s / %s |\n", ms(emu1.p50), ms(emu1.p99), ms(plain1.p50), ms(plain1.p99))
-	fmt.Printf("| success rate | %.2f%% | %.2f%% |\n", emu32.success*100, plain32.success*100)
-	fmt.Printf("| throughput ratio at 32 connections | %.2f | 1 |\n", emu32.rps/plain32.rps)
-	fmt.Printf("| start to first 200 (median of %d, min-max) | %s (%s-%s) | |\n", starts, ms(startTimes[len(startTimes)/2]), ms(startTimes[0]), ms(startTimes[len(startTimes)-1]))
-	fmt.Printf("| peak resident memory | %.1f MiB | |\n", float64(peak)/(1<<20))
+	t := &table{}
+	t.row("measure", "bare net/http", "acmock", "acmock / bare", "goal")
+	t.row("---", "---", "---", "---", "---")
+	t.cpuRow("server CPU per request, 32 connections", single32, "at most 1.4x")
+	t.rateRow("requests/s, 32 connections", single32, "at least 0.75x")
+	t.latencyRow("p50 / p99, 32 connections", single32, "")
+	t.rateRow("requests/s, 1 connection", single1, "")
+	t.latencyRow("p50 / p99, 1 connection", single1, "p50 at most 1.2x")
+	t.cpuRow("login flow (12 requests): server CPU per flow, 32 connections", flow32, "at most 1.4x")
+	t.flowRateRow("login flows/s, 32 connections", flow32, "at least 0.75x")
+	t.latencyRow("login flow p50 / p99 per request, 1 connection", flow1, "p50 at most 1.2x")
+	t.row(fmt.Sprintf("start to first 200 (median of %d; min-max)", c.starts),
+		startText(bareStarts), startText(acmockStarts),
+		ratio(float64(median(acmockStarts)), float64(median(bareStarts))), "at most 1.5x")
+	t.row("peak resident memory", "", fmt.Sprintf("%.1f MiB", float64(peak)/(1<<20)), "", "at most 50 MiB")
+	t.row("load client CPU per request (32 connections; its share of the machine)",
+		clientText(single32.bare), clientText(single32.acmock), "", "below the server's")
+	for _, r := range scaleRows {
+		t.row(r.name, "", fmt.Sprintf("%.0f flows/s, %s per flow", r.m.unitsPerS(), us(r.m.cpuPerUnit(r.m.serverCPU))),
+			ratio(r.m.unitsPerS(), scaleRows[0].m.unitsPerS())+" of empty", r.goal)
+	}
+	fmt.Print(t.String())
+	fmt.Printf("\nacmock %s, %s per run at 32 connections; %s\n", c.acmock, c.duration, time.Now().UTC().Format("2006-01-02"))
+	if n := single32.acmock.signedNow + flow32.acmock.signedNow; n > 0 {
+		fmt.Printf("note: %d requests had to be signed during the run; raise -presign\n", n)
+	}
 	return nil
 }
 
+func devicePool(addr string, n int) *pool {
+	nonce := newNonces()
+	uri := "/management/has_registered_mobile_device/" + appID + "/alice"
+	ts := time.Now().Unix()
+	return newPool(n, func(dst []byte) []byte {
+		return encode(dst, "GET", addr, uri, appID, appSecret, nonce.take(), ts, "")
+	})
+}
+
+func authPool(addr, user string, n int) *pool {
+	nonce := newNonces()
+	uri := "/authentication/authenticate_user/" + appID + "/" + user + "?methods="
+	ts := time.Now().Unix()
+	return newPool(n, func(dst []byte) []byte {
+		return encode(dst, "POST", addr, uri, appID, appSecret, nonce.take(), ts, "{}")
+	})
+}
+
+type table struct{ b strings.Builder }
+
+func (t *table) row(cells ...string) {
+	t.b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+}
+
+func (t *table) String() string { return t.b.String() }
+
+func (t *table) cpuRow(name string, p pair, goal string) {
+	b, a := p.bare.cpuPerUnit(p.bare.serverCPU), p.acmock.cpuPerUnit(p.acmock.serverCPU)
+	t.row(name, us(b), us(a), ratio(float64(a), float64(b)), goal)
+}
+
+func (t *table) rateRow(name string, p pair, goal string) {
+	t.row(name, fmt.Sprintf("%.0f", p.bare.rps()), fmt.Sprintf("%.0f", p.acmock.rps()), ratio(p.acmock.rps(), p.bare.rps()), goal)
+}
+
+func (t *table) flowRateRow(name string, p pair, goal string) {
+	t.row(name, fmt.Sprintf("%.0f", p.bare.unitsPerS()), fmt.Sprintf("%.0f", p.acmock.unitsPerS()),
+		ratio(p.acmock.unitsPerS(), p.bare.unitsPerS()), goal)
+}
+
+func (t *table) latencyRow(name string, p pair, goal string) {
+	text := func(m measurement) string { return ms(m.percentile(0.5)) + " / " + ms(m.percentile(0.99)) }
+	t.row(name, text(p.bare), text(p.acmock), ratio(float64(p.acmock.percentile(0.5)), float64(p.bare.percentile(0.5)))+" (p50)", goal)
+}
+
+func clientText(m measurement) string {
+	share := float64(m.clientCPU) / float64(m.clientCPU+m.serverCPU) * 100
+	return fmt.Sprintf("%s (%.0f%%)", us(m.cpuPerUnit(m.clientCPU)), share)
+}
+
+func startText(ds []time.Duration) string {
+	return fmt.Sprintf("%s (%s-%s)", ms(median(ds)), ms(ds[0]), ms(ds[len(ds)-1]))
+}
+
+func median(ds []time.Duration) time.Duration { return ds[len(ds)/2] }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
-
-type server struct {
-	cmd  *exec.Cmd
-	base string
-	gc   *gcTrace // set when started by startTracedServer
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	_ = s.cmd.Wait()
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// startServer starts a binary on a free loopback port with its default settings and waits for it.
-func startServer(bin string, args ...string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	if len(args) > 0 && args[0] == "-serve-plain" {
-		args = append(args, addr)
-	} else {
-		args = append([]string{"--addr", addr}, args...)
-	}
-	cmd := exec.Command(bin, args...)
-	if *passStderr {
-		cmd.Stderr = os.Stderr
-	}
-	var trace *gcTrace
-	if tracing {
-		trace = newGCTrace(cmd)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	s := &server{cmd: cmd, base: "http://" + addr, gc: trace}
-	if trace != nil {
-		trace.start(time.Now())
-	}
-	if _, err := waitHealthy(s.base, 10*time.Second); err != nil {
-		s.stop()
-		return nil, err
-	}
-	return s, nil
-}
-
-// timeToFirst200 starts acmock and measures until /_acmock/health first answers 200.
-func timeToFirst200(bin string) (time.Duration, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	cmd := exec.Command(bin, "--addr", addr)
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", bin, err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}()
-	ready, err := waitHealthy("http://"+addr, 10*time.Second)
-	return ready.Sub(start), err
-}
-
-func waitHealthy(base string, limit time.Duration) (time.Time, error) {
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		res, err := client.Get(base + "/_acmock/health")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return time.Now(), nil
-			}
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-	return time.Time{}, fmt.Errorf("%s was not healthy within %v", base, limit)
-}
-
-// attack sends signed requests as fast as the connections allow, for d.
-func attack(base string, connections int, d time.Duration) (result, error) {
-	target := base + "/management/has_registered_mobile_device/" + scenario.DemoApplicationID + "/alice"
-	signer := acauth.NewSigner(scenario.DemoApplicationID, scenario.DemoApplicationSecret)
-	targeter := func(t *vegeta.Target) error {
-		req, err := http.NewRequest(http.MethodGet, target, nil)
-		if err != nil {
-			return err
-		}
-		if err := signer.SignRequest(context.Background(), req); err != nil {
-			return err
-		}
-		t.Method, t.URL, t.Header = http.MethodGet, target, req.Header
-		return nil
-	}
-	attacker := vegeta.NewAttacker(vegeta.Workers(uint64(connections)), vegeta.MaxWorkers(uint64(connections)),
-		vegeta.Connections(connections), vegeta.MaxConnections(connections), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
-	var m vegeta.Metrics
-	for res := range attacker.Attack(targeter, vegeta.Rate{Freq: 0}, d, "load") {
-		m.Add(res)
-	}
-	m.Close()
-	if m.Success < 0.999 {
-		return result{}, fmt.Errorf("%s: only %.2f%% succeeded: %v", base, m.Success*100, m.Errors)
-	}
-	failed := int(m.Requests) - int(float64(m.Requests)*m.Success+0.5)
-	return result{rps: m.Throughput, p50: m.Latencies.P50, p99: m.Latencies.P99, success: m.Success, errors: failed}, nil
-}
-
-// peakRSS reads the high-water mark of a process's resident memory.
-func peakRSS(pid int) (int64, error) {
-	return procStatus(pid, "VmHWM:")
-}
-
-// procStatus reads one memory line of /proc/PID/status, in bytes.
-func procStatus(pid int, key string) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read memory: %w", err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc status", key)
-}
+func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }

@@ -1,0 +1,262 @@
+package acauth
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// HeaderFamily is the prefix shared by the timestamp and version header names of one lineage of
+// clients: its headers are the prefix followed by "-Timestamp" and "-Version". The service was
+// called Sonikpass, then Activeconnect, then IAMPASS, and its clients and documents spell the
+// word "Authentication" two ways, so six families exist. The verifier accepts all of them; a
+// Signer sends one (see Signer.Headers).
+type HeaderFamily string
+
+// The six header families. The plain name of each lineage is what its own clients send; the
+// suffixed name is the other spelling.
+const (
+	// FamilyActiveconnect is what the official Python client (Activeconnect 0.0.8) sends, and
+	// the Signer's default.
+	FamilyActiveconnect HeaderFamily = "X-Activeconnect-Authentication"
+	// FamilyActiveconnectAuthentiaction is the spelling of the published Activeconnect
+	// documentation.
+	FamilyActiveconnectAuthentiaction HeaderFamily = "X-Activeconnect-Authentiaction"
+	// FamilyIAMPASS is the spelling of the IAMPASS documentation (misspelling kept) and client.
+	FamilyIAMPASS HeaderFamily = "X-IAMPASS-Authentiaction"
+	// FamilyIAMPASSAuthentication is the IAMPASS prefix spelled correctly.
+	FamilyIAMPASSAuthentication HeaderFamily = "X-IAMPASS-Authentication"
+	// FamilySonikpass is what the Activeconnect iOS SDK (2020) sends.
+	FamilySonikpass HeaderFamily = "X-Sonikpass-Authentication"
+	// FamilySonikpassAuthentiaction is the Sonikpass prefix with the documentation's misspelling.
+	FamilySonikpassAuthentiaction HeaderFamily = "X-Sonikpass-Authentiaction"
+)
+
+// families is every family, in the order the verifier reports them: when several headers
+// carry the timestamp, the rejection's field names the first of them in this order.
+var families = [...]HeaderFamily{
+	FamilyActiveconnect, FamilyActiveconnectAuthentiaction,
+	FamilyIAMPASS, FamilyIAMPASSAuthentication,
+	FamilySonikpass, FamilySonikpassAuthentiaction,
+}
+
+const numFamilies = len(families)
+
+const (
+	timestampSuffix = "-Timestamp"
+	versionSuffix   = "-Version"
+)
+
+// The two headers of a family, as indexes into documented and canonical.
+const (
+	timestampHeader = 0
+	versionHeader   = 1
+)
+
+var suffixes = [2]string{timestampSuffix, versionSuffix}
+
+// documented holds each family's header names as the family spells them, and canonical the same
+// names in canonical MIME form (the keys of an http.Header), so that neither signing nor
+// verifying builds a name per request.
+var documented, canonical = func() (d, c [numFamilies][2]string) {
+	for i, f := range families {
+		d[i] = [2]string{f.Timestamp(), f.Version()}
+		c[i] = [2]string{textproto.CanonicalMIMEHeaderKey(d[i][0]), textproto.CanonicalMIMEHeaderKey(d[i][1])}
+	}
+	return d, c
+}()
+
+// HeaderFamilies returns the six families the verifier accepts.
+func HeaderFamilies() []HeaderFamily { return families[:] }
+
+// Timestamp returns the family's timestamp header name, e.g. X-IAMPASS-Authentiaction-Timestamp.
+func (f HeaderFamily) Timestamp() string { return string(f) + timestampSuffix }
+
+// Version returns the family's version header name, e.g. X-IAMPASS-Authentiaction-Version.
+func (f HeaderFamily) Version() string { return string(f) + versionSuffix }
+
+// Valid reports whether f is one of the six families.
+func (f HeaderFamily) Valid() bool { return f.index() >= 0 }
+
+func (f HeaderFamily) index() int {
+	for i, g := range families {
+		if f == g {
+			return i
+		}
+	}
+	return -1
+}
+
+// ParseHeaderFamily reads a family from a flag or setting, without regard to case: a lineage's
+// name (activeconnect, iampass, sonikpass) picks what that lineage's clients send, and any of the
+// six prefixes (X-IAMPASS-Authentication, ...) picks exactly that spelling.
+func ParseHeaderFamily(s string) (HeaderFamily, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "activeconnect":
+		return FamilyActiveconnect, nil
+	case "iampass":
+		return FamilyIAMPASS, nil
+	case "sonikpass":
+		return FamilySonikpass, nil
+	}
+	for _, f := range families {
+		if strings.EqualFold(strings.TrimSpace(s), string(f)) {
+			return f, nil
+		}
+	}
+	names := make([]string, numFamilies)
+	for i, f := range families {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown header family %q: use activeconnect, iampass, sonikpass or one of %s", truncate(s, 64), strings.Join(names, ", "))
+}
+
+// protocolHeaders is what one pass over a request's header map found: the Authentication
+// values, and the timestamp and version values under each family. Names are compared without
+// regard to ASCII case, as HTTP compares field names, so a key that is not in canonical form
+// (a hand-built http.Header) is found as well as one that net/http canonicalised.
+type protocolHeaders struct {
+	auth []string
+	// found[timestampHeader][i] holds the values of family i's timestamp header.
+	found [2][numFamilies][]string
+}
+
+func scanHeaders(h http.Header) protocolHeaders {
+	var p protocolHeaders
+	for key, vals := range h {
+		if len(key) == len(HeaderAuthentication) && asciiEqualFold(key, HeaderAuthentication) {
+			p.auth = joinValues(p.auth, vals)
+			continue
+		}
+		if len(key) < 2 || (key[0] != 'X' && key[0] != 'x') || key[1] != '-' {
+			continue
+		}
+		for which, suffix := range suffixes {
+			if !hasSuffixFold(key, suffix) {
+				continue
+			}
+			prefix := key[:len(key)-len(suffix)]
+			for i, f := range families {
+				if len(prefix) == len(f) && asciiEqualFold(prefix, string(f)) {
+					p.found[which][i] = joinValues(p.found[which][i], vals)
+					break
+				}
+			}
+		}
+	}
+	return p
+}
+
+// joinValues adds the values of a second key that names the same header, without writing into
+// the header map's own slices.
+func joinValues(have, more []string) []string {
+	if have == nil {
+		return more
+	}
+	return append(append(make([]string, 0, len(have)+len(more)), have...), more...)
+}
+
+// names appends the documented names of the headers of kind which that p found.
+func (p *protocolHeaders) names(out []string, which int) []string {
+	for i, vals := range p.found[which] {
+		if len(vals) > 0 {
+			out = append(out, documented[i][which])
+		}
+	}
+	return out
+}
+
+// HeadersUsed returns the names of the timestamp and version headers h carries, timestamps
+// first, each spelled as its family documents it (X-IAMPASS-Authentiaction-Timestamp, whatever
+// case the client used). It tells a log reader which lineage of client sent a request; nil
+// means none of the six families' headers is present.
+func HeadersUsed(h http.Header) []string {
+	p := scanHeaders(h)
+	n := 0
+	for which := range p.found {
+		for _, vals := range p.found[which] {
+			if len(vals) > 0 {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return p.names(p.names(make([]string, 0, n), timestampHeader), versionHeader)
+}
+
+// pick returns the one value that the headers of kind which (timestampHeader or
+// versionHeader) agree on and the documented name of the first header that carries it, or the
+// rejection for a missing, repeated or contradictory header. A missing header is named in the
+// family of the first header of the other kind, if there is one.
+func (p *protocolHeaders) pick(which int) (value, name string, rej *Rejection) {
+	what := [2]string{"timestamp", "version"}[which]
+	first := -1
+	conflict := false
+	for i, vals := range p.found[which] {
+		switch {
+		case len(vals) == 0:
+			continue
+		case len(vals) > 1:
+			n := documented[i][which]
+			return "", "", &Rejection{Code: CodeBadHeader, Field: n, Message: "header " + n + " is sent more than once"}
+		case first < 0:
+			first, value = i, vals[0]
+		case vals[0] != value:
+			conflict = true
+		}
+	}
+	if first < 0 {
+		missing := 0 // FamilyActiveconnect
+		for i, vals := range p.found[1-which] {
+			if len(vals) > 0 {
+				missing = i
+				break
+			}
+		}
+		n := documented[missing][which]
+		return "", "", &Rejection{Code: CodeMissingHeader, Field: n, Message: "missing header " + n +
+			" (the " + what + " header is also accepted under the X-Activeconnect-, X-IAMPASS- and X-Sonikpass- prefixes, spelled Authentication or Authentiaction)"}
+	}
+	name = documented[first][which]
+	if conflict {
+		return "", "", &Rejection{Code: CodeBadHeader, Field: name,
+			Message: "headers " + joinNames(p.names(nil, which)) + " all carry the " + what + ", with different values; send one"}
+	}
+	return value, name, nil
+}
+
+// joinNames writes "A and B" or "A, B and C".
+func joinNames(n []string) string {
+	if len(n) < 2 {
+		return strings.Join(n, "")
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
+}
+
+// asciiEqualFold compares header names the way HTTP does: ASCII letters without regard to case,
+// every other byte exactly (unlike strings.EqualFold, which folds Unicode too).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && asciiEqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

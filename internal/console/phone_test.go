@@ -1,0 +1,127 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/acmocktest"
+	"github.com/acmock/acmock/activeconnect"
+)
+
+var alicePhone = in("article", "Phone of alice")
+
+// TestLoginAppearsLiveAndApproveReachesTheClient: a login started over the API shows on the
+// phone within a second without a reload, and Approve makes the client's next poll see active.
+func TestLoginAppearsLiveAndApproveReachesTheClient(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	tb := openConsole(t, srv.URL(), "#phone")
+	tb.waitText(find("article", "Phone of alice"), "No login waiting")
+	eval[bool](tb, `window.loadedOnce = true`)
+
+	ctx := context.Background()
+	session := login(t, srv.Authentication(), "alice", activeconnect.MethodAcceptance)
+	start := time.Now()
+	request := find("region", "Login request for alice", alicePhone)
+	if !tb.waitForWithin(time.Second, request) {
+		t.Fatalf("the login did not appear on alice's phone within a second")
+	}
+	t.Logf("the login appeared %v after it started", time.Since(start))
+	if !eval[bool](tb, `window.loadedOnce === true`) {
+		t.Fatal("the page reloaded to show the login")
+	}
+	if got := tb.text(request); !containsAll(got, "alice", srv.AppID()[:12], "acceptance") {
+		t.Fatalf("the notification says %q: want the user, the application and the methods", got)
+	}
+	for _, name := range []string{"Deny", "Ignore", "End session", "Fail"} {
+		tb.waitFor(find("button", name, alicePhone, request))
+	}
+	if *updateScreenshots { // bob logged in and approved, for a picture with both kinds
+		bob, err := srv.Authentication().AuthenticateUser(ctx, "bob", activeconnect.MethodFacial)
+		if err != nil || srv.Approve(bob.Token) != nil {
+			t.Fatalf("bob: %v", err)
+		}
+		tb.waitFor(find("region", "Logged in for bob", in("article", "Phone of bob")))
+	}
+	tb.screenshot("phone")
+
+	tb.click(find("button", "Approve", alicePhone, request))
+	loggedIn := find("region", "Logged in for alice", alicePhone)
+	tb.waitFor(loggedIn)
+	status, err := session.Refresh(ctx)
+	if err != nil || status != activeconnect.StatusActive {
+		t.Fatalf("after Approve the client polls %q (%v), want active", status, err)
+	}
+	// An active session offers what the phone can do next, and nothing it cannot.
+	tb.waitFor(find("button", "Walk away", alicePhone, loggedIn))
+	if tb.waitForWithin(100*time.Millisecond, find("button", "Approve", alicePhone, loggedIn)) {
+		t.Fatal("an active session still offers Approve")
+	}
+}
+
+// TestDenyFromTheKeyboard: Deny works from the keyboard, and the client sees cancelled.
+func TestDenyFromTheKeyboard(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	ctx := context.Background()
+	session := login(t, srv.Authentication(), "alice")
+	tb := openConsole(t, srv.URL(), "")
+	request := find("region", "Login request for alice", alicePhone)
+	tb.press(find("button", "Deny", alicePhone, request), "\r")
+	tb.gone(request)
+	status, err := session.Refresh(ctx)
+	if err != nil || status != activeconnect.StatusCancelled {
+		t.Fatalf("after Deny the client polls %q (%v), want cancelled", status, err)
+	}
+	tb.waitText(find("status", "Notice"), "alice: denied the login (cancelled)")
+}
+
+// TestWalkAwayComeBackAndEnd plays an active session through the phone's other actions.
+func TestWalkAwayComeBackAndEnd(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	ctx := context.Background()
+	session := login(t, srv.Authentication(), "alice")
+	if err := srv.Approve(session.Token); err != nil {
+		t.Fatal(err)
+	}
+	tb := openConsole(t, srv.URL(), "#phone")
+	region := "Logged in for alice"
+	for _, s := range []struct{ button, next, status string }{
+		{"Walk away", "Walked away for alice", "walkaway"},
+		{"Come back", "Logged in for alice", "active"},
+	} {
+		tb.click(find("button", s.button, alicePhone, in("region", region)))
+		tb.waitFor(find("region", s.next, alicePhone))
+		if got, _ := session.Refresh(ctx); string(got) != s.status {
+			t.Fatalf("after %s the client polls %q, want %s", s.button, got, s.status)
+		}
+		region = s.next
+	}
+	tb.click(find("button", "End session", alicePhone, in("region", region)))
+	tb.gone(find("region", region, alicePhone))
+	if got, _ := session.Refresh(ctx); got != activeconnect.StatusClosed {
+		t.Fatalf("after End session the client polls %q, want closed", got)
+	}
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// login starts a login for user over the Activeconnect API, as the application would.
+func login(t *testing.T, api *activeconnect.AuthenticationAPI, user string, methods ...activeconnect.AuthenticationMethod) *activeconnect.Session {
+	t.Helper()
+	session, err := api.AuthenticateUser(context.Background(), user, methods...)
+	if err != nil {
+		t.Fatalf("log %s in: %v", user, err)
+	}
+	return session
+}

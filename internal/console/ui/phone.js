@@ -1,0 +1,141 @@
+// The Phone view: per application, its users and their phones; a live login shows as a push
+// notification with the actions the real phone has, limited to what the transition table allows.
+// Every action goes through POST /_acmock/sessions/{token}/status, as `acmock approve` does.
+import { get, post, query } from './api.js';
+import * as apps from './apps.js';
+import { attempt, coalesce, h, reconcile, replace, short, time } from './dom.js';
+
+// The phone's actions: the label (also the button's accessible name), the status it sets and the
+// statuses it is offered from. The server's `allowed` list has the last word.
+const ACTIONS = [
+  { label: 'Approve', to: 'active', from: ['pending', 'identifying'], done: 'approved' },
+  { label: 'Deny', to: 'cancelled', from: ['pending', 'identifying'], done: 'denied' },
+  { label: 'Ignore', to: 'timeout', from: ['pending', 'identifying'], done: 'ignored (timeout)',
+    title: 'Leave the request unanswered: the login times out now' },
+  { label: 'Walk away', to: 'walkaway', from: ['active'], done: 'walked away from' },
+  { label: 'Come back', to: 'active', from: ['walkaway'], done: 'came back to' },
+  { label: 'End session', to: 'closed', from: ['pending', 'identifying', 'active', 'walkaway'], done: 'ended' },
+  { label: 'Fail', to: 'failed', from: ['pending', 'identifying', 'active', 'walkaway'], done: 'failed' },
+];
+
+const HEADLINE = {
+  pending: 'Login request',
+  identifying: 'Identifying…',
+  active: 'Logged in',
+  walkaway: 'Walked away',
+};
+
+const VERB = {
+  active: ' is logged in to ',
+  walkaway: ' walked away from ',
+};
+
+// MAX_PHONES bounds what one refresh draws; the filter narrows to the rest.
+const MAX_PHONES = 60;
+
+let root;
+let appSelect;
+let filterInput;
+let list;
+let more;
+let secretBox;
+let shownSecret = null; // the application whose secret the user asked to see
+
+function init(el) {
+  root = el;
+  appSelect = el.querySelector('#phone-app');
+  filterInput = el.querySelector('#phone-filter');
+  list = el.querySelector('#phones');
+  more = el.querySelector('#phones-more');
+  secretBox = el.querySelector('#phone-secret');
+  apps.bind(appSelect, () => {
+    hideSecret();
+    refreshNow();
+  });
+  filterInput.addEventListener('input', () => refreshNow());
+  el.querySelector('#phone-secret-toggle').addEventListener('click', toggleSecret);
+}
+
+async function toggleSecret() {
+  if (shownSecret) {
+    hideSecret();
+    return;
+  }
+  const app = apps.chosen();
+  const cred = await get(`/_acmock/applications/${encodeURIComponent(app)}/credentials`);
+  shownSecret = app;
+  replace(secretBox, h('code', {}, cred.secret));
+  root.querySelector('#phone-secret-toggle').textContent = 'Hide secret';
+}
+
+function hideSecret() {
+  shownSecret = null;
+  replace(secretBox);
+  root.querySelector('#phone-secret-toggle').textContent = 'Show secret';
+}
+
+const refreshNow = coalesce(async () => {
+  const id = await apps.load();
+  if (shownSecret && shownSecret !== id) hideSecret();
+  const app = id ? (await get('/_acmock/users' + query({ application: id }))).applications[0] : null;
+  if (!app) {
+    reconcile(list, [], null, null, null);
+    more.textContent = 'No application: load a scenario.';
+    return;
+  }
+  const { sessions } = await get('/_acmock/sessions' + query({ application: app.id, live: true }));
+  const byUser = new Map();
+  for (const s of sessions) {
+    if (!byUser.has(s.user)) byUser.set(s.user, []);
+    byUser.get(s.user).push(s);
+  }
+  const needle = filterInput.value.trim().toLowerCase();
+  const users = app.users.filter((u) => !needle || u.id.toLowerCase().includes(needle));
+  const shown = users.slice(0, MAX_PHONES).map((u) => ({ app: app.id, user: u, sessions: byUser.get(u.id) || [] }));
+  reconcile(list, shown, (x) => x.app + '\n' + x.user.id, (x) => JSON.stringify(x),
+    (x) => phoneCard(x.app, x.user, x.sessions));
+  if (!users.length) more.textContent = 'No users match.';
+  else if (users.length > MAX_PHONES) more.textContent = `Showing ${MAX_PHONES} of ${users.length} users; type in Find user to see others.`;
+  else more.textContent = '';
+});
+
+function phoneCard(appID, user, sessions) {
+  const p = user.phone;
+  let state;
+  if (!p) state = h('p', { class: 'muted' }, 'No phone registered');
+  else if (p.lost) state = h('p', { class: 'lost' }, 'Phone lost');
+  else state = h('p', { class: 'muted' }, `Methods: ${p.methods.length ? p.methods.join(', ') : 'any'}`);
+  const screen = sessions.length
+    ? sessions.slice().reverse().map((s) => notification(appID, s))
+    : h('p', { class: 'idle' }, p && !p.lost ? 'No login waiting' : '—');
+  return h('article', { class: 'phone', 'aria-label': `Phone of ${user.id}` },
+    h('header', {}, h('h3', {}, user.id), state),
+    h('div', { class: 'screen' }, screen));
+}
+
+function notification(appID, s) {
+  const methods = s.methods.length ? s.methods.join(', ') : 'any method';
+  const actions = ACTIONS.filter((a) => a.from.includes(s.status) && s.allowed.includes(a.to));
+  const started = s.history.length ? time(s.history[0].at) : '';
+  return h('section', { class: `notification ${s.status}`, 'aria-label': `${HEADLINE[s.status] || s.status} for ${s.user}` },
+    h('p', { class: 'headline' }, HEADLINE[s.status] || s.status),
+    h('p', {}, h('strong', {}, s.user), VERB[s.status] || ' wants to log in to ', h('code', { title: appID }, short(appID, 12))),
+    h('p', { class: 'muted' }, `${methods} · login ${s.attempt} · since ${started} · `,
+      h('span', { title: s.token }, short(s.token))),
+    h('div', { class: 'actions' }, actions.map((a) =>
+      h('button', {
+        type: 'button', class: a.to, title: a.title, 'data-key': `${s.token}:${a.label}`,
+        onclick: () => act(s, a),
+      }, a.label))));
+}
+
+function act(s, a) {
+  return attempt(() => post(`/_acmock/sessions/${encodeURIComponent(s.token)}/status`, { status: a.to }),
+    (after) => `${s.user}: ${a.done} the login (${after.status})`, refreshNow);
+}
+
+function refresh(what) {
+  if (what.store || what.control) refreshNow();
+}
+
+export default { id: 'phone', init, refresh };

@@ -1,0 +1,35 @@
+package emulator
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/console"
+)
+
+// consoleRoutes serves the browser console at /_acmock/ui/ and sends a browser that opens the
+// emulator's base URL there. The page itself holds nothing secret, so it needs no control token
+// (it asks for one when the control API does); like the control API, it answers only requests
+// for the emulator's own host (checkSite).
+func (e *Emulator) consoleRoutes(root *mux.Router) {
+	ui := console.Handler(http.HandlerFunc(e.notFound))
+	toConsole := http.RedirectHandler(console.Path, http.StatusFound)
+	root.Path("/").Methods(http.MethodGet, http.MethodHead).Handler(toConsole)
+	root.Path("/_acmock/ui").Handler(e.checkSite(e.onlyGet(toConsole)))
+	root.PathPrefix(console.Path).Handler(e.checkSite(e.onlyGet(ui)))
+}
+
+// onlyGet answers 405 to anything but GET and HEAD.
+func (e *Emulator) onlyGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "",
+				"%s is not allowed on %s; the console's files answer GET and HEAD", r.Method, r.URL.EscapedPath()))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

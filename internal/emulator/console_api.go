@@ -1,0 +1,217 @@
+package emulator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// The control operations below were added for the console; like the rest of the control API they
+// serve the CLI and tests as well.
+
+func (c control) GetApplicationCredentials(_ context.Context, req acctlserver.GetApplicationCredentialsRequestObject) (acctlserver.GetApplicationCredentialsResponseObject, error) {
+	app, err := c.e.store.Application(req.ApplicationId)
+	switch {
+	case errors.Is(err, store.ErrApplicationNotFound):
+		return acctlserver.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return acctlserver.GetApplicationCredentials200JSONResponse{Id: app.ID, Secret: app.Secret}, nil
+}
+
+func (c control) LosePhone(ctx context.Context, req acctlserver.LosePhoneRequestObject) (acctlserver.LosePhoneResponseObject, error) {
+	link, err := c.e.store.LoseDevice(req.ApplicationId, req.UserId, c.e.clock.Now())
+	switch {
+	case errors.Is(err, store.ErrApplicationNotFound):
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
+	case errors.Is(err, store.ErrUserNotFound):
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
+	case err != nil:
+		return nil, err
+	}
+	return acctlserver.LosePhone200JSONResponse(linkState(ctx, c.e, link)), nil
+}
+
+func linkState(ctx context.Context, e *Emulator, l store.Link) acctl.LinkState {
+	ls := acctl.LinkState{Url: e.linkURL(ctx, l.Code), Code: l.Code, CreatedAt: l.CreatedAt}
+	if l.DisplayName != "" {
+		ls.DisplayName = &l.DisplayName
+	}
+	if !l.UsedAt.IsZero() {
+		ls.UsedAt = &l.UsedAt
+	}
+	return ls
+}
+
+func (c control) ListApplications(context.Context, acctlserver.ListApplicationsRequestObject) (acctlserver.ListApplicationsResponseObject, error) {
+	out := acctlserver.ListApplications200JSONResponse{Applications: []acctl.ApplicationRef{}}
+	for _, app := range c.e.store.Applications() {
+		out.Applications = append(out.Applications, acctl.ApplicationRef{Id: app.ID})
+	}
+	return out, nil
+}
+
+func (c control) GetTimeline(_ context.Context, req acctlserver.GetTimelineRequestObject) (acctlserver.GetTimelineResponseObject, error) {
+	limit := 100
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	now := c.e.clock.Now()
+	out := acctlserver.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
+	for _, st := range c.e.pendingSteps() {
+		out.Total++
+		if len(out.Steps) < limit {
+			out.Steps = append(out.Steps, acctl.TimelineStep{
+				Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+				Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
+				Cause: acctl.TimelineStepCause(st.cause),
+			})
+		}
+	}
+	return out, nil
+}
+
+// pendingStep is a step of a plan that is still to fire, with its session.
+type pendingStep struct {
+	due                time.Time
+	app, user, session string
+	now, status        acapi.SessionStatus
+	cause              string
+	seq                uint64 // the session's, so steps due together keep the logins' order
+}
+
+// pendingSteps lists the steps still to fire that can change their session now, soonest first
+// (then in the order they fire). Steps of a session that ended (or that a reset forgot) are left
+// out, and so is the timeout of a login the phone answered: firing them changes nothing. The
+// plans are bounded by the live sessions.
+func (e *Emulator) pendingSteps() []pendingStep {
+	type planned struct {
+		token string
+		steps []plannedStep
+	}
+	e.plansMu.Lock()
+	plans := make([]planned, 0, len(e.plans))
+	for token, p := range e.plans {
+		pl := planned{token: token}
+		for _, s := range p.steps {
+			if !s.done {
+				pl.steps = append(pl.steps, plannedStep{status: s.status, timeout: s.timeout, due: s.due})
+			}
+		}
+		plans = append(plans, pl)
+	}
+	e.plansMu.Unlock()
+
+	var out []pendingStep
+	for _, pl := range plans {
+		sess, err := e.store.Session(pl.token)
+		if err != nil || !store.Live(sess.Status) {
+			continue
+		}
+		for _, s := range pl.steps {
+			if s.timeout && !s.changes(sess.Status) {
+				continue
+			}
+			cause := "scenario"
+			if s.timeout {
+				cause = "timeout"
+			}
+			out = append(out, pendingStep{due: s.due, app: sess.AppID, user: sess.UserID, session: pl.token,
+				now: sess.Status, status: s.status, cause: cause, seq: sess.Seq})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b pendingStep) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	return out
+}
+
+func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {
+	sc, problems, err := parseScenarioBody(ctx, req.Body)
+	if problems != nil {
+		return acctlserver.ValidateScenario400JSONResponse(*problems), nil
+	}
+	if errors.Is(err, errShuttingDown) {
+		return acctlserver.ValidateScenario503JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(shuttingDown())}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acctlserver.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
+}
+
+// errShuttingDown is parseScenarioBody's error when the request's context ended first.
+var errShuttingDown = errors.New("the emulator is shutting down")
+
+func shuttingDown() acctl.Error {
+	return ctlError("shutting_down", "", "the emulator is shutting down; the scenario was not loaded")
+}
+
+// parseScenarioBody reads a scenario sent to the control API. A scenario that does not load gives
+// its problems as the 400 body; other errors are the emulator's. The body is judged off the
+// request's goroutine, and errShuttingDown answers at once when the request's context ends (a
+// shutdown cancels every request's), so a shutdown never waits for it; judging is one pass over
+// the body anyway.
+func parseScenarioBody(ctx context.Context, body io.Reader) (*scenario.Scenario, *acctl.ScenarioProblems, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read scenario: %w", err)
+	}
+	type parsed struct {
+		sc  *scenario.Scenario
+		err error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		sc, err := scenario.Parse("scenario.yaml", data)
+		done <- parsed{sc, err}
+	}()
+	var res parsed
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return nil, nil, errShuttingDown
+	}
+	if problems, ok := scenarioProblems(res.err); ok {
+		return nil, &problems, nil
+	}
+	return res.sc, nil, res.err
+}
+
+// scenarioProblems turns the problems of a scenario that does not load into the control API's
+// 400 body, and reports whether err was such problems. It lists the first scenario.MaxListed and
+// counts the others: a 1 MiB file can have tens of thousands.
+func scenarioProblems(err error) (acctl.ScenarioProblems, bool) {
+	var problems scenario.Problems
+	if !errors.As(err, &problems) {
+		return acctl.ScenarioProblems{}, false
+	}
+	listed := problems[:min(len(problems), scenario.MaxListed)]
+	out := acctl.ScenarioProblems{Code: "invalid_scenario", Problems: make([]acctl.Problem, len(listed)),
+		Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
+	switch more := len(problems) - len(listed); {
+	case len(problems) == 1:
+		out.Message = "the scenario has 1 problem; the loaded scenario stays"
+	case more > 0:
+		out.More = &more
+		out.Message = fmt.Sprintf("the scenario has %d problems; the first %d are listed; the loaded scenario stays", len(problems), len(listed))
+	}
+	for i, p := range listed {
+		out.Problems[i] = acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()}
+	}
+	return out, true
+}

@@ -1,0 +1,202 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/journal"
+)
+
+// Listener wraps the listener an http.Server serves the emulator on, so that the requests
+// net/http refuses before any handler runs get the emulator's JSON Error body like every other
+// rejection, and appear in the log and the journal: a request line that is not HTTP, a path with
+// an invalid percent escape (%zz), a request line or headers over the server's MaxHeaderBytes.
+// net/http writes those answers itself, in plain text, with no hook to change them; the wrapped
+// connections recognise them by their fixed form and write the JSON answer instead.
+//
+//	srv := &http.Server{Handler: emu, MaxHeaderBytes: 64 << 10}
+//	srv.Serve(emu.Listener(ln, srv.MaxHeaderBytes))
+func (e *Emulator) Listener(ln net.Listener, maxHeaderBytes int) net.Listener {
+	if maxHeaderBytes <= 0 {
+		maxHeaderBytes = http.DefaultMaxHeaderBytes
+	}
+	return &rejectingListener{Listener: ln, e: e, maxHeader: maxHeaderBytes}
+}
+
+type rejectingListener struct {
+	net.Listener
+	e         *Emulator
+	maxHeader int
+}
+
+func (l *rejectingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	return &rejectingConn{Conn: c, l: l}, nil
+}
+
+// maxCapture bounds what a connection keeps of the start of a request, to say what was wrong.
+const maxCapture = 8 << 10
+
+// rejectingConn keeps the start of each request it reads (up to maxCapture bytes, and how long its
+// first line is), so that a rejection can say what was wrong with it.
+type rejectingConn struct {
+	net.Conn
+	l *rejectingListener
+
+	mu       sync.Mutex
+	start    []byte // the first bytes read since the last answer
+	lineLen  int    // bytes of the first line so far
+	lineDone bool   // the first line's end was read
+}
+
+func (c *rejectingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		c.observe(p[:n])
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *rejectingConn) observe(b []byte) {
+	if !c.lineDone {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			c.lineLen += i
+			c.lineDone = true
+		} else {
+			c.lineLen += len(b)
+		}
+	}
+	if room := maxCapture - len(c.start); room > 0 {
+		c.start = append(c.start, b[:min(room, len(b))]...)
+	}
+}
+
+// plainHeaders is what net/http's server puts between the status line and the body of the
+// answers it writes itself (net/http/server.go, conn.serve); handlers' answers always carry a Date.
+const plainHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+func (c *rejectingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	status, text, ok := parsePlainRejection(p)
+	start, lineLen, lineDone := c.start, c.lineLen, c.lineDone
+	c.start, c.lineLen, c.lineDone = nil, 0, false // the next bytes read start a new request
+	c.mu.Unlock()
+	if !ok {
+		return c.Conn.Write(p)
+	}
+	method, target := requestLine(start, lineDone)
+	apiErr := c.l.explain(status, text, method, target, lineLen, lineDone)
+	c.l.e.recordRejection(method, target, apiErr)
+	body, _ := json.Marshal(apiErr.body())
+	body = append(body, '\n')
+	out := fmt.Sprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		apiErr.Status, http.StatusText(apiErr.Status), len(body), body)
+	if _, err := c.Conn.Write([]byte(out)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// parsePlainRejection recognises an answer net/http's server wrote itself: "HTTP/1.1 400 Bad
+// Request[: text]" + plainHeaders + body.
+func parsePlainRejection(p []byte) (status int, text string, ok bool) {
+	first, rest, found := bytes.Cut(p, []byte("\r\n"))
+	if !found || !bytes.HasPrefix(first, []byte("HTTP/1.1 ")) || !bytes.HasPrefix(rest, []byte(plainHeaders[2:])) {
+		return 0, "", false
+	}
+	code, reason, _ := strings.Cut(string(first[len("HTTP/1.1 "):]), " ")
+	status, err := strconv.Atoi(code)
+	if err != nil || status < 400 {
+		return 0, "", false
+	}
+	if _, t, hasText := strings.Cut(reason, ": "); hasText {
+		text = t
+	}
+	return status, text, true
+}
+
+// requestLine returns the method and target of the request line, when it was read whole.
+func requestLine(start []byte, lineDone bool) (method, target string) {
+	line, _, found := bytes.Cut(start, []byte("\n"))
+	if !found || !lineDone {
+		return "", ""
+	}
+	parts := strings.Fields(strings.TrimSuffix(string(line), "\r"))
+	if len(parts) != 3 {
+		return "", ""
+	}
+	return parts[0], parts[1]
+}
+
+// explain turns net/http's rejection into the emulator's error, as precisely as the request's
+// first bytes allow.
+func (l *rejectingListener) explain(status int, text, method, target string, lineLen int, lineDone bool) *apiError {
+	limit := fmt.Sprintf("%d KiB", l.maxHeader>>10)
+	switch {
+	case status == http.StatusRequestHeaderFieldsTooLarge && (!lineDone || lineLen > l.maxHeader):
+		return errorf(http.StatusRequestURITooLong, acapi.ErrorCodeUriTooLong, "url",
+			"the request line (method, path and query) is longer than acmock reads (%s); send long data in a body", limit)
+	case status == http.StatusRequestHeaderFieldsTooLarge:
+		return errorf(http.StatusRequestHeaderFieldsTooLarge, acapi.ErrorCodeHeaderTooLarge, "",
+			"the request line and headers together are larger than acmock reads (%s)", limit)
+	case status == http.StatusBadRequest && text == "" && target != "":
+		if _, err := url.ParseRequestURI(target); err != nil {
+			field := "path"
+			if i := strings.IndexByte(target, '?'); i >= 0 && !strings.Contains(target[:i], "%") {
+				field = "query"
+			}
+			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field,
+				"the request target %q is not validly percent-encoded: %s; a %% must start an escape such as %%2F, or be sent as %%25",
+				truncate(target, 200), unwrapURLError(err))
+		}
+	case strings.Contains(text, "Host header"):
+		return errorf(status, acapi.ErrorCodeInvalidRequest, "Host", "the request is not valid HTTP: %s", text)
+	case status == http.StatusNotImplemented:
+		return errorf(status, acapi.ErrorCodeInvalidRequest, "Transfer-Encoding",
+			"the request's Transfer-Encoding is not supported; send the body with a Content-Length, or chunked")
+	case text != "":
+		return errorf(status, acapi.ErrorCodeInvalidRequest, "", "the request is not valid HTTP: %s", text)
+	}
+	return errorf(status, acapi.ErrorCodeInvalidRequest, "",
+		"the request is not valid HTTP/1.1: a malformed request line or header, or a path that is not validly percent-encoded")
+}
+
+func unwrapURLError(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// recordRejection logs and journals a request that no handler saw.
+func (e *Emulator) recordRejection(method, target string, apiErr *apiError) {
+	path, _, _ := strings.Cut(target, "?")
+	if !strings.HasPrefix(path, "/_acmock/") {
+		e.journal.Add(journal.Entry{Time: e.clock.Now(), Method: method, Path: path, Status: apiErr.Status, Error: string(apiErr.Code)})
+	}
+	e.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+		slog.String("method", method), slog.String("path", path), slog.Int("status", apiErr.Status),
+		slog.String("error", string(apiErr.Code)), slog.String("message", apiErr.Message))
+}

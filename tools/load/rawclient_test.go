@@ -1,0 +1,79 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The raw client must read both framings net/http's server uses, on one keep-alive connection.
+func TestConnReadsContentLengthAndChunked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			_, _ = io.WriteString(w, "first,")
+			w.(http.Flusher).Flush() // a flush before the end forces chunked framing
+			_, _ = io.WriteString(w, "second")
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, `{"status":true}`)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	k, err := dial(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.close()
+	for range 3 {
+		var lat []time.Duration
+		if err := call(k, []byte("GET /plain HTTP/1.1\r\nHost: "+host+"\r\n\r\n"), 202, &lat); err != nil {
+			t.Fatal(err)
+		}
+		if string(k.body) != `{"status":true}` || len(lat) != 1 {
+			t.Fatalf("body %q, %d latencies", k.body, len(lat))
+		}
+		if err := call(k, []byte("GET /chunked HTTP/1.1\r\nHost: "+host+"\r\n\r\n"), 200, &lat); err != nil {
+			t.Fatal(err)
+		}
+		if string(k.body) != "first,second" {
+			t.Fatalf("chunked body %q", k.body)
+		}
+	}
+	var lat []time.Duration
+	if err := call(k, []byte("GET /plain HTTP/1.1\r\nHost: "+host+"\r\n\r\n"), 200, &lat); err == nil || !strings.Contains(err.Error(), "status 202") {
+		t.Fatalf("a wrong status should be reported, got %v", err)
+	}
+}
+
+// A pool hands out each pre-signed request once, then signs more on demand and counts them.
+func TestPoolUsesEachRequestOnce(t *testing.T) {
+	n := 0
+	p := newPool(3, func(dst []byte) []byte { n++; return append(dst, byte('a'+n-1)) })
+	var got []string
+	for range 5 {
+		got = append(got, string(p.get(nil)))
+	}
+	if strings.Join(got, "") != "abcde" || p.extra.Load() != 2 {
+		t.Fatalf("got %v, %d signed during the run", got, p.extra.Load())
+	}
+}
+
+func TestCPUTimeOfThisProcess(t *testing.T) {
+	before, err := cpuTime("self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	after, err := cpuTime("self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Fatalf("CPU time did not grow while spinning: %v then %v", before, after)
+	}
+}
