@@ -101,6 +101,8 @@ func TestWalkAwayComeBackAndEnd(t *testing.T) {
 		region = s.next
 	}
 	tb.click(find("button", "End session", alicePhone, in("region", region)))
+	// The page says so once the emulator has answered (gone alone can pass on a slow page).
+	tb.waitText(find("status", "Notice"), "alice: ended the login (closed)")
 	tb.gone(find("region", region, alicePhone))
 	if got, _ := session.Refresh(ctx); got != activeconnect.StatusClosed {
 		t.Fatalf("after End session the client polls %q, want closed", got)
