@@ -70,12 +70,12 @@ func TestDenyFromTheKeyboard(t *testing.T) {
 	tb := openConsole(t, srv.URL(), "")
 	request := find("region", "Login request for alice", alicePhone)
 	tb.press(find("button", "Deny", alicePhone, request), "\r")
+	tb.waitText(find("status", "Notice"), "alice: denied the login (cancelled)")
 	tb.gone(request)
 	status, err := session.Refresh(ctx)
 	if err != nil || status != activeconnect.StatusCancelled {
 		t.Fatalf("after Deny the client polls %q (%v), want cancelled", status, err)
 	}
-	tb.waitText(find("status", "Notice"), "alice: denied the login (cancelled)")
 }
 
 // TestWalkAwayComeBackAndEnd plays an active session through the phone's other actions.
