@@ -64,6 +64,9 @@ function connection(state) {
   const el = document.getElementById('connection');
   el.dataset.state = state;
   el.textContent = { live: 'Live', reconnecting: 'Reconnecting…', unauthorized: 'Token needed' }[state] || state;
+  // Nothing on the page works while the emulator is away: its buttons wait for it (a disabled
+  // fieldset disables every control inside, and gives each back its own state after).
+  document.getElementById('live').disabled = state !== 'live';
 }
 
 function start() {
