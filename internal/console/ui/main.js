@@ -87,6 +87,7 @@ onUnauthorized(() => {
     ? 'That token was refused. Use the one acmock was started with (--control-token).'
     : '';
   document.getElementById('token-input').focus();
+  header(); // /_acmock/health needs no token
 });
 
 document.getElementById('token-form').addEventListener('submit', (e) => {
