@@ -335,6 +335,44 @@ func TestSignRequestReplacesOtherFamilies(t *testing.T) {
 	}
 }
 
+// TestSignRequestRemovesLeftoversInAnyCase: a hand-built header map may hold protocol headers
+// under keys that are not in canonical form. The verifier reads them whatever their case, so the
+// signer removes them whatever their case too; otherwise a leftover would repeat or contradict
+// the signer's own headers and its own request would fail.
+func TestSignRequestRemovesLeftoversInAnyCase(t *testing.T) {
+	t.Parallel()
+	for _, send := range acauth.HeaderFamilies() {
+		t.Run(string(send), func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/management/add_users/a", nil)
+			req.Header = http.Header{
+				"x-iampass-authentiaction-timestamp":        {"1"},
+				"X-SONIKPASS-AUTHENTICATION-VERSION":        {"9"},
+				strings.ToLower(send.Timestamp()):           {"2"}, // the signer's own family, in lower case
+				strings.ToUpper(send.Version()):             {"3"},
+				"authentication":                            {"hmac a:1:stale"},
+				"X-Activeconnect-Authentiaction-Timestamp ": {"kept: not a protocol header (trailing space)"},
+				"X-Other": {"kept"},
+			}
+			s := &acauth.Signer{ClientID: "a", Secret: "s", Headers: send, Now: func() time.Time { return testNow }}
+			if err := s.SignRequest(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := acauth.HeadersUsed(req.Header), []string{send.Timestamp(), send.Version()}; !slices.Equal(got, want) {
+				t.Errorf("headers after signing %q, want %q", got, want)
+			}
+			if len(req.Header) != 5 || req.Header.Get("X-Other") != "kept" {
+				t.Errorf("signing removed or kept the wrong headers: %v", req.Header)
+			}
+			v := acauth.NewVerifier(acauth.SecretLookupFunc(func(*http.Request, string) (string, error) { return "s", nil }),
+				acauth.WithClock(func() time.Time { return testNow }))
+			if _, rej := v.Verify(req); rej != nil {
+				t.Errorf("the signed request does not verify: %v", rej)
+			}
+		})
+	}
+}
+
 func TestOutgoingURI(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
