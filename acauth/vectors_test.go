@@ -19,7 +19,8 @@ import (
 // vector is one entry of testdata/vectors.json.
 type vector struct {
 	Name           string `json:"name"`
-	Source         string `json:"source"`
+	Source         string `json:"source"` // published, published-inputs or acmock (see the file's description)
+	Note           string `json:"note"`   // what a published-inputs document gives
 	ClientID       string `json:"client_id"`
 	Secret         string `json:"secret"`
 	Nonce          string `json:"nonce"`
@@ -48,6 +49,11 @@ func loadVectors(t testing.TB) []vector {
 	}
 	if len(file.Vectors) < 2 {
 		t.Fatalf("only %d vectors", len(file.Vectors))
+	}
+	for _, v := range file.Vectors {
+		if !strings.Contains(file.Description, "source="+v.Source+":") || (v.Source == "published-inputs") != (v.Note != "") {
+			t.Fatalf("vector %q: source %q is not described, or a note is missing or out of place", v.Name, v.Source)
+		}
 	}
 	return file.Vectors
 }
