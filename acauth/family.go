@@ -24,7 +24,8 @@ const (
 	// FamilyActiveconnectAuthentiaction is the spelling of the published Activeconnect
 	// documentation.
 	FamilyActiveconnectAuthentiaction HeaderFamily = "X-Activeconnect-Authentiaction"
-	// FamilyIAMPASS is the spelling of the IAMPASS documentation (misspelling kept) and client.
+	// FamilyIAMPASS is the spelling of the IAMPASS documentation (misspelling kept), which the
+	// IAMPASS Python package, the same client rebranded, is taken to send.
 	FamilyIAMPASS HeaderFamily = "X-IAMPASS-Authentiaction"
 	// FamilyIAMPASSAuthentication is the IAMPASS prefix spelled correctly.
 	FamilyIAMPASSAuthentication HeaderFamily = "X-IAMPASS-Authentication"
@@ -34,8 +35,8 @@ const (
 	FamilySonikpassAuthentiaction HeaderFamily = "X-Sonikpass-Authentiaction"
 )
 
-// families is every family, in the order the verifier reports them: when several headers
-// carry the timestamp, the rejection's field names the first of them in this order.
+// families is every family, in the order the verifier reports them: headers that disagree are
+// listed in this order, and ties between their values are broken by it.
 var families = [...]HeaderFamily{
 	FamilyActiveconnect, FamilyActiveconnectAuthentiaction,
 	FamilyIAMPASS, FamilyIAMPASSAuthentication,
