@@ -2,12 +2,14 @@ package contracttests
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // operationCall describes how to call one operation of the spec in the error tests.
@@ -286,6 +288,32 @@ func TestDeviceAlreadyRegistered(t *testing.T) {
 	}
 	if res.JSON409.Code != acapi.ErrorCodeDeviceAlreadyRegistered || res.JSON409.Field == nil || *res.JSON409.Field != "user_id" {
 		t.Fatalf("want code device_already_registered on user_id: %s", res.Body)
+	}
+}
+
+// TestUserLimit fills an emulator that holds at most three users: a batch that would go past the
+// limit is a 409 limit_reached naming the users field, and adds none of its users.
+func TestUserLimit(t *testing.T) {
+	tg := newTarget(t, limitsTo("reach the limit on users", store.Limits{MaxUsers: 3}))
+	existing := tg.emu.Store().UserCount() // the demo scenario's users count too
+	var fill []string
+	for i := existing; i < 3; i++ {
+		fill = append(fill, tg.user(fmt.Sprint("fill-", i)))
+	}
+	if len(fill) > 0 {
+		tg.addUsers(t, fill...)
+	}
+	late := tg.user("one-too-many")
+	res, err := tg.api.AddUsersWithResponse(context.Background(), tg.appID, acapi.UsersRequest{Users: []string{late}})
+	if err != nil || res.JSON409 == nil {
+		t.Fatalf("want 409: %v %v", err, res)
+	}
+	if res.JSON409.Code != acapi.ErrorCodeLimitReached || res.JSON409.Field == nil || *res.JSON409.Field != "users" {
+		t.Fatalf("want code limit_reached on users: %s", res.Body)
+	}
+	check, err := tg.api.HasRegisteredMobileDeviceWithResponse(context.Background(), tg.appID, late)
+	if err != nil || check.StatusCode() != http.StatusNotFound {
+		t.Fatalf("the refused user exists: %v %v", err, check)
 	}
 }
 

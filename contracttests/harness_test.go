@@ -28,6 +28,7 @@ import (
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // The demo application of the default scenario, the default credentials of the suite.
@@ -170,8 +171,9 @@ func (c *suiteConfig) where() string {
 
 // need is a capability a test requires beyond the Activeconnect API itself.
 type need struct {
-	kind needKind
-	why  string // completes "this test needs ... to <why>"
+	kind   needKind
+	why    string       // completes "this test needs ... to <why>"
+	limits store.Limits // for needLimits
 }
 
 type needKind int
@@ -189,12 +191,17 @@ const (
 	// server's clock must be virtual: on a real clock the demo scenario's phones act by
 	// themselves 2 s after a login, and a slow or serial run passes that mark.
 	needStill
+	// needLimits: an in-process emulator with small limits, to reach them with a few requests.
+	needLimits
 )
 
-func acmockTo(why string) need    { return need{needAcmock, why} }
-func exclusiveTo(why string) need { return need{needExclusive, why} }
-func clockTo(why string) need     { return need{needClock, why} }
-func stillTo(why string) need     { return need{needStill, why} }
+func acmockTo(why string) need    { return need{needAcmock, why, store.Limits{}} }
+func exclusiveTo(why string) need { return need{needExclusive, why, store.Limits{}} }
+func clockTo(why string) need     { return need{needClock, why, store.Limits{}} }
+func stillTo(why string) need     { return need{needStill, why, store.Limits{}} }
+func limitsTo(why string, l store.Limits) need {
+	return need{needLimits, why, l}
+}
 
 // target is the server one top-level test talks to, with clients whose transports validate
 // every exchange against the spec.
@@ -234,7 +241,14 @@ func newTarget(t *testing.T, needs ...need) *target {
 	t.Helper()
 	c := config()
 	exclusive := false
+	var limits store.Limits
 	for _, n := range needs {
+		if n.kind == needLimits {
+			if c.remote {
+				t.Skipf("skipped against %s: this test needs an in-process emulator with small limits to %s", c.where(), n.why)
+			}
+			limits = n.limits
+		}
 		switch n.kind {
 		case needAcmock, needExclusive, needClock, needStill:
 			if c.remote && !c.control {
@@ -264,7 +278,7 @@ func newTarget(t *testing.T, needs ...need) *target {
 		tg.baseURL = c.baseURL
 	} else {
 		tg.clock = clock.NewVirtual(virtualStart)
-		emu, err := emulator.New(emulator.Options{Clock: tg.clock, ValidateResponses: false})
+		emu, err := emulator.New(emulator.Options{Clock: tg.clock, ValidateResponses: false, Limits: limits})
 		if err != nil {
 			t.Fatalf("emulator.New: %v", err)
 		}

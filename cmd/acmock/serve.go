@@ -21,6 +21,7 @@ import (
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // config is what the flags (and their ACMOCK_* environment fallbacks) say.
@@ -36,6 +37,7 @@ type config struct {
 	maxBody      int64
 	controlToken string
 	journalSize  int
+	limits       store.Limits
 }
 
 const usage = `acmock: an emulator of the Activeconnect API
@@ -92,6 +94,9 @@ func newFlagSet(c *config) (*flag.FlagSet, error) {
 		return nil, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
 	}
 	fs.IntVar(&c.journalSize, "journal-size", journalSize, "how many requests the journal keeps [ACMOCK_JOURNAL_SIZE]")
+	if err := limitFlags(fs, &c.limits); err != nil {
+		return nil, err
+	}
 	return fs, nil
 }
 
@@ -147,7 +152,7 @@ func parseFlags(args []string) (config, error) {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
 	}
-	return c, nil
+	return c, checkLimits(c.limits)
 }
 
 func newLogger(c config, w io.Writer) (*slog.Logger, error) {
@@ -219,7 +224,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: sc, PublicURL: b.publicURL, AuthOff: c.auth == "off",
 		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog,
-		ControlToken: c.controlToken, JournalSize: c.journalSize,
+		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits,
 	})
 	if err != nil {
 		ln.Close()

@@ -140,7 +140,8 @@ type ClientInterface interface {
 	// the URL they were given rather than build it. Signed with the session's own credentials
 	// (`session_token` as client ID, `session_secret` as secret). Poll until the session is decided,
 	// and keep polling while the user is logged in: the phone can end the session (`walkaway`,
-	// `closed`). A session whose logout was called reports `closed`.
+	// `closed`). A session whose logout was called reports `closed`. acmock closes a live session
+	// 24 hours after it started, and answers `404` for a session it no longer keeps (see Bounds).
 	//
 	// Corresponds with GET /authentication/session_status/{session_token} (the `GetSessionStatus` operationId).
 	GetSessionStatus(ctx context.Context, sessionToken SessionTokenPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -149,6 +150,8 @@ type ClientInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
+	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -159,6 +162,8 @@ type ClientInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
+	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -189,7 +194,8 @@ type ClientInterface interface {
 	//
 	// Returns a URL that the Activeconnect mobile app opens to register the phone for this user.
 	// In acmock the link points back at the emulator (its public URL): opening it with `GET`
-	// registers a phone for the user, as the mobile app would.
+	// registers a phone for the user, as the mobile app would. A user keeps its last 10 links:
+	// a new one makes the oldest stop working.
 	//
 	// Corresponds with GET /management/device_registration_link/{application_id}/{user_id} (the `GetDeviceRegistrationLink` operationId).
 	GetDeviceRegistrationLink(ctx context.Context, applicationId ApplicationIdPath, userId UserIdPath, params *GetDeviceRegistrationLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -319,7 +325,8 @@ func (c *Client) Logout(ctx context.Context, sessionToken SessionTokenPath, reqE
 // the URL they were given rather than build it. Signed with the session's own credentials
 // (`session_token` as client ID, `session_secret` as secret). Poll until the session is decided,
 // and keep polling while the user is logged in: the phone can end the session (`walkaway`,
-// `closed`). A session whose logout was called reports `closed`.
+// `closed`). A session whose logout was called reports `closed`. acmock closes a live session
+// 24 hours after it started, and answers `404` for a session it no longer keeps (see Bounds).
 //
 // Corresponds with GET /authentication/session_status/{session_token} (the `GetSessionStatus` operationId).
 func (c *Client) GetSessionStatus(ctx context.Context, sessionToken SessionTokenPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -338,6 +345,8 @@ func (c *Client) GetSessionStatus(ctx context.Context, sessionToken SessionToken
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
+// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes any type of body and a specified content type.
 //
@@ -358,6 +367,8 @@ func (c *Client) AddUsersWithBody(ctx context.Context, applicationId Application
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
+// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -418,7 +429,8 @@ func (c *Client) DeleteUsers(ctx context.Context, applicationId ApplicationIdPat
 //
 // Returns a URL that the Activeconnect mobile app opens to register the phone for this user.
 // In acmock the link points back at the emulator (its public URL): opening it with `GET`
-// registers a phone for the user, as the mobile app would.
+// registers a phone for the user, as the mobile app would. A user keeps its last 10 links:
+// a new one makes the oldest stop working.
 //
 // Corresponds with GET /management/device_registration_link/{application_id}/{user_id} (the `GetDeviceRegistrationLink` operationId).
 func (c *Client) GetDeviceRegistrationLink(ctx context.Context, applicationId ApplicationIdPath, userId UserIdPath, params *GetDeviceRegistrationLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1060,7 +1072,8 @@ type ClientWithResponsesInterface interface {
 	// the URL they were given rather than build it. Signed with the session's own credentials
 	// (`session_token` as client ID, `session_secret` as secret). Poll until the session is decided,
 	// and keep polling while the user is logged in: the phone can end the session (`walkaway`,
-	// `closed`). A session whose logout was called reports `closed`.
+	// `closed`). A session whose logout was called reports `closed`. acmock closes a live session
+	// 24 hours after it started, and answers `404` for a session it no longer keeps (see Bounds).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1071,6 +1084,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
+	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1081,6 +1096,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
+	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1111,7 +1128,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a URL that the Activeconnect mobile app opens to register the phone for this user.
 	// In acmock the link points back at the emulator (its public URL): opening it with `GET`
-	// registers a phone for the user, as the mobile app would.
+	// registers a phone for the user, as the mobile app would. A user keeps its last 10 links:
+	// a new one makes the oldest stop working.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1537,6 +1555,8 @@ type AddUsersResponse struct {
 	JSON404 *NotFound
 	// JSON405 the response for an HTTP 405 `application/json` response
 	JSON405 *MethodNotAllowed
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1579,6 +1599,11 @@ func (r AddUsersResponse) GetJSON404() *NotFound {
 // GetJSON405 returns the response for an HTTP 405 `application/json` response
 func (r AddUsersResponse) GetJSON405() *MethodNotAllowed {
 	return r.JSON405
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddUsersResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -2257,7 +2282,8 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, sessionTok
 // the URL they were given rather than build it. Signed with the session's own credentials
 // (`session_token` as client ID, `session_secret` as secret). Poll until the session is decided,
 // and keep polling while the user is logged in: the phone can end the session (`walkaway`,
-// `closed`). A session whose logout was called reports `closed`.
+// `closed`). A session whose logout was called reports `closed`. acmock closes a live session
+// 24 hours after it started, and answers `404` for a session it no longer keeps (see Bounds).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2274,6 +2300,8 @@ func (c *ClientWithResponses) GetSessionStatusWithResponse(ctx context.Context, 
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
+// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2290,6 +2318,8 @@ func (c *ClientWithResponses) AddUsersWithBodyWithResponse(ctx context.Context, 
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
+// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2338,7 +2368,8 @@ func (c *ClientWithResponses) DeleteUsersWithResponse(ctx context.Context, appli
 //
 // Returns a URL that the Activeconnect mobile app opens to register the phone for this user.
 // In acmock the link points back at the emulator (its public URL): opening it with `GET`
-// registers a phone for the user, as the mobile app would.
+// registers a phone for the user, as the mobile app would. A user keeps its last 10 links:
+// a new one makes the oldest stop working.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2809,6 +2840,13 @@ func ParseAddUsersResponse(rsp *http.Response) (*AddUsersResponse, error) {
 			return nil, err
 		}
 		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

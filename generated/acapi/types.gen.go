@@ -54,6 +54,7 @@ const (
 	ErrorCodeInjectedFault            ErrorCode = "injected_fault"
 	ErrorCodeInternalError            ErrorCode = "internal_error"
 	ErrorCodeInvalidRequest           ErrorCode = "invalid_request"
+	ErrorCodeLimitReached             ErrorCode = "limit_reached"
 	ErrorCodeMethodNotAllowed         ErrorCode = "method_not_allowed"
 	ErrorCodeMissingHeader            ErrorCode = "missing_header"
 	ErrorCodeNotFound                 ErrorCode = "not_found"
@@ -91,6 +92,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeInternalError:
 		return true
 	case ErrorCodeInvalidRequest:
+		return true
+	case ErrorCodeLimitReached:
 		return true
 	case ErrorCodeMethodNotAllowed:
 		return true
@@ -249,7 +252,7 @@ type Error struct {
 	//   `stale_timestamp`, `replayed_nonce`, `unknown_client`, `signature_mismatch`,
 	//   `wrong_credentials_for_route`;
 	// - state: `unknown_application`, `unknown_user`, `unknown_session` (404),
-	//   `device_already_registered` (409);
+	//   `device_already_registered`, `limit_reached` (409);
 	// - service: `rate_limited` (429), `injected_fault` (a status injected by a scenario),
 	//   `internal_error` (a bug in acmock: please report it).
 	//
@@ -278,7 +281,7 @@ type Error struct {
 //     `stale_timestamp`, `replayed_nonce`, `unknown_client`, `signature_mismatch`,
 //     `wrong_credentials_for_route`;
 //   - state: `unknown_application`, `unknown_user`, `unknown_session` (404),
-//     `device_already_registered` (409);
+//     `device_already_registered`, `limit_reached` (409);
 //   - service: `rate_limited` (429), `injected_fault` (a status injected by a scenario),
 //     `internal_error` (a bug in acmock: please report it).
 //

@@ -1051,6 +1051,20 @@ func (response AddUsers405JSONResponse) VisitAddUsersResponse(w http.ResponseWri
 	return err
 }
 
+type AddUsers409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AddUsers409JSONResponse) VisitAddUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddUsers413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response AddUsers413JSONResponse) VisitAddUsersResponse(w http.ResponseWriter) error {

@@ -101,7 +101,9 @@ type ClientInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -112,7 +114,9 @@ type ClientInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -250,8 +254,10 @@ type ClientInterface interface {
 	// PutScenarioWithBody Replace the scenario
 	//
 	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
-	// emptied too). An invalid scenario is refused with a 400 that lists every problem as
-	// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
+	// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+	// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+	// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+	// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -261,7 +267,8 @@ type ClientInterface interface {
 	// ValidateScenarioWithBody Check a scenario without loading it
 	//
 	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
-	// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -270,7 +277,8 @@ type ClientInterface interface {
 
 	// ListSessions List sessions with their status history
 	//
-	// Oldest first. Filters combine.
+	// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+	// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 	//
 	// Corresponds with GET /_acmock/sessions (the `ListSessions` operationId).
 	ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -299,7 +307,7 @@ type ClientInterface interface {
 
 	// ListSms Read the SMS outbox
 	//
-	// Every registration SMS the emulator would have sent, oldest first.
+	// The last 1,000 registration SMS the emulator would have sent, oldest first.
 	//
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -317,7 +325,10 @@ type ClientInterface interface {
 
 	// ListUsers List users with their phones and registration links
 	//
-	// Every application with its users, phones and links, for assertions and debugging.
+	// Applications (ordered by ID) with their users (in the order they were added), phones and
+	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+	// users; an application appears on the page that reaches it, with the users of it that the
+	// page holds.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -401,7 +412,9 @@ func (c *Client) ListApplications(ctx context.Context, reqEditors ...RequestEdit
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -422,7 +435,9 @@ func (c *Client) CreateApplicationWithBody(ctx context.Context, contentType stri
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -700,8 +715,10 @@ func (c *Client) GetScenario(ctx context.Context, reqEditors ...RequestEditorFn)
 // PutScenarioWithBody Replace the scenario
 //
 // Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
-// emptied too). An invalid scenario is refused with a 400 that lists every problem as
-// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
+// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -721,7 +738,8 @@ func (c *Client) PutScenarioWithBody(ctx context.Context, contentType string, bo
 // ValidateScenarioWithBody Check a scenario without loading it
 //
 // Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
-// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+// scenario and the state stay. While the emulator shuts down the answer is a `503`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -740,7 +758,8 @@ func (c *Client) ValidateScenarioWithBody(ctx context.Context, contentType strin
 
 // ListSessions List sessions with their status history
 //
-// Oldest first. Filters combine.
+// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 //
 // Corresponds with GET /_acmock/sessions (the `ListSessions` operationId).
 func (c *Client) ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -799,7 +818,7 @@ func (c *Client) SetSessionStatus(ctx context.Context, sessionToken string, body
 
 // ListSms Read the SMS outbox
 //
-// Every registration SMS the emulator would have sent, oldest first.
+// The last 1,000 registration SMS the emulator would have sent, oldest first.
 //
 // Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -837,7 +856,10 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 
 // ListUsers List users with their phones and registration links
 //
-// Every application with its users, phones and links, for assertions and debugging.
+// Applications (ordered by ID) with their users (in the order they were added), phones and
+// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+// users; an application appears on the page that reaches it, with the users of it that the
+// page holds.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1667,6 +1689,42 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 
 		}
 
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -1840,6 +1898,30 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.Application != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2061,7 +2143,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2072,7 +2156,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates an application with no users, so a test suite can have one to itself while others
 	// use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-	// and digits). It lasts until the next full reset or scenario load.
+	// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+	// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+	// existing `id` is a `409` with code `application_exists`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2232,8 +2318,10 @@ type ClientWithResponsesInterface interface {
 	// PutScenarioWithBodyWithResponse Replace the scenario
 	//
 	// Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
-	// emptied too). An invalid scenario is refused with a 400 that lists every problem as
-	// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
+	// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+	// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+	// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+	// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2243,7 +2331,8 @@ type ClientWithResponsesInterface interface {
 	// ValidateScenarioWithBodyWithResponse Check a scenario without loading it
 	//
 	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
-	// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2252,7 +2341,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListSessionsWithResponse List sessions with their status history
 	//
-	// Oldest first. Filters combine.
+	// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+	// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2283,7 +2373,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListSmsWithResponse Read the SMS outbox
 	//
-	// Every registration SMS the emulator would have sent, oldest first.
+	// The last 1,000 registration SMS the emulator would have sent, oldest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2305,7 +2395,10 @@ type ClientWithResponsesInterface interface {
 
 	// ListUsersWithResponse List users with their phones and registration links
 	//
-	// Every application with its users, phones and links, for assertions and debugging.
+	// Applications (ordered by ID) with their users (in the order they were added), phones and
+	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+	// users; an application appears on the page that reaches it, with the users of it that the
+	// page holds.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3302,6 +3395,8 @@ type PutScenarioResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3327,6 +3422,11 @@ func (r PutScenarioResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutScenarioResponse) GetJSON413() *Error {
 	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutScenarioResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3371,6 +3471,8 @@ type ValidateScenarioResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3396,6 +3498,11 @@ func (r ValidateScenarioResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ValidateScenarioResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ValidateScenarioResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4019,7 +4126,9 @@ func (c *ClientWithResponses) ListApplicationsWithResponse(ctx context.Context, 
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4036,7 +4145,9 @@ func (c *ClientWithResponses) CreateApplicationWithBodyWithResponse(ctx context.
 //
 // Creates an application with no users, so a test suite can have one to itself while others
 // use the same emulator. Omitted `id` and `secret` are made up (32 hex digits, 32 letters
-// and digits). It lasts until the next full reset or scenario load.
+// and digits). It lasts until the next full reset or scenario load. The emulator holds at most
+// 1,000 applications: past that the answer is a `409` with code `limit_reached`; an
+// existing `id` is a `409` with code `application_exists`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4280,8 +4391,10 @@ func (c *ClientWithResponses) GetScenarioWithResponse(ctx context.Context, reqEd
 // PutScenarioWithBodyWithResponse Replace the scenario
 //
 // Loads the YAML body as the scenario and resets to it, as `reset` does (the journal is
-// emptied too). An invalid scenario is refused with a 400 that lists every problem as
-// `LINE:COL: sentence`; the loaded scenario, its state and the journal stay.
+// emptied too). An invalid scenario is refused with a 400 that lists its problems as
+// `LINE:COL: sentence` (the first 100, with `more` saying how many were left out); the loaded
+// scenario, its state and the journal stay. Any body up to the body limit is judged in one
+// pass over it. While the emulator shuts down the answer is a `503` and nothing changes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4297,7 +4410,8 @@ func (c *ClientWithResponses) PutScenarioWithBodyWithResponse(ctx context.Contex
 // ValidateScenarioWithBodyWithResponse Check a scenario without loading it
 //
 // Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
-// or its problems as `LINE:COL: sentence`, while the loaded scenario and the state stay.
+// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
+// scenario and the state stay. While the emulator shuts down the answer is a `503`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4312,7 +4426,8 @@ func (c *ClientWithResponses) ValidateScenarioWithBodyWithResponse(ctx context.C
 
 // ListSessionsWithResponse List sessions with their status history
 //
-// Oldest first. Filters combine.
+// Oldest first, or newest first with `order=newest`; one page at a time (see Pages above).
+// Filters combine. The emulator keeps a bounded number of sessions (see Bounds above).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4361,7 +4476,7 @@ func (c *ClientWithResponses) SetSessionStatusWithResponse(ctx context.Context, 
 
 // ListSmsWithResponse Read the SMS outbox
 //
-// Every registration SMS the emulator would have sent, oldest first.
+// The last 1,000 registration SMS the emulator would have sent, oldest first.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4395,7 +4510,10 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 
 // ListUsersWithResponse List users with their phones and registration links
 //
-// Every application with its users, phones and links, for assertions and debugging.
+// Applications (ordered by ID) with their users (in the order they were added), phones and
+// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
+// users; an application appears on the page that reaches it, with the users of it that the
+// page holds.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5256,6 +5374,13 @@ func ParsePutScenarioResponse(rsp *http.Response) (*PutScenarioResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -5309,6 +5434,13 @@ func ParseValidateScenarioResponse(rsp *http.Response) (*ValidateScenarioRespons
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

@@ -139,6 +139,24 @@ func (e TimelineStepCause) Valid() bool {
 	}
 }
 
+// Defines values for ListSessionsParamsOrder.
+const (
+	ListSessionsParamsOrderNewest ListSessionsParamsOrder = "newest"
+	ListSessionsParamsOrderOldest ListSessionsParamsOrder = "oldest"
+)
+
+// Valid indicates whether the value is a known member of the ListSessionsParamsOrder enum.
+func (e ListSessionsParamsOrder) Valid() bool {
+	switch e {
+	case ListSessionsParamsOrderNewest:
+		return true
+	case ListSessionsParamsOrderOldest:
+		return true
+	default:
+		return false
+	}
+}
+
 // AdvanceRequest Example: {"duration":"90s"}
 type AdvanceRequest struct {
 	// Duration A Go duration: 90s, 1m30s, 500ms.
@@ -165,6 +183,9 @@ type ApplicationIDList struct {
 // ApplicationList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"methods":[],"registered_at":"2026-01-01T00:00:00Z"}}]}]}
 type ApplicationList struct {
 	Applications []ApplicationState `json:"applications"`
+
+	// NextCursor Present when more may follow; pass it as cursor for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // ApplicationRef defines model for ApplicationRef.
@@ -199,7 +220,7 @@ type Clock struct {
 	Mode  ClockMode `json:"mode"`
 	Now   time.Time `json:"now"`
 
-	// Pending Timeline steps and timeouts waiting to fire.
+	// Pending Timeline steps and timeouts waiting to fire; a session's timeout goes once the session is decided, and all its timers once it ends.
 	Pending int `json:"pending"`
 }
 
@@ -319,8 +340,11 @@ type ScenarioInfo struct {
 
 // ScenarioProblems Example: {"code":"invalid_scenario","message":"the scenario has 1 problem","problems":[{"column":10,"line":2,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenario.yaml:2:10: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}],"status":false}
 type ScenarioProblems struct {
-	Code     string    `json:"code"`
-	Message  string    `json:"message"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+
+	// More How many problems were found beyond those listed.
+	More     *int      `json:"more,omitempty"`
 	Problems []Problem `json:"problems"`
 	Status   bool      `json:"status"`
 }
@@ -332,7 +356,9 @@ type Session struct {
 	Application string          `json:"application"`
 
 	// Attempt Which login of the user this is, from 1.
-	Attempt int            `json:"attempt"`
+	Attempt int `json:"attempt"`
+
+	// History The last 64 status changes, oldest first.
 	History []StatusChange `json:"history"`
 	Methods []string       `json:"methods"`
 	Status  SessionStatus  `json:"status"`
@@ -342,7 +368,9 @@ type Session struct {
 
 // SessionList Example: {"sessions":[]}
 type SessionList struct {
-	Sessions []Session `json:"sessions"`
+	// NextCursor Present when more may follow; pass it as cursor for the next page.
+	NextCursor *string   `json:"next_cursor,omitempty"`
+	Sessions   []Session `json:"sessions"`
 }
 
 // SessionStatus defines model for SessionStatus.
@@ -367,7 +395,7 @@ type SmsList struct {
 type StatusChange struct {
 	At time.Time `json:"at"`
 
-	// Cause authenticate, scenario, timeout, logout or control.
+	// Cause authenticate, scenario, timeout, logout, control, lost device or expired.
 	Cause  string        `json:"cause"`
 	Status SessionStatus `json:"status"`
 }
@@ -411,7 +439,9 @@ type TimelineStepCause string
 
 // UserState defines model for UserState.
 type UserState struct {
-	Id    string      `json:"id"`
+	Id string `json:"id"`
+
+	// Links The user's last registration links (at most 10), oldest first.
 	Links []LinkState `json:"links"`
 
 	// Logins Sessions started for the user.
@@ -435,6 +465,12 @@ type WallClockUpdate struct {
 	MaxSkew *string `json:"max_skew,omitempty"`
 	Shift   *string `json:"shift,omitempty"`
 }
+
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// Limit defines model for Limit.
+type Limit = int
 
 // Forbidden Example: {"code":"clock_not_virtual","message":"the clock is real; start acmock with --clock virtual to advance it","status":false}
 type Forbidden = Error
@@ -473,8 +509,18 @@ type ListSessionsParams struct {
 	Status      *SessionStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// Live true: only live sessions (pending, identifying, active, walkaway: what a phone shows); false: only finished ones.
-	Live *bool `form:"live,omitempty" json:"live,omitempty"`
+	Live  *bool                    `form:"live,omitempty" json:"live,omitempty"`
+	Order *ListSessionsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+
+	// Limit The most items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// ListSessionsParamsOrder defines parameters for ListSessions.
+type ListSessionsParamsOrder string
 
 // GetTimelineParams defines parameters for GetTimeline.
 type GetTimelineParams struct {
@@ -485,6 +531,12 @@ type GetTimelineParams struct {
 type ListUsersParams struct {
 	// Application Only this application.
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
+
+	// Limit The most items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // SetUserStatusParams defines parameters for SetUserStatus.

@@ -1,13 +1,20 @@
 package emulator_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // BenchmarkSignedHasRegisteredMobileDevice measures one signed request through the whole handler:
@@ -33,6 +40,72 @@ func BenchmarkSignedHasRegisteredMobileDevice(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// BenchmarkLoginAmongSessions measures a signed authenticate_user through the whole handler while
+// the emulator already holds 1,000, 100,000 or 1,000,000 live (approved) sessions, at its session
+// cap, so every login also forgets the oldest. It reports the process's resident memory and the live
+// heap once the sessions are in.
+func BenchmarkLoginAmongSessions(b *testing.B) {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emu.Close()
+			st := emu.Store()
+			for range n {
+				s, err := st.StartSession(demoApp, "alice", nil, time.Now())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			heap, rss := float64(ms.HeapAlloc)/(1<<20), rssMiB()
+			signer := acauth.NewSigner(demoApp, demoSecret)
+			target := "http://127.0.0.1:8080/authentication/authenticate_user/" + demoApp + "/alice"
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, target, strings.NewReader("{}"))
+				req.Header.Set("Content-Type", "application/json")
+				if err := signer.SignRequest(req.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+				rec := httptest.NewRecorder()
+				emu.ServeHTTP(rec, req)
+				if rec.Code != http.StatusAccepted {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(heap, "heap-MiB")
+			b.ReportMetric(rss, "RSS-MiB")
+			if got := st.SessionCount(); got != n {
+				b.Fatalf("%d sessions kept, want the cap of %d", got, n)
+			}
+		})
+	}
+}
+
+// rssMiB reads this process's resident memory.
+func rssMiB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // BenchmarkSignedAddUsers measures a signed request with a JSON body of ten user IDs: what

@@ -140,10 +140,13 @@ func (e *Emulator) pendingSteps() []pendingStep {
 	return out
 }
 
-func (c control) ValidateScenario(_ context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {
-	sc, problems, err := parseScenarioBody(req.Body)
+func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {
+	sc, problems, err := parseScenarioBody(ctx, req.Body)
 	if problems != nil {
 		return acctlserver.ValidateScenario400JSONResponse(*problems), nil
+	}
+	if errors.Is(err, errShuttingDown) {
+		return acctlserver.ValidateScenario503JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(shuttingDown())}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -151,34 +154,64 @@ func (c control) ValidateScenario(_ context.Context, req acctlserver.ValidateSce
 	return acctlserver.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
 }
 
+// errShuttingDown is parseScenarioBody's error when the request's context ended first.
+var errShuttingDown = errors.New("the emulator is shutting down")
+
+func shuttingDown() acctl.Error {
+	return ctlError("shutting_down", "", "the emulator is shutting down; the scenario was not loaded")
+}
+
 // parseScenarioBody reads a scenario sent to the control API. A scenario that does not load gives
-// its problems as the 400 body; other errors are the emulator's.
-func parseScenarioBody(body io.Reader) (*scenario.Scenario, *acctl.ScenarioProblems, error) {
+// its problems as the 400 body; other errors are the emulator's. The body is judged off the
+// request's goroutine, and errShuttingDown answers at once when the request's context ends (a
+// shutdown cancels every request's), so a shutdown never waits for it; judging is one pass over
+// the body anyway.
+func parseScenarioBody(ctx context.Context, body io.Reader) (*scenario.Scenario, *acctl.ScenarioProblems, error) {
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read scenario: %w", err)
 	}
-	sc, err := scenario.Parse("scenario.yaml", data)
-	if problems, ok := scenarioProblems(err); ok {
+	type parsed struct {
+		sc  *scenario.Scenario
+		err error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		sc, err := scenario.Parse("scenario.yaml", data)
+		done <- parsed{sc, err}
+	}()
+	var res parsed
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return nil, nil, errShuttingDown
+	}
+	if problems, ok := scenarioProblems(res.err); ok {
 		return nil, &problems, nil
 	}
-	return sc, nil, err
+	return res.sc, nil, res.err
 }
 
 // scenarioProblems turns the problems of a scenario that does not load into the control API's
-// 400 body, and reports whether err was such problems.
+// 400 body, and reports whether err was such problems. It lists the first scenario.MaxListed and
+// counts the others: a 1 MiB file can have tens of thousands.
 func scenarioProblems(err error) (acctl.ScenarioProblems, bool) {
 	var problems scenario.Problems
 	if !errors.As(err, &problems) {
 		return acctl.ScenarioProblems{}, false
 	}
-	out := acctl.ScenarioProblems{Code: "invalid_scenario",
+	listed := problems[:min(len(problems), scenario.MaxListed)]
+	out := acctl.ScenarioProblems{Code: "invalid_scenario", Problems: make([]acctl.Problem, len(listed)),
 		Message: fmt.Sprintf("the scenario has %d problems; the loaded scenario stays", len(problems))}
-	if len(problems) == 1 {
+	switch more := len(problems) - len(listed); {
+	case len(problems) == 1:
 		out.Message = "the scenario has 1 problem; the loaded scenario stays"
+	case more > 0:
+		out.More = &more
+		out.Message = fmt.Sprintf("the scenario has %d problems; the first %d are listed; the loaded scenario stays", len(problems), len(listed))
 	}
-	for _, p := range problems {
-		out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
+	for i, p := range listed {
+		out.Problems[i] = acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()}
 	}
 	return out, true
 }

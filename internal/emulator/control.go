@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +107,10 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 	if errors.Is(err, store.ErrApplicationExists) {
 		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
 	}
+	if errors.Is(err, store.ErrLimitReached) {
+		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
+			c.e.store.Limits().MaxApplications)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -125,15 +132,23 @@ func (c control) GetScenario(context.Context, acctlserver.GetScenarioRequestObje
 	return acctlserver.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
 }
 
-func (c control) PutScenario(_ context.Context, req acctlserver.PutScenarioRequestObject) (acctlserver.PutScenarioResponseObject, error) {
-	sc, problems, err := parseScenarioBody(req.Body)
+func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioRequestObject) (acctlserver.PutScenarioResponseObject, error) {
+	sc, problems, err := parseScenarioBody(ctx, req.Body)
 	if problems != nil {
 		return acctlserver.PutScenario400JSONResponse(*problems), nil
+	}
+	if errors.Is(err, errShuttingDown) {
+		return acctlserver.PutScenario503JSONResponse(shuttingDown()), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := c.e.LoadScenario(sc); err != nil {
+	err = c.e.LoadScenario(sc)
+	if errors.Is(err, store.ErrLimitReached) {
+		problems, _ := scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}})
+		return acctlserver.PutScenario400JSONResponse(problems), nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return acctlserver.PutScenario200JSONResponse(scenarioInfo(sc)), nil
@@ -201,6 +216,11 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 	return acctlserver.PutWallClock200JSONResponse(c.wallClock()), nil
 }
 
+// defaultPage is the number of items a list answers when the request sets no limit.
+const defaultPage = 1000
+
+// ListUsers answers one page of users: applications in ID order, each with its users in the order
+// they were added. The cursor names the application and the last user listed.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	apps := c.e.store.Applications()
 	if req.Params.Application != nil {
@@ -210,30 +230,78 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 		}
 		apps = []store.Application{app}
 	}
+	limit := defaultPage
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	first, after := 0, uint64(0)
+	if req.Params.Cursor != nil {
+		appID, seq, ok := parseUserCursor(*req.Params.Cursor)
+		if !ok {
+			return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
+				"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
+		}
+		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
+		if first < len(apps) && apps[first].ID == appID {
+			after = seq
+		}
+	}
 	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
-	for _, app := range apps {
-		users, err := c.e.store.Users(app.ID)
+	for i := first; i < len(apps); i++ {
+		app := apps[i]
+		users, more, err := c.e.store.UsersAfter(app.ID, after, limit)
+		after = 0
 		if err != nil {
 			continue // deleted between the two calls
 		}
-		state := acctl.ApplicationState{Id: app.ID, Users: []acctl.UserState{}}
-		for _, u := range users {
-			us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: []acctl.LinkState{}}
-			if u.Phone != nil {
-				methods := make([]string, len(u.Phone.Methods))
-				for i, m := range u.Phone.Methods {
-					methods[i] = string(m)
-				}
-				us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
-			}
-			for _, l := range u.Links {
-				us.Links = append(us.Links, linkState(ctx, c.e, l))
-			}
-			state.Users = append(state.Users, us)
+		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
+		for j, u := range users {
+			state.Users[j] = userState(ctx, c.e, u)
 		}
 		out.Applications = append(out.Applications, state)
+		limit -= len(users)
+		switch {
+		case more:
+			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1].Seq))
+		case limit == 0 && i+1 < len(apps):
+			out.NextCursor = ptr(userCursor(apps[i+1].ID, 0))
+		default:
+			continue
+		}
+		break
 	}
 	return out, nil
+}
+
+func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
+	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, 0, len(u.Links))}
+	if u.Phone != nil {
+		methods := make([]string, len(u.Phone.Methods))
+		for i, m := range u.Phone.Methods {
+			methods[i] = string(m)
+		}
+		us.Phone = &acctl.PhoneState{RegisteredAt: u.Phone.RegisteredAt, Lost: u.Phone.Lost, Methods: methods}
+	}
+	for _, l := range u.Links {
+		us.Links = append(us.Links, linkState(ctx, e, l))
+	}
+	return us
+}
+
+// userCursor encodes where a page of users stopped: an application and the Seq of its last user
+// listed (0: before its first).
+func userCursor(appID string, seq uint64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "." + strconv.FormatUint(seq, 10)
+}
+
+func parseUserCursor(cursor string) (appID string, seq uint64, ok bool) {
+	app, num, found := strings.Cut(cursor, ".")
+	id, err := base64.RawURLEncoding.DecodeString(app)
+	if !found || err != nil {
+		return "", 0, false
+	}
+	seq, err = strconv.ParseUint(num, 10, 64)
+	return string(id), seq, err == nil
 }
 
 func sessionState(s store.Session) acctl.Session {
@@ -251,18 +319,45 @@ func sessionState(s store.Session) acctl.Session {
 	return out
 }
 
+// ListSessions answers one page of sessions; the cursor is the Seq the page stopped at.
 func (c control) ListSessions(_ context.Context, req acctlserver.ListSessionsRequestObject) (acctlserver.ListSessionsResponseObject, error) {
 	p := req.Params
-	if p.Status != nil && !p.Status.Valid() {
-		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status", "unknown status %q", *p.Status))}, nil
+	bad := func(field, format string, args ...any) (acctlserver.ListSessionsResponseObject, error) {
+		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
 	}
-	sessions := c.e.store.Sessions(func(s *store.Session) bool {
-		return (p.Application == nil || *p.Application == s.AppID) && (p.User == nil || *p.User == s.UserID) &&
-			(p.Status == nil || string(*p.Status) == string(s.Status)) && (p.Live == nil || *p.Live == store.Live(s.Status))
-	})
-	out := acctlserver.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
-	for _, s := range sessions {
-		out.Sessions = append(out.Sessions, sessionState(s))
+	if p.Status != nil && !p.Status.Valid() {
+		return bad("status", "unknown status %q", *p.Status)
+	}
+	if p.Order != nil && !p.Order.Valid() {
+		return bad("order", "order must be oldest or newest, not %q", *p.Order)
+	}
+	f := store.SessionFilter{Live: p.Live}
+	for dst, src := range map[*string]*string{&f.AppID: p.Application, &f.UserID: p.User} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if p.Status != nil {
+		f.Status = acapi.SessionStatus(*p.Status)
+	}
+	page := store.Page{Limit: defaultPage, Newest: p.Order != nil && *p.Order == acctl.ListSessionsParamsOrderNewest}
+	if p.Limit != nil {
+		page.Limit = *p.Limit
+	}
+	if p.Cursor != nil {
+		seq, err := strconv.ParseUint(*p.Cursor, 10, 64)
+		if err != nil || seq == 0 {
+			return bad("cursor", "cursor must be the next_cursor of a previous page of GET /_acmock/sessions")
+		}
+		page.After, page.Before = seq, seq
+	}
+	sessions, next := c.e.store.SessionsPage(f, page)
+	out := acctlserver.ListSessions200JSONResponse{Sessions: make([]acctl.Session, len(sessions))}
+	for i, s := range sessions {
+		out.Sessions[i] = sessionState(s)
+	}
+	if next != 0 {
+		out.NextCursor = ptr(strconv.FormatUint(next, 10))
 	}
 	return out, nil
 }

@@ -55,6 +55,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// JournalSize is how many requests the journal keeps (default journal.DefaultSize).
 	JournalSize int
+	// Limits bound the sessions, users, applications, links and messages kept (zero fields take
+	// store.DefaultLimits).
+	Limits store.Limits
 	// ValidateResponses checks every response against the spec and turns a mismatch into a 500
 	// naming it. Tests switch it on so the emulator cannot drift from the spec.
 	ValidateResponses bool
@@ -122,11 +125,11 @@ func New(opts Options) (*Emulator, error) {
 		opts:    opts,
 		clock:   opts.Clock,
 		timers:  clock.NewGroup(opts.Clock),
-		store:   store.New(opts.IDs),
 		journal: journal.New(opts.JournalSize),
 		log:     log,
 		plans:   map[string]*plan{},
 	}
+	e.store = store.New(opts.IDs, store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.endPlan))
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
@@ -250,8 +253,17 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 	return e.scenario
 }
 
-// LoadScenario replaces the scenario and resets the state to it (journal included, see Reset).
+// LoadScenario replaces the scenario and resets the state to it (journal included, see Reset). A
+// scenario with more users than the store may hold is refused (ErrLimitReached) and the loaded one
+// stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
+	users := 0
+	for _, app := range sc.Applications {
+		users += len(app.Users)
+	}
+	if limit := e.store.Limits().MaxUsers; users > limit {
+		return fmt.Errorf("load scenario %s: it lists %d users and the emulator holds at most %d: %w", sc.Name, users, limit, store.ErrLimitReached)
+	}
 	e.mu.Lock()
 	e.scenario = sc
 	e.mu.Unlock()

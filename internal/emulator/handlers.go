@@ -19,6 +19,10 @@ import (
 // AddUsers creates users.
 func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestObject) (acapiserver.AddUsersResponseObject, error) {
 	created, existing, err := e.store.AddUsers(req.ApplicationId, req.Body.Users)
+	if errors.Is(err, store.ErrLimitReached) {
+		return acapiserver.AddUsers409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
+			errorf(http.StatusConflict, acapi.ErrorCodeLimitReached, "users", "%v; delete users or reset the application first", err).body())}, nil
+	}
 	if err != nil {
 		return acapiserver.AddUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}

@@ -98,32 +98,43 @@ func (e *Emulator) SetUserStatus(appID, userID string, to acapi.SessionStatus) (
 	if err := checkStatus(to); err != nil {
 		return store.Session{}, err
 	}
-	sessions := e.store.Sessions(func(s *store.Session) bool {
-		return s.UserID == userID && (appID == "" || s.AppID == appID)
-	})
-	statuses := make([]acapi.SessionStatus, 0, len(sessions))
-	for i := len(sessions) - 1; i >= 0; i-- {
-		sess := sessions[i]
-		if !store.CanTransition(sess.Status, to) {
-			statuses = append(statuses, sess.Status)
-			continue
+	// The user's sessions, newest first, through the store's per-user index, and no more than the
+	// newest maxUserSessions of them: a user with a long history costs no more than that.
+	var statuses []acapi.SessionStatus
+	seen := 0
+	page := store.Page{Newest: true, Limit: 100}
+	for calls := 0; seen < maxUserSessions && calls < maxUserSessions/page.Limit; calls++ {
+		sessions, next := e.store.SessionsPage(store.SessionFilter{AppID: appID, UserID: userID}, page)
+		seen += len(sessions)
+		for _, sess := range sessions {
+			if !store.CanTransition(sess.Status, to) {
+				statuses = append(statuses, sess.Status)
+				continue
+			}
+			s, err := e.store.Transition(sess.Token, to, e.clock.Now(), "control")
+			switch {
+			case err == nil:
+				e.settle(sess.Token)
+				return s, nil
+			case errors.Is(err, store.ErrBadTransition):
+				// It changed since the page was read: the next older one may do.
+				statuses = append(statuses, s.Status)
+			case errors.Is(err, store.ErrSessionNotFound):
+				// It went away since the page was read.
+			default:
+				return store.Session{}, err
+			}
 		}
-		s, err := e.store.Transition(sess.Token, to, e.clock.Now(), "control")
-		switch {
-		case err == nil:
-			e.settle(sess.Token)
-			return s, nil
-		case errors.Is(err, store.ErrBadTransition):
-			// It changed since the list was taken: the next older one may do.
-			statuses = append(statuses, s.Status)
-		case errors.Is(err, store.ErrSessionNotFound):
-			// It went away since the list was taken.
-		default:
-			return store.Session{}, err
+		if next == 0 {
+			break
 		}
+		page.Before = next
 	}
-	return store.Session{}, &NoSessionError{User: userID, To: to, Known: len(sessions) > 0 || e.hasUser(appID, userID), Statuses: statuses}
+	return store.Session{}, &NoSessionError{User: userID, To: to, Known: seen > 0 || e.hasUser(appID, userID), Statuses: statuses}
 }
+
+// maxUserSessions is how many of a user's newest sessions SetUserStatus looks through.
+const maxUserSessions = 1000
 
 func (e *Emulator) hasUser(appID, userID string) bool {
 	for _, app := range e.store.Applications() {

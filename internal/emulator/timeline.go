@@ -150,6 +150,25 @@ func (e *Emulator) settle(token string) {
 	}
 }
 
+// endPlan cancels a session's plan. The store calls it, locked, when a session ends or is forgotten
+// (evicted past the session cap, expired, its user deleted), including the ways that do not pass
+// through settle; so it must not call the store.
+func (e *Emulator) endPlan(token string) {
+	e.plansMu.Lock()
+	defer e.plansMu.Unlock()
+	p := e.plans[token]
+	if p == nil {
+		return
+	}
+	for _, s := range p.steps {
+		if !s.done {
+			s.done = true
+			s.timer.Stop()
+		}
+	}
+	delete(e.plans, token)
+}
+
 // forgetPlans drops every plan; the caller has stopped the timers (a reset).
 func (e *Emulator) forgetPlans() {
 	e.plansMu.Lock()

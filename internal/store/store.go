@@ -5,13 +5,16 @@
 //	s := store.New(store.RandomIDs())
 //	s.AddApplication("app", "secret")
 //	created, existing, err := s.AddUsers("app", []string{"alice"})
+//
+// Everything that grows with use is bounded (see Limits), and no operation's cost grows with the
+// number of users or sessions: lookups are maps, orders are kept by indexes that only append, and
+// what is forgotten first sits at the front of a list.
 package store
 
 import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -28,7 +31,61 @@ var (
 	ErrDeviceRegistered    = errors.New("user already has a registered phone")
 	ErrNoDevice            = errors.New("user has no registered phone")
 	ErrBadTransition       = errors.New("transition not possible")
+	ErrLimitReached        = errors.New("limit reached")
 )
+
+// Limits bound what the store keeps, so that its memory stays bounded however long it runs. A zero
+// field takes its value from DefaultLimits.
+type Limits struct {
+	// MaxSessions is how many sessions are kept, live or finished. Past it the session that
+	// finished longest ago is forgotten, or when none has finished the oldest live one; a
+	// forgotten session is unknown from then on (its status calls answer 404).
+	MaxSessions int
+	// SessionLifetime is how long a live session lasts: that long after it started, a session
+	// still pending, identifying, active or walkaway is closed (cause "expired").
+	SessionLifetime time.Duration
+	// MaxUsers is how many users all applications hold together; adding more fails with
+	// ErrLimitReached.
+	MaxUsers int
+	// MaxApplications is how many applications there may be; CreateApplication past it fails
+	// with ErrLimitReached (a scenario's own applications are always added).
+	MaxApplications int
+	// MaxLinksPerUser is how many registration links a user keeps; a new one makes the oldest
+	// stop working.
+	MaxLinksPerUser int
+	// MaxOutbox is how many SMS the outbox keeps; the oldest go first.
+	MaxOutbox int
+}
+
+// DefaultLimits are the limits of a store made without WithLimits.
+var DefaultLimits = Limits{
+	MaxSessions:     100_000,
+	SessionLifetime: 24 * time.Hour,
+	MaxUsers:        1_000_000,
+	MaxApplications: 1_000,
+	MaxLinksPerUser: 10,
+	MaxOutbox:       1_000,
+}
+
+// MaxHistory is how many status changes a session remembers; older ones are dropped first.
+const MaxHistory = 64
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxSessions, &d.MaxSessions}, {&l.MaxUsers, &d.MaxUsers}, {&l.MaxApplications, &d.MaxApplications},
+		{&l.MaxLinksPerUser, &d.MaxLinksPerUser}, {&l.MaxOutbox, &d.MaxOutbox},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if l.SessionLifetime <= 0 {
+		l.SessionLifetime = d.SessionLifetime
+	}
+	return l
+}
 
 // Application is an application's credentials.
 type Application struct {
@@ -48,11 +105,14 @@ type Phone struct {
 type User struct {
 	AppID string
 	ID    string
+	// Seq orders users by creation, across applications; pages of users start after one.
+	Seq uint64
 	// Phone is nil until a registration link is opened.
 	Phone *Phone
 	// Logins counts the sessions started for the user, so a scenario can act per attempt.
 	Logins int
-	Links  []Link
+	// Links are the user's registration links, oldest first (at most Limits.MaxLinksPerUser).
+	Links []Link
 }
 
 // HasDevice reports whether the user has a usable registered phone.
@@ -79,29 +139,6 @@ type SMS struct {
 	SentAt      time.Time
 }
 
-// StatusChange is one entry of a session's history.
-type StatusChange struct {
-	Status acapi.SessionStatus
-	At     time.Time
-	// Cause says what made the change: "authenticate", "scenario", "timeout", "logout", "control".
-	Cause string
-}
-
-// Session is an authentication session.
-type Session struct {
-	// Seq orders sessions by creation; under a virtual clock many share a start time.
-	Seq     uint64
-	Token   string
-	Secret  string
-	AppID   string
-	UserID  string
-	Methods []acapi.AuthenticationMethod
-	// Attempt is the user's login count when the session started, from 0.
-	Attempt int
-	Status  acapi.SessionStatus
-	History []StatusChange
-}
-
 // IDs makes the identifiers the emulator hands out.
 type IDs interface {
 	// SessionToken returns a new session token (also the session's client ID for signing).
@@ -114,51 +151,108 @@ type IDs interface {
 
 // Store is the emulator's state.
 type Store struct {
-	ids IDs
+	ids    IDs
+	limits Limits
+	now    func() time.Time
+	onDone func(token string)
 
 	mu       changeLock // its Unlock signals watchers (changes.go)
 	apps     map[string]*application
-	sessions map[string]*Session
+	appIDs   []string // sorted
+	slab     slab[user]
+	users    int
+	userSeq  uint64
 	links    map[string]*Link
-	outbox   []SMS
-	seq      uint64
+	outbox   []SMS // a ring of at most limits.MaxOutbox messages
+	outStart int   // the oldest message, once the ring is full
+	sessions sessionState
 }
 
 type application struct {
 	Application
-	users map[string]*User
+	users    map[string]*user
+	order    seqIndex[user]
+	sessions seqIndex[session]
 }
 
+// user is a User as the store keeps it.
+type user struct {
+	id     string
+	seq    uint64
+	app    *application
+	phone  *Phone
+	logins int
+	links  []*Link
+	// sessions is made with the user's first session; live holds those still live.
+	sessions *seqIndex[session]
+	live     sessionList
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLimits sets the store's limits; zero fields keep their defaults.
+func WithLimits(l Limits) Option { return func(s *Store) { s.limits = l.withDefaults() } }
+
+// WithClock gives the store the time to check session lifetimes against when it is read; writes
+// pass their own time.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// OnSessionDone registers f to be called with a session's token when the session reaches a final
+// status or is forgotten while live, so that whatever was scheduled for it can be cancelled. f runs
+// with the store locked: it must not call the store.
+func OnSessionDone(f func(token string)) Option { return func(s *Store) { s.onDone = f } }
+
 // New returns an empty store.
-func New(ids IDs) *Store {
-	s := &Store{ids: ids}
+func New(ids IDs, opts ...Option) *Store {
+	s := &Store{ids: ids, limits: DefaultLimits}
+	for _, o := range opts {
+		o(s)
+	}
 	s.Reset()
 	return s
 }
+
+// Limits returns the store's limits.
+func (s *Store) Limits() Limits { return s.limits }
 
 // Reset forgets everything.
 func (s *Store) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.apps = map[string]*application{}
-	s.sessions = map[string]*Session{}
+	s.appIDs = nil
+	s.slab = slab[user]{}
+	s.users = 0
 	s.links = map[string]*Link{}
-	s.outbox = nil
+	s.outbox, s.outStart = nil, 0
+	s.sessions = newSessionState()
+}
+
+func limitError(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrLimitReached)
 }
 
 // AddApplication registers an application.
 func (s *Store) AddApplication(id, secret string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addApplication(id, secret)
+}
+
+func (s *Store) addApplication(id, secret string) error {
 	if _, ok := s.apps[id]; ok {
 		return fmt.Errorf("add application %s: %w", id, ErrApplicationExists)
 	}
-	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*User{}}
+	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}}
+	i, _ := slices.BinarySearch(s.appIDs, id)
+	s.appIDs = slices.Insert(s.appIDs, i, id)
 	return nil
 }
 
 // CreateApplication registers an application, making up the ID (32 hex digits) or the secret
-// (32 letters and digits) when they are empty.
+// (32 letters and digits) when they are empty. Past Limits.MaxApplications it fails with
+// ErrLimitReached.
 func (s *Store) CreateApplication(id, secret string) (Application, error) {
 	if id == "" {
 		id = s.ids.SessionToken()
@@ -166,7 +260,12 @@ func (s *Store) CreateApplication(id, secret string) (Application, error) {
 	if secret == "" {
 		secret = s.ids.SessionSecret()
 	}
-	if err := s.AddApplication(id, secret); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.apps) >= s.limits.MaxApplications {
+		return Application{}, limitError("create application: the emulator holds %d applications, its limit", len(s.apps))
+	}
+	if err := s.addApplication(id, secret); err != nil {
 		return Application{}, err
 	}
 	return Application{ID: id, Secret: secret}, nil
@@ -187,11 +286,10 @@ func (s *Store) Application(id string) (Application, error) {
 func (s *Store) Applications() []Application {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]Application, 0, len(s.apps))
-	for _, app := range s.apps {
-		out = append(out, app.Application)
+	out := make([]Application, len(s.appIDs))
+	for i, id := range s.appIDs {
+		out[i] = s.apps[id].Application
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -204,7 +302,7 @@ func (s *Store) app(id string) (*application, error) {
 	return app, nil
 }
 
-func (s *Store) user(appID, userID string) (*User, error) {
+func (s *Store) user(appID, userID string) (*user, error) {
 	app, err := s.app(appID)
 	if err != nil {
 		return nil, err
@@ -217,7 +315,8 @@ func (s *Store) user(appID, userID string) (*User, error) {
 }
 
 // AddUsers creates the users that do not exist yet and reports which were created and which
-// existed. Duplicates in ids count once.
+// existed. Duplicates in ids count once. When the new users would take the store past
+// Limits.MaxUsers, none is created and the error is ErrLimitReached.
 func (s *Store) AddUsers(appID string, ids []string) (created, existing []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,16 +325,29 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		return nil, nil, err
 	}
 	created, existing = []string{}, []string{}
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if _, ok := app.users[id]; ok {
-			if !slices.Contains(existing, id) && !slices.Contains(created, id) {
-				existing = append(existing, id)
-			}
+		if seen[id] {
 			continue
 		}
-		app.users[id] = &User{AppID: appID, ID: id}
-		created = append(created, id)
+		seen[id] = true
+		if _, ok := app.users[id]; ok {
+			existing = append(existing, id)
+		} else {
+			created = append(created, id)
+		}
 	}
+	if s.users+len(created) > s.limits.MaxUsers {
+		return nil, nil, limitError("add %d users: the emulator holds %d users and at most %d", len(created), s.users, s.limits.MaxUsers)
+	}
+	for _, id := range created {
+		s.userSeq++
+		u := s.slab.alloc()
+		*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
+		app.users[id] = u
+		app.order.add(u.seq, u)
+	}
+	s.users += len(created)
 	return created, existing, nil
 }
 
@@ -248,21 +360,27 @@ func (s *Store) DeleteUsers(appID string, ids []string) error {
 		return err
 	}
 	for _, id := range ids {
-		u, ok := app.users[id]
-		if !ok {
-			continue
-		}
-		for _, l := range u.Links {
-			delete(s.links, l.Code)
-		}
-		delete(app.users, id)
-	}
-	for token, sess := range s.sessions {
-		if sess.AppID == appID && slices.Contains(ids, sess.UserID) {
-			delete(s.sessions, token)
+		if u, ok := app.users[id]; ok {
+			s.deleteUser(u)
 		}
 	}
 	return nil
+}
+
+// deleteUser forgets a user with everything it owns. The caller holds the lock.
+func (s *Store) deleteUser(u *user) {
+	for _, l := range u.links {
+		delete(s.links, l.Code)
+	}
+	if u.sessions != nil {
+		for _, sess := range collect(u.sessions) {
+			s.forget(sess)
+		}
+	}
+	delete(u.app.users, u.id)
+	u.app.order.remove(u.seq)
+	s.users--
+	s.slab.release(u)
 }
 
 // User returns a copy of a user.
@@ -273,33 +391,55 @@ func (s *Store) User(appID, userID string) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	return copyUser(u), nil
+	return u.copy(), nil
 }
 
-// Users lists an application's users ordered by ID.
+// Users lists all of an application's users, in the order they were added. Its cost grows with
+// the application's users: serve lists from UsersAfter.
 func (s *Store) Users(appID string) ([]User, error) {
+	users, _, err := s.UsersAfter(appID, 0, -1)
+	return users, err
+}
+
+// UsersAfter lists up to limit of an application's users (all when limit < 0), in the order they
+// were added, starting after the user whose Seq is after (0: from the first). more reports whether
+// users follow the last one returned.
+func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User, more bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	app, err := s.app(appID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out := make([]User, 0, len(app.users))
-	for _, u := range app.users {
-		out = append(out, copyUser(u))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	users = []User{}
+	app.order.ascend(after, func(_ uint64, u *user) bool {
+		if limit >= 0 && len(users) == limit {
+			more = true
+			return false
+		}
+		users = append(users, u.copy())
+		return true
+	})
+	return users, more, nil
 }
 
-func copyUser(u *User) User {
-	c := *u
-	if u.Phone != nil {
-		p := *u.Phone
+// UserCount returns how many users all applications hold together.
+func (s *Store) UserCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.users
+}
+
+func (u *user) copy() User {
+	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, Links: make([]Link, len(u.links))}
+	if u.phone != nil {
+		p := *u.phone
 		p.Methods = slices.Clone(p.Methods)
 		c.Phone = &p
 	}
-	c.Links = slices.Clone(u.Links)
+	for i, l := range u.links {
+		c.Links[i] = *l
+	}
 	return c
 }
 
@@ -307,18 +447,26 @@ func copyUser(u *User) User {
 func (s *Store) NewLink(appID, userID, displayName string, now time.Time) (Link, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.newLink(appID, userID, displayName, now)
-}
-
-func (s *Store) newLink(appID, userID, displayName string, now time.Time) (Link, error) {
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return Link{}, err
 	}
-	l := Link{Code: s.ids.LinkCode(), AppID: appID, UserID: userID, DisplayName: displayName, CreatedAt: now}
-	s.links[l.Code] = &l
-	u.Links = append(u.Links, l)
-	return l, nil
+	return s.newLink(u, displayName, now), nil
+}
+
+// newLink adds a link to the user, forgetting the user's oldest past Limits.MaxLinksPerUser.
+func (s *Store) newLink(u *user, displayName string, now time.Time) Link {
+	l := &Link{Code: s.ids.LinkCode(), AppID: u.app.ID, UserID: u.id, DisplayName: displayName, CreatedAt: now}
+	if len(u.links) >= s.limits.MaxLinksPerUser {
+		drop := len(u.links) - s.limits.MaxLinksPerUser + 1
+		for _, old := range u.links[:drop] {
+			delete(s.links, old.Code)
+		}
+		u.links = slices.Delete(u.links, 0, drop)
+	}
+	s.links[l.Code] = l
+	u.links = append(u.links, l)
+	return *l
 }
 
 // RegisterPhone registers a phone for a user directly, as a scenario's initial state does.
@@ -329,7 +477,7 @@ func (s *Store) RegisterPhone(appID, userID string, methods []acapi.Authenticati
 	if err != nil {
 		return err
 	}
-	u.Phone = &Phone{RegisteredAt: now, Methods: slices.Clone(methods)}
+	u.phone = &Phone{RegisteredAt: now, Methods: slices.Clone(methods)}
 	return nil
 }
 
@@ -350,12 +498,7 @@ func (s *Store) UseLink(code string, now time.Time) (Link, error) {
 		return Link{}, err
 	}
 	l.UsedAt = now
-	u.Phone = &Phone{RegisteredAt: now}
-	for i := range u.Links {
-		if u.Links[i].Code == code {
-			u.Links[i].UsedAt = now
-		}
-	}
+	u.phone = &Phone{RegisteredAt: now}
 	return *l, nil
 }
 
@@ -368,25 +511,26 @@ func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
 	if err != nil {
 		return Link{}, err
 	}
-	if u.Phone != nil {
-		u.Phone.Lost = true
+	s.expire(now)
+	if u.phone != nil {
+		u.phone.Lost = true
 	}
-	for _, sess := range s.sessions {
-		if sess.AppID != appID || sess.UserID != userID {
-			continue
-		}
+	for sess := u.live.head; sess != nil; {
+		next := sess.mine.next // the transition takes it off the list
 		switch sess.Status {
 		case acapi.SessionStatusPending, acapi.SessionStatusIdentifying:
 			s.transition(sess, acapi.SessionStatusFailed, now, "lost device")
 		case acapi.SessionStatusActive, acapi.SessionStatusWalkaway:
 			s.transition(sess, acapi.SessionStatusClosed, now, "lost device")
 		}
+		sess = next
 	}
-	return s.newLink(appID, userID, "", now)
+	return s.newLink(u, "", now), nil
 }
 
 // SendSMS stores a registration SMS in the outbox, with a new link appended to message. A user
-// with a registered phone gets ErrDeviceRegistered.
+// with a registered phone gets ErrDeviceRegistered. The outbox keeps the last Limits.MaxOutbox
+// messages.
 func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string, linkURL func(code string) string, now time.Time) (SMS, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -394,78 +538,31 @@ func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string,
 	if err != nil {
 		return SMS{}, err
 	}
-	if u.HasDevice() {
+	if u.phone != nil && !u.phone.Lost {
 		return SMS{}, fmt.Errorf("send sms to user %q: %w", userID, ErrDeviceRegistered)
 	}
-	l, err := s.newLink(appID, userID, displayName, now)
-	if err != nil {
-		return SMS{}, err
-	}
+	l := s.newLink(u, displayName, now)
 	link := linkURL(l.Code)
 	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, SentAt: now}
-	s.outbox = append(s.outbox, msg)
+	if len(s.outbox) < s.limits.MaxOutbox {
+		s.outbox = append(s.outbox, msg)
+	} else {
+		s.outbox[s.outStart] = msg
+		s.outStart = (s.outStart + 1) % len(s.outbox)
+	}
 	return msg, nil
 }
 
-// Outbox returns every SMS sent, oldest first.
+// Outbox returns the SMS kept, oldest first.
 func (s *Store) Outbox() []SMS {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.outbox)
-}
-
-// StartSession starts a pending session for a user with a registered phone, counting the login.
-func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.user(appID, userID)
-	if err != nil {
-		return Session{}, err
-	}
-	if !u.HasDevice() {
-		return Session{}, fmt.Errorf("start session for %q: %w", userID, ErrNoDevice)
-	}
-	s.seq++
-	sess := &Session{
-		Seq:     s.seq,
-		Token:   s.ids.SessionToken(),
-		Secret:  s.ids.SessionSecret(),
-		AppID:   appID,
-		UserID:  userID,
-		Methods: slices.Clone(methods),
-		Attempt: u.Logins,
-		Status:  acapi.SessionStatusPending,
-		History: []StatusChange{{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}},
-	}
-	u.Logins++
-	s.sessions[sess.Token] = sess
-	if len(s.sessions) > MaxSessions {
-		s.forgetFinished(len(s.sessions) - MaxSessions*9/10)
-	}
-	return copySession(sess), nil
-}
-
-// MaxSessions bounds the sessions kept, so a long-running emulator does not grow without limit.
-// Past it, the oldest finished sessions are forgotten (their status calls then answer 404);
-// live sessions are always kept.
-var MaxSessions = 100_000
-
-// forgetFinished drops up to n of the oldest sessions in a final status. The caller holds the lock.
-func (s *Store) forgetFinished(n int) {
-	var finished []*Session
-	for _, sess := range s.sessions {
-		if !Live(sess.Status) {
-			finished = append(finished, sess)
-		}
-	}
-	sort.Slice(finished, func(i, j int) bool { return finished[i].Seq < finished[j].Seq })
-	for _, sess := range finished[:min(n, len(finished))] {
-		delete(s.sessions, sess.Token)
-	}
+	return s.oldestFirst()
 }
 
 // ResetApplication forgets an application's users, phones, links, sessions and messages, leaving
-// other applications alone, so one test suite can start afresh while others run.
+// other applications alone, so one test suite can start afresh while others run. Its cost is that
+// of what it forgets.
 func (s *Store) ResetApplication(appID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -473,114 +570,15 @@ func (s *Store) ResetApplication(appID string) error {
 	if err != nil {
 		return err
 	}
-	app.users = map[string]*User{}
-	for code, l := range s.links {
-		if l.AppID == appID {
-			delete(s.links, code)
-		}
+	for _, u := range collect(&app.order) {
+		s.deleteUser(u)
 	}
-	for token, sess := range s.sessions {
-		if sess.AppID == appID {
-			delete(s.sessions, token)
-		}
-	}
-	s.outbox = slices.DeleteFunc(s.outbox, func(m SMS) bool { return m.AppID == appID })
+	app.order, app.sessions = seqIndex[user]{}, seqIndex[session]{}
+	s.outbox, s.outStart = slices.DeleteFunc(s.oldestFirst(), func(m SMS) bool { return m.AppID == appID }), 0
 	return nil
 }
 
-// Session returns a copy of a session.
-func (s *Store) Session(token string) (Session, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sess, ok := s.sessions[token]
-	if !ok {
-		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
-	}
-	return copySession(sess), nil
-}
-
-// SessionSecret returns a session's secret and the application it belongs to, without copying the
-// history: it is on the path of every signed status poll.
-func (s *Store) SessionSecret(token string) (secret, appID, userID string, err error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sess, ok := s.sessions[token]
-	if !ok {
-		return "", "", "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
-	}
-	return sess.Secret, sess.AppID, sess.UserID, nil
-}
-
-// SessionStatus returns a session's status.
-func (s *Store) SessionStatus(token string) (acapi.SessionStatus, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sess, ok := s.sessions[token]
-	if !ok {
-		return "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
-	}
-	return sess.Status, nil
-}
-
-// Sessions returns copies of the sessions that keep returns true for, oldest first.
-func (s *Store) Sessions(keep func(*Session) bool) []Session {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var out []Session
-	for _, sess := range s.sessions {
-		if keep == nil || keep(sess) {
-			out = append(out, copySession(sess))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
-}
-
-func copySession(s *Session) Session {
-	c := *s
-	c.Methods = slices.Clone(s.Methods)
-	c.History = slices.Clone(s.History)
-	return c
-}
-
-// Transition moves a session to a new status when the real service could make that change, and
-// returns ErrBadTransition (naming the current status) when it could not.
-func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.sessions[token]
-	if !ok {
-		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
-	}
-	if !CanTransition(sess.Status, to) {
-		return copySession(sess), fmt.Errorf("session %s is %s, cannot become %s: %w", token, sess.Status, to, ErrBadTransition)
-	}
-	s.transition(sess, to, now, cause)
-	return copySession(sess), nil
-}
-
-func (s *Store) transition(sess *Session, to acapi.SessionStatus, now time.Time, cause string) {
-	sess.Status = to
-	sess.History = append(sess.History, StatusChange{Status: to, At: now, Cause: cause})
-}
-
-// transitions lists the changes the real service can make. pending, identifying, active and
-// walkaway are live; timeout, cancelled, failed and closed are final.
-var transitions = map[acapi.SessionStatus][]acapi.SessionStatus{
-	acapi.SessionStatusPending: {acapi.SessionStatusIdentifying, acapi.SessionStatusActive, acapi.SessionStatusTimeout,
-		acapi.SessionStatusCancelled, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
-	acapi.SessionStatusIdentifying: {acapi.SessionStatusActive, acapi.SessionStatusTimeout, acapi.SessionStatusCancelled,
-		acapi.SessionStatusFailed, acapi.SessionStatusClosed},
-	acapi.SessionStatusActive:   {acapi.SessionStatusWalkaway, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
-	acapi.SessionStatusWalkaway: {acapi.SessionStatusActive, acapi.SessionStatusTimeout, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
-}
-
-// CanTransition reports whether a session can go from one status to another.
-func CanTransition(from, to acapi.SessionStatus) bool {
-	return slices.Contains(transitions[from], to)
-}
-
-// Live reports whether a status is one of the live ones (pending, identifying, active, walkaway).
-func Live(status acapi.SessionStatus) bool {
-	return len(transitions[status]) > 0
+// oldestFirst returns the outbox in the order the messages were sent. The caller holds the lock.
+func (s *Store) oldestFirst() []SMS {
+	return append(slices.Clone(s.outbox[s.outStart:]), s.outbox[:s.outStart]...)
 }

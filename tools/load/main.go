@@ -12,6 +12,7 @@
 //   - the login flow against acmock holding 1k and 1M users, and 1k and 100k sessions.
 //
 //     go build -o bin/acmock ./cmd/acmock && go run ./tools/load -acmock bin/acmock
+//     go run ./tools/load -acmock bin/acmock -soak 30s   # resident memory each second under load
 //
 // The load client writes requests signed before the timed run (fresh nonces, so every one is
 // verified and none is a replay) on keep-alive connections and parses answers with a minimal
@@ -52,10 +53,15 @@ func main() {
 	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
 	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
+	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
 	flag.Parse()
 	if *bare != "" {
 		serveBare(*bare)
 		return
+	}
+	run := run
+	if *soakFor > 0 {
+		run = func(c config) error { return soak(c, *soakFor) }
 	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)

@@ -1,0 +1,435 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/acmock/acmock/generated/acapi"
+)
+
+// StatusChange is one entry of a session's history.
+type StatusChange struct {
+	Status acapi.SessionStatus
+	At     time.Time
+	// Cause says what made the change: "authenticate", "scenario", "timeout", "logout", "control",
+	// "lost device", "expired".
+	Cause string
+}
+
+// Session is an authentication session.
+type Session struct {
+	// Seq orders sessions by creation; under a virtual clock many share a start time. Pages of
+	// sessions start after (or before) one.
+	Seq     uint64
+	Token   string
+	Secret  string
+	AppID   string
+	UserID  string
+	Methods []acapi.AuthenticationMethod
+	// Attempt is the user's login count when the session started, from 0.
+	Attempt int
+	Status  acapi.SessionStatus
+	// History holds the last MaxHistory status changes, oldest first.
+	History []StatusChange
+}
+
+// session is a Session as the store keeps it, linked into the lists that decide what is forgotten
+// or expires first.
+type session struct {
+	Session
+	started time.Time
+	user    *user
+	order   link // in sessionState.live (by start) or sessionState.finished (by end)
+	mine    link // in the user's live list
+	// hist holds History's first changes, so that most sessions are one object for the
+	// collector (with their credentials).
+	hist [2]StatusChange
+}
+
+type link struct{ prev, next *session }
+
+// sessionList is a doubly linked list threaded through one link of its sessions, so adding,
+// removing and taking the oldest are O(1) and allocate nothing.
+type sessionList struct {
+	head, tail *session
+	at         func(*session) *link
+}
+
+func byOrder(s *session) *link { return &s.order }
+func byUser(s *session) *link  { return &s.mine }
+
+func (l *sessionList) pushBack(s *session) {
+	ln := l.at(s)
+	ln.prev, ln.next = l.tail, nil
+	if l.tail != nil {
+		l.at(l.tail).next = s
+	} else {
+		l.head = s
+	}
+	l.tail = s
+}
+
+func (l *sessionList) remove(s *session) {
+	ln := l.at(s)
+	if ln.prev != nil {
+		l.at(ln.prev).next = ln.next
+	} else if l.head == s {
+		l.head = ln.next
+	}
+	if ln.next != nil {
+		l.at(ln.next).prev = ln.prev
+	} else if l.tail == s {
+		l.tail = ln.prev
+	}
+	ln.prev, ln.next = nil, nil
+}
+
+// sessionState indexes the sessions: by token for lookups, by creation for pages, and in two lists
+// for forgetting and expiring: the live sessions by start, the finished ones by end.
+type sessionState struct {
+	byToken        map[string]*session
+	bySeq          seqIndex[session]
+	slab           slab[session]
+	live, finished sessionList
+	seq            uint64
+}
+
+func newSessionState() sessionState {
+	return sessionState{byToken: map[string]*session{},
+		live: sessionList{at: byOrder}, finished: sessionList{at: byOrder}}
+}
+
+// StartSession starts a pending session for a user with a registered phone, counting the login.
+// Past Limits.MaxSessions it forgets the session that finished longest ago, or the oldest live one.
+// Its cost does not depend on how many sessions there are.
+func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return Session{}, err
+	}
+	if u.phone == nil || u.phone.Lost {
+		return Session{}, fmt.Errorf("start session for %q: %w", userID, ErrNoDevice)
+	}
+	s.expire(now)
+	st := &s.sessions
+	st.seq++
+	token, secret := s.ids.SessionToken(), s.ids.SessionSecret()
+	creds := token + secret // one object for the collector to mark instead of two
+	sess := st.slab.alloc()
+	*sess = session{Session: Session{
+		Seq:     st.seq,
+		Token:   creds[:len(token)],
+		Secret:  creds[len(token):],
+		AppID:   u.app.ID, // the store's own strings: the caller's may pin a whole request line
+		UserID:  u.id,
+		Methods: distinct(methods),
+		Attempt: u.logins,
+		Status:  acapi.SessionStatusPending,
+	}, started: now, user: u}
+	sess.hist[0] = StatusChange{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}
+	sess.History = sess.hist[:1]
+	u.logins++
+	st.byToken[sess.Token] = sess
+	st.bySeq.add(sess.Seq, sess)
+	u.app.sessions.add(sess.Seq, sess)
+	if u.sessions == nil {
+		u.sessions = &seqIndex[session]{}
+	}
+	u.sessions.add(sess.Seq, sess)
+	u.live.pushBack(sess)
+	st.live.pushBack(sess)
+	for len(st.byToken) > s.limits.MaxSessions {
+		oldest := st.finished.head
+		if oldest == nil {
+			oldest = st.live.head
+		}
+		s.forget(oldest)
+	}
+	return copySession(&sess.Session), nil
+}
+
+// distinct keeps each method once, in order: a query string can repeat one thousands of times.
+func distinct(methods []acapi.AuthenticationMethod) []acapi.AuthenticationMethod {
+	var out []acapi.AuthenticationMethod
+	for _, m := range methods {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// forget removes a session from every index. The caller holds the lock.
+func (s *Store) forget(sess *session) {
+	st := &s.sessions
+	delete(st.byToken, sess.Token)
+	st.bySeq.remove(sess.Seq)
+	sess.user.app.sessions.remove(sess.Seq)
+	sess.user.sessions.remove(sess.Seq)
+	if Live(sess.Status) {
+		st.live.remove(sess)
+		sess.user.live.remove(sess)
+		if s.onDone != nil {
+			s.onDone(sess.Token)
+		}
+	} else {
+		st.finished.remove(sess)
+	}
+	st.slab.release(sess)
+}
+
+// expire closes the live sessions whose lifetime ended by now. They are the oldest of the live
+// list, so this costs only what it closes. The caller holds the write lock.
+func (s *Store) expire(now time.Time) {
+	for h := s.sessions.live.head; h != nil; h = s.sessions.live.head {
+		end := h.started.Add(s.limits.SessionLifetime)
+		if end.After(now) {
+			return
+		}
+		s.transition(h, acapi.SessionStatusClosed, end, "expired")
+	}
+}
+
+// expiryDue reports whether a live session has outlived its lifetime. The caller holds a lock.
+func (s *Store) expiryDue(now time.Time) bool {
+	h := s.sessions.live.head
+	return h != nil && !h.started.Add(s.limits.SessionLifetime).After(now)
+}
+
+// readLock takes the read lock, closing first the sessions whose lifetime is over, so that no read
+// sees a session alive past its lifetime even when nothing has been written for a while.
+func (s *Store) readLock() {
+	if s.now == nil {
+		s.mu.RLock()
+		return
+	}
+	now := s.now()
+	s.mu.RLock()
+	if !s.expiryDue(now) {
+		return
+	}
+	s.mu.RUnlock()
+	s.mu.Lock()
+	s.expire(now)
+	s.mu.Unlock()
+	s.mu.RLock()
+}
+
+// Session returns a copy of a session.
+func (s *Store) Session(token string) (Session, error) {
+	s.readLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions.byToken[token]
+	if !ok {
+		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	return copySession(&sess.Session), nil
+}
+
+// SessionSecret returns a session's secret and the application it belongs to, without copying the
+// history: it is on the path of every signed status poll.
+func (s *Store) SessionSecret(token string) (secret, appID, userID string, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions.byToken[token]
+	if !ok {
+		return "", "", "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	return sess.Secret, sess.AppID, sess.UserID, nil
+}
+
+// SessionStatus returns a session's status.
+func (s *Store) SessionStatus(token string) (acapi.SessionStatus, error) {
+	s.readLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions.byToken[token]
+	if !ok {
+		return "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	return sess.Status, nil
+}
+
+// SessionCount returns how many sessions the store keeps, live or finished.
+func (s *Store) SessionCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions.byToken)
+}
+
+// Sessions returns copies of all the sessions that keep returns true for (all when keep is nil),
+// oldest first. Its cost grows with the number of sessions: serve lists from SessionsPage.
+func (s *Store) Sessions(keep func(*Session) bool) []Session {
+	s.readLock()
+	defer s.mu.RUnlock()
+	var out []Session
+	s.sessions.bySeq.ascend(0, func(_ uint64, sess *session) bool {
+		if keep == nil || keep(&sess.Session) {
+			out = append(out, copySession(&sess.Session))
+		}
+		return true
+	})
+	return out
+}
+
+// SessionFilter selects sessions; empty fields match every session.
+type SessionFilter struct {
+	AppID  string
+	UserID string
+	Status acapi.SessionStatus
+	// Live, when set, keeps only live sessions (true) or only finished ones (false).
+	Live *bool
+}
+
+func (f SessionFilter) match(s *session) bool {
+	return (f.AppID == "" || f.AppID == s.AppID) && (f.UserID == "" || f.UserID == s.UserID) &&
+		(f.Status == "" || f.Status == s.Status) && (f.Live == nil || *f.Live == Live(s.Status))
+}
+
+// Page says which part of a list to return.
+type Page struct {
+	// After starts an oldest-first page after the item whose Seq is After (0: from the oldest).
+	After uint64
+	// Newest asks for newest first, starting before the item whose Seq is Before (0: from the
+	// newest).
+	Newest bool
+	Before uint64
+	// Limit is the most items returned (at least 1).
+	Limit int
+}
+
+// MaxScan bounds how many sessions one SessionsPage call looks at, so that a filter that matches
+// few sessions cannot make a call slow; the page then comes back short, with a cursor to go on.
+const MaxScan = 10_000
+
+// SessionsPage returns up to p.Limit sessions matching f, and next: the Seq to pass as After (or
+// Before, newest first) for the following page, or 0 when nothing follows. It looks at no more
+// than p.Limit+MaxScan sessions, through the narrowest index the filter allows.
+func (s *Store) SessionsPage(f SessionFilter, p Page) (page []Session, next uint64) {
+	s.readLock()
+	defer s.mu.RUnlock()
+	page = []Session{}
+	idx := s.sessionIndex(f)
+	if idx == nil {
+		return page, 0
+	}
+	limit, scanned, last := max(p.Limit, 1), 0, uint64(0)
+	visit := func(seq uint64, sess *session) bool {
+		if len(page) == limit || scanned == limit+MaxScan {
+			next = last // more may follow: go on from the last session looked at
+			return false
+		}
+		scanned++
+		last = seq
+		if f.match(sess) {
+			page = append(page, copySession(&sess.Session))
+		}
+		return true
+	}
+	if p.Newest {
+		idx.descend(p.Before, visit)
+	} else {
+		idx.ascend(p.After, visit)
+	}
+	return page, next
+}
+
+// sessionIndex picks the narrowest index of the sessions f can match, or nil when none can.
+func (s *Store) sessionIndex(f SessionFilter) *seqIndex[session] {
+	switch {
+	case f.AppID != "" && f.UserID != "":
+		u, err := s.user(f.AppID, f.UserID)
+		if err != nil || u.sessions == nil {
+			return nil
+		}
+		return u.sessions
+	case f.AppID != "":
+		app, err := s.app(f.AppID)
+		if err != nil {
+			return nil
+		}
+		return &app.sessions
+	case f.UserID != "":
+		// Usually one application has the user: use its index; else scan them all.
+		var found *user
+		for _, app := range s.apps {
+			if u, ok := app.users[f.UserID]; ok {
+				if found != nil {
+					return &s.sessions.bySeq
+				}
+				found = u
+			}
+		}
+		if found == nil || found.sessions == nil {
+			return nil
+		}
+		return found.sessions
+	}
+	return &s.sessions.bySeq
+}
+
+func copySession(s *Session) Session {
+	c := *s
+	c.Methods = slices.Clone(s.Methods)
+	c.History = slices.Clone(s.History)
+	return c
+}
+
+// Transition moves a session to a new status when the real service could make that change, and
+// returns ErrBadTransition (naming the current status) when it could not.
+func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire(now)
+	sess, ok := s.sessions.byToken[token]
+	if !ok {
+		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	if !CanTransition(sess.Status, to) {
+		return copySession(&sess.Session), fmt.Errorf("session %s is %s, cannot become %s: %w", token, sess.Status, to, ErrBadTransition)
+	}
+	s.transition(sess, to, now, cause)
+	return copySession(&sess.Session), nil
+}
+
+// transition records a change the caller has checked; a session that stops being live moves to the
+// finished list. The caller holds the write lock.
+func (s *Store) transition(sess *session, to acapi.SessionStatus, now time.Time, cause string) {
+	wasLive := Live(sess.Status)
+	sess.Status = to
+	if len(sess.History) >= MaxHistory {
+		sess.History = slices.Delete(sess.History, 0, len(sess.History)-MaxHistory+1)
+	}
+	sess.History = append(sess.History, StatusChange{Status: to, At: now, Cause: cause})
+	if wasLive && !Live(to) {
+		s.sessions.live.remove(sess)
+		sess.user.live.remove(sess)
+		s.sessions.finished.pushBack(sess)
+		if s.onDone != nil {
+			s.onDone(sess.Token)
+		}
+	}
+}
+
+// transitions lists the changes the real service can make. pending, identifying, active and
+// walkaway are live; timeout, cancelled, failed and closed are final.
+var transitions = map[acapi.SessionStatus][]acapi.SessionStatus{
+	acapi.SessionStatusPending: {acapi.SessionStatusIdentifying, acapi.SessionStatusActive, acapi.SessionStatusTimeout,
+		acapi.SessionStatusCancelled, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+	acapi.SessionStatusIdentifying: {acapi.SessionStatusActive, acapi.SessionStatusTimeout, acapi.SessionStatusCancelled,
+		acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+	acapi.SessionStatusActive:   {acapi.SessionStatusWalkaway, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+	acapi.SessionStatusWalkaway: {acapi.SessionStatusActive, acapi.SessionStatusTimeout, acapi.SessionStatusFailed, acapi.SessionStatusClosed},
+}
+
+// CanTransition reports whether a session can go from one status to another.
+func CanTransition(from, to acapi.SessionStatus) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+// Live reports whether a status is one of the live ones (pending, identifying, active, walkaway).
+func Live(status acapi.SessionStatus) bool {
+	return len(transitions[status]) > 0
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// soak runs signed has_registered_mobile_device requests at 32 connections for d against one
+// acmock with its default settings, printing its resident memory every second, then the errors and
+// the spread of the samples: the emulator's memory must stay flat under load that runs on.
+func soak(c config, d time.Duration) error {
+	srv, err := startServer("acmock", c.acmock, "--addr", "ADDR")
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	p := devicePool(srv.addr, c.presign)
+	done := make(chan struct{})
+	var samples []int64
+	go func() {
+		defer close(done)
+		start := time.Now()
+		for tick := time.NewTicker(time.Second); time.Since(start) < d; {
+			<-tick.C
+			if r, err := rss(srv.cmd.Process.Pid); err == nil {
+				samples = append(samples, r)
+				fmt.Printf("%3.0fs  RSS %.1f MiB\n", time.Since(start).Seconds(), mib(r))
+			}
+		}
+	}()
+	m, err := measure(srv, 32, d, single(p), p)
+	<-done
+	if err != nil {
+		return err
+	}
+	if len(samples) == 0 {
+		return fmt.Errorf("no memory samples")
+	}
+	lo, hi := samples[0], samples[0]
+	for _, s := range samples {
+		lo, hi = min(lo, s), max(hi, s)
+	}
+	fmt.Printf("\n%v of signed load: %d requests, %.0f/s, %d errors\n", d, m.requests, m.rps(), m.errors)
+	fmt.Printf("RSS: first %.1f, middle %.1f, last %.1f, min %.1f, max %.1f MiB\n",
+		mib(samples[0]), mib(samples[len(samples)/2]), mib(samples[len(samples)-1]), mib(lo), mib(hi))
+	fmt.Printf("CPU per request: acmock %s, load client %s\n", us(m.cpuPerUnit(m.serverCPU)), us(m.cpuPerUnit(m.clientCPU)))
+	return nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
