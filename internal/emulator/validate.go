@@ -35,17 +35,13 @@ type operation struct {
 	item     *openapi3.PathItem
 	op       *openapi3.Operation
 	scope    scope
-	pattern  *regexp.Regexp
-	spec     *openapi3.T
+	path     pathTemplate
+	// route is what kin-openapi needs to validate a request of the operation, built once: the
+	// router's lookup is skipped, as gorilla/mux has already found the operation.
+	route *routers.Route
 }
 
-func (o *operation) matches(escapedPath string) bool { return o.pattern.MatchString(escapedPath) }
-
-func (o *operation) route() *routers.Route {
-	return &routers.Route{Spec: o.spec, Path: o.template, PathItem: o.item, Method: o.method, Operation: o.op}
-}
-
-var templateParam = regexp.MustCompile(`\\\{[^}]+\\\}`)
+func (o *operation) matches(escapedPath string) bool { return o.path.match(escapedPath, nil) }
 
 // loadOperations decodes an embedded spec (the document this binary was generated from) and
 // indexes its operations. Security requirements are dropped from this copy: signatures are checked
@@ -66,10 +62,14 @@ func loadOperations(load func() (*openapi3.T, error)) (*openapi3.T, map[string]*
 				sc = scopeSession
 			}
 			op.Security = &openapi3.SecurityRequirements{}
-			pattern := regexp.MustCompile("^" + templateParam.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$")
+			tmpl, err := compileTemplate(path)
+			if err != nil {
+				return nil, nil, fmt.Errorf("load embedded spec: %w", err)
+			}
 			ops[method+" "+path] = &operation{
 				id: lowerFirst(op.OperationID), method: method, template: path,
-				item: item, op: op, scope: sc, pattern: pattern, spec: spec,
+				item: item, op: op, scope: sc, path: tmpl,
+				route: &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
 			}
 		}
 	}
@@ -129,7 +129,7 @@ func (e *Emulator) validationInput(r *http.Request, info *requestInfo) *openapi3
 	return &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: params,
-		Route:      info.op.route(),
+		Route:      info.op.route,
 		Options:    validationOptions,
 	}
 }
@@ -226,15 +226,14 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 
 // validateControl decodes the control API's path parameters and checks the request against
 // api/control.yaml, so its limits (min_count, status, ...) hold like the API's.
-func (e *Emulator) validateControl(next http.Handler) http.Handler {
+func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handler {
+	opts := validationOptions
+	if op.id == "putScenario" || op.id == "validateScenario" { // YAML, checked by the scenario loader
+		opts = &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
-		op := e.ctlOps[r.Method+" "+tmpl]
-		if err != nil || op == nil {
-			e.internalError(w, r, fmt.Errorf("no control operation for route %s %s", r.Method, tmpl))
-			return
-		}
-		if info := infoFrom(r.Context()); info != nil {
+		info := infoFrom(r.Context())
+		if info != nil {
 			info.op = op // the journal names the registration links phones open
 		}
 		vars := mux.Vars(r)
@@ -246,15 +245,15 @@ func (e *Emulator) validateControl(next http.Handler) http.Handler {
 			}
 			vars[name] = v
 		}
-		if apiErr := checkRequest(r, op, infoFrom(r.Context()).body, true); apiErr != nil {
+		var body []byte
+		if info != nil {
+			body = info.body
+		}
+		if apiErr := checkRequest(r, op, body, true); apiErr != nil {
 			writeError(w, r, apiErr)
 			return
 		}
-		opts := validationOptions
-		if op.id == "putScenario" || op.id == "validateScenario" { // YAML, checked by the scenario loader
-			opts = &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}
-		}
-		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: vars, Route: op.route(), Options: opts}
+		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: vars, Route: op.route, Options: opts}
 		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 			writeError(w, r, requestValidationError(err))
 			return
