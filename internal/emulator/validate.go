@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,9 @@ type operation struct {
 	// route is what kin-openapi needs to validate a request of the operation, built once: the
 	// router's lookup is skipped, as gorilla/mux has already found the operation.
 	route *routers.Route
+	// lengths, when not nil, is everything the spec checks on a request of the operation (see
+	// compileLengthChecks); kin-openapi is then asked only about a request that fails them.
+	lengths []lengthCheck
 }
 
 func (o *operation) matches(escapedPath string) bool { return o.path.match(escapedPath, nil) }
@@ -71,6 +75,7 @@ func loadOperations(load func() (*openapi3.T, error)) (*openapi3.T, map[string]*
 				item: item, op: op, scope: sc, path: tmpl,
 				route: &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
 			}
+			ops[method+" "+path].lengths = compileLengthChecks(item, op)
 		}
 	}
 	return spec, ops, nil
@@ -97,9 +102,11 @@ func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 			writeError(w, r, apiErr)
 			return
 		}
-		if err := openapi3filter.ValidateRequest(r.Context(), e.validationInput(r, info)); err != nil {
-			writeError(w, r, requestValidationError(err))
-			return
+		if !info.op.passesLengthChecks(info) {
+			if err := openapi3filter.ValidateRequest(r.Context(), e.validationInput(r, info)); err != nil {
+				writeError(w, r, requestValidationError(err))
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -260,4 +267,97 @@ func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handle
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// lengthCheck is a path parameter whose schema asks only for a string of some length.
+type lengthCheck struct {
+	name     string
+	min, max int // max < 0: no maximum
+}
+
+// compileLengthChecks prepares, once, the validation of an operation whose request the spec
+// constrains only by the length of its path parameters (a status poll, a logout, a device check:
+// no body, no query, headers or cookies, string schemas with at most minLength and maxLength).
+// For those, kin-openapi's ValidateRequest decodes each parameter and walks its schema to count
+// its characters; the compiled check counts them directly. It returns nil for any other
+// operation, which kin-openapi validates in full.
+func compileLengthChecks(item *openapi3.PathItem, op *openapi3.Operation) []lengthCheck {
+	if op.RequestBody != nil {
+		return nil
+	}
+	var checks []lengthCheck
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, ref := range params {
+			p := ref.Value
+			if p == nil || p.In != openapi3.ParameterInPath || p.Content != nil || (p.Style != "" && p.Style != openapi3.SerializationSimple) ||
+				p.Schema == nil || p.Schema.Value == nil {
+				return nil
+			}
+			c, ok := stringLengths(p.Schema.Value)
+			if !ok {
+				return nil
+			}
+			c.name = p.Name
+			checks = append(checks, c)
+		}
+	}
+	if checks == nil {
+		return nil
+	}
+	return checks
+}
+
+// stringLengths reads a schema that says "a string" and at most how short or long: any other
+// keyword (pattern, enum, format, composition, nullable...) makes it one for kin-openapi.
+func stringLengths(s *openapi3.Schema) (lengthCheck, bool) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return lengthCheck{}, false
+	}
+	var keywords map[string]any
+	if err := json.Unmarshal(raw, &keywords); err != nil {
+		return lengthCheck{}, false
+	}
+	for k := range keywords {
+		switch k {
+		case "type", "minLength", "maxLength", "description", "example", "title":
+		default:
+			return lengthCheck{}, false
+		}
+	}
+	if s.Type == nil || !s.Type.Is(openapi3.TypeString) {
+		return lengthCheck{}, false
+	}
+	c := lengthCheck{min: int(s.MinLength), max: -1}
+	if s.MaxLength != nil {
+		c.max = int(*s.MaxLength)
+	}
+	return c, true
+}
+
+// passesLengthChecks reports whether the operation's compiled checks hold for the request's
+// decoded path parameters; false also when the operation has none, or a value is not known.
+func (o *operation) passesLengthChecks(info *requestInfo) bool {
+	if o.lengths == nil {
+		return false
+	}
+	for _, c := range o.lengths {
+		var v string
+		switch c.name {
+		case "application_id":
+			v = info.app
+		case "user_id":
+			v = info.user
+		case "session_token":
+			v = info.session
+		default:
+			return false
+		}
+		// kin-openapi counts characters (runes), as JSON Schema does.
+		n := utf8.RuneCountInString(v)
+		if n < c.min || (c.max >= 0 && n > c.max) {
+			return false
+		}
+	}
+	return true
 }
