@@ -130,11 +130,11 @@ func New(opts Options) (*Emulator, error) {
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	_, ops, err := loadOperations(acapiserver.GetSwagger)
+	_, ops, err := loadOperations(acapiserver.GetSpecJSON)
 	if err != nil {
 		return nil, err
 	}
-	_, ctlOps, err := loadOperations(acctlserver.GetSwagger)
+	_, ctlOps, err := loadOperations(acctlserver.GetSpecJSON)
 	if err != nil {
 		return nil, err
 	}

@@ -200,3 +200,15 @@ func unknownUserError(user string) *apiError {
 	return errorf(http.StatusNotFound, "unknown_user", "user_id", "application %s has no user %q; add it with add_users first", scenario.DemoApplicationID, user)
 }
 
+// BenchmarkNew: building an emulator, most of the start-up: decoding both embedded specs,
+// preparing the routes and validators, loading the default scenario.
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := New(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.Close()
+	}
+}

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acctlserver"
 )
 
 // TestCompiledLengthChecks: the operations whose requests only the length of their path
@@ -18,7 +21,7 @@ import (
 // accepts, for values around the limits.
 func TestCompiledLengthChecks(t *testing.T) {
 	t.Parallel()
-	_, ops, err := loadOperations(acapiserver.GetSwagger)
+	_, ops, err := loadOperations(acapiserver.GetSpecJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,5 +75,38 @@ func TestCompiledLengthChecks(t *testing.T) {
 	}
 	if c, ok := stringLengths(&openapi3.Schema{Type: &openapi3.Types{"string"}, MinLength: 1, Description: strings.Repeat("d", 3)}); !ok || c.min != 1 || c.max != -1 {
 		t.Errorf("plain string schema: %+v %v", c, ok)
+	}
+}
+
+// TestDecodeSpecAsTheLoader: the embedded specs decoded with encoding/json are the documents
+// kin-openapi's loader reads from the same bytes.
+func TestDecodeSpecAsTheLoader(t *testing.T) {
+	t.Parallel()
+	for name, pair := range map[string]struct {
+		json   func() ([]byte, error)
+		loader func() (*openapi3.T, error)
+	}{
+		"api":     {acapiserver.GetSpecJSON, acapiserver.GetSpec},
+		"control": {acctlserver.GetSpecJSON, acctlserver.GetSpec},
+	} {
+		got, err := decodeSpec(pair.json)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, err := pair.loader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotJSON, _ := json.Marshal(got)
+		wantJSON, _ := json.Marshal(want)
+		if string(gotJSON) != string(wantJSON) {
+			t.Errorf("%s: the decoded spec differs from the loader's", name)
+		}
+		if err := got.Validate(context.Background()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if len(got.Paths.Map()) == 0 || got.Paths.Map()[slices.Sorted(maps.Keys(want.Paths.Map()))[0]].Operations() == nil {
+			t.Errorf("%s: no paths", name)
+		}
 	}
 }
