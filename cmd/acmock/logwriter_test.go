@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,21 +14,12 @@ import (
 // blockingWriter holds every write until release is closed, like a terminal that is not read.
 type blockingWriter struct {
 	release chan struct{}
-	mu      sync.Mutex
-	b       bytes.Buffer
+	syncBuffer
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {
 	<-w.release
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *blockingWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
+	return w.syncBuffer.Write(p)
 }
 
 // TestLogWriterOffTheRequestPath: a line is accepted while the output cannot take it (the request
