@@ -1,7 +1,6 @@
 package acauth
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -105,17 +104,29 @@ func Sign(secret, nonce, uri, timestamp string) string {
 
 // signRaw returns the truncated HMAC bytes; Verify compares these raw bytes
 // so that base64 formatting cannot affect the constant-time comparison.
-// The message is written in one piece rather than as three strings because
-// each []byte conversion passed to the hash interface would allocate.
+// HMAC-SHA256 (RFC 2104, H(K^opad || H(K^ipad || m))) is written out over
+// buffers on the stack, so that signing allocates nothing for the URIs of
+// real requests; crypto/hmac.New allocates two hashes and their pads.
 func signRaw(secret, nonce, uri, timestamp string) [signatureSize]byte {
 	var tokenBuf [128]byte
 	token := sha256.Sum256(append(append(tokenBuf[:0], nonce...), secret...))
 
-	mac := hmac.New(sha256.New, token[:tokenSize])
-	msg := make([]byte, 0, len(nonce)+len(uri)+len(timestamp))
-	mac.Write(append(append(append(msg, nonce...), uri...), timestamp...))
+	// The key (16 bytes) is shorter than the block: it is used as it is, padded with zeros.
+	var pads [2][sha256.BlockSize]byte
+	for i := range sha256.BlockSize {
+		k := byte(0)
+		if i < tokenSize {
+			k = token[i]
+		}
+		pads[0][i], pads[1][i] = k^0x36, k^0x5c
+	}
+	var innerBuf [sha256.BlockSize + 512]byte // a longer message spills to the heap
+	inner := append(append(append(append(innerBuf[:0], pads[0][:]...), nonce...), uri...), timestamp...)
+	innerSum := sha256.Sum256(inner)
+	var outerBuf [sha256.BlockSize + sha256.Size]byte
+	outer := sha256.Sum256(append(append(outerBuf[:0], pads[1][:]...), innerSum[:]...))
 	var out [signatureSize]byte
-	copy(out[:], mac.Sum(nil))
+	copy(out[:], outer[:])
 	return out
 }
 

@@ -191,7 +191,10 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		fmt.Fprintf(stderr, "acmock: %v\nRun acmock --help for the flags and commands.\n", err)
 		return 2
 	}
-	log, err := newLogger(c, stderr)
+	// The log is written off the request path, and flushed on every way out of run.
+	logOut := newLogWriter(stderr)
+	defer logOut.Close()
+	log, err := newLogger(c, logOut)
 	if err != nil {
 		fmt.Fprintf(stderr, "acmock: %v\n", err)
 		return 2

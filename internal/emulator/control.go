@@ -34,7 +34,7 @@ var _ acctlserver.StrictServerInterface = control{}
 const maxJournalWait = 60 * time.Second
 
 // controlRoutes serves the control API under /_acmock/.
-func (e *Emulator) controlRoutes(r *mux.Router) {
+func (e *Emulator) controlRoutes(r *mux.Router) error {
 	badRequest := func(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 	}
@@ -44,8 +44,15 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	r.Use(e.checkSite, e.requireControlToken, e.validateControl, e.countControlChanges)
-	acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
+	routes, err := generatedRoutes(func(r *mux.Router) {
+		acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
+	})
+	if err != nil {
+		return err
+	}
+	return addRoutes(r, e.ctlOps, routes, func(op *operation, h http.Handler) http.Handler {
+		return e.checkSite(e.requireControlToken(e.validateControl(op, e.countControlChanges(h))))
+	})
 }
 
 // requireControlToken checks the bearer token when one is configured. The health check and the

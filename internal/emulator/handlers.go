@@ -86,7 +86,10 @@ func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapiserver.
 	if err != nil {
 		return acapiserver.HasRegisteredMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	return acapiserver.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: u.HasDevice()}, nil
+	if u.HasDevice() {
+		return deviceAnswers[1], nil
+	}
+	return deviceAnswers[0], nil
 }
 
 // LostUserMobileDevice disables the phone and hands out a new link.
@@ -146,9 +149,10 @@ func (e *Emulator) GetSessionStatus(ctx context.Context, req acapiserver.GetSess
 	if err != nil {
 		return acapiserver.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
-	return acapiserver.GetSessionStatus200JSONResponse{AuthenticationStatus: acapi.SessionState{
-		Authenticated: status == acapi.SessionStatusActive, SessionStatus: status,
-	}}, nil
+	if answer, ok := statusAnswers[status]; ok {
+		return answer, nil
+	}
+	return statusBody(status), nil
 }
 
 // Logout closes a session; closing one that is already over changes nothing.
@@ -158,7 +162,7 @@ func (e *Emulator) Logout(_ context.Context, req acapiserver.LogoutRequestObject
 		return acapiserver.Logout404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
 	e.settle(req.SessionToken) // the timeline's later steps are cancelled
-	return acapiserver.Logout200JSONResponse{Status: true}, nil
+	return logoutAnswer, nil
 }
 
 func unknownApp(appID string) acapi.Error {

@@ -93,12 +93,15 @@ const plainHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection:
 func (c *rejectingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	status, text, ok := parsePlainRejection(p)
-	start, lineLen, lineDone := c.start, c.lineLen, c.lineDone
-	c.start, c.lineLen, c.lineDone = nil, 0, false // the next bytes read start a new request
-	c.mu.Unlock()
 	if !ok {
+		// A handler's answer: the next bytes read start a new request, in the same buffer.
+		c.start, c.lineLen, c.lineDone = c.start[:0], 0, false
+		c.mu.Unlock()
 		return c.Conn.Write(p)
 	}
+	start, lineLen, lineDone := c.start, c.lineLen, c.lineDone
+	c.start, c.lineLen, c.lineDone = nil, 0, false
+	c.mu.Unlock()
 	method, target := requestLine(start, lineDone)
 	apiErr := c.l.explain(status, text, method, target, lineLen, lineDone)
 	c.l.e.recordRejection(method, target, apiErr)
