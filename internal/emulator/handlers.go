@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/acmock/acmock/internal/clip"
 	"net/http"
 	"net/url"
 	"strings"
@@ -199,21 +200,21 @@ func phoneNumberProblem(number string) string {
 	case number == "":
 		return "phone_number is empty" + form
 	case !ok:
-		return fmt.Sprintf("phone_number %q does not start with +", number) + form
+		return fmt.Sprintf("phone_number %q does not start with +", clip.Input(number)) + form
 	}
 	pos := 1 // the +
 	for _, c := range digits {
 		pos++
 		if c < '0' || c > '9' {
 			return fmt.Sprintf("phone_number %q holds %q at position %d; E.164 has only digits after the +, "+
-				"without spaces, dashes, dots or brackets, such as +15555550100", number, c, pos)
+				"without spaces, dashes, dots or brackets, such as +15555550100", clip.Input(number), c, pos)
 		}
 	}
 	switch {
 	case len(digits) < 8 || len(digits) > 15:
-		return fmt.Sprintf("phone_number %q has %d digits; E.164 numbers have 8 to 15 after the +, such as +15555550100", number, len(digits))
+		return fmt.Sprintf("phone_number %q has %d digits; E.164 numbers have 8 to 15 after the +, such as +15555550100", clip.Input(number), len(digits))
 	case digits[0] == '0':
-		return fmt.Sprintf("phone_number %q starts with 0 after the +; a country code never does", number) + form
+		return fmt.Sprintf("phone_number %q starts with 0 after the +; a country code never does", clip.Input(number)) + form
 	}
 	return ""
 }

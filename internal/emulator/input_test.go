@@ -263,3 +263,31 @@ func manyKeys(n int) string {
 	}
 	return strings.Join(keys, ",")
 }
+
+// TestQuotedInputIsBounded: what an answer, its journal entry and the log quote of a client's
+// input is bounded, however large the input: a 1 MB phone number is answered in well under 1 KB.
+func TestQuotedInputIsBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	huge := "+" + strings.Repeat("1", 1_000_000)
+	sms := userPath("/management/send_registration_sms", "carol")
+	r := e.app(http.MethodPost, sms, map[string]any{"phone_number": huge})
+	if r.status != http.StatusOK || r.field("status") != false || len(r.raw) > 1024 ||
+		!strings.Contains(r.str("reason"), "…(1000001 bytes)") || !strings.Contains(r.str("reason"), "has 1000000 digits") {
+		t.Fatalf("1 MB phone number: %d, %d bytes: %.300s", r.status, len(r.raw), r.raw)
+	}
+	key := strings.Repeat("k", 400_000)
+	r = e.do(http.MethodPost, "/management/add_users/"+demoApp, demoApp, demoSecret, `{"users":["ok"],"`+key+`":1,"`+key+`":2}`)
+	if r.status != http.StatusBadRequest || len(r.raw) > 1024 || !strings.Contains(r.str("message"), "…(400000 bytes)") {
+		t.Fatalf("400 KB repeated key: %d, %d bytes: %.300s", r.status, len(r.raw), r.raw)
+	}
+	entries, err := e.emu.Requests(journal.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		if b, _ := json.Marshal(en); len(b) > 2*journal.MaxText {
+			t.Errorf("journal entry %d of %s is %d bytes", en.Seq, en.Operation, len(b))
+		}
+	}
+}
