@@ -330,6 +330,27 @@ func checkQuery(r *http.Request, op *operation) *apiError {
 	return nil
 }
 
+// badPathParam handles a path parameter of the API that does not decode to UTF-8 text, in the
+// documented order of the checks: an application ID or session token that cannot name one is the
+// 404 it would be anyway, answered now; any other parameter is a 400 kept in info.pathErr for
+// after the signature check.
+func badPathParam(info *requestInfo, name, raw string, decodeErr error, how string) *apiError {
+	why := "is not valid UTF-8 once percent-decoded"
+	if decodeErr != nil {
+		why = "is not validly percent-encoded"
+	}
+	switch name {
+	case "application_id":
+		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, name,
+			"no application %q: an application ID that %s cannot name one", clip.Input(raw), why)
+	case "session_token":
+		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, name,
+			"no session %q: a session token that %s cannot name one", clip.Input(raw), why)
+	}
+	info.pathErr = pathParamError(name, raw, decodeErr, how)
+	return nil
+}
+
 // pathParamError is the 400 for a path parameter that does not decode, or decodes to text that
 // is not UTF-8.
 func pathParamError(name, raw string, decodeErr error, how string) *apiError {

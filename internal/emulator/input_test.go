@@ -25,6 +25,15 @@ func TestSignatureIsCheckedBeforeTheBody(t *testing.T) {
 		expectError(t, e.do(http.MethodPost, add, "", "", body), 401, "missing_header", "Authentication")
 		expectError(t, e.do(http.MethodPost, "/management/add_users/"+unknown, unknown, "x", body), 404, "unknown_application", "application_id")
 	}
+	// Nor is a path parameter that does not decode: the wrong secret is a 401 whatever the path
+	// holds, an application ID that cannot name an application is the 404 an unknown one gets.
+	for _, user := range []string{"alice", "a%FF", "a+%C3"} {
+		path := "/management/has_registered_mobile_device/" + demoApp + "/" + user
+		expectError(t, e.do(http.MethodGet, path, demoApp, "WRONGSECRET", nil), 401, "signature_mismatch", "Authentication")
+		expectError(t, e.do(http.MethodGet, path, "", "", nil), 401, "missing_header", "Authentication")
+	}
+	expectError(t, e.do(http.MethodGet, "/management/has_registered_mobile_device/%FE%FF/alice", demoApp, "WRONGSECRET", nil), 404, "unknown_application", "application_id")
+	expectError(t, e.do(http.MethodGet, "/authentication/session_status/%FF", "", "", nil), 404, "unknown_session", "session_token")
 	// A bad query parameter is not reported to an unsigned caller either.
 	expectError(t, e.do(http.MethodPost, "/authentication/authenticate_user/"+demoApp+"/alice?methods=retina", "", "", map[string]any{}), 401, "missing_header", "Authentication")
 	// Signed, the same bodies get the 400 that names the field.
@@ -115,8 +124,6 @@ func TestPathAndQueryMustBeUTF8(t *testing.T) {
 	}{
 		{"user ID", http.MethodGet, "/management/has_registered_mobile_device/" + demoApp + "/%FF", "user_id"},
 		{"user ID with a plus", http.MethodGet, "/management/has_registered_mobile_device/" + demoApp + "/a+%C3", "user_id"},
-		{"application ID", http.MethodGet, "/management/has_registered_mobile_device/%FE%FF/alice", "application_id"},
-		{"session token", http.MethodGet, "/authentication/session_status/%FF", "session_token"},
 		{"display name", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=%FF", "display_name"},
 		{"display name badly escaped", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=%zz", "display_name"},
 		{"a semicolon in the query", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=a;b", "display_name"},
