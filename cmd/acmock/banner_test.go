@@ -201,6 +201,22 @@ applications:
 			t.Errorf("line %d: %q, want it to start with %q", i+1, lines[i], want[i])
 		}
 	}
+	// A timeout that is a problem is not replaced by the default in later checks: a step at 90 s,
+	// past the default 60 s, is not reported as timed out.
+	for _, timeout := range []string{"120", "2 minutes", "0s", "-5s"} {
+		file := filepath.Join(dir, "timeout.yaml")
+		data := "name: t\ntimeout: " + timeout + "\napplications:\n  - id: a\n    secret: s\n    users:\n" +
+			"      - id: u\n        phone: true\n        login:\n          - {after: 90s, status: active}\n"
+		if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr = syncBuffer{}, syncBuffer{}
+		code := run([]string{"validate", file}, &stdout, &stderr, nil)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if code != 1 || len(lines) != 2 || !strings.HasPrefix(lines[0], file+":2:10: timeout must be") {
+			t.Errorf("timeout: %s: exit %d, want one problem, on the timeout:\n%s", timeout, code, stderr.String())
+		}
+	}
 	stdout, stderr = syncBuffer{}, syncBuffer{}
 	if code := run([]string{"validate", "../../scenarios/deny.yaml"}, &stdout, &stderr, nil); code != 0 ||
 		!strings.Contains(stdout.String(), "(scenario deny: 1 application, 0 faults, 1 expectation)") {
