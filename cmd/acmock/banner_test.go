@@ -13,7 +13,8 @@ import (
 // TestHelpGoesToStdout: acmock --help | less shows the help, and exits 0.
 func TestHelpGoesToStdout(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"validate", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"validate", "--help"}, {"validate", "a.yaml", "--help"},
+		{"approve", "--help"}, {"advance", "-h"}, {"requests", "--follow", "--help"}} {
 		var stdout, stderr syncBuffer
 		if code := run(args, &stdout, &stderr, nil); code != 0 {
 			t.Errorf("%v: exit %d", args, code)
@@ -34,13 +35,13 @@ func TestHelpGoesToStdout(t *testing.T) {
 // TestUnknownFlagIsOneLine: a mistyped flag gets the error and a hint, not the whole help.
 func TestUnknownFlagIsOneLine(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--nope"}, {"--max-clock-skew", "soon"}} {
+	for _, args := range [][]string{{"--nope"}, {"--max-clock-skew", "soon"}, {"extra"}, {"approve", "--bogus"}, {"advance", "90s", "--nope"}} {
 		var stdout, stderr syncBuffer
 		if code := run(args, &stdout, &stderr, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-		if len(lines) != 2 || !strings.HasPrefix(lines[0], "acmock: ") || lines[1] != "Run acmock --help for the flags and commands." || stdout.String() != "" {
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "acmock") || strings.Contains(lines[0], "--help") || lines[1] != "Run acmock --help for the flags and commands." || stdout.String() != "" {
 			t.Errorf("%v: want one error line and the hint, got stdout %q stderr %q", args, stdout.String(), stderr.String())
 		}
 	}

@@ -130,7 +130,7 @@ func parseFlags(args []string) (config, error) {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (see acmock --help)", fs.Arg(0))
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if c.clock != "real" && c.clock != "virtual" && c.clock != "auto" {
 		return c, fmt.Errorf("--clock must be real, virtual or auto, not %q", c.clock)
