@@ -217,7 +217,8 @@ type ClientInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -231,7 +232,8 @@ type ClientInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -476,7 +478,8 @@ func (c *Client) LostUserMobileDevice(ctx context.Context, applicationId Applica
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes any type of body and a specified content type.
 //
@@ -500,7 +503,8 @@ func (c *Client) SendRegistrationSmsWithBody(ctx context.Context, applicationId 
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1145,7 +1149,8 @@ type ClientWithResponsesInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1159,7 +1164,8 @@ type ClientWithResponsesInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2390,7 +2396,8 @@ func (c *ClientWithResponses) LostUserMobileDeviceWithResponse(ctx context.Conte
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2410,7 +2417,8 @@ func (c *ClientWithResponses) SendRegistrationSmsWithBodyWithResponse(ctx contex
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

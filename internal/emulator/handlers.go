@@ -47,9 +47,15 @@ func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserve
 	return acapiserver.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
 }
 
-// SendRegistrationSms stores a registration SMS in the outbox. A phone number that is not E.164
-// is the real service's documented failure: 200 with status false and a reason.
+// SendRegistrationSms stores a registration SMS in the outbox. An unknown user is a 404 and a
+// user with a phone a 409, as on the other user calls; then a phone number that is not E.164 is
+// the real service's documented failure: 200 with status false and a reason.
 func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.SendRegistrationSmsRequestObject) (acapiserver.SendRegistrationSmsResponseObject, error) {
+	if u, err := e.store.User(req.ApplicationId, req.UserId); err != nil {
+		return smsRefused(err, req), nil
+	} else if u.HasDevice() {
+		return smsRefused(store.ErrDeviceRegistered, req), nil
+	}
 	if reason := phoneNumberProblem(req.Body.PhoneNumber); reason != "" {
 		if info := infoFrom(ctx); info != nil {
 			info.message = reason
@@ -65,16 +71,21 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.Send
 		displayName = *req.Body.DisplayName
 	}
 	linkURL := func(code string) string { return e.linkURL(ctx, code) }
-	_, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now())
-	switch {
-	case errors.Is(err, store.ErrDeviceRegistered):
-		return acapiserver.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
-			errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "user_id",
-				"user %q already has a registered phone; report it lost first (lost_user_mobile_device)", req.UserId).body())}, nil
-	case err != nil:
-		return acapiserver.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+	// The store checks the user and the phone again, with the write.
+	if _, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+		return smsRefused(err, req), nil
 	}
 	return acapiserver.SendRegistrationSms200JSONResponse{Status: true}, nil
+}
+
+// smsRefused is the answer for an SMS the store refuses: 409 for a user with a phone, else 404.
+func smsRefused(err error, req acapiserver.SendRegistrationSmsRequestObject) acapiserver.SendRegistrationSmsResponseObject {
+	if errors.Is(err, store.ErrDeviceRegistered) {
+		return acapiserver.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
+			errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "user_id",
+				"user %q already has a registered phone; report it lost first (lost_user_mobile_device)", clip.Input(req.UserId)).body())}
+	}
+	return acapiserver.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}
 }
 
 // HasRegisteredMobileDevice tells whether the user has a usable phone.
