@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acmock/acmock/generated/acapiserver"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 )
@@ -224,8 +225,16 @@ func TestRejectionsBeforeTheRouter(t *testing.T) {
 		{"an unknown transfer encoding", "POST /management/add_users/" + demoApp + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
 			501, "invalid_request", "Transfer-Encoding", "not supported"},
 	}
+	spec, err := acapiserver.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// The spec's Errors section lists every status these answers can have.
+			if !strings.Contains(spec.Info.Description, "`"+strconv.Itoa(tt.status)+"`") {
+				t.Errorf("api/openapi.yaml's Errors section does not list %d", tt.status)
+			}
 			raw := e.raw(tt.request)
 			res, err := http.ReadResponse(bufio.NewReader(strings.NewReader(raw)), nil)
 			if err != nil {
