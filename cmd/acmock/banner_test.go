@@ -108,29 +108,33 @@ func TestBannerSaysWhatToDoNext(t *testing.T) {
 		clock string
 		want  []string
 		not   []string
+		token string
 	}{
 		{"demo", scenario.Default(), "real", []string{
 			"acclient authenticate alice --wait", "acmock approve alice", "acmock requests --follow",
 			"control API: http://127.0.0.1:8080/_acmock/", "health: http://127.0.0.1:8080/_acmock/health",
-		}, []string{"virtual", "Faults"}},
-		{"virtual clock", scenario.Default(), "virtual", []string{"The clock is virtual: it moves only when told to", "acmock advance"}, nil},
-		{"later logins", load("deny-then-approve.yaml"), "real", []string{"grace        phone: login 1: cancelled after 2s; login 2 and later: active after 2s"}, nil},
+		}, []string{"virtual", "Faults", "ACMOCK_CONTROL_TOKEN"}, ""},
+		{"control token", scenario.Default(), "real", []string{
+			"export ACMOCK_CONTROL_TOKEN=<the --control-token value>", "Authorization: Bearer <token>",
+		}, []string{"s3cret"}, "s3cret"},
+		{"virtual clock", scenario.Default(), "virtual", []string{"The clock is virtual: it moves only when told to", "acmock advance"}, nil, ""},
+		{"later logins", load("deny-then-approve.yaml"), "real", []string{"grace        phone: login 1: cancelled after 2s; login 2 and later: active after 2s"}, nil, ""},
 		{"faults", load("flaky-network.yaml"), "real", []string{
 			"Faults the scenario injects:",
 			"status-503: answers 503 on getSessionStatus for user dave (the first 2 times)",
 			"third-poll-dropped: drops the connection on getSessionStatus for user heidi (call 3 only)",
 			"garbled-device-check: cuts the JSON answer short on hasRegisteredMobileDevice (with probability 0.2)",
-		}, nil},
+		}, nil, ""},
 		{"several applications", load("multi-app.yaml"), "real", []string{
 			"export ACTIVECONNECT_APP_ID=5ca1ab1e00000000000000000000a001\n",
 			"export ACTIVECONNECT_APP_ID_2=5ca1ab1e00000000000000000000b001\n",
 			"export ACTIVECONNECT_APP_SECRET_2=BANKSECRET0000000000000000000001\n",
-		}, nil},
+		}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
-			printBanner(&out, local, tt.sc, config{addr: "127.0.0.1:8080", clock: tt.clock})
+			printBanner(&out, local, tt.sc, config{addr: "127.0.0.1:8080", clock: tt.clock, controlToken: tt.token})
 			for _, want := range tt.want {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("banner lacks %q:\n%s", want, out.String())

@@ -364,6 +364,10 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	for _, line := range nextCommands(sc, c) {
 		fmt.Fprintf(&out, "  %s\n", line)
 	}
+	if c.controlToken != "" {
+		out.WriteString("  The control API and console need the token: export ACMOCK_CONTROL_TOKEN=<the --control-token value>\n")
+		out.WriteString("  for the acmock commands above (or pass --control-token); HTTP clients send Authorization: Bearer <token>\n")
+	}
 	fmt.Fprintf(&out, "console: %s/_acmock/ui/\n", b.local)
 	fmt.Fprintf(&out, "control API: %s/_acmock/ (described in api/control.yaml)\n", b.local)
 	fmt.Fprintf(&out, "health: %s/_acmock/health\n", b.local)
