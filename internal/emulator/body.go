@@ -344,8 +344,8 @@ func badPathParam(info *requestInfo, name, raw string, decodeErr error, how stri
 		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, name,
 			"no application %q: an application ID that %s cannot name one", clip.Input(raw), why)
 	case "session_token":
-		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, name,
-			"no session %q: a session token that %s cannot name one", clip.Input(raw), why)
+		// The session's own secret signs the request, so there is nothing to check it with.
+		return pathParamError(name, raw, decodeErr, how)
 	}
 	info.pathErr = pathParamError(name, raw, decodeErr, how)
 	return nil

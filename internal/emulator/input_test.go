@@ -34,7 +34,7 @@ func TestSignatureIsCheckedBeforeTheBody(t *testing.T) {
 		expectError(t, e.do(http.MethodGet, path, "", "", nil), 401, "missing_header", "Authentication")
 	}
 	expectError(t, e.do(http.MethodGet, "/management/has_registered_mobile_device/%FE%FF/alice", demoApp, "WRONGSECRET", nil), 404, "unknown_application", "application_id")
-	expectError(t, e.do(http.MethodGet, "/authentication/session_status/%FF", "", "", nil), 404, "unknown_session", "session_token")
+	expectError(t, e.do(http.MethodGet, "/authentication/session_status/%FF", "", "", nil), 400, "invalid_request", "session_token")
 	// A bad query parameter is not reported to an unsigned caller either.
 	expectError(t, e.do(http.MethodPost, "/authentication/authenticate_user/"+demoApp+"/alice?methods=retina", "", "", map[string]any{}), 401, "missing_header", "Authentication")
 	// Signed, the same bodies get the 400 that names the field.
