@@ -224,6 +224,8 @@ type ClientInterface interface {
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 	// The journal also records the registration links phones open (`openRegistrationLink`).
+	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+	// one keeps its start followed by `…(N bytes)`.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -655,6 +657,8 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 // The journal also records the registration links phones open (`openRegistrationLink`).
+// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+// one keeps its start followed by `…(N bytes)`.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -2282,6 +2286,8 @@ type ClientWithResponsesInterface interface {
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 	// The journal also records the registration links phones open (`openRegistrationLink`).
+	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+	// one keeps its start followed by `…(N bytes)`.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -4337,6 +4343,8 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 // The journal also records the registration links phones open (`openRegistrationLink`).
+// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+// one keeps its start followed by `…(N bytes)`.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses

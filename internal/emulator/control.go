@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/acmock/acmock/internal/clip"
 	"html/template"
 	"net/http"
 	"slices"
@@ -82,8 +83,9 @@ func (e *Emulator) requireControlToken(next http.Handler) http.Handler {
 func ptr[T any](v T) *T { return &v }
 
 func ctlError(code, field, format string, args ...any) acctl.Error {
-	e := acctl.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	e := acctl.Error{Code: code, Message: clip.String(fmt.Sprintf(format, args...), maxMessage)}
 	if field != "" {
+		field = clip.Input(field)
 		e.Field = &field
 	}
 	return e
@@ -405,7 +407,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	case errors.As(err, &none) && !none.Known:
 		msg := none.Error()
 		if appID != "" {
-			msg = fmt.Sprintf("application %s has no user %q", appID, req.UserId)
+			msg = fmt.Sprintf("application %s has no user %q", appID, clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
 	case errors.As(err, &none) && len(none.Statuses) == 0:

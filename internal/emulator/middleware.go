@@ -42,6 +42,10 @@ type requestInfo struct {
 
 	// authHeaders names the timestamp and version headers the request carried, by family.
 	authHeaders []string
+
+	// pathErr is the 400 for a path parameter that does not decode, answered once the signature
+	// has been checked.
+	pathErr *apiError
 }
 
 type infoKey struct{}
@@ -215,8 +219,11 @@ func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
 			}
 			v, err := p.decode(raw)
 			if err != nil || !utf8.ValidString(v) {
-				writeError(w, r, pathParamError(p.name, raw, err, p.how))
-				return
+				if apiErr := badPathParam(info, p.name, raw, err, p.how); apiErr != nil {
+					writeError(w, r, apiErr)
+					return
+				}
+				continue
 			}
 			*p.dst = v
 			vars[p.name] = v

@@ -116,6 +116,10 @@ var validationOptions = &openapi3filter.Options{
 func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
+		if info.pathErr != nil {
+			writeError(w, r, info.pathErr)
+			return
+		}
 		if apiErr := checkRequest(r, info.op, info.body, false); apiErr != nil {
 			writeError(w, r, apiErr)
 			return
