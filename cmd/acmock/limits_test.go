@@ -8,7 +8,7 @@ import (
 
 func TestLimitFlags(t *testing.T) {
 	c, err := parseFlags(nil)
-	if err != nil || c.limits.MaxSessions != 100_000 || c.limits.SessionLifetime != 24*time.Hour || c.limits.MaxUsers != 1_000_000 {
+	if err != nil || c.limits.MaxSessions != 100_000 || c.limits.SessionLifetime != 24*time.Hour || c.limits.MaxUsers != 2_000_000 {
 		t.Fatalf("defaults: %+v %v", c.limits, err)
 	}
 	t.Setenv("ACMOCK_MAX_SESSIONS", "500")

@@ -150,7 +150,7 @@ type ClientInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
-	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes any type of body and a specified content type.
@@ -162,7 +162,7 @@ type ClientInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
-	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes a body of the `application/json` content type.
@@ -347,7 +347,7 @@ func (c *Client) GetSessionStatus(ctx context.Context, sessionToken SessionToken
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
-// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 // that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes any type of body and a specified content type.
@@ -369,7 +369,7 @@ func (c *Client) AddUsersWithBody(ctx context.Context, applicationId Application
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
-// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 // that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes a body of the `application/json` content type.
@@ -1088,7 +1088,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
-	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1100,7 +1100,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers user IDs with the application. IDs that already exist are reported in `existing`
 	// and left as they are; the others are created, without a phone, and reported in `created`.
-	// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+	// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 	// that answers `409` with code `limit_reached`, and none of the batch is added.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -2306,7 +2306,7 @@ func (c *ClientWithResponses) GetSessionStatusWithResponse(ctx context.Context, 
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
-// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 // that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2324,7 +2324,7 @@ func (c *ClientWithResponses) AddUsersWithBodyWithResponse(ctx context.Context, 
 //
 // Registers user IDs with the application. IDs that already exist are reported in `existing`
 // and left as they are; the others are created, without a phone, and reported in `created`.
-// acmock holds at most 1,000,000 users in all (see Bounds): a batch that would take it past
+// acmock holds at most 2,000,000 users in all (see Bounds): a batch that would take it past
 // that answers `409` with code `limit_reached`, and none of the batch is added.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

@@ -61,7 +61,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	MaxSessions:     100_000,
 	SessionLifetime: 24 * time.Hour,
-	MaxUsers:        1_000_000,
+	MaxUsers:        2_000_000,
 	MaxApplications: 1_000,
 	MaxLinksPerUser: 10,
 	MaxOutbox:       1_000,
