@@ -1,7 +1,6 @@
 package acauth
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -71,7 +70,10 @@ func CheckNonce(s string) error {
 		return &nonceError{fmt.Sprintf("is %d bytes long", len(s))}
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == ':' {
+		switch c := s[i]; {
+		case c == ':':
+			return &nonceError{fmt.Sprintf("has ':' at position %d", i+1)}
+		case c < ' ' || c > '~':
 			return &nonceError{fmt.Sprintf("has byte 0x%02X at position %d", c, i+1)}
 		}
 	}
@@ -102,17 +104,29 @@ func Sign(secret, nonce, uri, timestamp string) string {
 
 // signRaw returns the truncated HMAC bytes; Verify compares these raw bytes
 // so that base64 formatting cannot affect the constant-time comparison.
-// The message is written in one piece rather than as three strings because
-// each []byte conversion passed to the hash interface would allocate.
+// HMAC-SHA256 (RFC 2104, H(K^opad || H(K^ipad || m))) is written out over
+// buffers on the stack, so that signing allocates nothing for the URIs of
+// real requests; crypto/hmac.New allocates two hashes and their pads.
 func signRaw(secret, nonce, uri, timestamp string) [signatureSize]byte {
 	var tokenBuf [128]byte
 	token := sha256.Sum256(append(append(tokenBuf[:0], nonce...), secret...))
 
-	mac := hmac.New(sha256.New, token[:tokenSize])
-	msg := make([]byte, 0, len(nonce)+len(uri)+len(timestamp))
-	mac.Write(append(append(append(msg, nonce...), uri...), timestamp...))
+	// The key (16 bytes) is shorter than the block: it is used as it is, padded with zeros.
+	var pads [2][sha256.BlockSize]byte
+	for i := range sha256.BlockSize {
+		k := byte(0)
+		if i < tokenSize {
+			k = token[i]
+		}
+		pads[0][i], pads[1][i] = k^0x36, k^0x5c
+	}
+	var innerBuf [sha256.BlockSize + 512]byte // a longer message spills to the heap
+	inner := append(append(append(append(innerBuf[:0], pads[0][:]...), nonce...), uri...), timestamp...)
+	innerSum := sha256.Sum256(inner)
+	var outerBuf [sha256.BlockSize + sha256.Size]byte
+	outer := sha256.Sum256(append(append(outerBuf[:0], pads[1][:]...), innerSum[:]...))
 	var out [signatureSize]byte
-	copy(out[:], mac.Sum(nil))
+	copy(out[:], outer[:])
 	return out
 }
 
@@ -128,6 +142,12 @@ func FormatAuthentication(clientID, nonce, signature string) string {
 // It also checks the nonce with CheckNonce, because a nonce that cannot be
 // one is a malformed header, not a signature problem. Errors wrap
 // ErrBadScheme, ErrBadHeader or ErrBadNonce.
+//
+// Neither a client ID nor a base64 signature can hold ':', so credentials
+// with more than two colons still split unambiguously: the client ID ends at
+// the first, the signature starts after the last, and what lies between is a
+// nonce holding ':', refused with ErrBadNonce (not ErrBadHeader) so that the
+// error says what is wrong.
 func ParseAuthentication(header string) (clientID, nonce, signature string, err error) {
 	header = strings.TrimSpace(header)
 	// HTTP allows a tab as well as a space after the scheme.
@@ -142,15 +162,19 @@ func ParseAuthentication(header string) (clientID, nonce, signature string, err 
 		return "", "", "", fmt.Errorf("no credentials after scheme: %w", ErrBadHeader)
 	}
 	creds = strings.TrimSpace(creds)
-	clientID, rest, ok1 := strings.Cut(creds, ":")
-	nonce, signature, ok2 := strings.Cut(rest, ":")
-	if !ok1 || !ok2 || strings.Contains(signature, ":") {
+	first, last := strings.IndexByte(creds, ':'), strings.LastIndexByte(creds, ':')
+	if first < 0 || first == last {
 		return "", "", "", fmt.Errorf("credentials are not client_id:nonce:signature: %w", ErrBadHeader)
 	}
+	clientID, nonce, signature = creds[:first], creds[first+1:last], creds[last+1:]
 	if clientID == "" || signature == "" {
 		return "", "", "", fmt.Errorf("empty client_id or signature: %w", ErrBadHeader)
 	}
 	if err := CheckNonce(nonce); err != nil {
+		var ne *nonceError
+		if errors.As(err, &ne) && strings.Contains(nonce, ":") && len(nonce) <= MaxNonceLen {
+			err = &nonceError{ne.reason + " (the nonce is everything between the first and the last ':' of client_id:nonce:signature)"}
+		}
 		return "", "", "", err
 	}
 	return clientID, nonce, signature, nil

@@ -41,15 +41,20 @@ func stringToSign(r *http.Request) string {
 	return acauth.StringToSign(parts[1], host+r.URL.RequestURI(), r.Header.Get(hdrTimestamp))
 }
 
-// firstFamily returns whichever of two timestamp header names comes first in
-// acauth.HeaderFamilies: a rejection of headers that disagree names that one.
-func firstFamily(a, b string) string {
+// secondFamily returns whichever of two timestamp header names comes second in
+// acauth.HeaderFamilies: when two headers disagree, neither value has a
+// majority, so the first one's is taken as agreed and the field names the
+// other (the spec's rule for the odd one out).
+func secondFamily(a, b string) string {
 	for _, f := range acauth.HeaderFamilies() {
-		if f.Timestamp() == a || f.Timestamp() == b {
-			return f.Timestamp()
+		if f.Timestamp() == a {
+			return b
+		}
+		if f.Timestamp() == b {
+			return a
 		}
 	}
-	return a
+	return b
 }
 
 // withNonce makes s write its nonces with format.
@@ -120,7 +125,7 @@ func TestSignatureRejections(t *testing.T) {
 			edit: func(r *http.Request) { r.Header.Add(hdrAuth, r.Header.Get(hdrAuth)) }},
 		{name: "timestamp not a number", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
 			edit: func(r *http.Request) { r.Header.Set(hdrTimestamp, "yesterday") }},
-		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: firstFamily(hdrTimestamp, hdrTimestampOther),
+		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: secondFamily(hdrTimestamp, hdrTimestampOther),
 			edit: func(r *http.Request) {
 				ts, _ := strconv.ParseInt(r.Header.Get(hdrTimestamp), 10, 64)
 				r.Header.Set(hdrTimestampOther, strconv.FormatInt(ts-1, 10))
@@ -297,17 +302,27 @@ func TestSignatureBeforeContent(t *testing.T) {
 	const unknownApp = "0123456789abcdef0123456789abcdef"
 	tests := []struct {
 		name, method, url, body string
+		prose                   bool // only the spec's prose refuses it, which the validator does not read
 	}{
-		{"addUsers with no user", http.MethodPost, tg.appURL("/management/add_users"), `{"users": []}`},
-		{"addUsers with broken JSON", http.MethodPost, tg.appURL("/management/add_users"), `{"users": [`},
-		{"sendRegistrationSms without a phone number", http.MethodPost, tg.userURL("/management/send_registration_sms", user), `{}`},
-		{"authenticateUser with an unknown method", http.MethodPost, tg.userURL("/authentication/authenticate_user", user) + "?methods=telepathy", `{}`},
+		{"addUsers with no user", http.MethodPost, tg.appURL("/management/add_users"), `{"users": []}`, false},
+		{"addUsers with broken JSON", http.MethodPost, tg.appURL("/management/add_users"), `{"users": [`, false},
+		{"sendRegistrationSms without a phone number", http.MethodPost, tg.userURL("/management/send_registration_sms", user), `{}`, false},
+		{"authenticateUser with an unknown method", http.MethodPost, tg.userURL("/authentication/authenticate_user", user) + "?methods=telepathy", `{}`, false},
+		{"hasRegisteredMobileDevice with a user ID that is not UTF-8", http.MethodGet, tg.appURL("/management/has_registered_mobile_device") + "/a%FF", "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tg.parallel(t)
+			breaks := tc.name
+			if tc.prose {
+				breaks = ""
+			}
 			for _, signer := range []*acauth.Signer{wrong, nil} {
-				r := tg.do(t, call{method: tc.method, url: tc.url, body: []byte(tc.body), signer: signer, breaks: tc.name})
+				why := breaks
+				if signer == nil {
+					why = tc.name + ", unsigned"
+				}
+				r := tg.do(t, call{method: tc.method, url: tc.url, body: []byte(tc.body), signer: signer, breaks: why})
 				code := acapi.ErrorCodeSignatureMismatch
 				if signer == nil {
 					code = acapi.ErrorCodeMissingHeader
@@ -315,7 +330,7 @@ func TestSignatureBeforeContent(t *testing.T) {
 				expectError(t, r, http.StatusUnauthorized, code, hdrAuth)
 			}
 			unknown := strings.Replace(tc.url, "/"+url.PathEscape(tg.appID), "/"+unknownApp, 1)
-			r := tg.do(t, call{method: tc.method, url: unknown, body: []byte(tc.body), signer: acauth.NewSigner(unknownApp, "x"), breaks: tc.name})
+			r := tg.do(t, call{method: tc.method, url: unknown, body: []byte(tc.body), signer: acauth.NewSigner(unknownApp, "x"), breaks: breaks})
 			expectError(t, r, http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id")
 		})
 	}

@@ -195,6 +195,11 @@ func TestRegistrationSmsBadNumber(t *testing.T) {
 			}
 		})
 	}
+	// The user is looked up before the number is judged (the spec's order).
+	res, err := tg.api.SendRegistrationSmsWithResponse(ctx, tg.appID, tg.user("sms-nobody"), acapi.SendRegistrationSmsRequest{PhoneNumber: "555-0100"})
+	if err != nil || res.StatusCode() != http.StatusNotFound {
+		t.Errorf("an unknown user with a bad number: want 404, got %v %s", err, res.Body)
+	}
 	if tg.ctl == nil {
 		return
 	}

@@ -13,7 +13,8 @@ import (
 // TestHelpGoesToStdout: acmock --help | less shows the help, and exits 0.
 func TestHelpGoesToStdout(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"validate", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"validate", "--help"}, {"validate", "a.yaml", "--help"},
+		{"approve", "--help"}, {"advance", "-h"}, {"requests", "--follow", "--help"}} {
 		var stdout, stderr syncBuffer
 		if code := run(args, &stdout, &stderr, nil); code != 0 {
 			t.Errorf("%v: exit %d", args, code)
@@ -34,13 +35,13 @@ func TestHelpGoesToStdout(t *testing.T) {
 // TestUnknownFlagIsOneLine: a mistyped flag gets the error and a hint, not the whole help.
 func TestUnknownFlagIsOneLine(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--nope"}, {"--max-clock-skew", "soon"}} {
+	for _, args := range [][]string{{"--nope"}, {"--max-clock-skew", "soon"}, {"extra"}, {"approve", "--bogus"}, {"advance", "90s", "--nope"}} {
 		var stdout, stderr syncBuffer
 		if code := run(args, &stdout, &stderr, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-		if len(lines) != 2 || !strings.HasPrefix(lines[0], "acmock: ") || lines[1] != "Run acmock --help for the flags and commands." || stdout.String() != "" {
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "acmock") || strings.Contains(lines[0], "--help") || lines[1] != "Run acmock --help for the flags and commands." || stdout.String() != "" {
 			t.Errorf("%v: want one error line and the hint, got stdout %q stderr %q", args, stdout.String(), stderr.String())
 		}
 	}
@@ -107,29 +108,33 @@ func TestBannerSaysWhatToDoNext(t *testing.T) {
 		clock string
 		want  []string
 		not   []string
+		token string
 	}{
 		{"demo", scenario.Default(), "real", []string{
 			"acclient authenticate alice --wait", "acmock approve alice", "acmock requests --follow",
 			"control API: http://127.0.0.1:8080/_acmock/", "health: http://127.0.0.1:8080/_acmock/health",
-		}, []string{"virtual", "Faults"}},
-		{"virtual clock", scenario.Default(), "virtual", []string{"The clock is virtual: it moves only when told to", "acmock advance"}, nil},
-		{"later logins", load("deny-then-approve.yaml"), "real", []string{"grace        phone: login 1: cancelled after 2s; login 2 and later: active after 2s"}, nil},
+		}, []string{"virtual", "Faults", "ACMOCK_CONTROL_TOKEN"}, ""},
+		{"control token", scenario.Default(), "real", []string{
+			"export ACMOCK_CONTROL_TOKEN=<the --control-token value>", "Authorization: Bearer <token>",
+		}, []string{"s3cret"}, "s3cret"},
+		{"virtual clock", scenario.Default(), "virtual", []string{"The clock is virtual: it moves only when told to", "acmock advance"}, nil, ""},
+		{"later logins", load("deny-then-approve.yaml"), "real", []string{"grace        phone: login 1: cancelled after 2s; login 2 and later: active after 2s"}, nil, ""},
 		{"faults", load("flaky-network.yaml"), "real", []string{
 			"Faults the scenario injects:",
 			"status-503: answers 503 on getSessionStatus for user dave (the first 2 times)",
 			"third-poll-dropped: drops the connection on getSessionStatus for user heidi (call 3 only)",
 			"garbled-device-check: cuts the JSON answer short on hasRegisteredMobileDevice (with probability 0.2)",
-		}, nil},
+		}, nil, ""},
 		{"several applications", load("multi-app.yaml"), "real", []string{
 			"export ACTIVECONNECT_APP_ID=5ca1ab1e00000000000000000000a001\n",
 			"export ACTIVECONNECT_APP_ID_2=5ca1ab1e00000000000000000000b001\n",
 			"export ACTIVECONNECT_APP_SECRET_2=BANKSECRET0000000000000000000001\n",
-		}, nil},
+		}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
-			printBanner(&out, local, tt.sc, config{addr: "127.0.0.1:8080", clock: tt.clock})
+			printBanner(&out, local, tt.sc, config{addr: "127.0.0.1:8080", clock: tt.clock, controlToken: tt.token})
 			for _, want := range tt.want {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("banner lacks %q:\n%s", want, out.String())
@@ -199,6 +204,22 @@ applications:
 	for i := range want {
 		if !strings.HasPrefix(lines[i], want[i]) {
 			t.Errorf("line %d: %q, want it to start with %q", i+1, lines[i], want[i])
+		}
+	}
+	// A timeout that is a problem is not replaced by the default in later checks: a step at 90 s,
+	// past the default 60 s, is not reported as timed out.
+	for _, timeout := range []string{"120", "2 minutes", "0s", "-5s"} {
+		file := filepath.Join(dir, "timeout.yaml")
+		data := "name: t\ntimeout: " + timeout + "\napplications:\n  - id: a\n    secret: s\n    users:\n" +
+			"      - id: u\n        phone: true\n        login:\n          - {after: 90s, status: active}\n"
+		if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr = syncBuffer{}, syncBuffer{}
+		code := run([]string{"validate", file}, &stdout, &stderr, nil)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if code != 1 || len(lines) != 2 || !strings.HasPrefix(lines[0], file+":2:10: timeout must be") {
+			t.Errorf("timeout: %s: exit %d, want one problem, on the timeout:\n%s", timeout, code, stderr.String())
 		}
 	}
 	stdout, stderr = syncBuffer{}, syncBuffer{}

@@ -65,8 +65,9 @@ Examples:
 func runCtl(name string, args []string, stdout, stderr io.Writer) int {
 	cmd := ctlCommands[name]
 	fs := flag.NewFlagSet("acmock "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { ctlUsage(stderr) }
+	// As for the serve flags: an error is one line and a hint, --help goes to stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	base := fs.String("url", envOr("ACMOCK_URL", "http://127.0.0.1:8080"), "the emulator's base URL [ACMOCK_URL]")
 	token := fs.String("control-token", os.Getenv("ACMOCK_CONTROL_TOKEN"), "bearer token for the control API [ACMOCK_CONTROL_TOKEN]")
 	follow := fs.Bool("follow", false, "requests: keep printing new requests until interrupted")
@@ -75,8 +76,11 @@ func runCtl(name string, args []string, stdout, stderr io.Writer) int {
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stdout, "Usage: acmock %s\n  %s\n\n", strings.TrimSpace(name+" "+cmd.args), cmd.summary)
+				ctlUsage(stdout)
 				return 0
 			}
+			fmt.Fprintf(stderr, "acmock %s: %v\nRun acmock --help for the flags and commands.\n", name, err)
 			return 2
 		}
 		if fs.NArg() == 0 {

@@ -78,12 +78,16 @@ func TestMakeRunStopsWithMake(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd.Stderr = io.Discard
+		// make and whatever it starts form their own process group, which the test kills when it
+		// ends, so that a failure (acmock outliving make) leaves nothing running.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		pgid := cmd.Process.Pid
+		t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
 		base, err := readBase(stdout, 3*time.Minute) // the first round builds
 		if err != nil {
-			_ = cmd.Process.Kill()
 			t.Fatalf("round %d: %v", round, err)
 		}
 		go func() { _, _ = io.Copy(io.Discard, stdout) }()
@@ -95,7 +99,6 @@ func TestMakeRunStopsWithMake(t *testing.T) {
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
 			t.Fatalf("round %d: make did not end after SIGTERM", round)
 		}
 		client := http.Client{Timeout: 2 * time.Second}

@@ -135,7 +135,7 @@ func parseFlags(args []string) (config, error) {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (see acmock --help)", fs.Arg(0))
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if c.clock != "real" && c.clock != "virtual" && c.clock != "auto" {
 		return c, fmt.Errorf("--clock must be real, virtual or auto, not %q", c.clock)
@@ -191,7 +191,10 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		fmt.Fprintf(stderr, "acmock: %v\nRun acmock --help for the flags and commands.\n", err)
 		return 2
 	}
-	log, err := newLogger(c, stderr)
+	// The log is written off the request path, and flushed on every way out of run.
+	logOut := newLogWriter(stderr)
+	defer logOut.Close()
+	log, err := newLogger(c, logOut)
 	if err != nil {
 		fmt.Fprintf(stderr, "acmock: %v\n", err)
 		return 2
@@ -368,6 +371,10 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	out.WriteString("Next:\n")
 	for _, line := range nextCommands(sc, c) {
 		fmt.Fprintf(&out, "  %s\n", line)
+	}
+	if c.controlToken != "" {
+		out.WriteString("  The control API and console need the token: export ACMOCK_CONTROL_TOKEN=<the --control-token value>\n")
+		out.WriteString("  for the acmock commands above (or pass --control-token); HTTP clients send Authorization: Bearer <token>\n")
 	}
 	fmt.Fprintf(&out, "console: %s/_acmock/ui/\n", b.local)
 	fmt.Fprintf(&out, "control API: %s/_acmock/ (described in api/control.yaml)\n", b.local)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/acmock/acmock/internal/scenario"
 )
@@ -17,13 +18,15 @@ Example:
   acmock validate scenarios/*.yaml
 `
 
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
+
 // validate checks scenario files and returns the exit code.
 func validate(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, validateUsage)
 		return 2
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if slices.ContainsFunc(args, isHelp) {
 		fmt.Fprint(stdout, validateUsage)
 		return 0
 	}

@@ -223,7 +223,8 @@ type ClientInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -237,7 +238,8 @@ type ClientInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -488,7 +490,8 @@ func (c *Client) LostUserMobileDevice(ctx context.Context, applicationId Applica
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes any type of body and a specified content type.
 //
@@ -512,7 +515,8 @@ func (c *Client) SendRegistrationSmsWithBody(ctx context.Context, applicationId 
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1163,7 +1167,8 @@ type ClientWithResponsesInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1177,7 +1182,8 @@ type ClientWithResponsesInterface interface {
 	// then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 	// number in another form is answered `200` with `status: false` and a `reason` that says what
 	// is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-	// report the phone lost first.
+	// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+	// user with a phone a `409`, whatever the number; only then is the number judged.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2421,7 +2427,8 @@ func (c *ClientWithResponses) LostUserMobileDeviceWithResponse(ctx context.Conte
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2441,7 +2448,8 @@ func (c *ClientWithResponses) SendRegistrationSmsWithBodyWithResponse(ctx contex
 // then 8 to 15 digits, the first not 0); as the real service documents for its failures, a
 // number in another form is answered `200` with `status: false` and a `reason` that says what
 // is wrong with it, not with a `400`. A user who already has a registered phone gets a `409`:
-// report the phone lost first.
+// report the phone lost first. The order of these checks: an unknown user is a `404`, then a
+// user with a phone a `409`, whatever the number; only then is the number judged.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

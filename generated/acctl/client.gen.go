@@ -224,6 +224,8 @@ type ClientInterface interface {
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 	// The journal also records the registration links phones open (`openRegistrationLink`).
+	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+	// one keeps its start followed by `…(N bytes)`.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -655,6 +657,8 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 // The journal also records the registration links phones open (`openRegistrationLink`).
+// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+// one keeps its start followed by `…(N bytes)`.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -1442,6 +1446,18 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 		if params.Since != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "uint64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2270,6 +2286,8 @@ type ClientWithResponsesInterface interface {
 	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 	// The journal also records the registration links phones open (`openRegistrationLink`).
+	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+	// one keeps its start followed by `…(N bytes)`.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -4325,6 +4343,8 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
 // requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
 // The journal also records the registration links phones open (`openRegistrationLink`).
+// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
+// one keeps its start followed by `…(N bytes)`.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses

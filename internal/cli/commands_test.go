@@ -163,7 +163,7 @@ func TestSessionFileAcrossInvocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = w.run(args("session status --session-file " + bad))
-	r.expect(t, cli.ExitError, "", `session file `+bad+`: parse session: decode session JSON: json: unknown field "token"`)
+	r.expect(t, cli.ExitUsage, "", `session file `+bad+`: parse session: decode session JSON: json: unknown field "token"`)
 	r.oneLineError(t)
 	r = w.run(args("session status --session-file " + filepath.Join(t.TempDir(), "missing.json")))
 	r.expect(t, cli.ExitError, "", "read session file: open ")

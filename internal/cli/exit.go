@@ -18,7 +18,7 @@ import (
 const (
 	ExitOK             = 0   // done; for authenticate --wait, the user is authenticated
 	ExitError          = 1   // the service refused the request for another reason (see the message)
-	ExitUsage          = 2   // bad flags or arguments
+	ExitUsage          = 2   // bad flags or arguments, or a session file that is not a session
 	ExitDenied         = 3   // the user declined the login on the phone (cancelled)
 	ExitTimedOut       = 4   // nobody answered on the phone in time (timeout), or --timeout passed
 	ExitFailed         = 5   // the session failed or ended without a login (failed, closed, walkaway)
@@ -32,7 +32,7 @@ const (
 const exitCodeTable = `Exit codes:
   0    done; for --wait, the session is active (the user is authenticated)
   1    the service refused the request for another reason (the message says why)
-  2    usage: bad flags or arguments
+  2    usage: bad flags or arguments, or a --session-file that is not a session
   3    denied: the user declined the login on the phone (cancelled)
   4    timed out: nobody answered on the phone in time (timeout), or --timeout passed
   5    failed: the session failed or ended without a login (failed, closed, walkaway)

@@ -34,10 +34,10 @@ func readSessionFile(env *Env, g *globalOptions, cmd, path string) (*activeconne
 	}
 	s, err := activeconnect.ParseSession(data, g.clientOptions()...)
 	if err != nil {
-		return nil, fmt.Errorf("session file %s: %w (it should hold the JSON that acclient authenticate --session-file writes)", path, err)
+		return nil, usageErrorf("session file %s: %v (it should hold the JSON that acclient authenticate --session-file writes)", path, err)
 	}
 	if missing := missingSessionFields(s); missing != "" {
-		return nil, fmt.Errorf("session file %s lacks %s; it should hold the JSON that acclient authenticate --session-file writes", path, missing)
+		return nil, usageErrorf("session file %s lacks %s; it should hold the JSON that acclient authenticate --session-file writes", path, missing)
 	}
 	return s, nil
 }

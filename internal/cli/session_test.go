@@ -189,8 +189,8 @@ func TestSessionFileMustBeASession(t *testing.T) {
 			}
 			for _, cmd := range []string{"session status --session-file ", "session logout --session-file "} {
 				r := w.run(args(cmd + file))
-				if r.code != cli.ExitError || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "acclient authenticate --session-file") || r.stdout != "" {
-					t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and %q", cmd, r.code, r.stdout, r.stderr, tt.want)
+				if r.code != cli.ExitUsage || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "acclient authenticate --session-file") || r.stdout != "" {
+					t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 (usage: no request was sent) and %q", cmd, r.code, r.stdout, r.stderr, tt.want)
 				}
 			}
 		})
@@ -202,4 +202,6 @@ func TestSessionFileMustBeASession(t *testing.T) {
 	file := filepath.Join(dir, "not-started.json")
 	_ = os.WriteFile(file, []byte(`{"status_url": null, "session_status": "failed", "session_secret": null, "failure_reason": "NO_MOBILE_DEVICE", "session_token": null, "logout_url": null}`), 0o600)
 	w.run(args("session status --session-file "+file)).expect(t, cli.ExitOK, "session: failed", "")
+	// The help says which exit code such a file gets.
+	w.run(args("--help")).expect(t, cli.ExitOK, "2    usage: bad flags or arguments, or a --session-file that is not a session", "")
 }

@@ -1,7 +1,10 @@
 package emulator_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,7 +24,17 @@ import (
 // body limit, routing, spec validation, HMAC verification (replay cache included), the handler and
 // the journal, with the default options (no response validation, no logging).
 func BenchmarkSignedHasRegisteredMobileDevice(b *testing.B) {
-	emu, err := emulator.New(emulator.Options{})
+	benchmarkDevice(b, emulator.Options{})
+}
+
+// BenchmarkSignedHasRegisteredMobileDeviceLogged is the same with acmock's default request log
+// (text, one line per request), written to nowhere: the cost of formatting the line.
+func BenchmarkSignedHasRegisteredMobileDeviceLogged(b *testing.B) {
+	benchmarkDevice(b, emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+func benchmarkDevice(b *testing.B, opts emulator.Options) {
+	emu, err := emulator.New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,5 +145,53 @@ func BenchmarkSignedAddUsers(b *testing.B) {
 		if rec.Code != http.StatusCreated {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
+	}
+}
+
+// BenchmarkSignedLoginFlow measures what make load's flow rows do: authenticate, ten status polls
+// signed with the session's credentials, and a logout.
+func BenchmarkSignedLoginFlow(b *testing.B) {
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emu.Close()
+	app := acauth.NewSigner(demoApp, demoSecret)
+	do := func(s *acauth.Signer, method, target, body string, want int) []byte {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req := httptest.NewRequest(method, "http://127.0.0.1:8080"+target, r)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if err := s.SignRequest(req.Context(), req); err != nil {
+			b.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, req)
+		if rec.Code != want {
+			b.Fatalf("%s %s: status %d: %s", method, target, rec.Code, rec.Body)
+		}
+		return rec.Body.Bytes()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		out := do(app, http.MethodPost, "/authentication/authenticate_user/"+demoApp+"/alice?methods=", "{}", http.StatusAccepted)
+		var started struct {
+			Status struct {
+				Token  string `json:"session_token"`
+				Secret string `json:"session_secret"`
+			} `json:"authentication_status"`
+		}
+		if err := json.Unmarshal(out, &started); err != nil {
+			b.Fatal(err)
+		}
+		sess := acauth.NewSigner(started.Status.Token, started.Status.Secret)
+		for range 10 {
+			do(sess, http.MethodGet, "/authentication/session_status/"+started.Status.Token, "", http.StatusOK)
+		}
+		do(sess, http.MethodPost, "/authentication/logout/"+started.Status.Token, "", http.StatusOK)
 	}
 }

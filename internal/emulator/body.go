@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/acmock/acmock/internal/clip"
 	"net/http"
 	"net/url"
 	"slices"
@@ -63,7 +64,7 @@ func checkJSONBody(r *http.Request, op *operation, body []byte, acceptForm bool)
 	}
 	if mt != "application/json" {
 		got := r.Header.Get("Content-Type")
-		msg := fmt.Sprintf("the request body must be sent with Content-Type: application/json, not %q", got)
+		msg := fmt.Sprintf("the request body must be sent with Content-Type: application/json, not %q", clip.Input(got))
 		switch {
 		case got == "":
 			msg = "the request body must be sent with Content-Type: application/json; the request has no Content-Type"
@@ -161,7 +162,7 @@ func (w *jsonWalker) object(schema *openapi3.Schema) {
 		w.path = append(w.path, key)
 		switch {
 		case seen != nil && seen[key], seen == nil && slices.Contains(keys, key):
-			w.fail("key %q appears twice; send each key once", key)
+			w.fail("key %q appears twice; send each key once", clip.Input(key))
 			return
 		case seen != nil:
 			seen[key] = true
@@ -181,7 +182,7 @@ func (w *jsonWalker) object(schema *openapi3.Schema) {
 			} else {
 				for name := range schema.Properties {
 					if strings.EqualFold(name, key) {
-						w.fail("key %q is not %q: keys are case-sensitive", key, name)
+						w.fail("key %q is not %q: keys are case-sensitive", clip.Input(key), name)
 						return
 					}
 				}
@@ -313,19 +314,40 @@ func checkQuery(r *http.Request, op *operation) *apiError {
 			}
 			if strings.Contains(pair, ";") {
 				return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-					"query parameter %s: %q holds \";\"; separate query parameters with \"&\" and percent-encode \";\" as %%3B", name, pair)
+					"query parameter %s: %q holds \";\"; separate query parameters with \"&\" and percent-encode \";\" as %%3B", name, clip.Input(pair))
 			}
 			value, err := url.QueryUnescape(rawValue)
 			if err != nil {
 				return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-					"query parameter %s: %q is not validly percent-encoded", name, rawValue)
+					"query parameter %s: %q is not validly percent-encoded", name, clip.Input(rawValue))
 			}
 			if !utf8.ValidString(value) {
 				return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-					"query parameter %s is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8 before percent-encoding it", name, rawValue)
+					"query parameter %s is not valid UTF-8 once percent-decoded (%q); encode text as UTF-8 before percent-encoding it", name, clip.Input(rawValue))
 			}
 		}
 	}
+	return nil
+}
+
+// badPathParam handles a path parameter of the API that does not decode to UTF-8 text, in the
+// documented order of the checks: an application ID or session token that cannot name one is the
+// 404 it would be anyway, answered now; any other parameter is a 400 kept in info.pathErr for
+// after the signature check.
+func badPathParam(info *requestInfo, name, raw string, decodeErr error, how string) *apiError {
+	why := "is not valid UTF-8 once percent-decoded"
+	if decodeErr != nil {
+		why = "is not validly percent-encoded"
+	}
+	switch name {
+	case "application_id":
+		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, name,
+			"no application %q: an application ID that %s cannot name one", clip.Input(raw), why)
+	case "session_token":
+		// The session's own secret signs the request, so there is nothing to check it with.
+		return pathParamError(name, raw, decodeErr, how)
+	}
+	info.pathErr = pathParamError(name, raw, decodeErr, how)
 	return nil
 }
 
@@ -334,8 +356,8 @@ func checkQuery(r *http.Request, op *operation) *apiError {
 func pathParamError(name, raw string, decodeErr error, how string) *apiError {
 	if decodeErr != nil {
 		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-			"path parameter %s %q is not validly percent-encoded%s", name, raw, how)
+			"path parameter %s %q is not validly percent-encoded%s", name, clip.Input(raw), how)
 	}
 	return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, name,
-		"path parameter %s %q is not valid UTF-8 once percent-decoded; encode text as UTF-8 before percent-encoding it", name, raw)
+		"path parameter %s %q is not valid UTF-8 once percent-decoded; encode text as UTF-8 before percent-encoding it", name, clip.Input(raw))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/acmock/acmock/internal/clip"
 	"html/template"
 	"net/http"
 	"slices"
@@ -34,7 +35,7 @@ var _ acctlserver.StrictServerInterface = control{}
 const maxJournalWait = 60 * time.Second
 
 // controlRoutes serves the control API under /_acmock/.
-func (e *Emulator) controlRoutes(r *mux.Router) {
+func (e *Emulator) controlRoutes(r *mux.Router) error {
 	badRequest := func(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 	}
@@ -44,8 +45,15 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	r.Use(e.checkSite, e.requireControlToken, e.validateControl, e.countControlChanges)
-	acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
+	routes, err := generatedRoutes(func(r *mux.Router) {
+		acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
+	})
+	if err != nil {
+		return err
+	}
+	return addRoutes(r, e.ctlOps, routes, func(op *operation, h http.Handler) http.Handler {
+		return e.checkSite(e.requireControlToken(e.validateControl(op, e.countControlChanges(h))))
+	})
 }
 
 // requireControlToken checks the bearer token when one is configured. The health check and the
@@ -75,8 +83,9 @@ func (e *Emulator) requireControlToken(next http.Handler) http.Handler {
 func ptr[T any](v T) *T { return &v }
 
 func ctlError(code, field, format string, args ...any) acctl.Error {
-	e := acctl.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	e := acctl.Error{Code: code, Message: clip.String(fmt.Sprintf(format, args...), maxMessage)}
 	if field != "" {
+		field = clip.Input(field)
 		e.Field = &field
 	}
 	return e
@@ -398,7 +407,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	case errors.As(err, &none) && !none.Known:
 		msg := none.Error()
 		if appID != "" {
-			msg = fmt.Sprintf("application %s has no user %q", appID, req.UserId)
+			msg = fmt.Sprintf("application %s has no user %q", appID, clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
 	case errors.As(err, &none) && len(none.Statuses) == 0:
@@ -451,6 +460,9 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 		var err error
 		entries, err = c.e.journal.Wait(ctx, f, *p.MinCount)
 		out.TimedOut = err != nil
+	}
+	if p.Limit != nil && len(entries) > *p.Limit {
+		entries = entries[len(entries)-*p.Limit:]
 	}
 	out.Entries = make([]acctl.RequestEntry, len(entries))
 	for i, en := range entries {

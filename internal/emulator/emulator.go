@@ -133,17 +133,19 @@ func New(opts Options) (*Emulator, error) {
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	_, ops, err := loadOperations(acapiserver.GetSwagger)
+	_, ops, err := loadOperations(acapiserver.GetSpecJSON)
 	if err != nil {
 		return nil, err
 	}
-	_, ctlOps, err := loadOperations(acctlserver.GetSwagger)
+	_, ctlOps, err := loadOperations(acctlserver.GetSpecJSON)
 	if err != nil {
 		return nil, err
 	}
 	e.ops, e.ctlOps = ops, ctlOps
 	e.opNames = newOpNames(journalledOps(ops, ctlOps))
-	e.handler = e.routes()
+	if e.handler, err = e.routes(); err != nil {
+		return nil, err
+	}
 	if err := e.LoadScenario(opts.Scenario); err != nil {
 		return nil, err
 	}
@@ -155,37 +157,48 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.handler.ServeHTTP(w, r)
 }
 
-func (e *Emulator) routes() http.Handler {
+func (e *Emulator) routes() (http.Handler, error) {
 	// SkipClean: a path with // or /./ gets a JSON 404 rather than a redirect to a cleaned path.
 	root := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	root.NotFoundHandler = http.HandlerFunc(e.notFound)
 	root.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
 
-	e.consoleRoutes(root)
-	// A matcher, not PathPrefix: the generated routes carry the full /_acmock/... paths.
-	e.controlRoutes(root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
-		return strings.HasPrefix(r.URL.Path, "/_acmock/")
-	}).Subrouter())
-
-	api := root.NewRoute().Subrouter()
-	api.NotFoundHandler = root.NotFoundHandler
-	api.MethodNotAllowedHandler = root.MethodNotAllowedHandler
-	// The signature is checked before anything about the request's content: a caller that is not
-	// authenticated learns nothing about its body or parameters.
-	api.Use(e.identify, e.injectFaults, e.validateResponse, e.authenticate, e.validateRequest)
+	// The API first: it takes most of the traffic. Each operation's route matches without a
+	// regular expression and runs a middleware chain built here, once (see routing.go).
 	strict := acapiserver.NewStrictHandlerWithOptions(e, nil, acapiserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	})
-	acapiserver.HandlerWithOptions(strict, acapiserver.GorillaServerOptions{
-		BaseRouter: api,
-		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
-		},
+	api, err := generatedRoutes(func(r *mux.Router) {
+		acapiserver.HandlerWithOptions(strict, acapiserver.GorillaServerOptions{
+			BaseRouter: r,
+			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
+			},
+		})
 	})
-	return e.observe(e.limitBody(root))
+	if err != nil {
+		return nil, err
+	}
+	// The signature is checked before anything about the request's content: a caller that is not
+	// authenticated learns nothing about its body or parameters.
+	err = addRoutes(root, e.ops, api, func(op *operation, h http.Handler) http.Handler {
+		return e.identify(op, e.injectFaults(e.validateResponse(e.authenticate(e.validateRequest(h)))))
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	e.consoleRoutes(root)
+	// A matcher, not PathPrefix: the generated routes carry the full /_acmock/... paths.
+	if err := e.controlRoutes(root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return strings.HasPrefix(escapedPath(r), "/_acmock/")
+	}).Subrouter()); err != nil {
+		return nil, err
+	}
+	return e.observe(e.limitBody(root)), nil
 }
 
 // notFound answers a path no route matched, or a known path with the wrong method (gorilla/mux

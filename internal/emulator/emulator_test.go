@@ -131,6 +131,12 @@ func TestSendRegistrationSMS(t *testing.T) {
 			t.Errorf("phone number %q: %d %s, want 200 status false with a reason holding %q and an example", bad, r.status, r.raw, want)
 		}
 	}
+	// The user is looked up first, as on the other user calls: an unknown user is a 404 and a
+	// user with a phone a 409, whatever the number.
+	for _, number := range []string{"+15555550100", "555-0100"} {
+		expectError(t, e.app(http.MethodPost, userPath("/management/send_registration_sms", "nobody"), map[string]any{"phone_number": number}), 404, "unknown_user", "user_id")
+		expectError(t, e.app(http.MethodPost, userPath("/management/send_registration_sms", "alice"), map[string]any{"phone_number": number}), 409, "device_already_registered", "user_id")
+	}
 	expectError(t, e.app(http.MethodPost, path, map[string]any{"message": "x"}), 400, "invalid_request", "phone_number")
 	expectError(t, e.app(http.MethodPost, userPath("/management/send_registration_sms", "alice"), map[string]any{"phone_number": "+15555550100"}), 409, "device_already_registered", "user_id")
 	if n := len(e.emu.Store().Outbox()); n != 1 {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/acmock/acmock/internal/clip"
 	"net/http"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -18,9 +19,15 @@ type apiError struct {
 	StringToSign string
 }
 
+// errorf builds an error. What quotes client input passes it through clip.Input; as a last bound,
+// the field is cut at clip.Quote bytes and the sentence at maxMessage, so an answer never grows
+// with the request.
 func errorf(status int, code acapi.ErrorCode, field, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &apiError{Status: status, Code: code, Field: clip.Input(field), Message: clip.String(fmt.Sprintf(format, args...), maxMessage)}
 }
+
+// maxMessage bounds an error's sentence, in bytes.
+const maxMessage = 1024
 
 // body returns the JSON body of the error as the spec's Error schema.
 func (e *apiError) body() acapi.Error {
@@ -47,7 +54,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing left to tell it
 }

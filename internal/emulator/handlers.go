@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/acmock/acmock/internal/clip"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,9 +51,15 @@ func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserve
 	return acapiserver.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
 }
 
-// SendRegistrationSms stores a registration SMS in the outbox. A phone number that is not E.164
-// is the real service's documented failure: 200 with status false and a reason.
+// SendRegistrationSms stores a registration SMS in the outbox. An unknown user is a 404 and a
+// user with a phone a 409, as on the other user calls; then a phone number that is not E.164 is
+// the real service's documented failure: 200 with status false and a reason.
 func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.SendRegistrationSmsRequestObject) (acapiserver.SendRegistrationSmsResponseObject, error) {
+	if u, err := e.store.User(req.ApplicationId, req.UserId); err != nil {
+		return smsRefused(err, req), nil
+	} else if u.HasDevice() {
+		return smsRefused(store.ErrDeviceRegistered, req), nil
+	}
 	if reason := phoneNumberProblem(req.Body.PhoneNumber); reason != "" {
 		if info := infoFrom(ctx); info != nil {
 			info.message = reason
@@ -68,16 +75,21 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.Send
 		displayName = *req.Body.DisplayName
 	}
 	linkURL := func(code string) string { return e.linkURL(ctx, code) }
-	_, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now())
-	switch {
-	case errors.Is(err, store.ErrDeviceRegistered):
-		return acapiserver.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
-			errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "user_id",
-				"user %q already has a registered phone; report it lost first (lost_user_mobile_device)", req.UserId).body())}, nil
-	case err != nil:
-		return acapiserver.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+	// The store checks the user and the phone again, with the write.
+	if _, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+		return smsRefused(err, req), nil
 	}
 	return acapiserver.SendRegistrationSms200JSONResponse{Status: true}, nil
+}
+
+// smsRefused is the answer for an SMS the store refuses: 409 for a user with a phone, else 404.
+func smsRefused(err error, req acapiserver.SendRegistrationSmsRequestObject) acapiserver.SendRegistrationSmsResponseObject {
+	if errors.Is(err, store.ErrDeviceRegistered) {
+		return acapiserver.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
+			errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "user_id",
+				"user %q already has a registered phone; report it lost first (lost_user_mobile_device)", clip.Input(req.UserId)).body())}
+	}
+	return acapiserver.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}
 }
 
 // HasRegisteredMobileDevice tells whether the user has a usable phone.
@@ -86,7 +98,10 @@ func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapiserver.
 	if err != nil {
 		return acapiserver.HasRegisteredMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	return acapiserver.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: u.HasDevice()}, nil
+	if u.HasDevice() {
+		return deviceAnswers[1], nil
+	}
+	return deviceAnswers[0], nil
 }
 
 // LostUserMobileDevice disables the phone and hands out a new link.
@@ -146,9 +161,10 @@ func (e *Emulator) GetSessionStatus(ctx context.Context, req acapiserver.GetSess
 	if err != nil {
 		return acapiserver.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
-	return acapiserver.GetSessionStatus200JSONResponse{AuthenticationStatus: acapi.SessionState{
-		Authenticated: status == acapi.SessionStatusActive, SessionStatus: status,
-	}}, nil
+	if answer, ok := statusAnswers[status]; ok {
+		return answer, nil
+	}
+	return statusBody(status), nil
 }
 
 // Logout closes a session; closing one that is already over changes nothing.
@@ -158,7 +174,7 @@ func (e *Emulator) Logout(_ context.Context, req acapiserver.LogoutRequestObject
 		return acapiserver.Logout404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
 	e.settle(req.SessionToken) // the timeline's later steps are cancelled
-	return acapiserver.Logout200JSONResponse{Status: true}, nil
+	return logoutAnswer, nil
 }
 
 func unknownApp(appID string) acapi.Error {
@@ -203,21 +219,21 @@ func phoneNumberProblem(number string) string {
 	case number == "":
 		return "phone_number is empty" + form
 	case !ok:
-		return fmt.Sprintf("phone_number %q does not start with +", number) + form
+		return fmt.Sprintf("phone_number %q does not start with +", clip.Input(number)) + form
 	}
 	pos := 1 // the +
 	for _, c := range digits {
 		pos++
 		if c < '0' || c > '9' {
 			return fmt.Sprintf("phone_number %q holds %q at position %d; E.164 has only digits after the +, "+
-				"without spaces, dashes, dots or brackets, such as +15555550100", number, c, pos)
+				"without spaces, dashes, dots or brackets, such as +15555550100", clip.Input(number), c, pos)
 		}
 	}
 	switch {
 	case len(digits) < 8 || len(digits) > 15:
-		return fmt.Sprintf("phone_number %q has %d digits; E.164 numbers have 8 to 15 after the +, such as +15555550100", number, len(digits))
+		return fmt.Sprintf("phone_number %q has %d digits; E.164 numbers have 8 to 15 after the +, such as +15555550100", clip.Input(number), len(digits))
 	case digits[0] == '0':
-		return fmt.Sprintf("phone_number %q starts with 0 after the +; a country code never does", number) + form
+		return fmt.Sprintf("phone_number %q starts with 0 after the +; a country code never does", clip.Input(number)) + form
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acmock/acmock/generated/acapiserver"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 )
@@ -25,6 +26,15 @@ func TestSignatureIsCheckedBeforeTheBody(t *testing.T) {
 		expectError(t, e.do(http.MethodPost, add, "", "", body), 401, "missing_header", "Authentication")
 		expectError(t, e.do(http.MethodPost, "/management/add_users/"+unknown, unknown, "x", body), 404, "unknown_application", "application_id")
 	}
+	// Nor is a path parameter that does not decode: the wrong secret is a 401 whatever the path
+	// holds, an application ID that cannot name an application is the 404 an unknown one gets.
+	for _, user := range []string{"alice", "a%FF", "a+%C3"} {
+		path := "/management/has_registered_mobile_device/" + demoApp + "/" + user
+		expectError(t, e.do(http.MethodGet, path, demoApp, "WRONGSECRET", nil), 401, "signature_mismatch", "Authentication")
+		expectError(t, e.do(http.MethodGet, path, "", "", nil), 401, "missing_header", "Authentication")
+	}
+	expectError(t, e.do(http.MethodGet, "/management/has_registered_mobile_device/%FE%FF/alice", demoApp, "WRONGSECRET", nil), 404, "unknown_application", "application_id")
+	expectError(t, e.do(http.MethodGet, "/authentication/session_status/%FF", "", "", nil), 400, "invalid_request", "session_token")
 	// A bad query parameter is not reported to an unsigned caller either.
 	expectError(t, e.do(http.MethodPost, "/authentication/authenticate_user/"+demoApp+"/alice?methods=retina", "", "", map[string]any{}), 401, "missing_header", "Authentication")
 	// Signed, the same bodies get the 400 that names the field.
@@ -115,8 +125,6 @@ func TestPathAndQueryMustBeUTF8(t *testing.T) {
 	}{
 		{"user ID", http.MethodGet, "/management/has_registered_mobile_device/" + demoApp + "/%FF", "user_id"},
 		{"user ID with a plus", http.MethodGet, "/management/has_registered_mobile_device/" + demoApp + "/a+%C3", "user_id"},
-		{"application ID", http.MethodGet, "/management/has_registered_mobile_device/%FE%FF/alice", "application_id"},
-		{"session token", http.MethodGet, "/authentication/session_status/%FF", "session_token"},
 		{"display name", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=%FF", "display_name"},
 		{"display name badly escaped", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=%zz", "display_name"},
 		{"a semicolon in the query", http.MethodGet, userPath("/management/device_registration_link", "alice") + "?display_name=a;b", "display_name"},
@@ -217,8 +225,16 @@ func TestRejectionsBeforeTheRouter(t *testing.T) {
 		{"an unknown transfer encoding", "POST /management/add_users/" + demoApp + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
 			501, "invalid_request", "Transfer-Encoding", "not supported"},
 	}
+	spec, err := acapiserver.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// The spec's Errors section lists every status these answers can have.
+			if !strings.Contains(spec.Info.Description, "`"+strconv.Itoa(tt.status)+"`") {
+				t.Errorf("api/openapi.yaml's Errors section does not list %d", tt.status)
+			}
 			raw := e.raw(tt.request)
 			res, err := http.ReadResponse(bufio.NewReader(strings.NewReader(raw)), nil)
 			if err != nil {
@@ -239,15 +255,28 @@ func TestRejectionsBeforeTheRouter(t *testing.T) {
 			}
 		})
 	}
+	// A pipelined request after a good one is read as precisely as a first one.
+	raw := e.raw("GET /_acmock/health HTTP/1.1\r\nHost: x\r\n\r\nGET /management/piped%zz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !strings.Contains(raw, `\"/management/piped%zz\" is not validly percent-encoded`) {
+		t.Errorf("the pipelined request's answer does not name its path: %q", raw)
+	}
 	entries := e.emu.Journal().List(journal.Filter{})
-	found := false
+	found := map[string]bool{}
 	for _, en := range entries {
-		if en.Status == 400 && en.Error == "invalid_request" && strings.HasSuffix(en.Path, "/bad%zz") && en.Method == "GET" {
-			found = true
+		if en.Message == "" {
+			t.Errorf("journal entry %d (%d %s) has no message", en.Seq, en.Status, en.Error)
+		}
+		switch {
+		case en.Status == 400 && en.Error == "invalid_request" && strings.HasSuffix(en.Path, "/bad%zz") && en.Method == "GET":
+			found["bad%zz"] = true
+		case en.Status == 414 && en.Method == "GET" && strings.HasPrefix(en.Path, "/management/has_registered_mobile_device/"+demoApp+"/aaa"):
+			found["414"] = true
+		case en.Status == 400 && en.Method == "GET" && en.Path == "/management/piped%zz":
+			found["piped"] = true
 		}
 	}
-	if !found {
-		t.Errorf("the journal lacks the refused request: %+v", entries)
+	if len(found) != 3 {
+		t.Errorf("the journal lacks refused requests (found %v): %+v", found, entries)
 	}
 	// Answers from handlers go through untouched, on the same kind of connection.
 	if r := e.do(http.MethodGet, "/_acmock/health", "", "", nil); r.status != 200 || r.header.Get("Date") == "" {
@@ -262,4 +291,32 @@ func manyKeys(n int) string {
 		keys[i] = `"k` + strconv.Itoa(i) + `":0`
 	}
 	return strings.Join(keys, ",")
+}
+
+// TestQuotedInputIsBounded: what an answer, its journal entry and the log quote of a client's
+// input is bounded, however large the input: a 1 MB phone number is answered in well under 1 KB.
+func TestQuotedInputIsBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	huge := "+" + strings.Repeat("1", 1_000_000)
+	sms := userPath("/management/send_registration_sms", "carol")
+	r := e.app(http.MethodPost, sms, map[string]any{"phone_number": huge})
+	if r.status != http.StatusOK || r.field("status") != false || len(r.raw) > 1024 ||
+		!strings.Contains(r.str("reason"), "…(1000001 bytes)") || !strings.Contains(r.str("reason"), "has 1000000 digits") {
+		t.Fatalf("1 MB phone number: %d, %d bytes: %.300s", r.status, len(r.raw), r.raw)
+	}
+	key := strings.Repeat("k", 400_000)
+	r = e.do(http.MethodPost, "/management/add_users/"+demoApp, demoApp, demoSecret, `{"users":["ok"],"`+key+`":1,"`+key+`":2}`)
+	if r.status != http.StatusBadRequest || len(r.raw) > 1024 || !strings.Contains(r.str("message"), "…(400000 bytes)") {
+		t.Fatalf("400 KB repeated key: %d, %d bytes: %.300s", r.status, len(r.raw), r.raw)
+	}
+	entries, err := e.emu.Requests(journal.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		if b, _ := json.Marshal(en); len(b) > 2*journal.MaxText {
+			t.Errorf("journal entry %d of %s is %d bytes", en.Seq, en.Operation, len(b))
+		}
+	}
 }

@@ -94,13 +94,28 @@ func (c *rejectingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	status, text, ok := parsePlainRejection(p)
 	start, lineLen, lineDone := c.start, c.lineLen, c.lineDone
-	c.start, c.lineLen, c.lineDone = nil, 0, false // the next bytes read start a new request
-	c.mu.Unlock()
+	// The next request starts after this one; with pipelining, its first bytes may be read already.
+	next := afterRequest(start)
 	if !ok {
+		// A handler's answer: the next request goes in the same buffer (append moves the bytes
+		// already read to its front).
+		c.start, c.lineLen, c.lineDone = c.start[:0], 0, false
+		if len(next) > 0 {
+			c.observe(next)
+		}
+		c.mu.Unlock()
 		return c.Conn.Write(p)
 	}
+	c.start, c.lineLen, c.lineDone = nil, 0, false
+	if len(next) > 0 {
+		c.observe(next)
+	}
+	c.mu.Unlock()
 	method, target := requestLine(start, lineDone)
 	apiErr := c.l.explain(status, text, method, target, lineLen, lineDone)
+	if method == "" {
+		method, target = linePrefix(start)
+	}
 	c.l.e.recordRejection(method, target, apiErr)
 	body, _ := json.Marshal(apiErr.body())
 	body = append(body, '\n')
@@ -141,6 +156,37 @@ func requestLine(start []byte, lineDone bool) (method, target string) {
 		return "", ""
 	}
 	return parts[0], parts[1]
+}
+
+// linePrefix returns the method and the start of the target of a request line that was not read
+// whole (longer than acmock reads), for the journal and the log.
+func linePrefix(start []byte) (method, target string) {
+	line, _, _ := bytes.Cut(start, []byte("\n"))
+	parts := strings.Fields(strings.TrimSuffix(string(line), "\r"))
+	if len(parts) < 2 || len(parts) > 3 {
+		return "", ""
+	}
+	return parts[0], parts[1]
+}
+
+// afterRequest returns the bytes of start past the first request (its headers and a
+// Content-Length body): what a pipelining client already sent of the next one.
+func afterRequest(start []byte) []byte {
+	head, rest, found := bytes.Cut(start, []byte("\r\n\r\n"))
+	if !found {
+		return nil
+	}
+	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		if strings.EqualFold(string(bytes.TrimSpace(name)), "Content-Length") {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(value)))
+			if err != nil || n < 0 || n > len(rest) {
+				return nil
+			}
+			rest = rest[n:]
+		}
+	}
+	return bytes.Clone(rest)
 }
 
 // explain turns net/http's rejection into the emulator's error, as precisely as the request's
@@ -194,7 +240,7 @@ func truncate(s string, n int) string {
 func (e *Emulator) recordRejection(method, target string, apiErr *apiError) {
 	path, _, _ := strings.Cut(target, "?")
 	if !strings.HasPrefix(path, "/_acmock/") {
-		e.journal.Add(journal.Entry{Time: e.clock.Now(), Method: method, Path: path, Status: apiErr.Status, Error: string(apiErr.Code)})
+		e.journal.Add(journal.Entry{Time: e.clock.Now(), Method: method, Path: path, Status: apiErr.Status, Error: string(apiErr.Code), Message: apiErr.Message})
 	}
 	e.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("method", method), slog.String("path", path), slog.Int("status", apiErr.Status),

@@ -22,6 +22,7 @@ import (
 // and the journal. Layers fill it in as they go; observe reports it once the response is written.
 type requestInfo struct {
 	op      *operation
+	path    string // the escaped path, worked out once
 	host    string // the Host the client used, for URLs handed back
 	accept  string
 	app     string
@@ -41,6 +42,10 @@ type requestInfo struct {
 
 	// authHeaders names the timestamp and version headers the request carried, by family.
 	authHeaders []string
+
+	// pathErr is the 400 for a path parameter that does not decode, answered once the signature
+	// has been checked.
+	pathErr *apiError
 }
 
 type infoKey struct{}
@@ -79,7 +84,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now() // latency is real time; the journal's timestamp is the emulator's clock
 		at := e.clock.Now()
-		info := &requestInfo{host: r.Host, accept: r.Header.Get("Accept")}
+		info := &requestInfo{path: r.URL.EscapedPath(), host: r.Host, accept: r.Header.Get("Accept")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -114,10 +119,10 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	}
 	// The journal is for what clients of the Activeconnect API (and phones) did; control calls
 	// would drown it, and a wait on the journal would count itself.
-	path := r.URL.EscapedPath()
+	path := info.path
 	if !strings.HasPrefix(path, "/_acmock/") || strings.HasPrefix(path, "/_acmock/register/") {
 		e.journal.Add(journal.Entry{
-			Time: at, Method: r.Method, Path: r.URL.EscapedPath(), Operation: opID,
+			Time: at, Method: r.Method, Path: path, Operation: opID,
 			Application: info.app, User: info.user, Session: info.session, Status: status,
 			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
 			Message: info.message, StringToSign: info.stringToSign, AuthHeaders: info.authHeaders,
@@ -133,7 +138,7 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+		slog.String("method", r.Method), slog.String("path", path),
 		slog.String("operation", opID), slog.String("application", info.app),
 		slog.String("user", info.user), slog.Int("status", status),
 		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
@@ -191,16 +196,10 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 //
 // It also finds the spec operation of the matched route, and for status and logout the
 // application and user the session belongs to, so that faults, logs and the journal can name them.
-func (e *Emulator) identify(next http.Handler) http.Handler {
+func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vars := mux.Vars(r)
 		info := infoFrom(r.Context())
-		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
-		op := e.ops[r.Method+" "+tmpl]
-		if err != nil || op == nil {
-			e.internalError(w, r, fmt.Errorf("no spec operation for route %s %s", r.Method, tmpl))
-			return
-		}
 		info.op = op
 		// The user ID decodes the way the official client encoded it; the others are plain path
 		// segments.
@@ -220,8 +219,11 @@ func (e *Emulator) identify(next http.Handler) http.Handler {
 			}
 			v, err := p.decode(raw)
 			if err != nil || !utf8.ValidString(v) {
-				writeError(w, r, pathParamError(p.name, raw, err, p.how))
-				return
+				if apiErr := badPathParam(info, p.name, raw, err, p.how); apiErr != nil {
+					writeError(w, r, apiErr)
+					return
+				}
+				continue
 			}
 			*p.dst = v
 			vars[p.name] = v

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,24 +36,23 @@ type operation struct {
 	item     *openapi3.PathItem
 	op       *openapi3.Operation
 	scope    scope
-	pattern  *regexp.Regexp
-	spec     *openapi3.T
+	path     pathTemplate
+	// route is what kin-openapi needs to validate a request of the operation, built once: the
+	// router's lookup is skipped, as gorilla/mux has already found the operation.
+	route *routers.Route
+	// lengths, when not nil, is everything the spec checks on a request of the operation (see
+	// compileLengthChecks); kin-openapi is then asked only about a request that fails them.
+	lengths []lengthCheck
 }
 
-func (o *operation) matches(escapedPath string) bool { return o.pattern.MatchString(escapedPath) }
-
-func (o *operation) route() *routers.Route {
-	return &routers.Route{Spec: o.spec, Path: o.template, PathItem: o.item, Method: o.method, Operation: o.op}
-}
-
-var templateParam = regexp.MustCompile(`\\\{[^}]+\\\}`)
+func (o *operation) matches(escapedPath string) bool { return o.path.match(escapedPath, nil) }
 
 // loadOperations decodes an embedded spec (the document this binary was generated from) and
 // indexes its operations. Security requirements are dropped from this copy: signatures are checked
 // by the HMAC layer, which knows the protocol, and the control token by its own middleware;
 // kin-openapi would only see a header's presence.
-func loadOperations(load func() (*openapi3.T, error)) (*openapi3.T, map[string]*operation, error) {
-	spec, err := load()
+func loadOperations(specJSON func() ([]byte, error)) (*openapi3.T, map[string]*operation, error) {
+	spec, err := decodeSpec(specJSON)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
@@ -66,14 +66,37 @@ func loadOperations(load func() (*openapi3.T, error)) (*openapi3.T, map[string]*
 				sc = scopeSession
 			}
 			op.Security = &openapi3.SecurityRequirements{}
-			pattern := regexp.MustCompile("^" + templateParam.ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$")
+			tmpl, err := compileTemplate(path)
+			if err != nil {
+				return nil, nil, fmt.Errorf("load embedded spec: %w", err)
+			}
 			ops[method+" "+path] = &operation{
 				id: lowerFirst(op.OperationID), method: method, template: path,
-				item: item, op: op, scope: sc, pattern: pattern, spec: spec,
+				item: item, op: op, scope: sc, path: tmpl,
+				route: &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
 			}
+			ops[method+" "+path].lengths = compileLengthChecks(item, op)
 		}
 	}
 	return spec, ops, nil
+}
+
+// decodeSpec reads the embedded spec, which the generator stores as JSON, with encoding/json, and
+// resolves its references. kin-openapi's loader would parse the same bytes as YAML first, which
+// takes most of the start-up time.
+func decodeSpec(specJSON func() ([]byte, error)) (*openapi3.T, error) {
+	data, err := specJSON()
+	if err != nil {
+		return nil, err
+	}
+	var spec openapi3.T
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	if err := openapi3.NewLoader().ResolveRefsIn(&spec, nil); err != nil {
+		return nil, err
+	}
+	return &spec, nil
 }
 
 func lowerFirst(s string) string {
@@ -93,13 +116,19 @@ var validationOptions = &openapi3filter.Options{
 func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
+		if info.pathErr != nil {
+			writeError(w, r, info.pathErr)
+			return
+		}
 		if apiErr := checkRequest(r, info.op, info.body, false); apiErr != nil {
 			writeError(w, r, apiErr)
 			return
 		}
-		if err := openapi3filter.ValidateRequest(r.Context(), e.validationInput(r, info)); err != nil {
-			writeError(w, r, requestValidationError(err))
-			return
+		if !info.op.passesLengthChecks(info) {
+			if err := openapi3filter.ValidateRequest(r.Context(), e.validationInput(r, info)); err != nil {
+				writeError(w, r, requestValidationError(err))
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -129,7 +158,7 @@ func (e *Emulator) validationInput(r *http.Request, info *requestInfo) *openapi3
 	return &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: params,
-		Route:      info.op.route(),
+		Route:      info.op.route,
 		Options:    validationOptions,
 	}
 }
@@ -226,15 +255,14 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 
 // validateControl decodes the control API's path parameters and checks the request against
 // api/control.yaml, so its limits (min_count, status, ...) hold like the API's.
-func (e *Emulator) validateControl(next http.Handler) http.Handler {
+func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handler {
+	opts := validationOptions
+	if op.id == "putScenario" || op.id == "validateScenario" { // YAML, checked by the scenario loader
+		opts = &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tmpl, err := mux.CurrentRoute(r).GetPathTemplate()
-		op := e.ctlOps[r.Method+" "+tmpl]
-		if err != nil || op == nil {
-			e.internalError(w, r, fmt.Errorf("no control operation for route %s %s", r.Method, tmpl))
-			return
-		}
-		if info := infoFrom(r.Context()); info != nil {
+		info := infoFrom(r.Context())
+		if info != nil {
 			info.op = op // the journal names the registration links phones open
 		}
 		vars := mux.Vars(r)
@@ -246,19 +274,112 @@ func (e *Emulator) validateControl(next http.Handler) http.Handler {
 			}
 			vars[name] = v
 		}
-		if apiErr := checkRequest(r, op, infoFrom(r.Context()).body, true); apiErr != nil {
+		var body []byte
+		if info != nil {
+			body = info.body
+		}
+		if apiErr := checkRequest(r, op, body, true); apiErr != nil {
 			writeError(w, r, apiErr)
 			return
 		}
-		opts := validationOptions
-		if op.id == "putScenario" || op.id == "validateScenario" { // YAML, checked by the scenario loader
-			opts = &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}
-		}
-		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: vars, Route: op.route(), Options: opts}
+		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: vars, Route: op.route, Options: opts}
 		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 			writeError(w, r, requestValidationError(err))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// lengthCheck is a path parameter whose schema asks only for a string of some length.
+type lengthCheck struct {
+	name     string
+	min, max int // max < 0: no maximum
+}
+
+// compileLengthChecks prepares, once, the validation of an operation whose request the spec
+// constrains only by the length of its path parameters (a status poll, a logout, a device check:
+// no body, no query, headers or cookies, string schemas with at most minLength and maxLength).
+// For those, kin-openapi's ValidateRequest decodes each parameter and walks its schema to count
+// its characters; the compiled check counts them directly. It returns nil for any other
+// operation, which kin-openapi validates in full.
+func compileLengthChecks(item *openapi3.PathItem, op *openapi3.Operation) []lengthCheck {
+	if op.RequestBody != nil {
+		return nil
+	}
+	var checks []lengthCheck
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, ref := range params {
+			p := ref.Value
+			if p == nil || p.In != openapi3.ParameterInPath || p.Content != nil || (p.Style != "" && p.Style != openapi3.SerializationSimple) ||
+				p.Schema == nil || p.Schema.Value == nil {
+				return nil
+			}
+			c, ok := stringLengths(p.Schema.Value)
+			if !ok {
+				return nil
+			}
+			c.name = p.Name
+			checks = append(checks, c)
+		}
+	}
+	if checks == nil {
+		return nil
+	}
+	return checks
+}
+
+// stringLengths reads a schema that says "a string" and at most how short or long: any other
+// keyword (pattern, enum, format, composition, nullable...) makes it one for kin-openapi.
+func stringLengths(s *openapi3.Schema) (lengthCheck, bool) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return lengthCheck{}, false
+	}
+	var keywords map[string]any
+	if err := json.Unmarshal(raw, &keywords); err != nil {
+		return lengthCheck{}, false
+	}
+	for k := range keywords {
+		switch k {
+		case "type", "minLength", "maxLength", "description", "example", "title":
+		default:
+			return lengthCheck{}, false
+		}
+	}
+	if s.Type == nil || !s.Type.Is(openapi3.TypeString) {
+		return lengthCheck{}, false
+	}
+	c := lengthCheck{min: int(s.MinLength), max: -1}
+	if s.MaxLength != nil {
+		c.max = int(*s.MaxLength)
+	}
+	return c, true
+}
+
+// passesLengthChecks reports whether the operation's compiled checks hold for the request's
+// decoded path parameters; false also when the operation has none, or a value is not known.
+func (o *operation) passesLengthChecks(info *requestInfo) bool {
+	if o.lengths == nil {
+		return false
+	}
+	for _, c := range o.lengths {
+		var v string
+		switch c.name {
+		case "application_id":
+			v = info.app
+		case "user_id":
+			v = info.user
+		case "session_token":
+			v = info.session
+		default:
+			return false
+		}
+		// kin-openapi counts characters (runes), as JSON Schema does.
+		n := utf8.RuneCountInString(v)
+		if n < c.min || (c.max >= 0 && n > c.max) {
+			return false
+		}
+	}
+	return true
 }

@@ -8,6 +8,7 @@ package journal
 
 import (
 	"context"
+	"github.com/acmock/acmock/internal/clip"
 	"sync"
 	"time"
 )
@@ -82,8 +83,15 @@ func New(size int) *Journal {
 	return &Journal{entries: make([]Entry, size), changed: make(chan struct{})}
 }
 
+// MaxText bounds each text field of an entry (path, IDs, message, string to sign), in bytes, so an
+// entry's size does not grow with what a client sent; a longer text keeps its start and its length.
+const MaxText = 2048
+
 // Add records an entry, giving it the next sequence number, and returns that number.
 func (j *Journal) Add(e Entry) uint64 {
+	for _, s := range []*string{&e.Method, &e.Path, &e.Operation, &e.Application, &e.User, &e.Session, &e.Error, &e.Fault, &e.Message, &e.StringToSign} {
+		*s = clip.String(*s, MaxText)
+	}
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq

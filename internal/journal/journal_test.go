@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +60,17 @@ func TestJournalWait(t *testing.T) {
 	got, err = j.Wait(short, Filter{Operation: "never"}, 1)
 	if err == nil || len(got) != 0 {
 		t.Fatalf("Wait for nothing = %d entries, %v; want a deadline error", len(got), err)
+	}
+}
+
+func TestEntryTextIsBounded(t *testing.T) {
+	j := New(2)
+	long := strings.Repeat("x", 1<<20)
+	j.Add(Entry{Path: "/" + long, User: long, Message: long, StringToSign: long})
+	e := j.List(Filter{})[0]
+	for name, s := range map[string]string{"path": e.Path, "user": e.User, "message": e.Message, "string_to_sign": e.StringToSign} {
+		if len(s) > MaxText+32 || !strings.HasSuffix(s, " bytes)") {
+			t.Errorf("%s: %d bytes, ends %q", name, len(s), s[max(0, len(s)-20):])
+		}
 	}
 }

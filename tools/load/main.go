@@ -182,6 +182,10 @@ func run(c config) error {
 	t.row("load client CPU per request (32 connections; its share of the machine)",
 		clientText(single32.bare), clientText(single32.acmock), "", "below the server's")
 	for _, r := range scaleRows {
+		if r.err != nil {
+			t.row(r.name, "", "failed: "+r.err.Error(), "", r.goal)
+			continue
+		}
 		t.row(r.name, "", fmt.Sprintf("%.0f flows/s, %s per flow", r.m.unitsPerS(), us(r.m.cpuPerUnit(r.m.serverCPU))),
 			ratio(r.m.unitsPerS(), scaleRows[0].m.unitsPerS())+" of empty", r.goal)
 	}
