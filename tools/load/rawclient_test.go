@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,20 @@ func TestCPUTimeOfThisProcess(t *testing.T) {
 	}
 	if after <= before {
 		t.Fatalf("CPU time did not grow while spinning: %v then %v", before, after)
+	}
+}
+
+func TestMemoryOfThisProcess(t *testing.T) {
+	pid := os.Getpid()
+	now, err := rss(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak, err := peakRSS(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now <= 0 || peak < now {
+		t.Fatalf("resident memory %d, peak %d", now, peak)
 	}
 }
