@@ -1,5 +1,5 @@
 // Package emulator is the Activeconnect emulator: an http.Handler that serves every operation of
-// api/openapi.yaml from in-memory state, validates each request against the embedded spec, checks
+// api/openapi.yaml from in-memory state, validates each request against the spec, checks
 // its HMAC signature like the real service and lets a scenario decide what phones do.
 //
 //	emu, _ := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now())})
@@ -23,7 +23,7 @@ import (
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -58,9 +58,10 @@ type Options struct {
 	// Limits bound the sessions, users, applications, links and messages kept (zero fields take
 	// store.DefaultLimits).
 	Limits store.Limits
-	// ValidateResponses checks every response against the spec and turns a mismatch into a 500
-	// naming it. Tests switch it on so the emulator cannot drift from the spec.
-	ValidateResponses bool
+	// CheckResponse, when set, is given every response of the API before it is sent; an error
+	// turns the response into a 500 naming it. Tests set it to a check against the spec (as
+	// acmocktest does) so that the emulator cannot drift from the spec.
+	CheckResponse ResponseCheck
 	// ControlToken, when set, is required as a bearer token on the control API (but for health and
 	// registration links).
 	ControlToken string
@@ -133,11 +134,11 @@ func New(opts Options) (*Emulator, error) {
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	_, ops, err := loadOperations(acapiserver.GetSpecJSON)
+	ops, err := loadOperations(&acspec.API)
 	if err != nil {
 		return nil, err
 	}
-	_, ctlOps, err := loadOperations(acctlserver.GetSpecJSON)
+	ctlOps, err := loadOperations(&acspec.Control)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/speccheck"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -128,7 +129,7 @@ type specRoute struct {
 
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	clk := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	emu, err := emulator.New(emulator.Options{Clock: clk, IDs: store.SeededIDs(7), ValidateResponses: true, MaxBodyBytes: 4096})
+	emu, err := emulator.New(emulator.Options{Clock: clk, IDs: store.SeededIDs(7), CheckResponse: speccheck.Response, MaxBodyBytes: 4096})
 	if err != nil {
 		f.Fatal(err)
 	}
