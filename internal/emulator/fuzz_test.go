@@ -22,8 +22,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/acmock/acmock/acauth"
-	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acapispec"
+	"github.com/acmock/acmock/generated/acctlspec"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/speccheck"
@@ -135,11 +135,11 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	}
 	f.Cleanup(emu.Close)
 	h := &fuzzHarness{emu: emu, clock: clk}
-	api, err := acapiserver.GetSwagger()
+	api, err := acapispec.GetSwagger()
 	if err != nil {
 		f.Fatal(err)
 	}
-	ctl, err := acctlserver.GetSwagger()
+	ctl, err := acctlspec.GetSwagger()
 	if err != nil {
 		f.Fatal(err)
 	}

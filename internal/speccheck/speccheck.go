@@ -21,8 +21,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acapispec"
+	"github.com/acmock/acmock/generated/acctlspec"
 )
 
 // Spec is one embedded document, indexed for validation.
@@ -33,8 +33,8 @@ type Spec struct {
 
 // API and Control are the embedded api/openapi.yaml and api/control.yaml, decoded once.
 var (
-	API     = sync.OnceValues(func() (*Spec, error) { return load(acapiserver.GetSpecJSON) })
-	Control = sync.OnceValues(func() (*Spec, error) { return load(acctlserver.GetSpecJSON) })
+	API     = sync.OnceValues(func() (*Spec, error) { return load(acapispec.GetSpecJSON) })
+	Control = sync.OnceValues(func() (*Spec, error) { return load(acctlspec.GetSpecJSON) })
 )
 
 // load decodes an embedded spec and indexes its operations. Security requirements are dropped

@@ -10,8 +10,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acapispec"
+	"github.com/acmock/acmock/generated/acctlspec"
 )
 
 // TestDecodeSpecAsTheLoader: the embedded specs decoded with encoding/json are the documents
@@ -22,8 +22,8 @@ func TestDecodeSpecAsTheLoader(t *testing.T) {
 		decoded func() (*Spec, error)
 		loader  func() (*openapi3.T, error)
 	}{
-		"api":     {API, acapiserver.GetSpec},
-		"control": {Control, acctlserver.GetSpec},
+		"api":     {API, acapispec.GetSpec},
+		"control": {Control, acctlspec.GetSpec},
 	} {
 		got, err := pair.decoded()
 		if err != nil {
