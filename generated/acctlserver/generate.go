@@ -10,3 +10,4 @@
 package acctlserver
 
 //go:generate go tool oapi-codegen -config server.cfg.yaml ../../api/control.yaml
+//go:generate go run ../../tools/genspec -handlers -package acctlserver -out handlers.gen.go ../../api/control.yaml

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -20,6 +21,7 @@ import (
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -45,13 +47,8 @@ func (e *Emulator) controlRoutes(r *mux.Router) error {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	routes, err := generatedRoutes(func(r *mux.Router) {
-		acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
-	})
-	if err != nil {
-		return err
-	}
-	return addRoutes(r, e.ctlOps, routes, func(op *operation, h http.Handler) http.Handler {
+	routes := acctlserver.Handlers(strict, acctlserver.GorillaServerOptions{ErrorHandlerFunc: badRequest})
+	return addRoutes(r, &acspec.Control, e.ctlOps, routes, func(op *operation, h http.Handler) http.Handler {
 		return e.checkSite(e.requireControlToken(e.validateControl(op, e.countControlChanges(h))))
 	})
 }
@@ -500,7 +497,9 @@ func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acc
 	return out, nil
 }
 
-var registeredPage = template.Must(template.New("registered").Parse(`<!doctype html>
+// registeredPage is parsed when a browser first opens a link, not when the emulator starts.
+var registeredPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("registered").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Phone registered · acmock</title></head>
 <body>
 <h1>Phone registered</h1>
@@ -508,6 +507,7 @@ var registeredPage = template.Must(template.New("registered").Parse(`<!doctype h
 <p>Logins for this user now reach the emulated phone, which follows the loaded scenario.</p>
 </body></html>
 `))
+})
 
 // OpenRegistrationLink is where registration links point: opening one registers a phone, as the
 // mobile app would when it opens the link.
@@ -528,7 +528,7 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
 	}
 	var page bytes.Buffer
-	if err := registeredPage.Execute(&page, link); err != nil {
+	if err := registeredPage().Execute(&page, link); err != nil {
 		return nil, fmt.Errorf("render registration page: %w", err)
 	}
 	return acctlserver.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil

@@ -147,7 +147,8 @@ func New(opts Options) (*Emulator, error) {
 	if e.handler, err = e.routes(); err != nil {
 		return nil, err
 	}
-	if err := e.LoadScenario(opts.Scenario); err != nil {
+	// The journal is new and empty: clearing it would only touch every page of its memory.
+	if err := e.loadScenario(opts.Scenario, false); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -172,20 +173,14 @@ func (e *Emulator) routes() (http.Handler, error) {
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	})
-	api, err := generatedRoutes(func(r *mux.Router) {
-		acapiserver.HandlerWithOptions(strict, acapiserver.GorillaServerOptions{
-			BaseRouter: r,
-			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
-			},
-		})
+	api := acapiserver.Handlers(strict, acapiserver.GorillaServerOptions{
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
 	// The signature is checked before anything about the request's content: a caller that is not
 	// authenticated learns nothing about its body or parameters.
-	err = addRoutes(root, e.ops, api, func(op *operation, h http.Handler) http.Handler {
+	err := addRoutes(root, &acspec.API, e.ops, api, func(op *operation, h http.Handler) http.Handler {
 		return e.identify(op, e.injectFaults(e.validateResponse(e.authenticate(e.validateRequest(h)))))
 	})
 	if err != nil {
@@ -271,6 +266,10 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 // scenario with more users than the store may hold is refused (ErrLimitReached) and the loaded one
 // stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
+	return e.loadScenario(sc, true)
+}
+
+func (e *Emulator) loadScenario(sc *scenario.Scenario, clearJournal bool) error {
 	users := 0
 	for _, app := range sc.Applications {
 		users += len(app.Users)
@@ -281,16 +280,20 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	e.mu.Lock()
 	e.scenario = sc
 	e.mu.Unlock()
-	return e.Reset()
+	return e.reset(clearJournal)
 }
 
 // Reset cancels every pending step and puts the state back to the scenario's initial one. The
 // request journal starts afresh too (its sequence numbers keep counting), so that what a test
 // reads after a reset is its own; the clock is kept.
-func (e *Emulator) Reset() error {
+func (e *Emulator) Reset() error { return e.reset(true) }
+
+func (e *Emulator) reset(clearJournal bool) error {
 	e.timers.StopAll()
 	e.forgetPlans()
-	e.journal.Clear()
+	if clearJournal {
+		e.journal.Clear()
+	}
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()

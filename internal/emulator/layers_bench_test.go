@@ -11,6 +11,7 @@ import (
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/scenario"
 )
 
@@ -54,14 +55,9 @@ func newDiscard() *discardResponse { return &discardResponse{h: http.Header{}} }
 func BenchmarkLayerRouting(b *testing.B) {
 	e := benchEmulator(b)
 	root := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	routes, err := generatedRoutes(func(r *mux.Router) {
-		acapiserver.HandlerWithOptions(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{BaseRouter: r})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	routes := acapiserver.Handlers(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{})
 	var matched *operation
-	if err := addRoutes(root, e.ops, routes, func(op *operation, _ http.Handler) http.Handler {
+	if err := addRoutes(root, &acspec.API, e.ops, routes, func(op *operation, _ http.Handler) http.Handler {
 		return http.HandlerFunc(func(http.ResponseWriter, *http.Request) { matched = op })
 	}); err != nil {
 		b.Fatal(err)
@@ -152,18 +148,8 @@ func BenchmarkLayerSignature(b *testing.B) {
 // emulator's HasRegisteredMobileDevice with its store lookup, writing the answer.
 func BenchmarkLayerHandler(b *testing.B) {
 	e := benchEmulator(b)
-	routes, err := generatedRoutes(func(r *mux.Router) {
-		acapiserver.HandlerWithOptions(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{BaseRouter: r})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var h http.Handler
-	for _, gr := range routes {
-		if gr.template == "/management/has_registered_mobile_device/{application_id}/{user_id}" {
-			h = gr.handler
-		}
-	}
+	routes := acapiserver.Handlers(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{})
+	h := routes["GET /management/has_registered_mobile_device/{application_id}/{user_id}"]
 	req := withInfo(httptest.NewRequest(http.MethodGet, benchDevicePath, nil), &requestInfo{app: scenario.DemoApplicationID, user: "alice"})
 	req = mux.SetURLVars(req, map[string]string{"application_id": scenario.DemoApplicationID, "user_id": "alice"})
 	b.ReportAllocs()
