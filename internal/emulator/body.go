@@ -183,7 +183,7 @@ func (w *jsonWalker) value(schema *reqspec.Schema, check bool) *schemaIssue {
 		if len(schema.Enum) > 0 && !enumAllowsString(schema, text) {
 			return w.issue(schema.EnumReason, "")
 		}
-		if reason := stringIssue(schema, text, utf8.RuneCountInString(text)); reason != "" {
+		if reason := stringIssue(schema, text); reason != "" {
 			return w.issue(reason, "")
 		}
 		return nil

@@ -29,9 +29,6 @@ type pathParams interface {
 
 // pathParam gives the API's path parameters, decoded by identify.
 func (info *requestInfo) pathParam(name string) (string, bool) {
-	if info.op == nil || !slicesContains(info.op.path.names, name) {
-		return "", false
-	}
 	switch name {
 	case "application_id":
 		return info.app, true
@@ -41,15 +38,6 @@ func (info *requestInfo) pathParam(name string) (string, bool) {
 		return info.session, true
 	}
 	return "", false
-}
-
-func slicesContains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // varsParams gives the control API's path parameters, decoded by validateControl.
@@ -133,7 +121,7 @@ func checkParam(r *http.Request, p *reqspec.Param, path pathParams, q *queryCach
 		raw, ok := path.pathParam(p.Name)
 		if ok && raw != "" {
 			found = true
-			value, parseErr = parsePrimitive(raw, p.Schema)
+			parseErr = parsePrimitive(raw, p.Schema, &value)
 		}
 	case "query":
 		values, ok := q.get()[p.Name]
@@ -162,7 +150,7 @@ func checkParam(r *http.Request, p *reqspec.Param, path pathParams, q *queryCach
 				}
 			}
 		}
-		value, parseErr = parsePrimitive(raw, p.Schema)
+		parseErr = parsePrimitive(raw, p.Schema, &value)
 	}
 	if parseErr != "" {
 		return paramError(p, parseErr)
@@ -197,14 +185,12 @@ func checkParam(r *http.Request, p *reqspec.Param, path pathParams, q *queryCach
 	return nil
 }
 
-// parsePrimitive reads a parameter's text as its schema's type: nothing for an empty value of a
-// type other than string, or the reason it cannot be read.
-func parsePrimitive(raw string, s *reqspec.Schema) (paramValue, string) {
+// parsePrimitive reads a parameter's text into v as its schema's type: nothing for an empty value
+// of a type other than string. It returns the reason the text cannot be read, or "".
+func parsePrimitive(raw string, s *reqspec.Schema, v *paramValue) string {
+	*v = paramValue{}
 	if raw == "" && s.Type != "string" {
-		return paramValue{}, ""
-	}
-	invalid := func(err error) (paramValue, string) {
-		return paramValue{}, "value " + raw + ": an invalid " + s.Type + ": " + err.Error()
+		return ""
 	}
 	switch s.Type {
 	case "integer":
@@ -212,44 +198,48 @@ func parsePrimitive(raw string, s *reqspec.Schema) (paramValue, string) {
 		if s.Format == "int32" {
 			bits = 32
 		}
-		v, err := strconv.ParseInt(raw, 10, bits)
+		n, err := strconv.ParseInt(raw, 10, bits)
 		if err != nil {
-			return invalid(err.(*strconv.NumError).Err)
+			return invalidValue(raw, s, err.(*strconv.NumError).Err)
 		}
-		return paramValue{kind: numValue, num: float64(v)}, ""
+		v.kind, v.num = numValue, float64(n)
 	case "number":
 		// strconv.ParseFloat also reads hexadecimal, underscores, infinities and NaN.
 		if strings.ContainsFunc(raw, func(r rune) bool { return !strings.ContainsRune("+-.0123456789eE", r) }) {
-			return invalid(strconv.ErrSyntax)
+			return invalidValue(raw, s, strconv.ErrSyntax)
 		}
-		v, err := strconv.ParseFloat(raw, 64)
+		f, err := strconv.ParseFloat(raw, 64)
 		if err != nil {
-			return invalid(err.(*strconv.NumError).Err)
+			return invalidValue(raw, s, err.(*strconv.NumError).Err)
 		}
-		return paramValue{kind: numValue, num: v}, ""
+		v.kind, v.num = numValue, f
 	case "boolean":
-		v, err := strconv.ParseBool(raw)
+		b, err := strconv.ParseBool(raw)
 		if err != nil {
-			return invalid(err.(*strconv.NumError).Err)
+			return invalidValue(raw, s, err.(*strconv.NumError).Err)
 		}
-		return paramValue{kind: boolValue, bool: v}, ""
+		v.kind, v.bool = boolValue, b
+	default:
+		v.kind, v.text = textValue, raw
 	}
-	return paramValue{kind: textValue, text: raw}, ""
+	return ""
+}
+
+func invalidValue(raw string, s *reqspec.Schema, err error) string {
+	return "value " + raw + ": an invalid " + s.Type + ": " + err.Error()
 }
 
 // parseArray reads the items of an array parameter: nothing when an item is an empty value of a
 // type other than string, or when the only item is an empty string.
 func parseArray(raw []string, items *reqspec.Schema) (paramValue, string) {
-	out := make([]paramValue, 0, len(raw))
+	out := make([]paramValue, len(raw))
 	for i, v := range raw {
-		item, reason := parsePrimitive(v, items)
-		if reason != "" {
+		if reason := parsePrimitive(v, items, &out[i]); reason != "" {
 			return paramValue{}, "path " + strconv.Itoa(i) + ": " + reason
 		}
-		if item.kind == noValue {
+		if out[i].kind == noValue {
 			return paramValue{}, ""
 		}
-		out = append(out, item)
 	}
 	if len(out) == 0 || len(out) == 1 && out[0].kind == textValue && out[0].text == "" {
 		return paramValue{}, ""
@@ -272,7 +262,7 @@ func valueIssue(s *reqspec.Schema, v *paramValue) string {
 	case numValue:
 		return numberIssue(s, v.num)
 	case textValue:
-		return stringIssue(s, v.text, utf8.RuneCountInString(v.text))
+		return stringIssue(s, v.text)
 	case arrayValue:
 		if !permits(s, "array") {
 			return s.TypeReason
@@ -399,15 +389,18 @@ func integerFormat(format string, v float64) string {
 	return ""
 }
 
-// stringIssue checks text of length characters against a string schema.
-func stringIssue(s *reqspec.Schema, text string, length int) string {
+// stringIssue checks text against a string schema. Lengths are in characters.
+func stringIssue(s *reqspec.Schema, text string) string {
 	if !permits(s, "string") {
 		return s.TypeReason
 	}
-	if s.MinLength != 0 && uint64(length) < s.MinLength {
+	// A text has at most as many characters as bytes, and at least a quarter as many: the
+	// characters are counted only when the bytes do not settle it.
+	n := uint64(len(text))
+	if s.MinLength != 0 && n/4 < s.MinLength && (n < s.MinLength || uint64(utf8.RuneCountInString(text)) < s.MinLength) {
 		return fmt.Sprintf("minimum string length is %d", s.MinLength)
 	}
-	if s.HasMaxLength && uint64(length) > s.MaxLength {
+	if s.HasMaxLength && n > s.MaxLength && uint64(utf8.RuneCountInString(text)) > s.MaxLength {
 		return fmt.Sprintf("maximum string length is %d", s.MaxLength)
 	}
 	if s.Format != "" {

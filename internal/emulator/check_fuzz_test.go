@@ -5,11 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
-	"github.com/acmock/acmock/generated/acspec"
-	"github.com/acmock/acmock/internal/reqspec"
-	"github.com/acmock/acmock/internal/reqspecgen"
 	"github.com/acmock/acmock/internal/speccheck"
 )
 
@@ -22,34 +17,11 @@ type fuzzOp struct {
 // fuzzOps are the operations of both specs and of testdata/checker/keywords.yaml, in a fixed
 // order.
 func fuzzOps(f *testing.F) []fuzzOp {
-	api, err := speccheck.API()
-	if err != nil {
-		f.Fatal(err)
-	}
-	ctl, err := speccheck.Control()
-	if err != nil {
-		f.Fatal(err)
-	}
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile("testdata/checker/keywords.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	kwTables, err := reqspecgen.NewConverter().Convert(doc, "keywords.yaml", "kw")
-	if err != nil {
-		f.Fatal(err)
-	}
+	api, control, keywords := checkerDocs(f)
 	var out []fuzzOp
-	for _, d := range []struct {
-		tables *reqspec.Document
-		spec   *speccheck.Spec
-	}{{&acspec.API, api}, {&acspec.Control, ctl}, {kwTables, speccheck.NewSpec(doc)}} {
-		ops, err := loadOperations(d.tables)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, key := range slices.Sorted(maps.Keys(ops)) {
-			out = append(out, fuzzOp{ops[key], d.spec})
+	for _, d := range []checkerDoc{api, control, keywords} {
+		for _, key := range slices.Sorted(maps.Keys(d.ops)) {
+			out = append(out, fuzzOp{d.ops[key], d.spec})
 		}
 	}
 	return out
