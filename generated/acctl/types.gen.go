@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path"
@@ -67,6 +68,24 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case HealthStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HealthStorage.
+const (
+	HealthStorageDisk   HealthStorage = "disk"
+	HealthStorageMemory HealthStorage = "memory"
+)
+
+// Valid indicates whether the value is a known member of the HealthStorage enum.
+func (e HealthStorage) Valid() bool {
+	switch e {
+	case HealthStorageDisk:
+		return true
+	case HealthStorageMemory:
 		return true
 	default:
 		return false
@@ -223,11 +242,22 @@ type Error struct {
 	Status  bool    `json:"status"`
 }
 
-// Health Example: {"clock":"virtual","scenario":"default","status":"ok"}
+// Health Example: {"clock":"virtual","scenario":"default","status":"ok","storage":"memory"}
 type Health struct {
-	Clock    HealthClock  `json:"clock"`
-	Scenario string       `json:"scenario"`
-	Status   HealthStatus `json:"status"`
+	Clock HealthClock `json:"clock"`
+
+	// DataDir The --data directory, with storage disk.
+	DataDir *string `json:"data_dir,omitempty"`
+
+	// Reload The last reload of the scenario file (--watch or SIGHUP); absent before the first.
+	//
+	// Example: {"at":"2026-01-01T00:00:00Z","file":"scenarios/mine.yaml","ok":false,"problems":[{"column":9,"line":3,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenarios/mine.yaml:3:9: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}]}
+	Reload   *ReloadStatus `json:"reload,omitempty"`
+	Scenario string        `json:"scenario"`
+	Status   HealthStatus  `json:"status"`
+
+	// Storage disk with --data DIR: every change is on disk before it is answered; memory: state is lost when acmock stops.
+	Storage HealthStorage `json:"storage"`
 }
 
 // HealthClock defines model for Health.Clock.
@@ -235,6 +265,9 @@ type HealthClock string
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// HealthStorage disk with --data DIR: every change is on disk before it is answered; memory: state is lost when acmock stops.
+type HealthStorage string
 
 // LinkState defines model for LinkState.
 type LinkState struct {
@@ -272,6 +305,21 @@ type Registered struct {
 	ApplicationId string `json:"application_id"`
 	Status        bool   `json:"status"`
 	UserId        string `json:"user_id"`
+}
+
+// ReloadStatus The last reload of the scenario file (--watch or SIGHUP); absent before the first.
+//
+// Example: {"at":"2026-01-01T00:00:00Z","file":"scenarios/mine.yaml","ok":false,"problems":[{"column":9,"line":3,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenarios/mine.yaml:3:9: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}]}
+type ReloadStatus struct {
+	At time.Time `json:"at"`
+
+	// Error Why the file could not be read or used, when it is not a problem of its content.
+	Error *string `json:"error,omitempty"`
+	File  string  `json:"file"`
+
+	// Ok false: the file has problems and the scenario loaded before it is still in use.
+	Ok       bool      `json:"ok"`
+	Problems []Problem `json:"problems"`
 }
 
 // RequestEntry defines model for RequestEntry.
@@ -320,7 +368,15 @@ type ScenarioInfo struct {
 	Description  *string `json:"description,omitempty"`
 	Expectations int     `json:"expectations"`
 	Faults       int     `json:"faults"`
-	Name         string  `json:"name"`
+
+	// File The file it was loaded from (--scenario), when there is one.
+	File *string `json:"file,omitempty"`
+	Name string  `json:"name"`
+
+	// Reload The last reload of the scenario file (--watch or SIGHUP); absent before the first.
+	//
+	// Example: {"at":"2026-01-01T00:00:00Z","file":"scenarios/mine.yaml","ok":false,"problems":[{"column":9,"line":3,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenarios/mine.yaml:3:9: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}]}
+	Reload *ReloadStatus `json:"reload,omitempty"`
 
 	// Source The YAML the scenario was read from.
 	Source string `json:"source"`
@@ -370,6 +426,20 @@ type Sms struct {
 // SmsList Example: {"messages":[]}
 type SmsList struct {
 	Messages []Sms `json:"messages"`
+}
+
+// State A snapshot of the state; see GET /_acmock/state.
+//
+// Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","secret":"ACMOCKDEMOSECRET0000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"registered_at":"2026-01-01T00:00:00Z"}}]}],"clock":{"now":"2026-01-01T00:00:00Z"},"format":"acmock-state","outbox":[],"sessions":[],"version":1,"wall_clock":{"max_skew":"5m0s","shift":"0s"}}
+type State = json.RawMessage
+
+// StateSummary Example: {"applications":1,"messages":0,"sessions":0,"status":true,"users":3}
+type StateSummary struct {
+	Applications int  `json:"applications"`
+	Messages     int  `json:"messages"`
+	Sessions     int  `json:"sessions"`
+	Status       bool `json:"status"`
+	Users        int  `json:"users"`
 }
 
 // StatusChange defines model for StatusChange.
@@ -508,6 +578,9 @@ type AdvanceClockJSONRequestBody = AdvanceRequest
 // SetSessionStatusJSONRequestBody defines body for SetSessionStatus for application/json ContentType.
 type SetSessionStatusJSONRequestBody = StatusChangeRequest
 
+// PutStateJSONRequestBody defines body for PutState for application/json ContentType.
+type PutStateJSONRequestBody = State
+
 // SetUserStatusJSONRequestBody defines body for SetUserStatus for application/json ContentType.
 type SetUserStatusJSONRequestBody = StatusChangeRequest
 
@@ -519,140 +592,162 @@ type PutWallClockJSONRequestBody = WallClockUpdate
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37c9tGkvC/MoXvqzJ1B1GkH4lN/aTETqI7O/ZnyZu7DV3CEGiKswJmGMxANM+l//2r7p7BgwQlyrF9",
-	"SXa3tnYtEpjp6en3ix+j1BRLo0E7G00+RiXYpdEW6I8XZWlK/EdqtAPt8J9yucxVKp0y+ugf1mj8zKYL",
-	"KCT+6/+WMI8m0f85alY94m/tEa92c3MTRxnYtFRLXCSaRL8spBMracWqNPpyGN3E0Q+mnKksA73H7vBB",
-	"Fssc+MkMokk0NyWoS31hSnWpdBRHcwV5Fk2i1+GDAqyVl1B/JKbRwrnl5OgIrlU+9EtOI6GskNq4BZTC",
-	"KgcTIcVSXoIo5FqkC6kvQbiFsgKKKpfOlMLofC3mpSmEclaYlRYMhRj4DcYPvx2OhqPhePJ09HR0EAtr",
-	"hEMM8C4rmNFOVqRSa+NEIa9ASDErzcpCKTIjlIviyDrpKhtN5jK3cBP/3js4X4Ao4bcKrBOpLEDMTVmf",
-	"fGGsE4MkoBX/TGJBSBXJT/jXRDz/+UyUMFM6U/ryQJgyZvwofTnVCCzEjJawaDhoa2HGVLM0301yMJxq",
-	"JIo3cp0bmZ0b81KWl/DlCRORMjPZGqkgxy1LvCkt3AKaC5dpCktnxSA5PCzkh0N84XC2dmCTWIzFK/Wd",
-	"mK1FBnNZ5e5gKM4XMNW5KpQTC5NnVhgt4BrKtQCdLY3SLhZuYSwwVTi8fm08HDrNqwwyj5B3WlZuYUr1",
-	"P5B9HWzgDqXJhTNXoBEthbJW6Uthypp7a2IkGXKSXUudwlumrQ1+zapS+tWfjSweaVmaJZROsQBqvv+4",
-	"AcyJ+NGI8PVEPBvZWIyLR/h/T0ajwg6jOHLrJXK4daXSlwQXUrgqEVm/Nmu/r580s39A6hCMkwZ935cg",
-	"HXQB3wJUEf4L+eEl6Eu3iCbjh0/jqFC6/nsLnDiykJbg7v3izZ3wZqCdkrndwDYCGY3kePYwfZQ9hifz",
-	"b0bfjp8+fPZIPp49Sb/JvoWn82dRA1f0/779+8NXj998c/7sb+P/evTfT7779vmzH8Y/PfqPJ//57ctn",
-	"P4+jHXi45aS334nKmu3vuJbT5y/VFj21qN5Gk1/9kZ+kcixnYxj1/2cc3bzfOkh3pY+RclDYu1inBd5b",
-	"mEfNRcmylOut03b2uOO4n++wcVRZKFtvyFylEMVRrvQVfvw+jnJzqXDRURwtF0bTdrlBCEjdoP50C5P5",
-	"p0u4VNZBCdmFRLJ5OHr4zeFofDgan49GE/rv36Obm/dfAM1nqFg+K6Lx4iYf9yHrbdq9Y2kGdr/F61va",
-	"EyfvLJT7IYN4jBfvg/d7MmpeXHs9sq0CMumkMHMhRcIGUILqSzv87McX5+LoQqaFSa+O6FMSxB0LjRRI",
-	"NHkUR/8wVallHk0ej9CeMSWg+NuikfqVTWi+N5V2VpBxcRiMjVpFpTLPrRikuUmvYmFT0LJUJhYlWHCx",
-	"8JuLNAdZQhaL4XB4gMDOTVkQGVdKu28eN3pEaQeXUCKSasj7EGThN8QFGgkaVmhQhb1Au3K97x4eITsO",
-	"zai3uBHdZSyIUW0siI1j2t5UbmY+CKkzYcFaJP/9dt8gGQalOXZc30kvBSHGN2TVnJd6FEcFm+jXqnQV",
-	"LaXNaltmjCePRn+P4mgJZE9Gk22y8Etu4ufMwdIK+hLtLjLOJdsgw148M0AfI9BVgYctgcBqAJSVM62D",
-	"NhxKkH9s0JkhHTpVQNTzcH2SLZJRBeRKg7AEOV4WrmEqZ8VKKoc07QydaHj3VdFpGLRmz75bqn27bfeJ",
-	"WOZCG3fRIKFxmJCw6Ak0/xBZx8iBpRPM9mKl3EIcHvIjfgE8gL+Efu9lk+P5SraQ6P24nm9q+PqsD79Z",
-	"/dXMmByk7qFzejBmAJpF+/D3E8gc7bMuApn0W8QT5A6SB7sArdNH5mrbhEpr9rk3QTab3YqFsLC56lll",
-	"F0rqtWMPYR9SXip9tUPL7bzTlOxrNh32ZaZM2WUu1xdaFv2LVmW+S6neZ6cNZOCqNXG04O5DxetNERjw",
-	"78pqm+LvS6J9O75BBbAD+2y8ba/esuRahsYW2roGxZbF90nI7K4RM4gNPL0nLM0sh6KPuPKq0C3QW/Id",
-	"ZWv/N7fJDAcfdtg/SwZCSCt+OH35YvLy9OcXk+9fv5wIv97drieBFAeoG0D8tn1Hf1tja7cXcLGvA9Am",
-	"RbYFL1qewG1G+sUuB28n/bbW/7ivrNnYsFmiHzMUWXiBttU2ZbSW6gVcVm5xsQCZeWO7x5xTl1q6qoQH",
-	"lhSzdbJYkpq+hhJtKuFfJ5OriaGVpUKzsn6FjBLrYgEyXQiUXBnSkHJWzGWh8rWwS0CTVTmxWkgH11CK",
-	"VFIcCDWuQhsb5VcTMVybSqRSCwd5LlYLlS7Q+gN5CWgX+lcs/o9yE/FfhyepU9eQGq0hdYcnlVuAdh47",
-	"h/8mBmQzzucqVTIXb9ZuYbRf5SDe+bpM2693nhGZSasCtKMdaI3Tk1dvTs7Oet723/gNLT19ZrS6Wkpr",
-	"dwCrXp+Js+f/eRALU/qg2bKEufoAViiO0/nYLaJW6cuheAupKTPIxGoB9JUphTaOnq2vGq9WzRVkx0LO",
-	"CIGrBei+CxbaaKDtV9LSQlJvIOHkzalAkiTIO+7Qr9FOhJwHsoni3Q/9jQkQ2WK37C7kh1P+cvxwW5JD",
-	"MAO3bS0yVvq+WRQy3eYVcxUj8cRCihKQOZE1UFcSdqBYujVjEZGULiC9gmzYp9xz6UCn6ws+T6NZTDXL",
-	"W2pFV8VsS45vsy8d8IElNgCdQtxcpdR2BXxxUvODvQCxSupFRX2vvd8uJVuIPfGw3zpnu80NZMftDqnb",
-	"PfeoOaMnQrwLPGdWmuWyg/eOx4kLXzhzgYywvewPpmxY5KJQtpAuXUyYdejdbmQcn4VMDLRBu//fxbu3",
-	"p+LfG4F4EKNbkJpiKUtgt2FFEe9G3PEKvZdCNsbeBiMqkD0UEPwW+ZXrW/e3GDfaici/Q6a3qKWeuB1o",
-	"V5J2+vU9b5ZdmMrt8oXqp/cMBHXUYY/p1tpwi13KCphyCqUvUlNpV0u1ErUWutQwNyUED7V1M7sM1gB/",
-	"e+c+fJ15/+JUz82tgc4xCtAlpK71AckqjleySxBloNd4aaYqU5IWsoCJwE85dXJ7GHKbNzqY6mHFLkh9",
-	"KwQY+77b6ccE+Psk23+fvHrJvOdRR5dVgswo0Xa3GUq7xt3D13BuHKkG5ba78/a57Q8rKH0tc5VdtDzJ",
-	"blShPsdCWjEOhnZEl+XX/bWx9cejYNs/7CzElCmKyjoxAyHrLJGwVbpAk4sSRLF4aFEx+aQR0vg0ssbo",
-	"aRTs8Ent9A7XssgnDyfj0UR8jg1u3n9yCOQ2p2XZwv9ewiI4VD1y4ncHTVrg9NJMo9c2eDHPzaovskfG",
-	"OG0GbGt71UgmcGGuAdWJNquY434gXCm1VXQzTs5yEAO2QkgdzZWWOQV898KUB/eMD9uDrzsdDedw9+1j",
-	"/cJ2u7lUOoSNUVtx5FJZnzUf96vshbLOsN+z3zEIfo7x953ik6IBDancD4PmCvTO1Mfd2prf72Lev9vS",
-	"1gHvzdkarMU1sd1CoT0aPATTUYVvh3LqLz/ei7TuTNzUC98C7NlWkC/EgONIUVp4vua/JPkoURytZH4l",
-	"V3LtNTTq5zhKpU4hzyEjhaD4H2lubAdXzY2d8THv53vPTLbu/SJX+qpfwC2Mhgtv+fcb1trdK5K4H6n1",
-	"klgHGH8aD3sDSO9dFbaHqLzc7Ceq5st9iaqwdxJUvWgvkG1JsX2190BxKivbY8LIxqOHdn7OE2GMIhH1",
-	"rClDSq/XD/gk4bMz8MS0j/DehZP+gpY6su/Z65ZA7+8Gtw/CkEzapK29km6cqEeUwpJtrQ4H7xNZ9Hfd",
-	"zhZkFfRu9RC3Uprc/Iej0ajl6u5XpEIPX9QYbwTd5iUELg/xTUSccTKPJuNtRvs62UCP4j2ZOdzqmYNl",
-	"r0/Hp9nksDeMEZ9YNHORq+vaarKxkHnuLY7ivplFhj/sfBslEsz3Vg07ZEYgq4mQdKpgMJEo9vFZ3PQ4",
-	"SBEOTrBxRYEHgSKl0jlY6+M/HF8I990i3KAN+y6biHrfy/ZEvnmYVyrPlYXU6MyykafNSlTaqVwoRwlf",
-	"KwY+lpNVIHxsRMMHF7Kp3YqFT4wibXDSPc24T3xtP8WLeA4I3GXp+aNtHaRlBO4W6U3dzL51Ob5Mak/W",
-	"bTKiPXwbyqy2ahg8i3JiHTIqxg2OQb8jUJdp3eruNRnC3qogD084Yx++fpF53lfgUcgPF/YKUKs8KUb2",
-	"ThWzUHOk2MPxqOgr/GyW+7hT0m57hyuUaMiFTZjSCllCCDcLeSmVtq7DNLfLaYZzq/o0yyBDdxPVA+84",
-	"bwdHecM9ilB5/bg5L5/uVsy/W2ZbBakdhN4TnfUZ76wz5UrOqlRufYYk1anPOg/uXBdVb/1puTCeZJkv",
-	"FCkrbetqEV7jkHy6YeQriCnsALIkPvewLJxbcnWy8pHCnpi/j0A/4AL8kzensbBQXkMmKp1BKZK6SC0R",
-	"hgPlVhYglqZ0QnJ0YSuJM5zqc7DOIheigHZGLHO5bhRQ7KMQC6jrXnz1WW5kVpu4XOOTG3OFEn21kG6q",
-	"ZVmqa8iG4tQJDZBZoY346dXJ9w1N0XdccpMuKJyxWkBJWcJO1F3Z2OcClZ3q3JjlTKZXtc7zRTqyES50",
-	"BaEqPzk8lFlWJsf8cbJxNclGqfpUzyonkgUVwyR0sCQk9hPhKd2K5MTXqfty7e/oUsW0Go0epbQw/ROS",
-	"4VRP9Xm4jrAL2io6o2OGNojUaGty0onNZVbqKImJ4a9g6VinbnRVTDVlTqXI4Bpy5JEHtl70Wlnl7IQy",
-	"WJzlW1FOkXscEPmU4BM1UjVCaUqBKANrp3qQ5CaVue+QSP5t2PkztH6Mjp7in5PJODngSj2/wGbKxpOF",
-	"MDoWpkTYAa9kWc1ylR5WZZ5wb8YlOCukeDx6hCChzedBHlAUKYM5SGc3ejQYqfVZPWZCYSFVVYqB1GvB",
-	"gROBN/3ji/NY/PTi5Dm9+/rN+enrn88OAgnVHRse66FZYqo3OLIHXv/mUHzP+V/OcONdIs79DVEaL0Pe",
-	"qJ9HgqFaNubLmpUT+jDhvoldLD0RCdsIE0FhWKQekaQmo39NdeJdZKLsJnNYAtICcTzdCJWlJUiLFDwn",
-	"mLx/iPsrr4X+4+z1z2KAaGxHux9YiuQfxJypZ7b7njs5Ds/XS5iIzWYOPPUJL0fHa73YfvTD4Wq1OkRF",
-	"h6QCGs+VJY104HRbklZlLg6zhHBrp9pLCmfyjO9xpSzE+LyTVyi+LW/tjDkWEhVfwWDQjXkmoSdIWs0r",
-	"WwsZ8Xg0mmp/5YS69kETX0kxFN8x0uYmz82K0+5VztWuO+7RaMbvVF/LvIKYKicOLVAA+BoFwtqKS3UN",
-	"msK/sXh3/sPhU+HgA14XmTwpaPY5fArp1ek5J8xcTlYbS85QXnzy5hT9Qp+Bn0Rj5GufEtZyqaJJ9Gg4",
-	"Gj7yCUTSlLWg2sw3XUJ/sZEqxelzi7yfoaNyLHSQ96oU3CdhxcACIEf194CQh1CnqU+zaBK9VLb9MBpr",
-	"nba/h6PRZ+sm2u7Y2NFZ1EYJtQA+Ho13LV5De9TpgKKXHt39UtNciG+M93hjs/OMLKGqKGS59vhkKd5G",
-	"Khphvupuo4KbCgep5qD1AnOINqGc2xohhUMJYivlgJIcC3kNROnOCOUs5HPk5dwXuSDrtiVgkLlD8bpQ",
-	"DjV9ojKvo5l2EhJLhcxAVEsxePRQLOCDyNSlQpX76KHIwTlaGF/izw/IDsklGULkq9Y+6bzKcy6vR51Y",
-	"Z/MQc8xjXTJkPJx0fDqvi77zkeHPTYK+l+uma4b7iswNHhh/IQDq5qweRmD4Mk//o7sJ0zfrfT1uGT27",
-	"D1C/n7dOsmyTUYjWnNlQovRer4A9+titJ7w5Srstcrukr5ewm/ujRc6Oy1C8JjuHA0nWS2ffpBnk83Ew",
-	"6tBenWq7MCuyHdoOkb0id7KPS37cJdhJsZSyAFd3cyHcvlrF67CtSsou1bfbhje9v/dfRyvcwRHUdNo8",
-	"8lU1w+jx16X1s4VZbRDbAytOn/sGHuqKvAeVkySmsFavGvrBlGSGbyiuB3ZHQ1GIGxM0IXVEBrBGoe9M",
-	"yWl50kK+GrbWAWh5UWXrQCPpc3N5h6t8OT0a0WXFwdoDz19T3T5oLJoOlOAVhgYrVGeVdqZKF9Crc94i",
-	"Troq50/LRK+v+hiGTigyo+EvzSt8TKSldlD4HtxBRHr00VeW3xzlxsJhHUXtZ5nnyspZ7qtP8M0HlrlE",
-	"DKTI0RHnv+RyWRokeG3cQunLSfsFDrLWrV3ICspN9VyqPDT+KyeugJrBKGNDefcDIvaF1BnnMKTQsBIc",
-	"a/HlR8iosYAPMnV58Hmn2ldhJgjfBR23MDOVw0UG1yqFhBolRWaQmUOcuY6uIH9RzIt8uwW6hNp0+NEL",
-	"pj5me2ksUMj5S3NZ3Ke8qYjm9HksllCm6GJ6BxgRg5eEuwsLlwVoCgj3gBTaDv4oHN9KJvRryl6S+CNb",
-	"k19danCEt8u8yBkxksUOFiHm6MqWuklvp+1YUOU7laGpgli6BJmx9kQ9X0i9Di2fJQifvR6KpASZU6zR",
-	"hYwGbXY81YmPKicUZ7ZtA5KzgdmxSGTlDL0uu0Fo5mCOdomlyXOULtbQUpOplvQZP7QyVY4GR8uX9O/5",
-	"ONqyhGtl/DrCzKmJJVTjUZeLhxCPPtXOt6v4Jx5YNuEpgduJOaJ9gNvWkfKjty9Onr96MSyyWEy5sdhO",
-	"o4MddjLnpb4g//EGu6xU/PJPFrl4CzJrmVM8cMbn0C3ZYZtKlR488vR2i3FJYX/OFbh2gzPvMafe/KyC",
-	"WCjN0a04lJazM0W88JpmKaGtGGh5qhnSQbLRYZwIQ8kLbxciExxwIL9mgOClPR496yMgP6imIaIvEIno",
-	"zsLZKwzxNalXyLlDd5bAVH4U17/iEMgpr3oze0icK1lmXR7hwRc7tcOJSBx8cPzYoXUlyCJBwVdeQ3lI",
-	"sXxe4cAzZMsg44i4FUpbh7xr5iSD8a6m+oVMF5tDObhNDbVB0prskYTOw0w6OakbGanlA1nEx9kpBzTV",
-	"g36HkKdLNI7hQRzeC9mz4JYNWrMwaAbGAysSC78lBxxZ9K+1QutoUN8y16OutK9JtZFiB0NxMtUlZRJC",
-	"dxGprYJDrFQQJC05D6RyrFyRVi7hkFU0pUVQgWU0rctrNManslNNVyQdJRKORS6RZ2gx0sXWFEBWf1Br",
-	"saDleEe0RsV4NBJFiPHOKlyd80lTTbsMxQlCjpYpNXR6QTp+Iqx3DFSWtxOFVpglaIaWCWozQouCk1qq",
-	"Lg1Sw0quhdlIHFtnlvY49F+Ksk6wDIhmzqj/g2whMVv7+POxz0mW4Mp14ue2SXtlSWyPhe3V1WcE4gtm",
-	"kzsl3hazdEXepgHeK974xT+Zdv6B01/BOpJWbMuIruRZ1EMp+iWP14APRyNugujePy5uA/PaofiZwpl1",
-	"Et9tzn8b9hlhfi7GF9Rjfofe2IfM1sPfh31f38Ldec1dnHOLNfi8dqfegiz7dfcmQhHE0Ud0Om92Xsnb",
-	"TW8NjWqlnVhACUPxegmaxutpEGFJFObsuHDsgAN2nMz3Fyyn2hYoJ2lW5cCUnI/lFPEJDSzsySqj5CQY",
-	"xMqUV5ZIZJMKmN87ZDAhIeooMhECCARfH+vjgdpnfsnl8neHB3x30R/DEW9NY7jxwyKOFq7IP0Ey8U0S",
-	"EYU1P8nsupcn/ZWspx28FLAX6DgOfiV73UiYrGZInypHys2SMb/BLJs8x5KLuSwHB32llb9VgKKP+zZY",
-	"n7LhQwbvVpIyB1m+DQt/9Wjui2LpVE0RfxbF9YLa7HosQVx/Z8QkWIts4TA9WId2CKq77ZkK4brRVpyZ",
-	"SmeQCWpCn1XzOZTHwgJMdXJ46Bc+tOp/IEErNc8QJjLrhuIXEop1x3MSd2cDqNqKkk7kICnVjwad1Gs0",
-	"Mz0M1ApPPqgvG0/EUloLloxfzR9T9zPHdsoK/Ohfel0DjZIQNsfDD7kGrs5q5NaQOVZmYcjIttIg25w4",
-	"RQwS0yNlaYzuVCc1fSdUz0N1CC2ap9F+S3Xky1io81UMkna3zjsLZRJPdXIJrlPXnfAUvVj0AxAHk5PK",
-	"5mg4R9j3gRXv3r5ERUZFdO3dKCCXxOgwtMu78ZO60pD3PRa+2VzIfCXXlpyfNVu/rRMOxYle+wo1gkRx",
-	"LdqILzZX1mfFqF1ZsM8TRq5I4dZLw+JJG8eOBsqvaYTXh25JqKeLhiLh0rmEyYOHkki9puKk3oi5sq4l",
-	"bDa04qYx1722FmqVJrPg3duXxARCzsw11DHu3yqg3kevWJsRFneE2Pte7lbk3/v1UMJ/3/daNf/3fbUe",
-	"63D/TZtRaOHNQn5QRVVEkyfPntHUXv5r1NdMs3l/FNwKBOvL4/yQaQu/7botqzQNa21g2B4ichccvWgJ",
-	"8q//fGPq8LrvEX8yK5EbfdmaJ1HINQlVMWjNb2485G9G9jjMyhZPuHitD9ymU/V/ywBspnv0qO1XyO6o",
-	"ivz9/oEDaZ8xiLyh7P1UJOXIK6g1pTO+rHnTeNurWiFUx9VNbKz+QiHA2auzeuop9WgQv8SC+5ltSLPU",
-	"MempbqZuZpDLNdoQ4dw0K9bJkiZ0IUHW8TG/HRVhAtkdUmem0GC5VH2qgQw32x8OQ+FM8a9+K9QHhhKC",
-	"PfFVtxwdR3gVeqLooPEw+WYY5xW7dRshSi5KorDPTKZXO6sion+WUoXfT/E/GkJlKELDJyFrF3QrrZyS",
-	"OYcwu3TentG50xTeXpH0OpIdEYmNm1gmjYFRbnv4y1Zo5qzpbfxiN90Z47MrGBemqvy5bp3Ks3rumyp9",
-	"++YpvTTSG+x0R+1OhLowigPPFlgwKs5DJ/RJwlbmoF3gpGwQLZlwxhygLSv8YJ1m0d66+7Z1y/HkZpLl",
-	"VCfNGMswKS057jttzMle6g7ZLL+yTq775Mubqkt7+2TW0O+4M5zy9ZJnd9H1S8JSW89/1m3ryUp3sBSN",
-	"Tgpzd/5w/BV+WmSjJCOXPhTdcFSfxDwiKg+tur1Wwlvo5bg371pj6ZtpWVTm0A6bUuIH6R1NBBUKIS7V",
-	"NcRT7WOtAbnEpz1ME/uS/B7WqfmFuWcXt/zNH/OvzjIdulWW3e1jvoTw4zj/YqjfobC+X0B6JWRrPpxy",
-	"C1O1SXyD01qji3ptk9edyNkPKidrODXFTGnobzQKvew7gvx/kHjCtmt/r/Esm3hC1ppwfVZn5oYYeAck",
-	"Fq1pTLHgQSWxCLOYJswFIc9DPQMHx9yj6NedK63sAjg+tctNznn8yRY+mlluX9JJbg/Q6mGzs/onKf7C",
-	"zjH1htXXH4x2dBy5oi6MIuvlw6OPIeZJibabo2bWRr/+O+HCYzFImKKSg5hmXopBUk/0ws/4Bxs6JIik",
-	"R3UBMfIzkIMTi7lUOXUeUw0yypJQ5Veaot35rs2KqhbCT+IBV15ZKKmCsv1bdgOp11wgQeOd5lMteRqf",
-	"x0ksrFwfhKjsM7ZbkaB9CroqS5oNSw/3lhdshKX3yi92MH3/ROPnLxbrGzb1tTV4mEy3Q0d6WuCqMbob",
-	"gvYvU3D81YvMkD1qpkKtgHy1IRuK3er5Bbl1nezQ2auzbrkC27TUSYo260Y2rF+FF1808xnG4e2gMg7n",
-	"/VkLa5uAZPcaXWtQ2+7+Q9YR9UiGdAFZlZPOb1Xtzk25OdnLGrQK/KVO+BcHwrwsOdVhXFZtGNYlusFD",
-	"CUNu6Xe+eHyWNuxOsa80FGdhqlit3RyNMiHSAsrGDpDeoKRClUvjHGgxW1Me34Lz8yfq3zoy89Aa03DA",
-	"QjZTuuKpliWIHOZO0HxACo/iEX35X1EjyrfdDKf6xOcVEvrBzcQX3A9ChmE8GjW5h/FoNDo4FgnNNEt8",
-	"oI0Xlnm+o+a8Hri3l3lLUOzOsLTyK+Oe/MqXtNXqc+wqU2nPkvvrW2yBB1o/zLXxW1xddq5/rO8WubzV",
-	"7K/cRq8lDwbi6loqe7cWSlc3XWYwqy4ve8tUEOh3BMMdWWPKOvKPojXg7HIf9vXGvlKr8C4t0Z5lQYgi",
-	"pP6r7alL0tyV2/JAWjS3XVDSQ96tZsm7/JBf2Hut+AerqZLL+Cou327Msl8u7aRlOPpfGej0V/qyca9k",
-	"pnrgSyhaFEWJRqU7w28SXzxPs8HRrFKO02rkISEf+14HTQZQOdWs5ehHMkArygM2wGhY1SLQaOCqIVSQ",
-	"XIhem8Kt0qHgv0w1D5HyLdMtT6Yu23TtyebddiorBok2F/6vpC6JW0g71dRLvQYXi2Qms4tm3nkSfmlF",
-	"Q4OBBs8Hx+FytOmIJdS3ispHH48ei0FS6SttVppLcA52+FphhOKejtanNFX2F0/UKKL+gS8g0v6ZnbpW",
-	"Y14W/8vF+6wu3kb/qffz4mDWd0Xehhxr7qArolcyz+/uSqVZj8wn+wywbObu+UH5wl7Bqje53AwG/YK0",
-	"22yyk3odGmn2z+guLszqjrmldFE7083nXEwqZPj1JNY7dXkI/T5/7EnAdcdkakPy38xbM1QHCT06meop",
-	"jRWdRgmRoO0GFGaQK7imDmdlheNfD6ocWAGyzBWUBzTCvQkMtklpqgdJGE46EdPo0chOo+SgGVlFHUWU",
-	"bw658zViZkeWuUuEn198b85g/cqi+07yRzNlgwX+mk7aWU3E+878jTeoEClOrJTOKMDW7Vb4iAZHd6zt",
-	"r+/pN3uo/4pNG/qJWRpHOzk6CpM9x5Ono6ej6Ob9zf8PAAD//w==",
+	"7H17cxs3lu9XQfW9VZZ2mxTpRxJTfym2k2jHjn0te2Z3wpQa7AZJjLoBpoEWzXX5u9865wD9IihSiuWN",
+	"s5mamrFINh4H541zfv0xSnWx0kooa6LJx6gUZqWVEfjHi7LUJfwj1coKZeGffLXKZcqt1OrkX0Yr+Myk",
+	"S1Fw+Nf/LcU8mkT/56QZ9YS+NSc02qdPn+IoEyYt5QoGiSbRP5bcsjU3bF1qtRhGn+LoB13OZJYJdcDs",
+	"4gMvVrmgX2YimkRzXQq5UJe6lAupojiaS5Fn0SR67T8ohDF8IeqP2DRaWruanJyIa5kP3ZDTiEnDuNJ2",
+	"KUpmpBUTxtmKLwQr+IalS64WgtmlNEwUVc6tLplW+YbNS10waQ3Ta8VoFezITTB++O1wNBwNx5PvRt+N",
+	"jmNmNLNAAZplLWY4k2EpV0pbVvArwTiblXptRMkyzaSN4shYbisTTeY8N+JT/HvP4N1SsFL8VgljWcoL",
+	"wea6rHe+1Mayo8STFf5MYoZEZclP8NeEPf/5gpViJlUm1eKY6TIm+ki1mCpYrIiJLH5Qv9HWwESpZmg6",
+	"m+R4OFXAFG/4Jtc8e6f1S14uxP0zJhBlprMNcEEOU5ZwUorZpWgOnKepWFnDjpLBoOAfBvDAYLaxwiQx",
+	"G7NX8ns227BMzHmV2+Mhe7cUU5XLQlq21HlmmFZMXItyw4TKVloqGzO71EYQV1g4fqXdOlSaV5nIHEHe",
+	"K17ZpS7lf4vsy1ADZih1zqy+EgrIUkhjpFowXdbSWzMj6pCz7JqrVLwl3urJa1aV3I3+dGRgS6tSr0Rp",
+	"JSmg5vuPvcWcsR81819P2NORidm4eAT/92Q0KswwiiO7WYGEG1tKtcB1AYfLEoj1SzP2r/Uv9exfIrWw",
+	"jLOGfM9Kwa3oLnxroRLpX/APL4Va2GU0GT/8Lo4Kqeq/t5YTR0akpbC3fvDT3vVmQlnJc9OjNiwyGvHx",
+	"7GH6KHssnsy/GX07/u7h00f88exJ+k32rfhu/jRq1hX9v2//+fDV4zffvHv69/F/PvqvJ99/+/zpD+Of",
+	"Hv3Hk799+/Lpz+NoBx1u2OnNZyKzZvo9x3L+/KXc4qcW15to8ovb8pOUj/lsLEbh/4yjT79ubaQ70sdI",
+	"WlGYfaLTWt5bMY+ag+JlyTdbu+3MsWe7n2+zcVQZUbae4LlMRRRHuVRX8PGvcZTrhYRBR3G0WmqF0+Ua",
+	"VoDmBuynXerM/boUC2msKEV2yYFtHo4efjMYjQej8bvRaIL//Wf06dOv90DmCzAsn5XQcHCTj4ew9Tbv",
+	"7hmaFnvY4PUpHUiT90aUhxEDZYwGD633GTo1L66dHdk2ARm3nOk54ywhBygB86UsfPbji3fs5JKnhU6v",
+	"TvBTVMQdDw0NSDR5FEf/0lWpeB5NHo/An9GlAPW3xSP1I/3VPNOVsoahczHwzkZtolKe54YdpblOr2Jm",
+	"UqF4KXXMSmGEjZmbnKW54KXIYjYcDo9hsXNdFsjGlVT2m8eNHZHKioUogUj1ykMEMuI3oAU4CUqswaHy",
+	"cwlly82hcziC7Ng0kd7ARHiWMUNBNTFDMY5xel3Zmf7AuMqYEcYA+x82e49laCnNtuP6TIIcBBTv6ao5",
+	"DfUojgpy0a9laSscSun1ts4YTx6N/hnF0UqgPxlNttnCDdmnz4UVK8PwS/C70Dnn5IMMg3SmBX2MhKoK",
+	"2GwpcFnNAnlldWujjYTiyj825MyAD60sRBT4cb2TLZaRhcilEszgyuGwYAxdWcPWXFrgaatxR8P9R4W7",
+	"oaU1c4ZOqY7ttsMnFJlLpe1lQ4QmYALGwl+A+wfEOgUJLC0jsWdraZdsMKCfuAFgA+4QwtFLX+LpSLaI",
+	"6OK4wDf1+kLeh5us/mqmdS64CvA5/jCmBTSDhuj3k+A5+GddAhLrt5jH6x1gDwoBWruP9FVEgk6kLUSh",
+	"y822V5XWEnVrHgVtfZnJMqyqBgPU5pksRWp1uYnp9NyKWCbN1TDEzKWAQGyfTXqLv7qgzX5q0+LGQ/Kb",
+	"1FfBHdXk6m8IVuu5D7f1/PztxIVWLlSXGG3hD2cCok4mLYX4Zg3+yymjI5iQUcG4D2Lf9VIoz9/G6hVZ",
+	"NbdOd2oxLiCw5F1MVpMjdgfc7C3EcC+lutrhQeyUlxRjF3LLDlVUmTSrnG8uFS/Cg1Zlvsthuc1MPbLA",
+	"qLXgtdYdIsXrvnnxzGPLalub3Fb8QzO+AeO6g/rkGG+P3vKSW07cFtm6ztqWN30nYnbHiGmJzXqCOyz1",
+	"LBdFiLnyqlCtpbdsJ9it8Dc36WMrPuzwLVe0CMYN++H85YvJy/OfX0yevX45YW68/WE9Lin2q24W4qYN",
+	"bf1tTa3dEdblocFVmxXJz75sRVk3BUCXu4LnnfzbGv/joVqnN2EzRJgyLQ0ePLGcG8vIHHin1+s1Npe5",
+	"YEeDwZrbdMl0yS7Of/zp/ZvjU8ZnBiIGp4Phobksje3FCruDSfAEctytm8ucFFKJ4YYXoEX0VR2oOo6i",
+	"cNez8lPPuY86jg15XayoDCyN8Tq/xEyVLoEpMbUUs4cGduPSTUpbNo2M1moaeS4LLmzyaPJ0wj7HLKFA",
+	"+hYaXnjXr5+G37ijyAVLdZVnOOtMgJeXwVpAw8dkDMluwve8llo9x5y3y0IGHQc6tgCT66vtBeERTpo1",
+	"Lbnxczk/uc1twILg87fturEyz5lUsPLWeloC1PDHgYG215P7wmx07VD54p5bM4UFDdOjLyBA3FbBLZkN",
+	"Eo9Xdnm5FDxzGYNATCoXituqFA8McqCxvFghDa9FCYEhc48jTZuLgLKUcOT1I4YENWaCp0sGLkIGHAvH",
+	"PueFzDfMrATE3RKcJm7B+2IpNyTkaS5B7ImN/LXHRlcs5YpZkedsvZTpEkJYAf6nnvtHUF1IO2H/OThL",
+	"rbwWqVZKpHZwVtmlUNZRZ/Bv7AgD3/lcppLn7M3GLrVyoxzHOx/nafvxzm9YptOqEMriDDjG+dmrN2cX",
+	"F4Gn3TduQoO/vtBKXq24MTsWK19fsIvnfzuOQcQo878qxVx+EAZYF/dDF1BAWqkWQ/ZWpLoEbl8vBX6l",
+	"S5RF2z5qOFo5l+DVOn2Lkhs4YKa0Ejj9mjuhVj0inL05Z8CSuPKOnv4l2kmQd55tonj3j/5ODAhisdtJ",
+	"KviHc/py/HDbZaoV2ra+wYgr9M2y4Om2rOirGJgnZpyVAoQTRAOcUqSOKFZ2Q1QEIqVLkV6JLKjocm6F",
+	"SjeXtJ9GL+tqlreUsqqK2ZbDtC2+uMEHBsVAqFTEzVFS6IIHxxX9MLgg8v3Cutefa/DbFacwN5DU/62z",
+	"t5tyWZR92uPedPc9avbomBDOAvaZlXq16tC9kzaDgS+tvgRB2B72B102InJZSFOAd0JWhp7tXu/Bb0XG",
+	"jpRWqWD/zt6/PWf/3ijE45hZzcBO8FJQ9LnGa7tG3dEIwUNBC32w3QZP7QBPT/wWuZHrU3enGDduILJ/",
+	"h01vMEuBywehbInW6ZdfabLsUld2V0Kn/vWBRrZjDgMxUmvCLXEpK0GcU0h1mepK2VqrlWC1Gh/BuWIh",
+	"x6BHU7/+9swhel04Z+RczfWNtzVjUKArkdrWB6ir6NKFYu8oE2oDh6arMkVtwQsxYfDpVEV771K2ZaND",
+	"qYAodpcUGsGvMfid8+221Rd6b5LOwblpWApwNBh49+24UWmly9OIoMjsTEvcMSflaBta9n+dvXrZ9TFh",
+	"A+gMw/L3x6K41rh7MDUNe+Sul3ITX71peavbeVuprnkus8tWYqmbtq33AZ702PvS0Y4oaTzyYdLDew+T",
+	"KEB6OBmPPleEdOcc802Zi88XLXyGrPSekOKisbk9PZHneh26OsFAAScTFAc4s43ueaGvBZg6pdcxXawI",
+	"ZkuujMSTsXwGwT55SGgq51LxHG/UDqKUW24jmX167Q2CrIXZQ3EtxhR6IZVPUYAlpashaVxZ0jjsTiyl",
+	"sZpissO2geunS9TQLu6UEmxY5XYU1FdC7bxb3u9J0PNdyrtnW56Ep3uzt4Zqcc1sN3BowLvwt5XgXmzn",
+	"c+svP96KtfaG7PXANyz2Yuuawl+yxZHEupv5hv7iGD9FcbTm+RVf843zHsB3iKOUq1TkucjQIEj6R5pr",
+	"06FVc2IXtM3b5QVmOtsEv8ilugoruKVW4tJFJWGnX9lbXSccxmpBFussxu3Grb1ZSPCsChNgKqc3w0zV",
+	"fHkoUxVmL0PVgwYX6W8TeJahDuX5m9aSXP6yX/VmFF+ZpbZ1shVGOWVGiG7xBX7ez6fetWCoLgg7e/bq",
+	"9bO/PX/x6vXFi2dvX7y7n+Kiw+uJ4uZqNFhG4H7aKnkg8gyQPFEcUYUErautdOLI5cXQM1/zPL+sZyr4",
+	"h0tzJWC6J8UIPbelnMPgI4MscGCJ043nHiwvPLic8OYfblcWfe6luNO+2wzeM9szx/3cbf6uO8zDbi/7",
+	"1t3LA+5YFmBVRiFXpBaWW9Dya7mb3KZTqGrNUcrz137i3lBeelMNXH/btejfgvKuOGjbwwYi4f9AbGVY",
+	"WSmmVZPrqhU8xJqWXwnVKdk6nM6wgNDm/FCNB9PRiSHnI9eLy4VQYlcx9oWwPlNdLx9jfiwT7BeZnDK5",
+	"ULoUGexbFitd2rDv7ZVzf7rXeSaMba4M76Jk/nKdDlNObWf7y59CK6a7WTeGwrTbrOMWp5LyyuyrM7tF",
+	"mLbznp6iBJgrdE6FVP5C5HMFmYe6D3eMRrG8cVfFLP7W3U1iMSQ3bJVzpUTGuKXg3RWn2WWduaXqA15o",
+	"tWDit4rn5pRlWglW8PLKpTCwqBIvGrEm9K6cmulOpUvLkGbVLVL4d43kXdx4i2QRLOsQAa+TBAc4jYen",
+	"DGojG9ROTcqguY9wAnzIkmvXvM9L31fFii5FyRjRmfha6VNfwVeKOaa43Dh4WZ1pQXcEV0qvW9V9419D",
+	"6qYbENyCjZrY4caGpmDm20UZNz7IeJaJjFmNlbnka8zbN150aXlAexTNFjcr3uuiOQlozmcr810bk9q2",
+	"N6WPLZJuzRRHHwYLPXAf/stoNXzL169cHtTH0hdVUXCyATfduzSR/qht3kah0i0TTR7d4Z6lnUzYeRm6",
+	"69s91V7Bxw4o9jK1x9s5h70pijqZuZ19uovR7PIubwoiRLtHw+m7GBQ/6Hld+raO4WfTqnc0vG2ahJsa",
+	"6+pulwG8oSD1dy83tELfUNBPfx3UeOHr65y1/qXnox2SLXJn3a5vRhsZmOohTCUVVkk8HI1GrUqBwxoV",
+	"8ceXNcWbXGz/ELwB83WYQDhteR5Nxtu5wC/TEVI7RAflG/2pXlixCttxG2pIekMUcX6QnrNcXtcOl4kZ",
+	"z3OXSixu211C6/cz38SJuOZbZ6936AzPVhPGcVc+E4ohT8uFPPVahGo76P4H6zYYqJRK5cI0lf/tgv4W",
+	"43rHK9hacRvHzzF5fzOvZJ5LI1KtMkP3UEqvWaWszMErAZfVsCNXCpNVgrnSEiU+WN9R0+1au2MRTk+S",
+	"bu3b3+mxw3xKoLMn4K7LKLe1rY20PMzdKr3pnTy0N3M7v3nTvpvOjRuzf/2cCokoNVeJDN04f3cZzpfU",
+	"CcIbb6SbToa75tj+wfM81OS3nRi/2cS4rPlgPCpCzf9tX3mXpt2OJcGPJL+39nkN497xhXBywaWilMWB",
+	"enqH331vnna8M3dXU/79KtsCJegQ9JbkrPe4F2uAMgVVKe3mAliq06P7zgeTXVK9dbslcJR2M1VZKVN3",
+	"DNIYA4whh5FDkUAXWPAS5dytZWntihAqpCu0CpRMugK+BwTCcvbmPGZGlNciY5XKRMmS+q4sYdolL3kh",
+	"2EqXlnHKHmzVwA6n6p0w1oAUgoK2mq1yvmkMUOwKJZai7n10HcjYIlG3BWDtda71FWj09ZLbqeJlKa9F",
+	"NmTnlikhMohH2U+vzp41PIXfUdtlusSKi/VSlFhk3SlalCZ2pdTSTFWu9WrG06va5rlGTd4oFzwCj8yS",
+	"DAY8y8rklD5OekeT9OBKpmpWWZYssSEywY0lPsmfMMfphiVnDqvEQXZ8j4fKptVo9CjFgfGfIhlO1VS9",
+	"88fhZwFfxZX8eyicVCujc7SJzWFW8iSJUeCvxMqSTe0h60wV5oM4y8S1yEFGHph60GtppDUTLACmIuk1",
+	"lmQTzk3T9FATVcEqdQmRdymMmaqjJNcpzx1KTvJvw86fHv5ndPId/DmZjJNj6tZ2A/QrXh1bMK1ipktY",
+	"u4AjWVWzXKaDqswTwudZCGsYZ49Hj2BJ4PO5JR9hoUsm5oJb08PpIaLWe3WU8c3l1AR5xNWGUUqRwUn/",
+	"+OJdzH56cfYcn3395t35658vjj0L1ag9juoeMGeqehIZWK97csieUfk85e3gLLERhU4Iq6AzkI3698Aw",
+	"2M9MclmLcoIfJoSds0ukJywhH2HCMGUD3MOSVGf4r6lKXIiMnB2oUqTDS7A1OQFexPo+XJOLD2F+6azQ",
+	"f1y8/pkdARnbBXkPDBYbHsfU6EBi94z6aAbvNisxYX1AH9j1GQ2H22s92P7ph8F6vR6AoQNWEQr2lSWN",
+	"dqBq5SStypwNsgRpa6bKaQqr84zOcS2NiOH3eCUFxMSprdanjGOijZaBJ+aEBH+B2mpemVrJsMej0VS5",
+	"I0fStTeauEaUIfueiDbXea7X1LVQ5YR4sOMctSL6TtU1zysRY+PJwAisUbsGhbAxbCGvhcIKtZi9f/fD",
+	"4DtmxQc4LnR5UqEo5nAVuK/O31H+1WK7mdOcHmLi7M15K901icYg166iXvGVjCbRo+Fo+MjVX6OlrBVV",
+	"P420EOGmSFmy8+cGZD+jFmXl9b0sGeVZDTsyQoBEhXGAMEKoq/zPs2gSvZSm/WNw1jrQbw9Ho8+GKLWN",
+	"2rMDXapNEoSBezwa7xq8Xu1JBwULH3q0/6EGYA6eGB/wRB99DD0hn3JEepIWbxMVnDB3A99D8cASAWzZ",
+	"aD1AEqK0h/QwmnFmQYOYSlqBdZhLfi2Q061m0hqRz0GWc9cjBKLb1oBe5w7Z60JasPSJzJyNJt5JUC0V",
+	"PBOsWrGjRw/ZUnxgmVxIMLmPHrJcWIsDw0P0+TH6ITlHRwhj1TomnVd5ThArYBM7zXkkY102JDqcdWI6",
+	"Z4u+dzewn5sFHZ7Xp64b7jrHezIwvqcF1ABdAUGg9WWO/0f7GdMBtn05aRk9vc2ifr9snWVZX1CQ16zu",
+	"GVF8LqhgTz52+54/naRdmLRd2tdp2P784JFT4DJkr9HPoUSScdrZAfV5/XzqnTrwV6fKLPUafYd2QGSu",
+	"MJwMScmPuxQ7GpaSF8LWRXewbtfs42zYVsd3l+vb0JH96O/XL2MV9kgEAg82P/milmH0+Mvy+sVSr3vM",
+	"9sCw8+cOxAlvVW/B5aiJMa0VNEM/6BLd8J7hemB2gEr5vDGuxl8doQOsQOlbXVLnAFoh10xc2wDwvPCu",
+	"9UgB6xPAaEeqXOEcONFlRcnaYydfU9XeaMwaFCIfFXqQLTBnlbK6SpciaHPeAk26JuerFaLXVyGBwR1i",
+	"JcSfWlZom8BL7aTwLaQDmfTko0PA+HSSayMGdRY1LDLPpeGz3DXIwJMPDEkJO+IEFkR/8dWq1NdUVLCU",
+	"ajFpP0BJ1hreC0RB2qmac5l78Fdp2ZVAQDC8scHWgGNk9iVXGd1hcKbEmlGuxd3/g6DGTHzgqc19zDtV",
+	"rok1gfVd4nYLPZO5uMzEtUxFgmB5WAMR13nmOrsC8oU5L4ztlhpxITry6BRTSNheaiMw5XzfUhaHjDf2",
+	"+Zw/j9lKlCmEmC4ABsLAIcHszIhF4fAqAkvy8Ch/FIlvXSaELWWQJf7I3uQX1xqU4e0KL0hGzDjhfQVE",
+	"BIWjq1vq+p+dvmOBwAG+YA1EuhQ8I+sJdr7gauNh/0rB3O31kCWl4DnmGq2/0cDJTqcqcVnlBPPMpu1A",
+	"0m1gdsoSXlmNj/NuEpokmLJdbKXzHLSL0TjUZKo4fkY/WiP+ixGtWNI95/Joq1JcS+3G8dAvvmEQi0Ld",
+	"CmHrU2Ud2kdT6ocuPF7gdnKO4B/AtA2AztsXZ89fvRgWWcymBC5pptHxDj/5mSsnujf5owl2eanw5VeW",
+	"uXgreNZypwh0vFeeHmD8E8dvNziXmPanuwLbBrl05ZiIz5pVImZSUXYr9p35FEyhLLxGPH3wFT0vTxWt",
+	"9CjpoUwmTOPlhfMLQQiOKZFfC4CP0h6PnoYYyIGVN0x0D5mILh76QWmIL8m9jM8thLO4TOlex/BXHgIk",
+	"5VXwZg+Yc83LrCsjBH680zqcscSKD5Z+NjC2FLxIQPGV16IcYC6fRjh2AtlyyCgjbphUxgqCXQMdDGc1",
+	"VS94uuwDMxPKD1iDpIXunHjgpoxbPqlxoBAxA0Sk3WA4VUfhgJDKOJvA8Dj2z/nbMx+WHbXwkBEH+YFh",
+	"iRG/JceUWXSPtVLr4FDfgO1cgwHUrNposeMhO5uqEm8SPDgLmq2iqSHH2nHYDJgcw9dolUsxIBON1yJg",
+	"wDJ8Y4OzaERPaaYKj4hbvEg4ZTkHmcHB0BYbXQj0+r1ZixkORzOCN8rGoxErfI53VsHodJ80VTjLkJ3B",
+	"ysEzRTwsp0jHT5hxgYHM8vZFoWF6JRStlhiqn6EFxYmINAsN3LDmG6Z7F8cIbnrq4atYWV+wHCHPXCBE",
+	"BRVLzzYu/3zq7iRLYctN4t7dwc2VQbU9ZiZoqy9wiS9ITPZqvC1h6aq8vgMeVG/04FdmnX+g6y/vHXHD",
+	"tnVEV/Msa2DisOZxFvDhaEQ4Dd3zh8GNF14zZD9jOrO+xLf9d4AMQ06Yw0a+RzvmZgjmPni2Gf4+6rv6",
+	"FtcWXJ/FO0KoE+5eu1NvgZ79pnsSvgji5CMEnZ92HsnbfrQGTrVUli1FKYbs9UoofMWKEswPCcqcAhfK",
+	"HVDCji7z3QHzqTIF6El8X9GRLuk+lq6Iz/ClNYFbZdCcuAa21uWVQRbpcwHJe4cNJqhELWYmfAIB1xcS",
+	"fdhQe88vqS1tf3rA9df+MQLxFmrsJwdqe7K0RX4HzUQniUzkx7yT23WrSPoLeU87ZMlTz/Nx7ONKirqB",
+	"McnMeLRRMG4GnfmesPRljjQXSVkurAiVVv5WCVB91B9J9pQcH3R4ty4pc8HLt37gL57NfVGsrKw54msx",
+	"XC8QCSjgCcL4OzMm3lskD4f4AQGGUzB325CU/rjBV5zpSmUiY4jhN6vmc1EiMMZUJYOBG3hg5H+LBLzU",
+	"dvcq+wcqxRowLom70Iqy9qK4ZbngeNUPDh1XG3Az3RoKj3OcuLLxhK24McKg86voYwSPo9xOWQn3+jd8",
+	"XAlE4mQmh80PqQauvtXIjUZ3rMw8Ruu20UDfHCWFHSU6oGXxVWpTldT8nWA9D9YhtHge+7ZX8sSVsSA4",
+	"FztK2t06740ok3iqkoWwnbruhN6kErPwAmLvcmLZHGKb+nkfGPb+7UswZFhE154NE3JJDAFDu7wbPqkr",
+	"DWneU+aw+hjP13xjMPjZkPfb2uGQnamNq1DDlUiqRRvRwebSuFsxRFRjFPN4xFrO7Gal65ZBCjRAf00j",
+	"OD4IS3w9XTRkCZXOJcQehOnK1QaLk4IZc2lsS9n0rGLfmeseW4u0UqFb8P7tS0KH4TN9Leoc92+VQHgm",
+	"Z1gbBNA9KfbQw92K/Fs/7kv4b/tcq+b/to/WqJi3n7R5eYN/suAfqDH9ydOn8Y1t6tt3FJjc8gzryuPc",
+	"iwaN+G3XaRmpEFOnWcM2Buu+dQTJ4vVfeH9j7PC67RZ/0muWa7VowXEWfINKlR21OlebCPmbkTn170tk",
+	"T6h4LbTcBkzrf8oBbMBRA2b7FYg7mCJ3vn/gRNpnTCL3jL0DlZYWo4LaUlrtypr7zttB1Qq+Oq5uYiPz",
+	"5wsBLl5d1G++wh4NlJeYEeSa8dcsdU56qpo3L2Ui5xvwIfy+8X1hlpcIcA4MWefH3HRYhCnQ7+Aq04US",
+	"hkrVp0qg42bC6TBQzpj/CnuhLjGU4NoTV3VL2XFYr4RIFAI0eqFo80KmKwrreilKKkrCtM+Mp1c7qyKi",
+	"/y2lCr+f43/USEpfhOZgbVsF3VJJK3lOKcwun7dfhLTTFd4eEe06sB0yiWnhYSBSrQPY7eDTbqVmLpre",
+	"xns76Q4K8q5knAd+/bpOHcuzAueNlb4hOOqXmjuHHc+o3YlQF0ZR4tkIUoyS7qET/CQhL/OoXeAkjVct",
+	"GbNaH4Mvyxz2bzNosO6+7d1SPrl5485UJc3rdjzQfHIa2m1Ml73YHdIvvzKWb0L65U3V5b1DbtbwdS77",
+	"0ilf7vJsH1+/RCq17fxnnbYGf94jUp33pPzh5Mu/XrpXkpFzl4puJCqkMU+Qy32rbtBLeCuCEvfmfRsd",
+	"swb0xjKHdtoUL36A38FFkL4QYiGvRTxVLtfavITGsJDQxK4kPyA6zXtrUHp2Scvf3Tb/7CLT4VtpKNw+",
+	"pUPwL0j/S6B+h8F6thTpFeMtCHtplwidVbN4T9Ja6DRB36SD+8Z+kDl6w6kuZpIg+7fTGRcN3kwoyf8H",
+	"ySdsh/a3gmfp0wlEa0L1WR3MDXbkApCYtQCjY0ZAJTHzcNETkgJ/z4M9A8enzL0UC8edSyXNUlB+aleY",
+	"nBP8yRY9GgSx+wyS2xjfATG7qF9L/CcOjrE3rD5+77RD4EgVdR77LCiHJx99zhMv2j6dNFgbYft3RoXH",
+	"7CghjkqOY3xlCDtKatBx+Ixe2tthQWA9rAuIQZ4FBjgxm3OZY+cx1iCDLvFVfqUu2p3vSq+xaoHetUpR",
+	"L3iEosQKypQrpS0r+BX1FFOBBMI7zaeK0wsDHE1iZvjm2Gdln5LfCgztrqCrssRX6+CPg+UFvbT0QfeL",
+	"HUrf/qLx8xeLhcCmvrQF9+D5O2yk4wWqGsOzwdX+aQqOv3iRGYhHLVRgFUCuerqh2G2eX2BY17kdunh1",
+	"0S1XIJ8WO0nBZ+3dhoVNeHGvN58esX8Hl1E672strG0Skr1j9JhDuw/SFZG5vihdOunqtEhhuoD7Aj6R",
+	"UZ2HB2Lu1HiY2HdmtayQuzakLET/UjE+wHBRtrOfVqXC9rhHgXi7gNJhdjWRkUc7GZgrsZ4qI6yVamGG",
+	"LOkGcUC+BCtbkvrd3PjWbsSUxjcIJ8fo6GKNH1gzgjTBG2H/ivCkqXD3b3r0lfc1mDVCiUgFP6d8az+d",
+	"K91N4ApsKhbD76hPv3AvHrg/SbqpN8Rv6GurJfiAB1qHzTuzbRjtuK6Jpc47cOSlsZR1d6iwrZefxi4Z",
+	"hqWLHmemFYFOldULLPuaMKVZVtHhdPrOYryWqMUFZNX1YuHQtZ1sGienaiZyrRZ0HeLfSUTwGXh7i7VY",
+	"DR484as0Kbv9yBquFFNlLqA2bF1qjDUQQKVToQpzLbTOXJkZJmRMpwI4q0o+yzc1KBAIUHJ8Q4KQXnQW",
+	"zBDG/hZmqrr6AhthgJezKvdgXQ70TpaIgIcQfh63pnvNIQ0zwveFT5UnnVMwu7KStUTej/8mvrjH1gbD",
+	"PShN+RVGXHvTiGgJnFx4RuiaX9vCSd3d/k+WrkZEqjnTQYbVLQB9YE2jwao6xTOh9yV7uEo+VR6tss7L",
+	"NMjnTlw8xjm+Q4HQK5WmbCalKofswoN61jbaIpIYenYCi6HAOq5FiXWiC22tUGy2wTI6I6yDf3IzETwo",
+	"daY2DuiSNyCZ8VSBeOZibhnC8+LtJGzRaZyiJpTTLsOpOnPX+kkuC2kTJ+ZH/oJ/PBo1V//j0Wh0fMoS",
+	"hBRN3D0XDczzfIdJrfFuD8ou4Sp2Fzi0yhvGgfKG+0yV1PvYVSXahnL98ydMvAy0bIPvl7YakVG74lyD",
+	"Y98QFm1h7UjbgzogXD7yfLHrzBhR2hrzIBOzarEIVonCot87gO0bi7aw6Acx2VrL2ZW9OzQZ+oWQOnYF",
+	"aW0oKSQUEvWvruMuS98u9AqwdwurYF8a8B+UPEav0hVSa1dE7dA+SPfzlZm08jbuHckdeAPXteWMzFQd",
+	"uQrGjverS3Ba29hzietdw7eH8iuBN9tGO2QEkGPXaqgw/1BOFVk5fMW3UBLLcJrFKLGuVaBWgop2wUBS",
+	"H1jtYbcqd336cKoIw9E53q1EYt01YdvvPu12Mxt2lCh96f5K6or0JTdThVAmG2Fjlsx4dtm8ETXx74lX",
+	"oqFAQ+fjU384SnfUEthbid0bj0eP2VFSqSul14oqYI93pDo9gvGBec67YBqEaxdrEmH73j2otP/NOdVW",
+	"XzxEpX9lWD9jhrUH/+DSrLF367sqr6fHmjPoqug1z/P9oBAItUxycgh+dAN7616ly8yVWAdruxpc7nvk",
+	"3WaSndzr0nVfYbZ2qdd7YMPxoHbmn95RLwfjroPWYQfX2QmXfiEWsF2UaqVR/+t5C8L8KMGfTqZqiqje",
+	"0yhBFjTdfP5M5FJcI8CINAxivEKqygrDBC9zKcrjJnW8xUpTdZR4bPAJm0aPRmYaJccNYiRmkbDcy5eu",
+	"bYAyO9IpXSb8/Oq7D4H+hVX3XvYHN6UnAn/OIO2iZuJDIffjHhcCx7G1VBneb3WbBT+Cw9FFlf8FX/hL",
+	"7c/k2lRl7tDgJycnHlh7PPlu9N0o+vTrp/8fAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

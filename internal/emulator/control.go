@@ -76,7 +76,12 @@ func ctlError(code, field, format string, args ...any) acctl.Error {
 }
 
 func (c control) GetHealth(context.Context, acctl.GetHealthRequestObject) (acctl.GetHealthResponseObject, error) {
-	return acctl.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
+	h := acctl.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name,
+		Clock: acctl.HealthClock(c.e.clockMode()), Storage: acctl.HealthStorageMemory, Reload: reloadInfo(c.e.LastReload())}
+	if dir := c.e.DataDir(); dir != "" {
+		h.Storage, h.DataDir = acctl.HealthStorageDisk, &dir
+	}
+	return h, nil
 }
 
 func (e *Emulator) clockMode() string { return clock.Mode(e.clock) }
@@ -118,7 +123,9 @@ func (c control) ResetApplication(_ context.Context, req acctl.ResetApplicationR
 }
 
 func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (acctl.GetScenarioResponseObject, error) {
-	return acctl.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
+	info := scenarioInfo(c.e.Scenario())
+	info.Reload = reloadInfo(c.e.LastReload())
+	return acctl.GetScenario200JSONResponse(info), nil
 }
 
 func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
@@ -137,7 +144,7 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
 	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
-		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description)}
+		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description), File: nonEmpty(sc.File)}
 }
 
 func (c control) clockState(fired int) acctl.Clock {
@@ -164,6 +171,9 @@ func (c control) AdvanceClock(_ context.Context, req acctl.AdvanceClockRequestOb
 			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
 	fired := v.Advance(d)
+	if err := c.e.saveClock(); err != nil {
+		return nil, err
+	}
 	return acctl.AdvanceClock200JSONResponse(c.clockState(fired)), nil
 }
 
@@ -188,11 +198,17 @@ func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestOb
 			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
 		}
 	}
+	var newShift, newSkew *time.Duration
 	if req.Body.Shift != nil {
 		c.e.SetWallClockShift(shift)
+		newShift = &shift
 	}
 	if req.Body.MaxSkew != nil {
 		c.e.verifier.SetMaxSkew(skew)
+		newSkew = &skew
+	}
+	if err := c.e.store.SetWallClock(newShift, newSkew); err != nil {
+		return nil, err
 	}
 	return acctl.PutWallClock200JSONResponse(c.wallClock()), nil
 }

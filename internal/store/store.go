@@ -14,7 +14,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/durable"
 )
 
 // Sentinel errors.
@@ -100,6 +102,9 @@ type Session struct {
 	Attempt int
 	Status  acapi.SessionStatus
 	History []StatusChange
+	// Steps is the timeline the scenario planned at login (see Plan), kept so that a restart
+	// schedules what was still to come.
+	Steps []Step
 }
 
 // IDs makes the identifiers the emulator hands out.
@@ -122,6 +127,14 @@ type Store struct {
 	links    map[string]*Link
 	outbox   []SMS
 	seq      uint64
+	settings Settings
+
+	// The commit hook's state (durable.go); dir is nil for a store kept in memory only.
+	dir         *durable.Dir
+	pending     [][]byte // facts of the change being made
+	failed      error    // the write that failed; every later change is refused
+	replaying   bool
+	compactNext bool
 }
 
 type application struct {
@@ -131,15 +144,25 @@ type application struct {
 
 // New returns an empty store.
 func New(ids IDs) *Store {
-	s := &Store{ids: ids}
-	s.Reset()
+	s := &Store{ids: ids, settings: Settings{MaxSkew: acauth.DefaultMaxSkew}}
+	s.resetLocked()
 	return s
 }
 
 // Reset forgets everything.
 func (s *Store) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	_ = s.ResetErr()
+}
+
+// ResetErr forgets everything and reports whether that could be saved.
+func (s *Store) ResetErr() (err error) {
+	defer s.write(&err)()
+	s.record(fact{Op: "reset"})
+	s.resetLocked()
+	return nil
+}
+
+func (s *Store) resetLocked() {
 	s.apps = map[string]*application{}
 	s.sessions = map[string]*Session{}
 	s.links = map[string]*Link{}
@@ -147,12 +170,12 @@ func (s *Store) Reset() {
 }
 
 // AddApplication registers an application.
-func (s *Store) AddApplication(id, secret string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) AddApplication(id, secret string) (err error) {
+	defer s.write(&err)()
 	if _, ok := s.apps[id]; ok {
 		return fmt.Errorf("add application %s: %w", id, ErrApplicationExists)
 	}
+	s.record(fact{Op: "add_application", App: id, Secret: secret})
 	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*User{}}
 	return nil
 }
@@ -219,8 +242,7 @@ func (s *Store) user(appID, userID string) (*User, error) {
 // AddUsers creates the users that do not exist yet and reports which were created and which
 // existed. Duplicates in ids count once.
 func (s *Store) AddUsers(appID string, ids []string) (created, existing []string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return nil, nil, err
@@ -236,17 +258,20 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		app.users[id] = &User{AppID: appID, ID: id}
 		created = append(created, id)
 	}
+	if len(created) > 0 {
+		s.record(fact{Op: "add_users", App: appID, Users: created})
+	}
 	return created, existing, nil
 }
 
 // DeleteUsers removes users with their links and sessions; unknown IDs are ignored.
-func (s *Store) DeleteUsers(appID string, ids []string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) DeleteUsers(appID string, ids []string) (err error) {
+	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return err
 	}
+	s.record(fact{Op: "delete_users", App: appID, Users: ids})
 	for _, id := range ids {
 		u, ok := app.users[id]
 		if !ok {
@@ -304,10 +329,12 @@ func copyUser(u *User) User {
 }
 
 // NewLink hands out a registration link for a user.
-func (s *Store) NewLink(appID, userID, displayName string, now time.Time) (Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.newLink(appID, userID, displayName, now)
+func (s *Store) NewLink(appID, userID, displayName string, now time.Time) (l Link, err error) {
+	defer s.write(&err)()
+	if l, err = s.newLink(appID, userID, displayName, now); err == nil {
+		s.record(fact{Op: "new_link", App: appID, User: userID, Name: displayName, Code: l.Code, At: now})
+	}
+	return l, err
 }
 
 func (s *Store) newLink(appID, userID, displayName string, now time.Time) (Link, error) {
@@ -315,29 +342,32 @@ func (s *Store) newLink(appID, userID, displayName string, now time.Time) (Link,
 	if err != nil {
 		return Link{}, err
 	}
-	l := Link{Code: s.ids.LinkCode(), AppID: appID, UserID: userID, DisplayName: displayName, CreatedAt: now}
+	return s.newLinkCode(u, appID, userID, displayName, s.ids.LinkCode(), now), nil
+}
+
+func (s *Store) newLinkCode(u *User, appID, userID, displayName, code string, now time.Time) Link {
+	l := Link{Code: code, AppID: appID, UserID: userID, DisplayName: displayName, CreatedAt: now}
 	s.links[l.Code] = &l
 	u.Links = append(u.Links, l)
-	return l, nil
+	return l
 }
 
 // RegisterPhone registers a phone for a user directly, as a scenario's initial state does.
-func (s *Store) RegisterPhone(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) RegisterPhone(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return err
 	}
+	s.record(fact{Op: "register_phone", App: appID, User: userID, Methods: methods, At: now})
 	u.Phone = &Phone{RegisteredAt: now, Methods: slices.Clone(methods)}
 	return nil
 }
 
 // UseLink registers a phone through a registration link, as the mobile app does when it opens
 // the link. A link works once.
-func (s *Store) UseLink(code string, now time.Time) (Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) UseLink(code string, now time.Time) (_ Link, err error) {
+	defer s.write(&err)()
 	l, ok := s.links[code]
 	if !ok {
 		return Link{}, fmt.Errorf("link %s: %w", code, ErrLinkNotFound)
@@ -349,6 +379,7 @@ func (s *Store) UseLink(code string, now time.Time) (Link, error) {
 	if err != nil {
 		return Link{}, err
 	}
+	s.record(fact{Op: "use_link", Code: code, At: now})
 	l.UsedAt = now
 	u.Phone = &Phone{RegisteredAt: now}
 	for i := range u.Links {
@@ -361,13 +392,14 @@ func (s *Store) UseLink(code string, now time.Time) (Link, error) {
 
 // LoseDevice disables the user's phone and hands out a new registration link. A lost phone
 // approves nothing more: the user's logins that wait for it fail, and those it keeps alive close.
-func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) LoseDevice(appID, userID string, now time.Time) (l Link, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return Link{}, err
 	}
+	code := s.ids.LinkCode()
+	s.record(fact{Op: "lose_device", App: appID, User: userID, Code: code, At: now})
 	if u.Phone != nil {
 		u.Phone.Lost = true
 	}
@@ -382,14 +414,13 @@ func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
 			s.transition(sess, acapi.SessionStatusClosed, now, "lost device")
 		}
 	}
-	return s.newLink(appID, userID, "", now)
+	return s.newLinkCode(u, appID, userID, "", code, now), nil
 }
 
 // SendSMS stores a registration SMS in the outbox, with a new link appended to message. A user
 // with a registered phone gets ErrDeviceRegistered.
-func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string, linkURL func(code string) string, now time.Time) (SMS, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string, linkURL func(code string) string, now time.Time) (_ SMS, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return SMS{}, err
@@ -402,6 +433,8 @@ func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string,
 		return SMS{}, err
 	}
 	link := linkURL(l.Code)
+	s.record(fact{Op: "send_sms", App: appID, User: userID, Phone: phoneNumber, Name: displayName, Message: message,
+		Code: l.Code, Link: link, At: now})
 	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, SentAt: now}
 	s.outbox = append(s.outbox, msg)
 	return msg, nil
@@ -415,9 +448,8 @@ func (s *Store) Outbox() []SMS {
 }
 
 // StartSession starts a pending session for a user with a registered phone, counting the login.
-func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (_ Session, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return Session{}, err
@@ -437,6 +469,7 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 		Status:  acapi.SessionStatusPending,
 		History: []StatusChange{{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}},
 	}
+	s.record(fact{Op: "start_session", App: appID, User: userID, Methods: methods, Token: sess.Token, Secret: sess.Secret, At: now})
 	u.Logins++
 	s.sessions[sess.Token] = sess
 	if len(s.sessions) > MaxSessions {
@@ -466,13 +499,13 @@ func (s *Store) forgetFinished(n int) {
 
 // ResetApplication forgets an application's users, phones, links, sessions and messages, leaving
 // other applications alone, so one test suite can start afresh while others run.
-func (s *Store) ResetApplication(appID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) ResetApplication(appID string) (err error) {
+	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return err
 	}
+	s.record(fact{Op: "reset_application", App: appID})
 	app.users = map[string]*User{}
 	for code, l := range s.links {
 		if l.AppID == appID {
@@ -540,14 +573,14 @@ func copySession(s *Session) Session {
 	c := *s
 	c.Methods = slices.Clone(s.Methods)
 	c.History = slices.Clone(s.History)
+	c.Steps = slices.Clone(s.Steps)
 	return c
 }
 
 // Transition moves a session to a new status when the real service could make that change, and
 // returns ErrBadTransition (naming the current status) when it could not.
-func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (_ Session, err error) {
+	defer s.write(&err)()
 	sess, ok := s.sessions[token]
 	if !ok {
 		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
@@ -555,6 +588,7 @@ func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, 
 	if !CanTransition(sess.Status, to) {
 		return copySession(sess), fmt.Errorf("session %s is %s, cannot become %s: %w", token, sess.Status, to, ErrBadTransition)
 	}
+	s.record(fact{Op: "transition", Token: token, Status: to, At: now, Cause: cause})
 	s.transition(sess, to, now, cause)
 	return copySession(sess), nil
 }
@@ -583,4 +617,77 @@ func CanTransition(from, to acapi.SessionStatus) bool {
 // Live reports whether a status is one of the live ones (pending, identifying, active, walkaway).
 func Live(status acapi.SessionStatus) bool {
 	return len(transitions[status]) > 0
+}
+
+// Plan records the timeline steps the scenario has in store for a session, in the order they
+// fire, so that they can be scheduled again after a restart.
+func (s *Store) Plan(token string, steps []Step) (err error) {
+	defer s.write(&err)()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	s.record(fact{Op: "plan", Token: token, Steps: steps})
+	sess.Steps = slices.Clone(steps)
+	return nil
+}
+
+// FireStep marks the i-th planned step of a session done and makes its change at now when the
+// session can still make it (a timeout only ends a pending or identifying session), in one change.
+// It reports whether the status changed.
+func (s *Store) FireStep(token string, i int, now time.Time) (changed bool, err error) {
+	defer s.write(&err)()
+	sess, ok := s.sessions[token]
+	if !ok {
+		return false, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	if i < 0 || i >= len(sess.Steps) {
+		return false, fmt.Errorf("session %s has no step %d: %w", token, i, ErrBadTransition)
+	}
+	if sess.Steps[i].Done {
+		return false, nil
+	}
+	s.record(fact{Op: "fire_step", Token: token, Step: i, At: now})
+	st := sess.Steps[i]
+	sess.Steps[i].Done = true
+	switch {
+	case st.Timeout && (sess.Status == acapi.SessionStatusPending || sess.Status == acapi.SessionStatusIdentifying):
+		s.transition(sess, acapi.SessionStatusTimeout, now, "timeout")
+	case !st.Timeout && CanTransition(sess.Status, st.Status):
+		s.transition(sess, st.Status, now, "scenario")
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// Settings returns the emulator settings the store keeps (see Settings).
+func (s *Store) Settings() Settings {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.settings
+}
+
+// SetClockTime records the time of the emulator's virtual clock.
+func (s *Store) SetClockTime(t time.Time) (err error) {
+	defer s.write(&err)()
+	if t.Equal(s.settings.ClockNow) {
+		return nil
+	}
+	s.record(fact{Op: "clock", At: t})
+	s.settings.ClockNow = t
+	return nil
+}
+
+// SetWallClock records the signature-check settings; a nil argument keeps its setting.
+func (s *Store) SetWallClock(shift, maxSkew *time.Duration) (err error) {
+	defer s.write(&err)()
+	s.record(fact{Op: "wall_clock", Shift: shift, Skew: maxSkew})
+	if shift != nil {
+		s.settings.Shift = *shift
+	}
+	if maxSkew != nil {
+		s.settings.MaxSkew = *maxSkew
+	}
+	return nil
 }
