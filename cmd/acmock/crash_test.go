@@ -300,8 +300,20 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 			wg.Add(1)
 			go func() { defer wg.Done(); worker(client, w, &next, x, stop) }()
 		}
-		time.Sleep(time.Duration(300+rand.IntN(700)) * time.Millisecond)
-		c.kill() // while the workers are writing
+		// The kill comes after a random number of acknowledged writes (not after a time, which
+		// a loaded machine stretches), while the workers are in the middle of more.
+		x.mu.Lock()
+		target := x.writes + 300 + rand.IntN(500)
+		x.mu.Unlock()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond) {
+			x.mu.Lock()
+			done := x.writes >= target
+			x.mu.Unlock()
+			if done {
+				break
+			}
+		}
+		c.kill()
 		close(stop)
 		wg.Wait()
 	}
@@ -316,7 +328,7 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Errorf("some kinds of write were never acknowledged: the harness is broken")
 	}
 	x.mu.Unlock()
-	if x.writes < 1000 {
+	if x.writes < rounds*300 {
 		t.Errorf("only %d writes were acknowledged in %d rounds: the harness did not exercise the store", x.writes, rounds)
 	}
 }

@@ -32,7 +32,7 @@ import (
 )
 
 // ErrLocked is returned by Open when another process owns the directory.
-var ErrLocked = errors.New("data directory is in use by another process")
+var ErrLocked = errors.New("in use by another process")
 
 // ErrCorrupt is wrapped by Load's errors about damaged files.
 var ErrCorrupt = errors.New("data directory is damaged")
@@ -75,7 +75,7 @@ func Open(path string) (*Dir, error) {
 		owner, _ := os.ReadFile(lf.Name())
 		lf.Close()
 		if errors.Is(err, ErrLocked) {
-			return nil, fmt.Errorf("data directory %s: %w (%s); stop it or use another --data", path, ErrLocked,
+			return nil, fmt.Errorf("data directory %s is %w (%s); stop it or use another --data", path, ErrLocked,
 				strings.TrimSpace("held by "+string(bytes.TrimSpace(owner))))
 		}
 		return nil, fmt.Errorf("lock data directory %s: %w", path, err)
