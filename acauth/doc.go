@@ -1,7 +1,7 @@
 // Package acauth implements Activeconnect "Authentication Protocol 1"
 // (HMAC-SHA-256-128): signing outgoing requests and verifying incoming ones.
 // It is the single implementation shared by the emulator and the Go client,
-// so both sides agree byte for byte on what is signed.
+// so both sides agree byte for byte on what is signed. It imports only the standard library.
 //
 // Use:
 //

@@ -2,7 +2,8 @@
 // where an application starts a login session and the user approves it on a registered phone.
 // It has the same operations and meanings as the official Python client (ManagementAPI,
 // AuthenticationAPI, Session), signs every request with Authentication Protocol 1 and encodes user
-// IDs the way the service expects.
+// IDs the way the service expects. It imports only the standard library, the generated client
+// (generated/acapi) and the oapi-codegen runtime, so it adds no server code to a program.
 //
 //	auth, err := activeconnect.NewAuthenticationAPI(appID, appSecret)  // WithBaseURL for acmock
 //	session, err := auth.AuthenticateUser(ctx, "alice")

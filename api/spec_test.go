@@ -11,7 +11,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acapiserver"
 )
 
 // loadSpec loads api/openapi.yaml from disk, the way any OpenAPI tool would.
@@ -35,7 +35,7 @@ func TestSpecValidates(t *testing.T) {
 // TestEmbeddedSpecMatchesFile guards against a stale generated package: the emulator validates
 // against the embedded copy, so it must be the document on disk.
 func TestEmbeddedSpecMatchesFile(t *testing.T) {
-	embedded, err := acapi.GetSwagger()
+	embedded, err := acapiserver.GetSwagger()
 	if err != nil {
 		t.Fatalf("decode embedded spec: %v", err)
 	}

@@ -1,5 +1,7 @@
-// Package acapi is the Activeconnect API generated from api/openapi.yaml: models, a typed client
-// (ClientWithResponses), a gorilla/mux strict server interface and the embedded spec.
+// Package acapi is the client side of the Activeconnect API, generated from api/openapi.yaml:
+// models and a typed client (ClientWithResponses). It imports only the standard library and the
+// oapi-codegen runtime, so a program that calls the API links no server code; the emulator's
+// side (strict server interface, embedded spec) is in package acapiserver.
 //
 //	c, _ := acapi.NewClientWithResponses(baseURL, acapi.WithRequestEditorFn(signer.SignRequest))
 //	res, _ := c.HasRegisteredMobileDeviceWithResponse(ctx, appID, "alice")
@@ -10,4 +12,3 @@ package acapi
 
 //go:generate go tool oapi-codegen -config types.cfg.yaml ../../api/openapi.yaml
 //go:generate go tool oapi-codegen -config client.cfg.yaml ../../api/openapi.yaml
-//go:generate go tool oapi-codegen -config server.cfg.yaml ../../api/openapi.yaml

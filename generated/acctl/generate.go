@@ -1,5 +1,7 @@
-// Package acctl is the acmock control API generated from api/control.yaml: models, a typed
-// client (ClientWithResponses), a gorilla/mux strict server interface and the embedded spec.
+// Package acctl is the client side of the acmock control API, generated from api/control.yaml:
+// models and a typed client (ClientWithResponses). It imports only the standard library and the
+// oapi-codegen runtime; the emulator's side (strict server interface, embedded spec) is in
+// package acctlserver.
 //
 //	c, _ := acctl.NewClientWithResponses("http://127.0.0.1:8080")
 //	res, _ := c.AdvanceClockWithResponse(ctx, acctl.AdvanceRequest{Duration: "90s"})
@@ -10,4 +12,3 @@ package acctl
 
 //go:generate go tool oapi-codegen -config types.cfg.yaml ../../api/control.yaml
 //go:generate go tool oapi-codegen -config client.cfg.yaml ../../api/control.yaml
-//go:generate go tool oapi-codegen -config server.cfg.yaml ../../api/control.yaml

@@ -76,6 +76,9 @@ func TestRequestsAreLiveFilteredAndExplained(t *testing.T) {
 	tb.click(badRow)
 	panel := find("region", fmt.Sprintf("Request %d: hasRegisteredMobileDevice", bad.Seq))
 	tb.waitText(panel, "signature_mismatch")
+	// The client's lineage shows in the header names it signed with (the Go client sends the
+	// official Python client's).
+	tb.waitText(panel, "X-Activeconnect-Authentication-Timestamp, X-Activeconnect-Authentication-Version")
 	sts := tb.text(find("generic", "String to sign", in("region", fmt.Sprintf("Request %d: hasRegisteredMobileDevice", bad.Seq))))
 	if sts != *bad.StringToSign || !strings.Contains(sts, "/management/has_registered_mobile_device/") {
 		t.Fatalf("the details show the string to sign %q, want %q", sts, *bad.StringToSign)

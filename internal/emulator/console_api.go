@@ -11,6 +11,7 @@ import (
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -18,28 +19,28 @@ import (
 // The control operations below were added for the console; like the rest of the control API they
 // serve the CLI and tests as well.
 
-func (c control) GetApplicationCredentials(_ context.Context, req acctl.GetApplicationCredentialsRequestObject) (acctl.GetApplicationCredentialsResponseObject, error) {
+func (c control) GetApplicationCredentials(_ context.Context, req acctlserver.GetApplicationCredentialsRequestObject) (acctlserver.GetApplicationCredentialsResponseObject, error) {
 	app, err := c.e.store.Application(req.ApplicationId)
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctl.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
 	case err != nil:
 		return nil, err
 	}
-	return acctl.GetApplicationCredentials200JSONResponse{Id: app.ID, Secret: app.Secret}, nil
+	return acctlserver.GetApplicationCredentials200JSONResponse{Id: app.ID, Secret: app.Secret}, nil
 }
 
-func (c control) LosePhone(ctx context.Context, req acctl.LosePhoneRequestObject) (acctl.LosePhoneResponseObject, error) {
+func (c control) LosePhone(ctx context.Context, req acctlserver.LosePhoneRequestObject) (acctlserver.LosePhoneResponseObject, error) {
 	link, err := c.e.store.LoseDevice(req.ApplicationId, req.UserId, c.e.clock.Now())
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctl.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
 	case errors.Is(err, store.ErrUserNotFound):
-		return acctl.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
 	case err != nil:
 		return nil, err
 	}
-	return acctl.LosePhone200JSONResponse(linkState(ctx, c.e, link)), nil
+	return acctlserver.LosePhone200JSONResponse(linkState(ctx, c.e, link)), nil
 }
 
 func linkState(ctx context.Context, e *Emulator, l store.Link) acctl.LinkState {
@@ -53,21 +54,21 @@ func linkState(ctx context.Context, e *Emulator, l store.Link) acctl.LinkState {
 	return ls
 }
 
-func (c control) ListApplications(context.Context, acctl.ListApplicationsRequestObject) (acctl.ListApplicationsResponseObject, error) {
-	out := acctl.ListApplications200JSONResponse{Applications: []acctl.ApplicationRef{}}
+func (c control) ListApplications(context.Context, acctlserver.ListApplicationsRequestObject) (acctlserver.ListApplicationsResponseObject, error) {
+	out := acctlserver.ListApplications200JSONResponse{Applications: []acctl.ApplicationRef{}}
 	for _, app := range c.e.store.Applications() {
 		out.Applications = append(out.Applications, acctl.ApplicationRef{Id: app.ID})
 	}
 	return out, nil
 }
 
-func (c control) GetTimeline(_ context.Context, req acctl.GetTimelineRequestObject) (acctl.GetTimelineResponseObject, error) {
+func (c control) GetTimeline(_ context.Context, req acctlserver.GetTimelineRequestObject) (acctlserver.GetTimelineResponseObject, error) {
 	limit := 100
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
 	now := c.e.clock.Now()
-	out := acctl.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
+	out := acctlserver.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
 	for _, st := range c.e.pendingSteps() {
 		out.Total++
 		if len(out.Steps) < limit {
@@ -139,15 +140,15 @@ func (e *Emulator) pendingSteps() []pendingStep {
 	return out
 }
 
-func (c control) ValidateScenario(_ context.Context, req acctl.ValidateScenarioRequestObject) (acctl.ValidateScenarioResponseObject, error) {
+func (c control) ValidateScenario(_ context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {
 	sc, problems, err := parseScenarioBody(req.Body)
 	if problems != nil {
-		return acctl.ValidateScenario400JSONResponse(*problems), nil
+		return acctlserver.ValidateScenario400JSONResponse(*problems), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return acctl.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
+	return acctlserver.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
 }
 
 // parseScenarioBody reads a scenario sent to the control API. A scenario that does not load gives

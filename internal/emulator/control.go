@@ -15,6 +15,7 @@ import (
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -24,7 +25,7 @@ import (
 // control implements the control API of api/control.yaml on top of the emulator.
 type control struct{ e *Emulator }
 
-var _ acctl.StrictServerInterface = control{}
+var _ acctlserver.StrictServerInterface = control{}
 
 // maxJournalWait caps how long GET /_acmock/requests?min_count= holds an answer.
 const maxJournalWait = 60 * time.Second
@@ -34,14 +35,14 @@ func (e *Emulator) controlRoutes(r *mux.Router) {
 	badRequest := func(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 	}
-	strict := acctl.NewStrictHandlerWithOptions(control{e}, nil, acctl.StrictHTTPServerOptions{
+	strict := acctlserver.NewStrictHandlerWithOptions(control{e}, nil, acctlserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  badRequest,
 		ResponseErrorHandlerFunc: e.internalError,
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
 	r.Use(e.checkSite, e.requireControlToken, e.validateControl, e.countControlChanges)
-	acctl.HandlerWithOptions(strict, acctl.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
+	acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
 }
 
 // requireControlToken checks the bearer token when one is configured. The health check and the
@@ -75,8 +76,8 @@ func ctlError(code, field, format string, args ...any) acctl.Error {
 	return e
 }
 
-func (c control) GetHealth(context.Context, acctl.GetHealthRequestObject) (acctl.GetHealthResponseObject, error) {
-	h := acctl.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name,
+func (c control) GetHealth(context.Context, acctlserver.GetHealthRequestObject) (acctlserver.GetHealthResponseObject, error) {
+	h := acctlserver.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name,
 		Clock: acctl.HealthClock(c.e.clockMode()), Storage: acctl.HealthStorageMemory, Reload: reloadInfo(c.e.LastReload())}
 	if dir := c.e.DataDir(); dir != "" {
 		h.Storage, h.DataDir = acctl.HealthStorageDisk, &dir
@@ -86,14 +87,14 @@ func (c control) GetHealth(context.Context, acctl.GetHealthRequestObject) (acctl
 
 func (e *Emulator) clockMode() string { return clock.Mode(e.clock) }
 
-func (c control) Reset(context.Context, acctl.ResetRequestObject) (acctl.ResetResponseObject, error) {
+func (c control) Reset(context.Context, acctlserver.ResetRequestObject) (acctlserver.ResetResponseObject, error) {
 	if err := c.e.Reset(); err != nil {
 		return nil, err
 	}
-	return acctl.Reset200JSONResponse{Status: true}, nil
+	return acctlserver.Reset200JSONResponse{Status: true}, nil
 }
 
-func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicationRequestObject) (acctl.CreateApplicationResponseObject, error) {
+func (c control) CreateApplication(_ context.Context, req acctlserver.CreateApplicationRequestObject) (acctlserver.CreateApplicationResponseObject, error) {
 	var id, secret string
 	if req.Body.Id != nil {
 		id = *req.Body.Id
@@ -103,35 +104,35 @@ func (c control) CreateApplication(_ context.Context, req acctl.CreateApplicatio
 	}
 	app, err := c.e.store.CreateApplication(id, secret)
 	if errors.Is(err, store.ErrApplicationExists) {
-		return acctl.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return acctl.CreateApplication201JSONResponse{Id: app.ID, Secret: app.Secret}, nil
+	return acctlserver.CreateApplication201JSONResponse{Id: app.ID, Secret: app.Secret}, nil
 }
 
-func (c control) ResetApplication(_ context.Context, req acctl.ResetApplicationRequestObject) (acctl.ResetApplicationResponseObject, error) {
+func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplicationRequestObject) (acctlserver.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctl.ResetApplication404JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return acctl.ResetApplication200JSONResponse{Status: true}, nil
+	return acctlserver.ResetApplication200JSONResponse{Status: true}, nil
 }
 
-func (c control) GetScenario(context.Context, acctl.GetScenarioRequestObject) (acctl.GetScenarioResponseObject, error) {
+func (c control) GetScenario(context.Context, acctlserver.GetScenarioRequestObject) (acctlserver.GetScenarioResponseObject, error) {
 	info := scenarioInfo(c.e.Scenario())
 	info.Reload = reloadInfo(c.e.LastReload())
-	return acctl.GetScenario200JSONResponse(info), nil
+	return acctlserver.GetScenario200JSONResponse(info), nil
 }
 
-func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObject) (acctl.PutScenarioResponseObject, error) {
+func (c control) PutScenario(_ context.Context, req acctlserver.PutScenarioRequestObject) (acctlserver.PutScenarioResponseObject, error) {
 	sc, problems, err := parseScenarioBody(req.Body)
 	if problems != nil {
-		return acctl.PutScenario400JSONResponse(*problems), nil
+		return acctlserver.PutScenario400JSONResponse(*problems), nil
 	}
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func (c control) PutScenario(_ context.Context, req acctl.PutScenarioRequestObje
 	if err := c.e.LoadScenario(sc); err != nil {
 		return nil, err
 	}
-	return acctl.PutScenario200JSONResponse(scenarioInfo(sc)), nil
+	return acctlserver.PutScenario200JSONResponse(scenarioInfo(sc)), nil
 }
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
@@ -155,47 +156,47 @@ func (c control) clockState(fired int) acctl.Clock {
 	return out
 }
 
-func (c control) GetClock(context.Context, acctl.GetClockRequestObject) (acctl.GetClockResponseObject, error) {
-	return acctl.GetClock200JSONResponse(c.clockState(-1)), nil
+func (c control) GetClock(context.Context, acctlserver.GetClockRequestObject) (acctlserver.GetClockResponseObject, error) {
+	return acctlserver.GetClock200JSONResponse(c.clockState(-1)), nil
 }
 
-func (c control) AdvanceClock(_ context.Context, req acctl.AdvanceClockRequestObject) (acctl.AdvanceClockResponseObject, error) {
+func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockRequestObject) (acctlserver.AdvanceClockResponseObject, error) {
 	d, err := time.ParseDuration(req.Body.Duration)
 	if err != nil || d < 0 {
-		return acctl.AdvanceClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "duration",
+		return acctlserver.AdvanceClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "duration",
 			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", req.Body.Duration))}, nil
 	}
 	v, ok := c.e.clock.(*clock.Virtual)
 	if !ok {
-		return acctl.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
+		return acctlserver.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
 			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
 	fired := v.Advance(d)
 	if err := c.e.saveClock(); err != nil {
 		return nil, err
 	}
-	return acctl.AdvanceClock200JSONResponse(c.clockState(fired)), nil
+	return acctlserver.AdvanceClock200JSONResponse(c.clockState(fired)), nil
 }
 
 func (c control) wallClock() acctl.WallClock {
 	return acctl.WallClock{Shift: c.e.WallClockShift().String(), MaxSkew: c.e.verifier.MaxSkew().String(), Now: c.e.wallNow()}
 }
 
-func (c control) GetWallClock(context.Context, acctl.GetWallClockRequestObject) (acctl.GetWallClockResponseObject, error) {
-	return acctl.GetWallClock200JSONResponse(c.wallClock()), nil
+func (c control) GetWallClock(context.Context, acctlserver.GetWallClockRequestObject) (acctlserver.GetWallClockResponseObject, error) {
+	return acctlserver.GetWallClock200JSONResponse(c.wallClock()), nil
 }
 
-func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestObject) (acctl.PutWallClockResponseObject, error) {
+func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockRequestObject) (acctlserver.PutWallClockResponseObject, error) {
 	var shift, skew time.Duration
 	var err error
 	if req.Body.Shift != nil {
 		if shift, err = time.ParseDuration(*req.Body.Shift); err != nil {
-			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
 		}
 	}
 	if req.Body.MaxSkew != nil {
 		if skew, err = time.ParseDuration(*req.Body.MaxSkew); err != nil || skew < time.Second {
-			return acctl.PutWallClock400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
 		}
 	}
 	var newShift, newSkew *time.Duration
@@ -210,19 +211,19 @@ func (c control) PutWallClock(_ context.Context, req acctl.PutWallClockRequestOb
 	if err := c.e.store.SetWallClock(newShift, newSkew); err != nil {
 		return nil, err
 	}
-	return acctl.PutWallClock200JSONResponse(c.wallClock()), nil
+	return acctlserver.PutWallClock200JSONResponse(c.wallClock()), nil
 }
 
-func (c control) ListUsers(ctx context.Context, req acctl.ListUsersRequestObject) (acctl.ListUsersResponseObject, error) {
+func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	apps := c.e.store.Applications()
 	if req.Params.Application != nil {
 		app, err := c.e.store.Application(*req.Params.Application)
 		if err != nil {
-			return acctl.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
-	out := acctl.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
+	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
 	for _, app := range apps {
 		users, err := c.e.store.Users(app.ID)
 		if err != nil {
@@ -263,72 +264,72 @@ func sessionState(s store.Session) acctl.Session {
 	return out
 }
 
-func (c control) ListSessions(_ context.Context, req acctl.ListSessionsRequestObject) (acctl.ListSessionsResponseObject, error) {
+func (c control) ListSessions(_ context.Context, req acctlserver.ListSessionsRequestObject) (acctlserver.ListSessionsResponseObject, error) {
 	p := req.Params
 	if p.Status != nil && !p.Status.Valid() {
-		return acctl.ListSessions400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status", "unknown status %q", *p.Status))}, nil
+		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status", "unknown status %q", *p.Status))}, nil
 	}
 	sessions := c.e.store.Sessions(func(s *store.Session) bool {
 		return (p.Application == nil || *p.Application == s.AppID) && (p.User == nil || *p.User == s.UserID) &&
 			(p.Status == nil || string(*p.Status) == string(s.Status)) && (p.Live == nil || *p.Live == store.Live(s.Status))
 	})
-	out := acctl.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
+	out := acctlserver.ListSessions200JSONResponse{Sessions: []acctl.Session{}}
 	for _, s := range sessions {
 		out.Sessions = append(out.Sessions, sessionState(s))
 	}
 	return out, nil
 }
 
-func (c control) SetSessionStatus(_ context.Context, req acctl.SetSessionStatusRequestObject) (acctl.SetSessionStatusResponseObject, error) {
+func (c control) SetSessionStatus(_ context.Context, req acctlserver.SetSessionStatusRequestObject) (acctlserver.SetSessionStatusResponseObject, error) {
 	to := acapi.SessionStatus(req.Body.Status)
 	s, err := c.e.SetSessionStatus(req.SessionToken, to)
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
-		return acctl.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
+		return acctlserver.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
 			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
-		return acctl.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
+		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
 	case errors.Is(err, store.ErrBadTransition):
-		return acctl.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
+		return acctlserver.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
 			"session %s is %s and cannot become %s", req.SessionToken, s.Status, to)), nil
 	case err != nil:
 		return nil, err
 	}
-	return acctl.SetSessionStatus200JSONResponse(sessionState(s)), nil
+	return acctlserver.SetSessionStatus200JSONResponse(sessionState(s)), nil
 }
 
-func (c control) SetUserStatus(_ context.Context, req acctl.SetUserStatusRequestObject) (acctl.SetUserStatusResponseObject, error) {
+func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusRequestObject) (acctlserver.SetUserStatusResponseObject, error) {
 	to := acapi.SessionStatus(req.Body.Status)
 	appID := ""
 	if req.Params.Application != nil {
 		appID = *req.Params.Application
 		if _, err := c.e.store.Application(appID); err != nil {
-			return acctl.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
+			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
 		}
 	}
 	s, err := c.e.SetUserStatus(appID, req.UserId, to)
 	var none *NoSessionError
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
-		return acctl.SetUserStatus400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "status",
+		return acctlserver.SetUserStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
 			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
 	case errors.As(err, &none) && !none.Known:
 		msg := none.Error()
 		if appID != "" {
 			msg = fmt.Sprintf("application %s has no user %q", appID, req.UserId)
 		}
-		return acctl.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
+		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
 	case errors.As(err, &none) && len(none.Statuses) == 0:
-		return acctl.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
+		return acctlserver.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
 	case errors.As(err, &none):
-		return acctl.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil
+		return acctlserver.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil
 	case err != nil:
 		return nil, err
 	}
-	return acctl.SetUserStatus200JSONResponse(sessionState(s)), nil
+	return acctlserver.SetUserStatus200JSONResponse(sessionState(s)), nil
 }
 
-func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequestObject) (acctl.ListRequestsResponseObject, error) {
+func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsRequestObject) (acctlserver.ListRequestsResponseObject, error) {
 	p := req.Params
 	f := journal.Filter{}
 	for dst, src := range map[*string]*string{&f.Operation: p.Operation, &f.Application: p.Application, &f.User: p.User, &f.Session: p.Session, &f.Method: p.Method} {
@@ -344,12 +345,12 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 	}
 	f, err := c.e.checkFilter(f)
 	if err != nil {
-		return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "operation", "%v", err))}, nil
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "operation", "%v", err))}, nil
 	}
 	if p.MinCount == nil && p.Timeout != nil {
-		return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
 	}
-	out := acctl.ListRequests200JSONResponse{}
+	out := acctlserver.ListRequests200JSONResponse{}
 	var entries []journal.Entry
 	if p.MinCount == nil {
 		entries = c.e.journal.List(f)
@@ -358,7 +359,7 @@ func (c control) ListRequests(ctx context.Context, req acctl.ListRequestsRequest
 		if p.Timeout != nil {
 			d, err := time.ParseDuration(*p.Timeout)
 			if err != nil || d < 0 || d > maxJournalWait {
-				return acctl.ListRequests400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_request", "timeout",
+				return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout",
 					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, *p.Timeout))}, nil
 			}
 			wait = d
@@ -392,13 +393,13 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func (c control) ClearRequests(context.Context, acctl.ClearRequestsRequestObject) (acctl.ClearRequestsResponseObject, error) {
+func (c control) ClearRequests(context.Context, acctlserver.ClearRequestsRequestObject) (acctlserver.ClearRequestsResponseObject, error) {
 	c.e.journal.Clear()
-	return acctl.ClearRequests200JSONResponse{Status: true}, nil
+	return acctlserver.ClearRequests200JSONResponse{Status: true}, nil
 }
 
-func (c control) ListSms(context.Context, acctl.ListSmsRequestObject) (acctl.ListSmsResponseObject, error) {
-	out := acctl.ListSms200JSONResponse{Messages: []acctl.Sms{}}
+func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acctlserver.ListSmsResponseObject, error) {
+	out := acctlserver.ListSms200JSONResponse{Messages: []acctl.Sms{}}
 	for _, m := range c.e.store.Outbox() {
 		out.Messages = append(out.Messages, acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link, SentAt: m.SentAt})
 	}
@@ -416,27 +417,27 @@ var registeredPage = template.Must(template.New("registered").Parse(`<!doctype h
 
 // OpenRegistrationLink is where registration links point: opening one registers a phone, as the
 // mobile app would when it opens the link.
-func (c control) OpenRegistrationLink(ctx context.Context, req acctl.OpenRegistrationLinkRequestObject) (acctl.OpenRegistrationLinkResponseObject, error) {
+func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenRegistrationLinkRequestObject) (acctlserver.OpenRegistrationLinkResponseObject, error) {
 	link, err := c.e.store.UseLink(req.Code, c.e.clock.Now())
 	if info := infoFrom(ctx); info != nil {
 		info.app, info.user = link.AppID, link.UserID
 	}
 	switch {
 	case errors.Is(err, store.ErrLinkUsed):
-		return acctl.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
+		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil
 	case err != nil:
-		return acctl.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
+		return acctlserver.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
 			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
 	}
 	if acceptsJSON(ctx) {
-		return acctl.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
+		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
 	}
 	var page bytes.Buffer
 	if err := registeredPage.Execute(&page, link); err != nil {
 		return nil, fmt.Errorf("render registration page: %w", err)
 	}
-	return acctl.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil
+	return acctlserver.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil
 }
 
 func acceptsJSON(ctx context.Context) bool {

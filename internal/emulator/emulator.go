@@ -22,7 +22,8 @@ import (
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
-	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -99,7 +100,7 @@ type Emulator struct {
 	reload   *ReloadStatus // the last ReloadFile
 }
 
-var _ acapi.StrictServerInterface = (*Emulator)(nil)
+var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
 
 // New builds an emulator and loads its scenario.
 func New(opts Options) (*Emulator, error) {
@@ -146,11 +147,11 @@ func New(opts Options) (*Emulator, error) {
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	_, ops, err := loadOperations(acapi.GetSwagger)
+	_, ops, err := loadOperations(acapiserver.GetSwagger)
 	if err != nil {
 		return nil, err
 	}
-	_, ctlOps, err := loadOperations(acctl.GetSwagger)
+	_, ctlOps, err := loadOperations(acctlserver.GetSwagger)
 	if err != nil {
 		return nil, err
 	}
@@ -187,13 +188,13 @@ func (e *Emulator) routes() http.Handler {
 	// The signature is checked before anything about the request's content: a caller that is not
 	// authenticated learns nothing about its body or parameters.
 	api.Use(e.identify, e.injectFaults, e.validateResponse, e.authenticate, e.validateRequest)
-	strict := acapi.NewStrictHandlerWithOptions(e, nil, acapi.StrictHTTPServerOptions{
+	strict := acapiserver.NewStrictHandlerWithOptions(e, nil, acapiserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	})
-	acapi.HandlerWithOptions(strict, acapi.GorillaServerOptions{
+	acapiserver.HandlerWithOptions(strict, acapiserver.GorillaServerOptions{
 		BaseRouter: api,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
@@ -355,10 +356,10 @@ func (e *Emulator) Close() {
 // paramName names the parameter of a binding error from the generated wrapper (a repeated query
 // parameter, say), so the 400 says which field is at fault like every other 400.
 func paramName(err error) string {
-	var invalid *acapi.InvalidParamFormatError
-	var required *acapi.RequiredParamError
-	var tooMany *acapi.TooManyValuesForParamError
-	var unmarshal *acapi.UnmarshalingParamError
+	var invalid *acapiserver.InvalidParamFormatError
+	var required *acapiserver.RequiredParamError
+	var tooMany *acapiserver.TooManyValuesForParamError
+	var unmarshal *acapiserver.UnmarshalingParamError
 	switch {
 	case errors.As(err, &invalid):
 		return invalid.ParamName

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
 )
 
 // Pacing of GET /_acmock/events: at most one change event per eventInterval (a burst of changes,
@@ -44,7 +45,7 @@ func (e *Emulator) countControlChanges(next http.Handler) http.Handler {
 	})
 }
 
-func (c control) StreamEvents(ctx context.Context, _ acctl.StreamEventsRequestObject) (acctl.StreamEventsResponseObject, error) {
+func (c control) StreamEvents(ctx context.Context, _ acctlserver.StreamEventsRequestObject) (acctlserver.StreamEventsResponseObject, error) {
 	return eventStream{ctx: ctx, e: c.e}, nil
 }
 

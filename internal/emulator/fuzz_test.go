@@ -22,8 +22,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/acmock/acmock/acauth"
-	"github.com/acmock/acmock/generated/acapi"
-	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/store"
@@ -134,11 +134,11 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	}
 	f.Cleanup(emu.Close)
 	h := &fuzzHarness{emu: emu, clock: clk}
-	api, err := acapi.GetSwagger()
+	api, err := acapiserver.GetSwagger()
 	if err != nil {
 		f.Fatal(err)
 	}
-	ctl, err := acctl.GetSwagger()
+	ctl, err := acctlserver.GetSwagger()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,50 +9,51 @@ import (
 	"strings"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/generated/acapiserver"
 	"github.com/acmock/acmock/internal/store"
 )
 
-// The handlers below implement acapi.StrictServerInterface. Requests reaching them have passed
+// The handlers below implement acapiserver.StrictServerInterface. Requests reaching them have passed
 // spec validation and signature checks.
 
 // AddUsers creates users.
-func (e *Emulator) AddUsers(_ context.Context, req acapi.AddUsersRequestObject) (acapi.AddUsersResponseObject, error) {
+func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestObject) (acapiserver.AddUsersResponseObject, error) {
 	created, existing, err := e.store.AddUsers(req.ApplicationId, req.Body.Users)
 	if err != nil {
-		return acapi.AddUsers404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
+		return acapiserver.AddUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
-	return acapi.AddUsers201JSONResponse{Status: true, Users: acapi.UserLists{Created: created, Existing: existing}}, nil
+	return acapiserver.AddUsers201JSONResponse{Status: true, Users: acapi.UserLists{Created: created, Existing: existing}}, nil
 }
 
 // DeleteUsers removes users.
-func (e *Emulator) DeleteUsers(_ context.Context, req acapi.DeleteUsersRequestObject) (acapi.DeleteUsersResponseObject, error) {
+func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersRequestObject) (acapiserver.DeleteUsersResponseObject, error) {
 	if err := e.store.DeleteUsers(req.ApplicationId, req.Body.Users); err != nil {
-		return acapi.DeleteUsers404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
+		return acapiserver.DeleteUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
-	return acapi.DeleteUsers200JSONResponse{Status: true}, nil
+	return acapiserver.DeleteUsers200JSONResponse{Status: true}, nil
 }
 
 // GetDeviceRegistrationLink hands out a link that registers a phone when opened.
-func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapi.GetDeviceRegistrationLinkRequestObject) (acapi.GetDeviceRegistrationLinkResponseObject, error) {
+func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserver.GetDeviceRegistrationLinkRequestObject) (acapiserver.GetDeviceRegistrationLinkResponseObject, error) {
 	displayName := ""
 	if req.Params.DisplayName != nil {
 		displayName = *req.Params.DisplayName
 	}
 	link, err := e.store.NewLink(req.ApplicationId, req.UserId, displayName, e.clock.Now())
 	if err != nil {
-		return acapi.GetDeviceRegistrationLink404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+		return acapiserver.GetDeviceRegistrationLink404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	return acapi.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
+	return acapiserver.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
 }
 
 // SendRegistrationSms stores a registration SMS in the outbox. A phone number that is not E.164
 // is the real service's documented failure: 200 with status false and a reason.
-func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapi.SendRegistrationSmsRequestObject) (acapi.SendRegistrationSmsResponseObject, error) {
+func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.SendRegistrationSmsRequestObject) (acapiserver.SendRegistrationSmsResponseObject, error) {
 	if reason := phoneNumberProblem(req.Body.PhoneNumber); reason != "" {
 		if info := infoFrom(ctx); info != nil {
 			info.message = reason
 		}
-		return acapi.SendRegistrationSms200JSONResponse{Status: false, Reason: &reason}, nil
+		return acapiserver.SendRegistrationSms200JSONResponse{Status: false, Reason: &reason}, nil
 	}
 	message := "Register your phone for login: open"
 	if req.Body.Message != nil && *req.Body.Message != "" {
@@ -66,35 +67,35 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapi.SendRegist
 	_, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now())
 	switch {
 	case errors.Is(err, store.ErrDeviceRegistered):
-		return acapi.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapi.ConflictJSONResponse(
+		return acapiserver.SendRegistrationSms409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
 			errorf(http.StatusConflict, acapi.ErrorCodeDeviceAlreadyRegistered, "user_id",
 				"user %q already has a registered phone; report it lost first (lost_user_mobile_device)", req.UserId).body())}, nil
 	case err != nil:
-		return acapi.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+		return acapiserver.SendRegistrationSms404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	return acapi.SendRegistrationSms200JSONResponse{Status: true}, nil
+	return acapiserver.SendRegistrationSms200JSONResponse{Status: true}, nil
 }
 
 // HasRegisteredMobileDevice tells whether the user has a usable phone.
-func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapi.HasRegisteredMobileDeviceRequestObject) (acapi.HasRegisteredMobileDeviceResponseObject, error) {
+func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapiserver.HasRegisteredMobileDeviceRequestObject) (acapiserver.HasRegisteredMobileDeviceResponseObject, error) {
 	u, err := e.store.User(req.ApplicationId, req.UserId)
 	if err != nil {
-		return acapi.HasRegisteredMobileDevice404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+		return acapiserver.HasRegisteredMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	return acapi.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: u.HasDevice()}, nil
+	return acapiserver.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: u.HasDevice()}, nil
 }
 
 // LostUserMobileDevice disables the phone and hands out a new link.
-func (e *Emulator) LostUserMobileDevice(ctx context.Context, req acapi.LostUserMobileDeviceRequestObject) (acapi.LostUserMobileDeviceResponseObject, error) {
+func (e *Emulator) LostUserMobileDevice(ctx context.Context, req acapiserver.LostUserMobileDeviceRequestObject) (acapiserver.LostUserMobileDeviceResponseObject, error) {
 	link, err := e.store.LoseDevice(req.ApplicationId, req.UserId, e.clock.Now())
 	if err != nil {
-		return acapi.LostUserMobileDevice404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
+		return acapiserver.LostUserMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	return acapi.LostUserMobileDevice200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
+	return acapiserver.LostUserMobileDevice200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
 }
 
 // AuthenticateUser starts a session and lets the scenario play the phone.
-func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateUserRequestObject) (acapi.AuthenticateUserResponseObject, error) {
+func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.AuthenticateUserRequestObject) (acapiserver.AuthenticateUserResponseObject, error) {
 	var methods []acapi.AuthenticationMethod
 	if req.Params.Methods != nil {
 		for _, m := range *req.Params.Methods {
@@ -103,8 +104,8 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateU
 			}
 		}
 	}
-	notStarted := func(reason acapi.AuthenticationFailureReason) acapi.AuthenticateUserResponseObject {
-		return acapi.AuthenticateUser200JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
+	notStarted := func(reason acapi.AuthenticationFailureReason) acapiserver.AuthenticateUserResponseObject {
+		return acapiserver.AuthenticateUser200JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
 			Authenticated: false, SessionStatus: acapi.SessionStatusFailed, Reason: &reason,
 		}}
 	}
@@ -115,7 +116,7 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateU
 	case errors.Is(err, store.ErrNoDevice):
 		return notStarted(acapi.AuthenticationFailureReasonNOMOBILEDEVICE), nil
 	case err != nil:
-		return acapi.AuthenticateUser404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
+		return acapiserver.AuthenticateUser404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
 	if info := infoFrom(ctx); info != nil {
 		info.session = sess.Token
@@ -124,7 +125,7 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateU
 	base := e.baseURL(ctx)
 	statusURL := base + "/authentication/session_status/" + url.PathEscape(sess.Token)
 	logoutURL := base + "/authentication/logout/" + url.PathEscape(sess.Token)
-	return acapi.AuthenticateUser202JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
+	return acapiserver.AuthenticateUser202JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
 		Authenticated: true,
 		SessionStatus: sess.Status,
 		SessionToken:  &sess.Token,
@@ -136,24 +137,24 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapi.AuthenticateU
 
 // GetSessionStatus reports a session's status; on the automatic clock the poll may first move
 // time to the session's next step (timeline.go).
-func (e *Emulator) GetSessionStatus(ctx context.Context, req acapi.GetSessionStatusRequestObject) (acapi.GetSessionStatusResponseObject, error) {
+func (e *Emulator) GetSessionStatus(ctx context.Context, req acapiserver.GetSessionStatusRequestObject) (acapiserver.GetSessionStatusResponseObject, error) {
 	status, err := e.pollStatus(ctx, req.SessionToken)
 	if err != nil {
-		return acapi.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
+		return acapiserver.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
-	return acapi.GetSessionStatus200JSONResponse{AuthenticationStatus: acapi.SessionState{
+	return acapiserver.GetSessionStatus200JSONResponse{AuthenticationStatus: acapi.SessionState{
 		Authenticated: status == acapi.SessionStatusActive, SessionStatus: status,
 	}}, nil
 }
 
 // Logout closes a session; closing one that is already over changes nothing.
-func (e *Emulator) Logout(_ context.Context, req acapi.LogoutRequestObject) (acapi.LogoutResponseObject, error) {
+func (e *Emulator) Logout(_ context.Context, req acapiserver.LogoutRequestObject) (acapiserver.LogoutResponseObject, error) {
 	_, err := e.store.Transition(req.SessionToken, acapi.SessionStatusClosed, e.clock.Now(), "logout")
 	if errors.Is(err, store.ErrSessionNotFound) {
-		return acapi.Logout404JSONResponse{NotFoundJSONResponse: acapi.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
+		return acapiserver.Logout404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}
 	e.settle(req.SessionToken) // the timeline's later steps are cancelled
-	return acapi.Logout200JSONResponse{Status: true}, nil
+	return acapiserver.Logout200JSONResponse{Status: true}, nil
 }
 
 func unknownApp(appID string) acapi.Error {

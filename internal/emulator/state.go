@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/generated/acctlserver"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -109,7 +109,7 @@ func (e *Emulator) ImportState(st *store.State) error {
 	return nil
 }
 
-func (c control) GetState(context.Context, acctl.GetStateRequestObject) (acctl.GetStateResponseObject, error) {
+func (c control) GetState(context.Context, acctlserver.GetStateRequestObject) (acctlserver.GetStateResponseObject, error) {
 	data, err := json.Marshal(c.e.ExportState())
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
@@ -128,19 +128,19 @@ func (s stateJSON) VisitGetStateResponse(w http.ResponseWriter) error {
 	return err
 }
 
-func (c control) PutState(_ context.Context, req acctl.PutStateRequestObject) (acctl.PutStateResponseObject, error) {
+func (c control) PutState(_ context.Context, req acctlserver.PutStateRequestObject) (acctlserver.PutStateResponseObject, error) {
 	st, err := store.ParseState(*req.Body)
 	if err == nil {
 		err = c.e.ImportState(st)
 	}
 	if errors.Is(err, store.ErrBadState) {
-		return acctl.PutState400JSONResponse{ErrorJSONResponse: acctl.ErrorJSONResponse(ctlError("invalid_state", stateField(err), "%v; nothing was changed", err))}, nil
+		return acctlserver.PutState400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_state", stateField(err), "%v; nothing was changed", err))}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	apps, users, sessions, messages := st.Summary()
-	return acctl.PutState200JSONResponse{Status: true, Applications: apps, Users: users, Sessions: sessions, Messages: messages}, nil
+	return acctlserver.PutState200JSONResponse{Status: true, Applications: apps, Users: users, Sessions: sessions, Messages: messages}, nil
 }
 
 // stateField is the field a snapshot's problem names.

@@ -127,6 +127,7 @@ function showDetails(e) {
     field('Session', e.session, 'mono'),
     field('Status', e.status || 'dropped (no answer)'),
     field('Signature', e.hmac || 'not checked'),
+    field('Signature headers', (e.auth_headers || []).join(', '), 'mono'),
     field('Error', e.error),
     field('Message', e.message),
     field('Fault', e.fault),
