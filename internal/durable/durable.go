@@ -254,7 +254,7 @@ func (d *Dir) Wait(n uint64) error {
 		d.mu.Lock()
 		d.syncing = false
 		if err != nil {
-			d.err = fmt.Errorf("write %s: %w", f.Name(), err)
+			d.err = fmt.Errorf("write the log of %s: %w", d.path, err)
 		} else {
 			d.synced = upto
 		}

@@ -423,6 +423,8 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		info.app, info.user = link.AppID, link.UserID
 	}
 	switch {
+	case errors.Is(err, store.ErrStorage):
+		return nil, err
 	case errors.Is(err, store.ErrLinkUsed):
 		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil

@@ -12,8 +12,9 @@ package store
 // Every method that changes state does so between s.write (which takes the write lock) and the
 // function it returns (which appends the method's facts to the log, releases the lock, and waits
 // for the disk): that is the store's one commit hook. Concurrent writers share an fsync. After a
-// failed write or fsync the store refuses every later change with ErrStorage: memory may then be
-// ahead of the disk, and nothing is acknowledged that is not on it.
+// failed write or fsync every later change returns ErrStorage (a 500): memory may then hold
+// changes that were refused, but nothing is acknowledged that is not on disk, and a restart
+// starts from what is.
 
 import (
 	"bytes"
@@ -80,9 +81,13 @@ type fact struct {
 func (s *Store) write(err *error) func() {
 	s.mu.Lock()
 	if s.dir != nil && s.failed != nil {
-		s.mu.Unlock()
-		*err = s.failed
-		return func() {}
+		// The method still runs (it cannot be stopped from here) but is refused: nothing is
+		// acknowledged that is not on disk.
+		return func() {
+			s.pending = s.pending[:0]
+			s.mu.Unlock()
+			*err = s.failed
+		}
 	}
 	return func() {
 		if s.dir == nil {
