@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/durable"
@@ -47,7 +49,11 @@ func state(ctx context.Context, c *acctl.ClientWithResponses, args []string, std
 		return unreachable(err)
 	}
 	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		var e acctl.Error
+		if json.Unmarshal(res.Body, &e) == nil && e.Field != nil && *e.Field != "" && !strings.Contains(e.Message, *e.Field) {
+			return fmt.Errorf("%s: %s: %w; the state was not changed", file, *e.Field, err)
+		}
+		return fmt.Errorf("%s: %w; the state was not changed", file, err)
 	}
 	s := res.JSON200
 	fmt.Fprintf(stdout, "loaded the state of %s: %s, %s, %s, %s\n", file, plural(s.Applications, "application"),
