@@ -14,7 +14,9 @@
 //	}
 //
 // Or play the phone from the test: srv.Approve("bob") approves bob's newest pending login, and
-// srv.Advance(2*time.Second) moves time on.
+// srv.Advance(2*time.Second) moves time on. To act on the phone while your application polls,
+// use WithManualClock: on the default clock the application's second poll of a login nobody has
+// answered already jumps to that login's next step, or to its timeout when it has none.
 //
 // # The clock
 //
@@ -50,12 +52,13 @@
 //
 // Scenario time is what the emulator records: each step in a session's history at its scheduled
 // time (the login's time plus the step's delay), a change made from the test at the time it was
-// made, and each request in the journal at the time it arrived, except that a poll that moved the clock is recorded at the time it moved to. Now
-// reads it.
+// made, and each request in the journal at the time it arrived, except that a poll that moved
+// the clock is recorded at the time it moved to. Now reads scenario time.
 //
-// WithManualClock gives the strictly manual virtual clock instead: only Advance moves it (an
-// application polling with real sleeps then waits for ever). WithRealClock runs timelines on the
-// wall clock, taking their real time.
+// WithManualClock gives the strictly manual virtual clock instead: only Advance moves it, so an
+// application polling with real sleeps sees pending until the test acts (Approve, Deny, ...) or
+// advances time. That is the clock for tests that play the phone while the application polls.
+// WithRealClock runs timelines on the wall clock, taking their real time.
 package acmocktest
 
 import (
@@ -166,8 +169,10 @@ func WithRealClock() Option {
 }
 
 // WithManualClock runs timelines on a virtual clock that only Advance moves, for tests that want
-// time to stand still between polls. An application that polls with its own sleeps waits for ever
-// on it.
+// time to stand still between polls: an application that polls with its own sleeps sees pending
+// until the test plays the phone (Approve, Deny, ...) or calls Advance. Use it to act on the phone
+// while the application polls; on the default clock that application's second poll would already
+// have moved the login on to its next step or its timeout.
 func WithManualClock() Option {
 	return func(c *config) error { c.clock = manualClock; return nil }
 }

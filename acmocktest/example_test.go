@@ -97,3 +97,33 @@ func ExampleServer_Advance() {
 	// pending pending active
 	// 3 getSessionStatus ok
 }
+
+// Play the phone while the application polls: on the manual clock the application's polls see
+// pending until the test acts. (On the default clock its second poll would already have moved
+// dave's login to its next step: the scenario's default approval after 2 s.)
+func ExampleWithManualClock() {
+	srv, err := acmocktest.Start(acmocktest.WithManualClock())
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	_, _, _ = srv.Management().AddUsers(ctx, []string{"dave"})
+	link, _ := srv.Management().GetRegistrationLink(ctx, "dave", "dave@example")
+	_ = srv.OpenLink(ctx, link)
+
+	done := make(chan activeconnect.SessionStatus)
+	go func() {
+		status, _ := login(ctx, srv.Authentication(), "dave", 5*time.Millisecond) // application code
+		done <- status
+	}()
+	for len(srv.Sessions("dave")) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(30 * time.Millisecond) // the application polls a few times meanwhile
+	fmt.Println(srv.Approve("dave"))
+	fmt.Println(<-done)
+	// Output:
+	// <nil>
+	// active
+}

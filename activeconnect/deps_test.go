@@ -169,4 +169,18 @@ func TestGoDirectiveIsTheOldestNeeded(t *testing.T) {
 	if want := fmt.Sprintf("Go %s or later", main); !bytes.Contains(readme, []byte(want)) {
 		t.Errorf("README.md does not say %q, the version go.mod asks for", want)
 	}
+	// The modules under examples/ run in make test too: they must not ask for a newer Go.
+	others, err := filepath.Glob(filepath.Join(root, "examples", "*", "go.mod"))
+	if err != nil || len(others) == 0 {
+		t.Fatalf("no go.mod under examples/ (%v)", err)
+	}
+	for _, path := range others {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "\ngo " + main + "\n"; !bytes.Contains(data, []byte(want)) {
+			t.Errorf("%s does not say go %s, as the root go.mod does", path, main)
+		}
+	}
 }

@@ -57,7 +57,7 @@ func TestEmbeddedSpecMatchesFile(t *testing.T) {
 		t.Fatalf("marshal embedded spec: %v", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("the spec embedded in generated/acapi differs from api/openapi.yaml: run `make generate`")
+		t.Fatal("the spec embedded in generated/acapiserver differs from api/openapi.yaml: run `make generate`")
 	}
 }
 

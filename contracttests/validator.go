@@ -500,7 +500,7 @@ var loadSpecs = sync.OnceValues(func() (*specSet, error) {
 	}
 	ctlDoc, err := acctlserver.GetSwagger()
 	if err != nil {
-		return nil, fmt.Errorf("decode the spec embedded in generated/acctl: %w", err)
+		return nil, fmt.Errorf("decode the spec embedded in generated/acctlserver: %w", err)
 	}
 	api, err := newSpecIndex("openapi.yaml", apiDoc, func(name, raw string) (string, error) {
 		if name == "user_id" {

@@ -246,6 +246,11 @@ func TestControlCommands(t *testing.T) {
 	if c := run([]string{"reset", "--url", base}, &out, &errOut, nil); c != 1 || errOut.String() != want {
 		t.Fatalf("reset without the token: %d %q, want %q", c, errOut.String(), want)
 	}
+	var out2, errOut2 syncBuffer
+	want = "acmock reset: the control token sent in Authorization: Bearer is not this emulator's (see --control-token)\n"
+	if c := run([]string{"reset", "--url", base, "--control-token", "wrong"}, &out2, &errOut2, nil); c != 1 || errOut2.String() != want {
+		t.Fatalf("reset with a wrong token: %d %q, want %q", c, errOut2.String(), want)
+	}
 }
 
 // TestPhoneCommandsByUser: approve, deny and walkaway act on the user's newest session that can

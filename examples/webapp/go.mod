@@ -1,6 +1,6 @@
 module github.com/acmock/acmock/examples/webapp
 
-go 1.26.8
+go 1.26.0
 
 require github.com/acmock/acmock v0.0.0
 

@@ -58,8 +58,11 @@ func (e *Emulator) requireControlToken(next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="acmock control"`)
-			writeJSON(w, http.StatusUnauthorized, acctl.Error{Code: "control_token", Field: ptr("Authorization"),
-				Message: "this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)"})
+			message := "this emulator requires its control token: send Authorization: Bearer <token> (see --control-token)"
+			if ok {
+				message = "the control token sent in Authorization: Bearer is not this emulator's (see --control-token)"
+			}
+			writeJSON(w, http.StatusUnauthorized, acctl.Error{Code: "control_token", Field: ptr("Authorization"), Message: message})
 			return
 		}
 		next.ServeHTTP(w, r)
