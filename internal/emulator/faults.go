@@ -18,6 +18,8 @@ type faultState struct {
 	faults  []scenario.Fault
 	rng     *rand.Rand
 	calls   map[faultCallKey]int
+	order   []faultCallKey // the keys of calls, oldest first from next, for forgetting
+	next    int
 	applied []int
 	// cancel is closed by stop (a reset or Close): delayed responses waiting on it give up.
 	cancel   chan struct{}
@@ -62,9 +64,7 @@ func (s *faultState) pick(info *requestInfo) *scenario.Fault {
 		case info.user != "":
 			scope = "user " + info.app + "/" + info.user
 		}
-		key := faultCallKey{fault: i, scope: scope}
-		s.calls[key]++
-		if chosen != nil || (f.Call != 0 && s.calls[key] != f.Call) || (f.Times != 0 && s.applied[i] >= f.Times) {
+		if f.Call != 0 && s.count(faultCallKey{fault: i, scope: scope}) != f.Call || chosen != nil || (f.Times != 0 && s.applied[i] >= f.Times) {
 			continue
 		}
 		if f.Probability != 0 && s.rng.Float64() >= f.Probability {
@@ -74,6 +74,27 @@ func (s *faultState) pick(info *requestInfo) *scenario.Fault {
 		chosen = f
 	}
 	return chosen
+}
+
+// maxFaultScopes bounds the call counters kept for faults that pick the Nth call: one per fault and
+// session, user or application. Past it the oldest counter is forgotten, so a fault could fire again
+// in a scope not seen for that many others.
+const maxFaultScopes = 100_000
+
+// count counts a call in its scope and returns the count. The caller holds s.mu.
+func (s *faultState) count(key faultCallKey) int {
+	n, ok := s.calls[key]
+	if !ok {
+		if len(s.order) < maxFaultScopes {
+			s.order = append(s.order, key)
+		} else {
+			delete(s.calls, s.order[s.next])
+			s.order[s.next] = key
+			s.next = (s.next + 1) % len(s.order)
+		}
+	}
+	s.calls[key] = n + 1
+	return n + 1
 }
 
 // injectFaults applies the scenario's faults before the call is validated or served, as a network

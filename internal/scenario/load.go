@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/store"
@@ -33,15 +33,25 @@ func (p Problem) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Msg)
 }
 
-// Problems is every mistake found in one file; its message has one line per problem.
+// Problems is every mistake found in one file. Its message has one line per problem, for the first
+// MaxListed, then one line saying how many more there are.
 type Problems []Problem
 
+// MaxListed is how many problems a message or an answer lists; a file can have tens of thousands.
+const MaxListed = 100
+
 func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
+	var b strings.Builder
+	for i, p := range ps[:min(len(ps), MaxListed)] {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.Error())
 	}
-	return strings.Join(lines, "\n")
+	if more := len(ps) - MaxListed; more > 0 {
+		fmt.Fprintf(&b, "\n%s: %d more problems not listed", ps[0].File, more)
+	}
+	return b.String()
 }
 
 // LoadFile reads and checks a scenario file.
@@ -93,50 +103,39 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		})
 		return nil, d.problems
 	}
+	sc.index()
 	return sc, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxProblem turns a yaml.v3 syntax error into a Problem at the line that breaks the document.
-// yaml.v3's own line is often off (parser errors name the line before, errors inside a nested
-// block name the block's start), so the line is found by parsing ever longer prefixes of the file:
-// the first prefix that fails with the same complaint ends on the offending line.
+// syntaxProblem turns a YAML syntax error into a Problem at the exact line and column where the
+// parser met what it could not accept. The parser reports that position itself (one pass over the
+// file), so a syntax error costs no more to locate than the parse that found it.
 func syntaxProblem(file string, data []byte, err error) Problem {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
+	var le *yaml.LoadError
+	if !errors.As(err, &le) || le.Mark.Line < 1 {
+		return Problem{File: file, Line: 1, Column: 1, Msg: "YAML syntax: " + err.Error()}
 	}
-	lines := strings.SplitAfter(string(data), "\n")
-	for k := 1; k <= len(lines); k++ {
-		var n yaml.Node
-		perr := yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n)
-		if perr == nil {
-			continue
-		}
-		pmsg := strings.TrimPrefix(perr.Error(), "yaml: ")
-		if m := yamlLine.FindStringSubmatch(perr.Error()); m != nil {
-			pmsg = m[2]
-		}
-		if pmsg == msg {
-			line = k
-			break
-		}
-	}
-	text := ""
-	if line-1 < len(lines) {
-		text = strings.TrimRight(lines[line-1], "\r\n")
-	}
-	col := len(text) - len(strings.TrimLeft(text, " ")) + 1
-	if strings.Contains(msg, "tab character") || strings.Contains(msg, "cannot start any token") {
-		if i := strings.IndexByte(text, '\t'); i >= 0 {
-			col = i + 1
-		}
+	line, col, msg := le.Mark.Line, max(le.Mark.Column, 1), le.Message
+	switch {
+	case strings.Contains(msg, "tab character") || strings.Contains(msg, "cannot start any token") && lineHasTab(data, le.Mark.Index):
 		msg = "a tab indents this line; indent with spaces"
+	case strings.HasPrefix(le.ContextMsg, "while parsing a flow") && le.ContextMark.Line > 0:
+		// The bracket that was never closed is what the author has to find; say where it opened.
+		what := strings.TrimPrefix(le.ContextMsg, "while parsing a ")
+		msg = fmt.Sprintf("%s (in the %s opened at line %d, column %d)", msg, what, le.ContextMark.Line, le.ContextMark.Column)
 	}
 	return Problem{File: file, Line: line, Column: col, Msg: "YAML syntax: " + msg}
+}
+
+// lineHasTab reports whether the line holding byte offset i contains a tab.
+func lineHasTab(data []byte, i int) bool {
+	i = min(max(i, 0), len(data))
+	start := bytes.LastIndexByte(data[:i], '\n') + 1
+	end := bytes.IndexByte(data[i:], '\n')
+	if end < 0 {
+		end = len(data) - i
+	}
+	return bytes.IndexByte(data[start:i+end], '\t') >= 0
 }
 
 // decoder walks the YAML tree, so every problem can name its line and column.

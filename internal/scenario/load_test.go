@@ -71,7 +71,7 @@ func TestLoadErrors(t *testing.T) {
 		{"expectation on unknown application", header + "      - id: a\nexpect:\n  - {application: other, user: a, final: active}\n",
 			`f.yaml:7:5: expectation for user "a" names application "other", which the scenario does not list`},
 		{"syntax: unclosed flow sequence", "name: x\nexpect: [1, 2\nseed: 3\n",
-			`f.yaml:2:1: YAML syntax: did not find expected ',' or ']'`},
+			`f.yaml:3:5: YAML syntax: did not find expected ',' or ']' (in the flow sequence opened at line 2, column 9)`},
 		{"syntax: bad indentation", "applications:\n  - id: x\n - id: y\n",
 			`f.yaml:3:2: YAML syntax: did not find expected key`},
 		{"syntax: tab", "name: x\n\tseed: 1\n",

@@ -44,6 +44,20 @@ type Scenario struct {
 	Faults []Fault
 	// Expect is what a client should observe; the contract tests check it.
 	Expect []Expectation
+
+	// users indexes the listed users by application and user ID (to their positions in
+	// Applications), so a login finds its timeline at once however many users the scenario lists.
+	// Parse builds it; BehaviourFor checks each hit, so a scenario edited after Parse still works.
+	users map[[2]string][2]int
+}
+
+// userCount counts the users listed, in all applications.
+func (s *Scenario) userCount() int {
+	n := 0
+	for _, app := range s.Applications {
+		n += len(app.Users)
+	}
+	return n
 }
 
 // Fault makes matching calls fail or slow down.
@@ -171,6 +185,19 @@ func (s *Scenario) SessionTimeout() time.Duration {
 // BehaviourFor returns the behaviour of a user: the user's own when the scenario lists one, else
 // the defaults.
 func (s *Scenario) BehaviourFor(appID, userID string) Behaviour {
+	at, ok := s.users[[2]string{appID, userID}]
+	if ok && at[0] < len(s.Applications) && at[1] < len(s.Applications[at[0]].Users) {
+		app := &s.Applications[at[0]]
+		if u := &app.Users[at[1]]; app.ID == appID && u.ID == userID {
+			if u.Behaviour != nil {
+				return *u.Behaviour
+			}
+			return s.Defaults
+		}
+	}
+	if !ok && s.users != nil && len(s.users) == s.userCount() {
+		return s.Defaults // not listed, and the index still counts every listed user
+	}
 	for _, app := range s.Applications {
 		if app.ID != appID {
 			continue
@@ -182,6 +209,16 @@ func (s *Scenario) BehaviourFor(appID, userID string) Behaviour {
 		}
 	}
 	return s.Defaults
+}
+
+// index builds the lookup of BehaviourFor; a scenario built in Go without it still works.
+func (s *Scenario) index() {
+	s.users = map[[2]string][2]int{}
+	for i, app := range s.Applications {
+		for j, u := range app.Users {
+			s.users[[2]string{app.ID, u.ID}] = [2]int{i, j}
+		}
+	}
 }
 
 // Default is the built-in demo, scenarios/default.yaml: alice approves after 2 s, bob denies
