@@ -37,15 +37,21 @@
 // "Authentiaction". The verifier accepts all six [HeaderFamily] spellings,
 // matched without regard to case as HTTP header names are:
 //
-//	X-Activeconnect-Authentication-*   the official Python client (the signer's default)
+//	X-Activeconnect-Authentication-*   the official Python client, Activeconnect 0.0.8 (the signer's default)
 //	X-Activeconnect-Authentiaction-*   the published Activeconnect documentation
-//	X-IAMPASS-Authentiaction-*         the IAMPASS documentation and client
+//	X-IAMPASS-Authentiaction-*         the IAMPASS documentation (and, so taken, the IAMPASS client)
 //	X-IAMPASS-Authentication-*
 //	X-Sonikpass-Authentication-*       the Activeconnect iOS SDK (2020)
 //	X-Sonikpass-Authentiaction-*
 //
+// The IAMPASS Python package (0.0.32) is Activeconnect 0.0.8 rebranded; it
+// is taken to send what the IAMPASS documentation names.
+//
 // A request may carry the timestamp (or the version) under several names
-// only if they agree; otherwise it is refused as bad_header naming them.
+// only if they agree; otherwise it is refused as bad_header naming them all,
+// with the field naming the odd one out: the first header, in the order
+// above, whose value differs from the one most of them carry (on a tie, from
+// the first one's).
 // A rejection's field names a header as the client's family spells it, the
 // signature_mismatch message says which header the timestamp came from, and
 // [HeadersUsed] tells a log which names a request used. [Signer.Headers]
@@ -68,13 +74,15 @@
 //   - missing_header: a required header (Authentication, timestamp, version) is absent.
 //   - bad_scheme: the Authentication scheme is not "hmac" (compared case-insensitively).
 //   - bad_header: a header is present but malformed: the Authentication
-//     credentials are not three colon-separated parts with a client ID and a
-//     signature, a header is repeated (or sent under several family names
+//     credentials have fewer than three colon-separated parts or lack a
+//     client ID or a signature, a header is repeated (or sent under several family names
 //     with different values), or the timestamp is not a decimal integer.
 //     A code of its own, rather than missing_header, tells a client developer
 //     exactly what to fix.
 //   - bad_nonce: the nonce is empty, longer than MaxNonceLen bytes, or holds
-//     a byte outside printable ASCII; the message says which.
+//     ':' or a byte outside printable ASCII; the message says which. Neither
+//     a client ID nor a base64 signature can hold ':', so the nonce is all
+//     that lies between the first and the last ':' of the credentials.
 //   - bad_version: the version header is not "1" (a separate code for the
 //     same reason as bad_header).
 //   - stale_timestamp: the timestamp is further than the allowed clock skew

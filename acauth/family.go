@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,8 @@ const (
 	// FamilyActiveconnectAuthentiaction is the spelling of the published Activeconnect
 	// documentation.
 	FamilyActiveconnectAuthentiaction HeaderFamily = "X-Activeconnect-Authentiaction"
-	// FamilyIAMPASS is the spelling of the IAMPASS documentation (misspelling kept) and client.
+	// FamilyIAMPASS is the spelling of the IAMPASS documentation (misspelling kept), which the
+	// IAMPASS Python package, the same client rebranded, is taken to send.
 	FamilyIAMPASS HeaderFamily = "X-IAMPASS-Authentiaction"
 	// FamilyIAMPASSAuthentication is the IAMPASS prefix spelled correctly.
 	FamilyIAMPASSAuthentication HeaderFamily = "X-IAMPASS-Authentication"
@@ -33,8 +35,8 @@ const (
 	FamilySonikpassAuthentiaction HeaderFamily = "X-Sonikpass-Authentiaction"
 )
 
-// families is every family, in the order the verifier reports them: when several headers
-// carry the timestamp, the rejection's field names the first of them in this order.
+// families is every family, in the order the verifier reports them: headers that disagree are
+// listed in this order, and ties between their values are broken by it.
 var families = [...]HeaderFamily{
 	FamilyActiveconnect, FamilyActiveconnectAuthentiaction,
 	FamilyIAMPASS, FamilyIAMPASSAuthentication,
@@ -125,27 +127,41 @@ type protocolHeaders struct {
 func scanHeaders(h http.Header) protocolHeaders {
 	var p protocolHeaders
 	for key, vals := range h {
-		if len(key) == len(HeaderAuthentication) && asciiEqualFold(key, HeaderAuthentication) {
+		switch which, i := matchHeader(key); which {
+		case authenticationHeader:
 			p.auth = joinValues(p.auth, vals)
-			continue
-		}
-		if len(key) < 2 || (key[0] != 'X' && key[0] != 'x') || key[1] != '-' {
-			continue
-		}
-		for which, suffix := range suffixes {
-			if !hasSuffixFold(key, suffix) {
-				continue
-			}
-			prefix := key[:len(key)-len(suffix)]
-			for i, f := range families {
-				if len(prefix) == len(f) && asciiEqualFold(prefix, string(f)) {
-					p.found[which][i] = joinValues(p.found[which][i], vals)
-					break
-				}
-			}
+		case timestampHeader, versionHeader:
+			p.found[which][i] = joinValues(p.found[which][i], vals)
 		}
 	}
 	return p
+}
+
+// authenticationHeader is what matchHeader returns for the Authentication header.
+const authenticationHeader = 2
+
+// matchHeader tells which protocol header a header map key names, comparing without regard to
+// ASCII case: timestampHeader or versionHeader with the index of the family, authenticationHeader,
+// or -1 for any other header.
+func matchHeader(key string) (which, family int) {
+	if len(key) == len(HeaderAuthentication) && asciiEqualFold(key, HeaderAuthentication) {
+		return authenticationHeader, -1
+	}
+	if len(key) < 2 || (key[0] != 'X' && key[0] != 'x') || key[1] != '-' {
+		return -1, -1
+	}
+	for which, suffix := range suffixes {
+		if !hasSuffixFold(key, suffix) {
+			continue
+		}
+		prefix := key[:len(key)-len(suffix)]
+		for i, f := range families {
+			if len(prefix) == len(f) && asciiEqualFold(prefix, string(f)) {
+				return which, i
+			}
+		}
+	}
+	return -1, -1
 }
 
 // joinValues adds the values of a second key that names the same header, without writing into
@@ -220,12 +236,55 @@ func (p *protocolHeaders) pick(which int) (value, name string, rej *Rejection) {
 		return "", "", &Rejection{Code: CodeMissingHeader, Field: n, Message: "missing header " + n +
 			" (the " + what + " header is also accepted under the X-Activeconnect-, X-IAMPASS- and X-Sonikpass- prefixes, spelled Authentication or Authentiaction)"}
 	}
-	name = documented[first][which]
 	if conflict {
-		return "", "", &Rejection{Code: CodeBadHeader, Field: name,
-			Message: "headers " + joinNames(p.names(nil, which)) + " all carry the " + what + ", with different values; send one"}
+		return "", "", p.conflict(which, what)
 	}
-	return value, name, nil
+	return value, documented[first][which], nil
+}
+
+// conflict explains headers of kind which that carry different values. The value most of them
+// carry (on a tie, the value of the first in family order) is taken as the agreed one, and the
+// field names the first header whose value differs from it: the odd one out.
+func (p *protocolHeaders) conflict(which int, what string) *Rejection {
+	vals := &p.found[which]
+	agreed, most := "", 0
+	for i := range vals {
+		if len(vals[i]) == 0 {
+			continue
+		}
+		n := 0
+		for j := range vals {
+			if len(vals[j]) > 0 && vals[j][0] == vals[i][0] {
+				n++
+			}
+		}
+		if n > most {
+			agreed, most = vals[i][0], n
+		}
+	}
+	odd, agreeing := -1, -1
+	for i := range vals {
+		switch {
+		case len(vals[i]) == 0:
+		case vals[i][0] != agreed && odd < 0:
+			odd = i
+		case vals[i][0] == agreed && agreeing < 0:
+			agreeing = i
+		}
+	}
+	names := p.names(nil, which)
+	oddName, agreeingName := documented[odd][which], documented[agreeing][which]
+	quote := func(s string) string { return strconv.Quote(truncate(s, 32)) }
+	var msg string
+	if len(names) == 2 {
+		msg = "headers " + agreeingName + " and " + oddName + " carry different " + what + "s (" + quote(agreed) +
+			" and " + quote(vals[odd][0]) + "); send one of them, or the same value in both"
+	} else {
+		msg = strconv.Itoa(len(names)) + " headers carry the " + what + ", with different values: " + joinNames(names) +
+			"; " + oddName + " has " + quote(vals[odd][0]) + " where " + agreeingName + " has " + quote(agreed) +
+			"; send one of them, or the same value in all"
+	}
+	return &Rejection{Code: CodeBadHeader, Field: oddName, Message: msg}
 }
 
 // joinNames writes "A and B" or "A, B and C".

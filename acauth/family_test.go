@@ -183,11 +183,11 @@ func TestMixedHeaderFamilies(t *testing.T) {
 		{name: "the same timestamp under three names", headers: [][2]string{{aTS, ts}, {iTS, ts}, {sTS, ts}, {iV, "1"}}},
 		{name: "the same version under six names", headers: append([][2]string{{sTS, ts}}, pairs(sixVersions, "1")...)},
 		{name: "timestamps that differ", headers: [][2]string{{iTS, ts}, {sTS, later}, {iV, "1"}},
-			code: acauth.CodeBadHeader, field: iTS, message: []string{iTS, sTS, "different values"}},
+			code: acauth.CodeBadHeader, field: sTS, message: []string{"headers " + iTS + " and " + sTS + " carry different timestamps"}},
 		{name: "a third timestamp differs", headers: [][2]string{{aTS, ts}, {iTS, ts}, {sTS, later}, {aV, "1"}},
-			code: acauth.CodeBadHeader, field: aTS, message: []string{aTS + ", " + iTS + " and " + sTS}},
+			code: acauth.CodeBadHeader, field: sTS, message: []string{"3 headers carry the timestamp, with different values: " + aTS + ", " + iTS + " and " + sTS}},
 		{name: "versions that differ", headers: [][2]string{{iTS, ts}, {iV, "1"}, {sV, "2"}},
-			code: acauth.CodeBadHeader, field: iV, message: []string{iV, sV, "version"}},
+			code: acauth.CodeBadHeader, field: sV, message: []string{"headers " + iV + " and " + sV + " carry different versions"}},
 		{name: "an IAMPASS timestamp sent twice", headers: [][2]string{{iTS, ts}, {iTS, ts}, {iV, "1"}},
 			code: acauth.CodeBadHeader, field: iTS, message: []string{"more than once"}},
 		{name: "no timestamp, IAMPASS version", headers: [][2]string{{iV, "1"}},
@@ -327,5 +327,168 @@ func TestHeadersUsed(t *testing.T) {
 	want := []string{"X-Activeconnect-Authentication-Timestamp", "X-IAMPASS-Authentiaction-Timestamp", "X-Sonikpass-Authentication-Version"}
 	if got := acauth.HeadersUsed(h); !slices.Equal(got, want) {
 		t.Errorf("HeadersUsed = %q, want %q", got, want)
+	}
+}
+
+// TestReplayIsCaseExact: the replay cache compares nonces byte for byte. A hex nonce in lower case
+// is a different nonce from its upper-case twin, in either order, while the exact text again is a
+// replay. A verifier that folded case before keying the cache would refuse the twins.
+func TestReplayIsCaseExact(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier()
+	steps := []struct {
+		nonce string
+		code  string // "" means accepted
+	}{
+		{"7FFFFFFFFFFFFFFF", ""},
+		{"7fffffffffffffff", ""},
+		{"7FFFFFFFFFFFFFFF", acauth.CodeReplayedNonce},
+		{"7fffffffffffffff", acauth.CodeReplayedNonce},
+		{"deadbeefcafe0001", ""},
+		{"DEADBEEFCAFE0001", ""},
+		{"DeadBeefCafe0001", ""},
+		{"DEADBEEFCAFE0001", acauth.CodeReplayedNonce},
+	}
+	for i, st := range steps {
+		// A new second per step: a replay carries a fresh signature, as a real one would.
+		_, rej := v.Verify(signedWith(t, testTarget, appID, appSecret, st.nonce, acauth.FamilySonikpass, testNow.Add(time.Duration(i)*time.Second)))
+		switch {
+		case st.code == "" && rej != nil:
+			t.Errorf("step %d: fresh nonce %q refused: %v", i, st.nonce, rej)
+		case st.code != "" && (rej == nil || rej.Code != st.code):
+			t.Errorf("step %d: nonce %q again: %v, want %s", i, st.nonce, rej, st.code)
+		}
+	}
+}
+
+// documentedMaxNonce is the longest nonce the documentation promises (api/openapi.yaml, README
+// and the package documentation say "1 to 64 characters"), written out rather than taken from
+// MaxNonceLen so that a change of the constant alone fails here.
+const documentedMaxNonce = 64
+
+// TestNonceLengthLimit: a nonce of exactly the documented maximum verifies; one byte more is
+// bad_nonce saying how long it was.
+func TestNonceLengthLimit(t *testing.T) {
+	t.Parallel()
+	if acauth.MaxNonceLen != documentedMaxNonce {
+		t.Errorf("MaxNonceLen = %d, the documentation says %d", acauth.MaxNonceLen, documentedMaxNonce)
+	}
+	v := newTestVerifier()
+	longest := strings.Repeat("A", documentedMaxNonce-1) + "Z"
+	if _, rej := v.Verify(signedWith(t, testTarget, appID, appSecret, longest, "", testNow)); rej != nil {
+		t.Errorf("nonce of %d bytes: %v", documentedMaxNonce, rej)
+	}
+	r := signedWith(t, testTarget, appID, appSecret, "1", "", testNow)
+	r.Header.Set(acauth.HeaderAuthentication, "hmac "+appID+":"+longest+"1:LzhljO/bzFUGSTUMwyDHzw==")
+	_, rej := v.Verify(r)
+	if rej == nil || rej.Code != acauth.CodeBadNonce || !strings.HasSuffix(rej.Message, fmt.Sprintf("is %d bytes long", documentedMaxNonce+1)) {
+		t.Errorf("nonce of %d bytes: %v, want bad_nonce", documentedMaxNonce+1, rej)
+	}
+}
+
+// TestNonceWithColon: a nonce holding ':' is refused as bad_nonce, as the specification says, with
+// a message that names the colon and says how the credentials were split; the header still parses
+// unambiguously because neither the client ID nor the base64 signature can hold ':'.
+func TestNonceWithColon(t *testing.T) {
+	t.Parallel()
+	for auth, want := range map[string]string{
+		"hmac " + appID + ":ab:cd:LzhljO/bzFUGSTUMwyDHzw==":   "this one has ':' at position 3",
+		"hmac " + appID + "::cd:LzhljO/bzFUGSTUMwyDHzw==":     "this one has ':' at position 1",
+		"hmac " + appID + ":a:b:c:LzhljO/bzFUGSTUMwyDHzw==":   "this one has ':' at position 2",
+		"hmac " + appID + ":7FFF:FFFF:LzhljO/bzFUGSTUMwyDHzw": "this one has ':' at position 5",
+	} {
+		r := signed(t, testTarget, appID, appSecret, 1, testNow)
+		r.Header.Set(acauth.HeaderAuthentication, auth)
+		_, rej := newTestVerifier().Verify(r)
+		if rej == nil || rej.Code != acauth.CodeBadNonce || rej.Field != acauth.HeaderAuthentication ||
+			!strings.Contains(rej.Message, want) || !strings.Contains(rej.Message, "between the first and the last ':'") {
+			t.Errorf("%s: %v, want bad_nonce saying %q", auth, rej, want)
+		}
+	}
+	// Fewer than three parts, or an empty client ID or signature, stays bad_header.
+	for _, auth := range []string{"hmac " + appID + ":1", "hmac :a:b:sig", "hmac " + appID + ":a:b:"} {
+		r := signed(t, testTarget, appID, appSecret, 1, testNow)
+		r.Header.Set(acauth.HeaderAuthentication, auth)
+		if _, rej := newTestVerifier().Verify(r); rej == nil || rej.Code != acauth.CodeBadHeader {
+			t.Errorf("%s: %v, want bad_header", auth, rej)
+		}
+	}
+}
+
+// TestReplayKeyRoom: besides its entry count, the replay cache keeps 64 bytes of key room per
+// entry (a key is the client ID, ':' and the nonce), so keys longer than that fill it first. With
+// a 32-character application ID and 64-byte nonces each key is 97 bytes, and a cache of 1000
+// entries remembers at most 64*1000/97 of them; short keys fill all 1000.
+func TestReplayKeyRoom(t *testing.T) {
+	t.Parallel()
+	const size, room = 1000, 64
+	long := newTestVerifier(acauth.WithReplayCacheSize(size))
+	short := newTestVerifier(acauth.WithReplayCacheSize(size))
+	for i := range 2 * size {
+		nonce := fmt.Sprintf("%064d", i)
+		if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, nonce, "", testNow)); rej != nil {
+			t.Fatalf("long nonce %d: %v", i, rej)
+		}
+		if _, rej := short.Verify(signedWith(t, testTarget, appID, appSecret, fmt.Sprint(i), "", testNow)); rej != nil {
+			t.Fatalf("short nonce %d: %v", i, rej)
+		}
+	}
+	keyLen := len(appID) + 1 + documentedMaxNonce
+	if got, limit := long.ReplayCacheLen(), size*room/keyLen; got > limit || got < limit-2 {
+		t.Errorf("cache of %d with %d-byte keys holds %d, want at most %d (and not far fewer)", size, keyLen, got, limit)
+	}
+	if got := short.ReplayCacheLen(); got != size {
+		t.Errorf("cache of %d with short keys holds %d", size, got)
+	}
+	// The newest long nonce is still remembered.
+	if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, fmt.Sprintf("%064d", 2*size-1), "", testNow.Add(time.Second))); rej == nil || rej.Code != acauth.CodeReplayedNonce {
+		t.Errorf("newest long nonce again: %v", rej)
+	}
+}
+
+// TestConflictNamesTheOddOneOut: when headers of one kind disagree, the value most of them carry
+// (on a tie, the first in family order) is taken as agreed, and field names the first header whose
+// value differs. The message speaks of two headers as two and of more as many, and quotes the
+// values.
+func TestConflictNamesTheOddOneOut(t *testing.T) {
+	t.Parallel()
+	ts := fmt.Sprint(testNow.Unix())
+	later := fmt.Sprint(testNow.Unix() + 1)
+	aTS, aaTS, iTS, sTS := acauth.HeaderTimestamp, acauth.HeaderTimestampMisspelled, acauth.FamilyIAMPASS.Timestamp(), acauth.FamilySonikpass.Timestamp()
+	tests := []struct {
+		name    string
+		headers [][2]string
+		field   string
+		message string
+	}{
+		{"two agree, Sonikpass differs", [][2]string{{aaTS, ts}, {iTS, ts}, {sTS, later}}, sTS,
+			`3 headers carry the timestamp, with different values: ` + aaTS + `, ` + iTS + ` and ` + sTS + `; ` +
+				sTS + ` has "1700000001" where ` + aaTS + ` has "1700000000"; send one of them, or the same value in all`},
+		{"the first in family order differs", [][2]string{{aTS, later}, {iTS, ts}, {sTS, ts}}, aTS,
+			aTS + ` has "1700000001" where ` + iTS + ` has "1700000000"`},
+		{"two headers", [][2]string{{iTS, ts}, {sTS, later}}, sTS,
+			`headers ` + iTS + ` and ` + sTS + ` carry different timestamps ("1700000000" and "1700000001"); send one of them, or the same value in both`},
+		{"three values, none shared", [][2]string{{aTS, ts}, {iTS, later}, {sTS, "1700000002"}}, iTS,
+			iTS + ` has "1700000001" where ` + aTS + ` has "1700000000"`},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := signedWith(t, testTarget, appID, appSecret, fmt.Sprint(i), "", testNow)
+			r.Header.Del(aTS)
+			for _, h := range tc.headers {
+				r.Header.Add(h[0], h[1])
+			}
+			_, rej := newTestVerifier().Verify(r)
+			if rej == nil {
+				t.Fatal("accepted")
+			}
+			if rej.Code != acauth.CodeBadHeader || rej.Field != tc.field || !strings.Contains(rej.Message, tc.message) {
+				t.Fatalf("got %v (field %q), want bad_header field %q saying %q", rej, rej.Field, tc.field, tc.message)
+			}
+			if len(tc.headers) == 2 && strings.Contains(rej.Message, " all ") {
+				t.Errorf("message for two headers speaks of all: %q", rej.Message)
+			}
+		})
 	}
 }

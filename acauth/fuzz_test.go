@@ -72,25 +72,41 @@ var knownCodes = []string{
 // Verify. It must never panic, must only use documented codes, must accept
 // only what verifies against the one known secret, and must read the
 // timestamp and version only from one of the six families' names (in any
-// case). The names go into the header map as they are, not canonicalised.
+// case). Each of the timestamp and the version can come under two names, so
+// agreeing, conflicting and repeated headers are explored: a request is
+// accepted only if every protocol name it carries agrees, and a bad_header
+// names a header the request carried. The names go into the header map as
+// they are, not canonicalised.
 func FuzzVerify(f *testing.F) {
 	now := time.Unix(1_700_000_000, 0)
 	good := "/management/add_users/ABCD/MY+USER+1?x=a%2Fb"
 	sig := acauth.Sign("secret", "42", "h"+good, "1700000000")
 	hexSig := acauth.Sign("secret", "7FFFFFFFFFFFFFFF", "h"+good, "1700000000")
 	ts, ver := acauth.HeaderTimestamp, acauth.HeaderVersion
-	f.Add("hmac ABCD:42:"+sig, ts, "1700000000", ver, "1", "h", good)
-	f.Add("hmac ABCD:42:"+sig, "x-iampass-authentiaction-timestamp", "1700000000", "X-IAMPASS-AUTHENTIACTION-VERSION", "1", "h", good)
-	f.Add("hmac ABCD:7FFFFFFFFFFFFFFF:"+hexSig, "X-Sonikpass-Authentication-Timestamp", "1700000000", "x-sonikpass-authentiaction-version", "1", "h", good)
-	f.Add("hmac ABCD:42:"+sig, "X-Iampass-Authentication-Timestam", "1700000000", ver, "1", "h", good)
-	f.Add("hmac ABCD:42:"+sig, "X-Activeconnect-Authentication-Timestamp ", "1700000000", ver, "1", "h", good)
-	f.Add("hmac ABCD:42:"+sig, ts, "1700000000", ver, "2", "h", good)
-	f.Add("hmac ABCD:42:"+sig, ts, "1699999000", ver, "1", "h", good)
-	f.Add("hmac SESSION:1:x", ts, "1700000000", ver, "1", "h", "/session/status")
-	f.Add("hmac nobody:1:x", ts, "1700000000", ver, "1", "h", "/")
-	f.Add("hmac ABCD:1:x", ts, "-9223372036854775808", ver, "1", "[::1]:8080", "http://[::1]:8080/x")
-	f.Add("hmac ABCD:1:x", ts, "9223372036854775807", ver, "1", "", "")
-	f.Add("Bearer x", ts, "", ver, "", "h", "*")
+	iTS, iV := acauth.FamilyIAMPASS.Timestamp(), acauth.FamilyIAMPASS.Version()
+	sTS, sV := acauth.FamilySonikpass.Timestamp(), acauth.FamilySonikpass.Version()
+	add := func(auth, tsName, ts, versionName, version, host, target string) {
+		f.Add(auth, tsName, ts, "", "", versionName, version, "", "", host, target)
+	}
+	add("hmac ABCD:42:"+sig, ts, "1700000000", ver, "1", "h", good)
+	add("hmac ABCD:42:"+sig, "x-iampass-authentiaction-timestamp", "1700000000", "X-IAMPASS-AUTHENTIACTION-VERSION", "1", "h", good)
+	add("hmac ABCD:7FFFFFFFFFFFFFFF:"+hexSig, "X-Sonikpass-Authentication-Timestamp", "1700000000", "x-sonikpass-authentiaction-version", "1", "h", good)
+	add("hmac ABCD:42:"+sig, "X-Iampass-Authentication-Timestam", "1700000000", ver, "1", "h", good)
+	add("hmac ABCD:42:"+sig, "X-Activeconnect-Authentication-Timestamp ", "1700000000", ver, "1", "h", good)
+	add("hmac ABCD:42:"+sig, ts, "1700000000", ver, "2", "h", good)
+	add("hmac ABCD:42:"+sig, ts, "1699999000", ver, "1", "h", good)
+	add("hmac SESSION:1:x", ts, "1700000000", ver, "1", "h", "/session/status")
+	add("hmac nobody:1:x", ts, "1700000000", ver, "1", "h", "/")
+	add("hmac ABCD:1:x", ts, "-9223372036854775808", ver, "1", "[::1]:8080", "http://[::1]:8080/x")
+	add("hmac ABCD:1:x", ts, "9223372036854775807", ver, "1", "", "")
+	add("Bearer x", ts, "", ver, "", "h", "*")
+	add("hmac ABCD:4:2:"+sig, ts, "1700000000", ver, "1", "h", good)
+	// Two names for the timestamp or the version: agreeing, conflicting, repeated.
+	f.Add("hmac ABCD:42:"+sig, ts, "1700000000", iTS, "1700000000", ver, "1", sV, "1", "h", good)
+	f.Add("hmac ABCD:42:"+sig, ts, "1700000000", iTS, "1700000001", ver, "1", "", "", "h", good)
+	f.Add("hmac ABCD:42:"+sig, sTS, "1700000000", "", "", iV, "1", sV, "2", "h", good)
+	f.Add("hmac ABCD:42:"+sig, iTS, "1700000000", strings.ToLower(iTS), "1700000000", ver, "1", "", "", "h", good)
+	f.Add("hmac ABCD:42:"+sig, ts, "1700000000", ts, "1700000000", ver, "1", ver, "1", "h", good)
 	lookup := acauth.SecretLookupFunc(func(_ *http.Request, id string) (string, error) {
 		switch id {
 		case "ABCD":
@@ -108,7 +124,27 @@ func FuzzVerify(f *testing.F) {
 	isOneOf := func(name string, names []string) bool {
 		return slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) && len(n) == len(name) })
 	}
-	f.Fuzz(func(t *testing.T, auth, tsName, ts, versionName, version, host, target string) {
+	type sent struct{ name, value string }
+	// agreed reports the one value the protocol headers among hs carry, or ok false if there is
+	// none, two differ, or one header (names equal without regard to case) comes twice.
+	agreed := func(hs []sent, names []string) (value string, ok bool) {
+		var valid []sent
+		for _, h := range hs {
+			if h.value != "" && isOneOf(h.name, names) {
+				valid = append(valid, h)
+			}
+		}
+		if len(valid) == 0 {
+			return "", false
+		}
+		for _, h := range valid[1:] {
+			if h.value != valid[0].value || strings.EqualFold(h.name, valid[0].name) {
+				return "", false
+			}
+		}
+		return valid[0].value, true
+	}
+	f.Fuzz(func(t *testing.T, auth, tsName, ts, tsName2, ts2, versionName, version, versionName2, version2, host, target string) {
 		v := acauth.NewVerifier(lookup, acauth.WithClock(func() time.Time { return now }), acauth.WithReplayCacheSize(4))
 		u, err := url.ParseRequestURI(target)
 		if err != nil {
@@ -119,23 +155,25 @@ func FuzzVerify(f *testing.F) {
 			r.Header.Set(acauth.HeaderAuthentication, auth)
 		}
 		// Raw keys, as a hand-built header map may hold them; the same name twice adds a value.
-		if ts != "" {
-			r.Header[tsName] = append(r.Header[tsName], ts)
-		}
-		if version != "" {
-			r.Header[versionName] = append(r.Header[versionName], version)
+		headers := []sent{{tsName, ts}, {tsName2, ts2}, {versionName, version}, {versionName2, version2}}
+		for _, h := range headers {
+			if h.value != "" {
+				r.Header[h.name] = append(r.Header[h.name], h.value)
+			}
 		}
 		id, rej := v.Verify(r)
 		if rej == nil {
 			if id != "ABCD" {
 				t.Fatalf("accepted client %q", id)
 			}
-			if !isOneOf(tsName, tsNames) || !isOneOf(versionName, versionNames) || version != "1" {
-				t.Fatalf("accepted timestamp under %q and version %q under %q", tsName, version, versionName)
+			tsValue, tsOK := agreed(headers, tsNames)
+			versionValue, versionOK := agreed(headers, versionNames)
+			if !tsOK || !versionOK || versionValue != "1" {
+				t.Fatalf("accepted headers %q", headers)
 			}
 			// The only way in is a correct signature over what was sent.
 			_, nonce, gotSig, _ := acauth.ParseAuthentication(auth)
-			if want := acauth.Sign("secret", nonce, acauth.IncomingURI(r), ts); gotSig != want {
+			if want := acauth.Sign("secret", nonce, acauth.IncomingURI(r), tsValue); gotSig != want {
 				t.Fatalf("accepted signature %q, want %q", gotSig, want)
 			}
 			if _, rej := v.Verify(r); rej == nil || rej.Code != acauth.CodeReplayedNonce {
@@ -155,6 +193,13 @@ func FuzzVerify(f *testing.F) {
 		// Every field is a header name the protocol defines, spelled as documented.
 		if rej.Field != acauth.HeaderAuthentication && !slices.Contains(tsNames, rej.Field) && !slices.Contains(versionNames, rej.Field) {
 			t.Fatalf("field %q is not a protocol header (%v)", rej.Field, rej)
+		}
+		// A malformed, repeated or contradictory timestamp or version header is one the request carried.
+		if rej.Code == acauth.CodeBadHeader && rej.Field != acauth.HeaderAuthentication &&
+			!slices.ContainsFunc(headers, func(h sent) bool {
+				return h.value != "" && strings.EqualFold(h.name, rej.Field) && len(h.name) == len(rej.Field)
+			}) {
+			t.Fatalf("bad_header names %q, which the request did not carry (%v)", rej.Field, rej)
 		}
 		if strings.Contains(rej.StringToSign, "secret") && !strings.Contains(auth+host+target, "secret") {
 			t.Fatalf("string_to_sign leaks the secret: %q", rej.StringToSign)

@@ -71,7 +71,10 @@ func CheckNonce(s string) error {
 		return &nonceError{fmt.Sprintf("is %d bytes long", len(s))}
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == ':' {
+		switch c := s[i]; {
+		case c == ':':
+			return &nonceError{fmt.Sprintf("has ':' at position %d", i+1)}
+		case c < ' ' || c > '~':
 			return &nonceError{fmt.Sprintf("has byte 0x%02X at position %d", c, i+1)}
 		}
 	}
@@ -128,6 +131,12 @@ func FormatAuthentication(clientID, nonce, signature string) string {
 // It also checks the nonce with CheckNonce, because a nonce that cannot be
 // one is a malformed header, not a signature problem. Errors wrap
 // ErrBadScheme, ErrBadHeader or ErrBadNonce.
+//
+// Neither a client ID nor a base64 signature can hold ':', so credentials
+// with more than two colons still split unambiguously: the client ID ends at
+// the first, the signature starts after the last, and what lies between is a
+// nonce holding ':', refused with ErrBadNonce (not ErrBadHeader) so that the
+// error says what is wrong.
 func ParseAuthentication(header string) (clientID, nonce, signature string, err error) {
 	header = strings.TrimSpace(header)
 	// HTTP allows a tab as well as a space after the scheme.
@@ -142,15 +151,19 @@ func ParseAuthentication(header string) (clientID, nonce, signature string, err 
 		return "", "", "", fmt.Errorf("no credentials after scheme: %w", ErrBadHeader)
 	}
 	creds = strings.TrimSpace(creds)
-	clientID, rest, ok1 := strings.Cut(creds, ":")
-	nonce, signature, ok2 := strings.Cut(rest, ":")
-	if !ok1 || !ok2 || strings.Contains(signature, ":") {
+	first, last := strings.IndexByte(creds, ':'), strings.LastIndexByte(creds, ':')
+	if first < 0 || first == last {
 		return "", "", "", fmt.Errorf("credentials are not client_id:nonce:signature: %w", ErrBadHeader)
 	}
+	clientID, nonce, signature = creds[:first], creds[first+1:last], creds[last+1:]
 	if clientID == "" || signature == "" {
 		return "", "", "", fmt.Errorf("empty client_id or signature: %w", ErrBadHeader)
 	}
 	if err := CheckNonce(nonce); err != nil {
+		var ne *nonceError
+		if errors.As(err, &ne) && strings.Contains(nonce, ":") && len(nonce) <= MaxNonceLen {
+			err = &nonceError{ne.reason + " (the nonce is everything between the first and the last ':' of client_id:nonce:signature)"}
+		}
 		return "", "", "", err
 	}
 	return clientID, nonce, signature, nil

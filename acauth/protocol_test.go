@@ -23,7 +23,10 @@ func TestParseAuthentication(t *testing.T) {
 		{name: "scheme glued to credentials", header: "hmacid:1:s", wantErr: acauth.ErrBadScheme},
 		{name: "scheme only", header: "hmac ", wantErr: acauth.ErrBadHeader},
 		{name: "two parts", header: "hmac id:1", wantErr: acauth.ErrBadHeader},
-		{name: "four parts", header: "hmac id:1:s:x", wantErr: acauth.ErrBadHeader},
+		// A client ID cannot hold ':' and a signature is base64, so extra colons belong to the nonce.
+		{name: "four parts: a nonce holding ':'", header: "hmac id:1:s:x", wantErr: acauth.ErrBadNonce},
+		{name: "five parts", header: "hmac id:a:b:c:sig", wantErr: acauth.ErrBadNonce},
+		{name: "only colons after the client ID", header: "hmac id:::", wantErr: acauth.ErrBadHeader},
 		{name: "empty signature", header: "hmac id:1:", wantErr: acauth.ErrBadHeader},
 		{name: "empty client id", header: "hmac :1:s", wantErr: acauth.ErrBadHeader},
 		// Nonces are opaque tokens: any printable ASCII but ':', 1 to MaxNonceLen bytes.
@@ -65,7 +68,7 @@ func TestCheckNonce(t *testing.T) {
 	for bad, want := range map[string]string{
 		"": "nonce is empty",
 		strings.Repeat("1", acauth.MaxNonceLen+1): "nonce is 65 bytes long",
-		"12:34":  "nonce has byte 0x3A at position 3",
+		"12:34":  "nonce has ':' at position 3",
 		"1\x00":  "nonce has byte 0x00 at position 2",
 		"\t1":    "nonce has byte 0x09 at position 1",
 		"\u00e9": "nonce has byte 0xC3 at position 1",

@@ -228,6 +228,7 @@ func TestReplayKeysAreExact(t *testing.T) {
 	for _, k := range [][2]string{
 		{"a", "7"}, {"b", "7"}, {"a", "07"}, {"a", "0x7"}, {"a", "0000000000000007"}, {"a", "8"},
 		{"ab", "7"}, {"a", "b7"}, {"", "a7"}, {"a", " 7"}, {"a", "7 "},
+		{"a", "7f"}, {"a", "7F"}, {"A", "7f"}, // letter case counts, in nonces and client IDs
 	} {
 		if c.checkAndAdd(k[0], k[1], 1000, 1000, 300) {
 			t.Errorf("(%q, %q) taken for a replay of an earlier key", k[0], k[1])
@@ -262,4 +263,29 @@ func TestReplayCacheHashCollision(t *testing.T) {
 		}
 	}
 	c.checkInvariants(t, []string{"a:1", "a:2", "a:1"}, 3)
+}
+
+// TestReplayKeyRoomOfTheDefaultCache backs the figure in the package documentation: a cache of the
+// default size (100,000 entries, 64 bytes of key room each) filled with the longest nonces of an
+// official application ID (32 characters, ':' and 64 bytes: 97-byte keys) holds about 66,000 of
+// them, and its key arena never grows past 6,400,000 bytes. The numbers are written out, not taken
+// from the constants, so that a change to the bound fails here.
+func TestReplayKeyRoomOfTheDefaultCache(t *testing.T) {
+	t.Parallel()
+	const entries, room, keyLen = 100_000, 64, 97
+	c := newReplayCache(DefaultReplayCacheSize)
+	const app = "c9b5062204254e5bb972ae06e4bbb315"
+	for i := range entries {
+		c.checkAndAdd(app, fmt.Sprintf("%064d", i), 1_700_000_000, 1_700_000_000, 300)
+		if len(c.keys) > entries*room {
+			t.Fatalf("after %d keys the arena holds %d bytes, more than %d", i+1, len(c.keys), entries*room)
+		}
+	}
+	held := c.len()
+	if limit := entries * room / keyLen; held > limit || held < limit-1 {
+		t.Errorf("holds %d keys of %d bytes, want %d (a key or so less for the arena's wrap)", held, keyLen, limit)
+	}
+	if held < 65_900 || held > 66_000 {
+		t.Errorf("holds %d, the documentation says about 66,000", held)
+	}
 }

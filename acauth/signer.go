@@ -98,11 +98,14 @@ func (s *Signer) SignRequest(_ context.Context, req *http.Request) error {
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	// A timestamp or version header of another family left by a caller
-	// would contradict ours.
-	for i := range canonical {
-		delete(req.Header, canonical[i][0])
-		delete(req.Header, canonical[i][1])
+	// An Authentication, timestamp or version header left by a caller, of
+	// any family and under a key in any letter case (a hand-built map need
+	// not be canonical), would repeat or contradict ours: the verifier reads
+	// them all, as HTTP compares names without regard to case.
+	for key := range req.Header {
+		if which, _ := matchHeader(key); which >= 0 {
+			delete(req.Header, key)
+		}
 	}
 	req.Header[HeaderAuthentication] = []string{FormatAuthentication(s.ClientID, nonce, sig)}
 	req.Header[canonical[fi][0]] = []string{ts}

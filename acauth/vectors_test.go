@@ -19,7 +19,8 @@ import (
 // vector is one entry of testdata/vectors.json.
 type vector struct {
 	Name           string `json:"name"`
-	Source         string `json:"source"`
+	Source         string `json:"source"` // published, published-inputs or acmock (see the file's description)
+	Note           string `json:"note"`   // what a published-inputs document gives
 	ClientID       string `json:"client_id"`
 	Secret         string `json:"secret"`
 	Nonce          string `json:"nonce"`
@@ -48,6 +49,11 @@ func loadVectors(t testing.TB) []vector {
 	}
 	if len(file.Vectors) < 2 {
 		t.Fatalf("only %d vectors", len(file.Vectors))
+	}
+	for _, v := range file.Vectors {
+		if !strings.Contains(file.Description, "source="+v.Source+":") || (v.Source == "published-inputs") != (v.Note != "") {
+			t.Fatalf("vector %q: source %q is not described, or a note is missing or out of place", v.Name, v.Source)
+		}
 	}
 	return file.Vectors
 }
@@ -330,6 +336,44 @@ func TestSignRequestReplacesOtherFamilies(t *testing.T) {
 			}
 			if req.Header.Get(send.Version()) != "1" || req.Header.Get(send.Timestamp()) == "1" {
 				t.Errorf("the signer's own headers were not set: %v", req.Header)
+			}
+		})
+	}
+}
+
+// TestSignRequestRemovesLeftoversInAnyCase: a hand-built header map may hold protocol headers
+// under keys that are not in canonical form. The verifier reads them whatever their case, so the
+// signer removes them whatever their case too; otherwise a leftover would repeat or contradict
+// the signer's own headers and its own request would fail.
+func TestSignRequestRemovesLeftoversInAnyCase(t *testing.T) {
+	t.Parallel()
+	for _, send := range acauth.HeaderFamilies() {
+		t.Run(string(send), func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/management/add_users/a", nil)
+			req.Header = http.Header{
+				"x-iampass-authentiaction-timestamp":        {"1"},
+				"X-SONIKPASS-AUTHENTICATION-VERSION":        {"9"},
+				strings.ToLower(send.Timestamp()):           {"2"}, // the signer's own family, in lower case
+				strings.ToUpper(send.Version()):             {"3"},
+				"authentication":                            {"hmac a:1:stale"},
+				"X-Activeconnect-Authentiaction-Timestamp ": {"kept: not a protocol header (trailing space)"},
+				"X-Other": {"kept"},
+			}
+			s := &acauth.Signer{ClientID: "a", Secret: "s", Headers: send, Now: func() time.Time { return testNow }}
+			if err := s.SignRequest(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := acauth.HeadersUsed(req.Header), []string{send.Timestamp(), send.Version()}; !slices.Equal(got, want) {
+				t.Errorf("headers after signing %q, want %q", got, want)
+			}
+			if len(req.Header) != 5 || req.Header.Get("X-Other") != "kept" {
+				t.Errorf("signing removed or kept the wrong headers: %v", req.Header)
+			}
+			v := acauth.NewVerifier(acauth.SecretLookupFunc(func(*http.Request, string) (string, error) { return "s", nil }),
+				acauth.WithClock(func() time.Time { return testNow }))
+			if _, rej := v.Verify(req); rej != nil {
+				t.Errorf("the signed request does not verify: %v", rej)
 			}
 		})
 	}

@@ -218,3 +218,20 @@ func TestControlSpecValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestServers: the document lists acmock's default address and both hosts of the real service,
+// the Activeconnect one and the IAMPASS one, each with a description.
+func TestServers(t *testing.T) {
+	doc := loadSpec(t)
+	want := []string{"http://127.0.0.1:8080", "https://activeapi.ninja", "https://main.iam-api.com"}
+	var got []string
+	for _, s := range doc.Servers {
+		got = append(got, s.URL)
+		if strings.TrimSpace(s.Description) == "" {
+			t.Errorf("server %s has no description", s.URL)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("servers %q, want %q", got, want)
+	}
+}

@@ -41,15 +41,20 @@ func stringToSign(r *http.Request) string {
 	return acauth.StringToSign(parts[1], host+r.URL.RequestURI(), r.Header.Get(hdrTimestamp))
 }
 
-// firstFamily returns whichever of two timestamp header names comes first in
-// acauth.HeaderFamilies: a rejection of headers that disagree names that one.
-func firstFamily(a, b string) string {
+// secondFamily returns whichever of two timestamp header names comes second in
+// acauth.HeaderFamilies: when two headers disagree, neither value has a
+// majority, so the first one's is taken as agreed and the field names the
+// other (the spec's rule for the odd one out).
+func secondFamily(a, b string) string {
 	for _, f := range acauth.HeaderFamilies() {
-		if f.Timestamp() == a || f.Timestamp() == b {
-			return f.Timestamp()
+		if f.Timestamp() == a {
+			return b
+		}
+		if f.Timestamp() == b {
+			return a
 		}
 	}
-	return a
+	return b
 }
 
 // withNonce makes s write its nonces with format.
@@ -120,7 +125,7 @@ func TestSignatureRejections(t *testing.T) {
 			edit: func(r *http.Request) { r.Header.Add(hdrAuth, r.Header.Get(hdrAuth)) }},
 		{name: "timestamp not a number", status: 401, code: acapi.ErrorCodeBadHeader, field: hdrTimestamp,
 			edit: func(r *http.Request) { r.Header.Set(hdrTimestamp, "yesterday") }},
-		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: firstFamily(hdrTimestamp, hdrTimestampOther),
+		{name: "timestamp spellings disagree", status: 401, code: acapi.ErrorCodeBadHeader, field: secondFamily(hdrTimestamp, hdrTimestampOther),
 			edit: func(r *http.Request) {
 				ts, _ := strconv.ParseInt(r.Header.Get(hdrTimestamp), 10, 64)
 				r.Header.Set(hdrTimestampOther, strconv.FormatInt(ts-1, 10))

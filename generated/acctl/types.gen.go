@@ -526,8 +526,11 @@ type ListRequestsParams struct {
 	Status      *int    `form:"status,omitempty" json:"status,omitempty"`
 
 	// Since Only entries with a larger seq.
-	Since    *uint64 `form:"since,omitempty" json:"since,omitempty"`
-	MinCount *int    `form:"min_count,omitempty" json:"min_count,omitempty"`
+	Since *uint64 `form:"since,omitempty" json:"since,omitempty"`
+
+	// Limit Only the newest `limit` matching entries (still oldest first); the console reads the rows it shows this way.
+	Limit    *int `form:"limit,omitempty" json:"limit,omitempty"`
+	MinCount *int `form:"min_count,omitempty" json:"min_count,omitempty"`
 
 	// Timeout How long min_count may wait (Go duration, at most 60s; default 5s).
 	Timeout *string `form:"timeout,omitempty" json:"timeout,omitempty"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
+	"github.com/acmock/acmock/internal/scenario"
 )
 
 var alicePhone = in("article", "Phone of alice")
@@ -32,7 +33,7 @@ func TestLoginAppearsLiveAndApproveReachesTheClient(t *testing.T) {
 	if !eval[bool](tb, `window.loadedOnce === true`) {
 		t.Fatal("the page reloaded to show the login")
 	}
-	if got := tb.text(request); !containsAll(got, "alice", srv.AppID()[:12], "acceptance") {
+	if got := tb.text(request); !containsAll(got, "alice", srv.AppID(), "acceptance") {
 		t.Fatalf("the notification says %q: want the user, the application and the methods", got)
 	}
 	for _, name := range []string{"Deny", "Ignore", "End session", "Fail"} {
@@ -70,12 +71,12 @@ func TestDenyFromTheKeyboard(t *testing.T) {
 	tb := openConsole(t, srv.URL(), "")
 	request := find("region", "Login request for alice", alicePhone)
 	tb.press(find("button", "Deny", alicePhone, request), "\r")
+	tb.waitText(find("status", "Notice"), "alice: denied the login (cancelled)")
 	tb.gone(request)
 	status, err := session.Refresh(ctx)
 	if err != nil || status != activeconnect.StatusCancelled {
 		t.Fatalf("after Deny the client polls %q (%v), want cancelled", status, err)
 	}
-	tb.waitText(find("status", "Notice"), "alice: denied the login (cancelled)")
 }
 
 // TestWalkAwayComeBackAndEnd plays an active session through the phone's other actions.
@@ -101,6 +102,8 @@ func TestWalkAwayComeBackAndEnd(t *testing.T) {
 		region = s.next
 	}
 	tb.click(find("button", "End session", alicePhone, in("region", region)))
+	// The page says so once the emulator has answered (gone alone can pass on a slow page).
+	tb.waitText(find("status", "Notice"), "alice: ended the login (closed)")
 	tb.gone(find("region", region, alicePhone))
 	if got, _ := session.Refresh(ctx); got != activeconnect.StatusClosed {
 		t.Fatalf("after End session the client polls %q, want closed", got)
@@ -124,4 +127,97 @@ func login(t *testing.T, api *activeconnect.AuthenticationAPI, user string, meth
 		t.Fatalf("log %s in: %v", user, err)
 	}
 	return session
+}
+
+// quietAlice is a scenario whose alice never answers: her login stays pending until it times out.
+const quietAlice = `name: quiet
+timeout: 30s
+applications:
+  - id: ` + scenario.DemoApplicationID + `
+    secret: ` + scenario.DemoApplicationSecret + `
+    users:
+      - {id: alice, phone: true}
+`
+
+// TestIgnoreLetsTheLoginTimeOut: Ignore answers nothing. The notification goes, the page says
+// when the login will time out, the client keeps seeing pending, and the timeout fires when the
+// clock reaches it. The keyboard stays on alice's phone.
+func TestIgnoreLetsTheLoginTimeOut(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t, acmocktest.WithManualClock(), acmocktest.WithScenarioYAML([]byte(quietAlice)))
+	ctx := context.Background()
+	session := login(t, srv.Authentication(), "alice")
+	tb := openConsole(t, srv.URL(), "#phone")
+	request := find("region", "Login request for alice", alicePhone)
+	tb.press(find("button", "Ignore", alicePhone, request), " ")
+	ignored := find("region", "Ignored login for alice", alicePhone)
+	tb.waitText(ignored, "It times out at")
+	tb.gone(request)
+	if got := eval[string](tb, `document.activeElement.getAttribute('aria-label') || document.activeElement.tagName`); got != "Phone of alice" {
+		t.Errorf("after Ignore the focus is on %q, want alice's phone", got)
+	}
+	if got, err := session.Refresh(ctx); err != nil || got != activeconnect.StatusPending {
+		t.Fatalf("after Ignore the client polls %q (%v), want pending", got, err)
+	}
+	srv.Advance(29 * time.Second)
+	if got, _ := session.Refresh(ctx); got != activeconnect.StatusPending {
+		t.Fatalf("1 s before its timeout the client polls %q, want pending", got)
+	}
+	srv.Advance(2 * time.Second)
+	if got, _ := session.Refresh(ctx); got != activeconnect.StatusTimeout {
+		t.Fatalf("after its timeout the client polls %q, want timeout", got)
+	}
+	tb.gone(ignored)
+	tb.waitText(alicePhone, "No login waiting")
+}
+
+// TestFailFromThePhone: Fail ends the login as failed, and the client sees it.
+func TestFailFromThePhone(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	session := login(t, srv.Authentication(), "alice")
+	tb := openConsole(t, srv.URL(), "#phone")
+	request := find("region", "Login request for alice", alicePhone)
+	tb.click(find("button", "Fail", alicePhone, request))
+	tb.gone(request)
+	if got, _ := session.Refresh(context.Background()); got != activeconnect.StatusFailed {
+		t.Fatalf("after Fail the client polls %q, want failed", got)
+	}
+	tb.waitText(find("status", "Notice"), "alice: failed the login (failed)")
+}
+
+// TestEachStatusOffersWhatTheTransitionTableAllows: the buttons of a pending, an active and a
+// walked-away login are exactly those the phone can press from there; after each action the
+// keyboard is on the phone's next button.
+func TestEachStatusOffersWhatTheTransitionTableAllows(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t)
+	login(t, srv.Authentication(), "alice")
+	tb := openConsole(t, srv.URL(), "#phone")
+	for _, s := range []struct {
+		region string
+		want   []string
+		press  string
+		next   string // the button the keyboard lands on after press
+	}{
+		{"Login request for alice", []string{"Approve", "Deny", "Ignore", "End session", "Fail"}, "Approve", "Walk away"},
+		{"Logged in for alice", []string{"Walk away", "End session", "Fail"}, "Walk away", "Come back"},
+		{"Walked away for alice", []string{"Come back", "End session", "Fail"}, "Come back", "Walk away"},
+		{"Logged in for alice", []string{"Walk away", "End session", "Fail"}, "", ""},
+	} {
+		region := find("region", s.region, alicePhone)
+		tb.waitFor(region)
+		got := eval[[]string](tb, `[...document.querySelector('article[aria-label="Phone of alice"] .notification').querySelectorAll('button')].map((b) => b.textContent)`)
+		if strings.Join(got, ", ") != strings.Join(s.want, ", ") {
+			t.Errorf("%s offers %q, want %q", s.region, got, s.want)
+		}
+		if s.press == "" {
+			break
+		}
+		tb.press(find("button", s.press, alicePhone, region), " ")
+		tb.gone(find("button", s.press, alicePhone, region))
+		// The pressed button is gone; the keyboard moves to the first one of what comes next.
+		tb.waitEval(`(document.activeElement.closest('article[aria-label="Phone of alice"] .notification') ? 'on ' : 'off ') + document.activeElement.textContent === 'on `+s.next+`'`,
+			"the focus on "+s.next+" after "+s.press)
+	}
 }

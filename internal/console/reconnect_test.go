@@ -49,20 +49,31 @@ func TestTheConsoleReconnectsAfterARestart(t *testing.T) {
 	t.Parallel()
 	needBrowser(t)
 	base, stop := serveOn(t, "127.0.0.1:0")
-	tb := openConsole(t, base, "#phone")
-	eval[bool](tb, `window.loadedOnce = true`)
-	tb.allowErrors("net::ERR_CONNECTION_REFUSED", "net::ERR_INCOMPLETE_CHUNKED_ENCODING")
-	stop()
-	tb.waitText(find("status", "Connection"), "Reconnecting")
-
-	serveOn(t, base[len("http://"):])
-	tb.waitText(find("status", "Connection"), "Live")
 	api, err := activeconnect.NewAuthenticationAPI(scenario.DemoApplicationID, scenario.DemoApplicationSecret, activeconnect.WithBaseURL(base))
 	if err != nil {
 		t.Fatal(err)
 	}
+	login(t, api, "bob")
+	tb := openConsole(t, base, "#phone")
+	bobsLogin := find("region", "Login request for bob", in("article", "Phone of bob"))
+	tb.waitFor(find("button", "Approve", bobsLogin))
+	eval[bool](tb, `window.loadedOnce = true`)
+	tb.allowErrors("net::ERR_CONNECTION_REFUSED", "net::ERR_INCOMPLETE_CHUNKED_ENCODING")
+	stop()
+	tb.waitText(find("status", "Connection"), "Reconnecting")
+	// While the emulator is away its buttons wait for it.
+	if !eval[bool](tb, `[...document.querySelectorAll('#phones button')].every((b) => b.matches(':disabled'))`) {
+		t.Error("while reconnecting the phone's buttons still work")
+	}
+
+	serveOn(t, base[len("http://"):])
+	tb.waitText(find("status", "Connection"), "Live")
 	login(t, api, "alice")
 	tb.waitFor(find("region", "Login request for alice", alicePhone))
+	tb.gone(bobsLogin) // the new emulator knows nothing of it
+	if !eval[bool](tb, `[...document.querySelectorAll('#phones button')].every((b) => !b.matches(':disabled'))`) {
+		t.Error("after reconnecting the phone's buttons are still off")
+	}
 	if !eval[bool](tb, `window.loadedOnce === true`) {
 		t.Fatal("the page reloaded")
 	}

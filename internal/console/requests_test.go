@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acmock/acmock/acmocktest"
 	"github.com/acmock/acmock/activeconnect"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 func ctlClient(t *testing.T, srv *acmocktest.Server) *acctl.ClientWithResponses {
@@ -61,9 +64,29 @@ func TestRequestsAreLiveFilteredAndExplained(t *testing.T) {
 	tb.gone(goodRow)
 	tb.waitFor(badRow)
 	tb.fill(find("searchbox", "Status"), "")
-	tb.fill(find("searchbox", "User"), "alice")
+	tb.waitFor(goodRow)
+	eval[bool](tb, `performance.clearResourceTimings(), true`)
+	tb.fill(find("searchbox", "User"), "a")
+	for _, c := range "lice" { // typed as a person types, a key at a time
+		time.Sleep(40 * time.Millisecond)
+		tb.do(chromedp.KeyEvent(string(c)))
+	}
+	tb.waitEval(`performance.getEntriesByType('resource').some((e) => e.name.includes('user=alice'))`, "the read for user alice")
 	tb.gone(badRow)
 	tb.waitFor(goodRow)
+	// Typing a filter reads only the rows the page keeps, once the typing pauses.
+	reads := tb.journalReads()
+	if len(reads) == 0 {
+		t.Fatal("the page read no journal")
+	}
+	for _, u := range reads {
+		if !strings.Contains(u, "limit=500") {
+			t.Errorf("the page read the journal without a limit: %s", u)
+		}
+	}
+	if typed := countContaining(reads, "user="); typed > 3 {
+		t.Errorf("typing alice read the journal %d times: %q", typed, reads)
+	}
 	tb.fill(find("searchbox", "User"), "")
 	tb.press(find("combobox", "Operation"), "h") // hasRegisteredMobileDevice
 	tb.gone(loginRow)
@@ -83,6 +106,13 @@ func TestRequestsAreLiveFilteredAndExplained(t *testing.T) {
 	if sts != *bad.StringToSign || !strings.Contains(sts, "/management/has_registered_mobile_device/") {
 		t.Fatalf("the details show the string to sign %q, want %q", sts, *bad.StringToSign)
 	}
+	// Every column stays in sight beside the open details, and the keyboard is in the panel.
+	if hidden := eval[[]string](tb, columnsHidden); len(hidden) != 0 {
+		t.Errorf("with the details open these columns are hidden: %q", hidden)
+	}
+	if !eval[bool](tb, `document.getElementById('request-details').contains(document.activeElement)`) {
+		t.Errorf("opening the details left the focus on %s", eval[string](tb, `document.activeElement.outerHTML.slice(0, 80)`))
+	}
 	tb.screenshot("requests")
 
 	// A request that matches arrives while the details are open.
@@ -91,6 +121,43 @@ func TestRequestsAreLiveFilteredAndExplained(t *testing.T) {
 	}
 	tb.waitFor(find("button", fmt.Sprintf("Request %d", login.Seq+1)))
 	tb.waitText(panel, "signature_mismatch")
+	// Escape closes the details and gives the keyboard back to the row.
+	tb.do(chromedp.KeyEvent(kb.Escape))
+	tb.gone(panel)
+	if got := eval[string](tb, `document.activeElement.textContent`); got != fmt.Sprintf("Request %d", bad.Seq) {
+		t.Errorf("after Escape the focus is on %q, want the row's button", got)
+	}
+	tb.click(badRow)
+	tb.waitFor(panel)
 	tb.click(find("button", "Close details"))
 	tb.gone(panel)
+}
+
+// columnsHidden lists the journal's column headings that are out of sight or under the details.
+const columnsHidden = `(() => {
+  const panel = document.getElementById('request-details');
+  const d = panel.hidden ? null : panel.getBoundingClientRect();
+  const wrap = document.querySelector('table.requests').parentElement.getBoundingClientRect();
+  const right = Math.min(window.innerWidth, wrap.right);
+  return [...document.querySelectorAll('table.requests th')].filter((th) => {
+    const r = th.getBoundingClientRect();
+    const under = d && !(r.top >= d.bottom || r.bottom <= d.top || r.left >= d.right || r.right <= d.left);
+    return r.width === 0 || r.right > right + 0.5 || r.left < wrap.left - 0.5 || under;
+  }).map((th) => th.textContent);
+})()`
+
+// journalReads lists the URLs of the page's reads of the journal since the resource timings
+// were last cleared.
+func (tb *tab) journalReads() []string {
+	return eval[[]string](tb, `performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('/_acmock/requests'))`)
+}
+
+func countContaining(list []string, part string) int {
+	n := 0
+	for _, s := range list {
+		if strings.Contains(s, part) {
+			n++
+		}
+	}
+	return n
 }

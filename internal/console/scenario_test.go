@@ -1,9 +1,12 @@
 package console_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -43,6 +46,20 @@ func TestABadScenarioShowsItsProblemAtLineAndColumn(t *testing.T) {
 	tb.click(find("button", "2:10", problems))
 	tb.waitEval(`document.getElementById('scenario-yaml').selectionStart === "name: x\n".length + 9 &&
 		document.activeElement.id === 'scenario-yaml'`, "the cursor at line 2, column 10 of the editor")
+
+	// Several problems are listed in the order of the file.
+	tb.fill(find("textbox", "Scenario YAML", in("region", "Scenario")), "nme: x\napplications:\n  - id: a\n    users: [{id: u, phone: maybe}]\n")
+	tb.click(find("button", "Validate", in("region", "Scenario")))
+	tb.waitEval(`document.querySelectorAll('#scenario-problems li').length > 2`, "several problems")
+	places := eval[[]string](tb, `[...document.querySelectorAll('#scenario-problems li button')].map((b) => b.textContent)`)
+	if !slices.IsSortedFunc(places, func(a, b string) int {
+		var al, ac, bl, bc int
+		fmt.Sscanf(a, "%d:%d", &al, &ac)
+		fmt.Sscanf(b, "%d:%d", &bl, &bc)
+		return cmp.Or(cmp.Compare(al, bl), cmp.Compare(ac, bc))
+	}) {
+		t.Errorf("the problems are listed at %q, not in the order of the file", places)
+	}
 
 	file := filepath.Join(t.TempDir(), "tiny.yaml")
 	if err := os.WriteFile(file, []byte(tinyScenario), 0o644); err != nil {

@@ -171,6 +171,7 @@ func TestTheConsoleAsksForTheControlToken(t *testing.T) {
 	tb := newTab(t)
 	tb.do(chromedp.Navigate(srv.URL + "/_acmock/ui/"))
 	tb.waitText(find("status", "Connection"), "Token needed")
+	tb.waitText(find("banner", ""), "virtual clock") // the header needs no token
 	tb.fill(find("textbox", "Control token"), "wrong")
 	tb.click(find("button", "Use token"))
 	tb.waitText(find("alert", ""), "That token was refused")

@@ -373,6 +373,9 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 		entries, err = c.e.journal.Wait(ctx, f, *p.MinCount)
 		out.TimedOut = err != nil
 	}
+	if p.Limit != nil && len(entries) > *p.Limit {
+		entries = entries[len(entries)-*p.Limit:]
+	}
 	out.Entries = make([]acctl.RequestEntry, len(entries))
 	for i, en := range entries {
 		out.Entries[i] = acctl.RequestEntry{

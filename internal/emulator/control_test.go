@@ -217,7 +217,14 @@ func TestControlRequestsJournal(t *testing.T) {
 	if !short.JSON200.TimedOut || len(short.JSON200.Entries) != 0 {
 		t.Fatalf("wait that times out: %s", short.Body)
 	}
-	for _, q := range []string{"timeout=5s", "min_count=1&timeout=2h", "min_count=x", "status=abc", "min_count=-1", "min_count=100001", "status=700"} {
+	// limit keeps the newest matching entries, oldest first, as without it.
+	all, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{})
+	newest, _ := e.ctl().ListRequestsWithResponse(ctx, &acctl.ListRequestsParams{Limit: ptr(2)})
+	if n := len(all.JSON200.Entries); n < 3 || len(newest.JSON200.Entries) != 2 ||
+		newest.JSON200.Entries[0].Seq != all.JSON200.Entries[n-2].Seq || newest.JSON200.Entries[1].Seq != all.JSON200.Entries[n-1].Seq {
+		t.Fatalf("limit=2 gave %s of %s", newest.Body, all.Body)
+	}
+	for _, q := range []string{"timeout=5s", "min_count=1&timeout=2h", "min_count=x", "status=abc", "min_count=-1", "min_count=100001", "status=700", "limit=0", "limit=x"} {
 		if r := e.do(http.MethodGet, "/_acmock/requests?"+q, "", "", nil); r.status != 400 || r.str("message") == "" {
 			t.Errorf("?%s: %d %s", q, r.status, r.raw)
 		}

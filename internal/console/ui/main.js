@@ -64,6 +64,9 @@ function connection(state) {
   const el = document.getElementById('connection');
   el.dataset.state = state;
   el.textContent = { live: 'Live', reconnecting: 'Reconnecting…', unauthorized: 'Token needed' }[state] || state;
+  // Nothing on the page works while the emulator is away: its buttons wait for it (a disabled
+  // fieldset disables every control inside, and gives each back its own state after).
+  document.getElementById('live').disabled = state !== 'live';
 }
 
 function start() {
@@ -84,6 +87,7 @@ onUnauthorized(() => {
     ? 'That token was refused. Use the one acmock was started with (--control-token).'
     : '';
   document.getElementById('token-input').focus();
+  header(); // /_acmock/health needs no token
 });
 
 document.getElementById('token-form').addEventListener('submit', (e) => {

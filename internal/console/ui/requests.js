@@ -7,6 +7,7 @@ import { coalesce, h, replace, time } from './dom.js';
 
 // MAX_ROWS bounds the rows kept on the page; the journal keeps more (see --journal-size).
 const MAX_ROWS = 500;
+const TYPING_PAUSE_MS = 250;
 
 let tbody;
 let details;
@@ -29,12 +30,32 @@ function init(el) {
   statusInput = el.querySelector('#requests-status');
   countEl = el.querySelector('#requests-count');
   apps.bind(appSelect, () => reload(), { all: true });
-  for (const input of [userInput, statusInput]) input.addEventListener('input', () => reload());
+  // Typing waits for a pause, so a word is one read of the journal, not one per keystroke.
+  for (const input of [userInput, statusInput]) {
+    input.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(reload, TYPING_PAUSE_MS);
+    });
+  }
   opSelect.addEventListener('change', () => reload());
-  el.querySelector('#request-close').addEventListener('click', () => showDetails(null));
+  el.querySelector('#request-close').addEventListener('click', closeDetails);
+  details.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') closeDetails();
+  });
 }
 
+// closeDetails hides the panel and gives the keyboard back to the row it was opened from.
+function closeDetails() {
+  const seq = openSeq;
+  showDetails(null);
+  const btn = seq !== null && tbody.querySelector(`[data-key="req:${seq}"]`);
+  if (btn) btn.focus();
+}
+
+let typing = null; // the timer of a reload waiting for the typing to pause
+
 function reload() {
+  clearTimeout(typing); // this reload reads every filter as it is now
   full = true;
   refreshNow();
 }
@@ -54,7 +75,7 @@ const refreshNow = coalesce(async () => {
   const f = filters();
   if (!full && entries.length) {
     // Only what is new; if the newest row is gone, the journal was cleared: read it all again.
-    const got = (await get('/_acmock/requests' + query({ ...f, since: entries[0].seq - 1 }))).entries;
+    const got = (await get('/_acmock/requests' + query({ ...f, since: entries[0].seq - 1, limit: MAX_ROWS }))).entries;
     if (got.length && got[0].seq === entries[0].seq) {
       add(got.slice(1));
       return;
@@ -63,7 +84,8 @@ const refreshNow = coalesce(async () => {
   full = false;
   entries = [];
   replace(tbody);
-  add((await get('/_acmock/requests' + query(f))).entries);
+  // Only the newest rows the page keeps, not the whole journal (up to --journal-size).
+  add((await get('/_acmock/requests' + query({ ...f, limit: MAX_ROWS }))).entries);
 });
 
 // add puts entries newer than every shown one on top, dropping the oldest rows past MAX_ROWS.
@@ -95,12 +117,14 @@ function verdictClass(v) {
 }
 
 function row(e) {
-  const open = () => showDetails(e);
+  const open = () => showDetails(e, true);
+  // The button's name is what it shows (the sequence number), with the word "Request" before it.
   return h('tr', { class: e.status >= 400 || e.status === 0 ? 'failed' : '', onclick: open },
-    h('td', {}, h('button', {
-      type: 'button', class: 'link', 'aria-label': `Request ${e.seq}`, 'data-key': `req:${e.seq}`,
+    h('td', { class: 'num' }, h('button', {
+      type: 'button', class: 'link', 'data-key': `req:${e.seq}`,
       onclick: (ev) => { ev.stopPropagation(); open(); },
-    }, time(e.time))),
+    }, h('span', { class: 'visually-hidden' }, 'Request '), String(e.seq))),
+    h('td', { class: 'num' }, time(e.time)),
     h('td', {}, e.method),
     h('td', { class: 'path mono', title: e.path }, e.path),
     h('td', {}, e.operation || ''),
@@ -110,7 +134,9 @@ function row(e) {
     h('td', {}, e.fault || ''));
 }
 
-function showDetails(e) {
+// showDetails opens e's details above the table (or closes them for null); focus moves into the
+// panel when the user opened it, so Close details and Escape are one key away.
+function showDetails(e, byUser = false) {
   openSeq = e ? e.seq : null;
   details.hidden = !e;
   details.parentElement.classList.toggle('open', !!e);
@@ -136,6 +162,7 @@ function showDetails(e) {
   sts.hidden = !e.string_to_sign;
   replace(sts.querySelector('pre'), e.string_to_sign || '');
   details.querySelector('h3').textContent = `Request ${e.seq}: ${e.operation || e.path}`;
+  if (byUser) details.focus();
 }
 
 function refresh(what) {

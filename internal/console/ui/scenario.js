@@ -71,7 +71,9 @@ function showProblems(problems) {
     replace(list, h('li', { class: 'ok' }, 'No problems.'));
     return;
   }
-  replace(list, problems.map((p) => h('li', {},
+  // In the order of the file, as an editor lists them (the checker finds them in its own order).
+  const inOrder = problems.slice().sort((a, b) => (a.line - b.line) || (a.column - b.column));
+  replace(list, inOrder.map((p) => h('li', {},
     h('button', { type: 'button', class: 'link mono', title: 'Go to this place in the editor', onclick: () => goTo(p.line, p.column) },
       `${p.line}:${p.column}`),
     `: ${p.message}`)));
