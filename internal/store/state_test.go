@@ -152,7 +152,9 @@ func TestSnapshotPastTheBoundsIsRefused(t *testing.T) {
 		{"applications[0].users[4]", func(st *store.State) {
 			st.Applications[0].Users = append(st.Applications[0].Users, store.UserState{ID: "x"}, store.UserState{ID: "y"}, store.UserState{ID: "w"})
 		}},
-		{"applications", func(st *store.State) { st.Applications = append(st.Applications, store.AppState{ID: "third", Secret: "s"}) }},
+		{"applications", func(st *store.State) {
+			st.Applications = append(st.Applications, store.AppState{ID: "third", Secret: "s"})
+		}},
 		{"applications[0].users[0].links", func(st *store.State) {
 			st.Applications[0].Users[0].Links = []store.LinkState{{Code: "1"}, {Code: "2"}, {Code: "3"}}
 		}},
