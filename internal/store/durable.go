@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -134,7 +135,7 @@ func (s *Store) record(f fact) {
 }
 
 func (s *Store) compactLocked() error {
-	data, err := json.Marshal(s.exportLocked())
+	data, err := json.Marshal(dirSnapshot{Limits: limitsStateOf(s.limits), State: *s.exportLocked()})
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
@@ -147,8 +148,10 @@ func (s *Store) compactLocked() error {
 // (durable.ErrCorrupt, ErrBadState), and nothing in it is changed. warn receives what Open
 // repaired itself: the torn last record of a crash, which was never acknowledged.
 //
-// opts are those of New (limits, clock, OnSessionDone); the state read is checked against the
-// limits, and a directory that holds more than they allow is refused, naming the field.
+// opts are those of New (limits, clock, OnSessionDone). The directory is read back under the
+// limits it was written with, so that it comes back exactly as it was; when opts give other
+// limits, they then apply as they do at run time (the oldest sessions, links and messages past
+// them are forgotten), except that a directory holding more users than the new limit is refused.
 func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fresh bool, err error) {
 	d, err := durable.Open(dir)
 	if err != nil {
@@ -167,12 +170,19 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 		warn(dropped)
 	}
 	s = New(ids, opts...)
+	limits := s.limits
 	if snap != nil {
-		st, err := parseState(stripGeneration(snap), s.limits, true)
+		ds, err := decodeSnapshot(snap)
+		if err == nil {
+			if ds.Limits != nil {
+				s.limits = ds.Limits.limits()
+			}
+			err = ds.State.check(s.limits, true)
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("load %s/snapshot.json: %w", dir, err)
 		}
-		s.loadLocked(st)
+		s.loadLocked(&ds.State)
 	}
 	s.replaying = true
 	for i, rec := range records {
@@ -181,10 +191,16 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 		}
 	}
 	s.replaying = false
+	changed := s.limits != limits
+	if changed {
+		if err := s.applyLimits(limits); err != nil {
+			return nil, false, fmt.Errorf("open %s: %w", dir, err)
+		}
+	}
 	s.ids = ids
 	s.dir = d
 	fresh = snap == nil && len(records) == 0
-	if len(records) > 0 || snap == nil {
+	if len(records) > 0 || snap == nil || changed {
 		// Start from a snapshot of what was replayed, so the next start is a read of one file.
 		s.mu.Lock()
 		err = s.compactLocked()
@@ -196,18 +212,35 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 	return s, fresh, nil
 }
 
-// stripGeneration drops the data directory's own field, which a State does not have.
-func stripGeneration(snap []byte) []byte {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(snap, &m) != nil {
-		return snap
+// applyLimits puts new limits in force on what was loaded under others, as they would have
+// been at run time: past the session cap the finished sessions go first, oldest first, then the
+// oldest live ones; a user keeps its newest links; the outbox its newest messages. More users
+// than the new limit is an error: users are never forgotten to make room.
+func (s *Store) applyLimits(l Limits) error {
+	if s.users > l.MaxUsers {
+		return fmt.Errorf("the directory holds %d users, more than the limit of %d: start with a limit of at least %d, or delete users first: %w",
+			s.users, l.MaxUsers, s.users, ErrLimitReached)
 	}
-	delete(m, "log_generation")
-	out, err := json.Marshal(m)
-	if err != nil {
-		return snap
+	old := s.limits
+	s.limits = l
+	s.forgetPastCap()
+	if l.MaxLinksPerUser < old.MaxLinksPerUser {
+		for _, app := range s.apps {
+			for _, u := range app.users {
+				if drop := len(u.links) - l.MaxLinksPerUser; drop > 0 {
+					for _, link := range u.links[:drop] {
+						delete(s.links, link.Code)
+					}
+					u.links = slices.Delete(u.links, 0, drop)
+				}
+			}
+		}
 	}
-	return out
+	if len(s.outbox) > l.MaxOutbox {
+		all := s.oldestFirst()
+		s.outbox, s.outStart = slices.Clone(all[len(all)-l.MaxOutbox:]), 0
+	}
+	return nil
 }
 
 // Close writes what is pending and releases the data directory; a store without one does nothing.

@@ -144,6 +144,14 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	u.sessions.add(sess.Seq, sess)
 	u.live.pushBack(sess)
 	st.live.pushBack(sess)
+	s.forgetPastCap()
+	return copySession(&sess.Session), nil
+}
+
+// forgetPastCap forgets sessions past Limits.MaxSessions: the one that finished longest ago, or
+// when none has finished the oldest live one. The caller holds the write lock.
+func (s *Store) forgetPastCap() {
+	st := &s.sessions
 	for len(st.byToken) > s.limits.MaxSessions {
 		oldest := st.finished.head
 		if oldest == nil {
@@ -151,7 +159,6 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 		}
 		s.forget(oldest)
 	}
-	return copySession(&sess.Session), nil
 }
 
 // distinct keeps each method once, in order: a query string can repeat one thousands of times.

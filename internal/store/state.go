@@ -143,24 +143,56 @@ type SMSState struct {
 }
 
 // ParseState reads a snapshot and checks it whole against the limits: a snapshot that ParseState
-// accepts loads.
+// accepts loads. The fields only a data directory's snapshot file has are ignored.
 func ParseState(data []byte, l Limits) (*State, error) {
-	return parseState(data, l, false)
-}
-
-// parseState is ParseState; own is set for the data directory's own snapshot, which may hold more
-// applications than CreateApplication allows (a scenario's are always added).
-func parseState(data []byte, l Limits, own bool) (*State, error) {
-	var st State
-	dec := json.NewDecoder(bytesReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
-		return nil, &StateError{Msg: "not a snapshot: " + err.Error()}
-	}
-	if err := st.check(l.withDefaults(), own); err != nil {
+	ds, err := decodeSnapshot(data)
+	if err != nil {
 		return nil, err
 	}
-	return &st, nil
+	if err := ds.State.check(l.withDefaults(), false); err != nil {
+		return nil, err
+	}
+	return &ds.State, nil
+}
+
+// dirSnapshot is the snapshot file of a data directory: a State, the generation of the log that
+// follows it (package durable adds it) and the limits the store kept when it was written, which
+// its log was written under too.
+type dirSnapshot struct {
+	Generation uint64       `json:"log_generation,omitempty"`
+	Limits     *limitsState `json:"limits,omitempty"`
+	State
+}
+
+type limitsState struct {
+	MaxSessions     int    `json:"max_sessions"`
+	SessionLifetime string `json:"session_lifetime"`
+	MaxUsers        int    `json:"max_users"`
+	MaxApplications int    `json:"max_applications"`
+	MaxLinksPerUser int    `json:"max_links_per_user"`
+	MaxOutbox       int    `json:"max_outbox"`
+}
+
+func limitsStateOf(l Limits) *limitsState {
+	return &limitsState{MaxSessions: l.MaxSessions, SessionLifetime: l.SessionLifetime.String(), MaxUsers: l.MaxUsers,
+		MaxApplications: l.MaxApplications, MaxLinksPerUser: l.MaxLinksPerUser, MaxOutbox: l.MaxOutbox}
+}
+
+// limits returns the limits; a field that is missing or not understood is the default.
+func (ls *limitsState) limits() Limits {
+	d, _ := time.ParseDuration(ls.SessionLifetime)
+	return Limits{MaxSessions: ls.MaxSessions, SessionLifetime: d, MaxUsers: ls.MaxUsers,
+		MaxApplications: ls.MaxApplications, MaxLinksPerUser: ls.MaxLinksPerUser, MaxOutbox: ls.MaxOutbox}.withDefaults()
+}
+
+func decodeSnapshot(data []byte) (*dirSnapshot, error) {
+	var ds dirSnapshot
+	dec := json.NewDecoder(bytesReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ds); err != nil {
+		return nil, &StateError{Msg: "not a snapshot: " + err.Error()}
+	}
+	return &ds, nil
 }
 
 // Check reports the first thing wrong with the snapshot, naming the field, including anything

@@ -182,3 +182,78 @@ func TestSnapshotPastTheBoundsIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestReopenUnderOtherLimits: a data directory is read back under the limits it was written with
+// (its log replays exactly as it ran), then new limits apply as they do at run time; more users
+// than a new limit is refused rather than forgetting any.
+func TestReopenUnderOtherLimits(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	seed := uint64(0)
+	open := func(l store.Limits) (*store.Store, error) {
+		seed++ // each run hands out tokens of its own
+		s, _, err := store.Open(dir, store.SeededIDs(seed), nil, store.WithLimits(l))
+		return s, err
+	}
+	wide := store.Limits{MaxSessions: 3, MaxLinksPerUser: 4, MaxOutbox: 4}
+	s, err := open(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.AddApplication("app", "secret")
+	withPhones(t, s, "a")
+	_, _, _ = s.AddUsers("app", []string{"b"})
+	var tokens []string
+	start := func() {
+		sess, err := s.StartSession("app", "a", nil, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, sess.Token)
+	}
+	for range 3 {
+		start()
+	}
+	for i := range 4 {
+		if _, err := s.SendSMS("app", "b", "+15555550100", "", fmt.Sprint(i), func(c string) string { return c }, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close()
+	if s, err = open(wide); err != nil { // the three sessions are now in the snapshot
+		t.Fatal(err)
+	}
+	start() // forgets tokens[0]
+	start() // forgets tokens[1]
+	if _, err := s.Transition(tokens[2], "cancelled", now, "test"); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+
+	narrow := store.Limits{MaxSessions: 2, MaxLinksPerUser: 2, MaxOutbox: 2}
+	if s, err = open(narrow); err != nil {
+		t.Fatalf("reopen under lower limits: %v", err)
+	}
+	var kept []string
+	for _, sess := range s.Sessions(nil) {
+		kept = append(kept, sess.Token)
+	}
+	if !slices.Equal(kept, tokens[3:]) {
+		t.Fatalf("sessions kept %v, want the two live ones %v (the finished one goes first)", kept, tokens[3:])
+	}
+	if u, _ := s.User("app", "b"); len(u.Links) != 2 || len(s.Outbox()) != 2 || !strings.HasPrefix(s.Outbox()[0].Body, "2 ") {
+		t.Fatalf("links %d, outbox %+v; want the newest two of each", len(u.Links), s.Outbox())
+	}
+	before := s.Export()
+	_ = s.Close()
+	if s, err = open(narrow); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.Export(); !reflect.DeepEqual(before, after) {
+		t.Fatal("reopening under the same limits changed the state")
+	}
+	_ = s.Close()
+	if _, err := open(store.Limits{MaxSessions: 2, MaxUsers: 1}); !errors.Is(err, store.ErrLimitReached) || !strings.Contains(err.Error(), "holds 2 users") {
+		t.Fatalf("reopen with fewer users allowed than held: %v", err)
+	}
+}
