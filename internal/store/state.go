@@ -441,8 +441,7 @@ func (s *Store) loadLocked(st *State) {
 		s.sessions.seq = max(s.sessions.seq, ss.Seq)
 	}
 	for _, a := range st.Applications {
-		_ = s.addApplication(a.ID, a.Secret) // checked: no duplicates
-		app := s.apps[a.ID]
+		app := s.putApplication(a.ID, a.Secret) // checked: no duplicates
 		added := make([]*user, 0, len(a.Users))
 		for _, us := range a.Users {
 			seq := us.Seq

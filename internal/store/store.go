@@ -264,10 +264,17 @@ func (s *Store) addApplication(id, secret string) error {
 		return fmt.Errorf("add application %s: %w", id, ErrApplicationExists)
 	}
 	s.record(fact{Op: "add_application", App: id, Secret: secret})
-	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}}
+	s.putApplication(id, secret)
+	return nil
+}
+
+// putApplication adds an application known to be new.
+func (s *Store) putApplication(id, secret string) *application {
+	app := &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}}
+	s.apps[id] = app
 	i, _ := slices.BinarySearch(s.appIDs, id)
 	s.appIDs = slices.Insert(s.appIDs, i, id)
-	return nil
+	return app
 }
 
 // CreateApplication registers an application, making up the ID (32 hex digits) or the secret
