@@ -31,6 +31,7 @@ func (e *Emulator) ReloadFile(path string) error {
 	e.mu.Lock()
 	e.reload = &ReloadStatus{At: time.Now(), File: path, Err: err}
 	e.mu.Unlock()
+	e.controlChanges.Bump() // the console shows the outcome
 	var problems scenario.Problems
 	switch {
 	case errors.As(err, &problems):
