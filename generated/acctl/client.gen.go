@@ -333,7 +333,7 @@ type ClientInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -352,7 +352,7 @@ type ClientInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -916,7 +916,7 @@ func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -945,7 +945,7 @@ func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body 
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -2604,7 +2604,7 @@ type ClientWithResponsesInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -2623,7 +2623,7 @@ type ClientWithResponsesInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -4904,7 +4904,7 @@ func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEdito
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
@@ -4929,7 +4929,7 @@ func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, 
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending

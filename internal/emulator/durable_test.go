@@ -11,6 +11,7 @@ import (
 
 	"github.com/acmock/acmock/internal/durable"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // TestDataDirKeepsRunTimeStateAcrossRestarts makes users, a phone, a session with steps to come, an
@@ -133,5 +134,31 @@ func TestStateExportImportRoundTrip(t *testing.T) {
 				t.Fatalf("a refused snapshot changed the state")
 			}
 		})
+	}
+}
+
+// TestPutStatePastABoundIsRefused: a snapshot holding more sessions than the emulator keeps (its
+// --max-sessions) is refused with a 400 naming the field, and nothing changes.
+func TestPutStatePastABoundIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *emulator.Options) { o.Limits = store.Limits{MaxSessions: 1} })
+	e.login("alice")
+	before := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw
+	var doc map[string]any
+	_ = json.Unmarshal([]byte(before), &doc)
+	sessions := doc["sessions"].([]any)
+	extra := map[string]any{}
+	for k, v := range sessions[0].(map[string]any) {
+		extra[k] = v
+	}
+	extra["token"], extra["seq"] = "another", 7
+	doc["sessions"] = append(sessions, extra)
+	r := e.do(http.MethodPut, "/_acmock/state", "", "", doc)
+	if r.status != http.StatusBadRequest || r.str("field") != "sessions" ||
+		!strings.Contains(r.str("message"), "holds 2 sessions, more than the limit of 1") {
+		t.Fatalf("PUT of 2 sessions with a cap of 1: %d %s", r.status, r.raw)
+	}
+	if now := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw; now != before {
+		t.Fatal("a refused snapshot changed the state")
 	}
 }
