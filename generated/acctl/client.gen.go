@@ -335,7 +335,8 @@ type ClientInterface interface {
 	// problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -354,7 +355,8 @@ type ClientInterface interface {
 	// problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -918,7 +920,8 @@ func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -947,7 +950,8 @@ func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body 
 // problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -2606,7 +2610,8 @@ type ClientWithResponsesInterface interface {
 	// problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -2625,7 +2630,8 @@ type ClientWithResponsesInterface interface {
 	// problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -4906,7 +4912,8 @@ func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEdito
 // problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -4931,7 +4938,8 @@ func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, 
 // problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
