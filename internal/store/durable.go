@@ -32,9 +32,17 @@ import (
 // ErrStorage is wrapped by the error of a change that could not be made durable.
 var ErrStorage = errors.New("state could not be saved")
 
-// CompactAfter is how many facts the log holds before the store writes a new snapshot and starts
-// an empty log, which bounds both the log's size and the time a restart spends replaying it.
+// CompactAfter is how many facts the log holds at least before the store writes a new snapshot and
+// starts an empty log, which bounds both the log's size and the time a restart spends replaying
+// it. A large state waits for as many facts as it has users and sessions: a snapshot costs what
+// the state holds, so that spreads its cost over as many writes, and the log stays within a
+// multiple of the state (itself bounded by Limits).
 var CompactAfter uint64 = 50_000
+
+// compactDue reports whether the log has grown enough to be folded into a snapshot.
+func (s *Store) compactDue() bool {
+	return s.dir.Records() >= max(s.compactAfter, uint64(s.users+len(s.sessions.byToken)))
+}
 
 // Settings are the emulator's own settings that the store keeps for it, so that they persist:
 // the time of a virtual clock, the wall-clock shift and the skew allowed for signatures.
@@ -101,7 +109,7 @@ func (s *Store) write(err *error) func() {
 		for _, f := range s.pending {
 			n = s.dir.Append(f)
 		}
-		if s.compactNext || s.dir.Records() >= CompactAfter {
+		if s.compactNext || s.compactDue() {
 			s.compactNext = false
 			if cerr := s.compactLocked(); cerr != nil {
 				s.failed = fmt.Errorf("%w: %v", ErrStorage, cerr)
@@ -199,6 +207,7 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 	}
 	s.ids = ids
 	s.dir = d
+	s.compactAfter = CompactAfter
 	fresh = snap == nil && len(records) == 0
 	if len(records) > 0 || snap == nil || changed {
 		// Start from a snapshot of what was replayed, so the next start is a read of one file.

@@ -171,11 +171,12 @@ type Store struct {
 	settings Settings
 
 	// The commit hook's state (durable.go); dir is nil for a store kept in memory only.
-	dir         *durable.Dir
-	pending     [][]byte // facts of the change being made
-	failed      error    // the write that failed; every later change is refused
-	replaying   bool
-	compactNext bool
+	dir          *durable.Dir
+	compactAfter uint64   // CompactAfter when the store was opened
+	pending      [][]byte // facts of the change being made
+	failed       error    // the write that failed; every later change is refused
+	replaying    bool
+	compactNext  bool
 }
 
 type application struct {
