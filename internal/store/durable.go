@@ -91,23 +91,24 @@ type fact struct {
 // before failing (sessions it expired on the way), and that is logged too.
 func (s *Store) write(err *error) func() {
 	s.mu.Lock()
-	if s.dir != nil && s.failed != nil {
+	d, failed := s.dir, s.failed
+	if d != nil && failed != nil {
 		// The method still runs (it cannot be stopped from here) but is refused: nothing is
 		// acknowledged that is not on disk.
 		return func() {
 			s.pending = s.pending[:0]
 			s.mu.Unlock()
-			*err = s.failed
+			*err = failed
 		}
 	}
 	return func() {
-		if s.dir == nil {
+		if d == nil {
 			s.mu.Unlock()
 			return
 		}
 		var n uint64
 		for _, f := range s.pending {
-			n = s.dir.Append(f)
+			n = d.Append(f)
 		}
 		if s.compactNext || s.compactDue() {
 			s.compactNext = false
@@ -116,16 +117,20 @@ func (s *Store) write(err *error) func() {
 			}
 		}
 		s.pending = s.pending[:0]
+		failed := s.failed
 		s.mu.Unlock()
 		if n > 0 {
-			if werr := s.dir.Wait(n); werr != nil {
+			if werr := d.Wait(n); werr != nil {
 				s.mu.Lock()
-				s.failed = fmt.Errorf("%w: %v", ErrStorage, werr)
+				if s.failed == nil {
+					s.failed = fmt.Errorf("%w: %v", ErrStorage, werr)
+				}
+				failed = s.failed
 				s.mu.Unlock()
 			}
 		}
-		if *err == nil && s.failed != nil {
-			*err = s.failed
+		if *err == nil && failed != nil {
+			*err = failed
 		}
 	}
 }
