@@ -162,3 +162,50 @@ func TestPutStatePastABoundIsRefused(t *testing.T) {
 		t.Fatal("a refused snapshot changed the state")
 	}
 }
+
+// TestRestartPlansOnlyWhatIsStillToCome: after a restart the steps of live sessions are scheduled
+// again, and nothing of sessions that ended (cancelled, expired past their lifetime) is.
+func TestRestartPlansOnlyWhatIsStillToCome(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opts := func(o *emulator.Options) {
+		o.DataDir = dir
+		o.Limits = store.Limits{SessionLifetime: time.Hour}
+	}
+	planned := func(e *env) (sessions map[string]int, timers float64) {
+		t.Helper()
+		r := e.do(http.MethodGet, "/_acmock/timeline", "", "", nil)
+		sessions = map[string]int{}
+		for _, s := range r.field("steps").([]any) {
+			sessions[s.(map[string]any)["session"].(string)]++
+		}
+		return sessions, e.do(http.MethodGet, "/_acmock/clock", "", "", nil).field("pending").(float64)
+	}
+	e := newEnv(t, opts)
+	a, _, _, _ := e.login("alice") // approves 2 s later, else times out
+	b, _, _, _ := e.login("bob")
+	if r := e.do(http.MethodPost, "/_acmock/sessions/"+b+"/status", "", "", map[string]any{"status": "cancelled"}); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.raw)
+	}
+	e.emu.Close()
+
+	e = newEnv(t, opts)
+	if got, timers := planned(e); len(got) != 1 || got[a] != 2 || timers != 2 {
+		t.Fatalf("after a restart: steps by session %v, %v timers; want alice's approval and timeout only", got, timers)
+	}
+	e.clock.Advance(2 * time.Second) // alice approves: her timeout goes
+	e.clock.Advance(time.Hour)       // and her session outlives its lifetime
+	if s, _ := e.emu.Store().Session(a); s.Status != "closed" {
+		t.Fatalf("alice's session after its lifetime: %s", s.Status)
+	}
+	d, _, _, _ := e.login("alice")
+	e.emu.Close()
+
+	e = newEnv(t, opts)
+	if got, timers := planned(e); len(got) != 1 || got[d] != 2 || timers != 2 {
+		t.Fatalf("after a second restart: steps by session %v, %v timers; want the new login's only", got, timers)
+	}
+	if s, _ := e.emu.Store().Session(a); s.Status != "closed" || s.History[len(s.History)-1].Cause != "expired" {
+		t.Fatalf("the expired session after a restart: %+v", s)
+	}
+}
