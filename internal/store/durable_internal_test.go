@@ -97,25 +97,7 @@ func BenchmarkCompactLargeStore(b *testing.B) {
 	}
 	defer s.Close()
 	s.compactAfter = 1 << 62 // only the compactions measured
-	_ = s.AddApplication("app", "secret")
-	ids := make([]string, 1000)
-	for chunk := range 100 {
-		for i := range ids {
-			ids[i] = fmt.Sprintf("user-%d-%d", chunk, i)
-		}
-		if _, _, err := s.AddUsers("app", ids); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for i := range 10_000 {
-		u := fmt.Sprintf("user-0-%d", i%1000)
-		if i < 1000 {
-			_ = s.RegisterPhone("app", u, nil, benchTime)
-		}
-		if _, err := s.StartSession("app", u, nil, benchTime); err != nil {
-			b.Fatal(err)
-		}
-	}
+	FillLarge(b, s)
 	b.ResetTimer()
 	for b.Loop() {
 		s.mu.Lock()
@@ -127,4 +109,32 @@ func BenchmarkCompactLargeStore(b *testing.B) {
 	}
 }
 
-var benchTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// FillLarge gives a store the application "app" with 100,000 users, 1,000 of them with a phone,
+// and 10,000 sessions of those, for the benchmarks of large stores.
+func FillLarge(tb testing.TB, s *Store) {
+	tb.Helper()
+	if err := s.AddApplication("app", "secret"); err != nil {
+		tb.Fatal(err)
+	}
+	ids := make([]string, 1000)
+	for chunk := range 100 {
+		for i := range ids {
+			ids[i] = fmt.Sprintf("user-%d-%d", chunk, i)
+		}
+		if _, _, err := s.AddUsers("app", ids); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10_000 {
+		u := fmt.Sprintf("user-0-%d", i%1000)
+		if i < 1000 {
+			if err := s.RegisterPhone("app", u, nil, now); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if _, err := s.StartSession("app", u, nil, now); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
