@@ -42,7 +42,8 @@ func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersReq
 func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserver.GetDeviceRegistrationLinkRequestObject) (acapiserver.GetDeviceRegistrationLinkResponseObject, error) {
 	displayName := ""
 	if req.Params.DisplayName != nil {
-		displayName = *req.Params.DisplayName
+		// A copy: the query's value is part of the request line, which the link would keep.
+		displayName = strings.Clone(*req.Params.DisplayName)
 	}
 	link, err := e.store.NewLink(req.ApplicationId, req.UserId, displayName, e.clock.Now())
 	if err != nil {
@@ -76,7 +77,8 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.Send
 	}
 	linkURL := func(code string) string { return e.linkURL(ctx, code) }
 	// The store checks the user and the phone again, with the write.
-	if _, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+	// The outbox keeps the IDs: copies, not parts of the request line.
+	if _, err := e.store.SendSMS(strings.Clone(req.ApplicationId), strings.Clone(req.UserId), req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
 		return smsRefused(err, req), nil
 	}
 	return acapiserver.SendRegistrationSms200JSONResponse{Status: true}, nil
@@ -119,7 +121,7 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 	if req.Params.Methods != nil {
 		for _, m := range *req.Params.Methods {
 			if m != "" { // the official client's ?methods= binds as one empty item
-				methods = append(methods, m)
+				methods = append(methods, acapi.AuthenticationMethod(strings.Clone(string(m)))) // not the request line
 			}
 		}
 	}

@@ -9,6 +9,7 @@ package journal
 import (
 	"context"
 	"github.com/acmock/acmock/internal/clip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -89,9 +90,7 @@ const MaxText = 2048
 
 // Add records an entry, giving it the next sequence number, and returns that number.
 func (j *Journal) Add(e Entry) uint64 {
-	for _, s := range []*string{&e.Method, &e.Path, &e.Operation, &e.Application, &e.User, &e.Session, &e.Error, &e.Fault, &e.Message, &e.StringToSign} {
-		*s = clip.String(*s, MaxText)
-	}
+	keep(&e)
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq
@@ -105,6 +104,44 @@ func (j *Journal) Add(e Entry) uint64 {
 	j.mu.Unlock()
 	close(ch)
 	return e.Seq
+}
+
+// keep clips the entry's texts to MaxText and copies them, all in one allocation, so that the
+// entry holds no part of the request it came from: a path or an ID cut from a request line of
+// 64 KiB would otherwise keep the whole line alive for as long as the entry.
+func keep(e *Entry) {
+	fields := [...]*string{&e.Method, &e.Path, &e.Operation, &e.Application, &e.User, &e.Session, &e.Error, &e.Fault, &e.Message, &e.StringToSign}
+	n := 0
+	for _, f := range fields {
+		*f = clip.String(*f, MaxText)
+		n += len(*f)
+	}
+	for _, h := range e.AuthHeaders {
+		n += len(h)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	for _, h := range e.AuthHeaders {
+		b.WriteString(h)
+	}
+	all, at := b.String(), 0
+	cut := func(s string) string {
+		at += len(s)
+		return all[at-len(s) : at]
+	}
+	for _, f := range fields {
+		*f = cut(*f)
+	}
+	if e.AuthHeaders != nil {
+		hs := make([]string, len(e.AuthHeaders))
+		for i, h := range e.AuthHeaders {
+			hs[i] = cut(h)
+		}
+		e.AuthHeaders = hs
+	}
 }
 
 // Len reports how many entries are kept.
