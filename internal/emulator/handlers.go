@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/acmock/acmock/internal/clip"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -205,7 +206,11 @@ func (e *Emulator) baseURL(ctx context.Context) string {
 	if info := infoFrom(ctx); info != nil && info.host != "" {
 		return "http://" + info.host
 	}
-	return "http://127.0.0.1:8080"
+	// No Host (HTTP/1.0): the address the client reached, which is one it can reach again.
+	if addr, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr); ok && addr != nil {
+		return "http://" + addr.String()
+	}
+	return "http://127.0.0.1"
 }
 
 func (e *Emulator) linkURL(ctx context.Context, code string) string {
