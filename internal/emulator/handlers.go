@@ -26,6 +26,9 @@ func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestOb
 			errorf(http.StatusConflict, acapi.ErrorCodeLimitReached, "users", "%v; delete users or reset the application first", err).body())}, nil
 	}
 	if err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.AddUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
 	return acapiserver.AddUsers201JSONResponse{Status: true, Users: acapi.UserLists{Created: created, Existing: existing}}, nil
@@ -34,6 +37,9 @@ func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestOb
 // DeleteUsers removes users.
 func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersRequestObject) (acapiserver.DeleteUsersResponseObject, error) {
 	if err := e.store.DeleteUsers(req.ApplicationId, req.Body.Users); err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.DeleteUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
 	return acapiserver.DeleteUsers200JSONResponse{Status: true}, nil
@@ -48,6 +54,9 @@ func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserve
 	}
 	link, err := e.store.NewLink(req.ApplicationId, req.UserId, displayName, e.clock.Now())
 	if err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.GetDeviceRegistrationLink404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
 	return acapiserver.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
@@ -80,6 +89,9 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.Send
 	// The store checks the user and the phone again, with the write.
 	// The outbox keeps the IDs: copies, not parts of the request line.
 	if _, err := e.store.SendSMS(strings.Clone(req.ApplicationId), strings.Clone(req.UserId), req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return smsRefused(err, req), nil
 	}
 	return acapiserver.SendRegistrationSms200JSONResponse{Status: true}, nil
@@ -111,6 +123,9 @@ func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapiserver.
 func (e *Emulator) LostUserMobileDevice(ctx context.Context, req acapiserver.LostUserMobileDeviceRequestObject) (acapiserver.LostUserMobileDeviceResponseObject, error) {
 	link, err := e.store.LoseDevice(req.ApplicationId, req.UserId, e.clock.Now())
 	if err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.LostUserMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
 	return acapiserver.LostUserMobileDevice200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
@@ -133,6 +148,8 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 	}
 	sess, err := e.store.StartSession(req.ApplicationId, req.UserId, methods, e.clock.Now())
 	switch {
+	case errors.Is(err, store.ErrStorage):
+		return nil, err
 	case errors.Is(err, store.ErrUserNotFound):
 		return notStarted(acapi.AuthenticationFailureReasonUNKNOWNUSER), nil
 	case errors.Is(err, store.ErrNoDevice):
