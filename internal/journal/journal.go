@@ -73,7 +73,8 @@ type Journal struct {
 	next    int     // where the next entry goes
 	full    bool
 	seq     uint64
-	changed chan struct{} // closed and replaced on every Add, to wake waiters
+	changed chan struct{} // closed and replaced by the first Add after a waiter took it
+	watched bool          // changed has been handed to a waiter since it was made
 }
 
 // New returns a journal that keeps the last size entries (DefaultSize when size <= 0).
@@ -99,10 +100,14 @@ func (j *Journal) Add(e Entry) uint64 {
 	if j.next == len(j.entries) {
 		j.next, j.full = 0, true
 	}
-	ch := j.changed
-	j.changed = make(chan struct{})
+	var ch chan struct{}
+	if j.watched { // nobody waits on an unwatched channel: no need to replace it
+		ch, j.changed, j.watched = j.changed, make(chan struct{}), false
+	}
 	j.mu.Unlock()
-	close(ch)
+	if ch != nil {
+		close(ch)
+	}
 	return e.Seq
 }
 
@@ -116,16 +121,12 @@ func keep(e *Entry) {
 		*f = clip.String(*f, MaxText)
 		n += len(*f)
 	}
-	for _, h := range e.AuthHeaders {
-		n += len(h)
-	}
+	// AuthHeaders are header names, each a string of its own (net/http allocates every header
+	// key apart from the request line), so they are kept as they are.
 	var b strings.Builder
 	b.Grow(n)
 	for _, f := range fields {
 		b.WriteString(*f)
-	}
-	for _, h := range e.AuthHeaders {
-		b.WriteString(h)
 	}
 	all, at := b.String(), 0
 	cut := func(s string) string {
@@ -134,13 +135,6 @@ func keep(e *Entry) {
 	}
 	for _, f := range fields {
 		*f = cut(*f)
-	}
-	if e.AuthHeaders != nil {
-		hs := make([]string, len(e.AuthHeaders))
-		for i, h := range e.AuthHeaders {
-			hs[i] = cut(h)
-		}
-		e.AuthHeaders = hs
 	}
 }
 
@@ -195,6 +189,7 @@ func (j *Journal) Wait(ctx context.Context, f Filter, n int) ([]Entry, error) {
 		j.mu.Lock()
 		got := j.list(f)
 		ch := j.changed
+		j.watched = true
 		j.mu.Unlock()
 		if len(got) >= n {
 			return got, nil
