@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/acmock/acmock/internal/clip"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,7 +49,8 @@ func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersReq
 func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserver.GetDeviceRegistrationLinkRequestObject) (acapiserver.GetDeviceRegistrationLinkResponseObject, error) {
 	displayName := ""
 	if req.Params.DisplayName != nil {
-		displayName = *req.Params.DisplayName
+		// A copy: the query's value is part of the request line, which the link would keep.
+		displayName = strings.Clone(*req.Params.DisplayName)
 	}
 	link, err := e.store.NewLink(req.ApplicationId, req.UserId, displayName, e.clock.Now())
 	if err != nil {
@@ -85,7 +87,8 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.Send
 	}
 	linkURL := func(code string) string { return e.linkURL(ctx, code) }
 	// The store checks the user and the phone again, with the write.
-	if _, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+	// The outbox keeps the IDs: copies, not parts of the request line.
+	if _, err := e.store.SendSMS(strings.Clone(req.ApplicationId), strings.Clone(req.UserId), req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
 		if errors.Is(err, store.ErrStorage) {
 			return nil, err // a 500 that says so, never a 404
 		}
@@ -134,7 +137,7 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 	if req.Params.Methods != nil {
 		for _, m := range *req.Params.Methods {
 			if m != "" { // the official client's ?methods= binds as one empty item
-				methods = append(methods, m)
+				methods = append(methods, acapi.AuthenticationMethod(strings.Clone(string(m)))) // not the request line
 			}
 		}
 	}
@@ -220,7 +223,11 @@ func (e *Emulator) baseURL(ctx context.Context) string {
 	if info := infoFrom(ctx); info != nil && info.host != "" {
 		return "http://" + info.host
 	}
-	return "http://127.0.0.1:8080"
+	// No Host (HTTP/1.0): the address the client reached, which is one it can reach again.
+	if addr, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr); ok && addr != nil {
+		return "http://" + addr.String()
+	}
+	return "http://127.0.0.1"
 }
 
 func (e *Emulator) linkURL(ctx context.Context, code string) string {
