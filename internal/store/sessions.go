@@ -119,7 +119,6 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	st := &s.sessions
 	st.seq++
 	token, secret := s.ids.SessionToken(), s.ids.SessionSecret()
-	s.record(fact{Op: "start_session", App: appID, User: userID, Methods: methods, Token: token, Secret: secret, At: now})
 	creds := token + secret // one object for the collector to mark instead of two
 	sess := st.slab.alloc()
 	*sess = session{Session: Session{
@@ -132,6 +131,7 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 		Attempt: u.logins,
 		Status:  acapi.SessionStatusPending,
 	}, started: now, user: u}
+	s.record(fact{Op: "start_session", App: appID, User: userID, Methods: sess.Methods, Token: token, Secret: secret, At: now})
 	sess.hist[0] = StatusChange{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}
 	sess.History = sess.hist[:1]
 	u.logins++
