@@ -37,6 +37,8 @@ func Handlers(si ServerInterface, options GorillaServerOptions) map[string]http.
 		"GET /_acmock/sessions":                                                  http.HandlerFunc(wrapper.ListSessions),
 		"POST /_acmock/sessions/{session_token}/status":                          http.HandlerFunc(wrapper.SetSessionStatus),
 		"GET /_acmock/sms":                                                       http.HandlerFunc(wrapper.ListSms),
+		"GET /_acmock/state":                                                     http.HandlerFunc(wrapper.GetState),
+		"PUT /_acmock/state":                                                     http.HandlerFunc(wrapper.PutState),
 		"GET /_acmock/timeline":                                                  http.HandlerFunc(wrapper.GetTimeline),
 		"GET /_acmock/users":                                                     http.HandlerFunc(wrapper.ListUsers),
 		"POST /_acmock/users/{user_id}/status":                                   http.HandlerFunc(wrapper.SetUserStatus),

@@ -111,6 +111,10 @@ var Control = reqspec.Document{Name: "api/control.yaml", Operations: []reqspec.O
 		{Type: "application/json", Schema: &controlStatusChangeRequest},
 	}}},
 	{ID: "listSms", Method: "GET", Path: "/_acmock/sms"},
+	{ID: "getState", Method: "GET", Path: "/_acmock/state"},
+	{ID: "putState", Method: "PUT", Path: "/_acmock/state", Body: &reqspec.Body{Required: true, Content: []reqspec.MediaType{
+		{Type: "application/json", Schema: &controlState},
+	}}},
 	{ID: "getTimeline", Method: "GET", Path: "/_acmock/timeline", Params: []reqspec.Param{
 		{Name: "limit", In: "query", Explode: true, Schema: &controlGetTimelineLimit},
 	}},
@@ -189,6 +193,146 @@ var (
 	controlStatusChangeRequest          = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
 		{Name: "status", Schema: &controlSessionStatus},
 	}, Required: []string{"status"}}
+	controlPutStateBodyApplicationsItemsId                              = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodyApplicationsItemsSecret                          = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodyApplicationsItemsUsersItemsId                    = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodyApplicationsItemsUsersItemsLinksItemsCode        = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodyApplicationsItemsUsersItemsLinksItemsCreatedAt   = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodyApplicationsItemsUsersItemsLinksItemsDisplayName = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyApplicationsItemsUsersItemsLinksItemsUsedAt      = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodyApplicationsItemsUsersItemsLinksItems            = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "code", Schema: &controlPutStateBodyApplicationsItemsUsersItemsLinksItemsCode},
+		{Name: "created_at", Schema: &controlPutStateBodyApplicationsItemsUsersItemsLinksItemsCreatedAt},
+		{Name: "display_name", Schema: &controlPutStateBodyApplicationsItemsUsersItemsLinksItemsDisplayName},
+		{Name: "used_at", Schema: &controlPutStateBodyApplicationsItemsUsersItemsLinksItemsUsedAt},
+	}, Required: []string{"code", "created_at"}, NoAdditionalProperties: true}
+	controlPutStateBodyApplicationsItemsUsersItemsLinks             = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyApplicationsItemsUsersItemsLinksItems}
+	controlPutStateBodyApplicationsItemsUsersItemsLogins            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", HasMinimum: true}
+	controlPutStateBodyApplicationsItemsUsersItemsPhoneLost         = reqspec.Schema{Type: "boolean", TypeReason: "value must be a boolean"}
+	controlPutStateBodyApplicationsItemsUsersItemsPhoneMethodsItems = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyApplicationsItemsUsersItemsPhoneMethods      = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyApplicationsItemsUsersItemsPhoneMethodsItems}
+	controlPutStateBodyApplicationsItemsUsersItemsPhoneRegisteredAt = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodyApplicationsItemsUsersItemsPhone             = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "lost", Schema: &controlPutStateBodyApplicationsItemsUsersItemsPhoneLost},
+		{Name: "methods", Schema: &controlPutStateBodyApplicationsItemsUsersItemsPhoneMethods},
+		{Name: "registered_at", Schema: &controlPutStateBodyApplicationsItemsUsersItemsPhoneRegisteredAt},
+	}, Required: []string{"registered_at", "lost"}, NoAdditionalProperties: true}
+	controlPutStateBodyApplicationsItemsUsersItemsSeq = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, HasMinimum: true}
+	controlPutStateBodyApplicationsItemsUsersItems    = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "id", Schema: &controlPutStateBodyApplicationsItemsUsersItemsId},
+		{Name: "links", Schema: &controlPutStateBodyApplicationsItemsUsersItemsLinks},
+		{Name: "logins", Schema: &controlPutStateBodyApplicationsItemsUsersItemsLogins},
+		{Name: "phone", Schema: &controlPutStateBodyApplicationsItemsUsersItemsPhone},
+		{Name: "seq", Schema: &controlPutStateBodyApplicationsItemsUsersItemsSeq},
+	}, Required: []string{"id", "logins", "links"}, NoAdditionalProperties: true}
+	controlPutStateBodyApplicationsItemsUsers = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyApplicationsItemsUsersItems}
+	controlPutStateBodyApplicationsItems      = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "id", Schema: &controlPutStateBodyApplicationsItemsId},
+		{Name: "secret", Schema: &controlPutStateBodyApplicationsItemsSecret},
+		{Name: "users", Schema: &controlPutStateBodyApplicationsItemsUsers},
+	}, Required: []string{"id", "secret", "users"}, NoAdditionalProperties: true}
+	controlPutStateBodyApplications = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyApplicationsItems}
+	controlPutStateBodyClockNow     = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodyClock        = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "now", Schema: &controlPutStateBodyClockNow},
+	}, Required: []string{"now"}, NoAdditionalProperties: true}
+	controlPutStateBodyFormat                = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Enum: []reqspec.Value{{String: "acmock-state"}}, EnumReason: "value is not one of the allowed values [\"acmock-state\"]"}
+	controlPutStateBodyLimitsMaxApplications = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
+	controlPutStateBodyLimitsMaxLinksPerUser = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
+	controlPutStateBodyLimitsMaxOutbox       = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
+	controlPutStateBodyLimitsMaxSessions     = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
+	controlPutStateBodyLimitsMaxUsers        = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
+	controlPutStateBodyLimitsSessionLifetime = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyLimits                = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "max_applications", Schema: &controlPutStateBodyLimitsMaxApplications},
+		{Name: "max_links_per_user", Schema: &controlPutStateBodyLimitsMaxLinksPerUser},
+		{Name: "max_outbox", Schema: &controlPutStateBodyLimitsMaxOutbox},
+		{Name: "max_sessions", Schema: &controlPutStateBodyLimitsMaxSessions},
+		{Name: "max_users", Schema: &controlPutStateBodyLimitsMaxUsers},
+		{Name: "session_lifetime", Schema: &controlPutStateBodyLimitsSessionLifetime},
+	}, NoAdditionalProperties: true}
+	controlPutStateBodyLogGeneration          = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
+	controlPutStateBodyOutboxItemsApplication = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyOutboxItemsBody        = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyOutboxItemsLink        = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyOutboxItemsPhoneNumber = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyOutboxItemsSentAt      = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodyOutboxItemsUser        = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyOutboxItems            = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "application", Schema: &controlPutStateBodyOutboxItemsApplication},
+		{Name: "body", Schema: &controlPutStateBodyOutboxItemsBody},
+		{Name: "link", Schema: &controlPutStateBodyOutboxItemsLink},
+		{Name: "phone_number", Schema: &controlPutStateBodyOutboxItemsPhoneNumber},
+		{Name: "sent_at", Schema: &controlPutStateBodyOutboxItemsSentAt},
+		{Name: "user", Schema: &controlPutStateBodyOutboxItemsUser},
+	}, Required: []string{"application", "user", "phone_number", "body", "link", "sent_at"}, NoAdditionalProperties: true}
+	controlPutStateBodyOutbox            = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyOutboxItems}
+	controlPutStateBodySequencesSessions = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", HasMinimum: true}
+	controlPutStateBodySequencesUsers    = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", HasMinimum: true}
+	controlPutStateBodySequences         = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "sessions", Schema: &controlPutStateBodySequencesSessions},
+		{Name: "users", Schema: &controlPutStateBodySequencesUsers},
+	}, Required: []string{"users", "sessions"}, NoAdditionalProperties: true}
+	controlPutStateBodySessionsItemsApplication       = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodySessionsItemsAttempt           = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", HasMinimum: true}
+	controlPutStateBodySessionsItemsHistoryItemsAt    = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodySessionsItemsHistoryItemsCause = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodySessionsItemsHistoryItems      = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "at", Schema: &controlPutStateBodySessionsItemsHistoryItemsAt},
+		{Name: "cause", Schema: &controlPutStateBodySessionsItemsHistoryItemsCause},
+		{Name: "status", Schema: &controlSessionStatus},
+	}, Required: []string{"status", "at", "cause"}, NoAdditionalProperties: true}
+	controlPutStateBodySessionsItemsHistory           = reqspec.Schema{Type: "array", TypeReason: "value must be an array", MinItems: 1, Items: &controlPutStateBodySessionsItemsHistoryItems}
+	controlPutStateBodySessionsItemsMethodsItems      = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodySessionsItemsMethods           = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodySessionsItemsMethodsItems}
+	controlPutStateBodySessionsItemsSecret            = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodySessionsItemsSeq               = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, HasMinimum: true}
+	controlPutStateBodySessionsItemsStarted           = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodySessionsItemsStepsItemsDone    = reqspec.Schema{Type: "boolean", TypeReason: "value must be a boolean"}
+	controlPutStateBodySessionsItemsStepsItemsDue     = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Format: "date-time"}
+	controlPutStateBodySessionsItemsStepsItemsTimeout = reqspec.Schema{Type: "boolean", TypeReason: "value must be a boolean"}
+	controlPutStateBodySessionsItemsStepsItems        = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "done", Schema: &controlPutStateBodySessionsItemsStepsItemsDone},
+		{Name: "due", Schema: &controlPutStateBodySessionsItemsStepsItemsDue},
+		{Name: "status", Schema: &controlSessionStatus},
+		{Name: "timeout", Schema: &controlPutStateBodySessionsItemsStepsItemsTimeout},
+	}, Required: []string{"status", "due"}, NoAdditionalProperties: true}
+	controlPutStateBodySessionsItemsSteps = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodySessionsItemsStepsItems}
+	controlPutStateBodySessionsItemsToken = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodySessionsItemsUser  = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodySessionsItems      = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "application", Schema: &controlPutStateBodySessionsItemsApplication},
+		{Name: "attempt", Schema: &controlPutStateBodySessionsItemsAttempt},
+		{Name: "history", Schema: &controlPutStateBodySessionsItemsHistory},
+		{Name: "methods", Schema: &controlPutStateBodySessionsItemsMethods},
+		{Name: "secret", Schema: &controlPutStateBodySessionsItemsSecret},
+		{Name: "seq", Schema: &controlPutStateBodySessionsItemsSeq},
+		{Name: "started", Schema: &controlPutStateBodySessionsItemsStarted},
+		{Name: "status", Schema: &controlSessionStatus},
+		{Name: "steps", Schema: &controlPutStateBodySessionsItemsSteps},
+		{Name: "token", Schema: &controlPutStateBodySessionsItemsToken},
+		{Name: "user", Schema: &controlPutStateBodySessionsItemsUser},
+	}, Required: []string{"token", "secret", "application", "user", "attempt", "status", "history"}, NoAdditionalProperties: true}
+	controlPutStateBodySessions         = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodySessionsItems}
+	controlPutStateBodyVersion          = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Enum: []reqspec.Value{{Kind: reqspec.NumberValue, Number: 1}}, EnumReason: "value is not one of the allowed values [1]"}
+	controlPutStateBodyWallClockMaxSkew = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyWallClockShift   = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlPutStateBodyWallClock        = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "max_skew", Schema: &controlPutStateBodyWallClockMaxSkew},
+		{Name: "shift", Schema: &controlPutStateBodyWallClockShift},
+	}, Required: []string{"shift", "max_skew"}, NoAdditionalProperties: true}
+	controlState = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "applications", Schema: &controlPutStateBodyApplications},
+		{Name: "clock", Schema: &controlPutStateBodyClock},
+		{Name: "format", Schema: &controlPutStateBodyFormat},
+		{Name: "limits", Schema: &controlPutStateBodyLimits},
+		{Name: "log_generation", Schema: &controlPutStateBodyLogGeneration},
+		{Name: "outbox", Schema: &controlPutStateBodyOutbox},
+		{Name: "sequences", Schema: &controlPutStateBodySequences},
+		{Name: "sessions", Schema: &controlPutStateBodySessions},
+		{Name: "version", Schema: &controlPutStateBodyVersion},
+		{Name: "wall_clock", Schema: &controlPutStateBodyWallClock},
+	}, Required: []string{"format", "version", "applications", "sessions", "outbox", "clock", "wall_clock"}, NoAdditionalProperties: true}
 	controlGetTimelineLimit         = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 1000, HasMinimum: true, HasMaximum: true}
 	controlListUsersApplication     = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlSetUserStatusUserId      = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}

@@ -89,7 +89,12 @@ func ctlError(code, field, format string, args ...any) acctl.Error {
 }
 
 func (c control) GetHealth(context.Context, acctlserver.GetHealthRequestObject) (acctlserver.GetHealthResponseObject, error) {
-	return acctlserver.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
+	h := acctlserver.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name,
+		Clock: acctl.HealthClock(c.e.clockMode()), Storage: acctl.HealthStorageMemory, Reload: reloadInfo(c.e.LastReload())}
+	if dir := c.e.DataDir(); dir != "" {
+		h.Storage, h.DataDir = acctl.HealthStorageDisk, &dir
+	}
+	return h, nil
 }
 
 func (e *Emulator) clockMode() string { return clock.Mode(e.clock) }
@@ -135,7 +140,9 @@ func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplic
 }
 
 func (c control) GetScenario(context.Context, acctlserver.GetScenarioRequestObject) (acctlserver.GetScenarioResponseObject, error) {
-	return acctlserver.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
+	info := scenarioInfo(c.e.Scenario())
+	info.Reload = reloadInfo(c.e.LastReload())
+	return acctlserver.GetScenario200JSONResponse(info), nil
 }
 
 func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioRequestObject) (acctlserver.PutScenarioResponseObject, error) {
@@ -162,7 +169,7 @@ func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioReq
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
 	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
-		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description)}
+		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description), File: nonEmpty(sc.File)}
 }
 
 func (c control) clockState(fired int) acctl.Clock {
@@ -189,6 +196,9 @@ func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockReq
 			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
 	fired := v.Advance(d)
+	if err := c.e.saveClock(); err != nil {
+		return nil, err
+	}
 	return acctlserver.AdvanceClock200JSONResponse(c.clockState(fired)), nil
 }
 
@@ -213,11 +223,17 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
 		}
 	}
+	var newShift, newSkew *time.Duration
 	if req.Body.Shift != nil {
 		c.e.SetWallClockShift(shift)
+		newShift = &shift
 	}
 	if req.Body.MaxSkew != nil {
 		c.e.verifier.SetMaxSkew(skew)
+		newSkew = &skew
+	}
+	if err := c.e.store.SetWallClock(newShift, newSkew); err != nil {
+		return nil, err
 	}
 	return acctlserver.PutWallClock200JSONResponse(c.wallClock()), nil
 }
@@ -517,6 +533,8 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		info.app, info.user = link.AppID, link.UserID
 	}
 	switch {
+	case errors.Is(err, store.ErrStorage):
+		return nil, err
 	case errors.Is(err, store.ErrLinkUsed):
 		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil

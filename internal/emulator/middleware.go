@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,6 +109,28 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 	})
 }
 
+// headerNames is the request log's auth_headers: the text log writes it as fmt writes a
+// []string ("[X-A X-B]"), the JSON log as an array, without fmt's reflection on every request.
+type headerNames []string
+
+func (h headerNames) MarshalText() ([]byte, error) {
+	n := 2
+	for _, s := range h {
+		n += len(s) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, s := range h {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, s...)
+	}
+	return append(b, ']'), nil
+}
+
+func (h headerNames) MarshalJSON() ([]byte, error) { return json.Marshal([]string(h)) }
+
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
 	latency := time.Since(start)
 	if !info.at.IsZero() {
@@ -134,9 +157,12 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	if status >= 500 && info.fault == "" {
 		level = slog.LevelError
 	}
-	if !e.log.Enabled(r.Context(), level) {
+	h := e.log.Handler()
+	if !h.Enabled(r.Context(), level) {
 		return
 	}
+	// The record goes to the handler directly: Logger.LogAttrs would also walk the stack for the
+	// caller's position, which the request log never prints.
 	attrs := []slog.Attr{
 		slog.String("method", r.Method), slog.String("path", path),
 		slog.String("operation", opID), slog.String("application", info.app),
@@ -144,7 +170,7 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
 	}
 	if len(info.authHeaders) > 0 {
-		attrs = append(attrs, slog.Any("auth_headers", info.authHeaders))
+		attrs = append(attrs, slog.Any("auth_headers", headerNames(info.authHeaders)))
 	}
 	if info.errCode != "" {
 		attrs = append(attrs, slog.String("error", info.errCode), slog.String("message", info.message))
@@ -152,7 +178,9 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	if info.fault != "" {
 		attrs = append(attrs, slog.String("fault", info.fault))
 	}
-	e.log.LogAttrs(r.Context(), level, "request", attrs...)
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(r.Context(), rec)
 }
 
 // limitBody reads the body up front, refusing one larger than the limit with a 413, so that later
