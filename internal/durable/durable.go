@@ -227,6 +227,14 @@ func (d *Dir) Append(rec []byte) uint64 {
 	return d.added
 }
 
+// Appended returns the number of the last record appended, so that Wait(Appended()) waits for
+// everything appended so far.
+func (d *Dir) Appended() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.added
+}
+
 // Records returns how many records the current log holds, so the caller knows when to Compact.
 func (d *Dir) Records() uint64 {
 	d.mu.Lock()

@@ -86,7 +86,8 @@ type fact struct {
 
 // write takes the write lock and returns the function that commits: deferred as
 // `defer s.write(&err)()`, it logs the facts the method recorded, releases the lock and waits
-// until they are on disk, turning a failure into *err. Methods record a fact once its change is
+// until they are on disk, turning a failure into *err. A method that recorded nothing waits for
+// everything appended before it, which costs nothing when that is on disk already. Methods record a fact once its change is
 // checked, just before they make it, so a method that fails has recorded only what it changed
 // before failing (sessions it expired on the way), and that is logged too.
 func (s *Store) write(err *error) func() {
@@ -109,6 +110,11 @@ func (s *Store) write(err *error) func() {
 		var n uint64
 		for _, f := range s.pending {
 			n = d.Append(f)
+		}
+		if n == 0 {
+			// Nothing of its own to save, but what the method saw (and may answer) can include
+			// another writer's change still on its way to the disk: wait for that too.
+			n = d.Appended()
 		}
 		if s.compactNext || s.compactDue() {
 			s.compactNext = false

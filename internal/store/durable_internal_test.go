@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -136,5 +137,42 @@ func FillLarge(tb testing.TB, s *Store) {
 		if _, err := s.StartSession("app", u, nil, now); err != nil {
 			tb.Fatal(err)
 		}
+	}
+}
+
+// TestAWriteThatRecordsNothingWaitsForEarlierOnes: a write that changes nothing (adding a user
+// that exists) answers from a state that may include another writer's change still on its way to
+// the disk; it returns only once that change is on disk, so its answer never tells of a change a
+// crash could still lose.
+func TestAWriteThatRecordsNothingWaitsForEarlierOnes(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir, SeededIDs(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddApplication("app", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer has added user y and appended its fact, and is about to wait for the disk.
+	rec, _ := json.Marshal(fact{Op: "add_users", App: "app", Users: []string{"y"}})
+	s.replaying = true
+	if err := s.apply(rec); err != nil {
+		t.Fatal(err)
+	}
+	s.replaying = false
+	s.dir.Append(rec)
+
+	_, existing, err := s.AddUsers("app", []string{"y"})
+	if err != nil || len(existing) != 1 {
+		t.Fatalf("add an existing user: existing %v, %v", existing, err)
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "log.*"))
+	if len(logs) != 1 {
+		t.Fatalf("logs: %v", logs)
+	}
+	data, err := os.ReadFile(logs[0])
+	if err != nil || !strings.Contains(string(data), `"users":["y"]`) {
+		t.Fatalf("the answer \"y exists\" came before y was on disk; %s holds %q (%v)", logs[0], data, err)
 	}
 }
