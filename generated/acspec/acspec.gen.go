@@ -236,6 +236,7 @@ var (
 	controlPutStateBodyClock        = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
 		{Name: "now", Schema: &controlPutStateBodyClockNow},
 	}, Required: []string{"now"}, NoAdditionalProperties: true}
+	controlPutStateBodyCrc32c                = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlPutStateBodyFormat                = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Enum: []reqspec.Value{{String: "acmock-state"}}, EnumReason: "value is not one of the allowed values [\"acmock-state\"]"}
 	controlPutStateBodyLimitsMaxApplications = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
 	controlPutStateBodyLimitsMaxLinksPerUser = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer"}
@@ -324,6 +325,7 @@ var (
 	controlState = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
 		{Name: "applications", Schema: &controlPutStateBodyApplications},
 		{Name: "clock", Schema: &controlPutStateBodyClock},
+		{Name: "crc32c", Schema: &controlPutStateBodyCrc32c},
 		{Name: "format", Schema: &controlPutStateBodyFormat},
 		{Name: "limits", Schema: &controlPutStateBodyLimits},
 		{Name: "log_generation", Schema: &controlPutStateBodyLogGeneration},

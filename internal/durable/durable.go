@@ -4,12 +4,13 @@
 // mean; package store gives them their meaning.
 //
 //	d, _ := durable.Open(dir)        // a second Open of dir fails with ErrLocked
-//	snap, recs, _ := d.Load()        // the last snapshot and the records after it
+//	l, _ := d.Load()                 // the last snapshot and the records after it
 //	n := d.Append(rec); _ = d.Wait(n) // rec is durable once Wait returns nil
 //
 // The directory holds LOCK (held with flock while a process owns the directory), snapshot.json
-// (the state at some point, with the generation G of the log that follows it) and log.G (one
-// record a line: eight hex digits of the line's CRC-32C, a space, the record, a newline).
+// (the state at some point, with the generation G of the log that follows it, after a CRC-32C of
+// the rest of the file: {"crc32c":"1a2b3c4d","log_generation":G,...}) and log.G (one record a
+// line: eight hex digits of the record's CRC-32C, a space, the record, a newline).
 // Compact writes a new snapshot with generation G+1 (temporary file, fsync, rename, fsync of the
 // directory), starts log.G+1 and removes log.G, so a crash at any point leaves either the old
 // snapshot with its complete log or the new one with an empty log.
@@ -90,100 +91,257 @@ func Open(path string) (*Dir, error) {
 // Path returns the directory's path.
 func (d *Dir) Path() string { return d.path }
 
-// snapshotHeader is the part of the snapshot Load reads itself; the rest belongs to the caller.
-type snapshotHeader struct {
-	Generation *uint64 `json:"log_generation"`
+// Loaded is what Load read.
+type Loaded struct {
+	// Snapshot is the JSON object the caller gave Compact last (with its log_generation), nil
+	// when the directory has none yet.
+	Snapshot []byte
+	// Records are the records appended since, in order.
+	Records [][]byte
+	// Warnings say what Load repaired or accepted that the operator should know of: a torn last
+	// record it dropped (its bytes kept beside the log), a snapshot without a checksum.
+	Warnings []string
+	// Rewrite is set when the snapshot should be written again (it has no checksum yet).
+	Rewrite bool
 }
 
-// Load reads the snapshot (nil when there is none yet) and the records of the log that follows it,
-// and opens that log for appending. A record cut short at the end of the log (a crash while it was
-// being written, so never acknowledged) is dropped and reported in dropped; any other damage is an
-// error wrapping ErrCorrupt that says which file and line, and the files are left as they are.
-func (d *Dir) Load() (snapshot []byte, records [][]byte, dropped string, err error) {
+// Load reads the snapshot and the records of the log that follows it, and opens that log for
+// appending. It refuses, with an error wrapping ErrCorrupt that names the file and what is wrong,
+// and without changing any file:
+//   - a snapshot whose checksum does not match its content (or that has lost its checksum);
+//   - a record of the log that is whole (it ends with a newline) but does not match its
+//     checksum, wherever it is: it may have been acknowledged;
+//   - a log newer than the snapshot (log.N next to a snapshot followed by log.G, N > G);
+//   - a directory with no snapshot that holds anything but what a fresh one may (see isFresh).
+//
+// The one thing it repairs is a last record without its newline, the torn tail of a write that a
+// crash interrupted (never acknowledged, since records are acknowledged after their fsync): its
+// bytes are appended to log.G.torn, then cut from the log, and a warning says so.
+func (d *Dir) Load() (*Loaded, error) {
+	out := &Loaded{}
 	snapPath := filepath.Join(d.path, snapshotName)
-	snapshot, err = os.ReadFile(snapPath)
+	data, err := os.ReadFile(snapPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		snapshot = nil
+		if err := d.checkFresh(); err != nil {
+			return nil, err
+		}
 	case err != nil:
-		return nil, nil, "", fmt.Errorf("read %s: %w", snapPath, err)
+		return nil, fmt.Errorf("read %s: %w", snapPath, err)
 	default:
-		var h snapshotHeader
-		if err := json.Unmarshal(snapshot, &h); err != nil {
-			return nil, nil, "", fmt.Errorf("%s: %w: not a JSON snapshot: %v", snapPath, ErrCorrupt, err)
+		body, legacy, err := openSnapshot(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: %v", snapPath, ErrCorrupt, err)
+		}
+		var h struct {
+			Generation *uint64 `json:"log_generation"`
+		}
+		if err := json.Unmarshal(body, &h); err != nil {
+			return nil, fmt.Errorf("%s: %w: not a JSON snapshot: %v", snapPath, ErrCorrupt, err)
 		}
 		if h.Generation == nil {
-			return nil, nil, "", fmt.Errorf("%s: %w: no log_generation", snapPath, ErrCorrupt)
+			return nil, fmt.Errorf("%s: %w: no log_generation", snapPath, ErrCorrupt)
 		}
 		d.gen = *h.Generation
+		if legacy {
+			out.Rewrite = true
+			out.Warnings = append(out.Warnings, snapPath+": has no checksum (an earlier acmock wrote it): read as it is; it gets one when it is written next, now")
+		}
+		if err := d.checkNoNewerLog(); err != nil {
+			return nil, err
+		}
+		out.Snapshot = body
 	}
 	logPath := d.logPath(d.gen)
 	f, err := os.OpenFile(logPath, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("open %s: %w", logPath, err)
+		return nil, fmt.Errorf("open %s: %w", logPath, err)
 	}
-	records, good, dropped, err := readLog(f)
+	records, good, torn, err := readLog(f)
 	if err != nil {
 		f.Close()
-		return nil, nil, "", fmt.Errorf("%s: %w", logPath, err)
+		return nil, fmt.Errorf("%s: %w", logPath, err)
 	}
-	if dropped != "" {
-		// Only the unacknowledged tail goes: the record whose write the crash interrupted.
+	if torn != nil {
+		// Only the unacknowledged tail goes, and its bytes are kept.
+		if err := appendSync(logPath+".torn", torn.bytes); err != nil {
+			f.Close()
+			return nil, err
+		}
 		if err := f.Truncate(good); err != nil {
 			f.Close()
-			return nil, nil, "", fmt.Errorf("truncate %s: %w", logPath, err)
+			return nil, fmt.Errorf("truncate %s: %w", logPath, err)
 		}
 		if err := f.Sync(); err != nil {
 			f.Close()
-			return nil, nil, "", fmt.Errorf("sync %s: %w", logPath, err)
+			return nil, fmt.Errorf("sync %s: %w", logPath, err)
 		}
-		dropped = fmt.Sprintf("%s: %s", logPath, dropped)
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%s: the last record (line %d, %d bytes) has no end of line: acmock stopped while "+
+			"writing it, before it was acknowledged; it was dropped, and its bytes were added to %s.torn", logPath, torn.line, len(torn.bytes), logPath))
 	}
 	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
-		return nil, nil, "", fmt.Errorf("seek %s: %w", logPath, err)
+		return nil, fmt.Errorf("seek %s: %w", logPath, err)
 	}
-	d.removeOtherLogs()
+	d.removeOlderLogs()
 	d.mu.Lock()
 	d.log = f
 	d.records = uint64(len(records))
 	d.mu.Unlock()
-	return snapshot, records, dropped, nil
+	out.Records = records
+	return out, nil
+}
+
+// checkFresh accepts a directory without a snapshot only when it is fresh: it holds nothing but
+// LOCK, log.0 (the log of a directory that has no snapshot yet, which is all the changes since
+// the empty state), leftovers of an interrupted snapshot write (.snapshot.json.tmp*) and
+// lost+found. Anything else means the snapshot went missing, and starting empty would lose the
+// state and, at the first snapshot, the log.
+func (d *Dir) checkFresh() error {
+	entries, err := os.ReadDir(d.path)
+	if err != nil {
+		return fmt.Errorf("read data directory %s: %w", d.path, err)
+	}
+	var found []string
+	for _, e := range entries {
+		name := e.Name()
+		if name == lockName || name == logPrefix+"0" || name == "lost+found" || strings.HasPrefix(name, "."+snapshotName+".tmp") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && !e.IsDir() {
+			name = fmt.Sprintf("%s (%d bytes)", name, info.Size())
+		}
+		found = append(found, name)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if len(found) > 5 {
+		found = append(found[:5], fmt.Sprintf("and %d more", len(found)-5))
+	}
+	return fmt.Errorf("%s: %w: there is no %s, but the directory holds %s. acmock keeps its state in %s and the log that "+
+		"follows it, and will not start empty over these files (that would lose the state the log builds on): put %s back, "+
+		"or start from an export (acmock state import), or give --data an empty or new directory",
+		d.path, ErrCorrupt, snapshotName, strings.Join(found, ", "), snapshotName, snapshotName)
+}
+
+// checkNoNewerLog refuses a log of a later generation than the snapshot's: a crash never leaves
+// one (Compact renames the new snapshot before it starts its log), so the snapshot is older than
+// the records (restored from a backup, say), which cannot be applied to it.
+func (d *Dir) checkNoNewerLog() error {
+	for _, g := range d.logs() {
+		if g > d.gen {
+			return fmt.Errorf("%s: %w: %s is newer than %s, which is followed by %s: the snapshot is older than the log (restored from "+
+				"a backup?) and the log cannot be applied to it. Put back the snapshot.json that goes with %s, or move %s away to start "+
+				"from the snapshot as it is", d.path, ErrCorrupt, logPrefix+strconv.FormatUint(g, 10), snapshotName, logPrefix+strconv.FormatUint(d.gen, 10),
+				logPrefix+strconv.FormatUint(g, 10), logPrefix+strconv.FormatUint(g, 10))
+		}
+	}
+	return nil
+}
+
+// logs lists the generations of the logs in the directory.
+func (d *Dir) logs() []uint64 {
+	entries, _ := os.ReadDir(d.path)
+	var gens []uint64
+	for _, e := range entries {
+		if n, ok := strings.CutPrefix(e.Name(), logPrefix); ok {
+			if g, err := strconv.ParseUint(n, 10, 64); err == nil {
+				gens = append(gens, g)
+			}
+		}
+	}
+	return gens
+}
+
+// snapshotSumPrefix starts a snapshot file: the CRC-32C of everything after the checksum field
+// comes first, so a reader can check the file before it trusts a byte of it.
+const snapshotSumPrefix = `{"crc32c":"`
+
+// openSnapshot checks a snapshot file's checksum and returns its JSON without the checksum field.
+// legacy reports a file written before snapshots had one (it starts with its log_generation).
+func openSnapshot(data []byte) (body []byte, legacy bool, err error) {
+	rest, ok := bytes.CutPrefix(data, []byte(snapshotSumPrefix))
+	if !ok {
+		if bytes.HasPrefix(data, []byte(`{"log_generation":`)) {
+			return data, true, nil
+		}
+		return nil, false, fmt.Errorf("it does not start with its checksum (%s...), but with %q", snapshotSumPrefix, data[:min(len(data), 24)])
+	}
+	if len(rest) < 10 || string(rest[8:10]) != `",` {
+		return nil, false, fmt.Errorf("its checksum is not 8 hex digits followed by %q", `",`)
+	}
+	want, perr := strconv.ParseUint(string(rest[:8]), 16, 32)
+	if perr != nil {
+		return nil, false, fmt.Errorf("its checksum %q is not 8 hex digits", rest[:8])
+	}
+	content := rest[10:]
+	if got := crc32.Checksum(content, castagnoli); uint32(want) != got {
+		return nil, false, fmt.Errorf("checksum mismatch (the file says %08x, its content has %08x): it was changed or damaged after acmock "+
+			"wrote it, so acmock will not trust it. Restore it from a backup, or start from an export (acmock state import); "+
+			"a snapshot edited on purpose loads with PUT /_acmock/state (acmock state import), which checks it", want, got)
+	}
+	return append([]byte{'{'}, content...), false, nil
+}
+
+// tornTail is the last record of a log that has no newline: a write a crash interrupted.
+type tornTail struct {
+	line  int
+	bytes []byte
 }
 
 // readLog reads the records of a log. good is the offset after the last good record.
-func readLog(r io.Reader) (records [][]byte, good int64, dropped string, err error) {
+func readLog(r io.Reader) (records [][]byte, good int64, torn *tornTail, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	line := 0
 	for {
 		raw, rerr := br.ReadBytes('\n')
 		if len(raw) == 0 && rerr == io.EOF {
-			return records, good, "", nil
+			return records, good, nil, nil
 		}
 		if rerr != nil && rerr != io.EOF {
-			return nil, 0, "", fmt.Errorf("read: %w", rerr)
+			return nil, 0, nil, fmt.Errorf("read: %w", rerr)
 		}
 		line++
+		if rerr == io.EOF {
+			// No newline and nothing after it: the tail of an interrupted write.
+			return records, good, &tornTail{line: line, bytes: raw}, nil
+		}
 		rec, problem := parseLine(raw)
 		if problem != "" {
-			// Damage followed by nothing is the torn tail of an interrupted write; damage with
-			// records after it is not something a crash does.
-			rest, _ := io.ReadAll(br)
-			if rerr == io.EOF || len(bytes.TrimRight(rest, "\x00")) == 0 {
-				return records, good, fmt.Sprintf("dropped an incomplete last record at line %d (%s)", line, problem), nil
-			}
-			return nil, 0, "", fmt.Errorf("%w: line %d: %s", ErrCorrupt, line, problem)
+			return nil, 0, nil, fmt.Errorf("%w: line %d: %s: the record is whole (it ends with a newline), so acmock wrote it and may have "+
+				"acknowledged it; the file was changed or damaged since, and acmock will not drop it. Restore the directory from a backup, "+
+				"or delete this line and the ones after it to start without those changes", ErrCorrupt, line, problem)
 		}
 		records = append(records, rec)
 		good += int64(len(raw))
 	}
 }
 
-func parseLine(raw []byte) (rec []byte, problem string) {
-	if len(raw) == 0 || raw[len(raw)-1] != '\n' {
-		return nil, "no end of line"
+// appendSync adds data to the end of the file at path, creating it, and syncs it.
+func appendSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("keep the torn record in %s: %w", path, err)
 	}
-	raw = raw[:len(raw)-1]
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		return fmt.Errorf("keep the torn record in %s: %w", path, err)
+	}
+	return nil
+}
+
+func parseLine(raw []byte) (rec []byte, problem string) {
+	raw = raw[:len(raw)-1] // the newline
 	if len(raw) < 10 || raw[8] != ' ' {
 		return nil, "no checksum"
 	}
@@ -202,14 +360,12 @@ func (d *Dir) logPath(gen uint64) string {
 	return filepath.Join(d.path, logPrefix+strconv.FormatUint(gen, 10))
 }
 
-// removeOtherLogs deletes logs of earlier generations, which a crash during Compact can leave.
-func (d *Dir) removeOtherLogs() {
-	entries, _ := os.ReadDir(d.path)
-	for _, e := range entries {
-		if n, ok := strings.CutPrefix(e.Name(), logPrefix); ok {
-			if g, err := strconv.ParseUint(n, 10, 64); err == nil && g != d.gen {
-				_ = os.Remove(filepath.Join(d.path, e.Name()))
-			}
+// removeOlderLogs deletes logs of earlier generations, which a crash during Compact can leave:
+// the snapshot holds everything they do.
+func (d *Dir) removeOlderLogs() {
+	for _, g := range d.logs() {
+		if g < d.gen {
+			_ = os.Remove(d.logPath(g))
 		}
 	}
 }
@@ -325,16 +481,20 @@ func (d *Dir) Compact(snapshot []byte) error {
 	return syncDir(d.path)
 }
 
+// withGeneration frames a snapshot as its file holds it: the checksum of what follows it, then the
+// log generation, then the caller's fields.
 func withGeneration(snapshot []byte, gen uint64) ([]byte, error) {
 	snapshot = bytes.TrimSpace(snapshot)
 	if len(snapshot) < 2 || snapshot[0] != '{' {
 		return nil, errors.New("compact: the snapshot is not a JSON object")
 	}
-	head := fmt.Appendf(nil, "{\"log_generation\":%d", gen)
+	content := fmt.Appendf(nil, "\"log_generation\":%d", gen)
 	if rest := bytes.TrimSpace(snapshot[1:]); len(rest) > 0 && rest[0] != '}' {
-		head = append(head, ',')
+		content = append(content, ',')
 	}
-	return append(head, snapshot[1:]...), nil
+	content = append(content, snapshot[1:]...)
+	out := fmt.Appendf(make([]byte, 0, len(snapshotSumPrefix)+10+len(content)), "%s%08x\",", snapshotSumPrefix, crc32.Checksum(content, castagnoli))
+	return append(out, content...), nil
 }
 
 // WriteFile writes data to path so that a crash leaves either the old file or the new one whole:

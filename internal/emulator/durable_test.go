@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -207,5 +209,24 @@ func TestRestartPlansOnlyWhatIsStillToCome(t *testing.T) {
 	}
 	if s, _ := e.emu.Store().Session(a); s.Status != "closed" || s.History[len(s.History)-1].Cause != "expired" {
 		t.Fatalf("the expired session after a restart: %+v", s)
+	}
+}
+
+// TestADataDirSnapshotImports: the snapshot file of a data directory, checksum field and all, is
+// a snapshot PUT /_acmock/state takes (the way to load one edited by hand).
+func TestADataDirSnapshotImports(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := newEnv(t, func(o *emulator.Options) { o.DataDir = dir })
+	e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{"dave"}})
+	e.emu.Close()
+	newEnv(t, func(o *emulator.Options) { o.DataDir = dir }).emu.Close() // a start folds the log into the snapshot
+	file, err := os.ReadFile(filepath.Join(dir, "snapshot.json"))
+	if err != nil || !strings.HasPrefix(string(file), `{"crc32c":"`) {
+		t.Fatalf("snapshot.json: %.40s %v", file, err)
+	}
+	other := newEnv(t)
+	if r := other.do(http.MethodPut, "/_acmock/state", "", "", string(file)); r.status != http.StatusOK || r.field("users") != float64(4) {
+		t.Fatalf("PUT of the data directory's snapshot: %d %s", r.status, r.raw)
 	}
 }

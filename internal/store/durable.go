@@ -164,8 +164,10 @@ func (s *Store) compactLocked() error {
 // Open returns a store kept in the data directory dir, creating it when needed, and whether it
 // was empty (no state saved yet). A directory in use by another process is refused with an error
 // wrapping durable.ErrLocked; a damaged one with an error naming the file and what is wrong
-// (durable.ErrCorrupt, ErrBadState), and nothing in it is changed. warn receives what Open
-// repaired itself: the torn last record of a crash, which was never acknowledged.
+// (durable.ErrCorrupt, ErrBadState), and nothing in it is changed (see durable.Dir.Load for what
+// is refused). warn receives what Open repaired or accepted itself: the torn last record of a
+// crash, which was never acknowledged (its bytes kept beside the log), or a snapshot written
+// before snapshots had a checksum.
 //
 // opts are those of New (limits, clock, OnSessionDone). The directory is read back under the
 // limits it was written with, so that it comes back exactly as it was; when opts give other
@@ -181,13 +183,16 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 			d.Close()
 		}
 	}()
-	snap, records, dropped, err := d.Load()
+	loaded, err := d.Load()
 	if err != nil {
 		return nil, false, fmt.Errorf("load %s: %w", dir, err)
 	}
-	if dropped != "" && warn != nil {
-		warn(dropped)
+	if warn != nil {
+		for _, w := range loaded.Warnings {
+			warn(w)
+		}
 	}
+	snap, records := loaded.Snapshot, loaded.Records
 	s = New(ids, opts...)
 	limits := s.limits
 	if snap != nil {
@@ -220,7 +225,7 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 	s.dir = d
 	s.compactAfter = CompactAfter
 	fresh = snap == nil && len(records) == 0
-	if len(records) > 0 || snap == nil || changed {
+	if len(records) > 0 || snap == nil || changed || loaded.Rewrite {
 		// Start from a snapshot of what was replayed, so the next start is a read of one file.
 		s.mu.Lock()
 		err = s.compactLocked()

@@ -155,10 +155,11 @@ func ParseState(data []byte, l Limits) (*State, error) {
 	return &ds.State, nil
 }
 
-// dirSnapshot is the snapshot file of a data directory: a State, the generation of the log that
-// follows it (package durable adds it) and the limits the store kept when it was written, which
+// dirSnapshot is the snapshot file of a data directory: a State, the checksum and the generation
+// of the log that follows it (package durable adds them) and the limits the store kept when it was written, which
 // its log was written under too.
 type dirSnapshot struct {
+	Checksum   string       `json:"crc32c,omitempty"` // package durable checks and removes it; a copied file may have it
 	Generation uint64       `json:"log_generation,omitempty"`
 	Limits     *limitsState `json:"limits,omitempty"`
 	State
