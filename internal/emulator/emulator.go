@@ -102,6 +102,8 @@ type Emulator struct {
 	scenario *scenario.Scenario
 	faults   *faultState
 	reload   *ReloadStatus // the last ReloadFile
+	reloadMu sync.Mutex    // one ReloadFile at a time
+	applyMu  sync.Mutex    // one ApplyScenario at a time: the scenario swapped is the one added
 }
 
 var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
@@ -323,34 +325,8 @@ func (e *Emulator) reset(clearJournal bool) error {
 		return err
 	}
 	sc := e.Scenario()
-	for _, app := range sc.Applications {
-		if err := e.store.AddApplication(app.ID, app.Secret); err != nil {
-			return fmt.Errorf("load scenario %s: %w", sc.Name, err)
-		}
-		if err := e.seed(app); err != nil {
-			return fmt.Errorf("load scenario %s: %w", sc.Name, err)
-		}
-	}
-	return nil
-}
-
-// seed adds an application's users, with their phones, as the scenario gives them.
-func (e *Emulator) seed(app scenario.Application) error {
-	now := e.clock.Now()
-	ids := make([]string, len(app.Users))
-	for i, u := range app.Users {
-		ids[i] = u.ID
-	}
-	if _, _, err := e.store.AddUsers(app.ID, ids); err != nil {
-		return err
-	}
-	for _, u := range app.Users {
-		if u.Phone == nil {
-			continue
-		}
-		if err := e.store.RegisterPhone(app.ID, u.ID, u.Phone.Methods, now); err != nil {
-			return err
-		}
+	if _, _, err := e.store.AddMissing(seedOf(sc.Applications), e.clock.Now()); err != nil {
+		return fmt.Errorf("load scenario %s: %w", sc.Name, err)
 	}
 	return nil
 }
@@ -364,7 +340,8 @@ func (e *Emulator) ResetApplication(appID string) error {
 	}
 	for _, app := range e.Scenario().Applications {
 		if app.ID == appID {
-			return e.seed(app)
+			_, _, err := e.store.AddMissing(seedOf([]scenario.Application{app}), e.clock.Now())
+			return err
 		}
 	}
 	return nil

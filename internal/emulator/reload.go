@@ -24,6 +24,8 @@ type ReloadStatus struct {
 // its own, file:line:col) and reported by LastReload, the health endpoint and GET /_acmock/scenario.
 // It is what --watch and SIGHUP call.
 func (e *Emulator) ReloadFile(path string) error {
+	e.reloadMu.Lock() // SIGHUP and --watch may both ask at once: one outcome at a time
+	defer e.reloadMu.Unlock()
 	sc, err := scenario.LoadFile(path)
 	if err == nil {
 		err = e.ApplyScenario(sc)
@@ -62,7 +64,16 @@ func (e *Emulator) LastReload() *ReloadStatus {
 // logins that start later, how long they wait before timing out, and which faults apply (their
 // call counters start afresh). A user or application that sc no longer lists stays; an
 // application's secret stays what it is (POST /_acmock/reset starts over from sc).
+//
+// It is all or nothing: the additions are checked whole (the users limit) and made as one change,
+// and sc replaces the scenario only once they are made, so a scenario the store refuses changes
+// nothing.
 func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
+	e.applyMu.Lock()
+	defer e.applyMu.Unlock()
+	if _, _, err := e.store.AddMissing(seedOf(sc.Applications), e.clock.Now()); err != nil {
+		return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+	}
 	e.mu.Lock()
 	e.scenario = sc
 	if e.faults != nil {
@@ -70,42 +81,22 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 	}
 	e.faults = newFaultState(sc)
 	e.mu.Unlock()
-	for _, app := range sc.Applications {
-		err := e.store.AddApplication(app.ID, app.Secret)
-		if err != nil && !errors.Is(err, store.ErrApplicationExists) {
-			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
-		}
-		if err := e.seedMissing(app); err != nil {
-			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
-		}
-	}
 	return nil
 }
 
-// seedMissing adds the users of app that the store does not have, with their phones.
-func (e *Emulator) seedMissing(app scenario.Application) error {
-	ids := make([]string, len(app.Users))
-	for i, u := range app.Users {
-		ids[i] = u.ID
-	}
-	created, _, err := e.store.AddUsers(app.ID, ids)
-	if err != nil {
-		return err
-	}
-	isNew := make(map[string]bool, len(created))
-	for _, id := range created {
-		isNew[id] = true
-	}
-	now := e.clock.Now()
-	for _, u := range app.Users {
-		if u.Phone == nil || !isNew[u.ID] {
-			continue
-		}
-		if err := e.store.RegisterPhone(app.ID, u.ID, u.Phone.Methods, now); err != nil {
-			return err
+// seedOf is what the store needs of a scenario's applications to add them.
+func seedOf(apps []scenario.Application) []store.SeedApplication {
+	out := make([]store.SeedApplication, len(apps))
+	for i, app := range apps {
+		out[i] = store.SeedApplication{ID: app.ID, Secret: app.Secret, Users: make([]store.SeedUser, len(app.Users))}
+		for j, u := range app.Users {
+			out[i].Users[j].ID = u.ID
+			if u.Phone != nil {
+				out[i].Users[j].Phone = &store.SeedPhone{Methods: u.Phone.Methods}
+			}
 		}
 	}
-	return nil
+	return out
 }
 
 // reloadInfo is the last reload as the control API reports it.

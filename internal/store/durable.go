@@ -82,6 +82,7 @@ type fact struct {
 	At      time.Time                    `json:"at,omitzero"`
 	Shift   *time.Duration               `json:"shift,omitempty"`
 	Skew    *time.Duration               `json:"skew,omitempty"`
+	Apps    []SeedApplication            `json:"apps,omitempty"`
 }
 
 // write takes the write lock and returns the function that commits: deferred as
@@ -314,6 +315,8 @@ func (s *Store) apply(rec []byte) error {
 		err = s.AddApplication(f.App, f.Secret)
 	case "add_users":
 		_, _, err = s.AddUsers(f.App, f.Users)
+	case "add_missing":
+		_, _, err = s.AddMissing(f.Apps, f.At)
 	case "delete_users":
 		err = s.DeleteUsers(f.App, f.Users)
 	case "new_link":

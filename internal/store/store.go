@@ -370,14 +370,21 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		s.record(fact{Op: "add_users", App: appID, Users: created})
 	}
 	for _, id := range created {
-		s.userSeq++
-		u := s.slab.alloc()
-		*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
-		app.users[id] = u
-		app.order.add(u.seq, u)
+		s.addUser(app, id)
 	}
-	s.users += len(created)
 	return created, existing, nil
+}
+
+// addUser creates a user known to be new, with the next sequence number. The caller holds the
+// write lock and has checked the limit.
+func (s *Store) addUser(app *application, id string) *user {
+	s.userSeq++
+	u := s.slab.alloc()
+	*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
+	app.users[id] = u
+	app.order.add(u.seq, u)
+	s.users++
+	return u
 }
 
 // DeleteUsers removes users with their links and sessions; unknown IDs are ignored.

@@ -1,0 +1,95 @@
+package emulator_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// tooMany is a scenario that lists more users than an emulator holding at most 5 may take on top
+// of the demo's 3: it adds two users (with phones) to the demo application and four to another.
+const tooMany = `name: toomany
+timeout: 5s
+applications:
+  - id: 5ca1ab1e000000000000000000000001
+    secret: ACMOCKDEMOSECRET0000000000000001
+    users:
+      - {id: alice, phone: {}}
+      - {id: p1, phone: {}}
+      - {id: p2, phone: {}}
+  - id: 5ca1ab1e000000000000000000000002
+    secret: ACMOCKDEMOSECRET0000000000000002
+    users: [{id: q1}, {id: q2}, {id: q3}, {id: q4}]
+`
+
+// TestAReloadTheStoreRefusesChangesNothing: a reload whose users would pass --max-users changes
+// nothing (no application, user or phone added, the scenario and its timeout kept) and is
+// reported as a failed reload, like a file with problems.
+func TestAReloadTheStoreRefusesChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *emulator.Options) { o.Limits = store.Limits{MaxUsers: 5} })
+	before := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw
+	path := filepath.Join(t.TempDir(), "w.yaml")
+	if err := os.WriteFile(path, []byte(tooMany), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := e.emu.ReloadFile(path)
+	if !errors.Is(err, store.ErrLimitReached) {
+		t.Fatalf("reload past the users limit: %v", err)
+	}
+	if now := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw; now != before {
+		t.Errorf("the refused reload changed the state:\nbefore %s\nafter  %s", before, now)
+	}
+	if name := e.emu.Scenario().Name; name != scenario.Default().Name {
+		t.Errorf("the scenario is now %q", name)
+	}
+	for _, endpoint := range []string{"/_acmock/scenario", "/_acmock/health"} {
+		r := e.do(http.MethodGet, endpoint, "", "", nil)
+		name := r.str("name")
+		if endpoint == "/_acmock/health" {
+			name = r.str("scenario")
+		}
+		if name != scenario.Default().Name || r.field("reload", "ok") != false || !strings.Contains(r.str("reload", "error"), "at most 5") {
+			t.Errorf("%s after the refused reload: %s", endpoint, r.raw)
+		}
+	}
+	// A login starts with the timeout of the scenario still in use, not the refused one's 5 s.
+	if e.emu.Scenario().SessionTimeout() == 5*time.Second {
+		t.Error("the refused scenario's timeout is in use")
+	}
+}
+
+// TestAStartOnADataDirTheStoreRefusesChangesNothing: a start on a data directory whose scenario
+// would pass --max-users fails, and the directory holds what it held.
+func TestAStartOnADataDirTheStoreRefusesChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opts := func(o *emulator.Options) { o.DataDir = dir; o.Limits = store.Limits{MaxUsers: 5} }
+	e := newEnv(t, opts)
+	before := e.emu.ExportState()
+	e.emu.Close()
+	sc, err := scenario.Parse("w.yaml", []byte(tooMany))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := emulator.Options{Clock: e.clock, Scenario: sc}
+	opts(&o)
+	if _, err := emulator.New(o); !errors.Is(err, store.ErrLimitReached) {
+		t.Fatalf("start with a scenario past the limit: %v", err)
+	}
+	again := newEnv(t, opts)
+	a, _ := json.Marshal(before)
+	b, _ := json.Marshal(again.emu.ExportState())
+	if string(a) != string(b) {
+		t.Errorf("the refused start changed the directory:\nbefore %s\nafter  %s", a, b)
+	}
+}
