@@ -123,6 +123,25 @@ func (v *Virtual) AdvanceToNext() int {
 	return v.runUntil(target)
 }
 
+// AdvanceTo moves the clock forward to t (a t not after Now leaves it where it is), running every
+// function due by then, in order, like Advance. It returns the number of functions run. A caller
+// that must save the time before the clock shows it computes t, saves it, then calls AdvanceTo.
+func (v *Virtual) AdvanceTo(t time.Time) int {
+	v.advancing.Lock()
+	defer v.advancing.Unlock()
+	return v.runUntil(t)
+}
+
+// NextDue returns the due time of the earliest pending function; ok is false when none waits.
+func (v *Virtual) NextDue() (t time.Time, ok bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.pending) == 0 {
+		return time.Time{}, false
+	}
+	return v.pending[0].due, true
+}
+
 func (v *Virtual) runUntil(target time.Time) int {
 	fired := 0
 	for {

@@ -138,3 +138,25 @@ func TestMode(t *testing.T) {
 		t.Error("Auto reports the wrong kind")
 	}
 }
+
+// TestVirtualAdvanceToAndNextDue: NextDue tells where the next function is due without moving;
+// AdvanceTo moves to a time (never back) running what is due by then.
+func TestVirtualAdvanceToAndNextDue(t *testing.T) {
+	t.Parallel()
+	c := NewVirtual(epoch)
+	if _, ok := c.NextDue(); ok {
+		t.Fatal("NextDue with nothing pending")
+	}
+	ran := 0
+	c.AfterFunc(2*time.Second, func() { ran++ })
+	c.AfterFunc(5*time.Second, func() { ran++ })
+	if due, ok := c.NextDue(); !ok || !due.Equal(epoch.Add(2*time.Second)) || !c.Now().Equal(epoch) {
+		t.Fatalf("NextDue: %v %v, clock %v", due, ok, c.Now())
+	}
+	if n := c.AdvanceTo(epoch.Add(3 * time.Second)); n != 1 || ran != 1 || !c.Now().Equal(epoch.Add(3*time.Second)) {
+		t.Fatalf("AdvanceTo +3s: ran %d (%d), clock %v", n, ran, c.Now())
+	}
+	if n := c.AdvanceTo(epoch); n != 0 || !c.Now().Equal(epoch.Add(3*time.Second)) {
+		t.Fatalf("AdvanceTo a past time: ran %d, clock %v", n, c.Now())
+	}
+}

@@ -195,8 +195,8 @@ func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockReq
 		return acctlserver.AdvanceClock409JSONResponse(ctlError("clock_not_virtual", "",
 			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
-	fired := v.Advance(d)
-	if err := c.e.saveClock(); err != nil {
+	fired, err := c.e.moveClock(v, func(now time.Time) time.Time { return now.Add(d) })
+	if err != nil {
 		return nil, err
 	}
 	return acctlserver.AdvanceClock200JSONResponse(c.clockState(fired)), nil
@@ -225,14 +225,12 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 	}
 	var newShift, newSkew *time.Duration
 	if req.Body.Shift != nil {
-		c.e.SetWallClockShift(shift)
 		newShift = &shift
 	}
 	if req.Body.MaxSkew != nil {
-		c.e.verifier.SetMaxSkew(skew)
 		newSkew = &skew
 	}
-	if err := c.e.store.SetWallClock(newShift, newSkew); err != nil {
+	if err := c.e.setWallClock(newShift, newSkew); err != nil {
 		return nil, err
 	}
 	return acctlserver.PutWallClock200JSONResponse(c.wallClock()), nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/durable"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/store"
@@ -228,5 +229,89 @@ func TestADataDirSnapshotImports(t *testing.T) {
 	other := newEnv(t)
 	if r := other.do(http.MethodPut, "/_acmock/state", "", "", string(file)); r.status != http.StatusOK || r.field("users") != float64(4) {
 		t.Fatalf("PUT of the data directory's snapshot: %d %s", r.status, r.raw)
+	}
+}
+
+// brokenDisk starts an emulator on a data directory that then fails as a full or failing disk
+// does: a directory sits where the next snapshot goes, and the store writes one every few changes
+// (store.CompactAfter is 1 meanwhile, so the test must not run in parallel with others). Changes
+// are made (applications created) until one fails; from then on the store refuses every change.
+func brokenDisk(t *testing.T, mutate func(*emulator.Options)) *env {
+	t.Helper()
+	old := store.CompactAfter
+	store.CompactAfter = 1
+	t.Cleanup(func() { store.CompactAfter = old })
+	dir := t.TempDir()
+	e := newEnv(t, func(o *emulator.Options) {
+		o.DataDir = dir
+		if mutate != nil {
+			mutate(o)
+		}
+	})
+	return e
+}
+
+// breakDisk puts a directory where the next snapshot of dir goes and makes changes until one
+// fails.
+func breakDisk(t *testing.T, e *env) {
+	t.Helper()
+	snap := filepath.Join(e.emu.DataDir(), "snapshot.json")
+	if err := os.Remove(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(snap, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		r := e.do(http.MethodPost, "/_acmock/applications", "", "", map[string]any{})
+		if r.status == http.StatusInternalServerError {
+			return
+		}
+		if r.status != http.StatusCreated || i == 100 {
+			t.Fatalf("change %d on a broken disk: %d %s", i, r.status, r.raw)
+		}
+	}
+}
+
+// TestClockAndSkewChangesAreSavedBeforeTheyApply: PUT /_acmock/wallclock and POST
+// /_acmock/clock/advance save their change before making it, so one the disk refuses (a 500)
+// is not in effect either.
+func TestClockAndSkewChangesAreSavedBeforeTheyApply(t *testing.T) {
+	e := brokenDisk(t, nil)
+	wall := e.do(http.MethodGet, "/_acmock/wallclock", "", "", nil)
+	now := e.clock.Now()
+	breakDisk(t, e)
+	if r := e.do(http.MethodPut, "/_acmock/wallclock", "", "", map[string]any{"shift": "10m", "max_skew": "42s"}); r.status != http.StatusInternalServerError {
+		t.Fatalf("PUT wallclock on a broken disk: %d %s", r.status, r.raw)
+	}
+	if again := e.do(http.MethodGet, "/_acmock/wallclock", "", "", nil); again.str("shift") != wall.str("shift") || again.str("max_skew") != wall.str("max_skew") {
+		t.Errorf("a wall-clock change the disk refused is in effect: %s, was %s", again.raw, wall.raw)
+	}
+	if e.emu.WallClockShift() != 0 || e.emu.Verifier().MaxSkew() == 42*time.Second {
+		t.Errorf("signatures are checked with the refused settings: shift %v, max skew %v", e.emu.WallClockShift(), e.emu.Verifier().MaxSkew())
+	}
+	if r := e.do(http.MethodPost, "/_acmock/clock/advance", "", "", map[string]any{"duration": "5s"}); r.status != http.StatusInternalServerError {
+		t.Fatalf("advance on a broken disk: %d %s", r.status, r.raw)
+	}
+	if got := e.clock.Now(); !got.Equal(now) {
+		t.Errorf("an advance the disk refused moved the clock from %v to %v", now, got)
+	}
+}
+
+// TestAnAutoClockJumpIsSavedBeforeItIsMade: on the automatic clock, a poll that moves time saves
+// the new time first; when the disk refuses it, time does not move.
+func TestAnAutoClockJumpIsSavedBeforeItIsMade(t *testing.T) {
+	e := brokenDisk(t, func(o *emulator.Options) { o.Clock = clock.NewAuto(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) })
+	token, secret, statusURL, _ := e.login("alice")
+	if got := e.status(token, secret, statusURL); got != "pending" {
+		t.Fatalf("first poll: %s", got)
+	}
+	now := e.emu.Clock().Now()
+	breakDisk(t, e)
+	if r := e.do(http.MethodGet, statusURL, token, secret, nil); r.status != http.StatusInternalServerError {
+		t.Fatalf("a poll that moves time on a broken disk: %d %s", r.status, r.raw)
+	}
+	if got := e.emu.Clock().Now(); !got.Equal(now) {
+		t.Errorf("a jump the disk refused moved the clock from %v to %v", now, got)
 	}
 }

@@ -104,6 +104,7 @@ type Emulator struct {
 	reload   *ReloadStatus // the last ReloadFile
 	reloadMu sync.Mutex    // one ReloadFile at a time
 	applyMu  sync.Mutex    // one ApplyScenario at a time: the scenario swapped is the one added
+	clockMu  sync.Mutex    // one move of the virtual clock, or change of the wall clock, at a time
 }
 
 var _ acapiserver.StrictServerInterface = (*Emulator)(nil)

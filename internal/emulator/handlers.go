@@ -178,6 +178,9 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 // time to the session's next step (timeline.go).
 func (e *Emulator) GetSessionStatus(ctx context.Context, req acapiserver.GetSessionStatusRequestObject) (acapiserver.GetSessionStatusResponseObject, error) {
 	status, err := e.pollStatus(ctx, req.SessionToken)
+	if err != nil && !errors.Is(err, store.ErrSessionNotFound) {
+		return nil, err // the data directory failed: a 500, not "no such session"
+	}
 	if err != nil {
 		return acapiserver.GetSessionStatus404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownSession(req.SessionToken))}, nil
 	}

@@ -64,12 +64,45 @@ func (e *Emulator) saveSettings() error {
 	return e.saveClock()
 }
 
-// saveClock records the time of a virtual clock, after whatever moved it.
+// saveClock records the time of a virtual clock.
 func (e *Emulator) saveClock() error {
 	if _, ok := e.clock.(*clock.Virtual); !ok {
 		return nil
 	}
 	return e.store.SetClockTime(e.clock.Now())
+}
+
+// moveClock moves the virtual clock forward to to(now), running what falls due, and returns how
+// many steps ran. The new time is saved first: a clock that moved is never ahead of the disk, so
+// nothing is recorded at a time a restart would put the clock behind, and a time the disk
+// refuses is not shown. Moves are serialised (two advances of 5 s move it 10 s), so the time
+// saved last is the clock's.
+func (e *Emulator) moveClock(v *clock.Virtual, to func(now time.Time) time.Time) (int, error) {
+	e.clockMu.Lock()
+	defer e.clockMu.Unlock()
+	t := to(v.Now())
+	if t.After(v.Now()) {
+		if err := e.store.SetClockTime(t); err != nil {
+			return 0, err
+		}
+	}
+	return v.AdvanceTo(t), nil
+}
+
+// setWallClock saves new signature-check settings, then puts them in force (a nil one stays).
+func (e *Emulator) setWallClock(shift, skew *time.Duration) error {
+	e.clockMu.Lock()
+	defer e.clockMu.Unlock()
+	if err := e.store.SetWallClock(shift, skew); err != nil {
+		return err
+	}
+	if shift != nil {
+		e.SetWallClockShift(*shift)
+	}
+	if skew != nil {
+		e.verifier.SetMaxSkew(*skew)
+	}
+	return nil
 }
 
 // DataDir returns the data directory the state is kept in, "" when it is kept in memory.

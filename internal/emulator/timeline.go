@@ -248,10 +248,19 @@ func (e *Emulator) pollStatus(ctx context.Context, token string) (acapi.SessionS
 	}
 	e.plansMu.Unlock()
 	if next != nil {
-		for e.waitsFor(p, next) && v.AdvanceToNext() > 0 {
-		}
-		if err := e.saveClock(); err != nil {
-			return "", err
+		for e.waitsFor(p, next) {
+			fired, err := e.moveClock(v, func(now time.Time) time.Time {
+				if due, ok := v.NextDue(); ok {
+					return due
+				}
+				return now
+			})
+			if err != nil {
+				return "", err
+			}
+			if fired == 0 {
+				break
+			}
 		}
 		if status, err = e.store.SessionStatus(token); err != nil {
 			return "", err
