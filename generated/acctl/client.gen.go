@@ -331,8 +331,18 @@ type ClientInterface interface {
 	// Checks the whole snapshot first (its format and version, every field, and that it holds
 	// together: no duplicate application, user, session or link, every session and message
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-	// applications, links per user, outbox messages, history entries). A snapshot with any
-	// problem is refused with a 400 naming the field and what is wrong (for example
+	// applications, links per user, outbox messages, history entries). Each field gets the
+	// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+	// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+	// up to 256; a session token of up to 128 characters with no colon, space or control
+	// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+	// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+	// none: a virtual clock keeps its own). Histories must be ones the session state machine
+	// makes: they start pending (but for a full one of 64 changes), each change is one a
+	// session can make (pending to identifying, active to walkaway, never back to pending...),
+	// no earlier than the change before it and not before the session started; a step marked
+	// done has made its change (a fired timeout ends a pending or identifying session); a
+	// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. The snapshot is a request body like any other: one larger than
@@ -351,8 +361,18 @@ type ClientInterface interface {
 	// Checks the whole snapshot first (its format and version, every field, and that it holds
 	// together: no duplicate application, user, session or link, every session and message
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-	// applications, links per user, outbox messages, history entries). A snapshot with any
-	// problem is refused with a 400 naming the field and what is wrong (for example
+	// applications, links per user, outbox messages, history entries). Each field gets the
+	// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+	// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+	// up to 256; a session token of up to 128 characters with no colon, space or control
+	// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+	// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+	// none: a virtual clock keeps its own). Histories must be ones the session state machine
+	// makes: they start pending (but for a full one of 64 changes), each change is one a
+	// session can make (pending to identifying, active to walkaway, never back to pending...),
+	// no earlier than the change before it and not before the session started; a step marked
+	// done has made its change (a fired timeout ends a pending or identifying session); a
+	// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. The snapshot is a request body like any other: one larger than
@@ -916,8 +936,18 @@ func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Checks the whole snapshot first (its format and version, every field, and that it holds
 // together: no duplicate application, user, session or link, every session and message
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-// applications, links per user, outbox messages, history entries). A snapshot with any
-// problem is refused with a 400 naming the field and what is wrong (for example
+// applications, links per user, outbox messages, history entries). Each field gets the
+// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+// up to 256; a session token of up to 128 characters with no colon, space or control
+// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+// none: a virtual clock keeps its own). Histories must be ones the session state machine
+// makes: they start pending (but for a full one of 64 changes), each change is one a
+// session can make (pending to identifying, active to walkaway, never back to pending...),
+// no earlier than the change before it and not before the session started; a step marked
+// done has made its change (a fired timeout ends a pending or identifying session); a
+// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. The snapshot is a request body like any other: one larger than
@@ -946,8 +976,18 @@ func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body 
 // Checks the whole snapshot first (its format and version, every field, and that it holds
 // together: no duplicate application, user, session or link, every session and message
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-// applications, links per user, outbox messages, history entries). A snapshot with any
-// problem is refused with a 400 naming the field and what is wrong (for example
+// applications, links per user, outbox messages, history entries). Each field gets the
+// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+// up to 256; a session token of up to 128 characters with no colon, space or control
+// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+// none: a virtual clock keeps its own). Histories must be ones the session state machine
+// makes: they start pending (but for a full one of 64 changes), each change is one a
+// session can make (pending to identifying, active to walkaway, never back to pending...),
+// no earlier than the change before it and not before the session started; a step marked
+// done has made its change (a fired timeout ends a pending or identifying session); a
+// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. The snapshot is a request body like any other: one larger than
@@ -2606,8 +2646,18 @@ type ClientWithResponsesInterface interface {
 	// Checks the whole snapshot first (its format and version, every field, and that it holds
 	// together: no duplicate application, user, session or link, every session and message
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-	// applications, links per user, outbox messages, history entries). A snapshot with any
-	// problem is refused with a 400 naming the field and what is wrong (for example
+	// applications, links per user, outbox messages, history entries). Each field gets the
+	// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+	// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+	// up to 256; a session token of up to 128 characters with no colon, space or control
+	// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+	// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+	// none: a virtual clock keeps its own). Histories must be ones the session state machine
+	// makes: they start pending (but for a full one of 64 changes), each change is one a
+	// session can make (pending to identifying, active to walkaway, never back to pending...),
+	// no earlier than the change before it and not before the session started; a step marked
+	// done has made its change (a fired timeout ends a pending or identifying session); a
+	// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. The snapshot is a request body like any other: one larger than
@@ -2626,8 +2676,18 @@ type ClientWithResponsesInterface interface {
 	// Checks the whole snapshot first (its format and version, every field, and that it holds
 	// together: no duplicate application, user, session or link, every session and message
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-	// applications, links per user, outbox messages, history entries). A snapshot with any
-	// problem is refused with a 400 naming the field and what is wrong (for example
+	// applications, links per user, outbox messages, history entries). Each field gets the
+	// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+	// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+	// up to 256; a session token of up to 128 characters with no colon, space or control
+	// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+	// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+	// none: a virtual clock keeps its own). Histories must be ones the session state machine
+	// makes: they start pending (but for a full one of 64 changes), each change is one a
+	// session can make (pending to identifying, active to walkaway, never back to pending...),
+	// no earlier than the change before it and not before the session started; a step marked
+	// done has made its change (a fired timeout ends a pending or identifying session); a
+	// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 	// changes. The snapshot is a request body like any other: one larger than
@@ -4908,8 +4968,18 @@ func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEdito
 // Checks the whole snapshot first (its format and version, every field, and that it holds
 // together: no duplicate application, user, session or link, every session and message
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-// applications, links per user, outbox messages, history entries). A snapshot with any
-// problem is refused with a 400 naming the field and what is wrong (for example
+// applications, links per user, outbox messages, history entries). Each field gets the
+// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+// up to 256; a session token of up to 128 characters with no colon, space or control
+// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+// none: a virtual clock keeps its own). Histories must be ones the session state machine
+// makes: they start pending (but for a full one of 64 changes), each change is one a
+// session can make (pending to identifying, active to walkaway, never back to pending...),
+// no earlier than the change before it and not before the session started; a step marked
+// done has made its change (a fired timeout ends a pending or identifying session); a
+// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. The snapshot is a request body like any other: one larger than
@@ -4934,8 +5004,18 @@ func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, 
 // Checks the whole snapshot first (its format and version, every field, and that it holds
 // together: no duplicate application, user, session or link, every session and message
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
-// applications, links per user, outbox messages, history entries). A snapshot with any
-// problem is refused with a 400 naming the field and what is wrong (for example
+// applications, links per user, outbox messages, history entries). Each field gets the
+// checks the API gives the same data: an application ID or secret of 1 to 128 characters
+// (as POST /_acmock/applications takes), a user ID of 1 to 256 (UserId), a display name of
+// up to 256; a session token of up to 128 characters with no colon, space or control
+// character (it signs as a client ID); every time between 1970-01-01T00:00:00Z and
+// 9999-12-31T23:59:59Z (clock.now may be the zero time, 0001-01-01T00:00:00Z, which means
+// none: a virtual clock keeps its own). Histories must be ones the session state machine
+// makes: they start pending (but for a full one of 64 changes), each change is one a
+// session can make (pending to identifying, active to walkaway, never back to pending...),
+// no earlier than the change before it and not before the session started; a step marked
+// done has made its change (a fired timeout ends a pending or identifying session); a
+// session's attempt is below its user's logins. A snapshot with any problem is refused with a 400 naming the field and what is wrong (for example
 // `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
 // changes. The snapshot is a request body like any other: one larger than

@@ -123,7 +123,7 @@ func (e *Emulator) ExportState() *store.State {
 // ImportState replaces the state with a snapshot: it is checked whole first, and a snapshot with
 // a problem changes nothing (the error wraps store.ErrBadState). The scenario, its faults and the
 // journal stay; pending steps are scheduled again at their due times; a virtual clock is set to
-// the snapshot's time.
+// the snapshot's time (one with the zero time keeps its own).
 func (e *Emulator) ImportState(st *store.State) error {
 	if err := st.Check(e.store.Limits()); err != nil {
 		return err
@@ -134,7 +134,7 @@ func (e *Emulator) ImportState(st *store.State) error {
 		return err
 	}
 	settings := e.store.Settings()
-	if v, ok := e.clock.(*clock.Virtual); ok {
+	if v, ok := e.clock.(*clock.Virtual); ok && !settings.ClockNow.IsZero() {
 		v.Set(settings.ClockNow)
 	}
 	e.SetWallClockShift(settings.Shift)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
 
@@ -323,8 +324,14 @@ func (d *decoder) application(n *yaml.Node, steps *[]*timelineRef) Application {
 		case "id":
 			idNode = v
 			app.ID = d.nonEmpty(v, "an application's id")
+			if n := utf8.RuneCountInString(app.ID); n > store.AppIDLength {
+				d.add(v, "an application's id is at most %d characters (the control API's limit), not %d", store.AppIDLength, n)
+			}
 		case "secret":
 			app.Secret = d.nonEmpty(v, "an application's secret")
+			if n := utf8.RuneCountInString(app.Secret); n > store.SecretLength {
+				d.add(v, "an application's secret is at most %d characters (the control API's limit), not %d", store.SecretLength, n)
+			}
 		case "users":
 			d.sequence(v, "users", func(_ int, un *yaml.Node) {
 				u, at := d.user(un, steps)

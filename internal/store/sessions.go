@@ -421,8 +421,13 @@ func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, 
 }
 
 // transition records a change the caller has checked; a session that stops being live moves to the
-// finished list. The caller holds the write lock.
+// finished list. The caller holds the write lock. A history runs forward: callers read the time
+// before they take the lock, so a change that comes second may carry a time a little earlier
+// than the one before it, and then takes that one's time.
 func (s *Store) transition(sess *session, to acapi.SessionStatus, now time.Time, cause string) {
+	if last := sess.History[len(sess.History)-1].At; now.Before(last) {
+		now = last
+	}
 	wasLive := Live(sess.Status)
 	sess.Status = to
 	if len(sess.History) >= MaxHistory {

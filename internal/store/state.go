@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/acmock/acmock/generated/acapi"
 )
@@ -196,8 +199,67 @@ func decodeSnapshot(data []byte) (*dirSnapshot, error) {
 	return &ds, nil
 }
 
+// The lengths, in characters, the APIs allow for what a snapshot holds: an application's ID and
+// secret (POST /_acmock/applications), a user ID (the API's UserId) and a link's display name
+// (device_registration_link). Session tokens, session secrets and link codes are acmock's own
+// (32 or 24 characters); a snapshot may hold others of up to IDLength characters.
+const (
+	AppIDLength       = 128
+	SecretLength      = 128
+	UserIDLength      = 256
+	DisplayNameLength = 256
+	IDLength          = 128
+)
+
+// Times a snapshot holds must lie between EarliestTime and LatestTime: from the Unix epoch (the
+// HMAC timestamps count from it) to the last second JSON's RFC 3339 times can write. A time
+// outside (year 1, the zero time) is a mistake, and would move a virtual clock there.
+var (
+	EarliestTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestTime   = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// textProblem says what is wrong with an ID or text of min (0 or 1) to max characters ("" when
+// nothing).
+func textProblem(v string, min, max int) string {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case n < min:
+		return "is empty"
+	case n > max:
+		return fmt.Sprintf("holds %d characters, more than the %d the API allows", n, max)
+	}
+	return ""
+}
+
+// clientIDProblem adds to textProblem what a session token cannot hold: it is the client ID that
+// signs status and logout calls, and the Authentication header (hmac ID:nonce:signature) cannot
+// carry one with a colon, a space or a control character.
+func clientIDProblem(v string) string {
+	if p := textProblem(v, 1, IDLength); p != "" {
+		return p
+	}
+	if i := strings.IndexFunc(v, func(r rune) bool { return r == ':' || unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return fmt.Sprintf("holds %q, which a client ID cannot (it signs requests as hmac ID:nonce:signature)", r)
+	}
+	return ""
+}
+
+// timeProblem says what is wrong with a time of a snapshot ("" when nothing).
+func timeProblem(t time.Time) string {
+	if t.Before(EarliestTime) || t.After(LatestTime) {
+		return fmt.Sprintf("%s is not between %s and %s", t.Format(time.RFC3339), EarliestTime.Format(time.RFC3339), LatestTime.Format(time.RFC3339))
+	}
+	return ""
+}
+
 // Check reports the first thing wrong with the snapshot, naming the field, including anything
-// past the limits (zero fields of l are the defaults).
+// past the limits (zero fields of l are the defaults). It applies the checks the APIs apply to the
+// same data (see AppIDLength and the others, EarliestTime), and accepts only histories the
+// session state machine can make: they start pending (unless they are full, MaxHistory changes,
+// and lost their first ones), every change is one CanTransition allows, made no earlier than the
+// one before it, and a step marked done made its change.
 func (st *State) Check(l Limits) error {
 	return st.check(l.withDefaults(), false)
 }
@@ -220,6 +282,11 @@ func (st *State) check(l Limits, own bool) error {
 	if d, _ := time.ParseDuration(st.WallClock.MaxSkew); d < time.Second {
 		return bad("wall_clock.max_skew", "must be at least 1s, not %s", st.WallClock.MaxSkew)
 	}
+	// The zero time is no time: a store whose clock time was never saved (a real clock) has none,
+	// and a virtual clock keeps its own time on import.
+	if p := timeProblem(st.Clock.Now); p != "" && !st.Clock.Now.IsZero() {
+		return bad("clock.now", "%s", p)
+	}
 	if !own && len(st.Applications) > l.MaxApplications {
 		return bad("applications", "holds %d applications, more than the limit of %d", len(st.Applications), l.MaxApplications)
 	}
@@ -228,14 +295,17 @@ func (st *State) check(l Limits, own bool) error {
 	users := map[[2]string]bool{}
 	apps := map[string]bool{}
 	links := map[string]bool{}
+	logins := map[[2]string]int{}
 	nUsers := 0
 	for i, a := range st.Applications {
 		at := fmt.Sprintf("applications[%d]", i)
+		if p := textProblem(a.ID, 1, AppIDLength); p != "" {
+			return bad(at+".id", "%s", p)
+		}
+		if p := textProblem(a.Secret, 1, SecretLength); p != "" {
+			return bad(at+".secret", "%s", p)
+		}
 		switch {
-		case a.ID == "":
-			return bad(at+".id", "is empty")
-		case a.Secret == "":
-			return bad(at+".secret", "is empty")
 		case apps[a.ID]:
 			return bad(at+".id", "application %s appears twice", a.ID)
 		}
@@ -246,9 +316,10 @@ func (st *State) check(l Limits, own bool) error {
 			if nUsers++; nUsers > l.MaxUsers {
 				return bad(ut, "is past the limit of %d users, all applications together", l.MaxUsers)
 			}
+			if p := textProblem(u.ID, 1, UserIDLength); p != "" {
+				return bad(ut+".id", "%s", p)
+			}
 			switch {
-			case u.ID == "":
-				return bad(ut+".id", "is empty")
 			case users[[2]string{a.ID, u.ID}]:
 				return bad(ut+".id", "user %q appears twice in application %s", u.ID, a.ID)
 			case u.Logins < 0:
@@ -264,7 +335,11 @@ func (st *State) check(l Limits, own bool) error {
 				userSeqs[u.Seq], prev, maxUserSeq = true, u.Seq, max(maxUserSeq, u.Seq)
 			}
 			users[[2]string{a.ID, u.ID}] = true
+			logins[[2]string{a.ID, u.ID}] = u.Logins
 			if u.Phone != nil {
+				if p := timeProblem(u.Phone.RegisteredAt); p != "" {
+					return bad(ut+".phone.registered_at", "%s", p)
+				}
 				for k, m := range u.Phone.Methods {
 					if !m.Valid() {
 						return bad(fmt.Sprintf("%s.phone.methods[%d]", ut, k), "unknown method %q", m)
@@ -272,11 +347,23 @@ func (st *State) check(l Limits, own bool) error {
 				}
 			}
 			for k, l := range u.Links {
-				switch {
-				case l.Code == "":
-					return bad(fmt.Sprintf("%s.links[%d].code", ut, k), "is empty")
-				case links[l.Code]:
-					return bad(fmt.Sprintf("%s.links[%d].code", ut, k), "link %s appears twice", l.Code)
+				lt := fmt.Sprintf("%s.links[%d]", ut, k)
+				if p := textProblem(l.Code, 1, IDLength); p != "" {
+					return bad(lt+".code", "%s", p)
+				}
+				if p := textProblem(l.DisplayName, 0, DisplayNameLength); p != "" {
+					return bad(lt+".display_name", "%s", p)
+				}
+				if p := timeProblem(l.CreatedAt); p != "" {
+					return bad(lt+".created_at", "%s", p)
+				}
+				if l.UsedAt != nil {
+					if p := timeProblem(*l.UsedAt); p != "" {
+						return bad(lt+".used_at", "%s", p)
+					}
+				}
+				if links[l.Code] {
+					return bad(lt+".code", "link %s appears twice", l.Code)
 				}
 				links[l.Code] = true
 			}
@@ -289,11 +376,13 @@ func (st *State) check(l Limits, own bool) error {
 	sessionSeqs := map[uint64]bool{}
 	for i, s := range st.Sessions {
 		at := fmt.Sprintf("sessions[%d]", i)
+		if p := clientIDProblem(s.Token); p != "" {
+			return bad(at+".token", "%s", p)
+		}
+		if p := textProblem(s.Secret, 1, IDLength); p != "" {
+			return bad(at+".secret", "%s", p)
+		}
 		switch {
-		case s.Token == "":
-			return bad(at+".token", "is empty")
-		case s.Secret == "":
-			return bad(at+".secret", "is empty")
 		case tokens[s.Token]:
 			return bad(at+".token", "session %s appears twice", s.Token)
 		case s.Seq != 0 && sessionSeqs[s.Seq]:
@@ -310,6 +399,12 @@ func (st *State) check(l Limits, own bool) error {
 			return bad(at+".history", "ends with %s but the session is %s", s.History[len(s.History)-1].Status, s.Status)
 		case s.Attempt < 0:
 			return bad(at+".attempt", "is negative")
+		case s.Attempt >= logins[[2]string{s.AppID, s.UserID}]:
+			return bad(at+".attempt", "is %d, but user %q has %d logins: a session's attempt counts the user's logins before it",
+				s.Attempt, s.UserID, logins[[2]string{s.AppID, s.UserID}])
+		}
+		if err := checkHistory(at, &s, own); err != nil {
+			return err
 		}
 		tokens[s.Token] = true
 		if s.Seq != 0 {
@@ -320,16 +415,6 @@ func (st *State) check(l Limits, own bool) error {
 				return bad(fmt.Sprintf("%s.methods[%d]", at, k), "unknown method %q", m)
 			}
 		}
-		for k, h := range s.History {
-			if !h.Status.Valid() {
-				return bad(fmt.Sprintf("%s.history[%d].status", at, k), "unknown status %q", h.Status)
-			}
-		}
-		for k, step := range s.Steps {
-			if !step.Status.Valid() {
-				return bad(fmt.Sprintf("%s.steps[%d].status", at, k), "unknown status %q", step.Status)
-			}
-		}
 	}
 	if len(st.Outbox) > l.MaxOutbox {
 		return bad("outbox", "holds %d messages, more than the limit of %d", len(st.Outbox), l.MaxOutbox)
@@ -338,6 +423,9 @@ func (st *State) check(l Limits, own bool) error {
 		if !users[[2]string{m.AppID, m.UserID}] && !apps[m.AppID] {
 			return bad(fmt.Sprintf("outbox[%d].application", i), "no application %q in the snapshot", m.AppID)
 		}
+		if p := timeProblem(m.SentAt); p != "" {
+			return bad(fmt.Sprintf("outbox[%d].sent_at", i), "%s", p)
+		}
 	}
 	if q := st.Sequences; q != nil {
 		if q.Users < maxUserSeq {
@@ -345,6 +433,73 @@ func (st *State) check(l Limits, own bool) error {
 		}
 		if q.Sessions < maxSessionSeq {
 			return bad("sequences.sessions", "%d is below a session's seq, %d", q.Sessions, maxSessionSeq)
+		}
+	}
+	return nil
+}
+
+// checkHistory checks a session's history and steps against what the state machine can make (see
+// Check). at names the session. A data directory's own snapshot (own) may hold changes a few
+// microseconds out of order, which stores written before changes were kept in order could make.
+func checkHistory(at string, s *SessionState, own bool) error {
+	bad := func(field, format string, args ...any) error {
+		return &StateError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if s.Started != nil {
+		if p := timeProblem(*s.Started); p != "" {
+			return bad(at+".started", "%s", p)
+		}
+		if s.History[0].At.Before(*s.Started) {
+			return bad(at+".history[0].at", "%s is before the session started (%s)", s.History[0].At.Format(time.RFC3339Nano), s.Started.Format(time.RFC3339Nano))
+		}
+	}
+	if len(s.History) < MaxHistory && s.History[0].Status != acapi.SessionStatusPending {
+		return bad(at+".history[0].status", "is %s: a session starts pending (only a full history, %d changes, has lost its first ones)", s.History[0].Status, MaxHistory)
+	}
+	for k, h := range s.History {
+		ht := fmt.Sprintf("%s.history[%d]", at, k)
+		if !h.Status.Valid() {
+			return bad(ht+".status", "unknown status %q", h.Status)
+		}
+		if p := timeProblem(h.At); p != "" {
+			return bad(ht+".at", "%s", p)
+		}
+		if k == 0 {
+			continue
+		}
+		prev := s.History[k-1]
+		if !CanTransition(prev.Status, h.Status) {
+			return bad(ht+".status", "a session that is %s cannot become %s", prev.Status, h.Status)
+		}
+		if !own && h.At.Before(prev.At) {
+			return bad(ht+".at", "%s is before the change before it (%s): a history runs forward", h.At.Format(time.RFC3339Nano), prev.At.Format(time.RFC3339Nano))
+		}
+	}
+	timeouts := 0
+	for k, step := range s.Steps {
+		st := fmt.Sprintf("%s.steps[%d]", at, k)
+		switch {
+		case !step.Status.Valid():
+			return bad(st+".status", "unknown status %q", step.Status)
+		case step.Status == acapi.SessionStatusPending:
+			return bad(st+".status", "is pending: a step cannot go back to pending")
+		}
+		if p := timeProblem(step.Due); p != "" {
+			return bad(st+".due", "%s", p)
+		}
+		if step.Timeout {
+			if timeouts++; timeouts > 1 {
+				return bad(st+".timeout", "a session has one timeout, and this is its second")
+			}
+		}
+		if !step.Done {
+			continue
+		}
+		switch {
+		case step.Timeout && (s.Status == acapi.SessionStatusPending || s.Status == acapi.SessionStatusIdentifying):
+			return bad(st+".done", "the timeout fired, so the session timed out, but it is %s", s.Status)
+		case !step.Timeout && s.Status == acapi.SessionStatusPending:
+			return bad(st+".done", "a step to %s fired, so the session left pending, but it is still pending", step.Status)
 		}
 	}
 	return nil
