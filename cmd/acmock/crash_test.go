@@ -117,11 +117,18 @@ type expected struct {
 	messages int
 	clock    time.Time
 	writes   int
+	// wall is the last wall-clock setting acknowledged (nil before the first); wallTried, the one
+	// asked for after it, which the kill may have caught after it was saved but before its answer.
+	wall, wallTried *wallSetting
+	links, pending  int // links handed out, logins left to their timeline
 }
+
+type wallSetting struct{ shift, skew time.Duration }
 
 type userFacts struct {
 	phone    string // "", "registered", "lost"
 	sessions map[string]string
+	links    map[string]bool // code: used
 }
 
 func (x *expected) ack(f func()) {
@@ -147,19 +154,19 @@ func worker(c crashClient, w int, next *atomic.Int64, x *expected, stop <-chan s
 		if !c.call("POST", "/management/add_users/"+demoApp, `{"users":["`+id+`"]}`, http.StatusCreated, nil) {
 			continue
 		}
-		x.ack(func() { x.users[id] = &userFacts{sessions: map[string]string{}} })
+		x.ack(func() { x.users[id] = &userFacts{sessions: map[string]string{}, links: map[string]bool{}} })
 		var link struct {
 			URL string `json:"register_url"`
 		}
 		if !c.call("GET", "/management/device_registration_link/"+demoApp+"/"+id, "", http.StatusOK, &link) {
 			continue
 		}
-		x.ack(func() {})
 		code := link.URL[strings.LastIndex(link.URL, "/")+1:]
+		x.ack(func() { x.users[id].links[code] = false; x.links++ })
 		if !c.call("GET", "/_acmock/register/"+code, "", http.StatusOK, nil) {
 			continue
 		}
-		x.ack(func() { x.users[id].phone = "registered" })
+		x.ack(func() { x.users[id].phone = "registered"; x.users[id].links[code] = true })
 		var auth struct {
 			Status struct {
 				Token string `json:"session_token"`
@@ -170,15 +177,29 @@ func worker(c crashClient, w int, next *atomic.Int64, x *expected, stop <-chan s
 		}
 		token := auth.Status.Token
 		x.ack(func() { x.users[id].sessions[token] = "pending" })
+		if rand.IntN(3) == 0 {
+			// Left to its timeline (approve after 2 s, else time out), which worker 0's clock
+			// advances run, across kills: its steps are saved and fire after a restart.
+			x.ack(func() { x.pending++ })
+			continue
+		}
 		if !c.call("POST", "/_acmock/sessions/"+token+"/status", `{"status":"active"}`, http.StatusOK, nil) {
 			continue
 		}
 		x.ack(func() { x.users[id].sessions[token] = "active" })
-		if !c.call("POST", "/_acmock/applications/"+demoApp+"/users/"+id+"/lose-phone", "", http.StatusOK, nil) {
+		var lost struct {
+			Code string `json:"code"`
+		}
+		if !c.call("POST", "/_acmock/applications/"+demoApp+"/users/"+id+"/lose-phone", "", http.StatusOK, &lost) {
 			continue
 		}
-		// Losing the phone closes the active session.
-		x.ack(func() { x.users[id].phone = "lost"; x.users[id].sessions[token] = "closed" })
+		// Losing the phone closes the active session and hands out a new link.
+		x.ack(func() {
+			x.users[id].phone = "lost"
+			x.users[id].sessions[token] = "closed"
+			x.users[id].links[lost.Code] = false
+			x.links++
+		})
 		if rand.IntN(4) == 0 {
 			if c.call("POST", "/management/send_registration_sms/"+demoApp+"/"+id, `{"phone_number":"+15555550100"}`, http.StatusOK, nil) {
 				x.ack(func() { x.messages++ })
@@ -196,6 +217,15 @@ func worker(c crashClient, w int, next *atomic.Int64, x *expected, stop <-chan s
 			}
 			if c.call("POST", "/_acmock/clock/advance", `{"duration":"1s"}`, http.StatusOK, &clk) {
 				x.ack(func() { x.clock = clk.Now })
+			}
+			if rand.IntN(4) == 0 {
+				try := &wallSetting{shift: time.Duration(rand.IntN(7200)-3600) * time.Second, skew: time.Duration(1+rand.IntN(600)) * time.Second}
+				x.mu.Lock()
+				x.wallTried = try
+				x.mu.Unlock()
+				if c.call("PUT", "/_acmock/wallclock", fmt.Sprintf(`{"shift":%q,"max_skew":%q}`, try.shift, try.skew), http.StatusOK, nil) {
+					x.ack(func() { x.wall = try })
+				}
 			}
 		}
 	}
@@ -251,6 +281,39 @@ func (x *expected) check(t *testing.T, st *store.State) (forgotten int) {
 			if !slices.ContainsFunc(s.History, func(h store.ChangeState) bool { return string(h.Status) == status }) {
 				t.Errorf("session %s: acknowledged status %s is not in its history %+v", token, status, s.History)
 			}
+			if len(s.Steps) == 0 {
+				t.Errorf("session %s: its timeline steps are gone", token)
+			}
+		}
+		links := map[string]store.LinkState{}
+		for _, l := range got.Links {
+			links[l.Code] = l
+		}
+		for code, used := range want.links {
+			l, ok := links[code]
+			switch {
+			case !ok:
+				t.Errorf("user %s: acknowledged link %s is gone (links %+v)", id, code, got.Links)
+			case used && l.UsedAt == nil:
+				t.Errorf("user %s: link %s was acknowledged used, the state has it unused", id, code)
+			}
+		}
+	}
+	// What is due by the clock has happened: a restart fires the steps that fell due before it.
+	for _, s := range st.Sessions {
+		waiting := s.Status == "pending" || s.Status == "identifying"
+		for i, step := range s.Steps {
+			if !step.Done && !step.Due.After(st.Clock.Now) && store.Live(s.Status) && (waiting || !step.Timeout) {
+				t.Errorf("session %s (%s): step %d (%s, due %v) has not fired by %v", s.Token, s.Status, i, step.Status, step.Due, st.Clock.Now)
+			}
+		}
+	}
+	if x.wall != nil {
+		shift, _ := time.ParseDuration(st.WallClock.Shift)
+		skew, _ := time.ParseDuration(st.WallClock.MaxSkew)
+		got := wallSetting{shift: shift, skew: skew}
+		if got != *x.wall && (x.wallTried == nil || got != *x.wallTried) {
+			t.Errorf("wall clock %+v, the last acknowledged setting was %+v (and %+v was asked for after it)", got, *x.wall, x.wallTried)
 		}
 	}
 	for id := range x.apps {
@@ -352,9 +415,10 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 		sessions += len(u.sessions)
 	}
 	t.Logf("crash harness: %d kills at random moments (and %d more between restarts with no write), %d acknowledged writes "+
-		"(%d users, %d sessions of which %d forgotten by the cap of %d, %d SMS, %d applications)",
-		rounds, rounds+1, x.writes, len(x.users), sessions, forgotten, crashMaxSessions, x.messages, len(x.apps))
-	if sessions == 0 || x.messages == 0 || len(x.apps) == 0 || forgotten == 0 {
+		"(%d users, %d sessions of which %d left to their timeline and %d forgotten by the cap of %d, %d links, %d SMS, %d applications, "+
+		"the wall clock set %v)", rounds, rounds+1, x.writes, len(x.users), sessions, x.pending, forgotten, crashMaxSessions,
+		x.links, x.messages, len(x.apps), x.wall != nil)
+	if sessions == 0 || x.messages == 0 || len(x.apps) == 0 || forgotten == 0 || x.pending == 0 || x.wall == nil {
 		t.Errorf("some kinds of write were never acknowledged: the harness is broken")
 	}
 	x.mu.Unlock()
