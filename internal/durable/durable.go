@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrLocked is returned by Open when another process owns the directory.
@@ -55,10 +56,10 @@ type Dir struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	log     *os.File
-	buf     []byte // records appended and not yet written
-	records uint64 // records in the current log, written or not
-	added   uint64 // records appended since Open
-	synced  uint64 // records on disk
+	buf     []byte        // records appended and not yet written
+	records uint64        // records in the current log, written or not
+	added   atomic.Uint64 // records appended since Open (changed under mu, read without it too)
+	synced  atomic.Uint64 // records on disk (changed under mu, read without it too)
 	syncing bool
 	err     error // a failed write or fsync: every later Wait returns it
 }
@@ -378,17 +379,20 @@ func (d *Dir) Append(rec []byte) uint64 {
 	d.buf = fmt.Appendf(d.buf, "%08x ", crc32.Checksum(rec, castagnoli))
 	d.buf = append(d.buf, rec...)
 	d.buf = append(d.buf, '\n')
-	d.added++
 	d.records++
-	return d.added
+	return d.added.Add(1)
 }
 
 // Appended returns the number of the last record appended, so that Wait(Appended()) waits for
 // everything appended so far.
 func (d *Dir) Appended() uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.added
+	return d.added.Load()
+}
+
+// Synced reports whether record n (from Append or Appended) is on disk, without waiting: a caller
+// that finds it is not calls Wait.
+func (d *Dir) Synced(n uint64) bool {
+	return d.synced.Load() >= n
 }
 
 // Records returns how many records the current log holds, so the caller knows when to Compact.
@@ -404,13 +408,13 @@ func (d *Dir) Records() uint64 {
 func (d *Dir) Wait(n uint64) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for d.synced < n && d.err == nil {
+	for d.synced.Load() < n && d.err == nil {
 		if d.syncing {
 			d.cond.Wait()
 			continue
 		}
 		d.syncing = true
-		buf, upto := d.buf, d.added
+		buf, upto := d.buf, d.added.Load()
 		d.buf = nil
 		f := d.log
 		d.mu.Unlock()
@@ -420,7 +424,7 @@ func (d *Dir) Wait(n uint64) error {
 		if err != nil {
 			d.err = fmt.Errorf("write the log of %s: %w", d.path, err)
 		} else {
-			d.synced = upto
+			d.synced.Store(upto)
 		}
 		d.cond.Broadcast()
 	}
@@ -456,7 +460,8 @@ func (d *Dir) Compact(snapshot []byte) error {
 			d.err = fmt.Errorf("write %s: %w", d.log.Name(), err)
 			return d.err
 		}
-		d.buf, d.synced = nil, d.added
+		d.buf = nil
+		d.synced.Store(d.added.Load())
 	}
 	next := d.gen + 1
 	body, err := withGeneration(snapshot, next)
@@ -538,7 +543,7 @@ func syncDir(dir string) error {
 // Close writes what is buffered, closes the log and releases the lock.
 func (d *Dir) Close() error {
 	d.mu.Lock()
-	n := d.added
+	n := d.added.Load()
 	d.mu.Unlock()
 	err := d.Wait(n)
 	d.mu.Lock()

@@ -11,10 +11,11 @@ package store
 //
 // Every method that changes state does so between s.write (which takes the write lock) and the
 // function it returns (which appends the method's facts to the log, releases the lock, and waits
-// for the disk): that is the store's one commit hook. Concurrent writers share an fsync. After a
-// failed write or fsync every later change returns ErrStorage (a 500): memory may then hold
-// changes that were refused, but nothing is acknowledged that is not on disk, and a restart
-// starts from what is.
+// for the disk): that is the store's one commit hook. Concurrent writers share an fsync. A method
+// that records nothing, and every read (readUnlock), waits for what was appended before it, so no
+// answer tells of a change that is not on disk yet. After a failed write or fsync every later
+// change returns ErrStorage (a 500): memory may then hold changes that were refused, but nothing
+// is acknowledged that is not on disk, and a restart starts from what is.
 
 import (
 	"bytes"

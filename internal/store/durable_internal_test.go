@@ -140,39 +140,62 @@ func FillLarge(tb testing.TB, s *Store) {
 	}
 }
 
-// TestAWriteThatRecordsNothingWaitsForEarlierOnes: a write that changes nothing (adding a user
-// that exists) answers from a state that may include another writer's change still on its way to
+// TestAnAnswerWaitsForTheChangesItSaw: a write that changes nothing (adding a user that exists),
+// or a read, answers from a state that may include another writer's change still on its way to
 // the disk; it returns only once that change is on disk, so its answer never tells of a change a
 // crash could still lose.
-func TestAWriteThatRecordsNothingWaitsForEarlierOnes(t *testing.T) {
-	dir := t.TempDir()
-	s, _, err := Open(dir, SeededIDs(1), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.AddApplication("app", "secret"); err != nil {
-		t.Fatal(err)
-	}
-	// Another writer has added user y and appended its fact, and is about to wait for the disk.
-	rec, _ := json.Marshal(fact{Op: "add_users", App: "app", Users: []string{"y"}})
-	s.replaying = true
-	if err := s.apply(rec); err != nil {
-		t.Fatal(err)
-	}
-	s.replaying = false
-	s.dir.Append(rec)
+func TestAnAnswerWaitsForTheChangesItSaw(t *testing.T) {
+	for name, answer := range map[string]func(s *Store) error{
+		"a write that records nothing": func(s *Store) error {
+			_, existing, err := s.AddUsers("app", []string{"y"})
+			if err == nil && len(existing) != 1 {
+				err = fmt.Errorf("existing %v", existing)
+			}
+			return err
+		},
+		"a read": func(s *Store) error { _, err := s.User("app", "y"); return err },
+		"a list": func(s *Store) error {
+			users, _, err := s.UsersAfter("app", 0, 10)
+			if err == nil && len(users) != 1 {
+				err = fmt.Errorf("users %v", users)
+			}
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, _, err := Open(dir, SeededIDs(1), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.AddApplication("app", "secret"); err != nil {
+				t.Fatal(err)
+			}
+			// Another writer has added user y and appended its fact, and is about to wait for the disk.
+			rec, _ := json.Marshal(fact{Op: "add_users", App: "app", Users: []string{"y"}})
+			s.mu.Lock()
+			s.replaying = true
+			s.mu.Unlock()
+			if err := s.apply(rec); err != nil {
+				t.Fatal(err)
+			}
+			s.mu.Lock()
+			s.replaying = false
+			s.dir.Append(rec)
+			s.mu.Unlock()
 
-	_, existing, err := s.AddUsers("app", []string{"y"})
-	if err != nil || len(existing) != 1 {
-		t.Fatalf("add an existing user: existing %v, %v", existing, err)
-	}
-	logs, _ := filepath.Glob(filepath.Join(dir, "log.*"))
-	if len(logs) != 1 {
-		t.Fatalf("logs: %v", logs)
-	}
-	data, err := os.ReadFile(logs[0])
-	if err != nil || !strings.Contains(string(data), `"users":["y"]`) {
-		t.Fatalf("the answer \"y exists\" came before y was on disk; %s holds %q (%v)", logs[0], data, err)
+			if err := answer(s); err != nil {
+				t.Fatal(err)
+			}
+			logs, _ := filepath.Glob(filepath.Join(dir, "log.*"))
+			if len(logs) != 1 {
+				t.Fatalf("logs: %v", logs)
+			}
+			data, err := os.ReadFile(logs[0])
+			if err != nil || !strings.Contains(string(data), `"users":["y"]`) {
+				t.Fatalf("the answer told of y before y was on disk; %s holds %q (%v)", logs[0], data, err)
+			}
+		})
 	}
 }

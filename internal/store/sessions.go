@@ -235,6 +235,24 @@ func (s *Store) readLock() {
 	s.mu.RLock()
 }
 
+// readUnlock releases the read lock a read took. What the read saw may include changes that are
+// still on their way to the disk (their writers wait for the fsync after releasing the write
+// lock); with a data directory it waits for them too, so that no answer tells of a change a crash
+// could still lose. When everything is on disk that costs two atomic loads. A failed write is the
+// writer's to report: the store refuses every change after it.
+func (s *Store) readUnlock() {
+	d := s.dir
+	if d == nil {
+		s.mu.RUnlock()
+		return
+	}
+	n := d.Appended()
+	s.mu.RUnlock()
+	if !d.Synced(n) {
+		_ = d.Wait(n)
+	}
+}
+
 // expireAt closes the sessions whose lifetime ended by now, as a change of its own: a read found
 // them due.
 func (s *Store) expireAt(now time.Time) (err error) {
@@ -246,7 +264,7 @@ func (s *Store) expireAt(now time.Time) (err error) {
 // Session returns a copy of a session.
 func (s *Store) Session(token string) (Session, error) {
 	s.readLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	sess, ok := s.sessions.byToken[token]
 	if !ok {
 		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
@@ -258,7 +276,7 @@ func (s *Store) Session(token string) (Session, error) {
 // history: it is on the path of every signed status poll.
 func (s *Store) SessionSecret(token string) (secret, appID, userID string, err error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	sess, ok := s.sessions.byToken[token]
 	if !ok {
 		return "", "", "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
@@ -269,7 +287,7 @@ func (s *Store) SessionSecret(token string) (secret, appID, userID string, err e
 // SessionStatus returns a session's status.
 func (s *Store) SessionStatus(token string) (acapi.SessionStatus, error) {
 	s.readLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	sess, ok := s.sessions.byToken[token]
 	if !ok {
 		return "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
@@ -280,7 +298,7 @@ func (s *Store) SessionStatus(token string) (acapi.SessionStatus, error) {
 // SessionCount returns how many sessions the store keeps, live or finished.
 func (s *Store) SessionCount() int {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	return len(s.sessions.byToken)
 }
 
@@ -288,7 +306,7 @@ func (s *Store) SessionCount() int {
 // oldest first. Its cost grows with the number of sessions: serve lists from SessionsPage.
 func (s *Store) Sessions(keep func(*Session) bool) []Session {
 	s.readLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	var out []Session
 	s.sessions.bySeq.ascend(0, func(_ uint64, sess *session) bool {
 		if keep == nil || keep(&sess.Session) {
@@ -334,7 +352,7 @@ const MaxScan = 10_000
 // than p.Limit+MaxScan sessions, through the narrowest index the filter allows.
 func (s *Store) SessionsPage(f SessionFilter, p Page) (page []Session, next uint64) {
 	s.readLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	page = []Session{}
 	idx := s.sessionIndex(f)
 	if idx == nil {

@@ -573,7 +573,7 @@ func (s *Store) exportLocked() *State {
 // Export returns a snapshot of the whole state.
 func (s *Store) Export() *State {
 	s.readLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	return s.exportLocked()
 }
 

@@ -301,7 +301,7 @@ func (s *Store) CreateApplication(id, secret string) (_ Application, err error) 
 // Application returns an application's credentials.
 func (s *Store) Application(id string) (Application, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	app, ok := s.apps[id]
 	if !ok {
 		return Application{}, fmt.Errorf("application %s: %w", id, ErrApplicationNotFound)
@@ -312,7 +312,7 @@ func (s *Store) Application(id string) (Application, error) {
 // Applications lists every application, ordered by ID.
 func (s *Store) Applications() []Application {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	out := make([]Application, len(s.appIDs))
 	for i, id := range s.appIDs {
 		out[i] = s.apps[id].Application
@@ -422,7 +422,7 @@ func (s *Store) deleteUser(u *user) {
 // User returns a copy of a user.
 func (s *Store) User(appID, userID string) (User, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return User{}, err
@@ -442,7 +442,7 @@ func (s *Store) Users(appID string) ([]User, error) {
 // users follow the last one returned.
 func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User, more bool, err error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	app, err := s.app(appID)
 	if err != nil {
 		return nil, false, err
@@ -462,7 +462,7 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 // UserCount returns how many users all applications hold together.
 func (s *Store) UserCount() int {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	return s.users
 }
 
@@ -595,7 +595,7 @@ func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string,
 // Outbox returns the SMS kept, oldest first.
 func (s *Store) Outbox() []SMS {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	return s.oldestFirst()
 }
 
@@ -625,7 +625,7 @@ func (s *Store) oldestFirst() []SMS {
 // Settings returns the emulator settings the store keeps (see Settings).
 func (s *Store) Settings() Settings {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.readUnlock()
 	return s.settings
 }
 
