@@ -88,3 +88,51 @@ func BenchmarkDurableWrite(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDurableRead measures reading a user from a store kept on disk, alone and while a
+// writer adds users (reads then wait for the changes they may see to be on disk).
+func BenchmarkDurableRead(b *testing.B) {
+	for _, writing := range []bool{false, true} {
+		b.Run(fmt.Sprintf("writing=%v", writing), func(b *testing.B) {
+			s, _, err := store.Open(b.TempDir(), store.SeededIDs(1), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.AddApplication("app", "secret"); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := s.AddUsers("app", []string{"u"}); err != nil {
+				b.Fatal(err)
+			}
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			if writing {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						_, _, _ = s.AddUsers("app", []string{fmt.Sprint("w", i)})
+					}
+				}()
+			}
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.User("app", "u"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			close(stop)
+			wg.Wait()
+		})
+	}
+}
