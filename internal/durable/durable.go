@@ -39,6 +39,10 @@ var ErrLocked = errors.New("in use by another process")
 // ErrCorrupt is wrapped by Load's errors about damaged files.
 var ErrCorrupt = errors.New("data directory is damaged")
 
+// logMode is the mode of the logs, which hold secrets like the snapshot (0600, as os.CreateTemp
+// makes it).
+const logMode = 0o600
+
 const (
 	lockName     = "LOCK"
 	snapshotName = "snapshot.json"
@@ -128,7 +132,7 @@ func (d *Dir) Load() (*Loaded, error) {
 			return nil, err
 		}
 	case err != nil:
-		return nil, fmt.Errorf("read %s: %w", snapPath, err)
+		return nil, err // a *fs.PathError: it names the file
 	default:
 		body, legacy, err := openSnapshot(data)
 		if err != nil {
@@ -154,9 +158,9 @@ func (d *Dir) Load() (*Loaded, error) {
 		out.Snapshot = body
 	}
 	logPath := d.logPath(d.gen)
-	f, err := os.OpenFile(logPath, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(logPath, os.O_RDWR|os.O_CREATE, logMode)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", logPath, err)
+		return nil, err // a *fs.PathError: it names the file
 	}
 	records, good, torn, err := readLog(f)
 	if err != nil {
@@ -171,18 +175,18 @@ func (d *Dir) Load() (*Loaded, error) {
 		}
 		if err := f.Truncate(good); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("truncate %s: %w", logPath, err)
+			return nil, err
 		}
 		if err := f.Sync(); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("sync %s: %w", logPath, err)
+			return nil, err
 		}
 		out.Warnings = append(out.Warnings, fmt.Sprintf("%s: the last record (line %d, %d bytes) has no end of line: acmock stopped while "+
 			"writing it, before it was acknowledged; it was dropped, and its bytes were added to %s.torn", logPath, torn.line, len(torn.bytes), logPath))
 	}
 	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("seek %s: %w", logPath, err)
+		return nil, err
 	}
 	d.removeOlderLogs()
 	d.mu.Lock()
@@ -321,9 +325,9 @@ func readLog(r io.Reader) (records [][]byte, good int64, torn *tornTail, err err
 
 // appendSync adds data to the end of the file at path, creating it, and syncs it.
 func appendSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, logMode)
 	if err != nil {
-		return fmt.Errorf("keep the torn record in %s: %w", path, err)
+		return fmt.Errorf("keep the torn record: %w", err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -336,7 +340,7 @@ func appendSync(path string, data []byte) error {
 		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
-		return fmt.Errorf("keep the torn record in %s: %w", path, err)
+		return fmt.Errorf("keep the torn record: %w", err)
 	}
 	return nil
 }
@@ -471,9 +475,9 @@ func (d *Dir) Compact(snapshot []byte) error {
 	if err := WriteFile(filepath.Join(d.path, snapshotName), body); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(d.logPath(next), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(d.logPath(next), os.O_RDWR|os.O_CREATE|os.O_TRUNC, logMode)
 	if err != nil {
-		d.err = fmt.Errorf("create %s: %w", d.logPath(next), err)
+		d.err = fmt.Errorf("start the next log: %w", err)
 		return d.err
 	}
 	old := d.log

@@ -86,6 +86,12 @@ func TestRecordsSurviveReopenAndCompact(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "log.0")); !os.IsNotExist(err) {
 		t.Errorf("the old log is still there: %v", err)
 	}
+	// The files hold secrets: only their owner reads them.
+	for _, name := range []string{"snapshot.json", "log.1"} {
+		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v; want 0600", name, info.Mode().Perm(), err)
+		}
+	}
 }
 
 // TestDamage: only a last record without its newline (a write a crash interrupted, never
