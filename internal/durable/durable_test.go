@@ -153,10 +153,7 @@ func TestDamage(t *testing.T) {
 // is removed.
 func TestMissingSnapshotIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Load(); err != nil {
-		t.Fatal(err)
-	}
+	d := openLoaded(t, dir)
 	for i := range 2 {
 		if err := d.Compact(fmt.Appendf(nil, `{"state":%d}`, i)); err != nil {
 			t.Fatal(err)
@@ -218,10 +215,7 @@ func TestFreshDirectories(t *testing.T) {
 // snapshot put back) is refused and kept, not deleted.
 func TestLogNewerThanTheSnapshotIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Load(); err != nil {
-		t.Fatal(err)
-	}
+	d := openLoaded(t, dir)
 	if err := d.Compact([]byte(`{"state":1}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -261,10 +255,7 @@ func TestBadSnapshotIsReported(t *testing.T) {
 // field is refused too.
 func TestSnapshotChecksum(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Load(); err != nil {
-		t.Fatal(err)
-	}
+	d := openLoaded(t, dir)
 	if err := d.Compact([]byte(`{"secret":"ACMOCKDEMOSECRET0000000000000001","user":"zed"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -314,6 +305,16 @@ func TestSnapshotWithoutChecksum(t *testing.T) {
 	if err != nil || string(l.Snapshot) != `{"log_generation":3,"state":1}` || !l.Rewrite || len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "no checksum") {
 		t.Fatalf("Load: %+v %v", l, err)
 	}
+}
+
+// openLoaded opens dir and loads it.
+func openLoaded(t *testing.T, dir string) *durable.Dir {
+	t.Helper()
+	d := open(t, dir)
+	if _, err := d.Load(); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // good frames a record as Append does.

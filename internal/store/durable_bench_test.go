@@ -45,14 +45,7 @@ func BenchmarkOpenLargeStore(b *testing.B) {
 func BenchmarkDurableWrite(b *testing.B) {
 	for _, writers := range []int{1, 8} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			s, _, err := store.Open(b.TempDir(), store.SeededIDs(1), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.AddApplication("app", "secret"); err != nil {
-				b.Fatal(err)
-			}
+			s := openWithApp(b)
 			var mu sync.Mutex
 			var lat []time.Duration
 			n := 0
@@ -94,14 +87,7 @@ func BenchmarkDurableWrite(b *testing.B) {
 func BenchmarkDurableRead(b *testing.B) {
 	for _, writing := range []bool{false, true} {
 		b.Run(fmt.Sprintf("writing=%v", writing), func(b *testing.B) {
-			s, _, err := store.Open(b.TempDir(), store.SeededIDs(1), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.AddApplication("app", "secret"); err != nil {
-				b.Fatal(err)
-			}
+			s := openWithApp(b)
 			if _, _, err := s.AddUsers("app", []string{"u"}); err != nil {
 				b.Fatal(err)
 			}
@@ -135,4 +121,19 @@ func BenchmarkDurableRead(b *testing.B) {
 			wg.Wait()
 		})
 	}
+}
+
+// openWithApp opens a store on a new data directory, with application "app"; it is closed at
+// the end of the benchmark.
+func openWithApp(b *testing.B) *store.Store {
+	b.Helper()
+	s, _, err := store.Open(b.TempDir(), store.SeededIDs(1), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if err := s.AddApplication("app", "secret"); err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
