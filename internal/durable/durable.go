@@ -224,10 +224,10 @@ func (d *Dir) checkFresh() error {
 	if len(found) > 5 {
 		found = append(found[:5], fmt.Sprintf("and %d more", len(found)-5))
 	}
-	return fmt.Errorf("%s: %w: there is no %s, but the directory holds %s. acmock keeps its state in %s and the log that "+
-		"follows it, and will not start empty over these files (that would lose the state the log builds on): put %s back, "+
-		"or start from an export (acmock state import), or give --data an empty or new directory",
-		d.path, ErrCorrupt, snapshotName, strings.Join(found, ", "), snapshotName, snapshotName)
+	return fmt.Errorf("%w: there is no %s, but the directory holds %s. acmock keeps its state in %s and the log that "+
+		"follows it, and will not start empty over these files (that would lose the state the log builds on): put %s back "+
+		"(from a backup), or move these files away and import an export into the empty directory (acmock state import), or "+
+		"give --data an empty or new directory", ErrCorrupt, snapshotName, strings.Join(found, ", "), snapshotName, snapshotName)
 }
 
 // checkNoNewerLog refuses a log of a later generation than the snapshot's: a crash never leaves
@@ -236,9 +236,9 @@ func (d *Dir) checkFresh() error {
 func (d *Dir) checkNoNewerLog() error {
 	for _, g := range d.logs() {
 		if g > d.gen {
-			return fmt.Errorf("%s: %w: %s is newer than %s, which is followed by %s: the snapshot is older than the log (restored from "+
+			return fmt.Errorf("%w: %s is newer than %s, which is followed by %s: the snapshot is older than the log (restored from "+
 				"a backup?) and the log cannot be applied to it. Put back the snapshot.json that goes with %s, or move %s away to start "+
-				"from the snapshot as it is", d.path, ErrCorrupt, logPrefix+strconv.FormatUint(g, 10), snapshotName, logPrefix+strconv.FormatUint(d.gen, 10),
+				"from the snapshot as it is", ErrCorrupt, logPrefix+strconv.FormatUint(g, 10), snapshotName, logPrefix+strconv.FormatUint(d.gen, 10),
 				logPrefix+strconv.FormatUint(g, 10), logPrefix+strconv.FormatUint(g, 10))
 		}
 	}
