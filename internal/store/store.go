@@ -17,6 +17,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/btree"
+
 	"github.com/acmock/acmock/generated/acapi"
 )
 
@@ -111,6 +113,9 @@ type User struct {
 	Phone *Phone
 	// Logins counts the sessions started for the user, so a scenario can act per attempt.
 	Logins int
+	// LiveSessions counts the user's sessions that are live (pending, identifying, active,
+	// walkaway).
+	LiveSessions int
 	// Links are the user's registration links, oldest first (at most Limits.MaxLinksPerUser).
 	Links []Link
 }
@@ -136,6 +141,7 @@ type SMS struct {
 	PhoneNumber string
 	Body        string
 	Link        string
+	Code        string // the link's
 	SentAt      time.Time
 }
 
@@ -172,6 +178,7 @@ type application struct {
 	Application
 	users    map[string]*user
 	order    seqIndex[user]
+	byID     *btree.BTreeG[*user] // find.go
 	sessions seqIndex[session]
 }
 
@@ -244,7 +251,7 @@ func (s *Store) addApplication(id, secret string) error {
 	if _, ok := s.apps[id]; ok {
 		return fmt.Errorf("add application %s: %w", id, ErrApplicationExists)
 	}
-	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}}
+	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}, byID: newIDIndex()}
 	i, _ := slices.BinarySearch(s.appIDs, id)
 	s.appIDs = slices.Insert(s.appIDs, i, id)
 	return nil
@@ -346,6 +353,7 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
 		app.users[id] = u
 		app.order.add(u.seq, u)
+		app.byID.ReplaceOrInsert(u)
 	}
 	s.users += len(created)
 	return created, existing, nil
@@ -379,6 +387,7 @@ func (s *Store) deleteUser(u *user) {
 	}
 	delete(u.app.users, u.id)
 	u.app.order.remove(u.seq)
+	u.app.byID.Delete(u)
 	s.users--
 	s.slab.release(u)
 }
@@ -431,7 +440,7 @@ func (s *Store) UserCount() int {
 }
 
 func (u *user) copy() User {
-	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, Links: make([]Link, len(u.links))}
+	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, LiveSessions: u.live.n, Links: make([]Link, len(u.links))}
 	if u.phone != nil {
 		p := *u.phone
 		p.Methods = slices.Clone(p.Methods)
@@ -543,7 +552,7 @@ func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string,
 	}
 	l := s.newLink(u, displayName, now)
 	link := linkURL(l.Code)
-	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, SentAt: now}
+	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, Code: l.Code, SentAt: now}
 	if len(s.outbox) < s.limits.MaxOutbox {
 		s.outbox = append(s.outbox, msg)
 	} else {
