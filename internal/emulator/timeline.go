@@ -36,6 +36,7 @@ import (
 // plan is what the scenario still has a session's phone do.
 type plan struct {
 	token string
+	seq   uint64 // the session's
 	// steps are the timers of the session, in the order they fire.
 	steps []*plannedStep
 	// seen is the status the previous good poll of the session answered ("" before the first).
@@ -94,7 +95,7 @@ func (e *Emulator) playPhone(sess store.Session) {
 		due: sess.History[0].At.Add(sc.SessionTimeout())}})
 	slices.SortStableFunc(later, func(a, b timed) int { return cmp.Compare(a.after, b.after) })
 
-	p := &plan{token: sess.Token}
+	p := &plan{token: sess.Token, seq: sess.Seq}
 	e.plansMu.Lock()
 	defer e.plansMu.Unlock()
 	for _, t := range later {
