@@ -63,6 +63,7 @@ package acmocktest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -97,6 +98,7 @@ type config struct {
 	ids      store.IDs
 	authOff  bool
 	wrap     []func(http.Handler) http.Handler
+	snapshot *store.State
 }
 
 type clockKind int
@@ -106,6 +108,26 @@ const (
 	manualClock
 	realClock
 )
+
+// WithSnapshot starts from the state saved in a snapshot file (what GET /_acmock/state, `acmock
+// state export FILE` or Server.SaveState wrote) instead of the scenario's initial state: the
+// applications, users, phones, sessions and messages of the snapshot, its clock time (on the
+// virtual clocks) and its skew settings. A file that is not a good snapshot fails Start with what
+// is wrong in it.
+func WithSnapshot(path string) Option {
+	return func(c *config) error {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("WithSnapshot: %w", err)
+		}
+		st, err := store.ParseState(data, store.Limits{}) // the emulator checks it again against its own limits
+		if err != nil {
+			return fmt.Errorf("WithSnapshot %s: %w", path, err)
+		}
+		c.snapshot = st
+		return nil
+	}
+}
 
 // WithScenario loads a scenario shipped with acmock, by name, instead of the built-in demo:
 // WithScenario(scenarios.Deny). A name no shipped scenario has fails Start with the list of names.
@@ -216,7 +238,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	emu, err := emulator.New(emulator.Options{
-		Clock: clk, Scenario: c.scenario, IDs: c.ids, AuthOff: c.authOff, ValidateResponses: true,
+		Clock: clk, Scenario: c.scenario, IDs: c.ids, AuthOff: c.authOff, ValidateResponses: true, Snapshot: c.snapshot,
 		PublicURL: "http://" + srv.Listener.Addr().String(),
 	})
 	if err != nil {
@@ -453,6 +475,18 @@ func (s *Server) load(name string, data []byte) error {
 // Reset puts the state back to the scenario's initial one, cancels pending steps and empties the
 // request journal; the clock is kept.
 func (s *Server) Reset() error { return s.emu.Reset() }
+
+// SaveState writes a snapshot of the state to path, for WithSnapshot or `acmock state import`.
+func (s *Server) SaveState(path string) error {
+	data, err := json.Marshal(s.emu.ExportState())
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
 
 // SMS is a registration message the emulator would have sent.
 type SMS struct {

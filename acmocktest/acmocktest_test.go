@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -287,5 +289,34 @@ func TestPhoneHelpersAndReset(t *testing.T) {
 	}
 	if n := len(srv.Sessions("")); n != 0 {
 		t.Fatalf("%d sessions survived Reset", n)
+	}
+}
+
+// TestStartFromASnapshot saves the state of one emulator and starts another from it.
+func TestStartFromASnapshot(t *testing.T) {
+	t.Parallel()
+	first := acmocktest.Run(t)
+	if _, err := first.Management().AddUser(t.Context(), "dave"); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.RegisterPhone(t.Context(), "dave"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := first.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	second := acmocktest.Run(t, acmocktest.WithSnapshot(path))
+	has, err := second.Management().HasRegisteredMobileDevice(t.Context(), "dave")
+	if err != nil || has != activeconnect.ResultHasMobileDevice {
+		t.Fatalf("dave in the emulator started from the snapshot: registered %v, %v", has, err)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"format":"acmock-state","version":9}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acmocktest.Start(acmocktest.WithSnapshot(bad)); err == nil || !strings.Contains(err.Error(), "version") {
+		t.Fatalf("a bad snapshot: %v", err)
 	}
 }

@@ -240,8 +240,8 @@ func TestValidatorChecksTheControlAPI(t *testing.T) {
 		body string
 		want string
 	}{
-		{"health as documented", `{"status": "ok", "scenario": "default", "clock": "virtual"}`, ""},
-		{"health with an unknown clock", `{"status": "ok", "scenario": "default", "clock": "sundial"}`, "clock"},
+		{"health as documented", `{"status": "ok", "scenario": "default", "clock": "virtual", "storage": "memory"}`, ""},
+		{"health with an unknown clock", `{"status": "ok", "scenario": "default", "clock": "sundial", "storage": "memory"}`, "clock"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ var ctlCommands = map[string]struct {
 	"sessions": {"[USER]", "list sessions with their status history", showSessions},
 	"reset":    {"", "go back to the loaded scenario's initial state", reset},
 	"load":     {"FILE|NAME", "replace the scenario with FILE, or a shipped one by NAME, and reset", load},
+	"state":    {"export|import FILE", "save the state to FILE (- for stdout), or replace it with the one saved in FILE", state},
 }
 
 func ctlUsage(w io.Writer) {
@@ -58,6 +59,8 @@ Examples:
   acmock requests --follow
   acmock load scenarios/deny.yaml
   acmock load walkaway
+  acmock state export before.json
+  acmock state import before.json
 `)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
+	"github.com/acmock/acmock/internal/watch"
 )
 
 // config is what the flags (and their ACMOCK_* environment fallbacks) say.
@@ -38,6 +39,8 @@ type config struct {
 	controlToken string
 	journalSize  int
 	limits       store.Limits
+	dataDir      string
+	watch        bool
 }
 
 const usage = `acmock: an emulator of the Activeconnect API
@@ -45,6 +48,8 @@ const usage = `acmock: an emulator of the Activeconnect API
 Usage:
   acmock [flags]            serve the emulator
   acmock validate FILE...   check scenario files without serving
+  acmock state export FILE  save a running emulator's state (- for stdout)
+  acmock state import FILE  replace a running emulator's state with a saved one
 
 Examples:
   acmock                                        serve the demo application on 127.0.0.1:8080
@@ -53,6 +58,8 @@ Examples:
   acmock --clock auto                           polls move time to the next step: no waiting
   acmock --control-token s3cret                 the control API under /_acmock/ requires the token
   acmock --auth off                             accept unsigned requests (for curl experiments)
+  acmock --data ~/.acmock                       keep the state on disk: a restart (even kill -9) loses nothing
+  acmock --scenario mine.yaml --watch           reload mine.yaml when it is saved (SIGHUP reloads too)
   acmock --addr 0.0.0.0:8080 --public-url http://myhost:8080   expose it (it ships demo credentials)
 
 Flags (each also read from the environment variable in brackets):
@@ -97,6 +104,12 @@ func newFlagSet(c *config) (*flag.FlagSet, error) {
 	if err := limitFlags(fs, &c.limits); err != nil {
 		return nil, err
 	}
+	fs.StringVar(&c.dataDir, "data", env("ACMOCK_DATA", ""), "keep the state in this directory, every change on disk before it is answered (default: in memory, lost on exit) [ACMOCK_DATA]")
+	watch, err := strconv.ParseBool(env("ACMOCK_WATCH", "false"))
+	if err != nil {
+		return nil, fmt.Errorf("ACMOCK_WATCH: %w", err)
+	}
+	fs.BoolVar(&c.watch, "watch", watch, "reload the --scenario file when it is saved, keeping the state [ACMOCK_WATCH]")
 	return fs, nil
 }
 
@@ -149,6 +162,9 @@ func parseFlags(args []string) (config, error) {
 	if c.journalSize < 1 || c.maxBody < 1 {
 		return c, errors.New("--journal-size and --max-body-bytes must be at least 1")
 	}
+	if c.watch && c.scenarioFile == "" {
+		return c, errors.New("--watch needs --scenario FILE: the built-in scenario has no file to watch")
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
 	}
@@ -173,6 +189,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	if len(args) > 0 && args[0] == "validate" {
 		return validate(args[1:], stdout, stderr)
 	}
+
 	if len(args) > 0 {
 		if _, ok := ctlCommands[args[0]]; ok {
 			return runCtl(args[0], args[1:], stdout, stderr)
@@ -227,13 +244,14 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: sc, PublicURL: b.publicURL, AuthOff: c.auth == "off",
 		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog,
-		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits,
+		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits, DataDir: c.dataDir,
 	})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(stderr, "acmock: %v\n", err)
 		return 1
 	}
+	defer emu.Close() // releases the data directory, also on the error paths below
 	// Requests see a context that ends when shutdown starts, so long waits (a journal read with
 	// min_count) answer at once instead of holding the shutdown up.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
@@ -257,7 +275,36 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		log.Warn("acmock is reachable from other machines, with the scenario's credentials", "addr", ln.Addr().String(),
 			"public_url", cmp.Or(b.publicURL, "each request's Host"))
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock)
+	log.Info("listening", "addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock, "storage", storageName(c.dataDir))
+	if c.watch {
+		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) },
+			func(err error) { log.Warn("watching the scenario file", "file", c.scenarioFile, "err", err) })
+		if err != nil {
+			fmt.Fprintf(stderr, "acmock: --watch: %v\n", err)
+			return 1
+		}
+		defer stopWatch()
+		log.Info("watching the scenario file: a save reloads it", "file", c.scenarioFile)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupDone := make(chan struct{})
+	defer close(hupDone)
+	go func() {
+		for {
+			select {
+			case <-hupDone:
+				return
+			case <-hup:
+			}
+			if c.scenarioFile == "" {
+				log.Warn("SIGHUP: nothing to reload, the built-in scenario is in use (see --scenario)")
+				continue
+			}
+			_ = emu.ReloadFile(c.scenarioFile)
+		}
+	}()
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
@@ -275,7 +322,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	case sig := <-stop:
 		log.Info("shutting down: finishing requests in flight", "signal", sig.String())
 	}
-	emu.Close() // cancels pending steps and delayed responses
+	emu.Close() // cancels pending steps and delayed responses, releases the data directory
 	cancelBase()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -492,4 +539,11 @@ func describeTimeline(sc *scenario.Scenario, steps []scenario.Step) string {
 		parts[i] = fmt.Sprintf("%s after %v", st.Status, st.After)
 	}
 	return strings.Join(parts, ", then ")
+}
+
+func storageName(dataDir string) string {
+	if dataDir == "" {
+		return "memory"
+	}
+	return "disk:" + dataDir
 }

@@ -314,6 +314,58 @@ type ClientInterface interface {
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetState Export the state
+	//
+	// Everything created or changed at run time, as a versioned JSON snapshot: applications,
+	// users with their phones and registration links, sessions with their status history and
+	// pending timeline steps, the SMS outbox, the virtual clock's time and the signature-skew
+	// settings. `PUT /_acmock/state` (or `acmock state import FILE`) loads it back; with
+	// `--data DIR` the same document is the snapshot kept in DIR. The request journal is not
+	// part of it.
+	//
+	// Corresponds with GET /_acmock/state (the `GetState` operationId).
+	GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutStateWithBody Replace the state with a snapshot
+	//
+	// Checks the whole snapshot first (its format and version, every field, and that it holds
+	// together: no duplicate application, user, session or link, every session and message
+	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+	// applications, links per user, outbox messages, history entries). A snapshot with any
+	// problem is refused with a 400 naming the field and what is wrong (for example
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+	// snapshot's time.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+	PutStateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutState Replace the state with a snapshot
+	//
+	// Checks the whole snapshot first (its format and version, every field, and that it holds
+	// together: no duplicate application, user, session or link, every session and message
+	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+	// applications, links per user, outbox messages, history entries). A snapshot with any
+	// problem is refused with a 400 naming the field and what is wrong (for example
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+	// snapshot's time.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+	PutState(ctx context.Context, body PutStateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetTimeline List the timeline steps waiting to fire
 	//
 	// The status changes scheduled on the clock for live sessions, soonest first: each step of a
@@ -829,6 +881,88 @@ func (c *Client) SetSessionStatus(ctx context.Context, sessionToken string, body
 // Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 func (c *Client) ListSms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSmsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetState Export the state
+//
+// Everything created or changed at run time, as a versioned JSON snapshot: applications,
+// users with their phones and registration links, sessions with their status history and
+// pending timeline steps, the SMS outbox, the virtual clock's time and the signature-skew
+// settings. `PUT /_acmock/state` (or `acmock state import FILE`) loads it back; with
+// `--data DIR` the same document is the snapshot kept in DIR. The request journal is not
+// part of it.
+//
+// Corresponds with GET /_acmock/state (the `GetState` operationId).
+func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStateRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutStateWithBody Replace the state with a snapshot
+//
+// Checks the whole snapshot first (its format and version, every field, and that it holds
+// together: no duplicate application, user, session or link, every session and message
+// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+// applications, links per user, outbox messages, history entries). A snapshot with any
+// problem is refused with a 400 naming the field and what is wrong (for example
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+// snapshot's time.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutStateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutState Replace the state with a snapshot
+//
+// Checks the whole snapshot first (its format and version, every field, and that it holds
+// together: no duplicate application, user, session or link, every session and message
+// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+// applications, links per user, outbox messages, history entries). A snapshot with any
+// problem is refused with a 400 naming the field and what is wrong (for example
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+// snapshot's time.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+func (c *Client) PutState(ctx context.Context, body PutStateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutStateRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1821,6 +1955,73 @@ func NewListSmsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetStateRequest constructs an http.Request for the GetState method
+func NewGetStateRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/state")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutStateRequest calls the generic PutState builder with application/json body
+func NewPutStateRequest(server string, body PutStateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutStateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPutStateRequestWithBody constructs an http.Request for the PutState method, with any body, and a specified content type
+func NewPutStateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_acmock/state")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetTimelineRequest constructs an http.Request for the GetTimeline method
 func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Request, error) {
 	var err error
@@ -2425,6 +2626,60 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_acmock/sms (the `ListSms` operationId).
 	ListSmsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSmsResponse, error)
+
+	// GetStateWithResponse Export the state
+	//
+	// Everything created or changed at run time, as a versioned JSON snapshot: applications,
+	// users with their phones and registration links, sessions with their status history and
+	// pending timeline steps, the SMS outbox, the virtual clock's time and the signature-skew
+	// settings. `PUT /_acmock/state` (or `acmock state import FILE`) loads it back; with
+	// `--data DIR` the same document is the snapshot kept in DIR. The request journal is not
+	// part of it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_acmock/state (the `GetState` operationId).
+	GetStateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStateResponse, error)
+
+	// PutStateWithBodyWithResponse Replace the state with a snapshot
+	//
+	// Checks the whole snapshot first (its format and version, every field, and that it holds
+	// together: no duplicate application, user, session or link, every session and message
+	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+	// applications, links per user, outbox messages, history entries). A snapshot with any
+	// problem is refused with a 400 naming the field and what is wrong (for example
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+	// snapshot's time.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+	PutStateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutStateResponse, error)
+
+	// PutStateWithResponse Replace the state with a snapshot
+	//
+	// Checks the whole snapshot first (its format and version, every field, and that it holds
+	// together: no duplicate application, user, session or link, every session and message
+	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+	// applications, links per user, outbox messages, history entries). A snapshot with any
+	// problem is refused with a 400 naming the field and what is wrong (for example
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+	// snapshot's time.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+	PutStateWithResponse(ctx context.Context, body PutStateJSONRequestBody, reqEditors ...RequestEditorFn) (*PutStateResponse, error)
 
 	// GetTimelineWithResponse List the timeline steps waiting to fire
 	//
@@ -3796,6 +4051,137 @@ func (r ListSmsResponse) ContentType() string {
 	return ""
 }
 
+type GetStateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *State
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStateResponse) GetJSON200() *State {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetStateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetStateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetStateResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutStateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StateSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutStateResponse) GetJSON200() *StateSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutStateResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutStateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutStateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutStateResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutStateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutStateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutStateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutStateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetTimelineResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4537,6 +4923,78 @@ func (c *ClientWithResponses) ListSmsWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseListSmsResponse(rsp)
+}
+
+// GetStateWithResponse Export the state
+//
+// Everything created or changed at run time, as a versioned JSON snapshot: applications,
+// users with their phones and registration links, sessions with their status history and
+// pending timeline steps, the SMS outbox, the virtual clock's time and the signature-skew
+// settings. `PUT /_acmock/state` (or `acmock state import FILE`) loads it back; with
+// `--data DIR` the same document is the snapshot kept in DIR. The request journal is not
+// part of it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_acmock/state (the `GetState` operationId).
+func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStateResponse, error) {
+	rsp, err := c.GetState(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStateResponse(rsp)
+}
+
+// PutStateWithBodyWithResponse Replace the state with a snapshot
+//
+// Checks the whole snapshot first (its format and version, every field, and that it holds
+// together: no duplicate application, user, session or link, every session and message
+// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+// applications, links per user, outbox messages, history entries). A snapshot with any
+// problem is refused with a 400 naming the field and what is wrong (for example
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+// snapshot's time.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutStateResponse, error) {
+	rsp, err := c.PutStateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutStateResponse(rsp)
+}
+
+// PutStateWithResponse Replace the state with a snapshot
+//
+// Checks the whole snapshot first (its format and version, every field, and that it holds
+// together: no duplicate application, user, session or link, every session and message
+// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
+// applications, links per user, outbox messages, history entries). A snapshot with any
+// problem is refused with a 400 naming the field and what is wrong (for example
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
+// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
+// timeline steps are scheduled again at their due times, and a virtual clock is set to the
+// snapshot's time.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /_acmock/state (the `PutState` operationId).
+func (c *ClientWithResponses) PutStateWithResponse(ctx context.Context, body PutStateJSONRequestBody, reqEditors ...RequestEditorFn) (*PutStateResponse, error) {
+	rsp, err := c.PutState(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutStateResponse(rsp)
 }
 
 // GetTimelineWithResponse List the timeline steps waiting to fire
@@ -5658,6 +6116,107 @@ func ParseListSmsResponse(rsp *http.Response) (*ListSmsResponse, error) {
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetStateResponse parses an HTTP response from a GetStateWithResponse call
+func ParseGetStateResponse(rsp *http.Response) (*GetStateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest State
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutStateResponse parses an HTTP response from a PutStateWithResponse call
+func ParsePutStateResponse(rsp *http.Response) (*PutStateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutStateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StateSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

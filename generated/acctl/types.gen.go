@@ -4,6 +4,7 @@
 package acctl
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -58,6 +59,24 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case HealthStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HealthStorage.
+const (
+	HealthStorageDisk   HealthStorage = "disk"
+	HealthStorageMemory HealthStorage = "memory"
+)
+
+// Valid indicates whether the value is a known member of the HealthStorage enum.
+func (e HealthStorage) Valid() bool {
+	switch e {
+	case HealthStorageDisk:
+		return true
+	case HealthStorageMemory:
 		return true
 	default:
 		return false
@@ -259,11 +278,22 @@ type Error struct {
 	Status  bool    `json:"status"`
 }
 
-// Health Example: {"clock":"virtual","scenario":"default","status":"ok"}
+// Health Example: {"clock":"virtual","scenario":"default","status":"ok","storage":"memory"}
 type Health struct {
-	Clock    HealthClock  `json:"clock"`
-	Scenario string       `json:"scenario"`
-	Status   HealthStatus `json:"status"`
+	Clock HealthClock `json:"clock"`
+
+	// DataDir The --data directory, with storage disk.
+	DataDir *string `json:"data_dir,omitempty"`
+
+	// Reload The last reload of the scenario file (--watch or SIGHUP); absent before the first.
+	//
+	// Example: {"at":"2026-01-01T00:00:00Z","file":"scenarios/mine.yaml","ok":false,"problems":[{"column":9,"line":3,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenarios/mine.yaml:3:9: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}]}
+	Reload   *ReloadStatus `json:"reload,omitempty"`
+	Scenario string        `json:"scenario"`
+	Status   HealthStatus  `json:"status"`
+
+	// Storage disk with --data DIR: every change is on disk before it is answered; memory: state is lost when acmock stops.
+	Storage HealthStorage `json:"storage"`
 }
 
 // HealthClock defines model for Health.Clock.
@@ -271,6 +301,9 @@ type HealthClock string
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// HealthStorage disk with --data DIR: every change is on disk before it is answered; memory: state is lost when acmock stops.
+type HealthStorage string
 
 // LinkState defines model for LinkState.
 type LinkState struct {
@@ -308,6 +341,21 @@ type Registered struct {
 	ApplicationId string `json:"application_id"`
 	Status        bool   `json:"status"`
 	UserId        string `json:"user_id"`
+}
+
+// ReloadStatus The last reload of the scenario file (--watch or SIGHUP); absent before the first.
+//
+// Example: {"at":"2026-01-01T00:00:00Z","file":"scenarios/mine.yaml","ok":false,"problems":[{"column":9,"line":3,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenarios/mine.yaml:3:9: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}]}
+type ReloadStatus struct {
+	At time.Time `json:"at"`
+
+	// Error Why the file could not be read or used, when it is not a problem of its content.
+	Error *string `json:"error,omitempty"`
+	File  string  `json:"file"`
+
+	// Ok false: the file has problems and the scenario loaded before it is still in use.
+	Ok       bool      `json:"ok"`
+	Problems []Problem `json:"problems"`
 }
 
 // RequestEntry defines model for RequestEntry.
@@ -356,7 +404,15 @@ type ScenarioInfo struct {
 	Description  *string `json:"description,omitempty"`
 	Expectations int     `json:"expectations"`
 	Faults       int     `json:"faults"`
-	Name         string  `json:"name"`
+
+	// File The file it was loaded from (--scenario), when there is one.
+	File *string `json:"file,omitempty"`
+	Name string  `json:"name"`
+
+	// Reload The last reload of the scenario file (--watch or SIGHUP); absent before the first.
+	//
+	// Example: {"at":"2026-01-01T00:00:00Z","file":"scenarios/mine.yaml","ok":false,"problems":[{"column":9,"line":3,"message":"timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\"","text":"scenarios/mine.yaml:3:9: timeout must be a duration such as 500ms, 2s or 1m30s, not \"soon\""}]}
+	Reload *ReloadStatus `json:"reload,omitempty"`
 
 	// Source The YAML the scenario was read from.
 	Source string `json:"source"`
@@ -423,6 +479,20 @@ type SmsLinkStatus string
 // SmsList Example: {"messages":[]}
 type SmsList struct {
 	Messages []Sms `json:"messages"`
+}
+
+// State A snapshot of the state; see GET /_acmock/state.
+//
+// Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","secret":"ACMOCKDEMOSECRET0000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"registered_at":"2026-01-01T00:00:00Z"}}]}],"clock":{"now":"2026-01-01T00:00:00Z"},"format":"acmock-state","outbox":[],"sessions":[],"version":1,"wall_clock":{"max_skew":"5m0s","shift":"0s"}}
+type State = json.RawMessage
+
+// StateSummary Example: {"applications":1,"messages":0,"sessions":0,"status":true,"users":3}
+type StateSummary struct {
+	Applications int  `json:"applications"`
+	Messages     int  `json:"messages"`
+	Sessions     int  `json:"sessions"`
+	Status       bool `json:"status"`
+	Users        int  `json:"users"`
 }
 
 // StatusChange defines model for StatusChange.
@@ -603,6 +673,9 @@ type AdvanceClockJSONRequestBody = AdvanceRequest
 
 // SetSessionStatusJSONRequestBody defines body for SetSessionStatus for application/json ContentType.
 type SetSessionStatusJSONRequestBody = StatusChangeRequest
+
+// PutStateJSONRequestBody defines body for PutState for application/json ContentType.
+type PutStateJSONRequestBody = State
 
 // SetUserStatusJSONRequestBody defines body for SetUserStatus for application/json ContentType.
 type SetUserStatusJSONRequestBody = StatusChangeRequest

@@ -76,6 +76,12 @@ type ServerInterface interface {
 	// ListSms Read the SMS outbox
 	// (GET /_acmock/sms)
 	ListSms(w http.ResponseWriter, r *http.Request)
+	// GetState Export the state
+	// (GET /_acmock/state)
+	GetState(w http.ResponseWriter, r *http.Request)
+	// PutState Replace the state with a snapshot
+	// (PUT /_acmock/state)
+	PutState(w http.ResponseWriter, r *http.Request)
 	// GetTimeline List the timeline steps waiting to fire
 	// (GET /_acmock/timeline)
 	GetTimeline(w http.ResponseWriter, r *http.Request, params GetTimelineParams)
@@ -670,6 +676,34 @@ func (siw *ServerInterfaceWrapper) ListSms(w http.ResponseWriter, r *http.Reques
 	handler.ServeHTTP(w, r)
 }
 
+// GetState operation middleware
+func (siw *ServerInterfaceWrapper) GetState(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetState(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutState operation middleware
+func (siw *ServerInterfaceWrapper) PutState(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutState(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetTimeline operation middleware
 func (siw *ServerInterfaceWrapper) GetTimeline(w http.ResponseWriter, r *http.Request) {
 
@@ -1029,6 +1063,10 @@ func HandlerWithOptions(si ServerInterface, options GorillaServerOptions) http.H
 	r.HandleFunc(options.BaseURL+"/_acmock/requests", wrapper.ListRequests).Methods(http.MethodGet)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/sms", wrapper.ListSms).Methods(http.MethodGet)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/state", wrapper.GetState).Methods(http.MethodGet)
+
+	r.HandleFunc(options.BaseURL+"/_acmock/state", wrapper.PutState).Methods(http.MethodPut)
 
 	r.HandleFunc(options.BaseURL+"/_acmock/register/{code}", wrapper.OpenRegistrationLink).Methods(http.MethodGet)
 
@@ -2526,6 +2564,147 @@ func (response ListSms413JSONResponse) VisitListSmsResponse(w http.ResponseWrite
 	return err
 }
 
+type GetStateRequestObject struct {
+}
+
+type GetStateResponseObject interface {
+	VisitGetStateResponse(w http.ResponseWriter) error
+}
+
+type GetState200JSONResponse State
+
+func (response GetState200JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetState401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetState401JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetState403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetState403JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetState413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetState413JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutStateRequestObject struct {
+	Body *PutStateJSONRequestBody
+}
+
+type PutStateResponseObject interface {
+	VisitPutStateResponse(w http.ResponseWriter) error
+}
+
+type PutState200JSONResponse StateSummary
+
+func (response PutState200JSONResponse) VisitPutStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutState400JSONResponse struct{ ErrorJSONResponse }
+
+func (response PutState400JSONResponse) VisitPutStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutState401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PutState401JSONResponse) VisitPutStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutState403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutState403JSONResponse) VisitPutStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutState413JSONResponse Error
+
+func (response PutState413JSONResponse) VisitPutStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTimelineRequestObject struct {
 	Params GetTimelineParams
 }
@@ -3004,6 +3183,12 @@ type StrictServerInterface interface {
 	// ListSms Read the SMS outbox
 	// (GET /_acmock/sms)
 	ListSms(ctx context.Context, request ListSmsRequestObject) (ListSmsResponseObject, error)
+	// GetState Export the state
+	// (GET /_acmock/state)
+	GetState(ctx context.Context, request GetStateRequestObject) (GetStateResponseObject, error)
+	// PutState Replace the state with a snapshot
+	// (PUT /_acmock/state)
+	PutState(ctx context.Context, request PutStateRequestObject) (PutStateResponseObject, error)
 	// GetTimeline List the timeline steps waiting to fire
 	// (GET /_acmock/timeline)
 	GetTimeline(ctx context.Context, request GetTimelineRequestObject) (GetTimelineResponseObject, error)
@@ -3549,6 +3734,61 @@ func (sh *strictHandler) ListSms(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListSmsResponseObject); ok {
 		if err := validResponse.VisitListSmsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetState operation middleware
+func (sh *strictHandler) GetState(w http.ResponseWriter, r *http.Request) {
+	var request GetStateRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetState(ctx, request.(GetStateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetState")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetStateResponseObject); ok {
+		if err := validResponse.VisitGetStateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutState operation middleware
+func (sh *strictHandler) PutState(w http.ResponseWriter, r *http.Request) {
+	var request PutStateRequestObject
+
+	var body PutStateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutState(ctx, request.(PutStateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutState")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutStateResponseObject); ok {
+		if err := validResponse.VisitPutStateResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/acmock/acmock/internal/clip"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,7 +93,12 @@ func ctlError(code, field, format string, args ...any) acctl.Error {
 }
 
 func (c control) GetHealth(context.Context, acctlserver.GetHealthRequestObject) (acctlserver.GetHealthResponseObject, error) {
-	return acctlserver.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name, Clock: acctl.HealthClock(c.e.clockMode())}, nil
+	h := acctlserver.GetHealth200JSONResponse{Status: acctl.HealthStatusOk, Scenario: c.e.Scenario().Name,
+		Clock: acctl.HealthClock(c.e.clockMode()), Storage: acctl.HealthStorageMemory, Reload: reloadInfo(c.e.LastReload())}
+	if dir := c.e.DataDir(); dir != "" {
+		h.Storage, h.DataDir = acctl.HealthStorageDisk, &dir
+	}
+	return h, nil
 }
 
 func (e *Emulator) clockMode() string { return clock.Mode(e.clock) }
@@ -138,7 +144,9 @@ func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplic
 }
 
 func (c control) GetScenario(context.Context, acctlserver.GetScenarioRequestObject) (acctlserver.GetScenarioResponseObject, error) {
-	return acctlserver.GetScenario200JSONResponse(scenarioInfo(c.e.Scenario())), nil
+	info := scenarioInfo(c.e.Scenario())
+	info.Reload = reloadInfo(c.e.LastReload())
+	return acctlserver.GetScenario200JSONResponse(info), nil
 }
 
 func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioRequestObject) (acctlserver.PutScenarioResponseObject, error) {
@@ -165,7 +173,7 @@ func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioReq
 
 func scenarioInfo(sc *scenario.Scenario) acctl.ScenarioInfo {
 	return acctl.ScenarioInfo{Name: sc.Name, Applications: len(sc.Applications), Faults: len(sc.Faults),
-		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description)}
+		Expectations: len(sc.Expect), Source: string(sc.Source), Description: nonEmpty(sc.Description), File: nonEmpty(sc.File)}
 }
 
 func (c control) clockState(fired int) acctl.Clock {
@@ -192,6 +200,9 @@ func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockReq
 			"the clock is real and cannot be advanced; start acmock with --clock virtual or --clock auto")), nil
 	}
 	fired := v.Advance(d)
+	if err := c.e.saveClock(); err != nil {
+		return nil, err
+	}
 	return acctlserver.AdvanceClock200JSONResponse(c.clockState(fired)), nil
 }
 
@@ -216,11 +227,17 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
 		}
 	}
+	var newShift, newSkew *time.Duration
 	if req.Body.Shift != nil {
 		c.e.SetWallClockShift(shift)
+		newShift = &shift
 	}
 	if req.Body.MaxSkew != nil {
 		c.e.verifier.SetMaxSkew(skew)
+		newSkew = &skew
+	}
+	if err := c.e.store.SetWallClock(newShift, newSkew); err != nil {
+		return nil, err
 	}
 	return acctlserver.PutWallClock200JSONResponse(c.wallClock()), nil
 }
@@ -575,12 +592,12 @@ func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acc
 			links[k] = have
 		}
 		sms := acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link,
-			Code: m.Code, LinkStatus: acctl.SmsLinkStatusGone, SentAt: m.SentAt}
+			Code: linkCode(m.Link), LinkStatus: acctl.SmsLinkStatusGone, SentAt: m.SentAt}
 		for _, l := range have {
-			if l.Code != m.Code {
+			if !strings.HasSuffix(m.Link, "/"+url.PathEscape(l.Code)) { // the link's URL ends with its code (linkURL)
 				continue
 			}
-			sms.LinkStatus = acctl.SmsLinkStatusUnused
+			sms.Code, sms.LinkStatus = l.Code, acctl.SmsLinkStatusUnused
 			if !l.UsedAt.IsZero() {
 				sms.LinkStatus, sms.UsedAt = acctl.SmsLinkStatusUsed, ptr(l.UsedAt)
 			}
@@ -588,6 +605,15 @@ func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acc
 		out.Messages = append(out.Messages, sms)
 	}
 	return out, nil
+}
+
+// linkCode is the code at the end of a registration link's URL (see linkURL).
+func linkCode(link string) string {
+	last := link[strings.LastIndex(link, "/")+1:]
+	if code, err := url.PathUnescape(last); err == nil {
+		return code
+	}
+	return last
 }
 
 var registeredPage = template.Must(template.New("registered").Parse(`<!doctype html>
@@ -607,6 +633,8 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		info.app, info.user = link.AppID, link.UserID
 	}
 	switch {
+	case errors.Is(err, store.ErrStorage):
+		return nil, err
 	case errors.Is(err, store.ErrLinkUsed):
 		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
 			"registration link %s was already used; ask for a new one", req.Code)), nil

@@ -66,6 +66,13 @@ type Options struct {
 	ControlToken string
 	// Logger receives one line per request (default: discard).
 	Logger *slog.Logger
+	// DataDir, when set, keeps the state in that directory (see store.Open): every change is on
+	// disk before it is answered, and a new emulator on the same directory starts where the last
+	// one stopped, with the scenario applied on top as ApplyScenario does. Close releases it.
+	DataDir string
+	// Snapshot, when set, is the state to start from (a GET /_acmock/state document) instead of
+	// the scenario's initial state; with DataDir it is used only when the directory is empty.
+	Snapshot *store.State
 }
 
 // Emulator serves the Activeconnect API. Create it with New.
@@ -93,6 +100,7 @@ type Emulator struct {
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
 	faults   *faultState
+	reload   *ReloadStatus // the last ReloadFile
 }
 
 var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
@@ -129,7 +137,17 @@ func New(opts Options) (*Emulator, error) {
 		log:     log,
 		plans:   map[string]*plan{},
 	}
-	e.store = store.New(opts.IDs, store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.endPlan))
+	storeOpts := []store.Option{store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.endPlan)}
+	fresh := true
+	if opts.DataDir != "" {
+		st, isFresh, err := store.Open(opts.DataDir, opts.IDs, func(w string) { log.Warn("data directory repaired", "what", w) }, storeOpts...)
+		if err != nil {
+			return nil, err
+		}
+		e.store, fresh = st, isFresh
+	} else {
+		e.store = store.New(opts.IDs, storeOpts...)
+	}
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
@@ -144,9 +162,11 @@ func New(opts Options) (*Emulator, error) {
 	e.ops, e.ctlOps = ops, ctlOps
 	e.opNames = newOpNames(journalledOps(ops, ctlOps))
 	if e.handler, err = e.routes(); err != nil {
+		e.store.Close()
 		return nil, err
 	}
-	if err := e.LoadScenario(opts.Scenario); err != nil {
+	if err := e.start(opts, fresh); err != nil {
+		e.store.Close()
 		return nil, err
 	}
 	return e, nil
@@ -296,7 +316,9 @@ func (e *Emulator) Reset() error {
 	}
 	e.faults = newFaultState(e.scenario)
 	e.mu.Unlock()
-	e.store.Reset()
+	if err := e.store.ResetErr(); err != nil {
+		return err
+	}
 	sc := e.Scenario()
 	for _, app := range sc.Applications {
 		if err := e.store.AddApplication(app.ID, app.Secret); err != nil {
@@ -351,8 +373,11 @@ func (e *Emulator) Close() {
 	e.timers.StopAll()
 	e.forgetPlans()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.faults.stop()
+	e.mu.Unlock()
+	if err := e.store.Close(); err != nil {
+		e.log.Error("close the data directory", "err", err)
+	}
 }
 
 // paramName names the parameter of a binding error from the generated wrapper (a repeated query

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/acmock/acmock/internal/clip"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,9 @@ func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestOb
 			errorf(http.StatusConflict, acapi.ErrorCodeLimitReached, "users", "%v; delete users or reset the application first", err).body())}, nil
 	}
 	if err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.AddUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
 	return acapiserver.AddUsers201JSONResponse{Status: true, Users: acapi.UserLists{Created: created, Existing: existing}}, nil
@@ -33,6 +37,9 @@ func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestOb
 // DeleteUsers removes users.
 func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersRequestObject) (acapiserver.DeleteUsersResponseObject, error) {
 	if err := e.store.DeleteUsers(req.ApplicationId, req.Body.Users); err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.DeleteUsers404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(unknownApp(req.ApplicationId))}, nil
 	}
 	return acapiserver.DeleteUsers200JSONResponse{Status: true}, nil
@@ -42,10 +49,14 @@ func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersReq
 func (e *Emulator) GetDeviceRegistrationLink(ctx context.Context, req acapiserver.GetDeviceRegistrationLinkRequestObject) (acapiserver.GetDeviceRegistrationLinkResponseObject, error) {
 	displayName := ""
 	if req.Params.DisplayName != nil {
-		displayName = *req.Params.DisplayName
+		// A copy: the query's value is part of the request line, which the link would keep.
+		displayName = strings.Clone(*req.Params.DisplayName)
 	}
 	link, err := e.store.NewLink(req.ApplicationId, req.UserId, displayName, e.clock.Now())
 	if err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.GetDeviceRegistrationLink404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
 	return acapiserver.GetDeviceRegistrationLink200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
@@ -76,7 +87,11 @@ func (e *Emulator) SendRegistrationSms(ctx context.Context, req acapiserver.Send
 	}
 	linkURL := func(code string) string { return e.linkURL(ctx, code) }
 	// The store checks the user and the phone again, with the write.
-	if _, err := e.store.SendSMS(req.ApplicationId, req.UserId, req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+	// The outbox keeps the IDs: copies, not parts of the request line.
+	if _, err := e.store.SendSMS(strings.Clone(req.ApplicationId), strings.Clone(req.UserId), req.Body.PhoneNumber, displayName, message, linkURL, e.clock.Now()); err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return smsRefused(err, req), nil
 	}
 	return acapiserver.SendRegistrationSms200JSONResponse{Status: true}, nil
@@ -108,6 +123,9 @@ func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapiserver.
 func (e *Emulator) LostUserMobileDevice(ctx context.Context, req acapiserver.LostUserMobileDeviceRequestObject) (acapiserver.LostUserMobileDeviceResponseObject, error) {
 	link, err := e.store.LoseDevice(req.ApplicationId, req.UserId, e.clock.Now())
 	if err != nil {
+		if errors.Is(err, store.ErrStorage) {
+			return nil, err // a 500 that says so, never a 404
+		}
 		return acapiserver.LostUserMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
 	return acapiserver.LostUserMobileDevice200JSONResponse{Status: true, RegisterUrl: e.linkURL(ctx, link.Code)}, nil
@@ -119,7 +137,7 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 	if req.Params.Methods != nil {
 		for _, m := range *req.Params.Methods {
 			if m != "" { // the official client's ?methods= binds as one empty item
-				methods = append(methods, m)
+				methods = append(methods, acapi.AuthenticationMethod(strings.Clone(string(m)))) // not the request line
 			}
 		}
 	}
@@ -130,6 +148,8 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 	}
 	sess, err := e.store.StartSession(req.ApplicationId, req.UserId, methods, e.clock.Now())
 	switch {
+	case errors.Is(err, store.ErrStorage):
+		return nil, err
 	case errors.Is(err, store.ErrUserNotFound):
 		return notStarted(acapi.AuthenticationFailureReasonUNKNOWNUSER), nil
 	case errors.Is(err, store.ErrNoDevice):
@@ -203,7 +223,11 @@ func (e *Emulator) baseURL(ctx context.Context) string {
 	if info := infoFrom(ctx); info != nil && info.host != "" {
 		return "http://" + info.host
 	}
-	return "http://127.0.0.1:8080"
+	// No Host (HTTP/1.0): the address the client reached, which is one it can reach again.
+	if addr, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr); ok && addr != nil {
+		return "http://" + addr.String()
+	}
+	return "http://127.0.0.1"
 }
 
 func (e *Emulator) linkURL(ctx context.Context, code string) string {

@@ -50,6 +50,7 @@ type plannedStep struct {
 	done    bool // fired, or cancelled because it can no longer change anything
 	timer   clock.Timer
 	due     time.Time // when it fires, for the timeline the console lists
+	index   int       // its place in the session's store.Session.Steps
 }
 
 // changes reports whether the step would change a session that is in status from.
@@ -95,6 +96,16 @@ func (e *Emulator) playPhone(sess store.Session) {
 		due: sess.History[0].At.Add(sc.SessionTimeout())}})
 	slices.SortStableFunc(later, func(a, b timed) int { return cmp.Compare(a.after, b.after) })
 
+	// The plan is saved with the session before its timers start, so that a restart schedules
+	// what is still to come.
+	saved := make([]store.Step, len(later))
+	for i, t := range later {
+		t.step.index = i
+		saved[i] = store.Step{Status: t.step.status, Due: t.step.due, Timeout: t.step.timeout}
+	}
+	if err := e.store.Plan(sess.Token, saved); err != nil {
+		e.log.Error("session timeline not saved", "session", sess.Token, "err", err)
+	}
 	p := &plan{token: sess.Token, seq: sess.Seq}
 	e.plansMu.Lock()
 	defer e.plansMu.Unlock()
@@ -106,18 +117,55 @@ func (e *Emulator) playPhone(sess store.Session) {
 	e.plans[sess.Token] = p
 }
 
+// resumePlans schedules again, after a restart or an import, the steps that the sessions' saved
+// timelines still have to come, at their due times on the emulator's clock. Steps already due (the
+// clock moved while acmock was stopped, or it stopped in the middle of an advance) fire at once, in
+// order. A live session saved without a timeline (acmock stopped between the login and saving its
+// plan, before authenticate answered) gets its timeline from the scenario, as a new login does.
+func (e *Emulator) resumePlans() {
+	now := e.clock.Now()
+	for _, sess := range e.store.Sessions(func(s *store.Session) bool { return store.Live(s.Status) }) {
+		if sess.Steps == nil {
+			e.playPhone(sess)
+			continue
+		}
+		p := &plan{token: sess.Token, seq: sess.Seq}
+		var due []*plannedStep
+		e.plansMu.Lock()
+		for i, st := range sess.Steps {
+			if st.Done {
+				continue
+			}
+			ps := &plannedStep{status: st.Status, timeout: st.Timeout, due: st.Due, index: i}
+			p.steps = append(p.steps, ps)
+			if !st.Due.After(now) {
+				due = append(due, ps)
+				continue
+			}
+			ps.timer = e.timers.AfterFunc(st.Due.Sub(now), func() { e.fire(p, ps) })
+		}
+		e.plans[sess.Token] = p
+		e.plansMu.Unlock()
+		for _, ps := range due {
+			e.fire(p, ps)
+		}
+		e.settle(sess.Token)
+	}
+}
+
 // fire runs one planned step.
 func (e *Emulator) fire(p *plan, s *plannedStep) {
 	e.plansMu.Lock()
 	s.done = true
 	e.plansMu.Unlock()
-	if s.timeout {
-		status, err := e.store.SessionStatus(p.token)
-		if err == nil && s.changes(status) {
-			e.step(p.token, acapi.SessionStatusTimeout, e.clock.Now(), "timeout")
-		}
-	} else {
-		e.step(p.token, s.status, e.clock.Now(), "scenario")
+	changed, err := e.store.FireStep(p.token, s.index, e.clock.Now())
+	switch {
+	case changed:
+		e.log.Debug("session status changed", "session", p.token, "status", s.status, "timeout", s.timeout)
+	case err == nil, errors.Is(err, store.ErrSessionNotFound):
+		e.log.Debug("scenario step skipped", "session", p.token, "status", s.status, "reason", err)
+	default:
+		e.log.Error("scenario step failed", "session", p.token, "status", s.status, "err", err)
 	}
 	e.settle(p.token)
 }
@@ -202,6 +250,9 @@ func (e *Emulator) pollStatus(ctx context.Context, token string) (acapi.SessionS
 	e.plansMu.Unlock()
 	if next != nil {
 		for e.waitsFor(p, next) && v.AdvanceToNext() > 0 {
+		}
+		if err := e.saveClock(); err != nil {
+			return "", err
 		}
 		if status, err = e.store.SessionStatus(token); err != nil {
 			return "", err

@@ -9,6 +9,7 @@ package journal
 import (
 	"context"
 	"github.com/acmock/acmock/internal/clip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -72,7 +73,8 @@ type Journal struct {
 	next    int     // where the next entry goes
 	full    bool
 	seq     uint64
-	changed chan struct{} // closed and replaced on every Add, to wake waiters
+	changed chan struct{} // closed and replaced by the first Add after a waiter took it
+	watched bool          // changed has been handed to a waiter since it was made
 }
 
 // New returns a journal that keeps the last size entries (DefaultSize when size <= 0).
@@ -89,9 +91,7 @@ const MaxText = 2048
 
 // Add records an entry, giving it the next sequence number, and returns that number.
 func (j *Journal) Add(e Entry) uint64 {
-	for _, s := range []*string{&e.Method, &e.Path, &e.Operation, &e.Application, &e.User, &e.Session, &e.Error, &e.Fault, &e.Message, &e.StringToSign} {
-		*s = clip.String(*s, MaxText)
-	}
+	keep(&e)
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq
@@ -100,11 +100,42 @@ func (j *Journal) Add(e Entry) uint64 {
 	if j.next == len(j.entries) {
 		j.next, j.full = 0, true
 	}
-	ch := j.changed
-	j.changed = make(chan struct{})
+	var ch chan struct{}
+	if j.watched { // nobody waits on an unwatched channel: no need to replace it
+		ch, j.changed, j.watched = j.changed, make(chan struct{}), false
+	}
 	j.mu.Unlock()
-	close(ch)
+	if ch != nil {
+		close(ch)
+	}
 	return e.Seq
+}
+
+// keep clips the entry's texts to MaxText and copies them, all in one allocation, so that the
+// entry holds no part of the request it came from: a path or an ID cut from a request line of
+// 64 KiB would otherwise keep the whole line alive for as long as the entry.
+func keep(e *Entry) {
+	fields := [...]*string{&e.Method, &e.Path, &e.Operation, &e.Application, &e.User, &e.Session, &e.Error, &e.Fault, &e.Message, &e.StringToSign}
+	n := 0
+	for _, f := range fields {
+		*f = clip.String(*f, MaxText)
+		n += len(*f)
+	}
+	// AuthHeaders are header names, each a string of its own (net/http allocates every header
+	// key apart from the request line), so they are kept as they are.
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all, at := b.String(), 0
+	cut := func(s string) string {
+		at += len(s)
+		return all[at-len(s) : at]
+	}
+	for _, f := range fields {
+		*f = cut(*f)
+	}
 }
 
 // Len reports how many entries are kept.
@@ -158,6 +189,7 @@ func (j *Journal) Wait(ctx context.Context, f Filter, n int) ([]Entry, error) {
 		j.mu.Lock()
 		got := j.list(f)
 		ch := j.changed
+		j.watched = true
 		j.mu.Unlock()
 		if len(got) >= n {
 			return got, nil

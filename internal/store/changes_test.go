@@ -19,34 +19,35 @@ func closed(ch <-chan struct{}) bool {
 
 func TestWritesSignalWatchersAndReadsDoNot(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	v0, ch := s.Changes()
-	if _, err := s.Users("app"); err != nil {
-		t.Fatal(err)
-	}
-	s.Outbox()
-	if v, _ := s.Changes(); v != v0 || closed(ch) {
-		t.Fatalf("reads moved the version from %d to %d", v0, v)
-	}
-	if _, _, err := s.AddUsers("app", []string{"a"}); err != nil {
-		t.Fatal(err)
-	}
-	v1, ch1 := s.Changes()
-	if v1 != v0+1 || !closed(ch) {
-		t.Fatalf("after a write the version is %d (was %d) and the watcher woke: %v", v1, v0, closed(ch))
-	}
-	if closed(ch1) {
-		t.Fatal("a fresh watcher channel is already closed")
-	}
-	if err := s.RegisterPhone("app", "a", nil, now); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.StartSession("app", "a", nil, now); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := s.Changes(); v != v1+2 || !closed(ch1) {
-		t.Fatalf("two writes took the version from %d to %d", v1, v)
-	}
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		v0, ch := s.Changes()
+		if _, err := s.Users("app"); err != nil {
+			t.Fatal(err)
+		}
+		s.Outbox()
+		if v, _ := s.Changes(); v != v0 || closed(ch) {
+			t.Fatalf("reads moved the version from %d to %d", v0, v)
+		}
+		if _, _, err := s.AddUsers("app", []string{"a"}); err != nil {
+			t.Fatal(err)
+		}
+		v1, ch1 := s.Changes()
+		if v1 != v0+1 || !closed(ch) {
+			t.Fatalf("after a write the version is %d (was %d) and the watcher woke: %v", v1, v0, closed(ch))
+		}
+		if closed(ch1) {
+			t.Fatal("a fresh watcher channel is already closed")
+		}
+		if err := s.RegisterPhone("app", "a", nil, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StartSession("app", "a", nil, now); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.Changes(); v != v1+2 || !closed(ch1) {
+			t.Fatalf("two writes took the version from %d to %d", v1, v)
+		}
+	})
 }
 
 func TestSignalZeroValue(t *testing.T) {

@@ -210,7 +210,7 @@ func TestLiveSessionsAreCounted(t *testing.T) {
 	if n := live("a"); n != 3 {
 		t.Fatalf("3 logins: %d live", n)
 	}
-	_, _ = s.Transition(tokens[0], "active", now, "control")  // still live
+	_, _ = s.Transition(tokens[0], "active", now, "control")    // still live
 	_, _ = s.Transition(tokens[1], "cancelled", now, "control") // over
 	_, _ = s.Transition(tokens[1], "active", now, "control")    // refused: changes nothing
 	if n := live("a"); n != 2 {
@@ -235,5 +235,31 @@ func TestLiveSessionsAreCounted(t *testing.T) {
 	}
 	if n := live("a"); n != 1 {
 		t.Fatalf("after the others expired a has %d live", n)
+	}
+}
+
+// TestAnImportedStateIsFoundByPrefix: users and live sessions loaded from a snapshot are found and
+// counted as those added one by one.
+func TestAnImportedStateIsFoundByPrefix(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	_, _, _ = s.AddUsers("app", []string{"alice", "Alan", "bob"})
+	_ = s.RegisterPhone("app", "alice", nil, now)
+	if _, err := s.StartSession("app", "alice", nil, now); err != nil {
+		t.Fatal(err)
+	}
+	again := store.New(store.SeededIDs(2))
+	if err := again.Import(s.Export()); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := again.UsersByPrefix("app", "al", "", 10)
+	if err != nil || !slices.Equal(ids(got), []string{"Alan", "alice"}) {
+		t.Fatalf("after an import prefix al finds %v (%v)", ids(got), err)
+	}
+	if got[1].LiveSessions != 1 {
+		t.Fatalf("after an import alice has %d live sessions, want 1", got[1].LiveSessions)
+	}
+	if n, _ := again.UserCountOf("app"); n != 3 {
+		t.Fatalf("after an import the application counts %d users", n)
 	}
 }

@@ -32,6 +32,9 @@ type Session struct {
 	Status  acapi.SessionStatus
 	// History holds the last MaxHistory status changes, oldest first.
 	History []StatusChange
+	// Steps is the timeline the scenario planned at login (see Plan), kept so that a restart
+	// schedules what was still to come.
+	Steps []Step
 }
 
 // session is a Session as the store keeps it, linked into the lists that decide what is forgotten
@@ -109,9 +112,8 @@ func newSessionState() sessionState {
 // StartSession starts a pending session for a user with a registered phone, counting the login.
 // Past Limits.MaxSessions it forgets the session that finished longest ago, or the oldest live one.
 // Its cost does not depend on how many sessions there are.
-func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) StartSession(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (_ Session, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return Session{}, err
@@ -119,7 +121,7 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	if u.phone == nil || u.phone.Lost {
 		return Session{}, fmt.Errorf("start session for %q: %w", userID, ErrNoDevice)
 	}
-	s.expire(now)
+	s.expireDue(now)
 	st := &s.sessions
 	st.seq++
 	token, secret := s.ids.SessionToken(), s.ids.SessionSecret()
@@ -135,6 +137,7 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 		Attempt: u.logins,
 		Status:  acapi.SessionStatusPending,
 	}, started: now, user: u}
+	s.record(fact{Op: "start_session", App: appID, User: userID, Methods: sess.Methods, Token: token, Secret: secret, At: now})
 	sess.hist[0] = StatusChange{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}
 	sess.History = sess.hist[:1]
 	u.logins++
@@ -147,6 +150,14 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	u.sessions.add(sess.Seq, sess)
 	u.live.pushBack(sess)
 	st.live.pushBack(sess)
+	s.forgetPastCap()
+	return copySession(&sess.Session), nil
+}
+
+// forgetPastCap forgets sessions past Limits.MaxSessions: the one that finished longest ago, or
+// when none has finished the oldest live one. The caller holds the write lock.
+func (s *Store) forgetPastCap() {
+	st := &s.sessions
 	for len(st.byToken) > s.limits.MaxSessions {
 		oldest := st.finished.head
 		if oldest == nil {
@@ -154,7 +165,6 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 		}
 		s.forget(oldest)
 	}
-	return copySession(&sess.Session), nil
 }
 
 // distinct keeps each method once, in order: a query string can repeat one thousands of times.
@@ -199,6 +209,15 @@ func (s *Store) expire(now time.Time) {
 	}
 }
 
+// expireDue expires what is due by now, as a fact of its own: the method that expires may go on to
+// fail, and what it expired stays expired. The caller holds the write lock.
+func (s *Store) expireDue(now time.Time) {
+	if s.expiryDue(now) {
+		s.record(fact{Op: "expire", At: now})
+		s.expire(now)
+	}
+}
+
 // expiryDue reports whether a live session has outlived its lifetime. The caller holds a lock.
 func (s *Store) expiryDue(now time.Time) bool {
 	h := s.sessions.live.head
@@ -218,10 +237,16 @@ func (s *Store) readLock() {
 		return
 	}
 	s.mu.RUnlock()
-	s.mu.Lock()
-	s.expire(now)
-	s.mu.Unlock()
+	_ = s.expireAt(now) // a failure to save it refuses the next write
 	s.mu.RLock()
+}
+
+// expireAt closes the sessions whose lifetime ended by now, as a change of its own: a read found
+// them due.
+func (s *Store) expireAt(now time.Time) (err error) {
+	defer s.write(&err)()
+	s.expireDue(now)
+	return nil
 }
 
 // Session returns a copy of a session.
@@ -380,15 +405,15 @@ func copySession(s *Session) Session {
 	c := *s
 	c.Methods = slices.Clone(s.Methods)
 	c.History = slices.Clone(s.History)
+	c.Steps = slices.Clone(s.Steps)
 	return c
 }
 
 // Transition moves a session to a new status when the real service could make that change, and
 // returns ErrBadTransition (naming the current status) when it could not.
-func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expire(now)
+func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, cause string) (_ Session, err error) {
+	defer s.write(&err)()
+	s.expireDue(now)
 	sess, ok := s.sessions.byToken[token]
 	if !ok {
 		return Session{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
@@ -396,6 +421,7 @@ func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, 
 	if !CanTransition(sess.Status, to) {
 		return copySession(&sess.Session), fmt.Errorf("session %s is %s, cannot become %s: %w", token, sess.Status, to, ErrBadTransition)
 	}
+	s.record(fact{Op: "transition", Token: token, Status: to, At: now, Cause: cause})
 	s.transition(sess, to, now, cause)
 	return copySession(&sess.Session), nil
 }
@@ -438,4 +464,47 @@ func CanTransition(from, to acapi.SessionStatus) bool {
 // Live reports whether a status is one of the live ones (pending, identifying, active, walkaway).
 func Live(status acapi.SessionStatus) bool {
 	return len(transitions[status]) > 0
+}
+
+// Plan records the timeline steps the scenario has in store for a session, in the order they
+// fire, so that they can be scheduled again after a restart.
+func (s *Store) Plan(token string, steps []Step) (err error) {
+	defer s.write(&err)()
+	sess, ok := s.sessions.byToken[token]
+	if !ok {
+		return fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	s.record(fact{Op: "plan", Token: token, Steps: steps})
+	sess.Steps = slices.Clone(steps)
+	return nil
+}
+
+// FireStep marks the i-th planned step of a session done and makes its change at now when the
+// session can still make it (a timeout only ends a pending or identifying session), in one change.
+// It reports whether the status changed.
+func (s *Store) FireStep(token string, i int, now time.Time) (changed bool, err error) {
+	defer s.write(&err)()
+	s.expireDue(now)
+	sess, ok := s.sessions.byToken[token]
+	if !ok {
+		return false, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+	}
+	if i < 0 || i >= len(sess.Steps) {
+		return false, fmt.Errorf("session %s has no step %d: %w", token, i, ErrBadTransition)
+	}
+	if sess.Steps[i].Done {
+		return false, nil
+	}
+	s.record(fact{Op: "fire_step", Token: token, Step: i, At: now})
+	st := sess.Steps[i]
+	sess.Steps[i].Done = true
+	switch {
+	case st.Timeout && (sess.Status == acapi.SessionStatusPending || sess.Status == acapi.SessionStatusIdentifying):
+		s.transition(sess, acapi.SessionStatusTimeout, now, "timeout")
+	case !st.Timeout && CanTransition(sess.Status, st.Status):
+		s.transition(sess, st.Status, now, "scenario")
+	default:
+		return false, nil
+	}
+	return true, nil
 }

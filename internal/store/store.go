@@ -19,7 +19,9 @@ import (
 
 	"github.com/google/btree"
 
+	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/durable"
 )
 
 // Sentinel errors.
@@ -141,7 +143,6 @@ type SMS struct {
 	PhoneNumber string
 	Body        string
 	Link        string
-	Code        string // the link's
 	SentAt      time.Time
 }
 
@@ -172,6 +173,15 @@ type Store struct {
 	outbox   []SMS // a ring of at most limits.MaxOutbox messages
 	outStart int   // the oldest message, once the ring is full
 	sessions sessionState
+	settings Settings
+
+	// The commit hook's state (durable.go); dir is nil for a store kept in memory only.
+	dir          *durable.Dir
+	compactAfter uint64   // CompactAfter when the store was opened
+	pending      [][]byte // facts of the change being made
+	failed       error    // the write that failed; every later change is refused
+	replaying    bool
+	compactNext  bool
 }
 
 type application struct {
@@ -212,11 +222,11 @@ func OnSessionDone(f func(token string)) Option { return func(s *Store) { s.onDo
 
 // New returns an empty store.
 func New(ids IDs, opts ...Option) *Store {
-	s := &Store{ids: ids, limits: DefaultLimits}
+	s := &Store{ids: ids, limits: DefaultLimits, settings: Settings{MaxSkew: acauth.DefaultMaxSkew}}
 	for _, o := range opts {
 		o(s)
 	}
-	s.Reset()
+	s.resetLocked()
 	return s
 }
 
@@ -225,8 +235,18 @@ func (s *Store) Limits() Limits { return s.limits }
 
 // Reset forgets everything.
 func (s *Store) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	_ = s.ResetErr()
+}
+
+// ResetErr forgets everything and reports whether that could be saved.
+func (s *Store) ResetErr() (err error) {
+	defer s.write(&err)()
+	s.record(fact{Op: "reset"})
+	s.resetLocked()
+	return nil
+}
+
+func (s *Store) resetLocked() {
 	s.apps = map[string]*application{}
 	s.appIDs = nil
 	s.slab = slab[user]{}
@@ -241,9 +261,8 @@ func limitError(format string, args ...any) error {
 }
 
 // AddApplication registers an application.
-func (s *Store) AddApplication(id, secret string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) AddApplication(id, secret string) (err error) {
+	defer s.write(&err)()
 	return s.addApplication(id, secret)
 }
 
@@ -251,24 +270,31 @@ func (s *Store) addApplication(id, secret string) error {
 	if _, ok := s.apps[id]; ok {
 		return fmt.Errorf("add application %s: %w", id, ErrApplicationExists)
 	}
-	s.apps[id] = &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}, byID: newIDIndex()}
+	s.record(fact{Op: "add_application", App: id, Secret: secret})
+	s.putApplication(id, secret)
+	return nil
+}
+
+// putApplication adds an application known to be new.
+func (s *Store) putApplication(id, secret string) *application {
+	app := &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}, byID: newIDIndex()}
+	s.apps[id] = app
 	i, _ := slices.BinarySearch(s.appIDs, id)
 	s.appIDs = slices.Insert(s.appIDs, i, id)
-	return nil
+	return app
 }
 
 // CreateApplication registers an application, making up the ID (32 hex digits) or the secret
 // (32 letters and digits) when they are empty. Past Limits.MaxApplications it fails with
 // ErrLimitReached.
-func (s *Store) CreateApplication(id, secret string) (Application, error) {
+func (s *Store) CreateApplication(id, secret string) (_ Application, err error) {
 	if id == "" {
 		id = s.ids.SessionToken()
 	}
 	if secret == "" {
 		secret = s.ids.SessionSecret()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.write(&err)()
 	if len(s.apps) >= s.limits.MaxApplications {
 		return Application{}, limitError("create application: the emulator holds %d applications, its limit", len(s.apps))
 	}
@@ -325,8 +351,7 @@ func (s *Store) user(appID, userID string) (*user, error) {
 // existed. Duplicates in ids count once. When the new users would take the store past
 // Limits.MaxUsers, none is created and the error is ErrLimitReached.
 func (s *Store) AddUsers(appID string, ids []string) (created, existing []string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return nil, nil, err
@@ -347,6 +372,9 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 	if s.users+len(created) > s.limits.MaxUsers {
 		return nil, nil, limitError("add %d users: the emulator holds %d users and at most %d", len(created), s.users, s.limits.MaxUsers)
 	}
+	if len(created) > 0 {
+		s.record(fact{Op: "add_users", App: appID, Users: created})
+	}
 	for _, id := range created {
 		s.userSeq++
 		u := s.slab.alloc()
@@ -360,13 +388,13 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 }
 
 // DeleteUsers removes users with their links and sessions; unknown IDs are ignored.
-func (s *Store) DeleteUsers(appID string, ids []string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) DeleteUsers(appID string, ids []string) (err error) {
+	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return err
 	}
+	s.record(fact{Op: "delete_users", App: appID, Users: ids})
 	for _, id := range ids {
 		if u, ok := app.users[id]; ok {
 			s.deleteUser(u)
@@ -453,19 +481,20 @@ func (u *user) copy() User {
 }
 
 // NewLink hands out a registration link for a user.
-func (s *Store) NewLink(appID, userID, displayName string, now time.Time) (Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) NewLink(appID, userID, displayName string, now time.Time) (_ Link, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return Link{}, err
 	}
-	return s.newLink(u, displayName, now), nil
+	code := s.ids.LinkCode()
+	s.record(fact{Op: "new_link", App: appID, User: userID, Name: displayName, Code: code, At: now})
+	return s.newLink(u, displayName, code, now), nil
 }
 
 // newLink adds a link to the user, forgetting the user's oldest past Limits.MaxLinksPerUser.
-func (s *Store) newLink(u *user, displayName string, now time.Time) Link {
-	l := &Link{Code: s.ids.LinkCode(), AppID: u.app.ID, UserID: u.id, DisplayName: displayName, CreatedAt: now}
+func (s *Store) newLink(u *user, displayName, code string, now time.Time) Link {
+	l := &Link{Code: code, AppID: u.app.ID, UserID: u.id, DisplayName: displayName, CreatedAt: now}
 	if len(u.links) >= s.limits.MaxLinksPerUser {
 		drop := len(u.links) - s.limits.MaxLinksPerUser + 1
 		for _, old := range u.links[:drop] {
@@ -479,22 +508,21 @@ func (s *Store) newLink(u *user, displayName string, now time.Time) Link {
 }
 
 // RegisterPhone registers a phone for a user directly, as a scenario's initial state does.
-func (s *Store) RegisterPhone(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) RegisterPhone(appID, userID string, methods []acapi.AuthenticationMethod, now time.Time) (err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return err
 	}
+	s.record(fact{Op: "register_phone", App: appID, User: userID, Methods: methods, At: now})
 	u.phone = &Phone{RegisteredAt: now, Methods: slices.Clone(methods)}
 	return nil
 }
 
 // UseLink registers a phone through a registration link, as the mobile app does when it opens
 // the link. A link works once.
-func (s *Store) UseLink(code string, now time.Time) (Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) UseLink(code string, now time.Time) (_ Link, err error) {
+	defer s.write(&err)()
 	l, ok := s.links[code]
 	if !ok {
 		return Link{}, fmt.Errorf("link %s: %w", code, ErrLinkNotFound)
@@ -506,6 +534,7 @@ func (s *Store) UseLink(code string, now time.Time) (Link, error) {
 	if err != nil {
 		return Link{}, err
 	}
+	s.record(fact{Op: "use_link", Code: code, At: now})
 	l.UsedAt = now
 	u.phone = &Phone{RegisteredAt: now}
 	return *l, nil
@@ -513,14 +542,15 @@ func (s *Store) UseLink(code string, now time.Time) (Link, error) {
 
 // LoseDevice disables the user's phone and hands out a new registration link. A lost phone
 // approves nothing more: the user's logins that wait for it fail, and those it keeps alive close.
-func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) LoseDevice(appID, userID string, now time.Time) (_ Link, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return Link{}, err
 	}
-	s.expire(now)
+	code := s.ids.LinkCode()
+	s.expireDue(now)
+	s.record(fact{Op: "lose_device", App: appID, User: userID, Code: code, At: now})
 	if u.phone != nil {
 		u.phone.Lost = true
 	}
@@ -534,15 +564,14 @@ func (s *Store) LoseDevice(appID, userID string, now time.Time) (Link, error) {
 		}
 		sess = next
 	}
-	return s.newLink(u, "", now), nil
+	return s.newLink(u, "", code, now), nil
 }
 
 // SendSMS stores a registration SMS in the outbox, with a new link appended to message. A user
 // with a registered phone gets ErrDeviceRegistered. The outbox keeps the last Limits.MaxOutbox
 // messages.
-func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string, linkURL func(code string) string, now time.Time) (SMS, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string, linkURL func(code string) string, now time.Time) (_ SMS, err error) {
+	defer s.write(&err)()
 	u, err := s.user(appID, userID)
 	if err != nil {
 		return SMS{}, err
@@ -550,9 +579,11 @@ func (s *Store) SendSMS(appID, userID, phoneNumber, displayName, message string,
 	if u.phone != nil && !u.phone.Lost {
 		return SMS{}, fmt.Errorf("send sms to user %q: %w", userID, ErrDeviceRegistered)
 	}
-	l := s.newLink(u, displayName, now)
+	l := s.newLink(u, displayName, s.ids.LinkCode(), now)
 	link := linkURL(l.Code)
-	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, Code: l.Code, SentAt: now}
+	s.record(fact{Op: "send_sms", App: appID, User: userID, Phone: phoneNumber, Name: displayName, Message: message,
+		Code: l.Code, Link: link, At: now})
+	msg := SMS{AppID: appID, UserID: userID, PhoneNumber: phoneNumber, Body: message + " " + link, Link: link, SentAt: now}
 	if len(s.outbox) < s.limits.MaxOutbox {
 		s.outbox = append(s.outbox, msg)
 	} else {
@@ -572,13 +603,13 @@ func (s *Store) Outbox() []SMS {
 // ResetApplication forgets an application's users, phones, links, sessions and messages, leaving
 // other applications alone, so one test suite can start afresh while others run. Its cost is that
 // of what it forgets.
-func (s *Store) ResetApplication(appID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) ResetApplication(appID string) (err error) {
+	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return err
 	}
+	s.record(fact{Op: "reset_application", App: appID})
 	for _, u := range collect(&app.order) {
 		s.deleteUser(u)
 	}
@@ -590,4 +621,35 @@ func (s *Store) ResetApplication(appID string) error {
 // oldestFirst returns the outbox in the order the messages were sent. The caller holds the lock.
 func (s *Store) oldestFirst() []SMS {
 	return append(slices.Clone(s.outbox[s.outStart:]), s.outbox[:s.outStart]...)
+}
+
+// Settings returns the emulator settings the store keeps (see Settings).
+func (s *Store) Settings() Settings {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.settings
+}
+
+// SetClockTime records the time of the emulator's virtual clock.
+func (s *Store) SetClockTime(t time.Time) (err error) {
+	defer s.write(&err)()
+	if t.Equal(s.settings.ClockNow) {
+		return nil
+	}
+	s.record(fact{Op: "clock", At: t})
+	s.settings.ClockNow = t
+	return nil
+}
+
+// SetWallClock records the signature-check settings; a nil argument keeps its setting.
+func (s *Store) SetWallClock(shift, maxSkew *time.Duration) (err error) {
+	defer s.write(&err)()
+	s.record(fact{Op: "wall_clock", Shift: shift, Skew: maxSkew})
+	if shift != nil {
+		s.settings.Shift = *shift
+	}
+	if maxSkew != nil {
+		s.settings.MaxSkew = *maxSkew
+	}
+	return nil
 }

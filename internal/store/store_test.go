@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -21,89 +22,135 @@ func newStore(t *testing.T) *store.Store {
 	return s
 }
 
+// eachStore runs body against a store kept in memory and against one kept in a data directory,
+// each holding the application "app". The disk one is then closed and opened again, and must hold
+// exactly what it held: every change the body made was replayed from disk.
+func eachStore(t *testing.T, body func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	eachStoreWith(t, nil, body)
+}
+
+// eachStoreWith is eachStore for stores made with opts.
+func eachStoreWith(t *testing.T, opts []store.Option, body func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	t.Run("memory", func(t *testing.T) {
+		s := store.New(store.SeededIDs(1), opts...)
+		if err := s.AddApplication("app", "secret"); err != nil {
+			t.Fatal(err)
+		}
+		body(t, s)
+	})
+	t.Run("disk", func(t *testing.T) {
+		dir := t.TempDir()
+		s, fresh, err := store.Open(dir, store.SeededIDs(1), func(w string) { t.Errorf("warning: %s", w) }, opts...)
+		if err != nil || !fresh {
+			t.Fatalf("Open: fresh %v, %v", fresh, err)
+		}
+		if err := s.AddApplication("app", "secret"); err != nil {
+			t.Fatal(err)
+		}
+		body(t, s)
+		before := s.Export()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		again, fresh, err := store.Open(dir, store.SeededIDs(2), func(w string) { t.Errorf("warning: %s", w) }, opts...)
+		if err != nil || fresh {
+			t.Fatalf("Open again: fresh %v, %v", fresh, err)
+		}
+		defer again.Close()
+		if after := again.Export(); !reflect.DeepEqual(before, after) {
+			t.Fatalf("the reopened store differs:\nbefore %+v\nafter  %+v", before, after)
+		}
+	})
+}
+
 func TestAddUsersReportsCreatedAndExisting(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	created, existing, err := s.AddUsers("app", []string{"a", "b", "a"})
-	if err != nil || !slices.Equal(created, []string{"a", "b"}) || len(existing) != 0 {
-		t.Fatalf("first add: %v %v %v", created, existing, err)
-	}
-	created, existing, _ = s.AddUsers("app", []string{"b", "c"})
-	if !slices.Equal(created, []string{"c"}) || !slices.Equal(existing, []string{"b"}) {
-		t.Fatalf("second add: %v %v", created, existing)
-	}
-	if _, _, err := s.AddUsers("nope", []string{"x"}); !errors.Is(err, store.ErrApplicationNotFound) {
-		t.Fatalf("unknown application: %v", err)
-	}
-	if err := s.AddApplication("app", "other"); !errors.Is(err, store.ErrApplicationExists) {
-		t.Fatalf("duplicate application: %v", err)
-	}
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		created, existing, err := s.AddUsers("app", []string{"a", "b", "a"})
+		if err != nil || !slices.Equal(created, []string{"a", "b"}) || len(existing) != 0 {
+			t.Fatalf("first add: %v %v %v", created, existing, err)
+		}
+		created, existing, _ = s.AddUsers("app", []string{"b", "c"})
+		if !slices.Equal(created, []string{"c"}) || !slices.Equal(existing, []string{"b"}) {
+			t.Fatalf("second add: %v %v", created, existing)
+		}
+		if _, _, err := s.AddUsers("nope", []string{"x"}); !errors.Is(err, store.ErrApplicationNotFound) {
+			t.Fatalf("unknown application: %v", err)
+		}
+		if err := s.AddApplication("app", "other"); !errors.Is(err, store.ErrApplicationExists) {
+			t.Fatalf("duplicate application: %v", err)
+		}
+	})
 }
 
 func TestLinksRegisterOnce(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	_, _, _ = s.AddUsers("app", []string{"a"})
-	l, err := s.NewLink("app", "a", "A", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.UseLink(l.Code, now); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.UseLink(l.Code, now); !errors.Is(err, store.ErrLinkUsed) {
-		t.Fatalf("second use: %v", err)
-	}
-	if _, err := s.UseLink("nope", now); !errors.Is(err, store.ErrLinkNotFound) {
-		t.Fatalf("unknown link: %v", err)
-	}
-	u, _ := s.User("app", "a")
-	if !u.HasDevice() || u.Links[0].UsedAt.IsZero() {
-		t.Fatalf("user after registering: %+v", u)
-	}
-	if _, err := s.SendSMS("app", "a", "+15555550100", "", "hi", func(c string) string { return c }, now); !errors.Is(err, store.ErrDeviceRegistered) {
-		t.Fatalf("sms to a registered user: %v", err)
-	}
-	if _, err := s.LoseDevice("app", "a", now); err != nil {
-		t.Fatal(err)
-	}
-	if u, _ := s.User("app", "a"); u.HasDevice() || len(u.Links) != 2 {
-		t.Fatalf("after losing the phone: %+v", u)
-	}
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		_, _, _ = s.AddUsers("app", []string{"a"})
+		l, err := s.NewLink("app", "a", "A", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UseLink(l.Code, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UseLink(l.Code, now); !errors.Is(err, store.ErrLinkUsed) {
+			t.Fatalf("second use: %v", err)
+		}
+		if _, err := s.UseLink("nope", now); !errors.Is(err, store.ErrLinkNotFound) {
+			t.Fatalf("unknown link: %v", err)
+		}
+		u, _ := s.User("app", "a")
+		if !u.HasDevice() || u.Links[0].UsedAt.IsZero() {
+			t.Fatalf("user after registering: %+v", u)
+		}
+		if _, err := s.SendSMS("app", "a", "+15555550100", "", "hi", func(c string) string { return c }, now); !errors.Is(err, store.ErrDeviceRegistered) {
+			t.Fatalf("sms to a registered user: %v", err)
+		}
+		if _, err := s.LoseDevice("app", "a", now); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := s.User("app", "a"); u.HasDevice() || len(u.Links) != 2 {
+			t.Fatalf("after losing the phone: %+v", u)
+		}
+	})
 }
 
 func TestSessionsFollowTheTransitionTable(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	_, _, _ = s.AddUsers("app", []string{"a", "b"})
-	if _, err := s.StartSession("app", "a", nil, now); !errors.Is(err, store.ErrNoDevice) {
-		t.Fatalf("session without a phone: %v", err)
-	}
-	_ = s.RegisterPhone("app", "a", nil, now)
-	first, _ := s.StartSession("app", "a", nil, now)
-	second, _ := s.StartSession("app", "a", []acapi.AuthenticationMethod{"facial"}, now.Add(time.Second))
-	if first.Attempt != 0 || second.Attempt != 1 || first.Token == second.Token || first.Secret == second.Secret {
-		t.Fatalf("two sessions: %+v %+v", first, second)
-	}
-	steps := []acapi.SessionStatus{"identifying", "active", "walkaway", "active", "closed"}
-	for _, st := range steps {
-		if _, err := s.Transition(first.Token, st, now, "test"); err != nil {
-			t.Fatalf("to %s: %v", st, err)
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		_, _, _ = s.AddUsers("app", []string{"a", "b"})
+		if _, err := s.StartSession("app", "a", nil, now); !errors.Is(err, store.ErrNoDevice) {
+			t.Fatalf("session without a phone: %v", err)
 		}
-	}
-	if _, err := s.Transition(first.Token, "active", now, "test"); !errors.Is(err, store.ErrBadTransition) {
-		t.Fatalf("reopening a closed session: %v", err)
-	}
-	got, _ := s.Session(first.Token)
-	if len(got.History) != 6 || got.History[5].Status != "closed" || got.History[0].Cause != "authenticate" {
-		t.Fatalf("history: %+v", got.History)
-	}
-	if err := s.DeleteUsers("app", []string{"a"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Session(second.Token); !errors.Is(err, store.ErrSessionNotFound) {
-		t.Fatalf("a deleted user's session survived: %v", err)
-	}
+		_ = s.RegisterPhone("app", "a", nil, now)
+		first, _ := s.StartSession("app", "a", nil, now)
+		second, _ := s.StartSession("app", "a", []acapi.AuthenticationMethod{"facial"}, now.Add(time.Second))
+		if first.Attempt != 0 || second.Attempt != 1 || first.Token == second.Token || first.Secret == second.Secret {
+			t.Fatalf("two sessions: %+v %+v", first, second)
+		}
+		steps := []acapi.SessionStatus{"identifying", "active", "walkaway", "active", "closed"}
+		for _, st := range steps {
+			if _, err := s.Transition(first.Token, st, now, "test"); err != nil {
+				t.Fatalf("to %s: %v", st, err)
+			}
+		}
+		if _, err := s.Transition(first.Token, "active", now, "test"); !errors.Is(err, store.ErrBadTransition) {
+			t.Fatalf("reopening a closed session: %v", err)
+		}
+		got, _ := s.Session(first.Token)
+		if len(got.History) != 6 || got.History[5].Status != "closed" || got.History[0].Cause != "authenticate" {
+			t.Fatalf("history: %+v", got.History)
+		}
+		if err := s.DeleteUsers("app", []string{"a"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Session(second.Token); !errors.Is(err, store.ErrSessionNotFound) {
+			t.Fatalf("a deleted user's session survived: %v", err)
+		}
+	})
 }
 
 func TestTransitionTable(t *testing.T) {
@@ -140,60 +187,62 @@ func TestSeededIDsRepeat(t *testing.T) {
 
 func TestLosingThePhoneEndsItsSessions(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	_, _, _ = s.AddUsers("app", []string{"a"})
-	_ = s.RegisterPhone("app", "a", nil, now)
-	waiting, _ := s.StartSession("app", "a", nil, now)
-	live, _ := s.StartSession("app", "a", nil, now)
-	_, _ = s.Transition(live.Token, "active", now, "test")
-	if _, err := s.LoseDevice("app", "a", now); err != nil {
-		t.Fatal(err)
-	}
-	w, _ := s.Session(waiting.Token)
-	l, _ := s.Session(live.Token)
-	if w.Status != "failed" || l.Status != "closed" || w.History[1].Cause != "lost device" {
-		t.Fatalf("after the loss: waiting %s, live %s", w.Status, l.Status)
-	}
-	if _, err := s.Transition(waiting.Token, "active", now, "scenario"); !errors.Is(err, store.ErrBadTransition) {
-		t.Fatalf("the lost phone approved a login: %v", err)
-	}
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		_, _, _ = s.AddUsers("app", []string{"a"})
+		_ = s.RegisterPhone("app", "a", nil, now)
+		waiting, _ := s.StartSession("app", "a", nil, now)
+		live, _ := s.StartSession("app", "a", nil, now)
+		_, _ = s.Transition(live.Token, "active", now, "test")
+		if _, err := s.LoseDevice("app", "a", now); err != nil {
+			t.Fatal(err)
+		}
+		w, _ := s.Session(waiting.Token)
+		l, _ := s.Session(live.Token)
+		if w.Status != "failed" || l.Status != "closed" || w.History[1].Cause != "lost device" {
+			t.Fatalf("after the loss: waiting %s, live %s", w.Status, l.Status)
+		}
+		if _, err := s.Transition(waiting.Token, "active", now, "scenario"); !errors.Is(err, store.ErrBadTransition) {
+			t.Fatalf("the lost phone approved a login: %v", err)
+		}
+	})
 }
 
 func TestFinishedSessionsAreForgottenPastTheCap(t *testing.T) {
 	t.Parallel()
-	s := store.New(store.SeededIDs(1), store.WithLimits(store.Limits{MaxSessions: 10}))
-	_ = s.AddApplication("app", "secret")
-	_, _, _ = s.AddUsers("app", []string{"a"})
-	_ = s.RegisterPhone("app", "a", nil, now)
-	live, _ := s.StartSession("app", "a", nil, now)
-	for range 30 {
-		sess, _ := s.StartSession("app", "a", nil, now)
-		_, _ = s.Transition(sess.Token, "cancelled", now, "test")
-	}
-	if n := s.SessionCount(); n != 10 {
-		t.Fatalf("%d sessions kept with a cap of 10", n)
-	}
-	if _, err := s.Session(live.Token); err != nil {
-		t.Fatalf("a live session was forgotten while finished ones were kept: %v", err)
-	}
+	eachStoreWith(t, []store.Option{store.WithLimits(store.Limits{MaxSessions: 10})}, func(t *testing.T, s *store.Store) {
+		_, _, _ = s.AddUsers("app", []string{"a"})
+		_ = s.RegisterPhone("app", "a", nil, now)
+		live, _ := s.StartSession("app", "a", nil, now)
+		for range 30 {
+			sess, _ := s.StartSession("app", "a", nil, now)
+			_, _ = s.Transition(sess.Token, "cancelled", now, "test")
+		}
+		if n := s.SessionCount(); n != 10 {
+			t.Fatalf("%d sessions kept with a cap of 10", n)
+		}
+		if _, err := s.Session(live.Token); err != nil {
+			t.Fatalf("a live session was forgotten while finished ones were kept: %v", err)
+		}
+	})
 }
 
 func TestResetApplicationLeavesOthersAlone(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	_ = s.AddApplication("other", "s2")
-	_, _, _ = s.AddUsers("app", []string{"a"})
-	_, _, _ = s.AddUsers("other", []string{"b"})
-	if err := s.ResetApplication("app"); err != nil {
-		t.Fatal(err)
-	}
-	if users, _ := s.Users("app"); len(users) != 0 {
-		t.Fatalf("app kept %d users", len(users))
-	}
-	if users, _ := s.Users("other"); len(users) != 1 {
-		t.Fatalf("other lost its users: %d", len(users))
-	}
-	if err := s.ResetApplication("nope"); !errors.Is(err, store.ErrApplicationNotFound) {
-		t.Fatalf("unknown application: %v", err)
-	}
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		_ = s.AddApplication("other", "s2")
+		_, _, _ = s.AddUsers("app", []string{"a"})
+		_, _, _ = s.AddUsers("other", []string{"b"})
+		if err := s.ResetApplication("app"); err != nil {
+			t.Fatal(err)
+		}
+		if users, _ := s.Users("app"); len(users) != 0 {
+			t.Fatalf("app kept %d users", len(users))
+		}
+		if users, _ := s.Users("other"); len(users) != 1 {
+			t.Fatalf("other lost its users: %d", len(users))
+		}
+		if err := s.ResetApplication("nope"); !errors.Is(err, store.ErrApplicationNotFound) {
+			t.Fatalf("unknown application: %v", err)
+		}
+	})
 }

@@ -2,7 +2,7 @@
 // emulator's change events and tells each view what moved, and asks for the control token when
 // the emulator wants one.
 import { follow, get, onUnauthorized, setToken, token } from './api.js';
-import { coalesce, notify } from './dom.js';
+import { coalesce, h, notify, replace } from './dom.js';
 import phone from './phone.js';
 import registration from './registration.js';
 import requests from './requests.js';
@@ -55,10 +55,27 @@ function changed(ev, fresh) {
 }
 
 const header = coalesce(async () => {
-  const h = await get('/_acmock/health');
-  document.getElementById('scenario-name').textContent = h.scenario;
-  document.getElementById('clock-mode').textContent = h.clock + ' clock';
+  const health = await get('/_acmock/health');
+  document.getElementById('scenario-name').textContent = health.scenario;
+  document.getElementById('clock-mode').textContent = health.clock + ' clock';
+  const storage = document.getElementById('storage');
+  storage.textContent = health.storage === 'disk' ? `state on disk: ${health.data_dir}` : 'state in memory (lost on exit)';
+  storage.title = health.storage === 'disk' ? 'Every change is saved before it is answered (--data)' : 'Start acmock with --data DIR to keep it';
+  reloadProblems(health.reload);
 });
+
+// reloadProblems shows why the last reload of the scenario file (--watch, SIGHUP) was refused,
+// until a good one replaces it.
+function reloadProblems(r) {
+  const el = document.getElementById('reload');
+  el.hidden = !r || r.ok;
+  if (el.hidden) return;
+  const problems = r.problems || [];
+  replace(el,
+    h('p', {}, `The scenario file ${r.file} was not reloaded: the scenario loaded before it stays. `,
+      r.error || `${problems.length} problem${problems.length === 1 ? '' : 's'}:`),
+    problems.length ? h('ul', {}, problems.map((p) => h('li', {}, p.text))) : null);
+}
 
 function connection(state) {
   const el = document.getElementById('connection');

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDataDirOwnedByOneProcess: a second acmock on a data directory in use exits with a clear
+// error, and a damaged store is reported (file, line, problem) and left as it is.
+func TestDataDirOwnedByOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	serveInProcess(t, "--data", dir)
+	var stdout, stderr syncBuffer
+	code := run([]string{"--addr", "127.0.0.1:0", "--data", dir}, &stdout, &stderr, nil)
+	if code != 1 || !strings.Contains(stderr.String(), "data directory "+dir+" is in use by another process") {
+		t.Fatalf("second acmock: exit %d, %s", code, stderr.String())
+	}
+}
+
+func TestDamagedDataDirIsReportedNotReplaced(t *testing.T) {
+	dir := t.TempDir()
+	damaged := "00000000 {\"op\":\"reset\"}\n00000000 {\"op\":\"reset\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, "log.0"), []byte(damaged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	code := run([]string{"--addr", "127.0.0.1:0", "--data", dir}, &stdout, &stderr, nil)
+	if code != 1 || !strings.Contains(stderr.String(), "log.0: data directory is damaged: line 1: checksum mismatch") {
+		t.Fatalf("damaged directory: exit %d, %s", code, stderr.String())
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "log.0")); string(data) != damaged {
+		t.Error("the damaged log was changed")
+	}
+}
+
+// TestStateExportImportCommands saves a running acmock's state, changes it, and puts it back; a
+// bad file is refused with what is wrong and changes nothing.
+func TestStateExportImportCommands(t *testing.T) {
+	base, _ := serveInProcess(t, "--auth", "off")
+	ctl := func(args ...string) (int, string) {
+		var stdout, stderr syncBuffer
+		code := run(append(args, "--url", base), &stdout, &stderr, nil)
+		return code, stdout.String() + stderr.String()
+	}
+	file := filepath.Join(t.TempDir(), "state.json")
+	if code, out := ctl("state", "export", file); code != 0 || !strings.Contains(out, "saved the state to "+file) {
+		t.Fatalf("export: %d %s", code, out)
+	}
+	res, err := http.Post(base+"/management/add_users/5ca1ab1e000000000000000000000001", "application/json", strings.NewReader(`{"users":["dave"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !hasUser(t, base, "dave") {
+		t.Fatal("dave was not added")
+	}
+	if code, out := ctl("state", "import", file); code != 0 || !strings.Contains(out, "1 application, 3 users, 0 sessions") {
+		t.Fatalf("import: %d %s", code, out)
+	}
+	if hasUser(t, base, "dave") {
+		t.Error("the import did not put the saved state back")
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	data, _ := os.ReadFile(file)
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(data), `"format":"acmock-state"`, `"format":"other"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := ctl("state", "import", bad); code != 1 || !strings.Contains(out, "bad.json: format: ") {
+		t.Fatalf("a bad file: %d %s", code, out)
+	}
+	if code, out := ctl("state", "import"); code != 2 {
+		t.Fatalf("no file: %d %s", code, out)
+	}
+}
+
+// TestStateImportPastTheBodyLimitSaysWhatToDo: a snapshot larger than --max-body-bytes is refused
+// whole, and the command says which flag to raise.
+func TestStateImportPastTheBodyLimitSaysWhatToDo(t *testing.T) {
+	base, _ := serveInProcess(t, "--auth", "off", "--max-body-bytes", "300")
+	file := filepath.Join(t.TempDir(), "state.json")
+	var stdout, stderr syncBuffer
+	if code := run([]string{"state", "export", file, "--url", base}, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr.String())
+	}
+	code := run([]string{"state", "import", file, "--url", base}, &stdout, &stderr, nil)
+	if out := stderr.String(); code != 1 || !strings.Contains(out, "the state was not changed: start acmock with a --max-body-bytes of at least") {
+		t.Fatalf("import past the body limit: %d %s", code, out)
+	}
+}

@@ -1,0 +1,130 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/store"
+)
+
+// ReloadStatus is the outcome of the last ReloadFile.
+type ReloadStatus struct {
+	At   time.Time
+	File string
+	// Err is nil when the file was loaded; otherwise the scenario before it is still in use.
+	// Problems of the file's content are scenario.Problems, with file:line:col.
+	Err error
+}
+
+// ReloadFile reads a scenario file again and, when it is good, applies it with ApplyScenario; a
+// file with problems changes nothing. Either way the outcome is logged (every problem on a line of
+// its own, file:line:col) and reported by LastReload, the health endpoint and GET /_acmock/scenario.
+// It is what --watch and SIGHUP call.
+func (e *Emulator) ReloadFile(path string) error {
+	sc, err := scenario.LoadFile(path)
+	if err == nil {
+		err = e.ApplyScenario(sc)
+	}
+	e.mu.Lock()
+	e.reload = &ReloadStatus{At: time.Now(), File: path, Err: err}
+	e.mu.Unlock()
+	e.controlChanges.Bump() // the console shows the outcome
+	var problems scenario.Problems
+	switch {
+	case errors.As(err, &problems):
+		e.log.Error("scenario file has problems: the scenario loaded before it stays", "file", path, "problems", len(problems))
+		for _, p := range problems {
+			e.log.Error("scenario problem", "at", fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column), "problem", p.Msg)
+		}
+	case err != nil:
+		e.log.Error("scenario file not reloaded: the scenario loaded before it stays", "file", path, "err", err)
+	default:
+		e.log.Info("scenario reloaded", "file", path, "scenario", sc.Name)
+	}
+	return err
+}
+
+// LastReload returns the outcome of the last ReloadFile, nil before the first.
+func (e *Emulator) LastReload() *ReloadStatus {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.reload
+}
+
+// ApplyScenario makes sc the scenario without resetting anything created or changed at run time.
+// It keeps every application, user, phone (registered or lost), registration link, session with
+// its history and pending steps, SMS, the journal, the clock and the skew settings. It adds the
+// applications of sc that do not exist yet and, to every application of sc, the users sc lists
+// that it does not have (with the phone sc gives them). From then on sc decides what phones do in
+// logins that start later, how long they wait before timing out, and which faults apply (their
+// call counters start afresh). A user or application that sc no longer lists stays; an
+// application's secret stays what it is (POST /_acmock/reset starts over from sc).
+func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
+	e.mu.Lock()
+	e.scenario = sc
+	if e.faults != nil {
+		e.faults.stop()
+	}
+	e.faults = newFaultState(sc)
+	e.mu.Unlock()
+	for _, app := range sc.Applications {
+		err := e.store.AddApplication(app.ID, app.Secret)
+		if err != nil && !errors.Is(err, store.ErrApplicationExists) {
+			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+		}
+		if err := e.seedMissing(app); err != nil {
+			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// seedMissing adds the users of app that the store does not have, with their phones.
+func (e *Emulator) seedMissing(app scenario.Application) error {
+	ids := make([]string, len(app.Users))
+	for i, u := range app.Users {
+		ids[i] = u.ID
+	}
+	created, _, err := e.store.AddUsers(app.ID, ids)
+	if err != nil {
+		return err
+	}
+	isNew := make(map[string]bool, len(created))
+	for _, id := range created {
+		isNew[id] = true
+	}
+	now := e.clock.Now()
+	for _, u := range app.Users {
+		if u.Phone == nil || !isNew[u.ID] {
+			continue
+		}
+		if err := e.store.RegisterPhone(app.ID, u.ID, u.Phone.Methods, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reloadInfo is the last reload as the control API reports it.
+func reloadInfo(r *ReloadStatus) *acctl.ReloadStatus {
+	if r == nil {
+		return nil
+	}
+	out := &acctl.ReloadStatus{Ok: r.Err == nil, At: r.At, File: r.File, Problems: []acctl.Problem{}}
+	if r.Err == nil {
+		return out
+	}
+	var problems scenario.Problems
+	if errors.As(r.Err, &problems) {
+		for _, p := range problems {
+			out.Problems = append(out.Problems, acctl.Problem{Line: p.Line, Column: p.Column, Message: p.Msg, Text: p.Error()})
+		}
+		return out
+	}
+	msg := r.Err.Error()
+	out.Error = &msg
+	return out
+}
