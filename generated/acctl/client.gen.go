@@ -372,7 +372,9 @@ type ClientInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+	// only that session's steps (none for an unknown or ended session), found without looking at
+	// the others.
 	//
 	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -382,7 +384,7 @@ type ClientInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds.
+	// page holds and `user_count`, how many it has in all.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -977,7 +979,9 @@ func (c *Client) PutState(ctx context.Context, body PutStateJSONRequestBody, req
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+// only that session's steps (none for an unknown or ended session), found without looking at
+// the others.
 //
 // Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -997,7 +1001,7 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds.
+// page holds and `user_count`, how many it has in all.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2058,6 +2062,18 @@ func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Requ
 
 		}
 
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2103,6 +2119,30 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.Application != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Prefix != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "prefix", *params.Prefix, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2647,7 +2687,9 @@ type ClientWithResponsesInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+	// only that session's steps (none for an unknown or ended session), found without looking at
+	// the others.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2659,7 +2701,7 @@ type ClientWithResponsesInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds.
+	// page holds and `user_count`, how many it has in all.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4961,7 +5003,9 @@ func (c *ClientWithResponses) PutStateWithResponse(ctx context.Context, body Put
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+// only that session's steps (none for an unknown or ended session), found without looking at
+// the others.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4979,7 +5023,7 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds.
+// page holds and `user_count`, how many it has in all.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -1,7 +1,7 @@
 package emulator
 
 import (
-	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -69,15 +69,18 @@ func (c control) GetTimeline(_ context.Context, req acctlserver.GetTimelineReque
 	}
 	now := c.e.clock.Now()
 	out := acctlserver.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
-	for _, st := range c.e.pendingSteps() {
-		out.Total++
-		if len(out.Steps) < limit {
-			out.Steps = append(out.Steps, acctl.TimelineStep{
-				Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
-				Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
-				Cause: acctl.TimelineStepCause(st.cause),
-			})
-		}
+	only := ""
+	if req.Params.Session != nil {
+		only = *req.Params.Session
+	}
+	steps, total := c.e.pendingSteps(only, limit)
+	out.Total = total
+	for _, st := range steps {
+		out.Steps = append(out.Steps, acctl.TimelineStep{
+			Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+			Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
+			Cause: acctl.TimelineStepCause(st.cause),
+		})
 	}
 	return out, nil
 }
@@ -88,56 +91,115 @@ type pendingStep struct {
 	app, user, session string
 	now, status        acapi.SessionStatus
 	cause              string
-	seq                uint64 // the session's, so steps due together keep the logins' order
 }
 
-// pendingSteps lists the steps still to fire that can change their session now, soonest first
-// (then in the order they fire). Steps of a session that ended (or that a reset forgot) are left
-// out, and so is the timeout of a login the phone answered: firing them changes nothing. The
-// plans are bounded by the live sessions.
-func (e *Emulator) pendingSteps() []pendingStep {
-	type planned struct {
-		token string
-		steps []plannedStep
+// plannedCopy is a step still to fire, copied out of its plan under plansMu: the store is read
+// after, never under plansMu (the store calls into the plans when a session ends).
+type plannedCopy struct {
+	token string
+	seq   uint64 // the session's, so steps due together keep the logins' order
+	idx   int    // in its plan, so a session's steps due together keep theirs
+	step  plannedStep
+	now   acapi.SessionStatus // the session's status, once read
+}
+
+// firesBefore reports whether a fires before b: soonest first, then in login order, then in plan order.
+func (a *plannedCopy) firesBefore(b *plannedCopy) bool {
+	if c := a.step.due.Compare(b.step.due); c != 0 {
+		return c < 0
 	}
-	e.plansMu.Lock()
-	plans := make([]planned, 0, len(e.plans))
-	for token, p := range e.plans {
-		pl := planned{token: token}
-		for _, s := range p.steps {
+	if a.seq != b.seq {
+		return a.seq < b.seq
+	}
+	return a.idx < b.idx
+}
+
+// latestFirst is a heap of steps whose root fires last: it keeps the soonest limit steps of many
+// at a cost of log(limit) each.
+type latestFirst []plannedCopy
+
+func (h latestFirst) Len() int           { return len(h) }
+func (h latestFirst) Less(i, j int) bool { return h[j].firesBefore(&h[i]) }
+func (h latestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *latestFirst) Push(x any)        { *h = append(*h, x.(plannedCopy)) }
+func (h *latestFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// pendingSteps returns the soonest limit of the steps still to fire that can change their session
+// now, in the order they fire, and how many there are: of every session, or with only set of that
+// session alone. Steps of a session that ended (or that a reset forgot) are left out, and so is
+// the timeout of a login the phone answered: firing them changes nothing. The plans are bounded by
+// the live sessions; each costs one status lookup, and only the steps returned are sorted and
+// read in full.
+func (e *Emulator) pendingSteps(only string, limit int) (steps []pendingStep, total int) {
+	var all []plannedCopy
+	add := func(token string, p *plan) {
+		for i, s := range p.steps {
 			if !s.done {
-				pl.steps = append(pl.steps, plannedStep{status: s.status, timeout: s.timeout, due: s.due})
+				all = append(all, plannedCopy{token: token, seq: p.seq, idx: i, step: plannedStep{status: s.status, timeout: s.timeout, due: s.due}})
 			}
 		}
-		plans = append(plans, pl)
+	}
+	e.plansMu.Lock()
+	if only != "" {
+		if p, ok := e.plans[only]; ok {
+			add(only, p)
+		}
+	} else {
+		all = make([]plannedCopy, 0, 2*len(e.plans))
+		for token, p := range e.plans {
+			add(token, p)
+		}
 	}
 	e.plansMu.Unlock()
 
-	var out []pendingStep
-	for _, pl := range plans {
-		sess, err := e.store.Session(pl.token)
-		if err != nil || !store.Live(sess.Status) {
+	soonest := make(latestFirst, 0, min(limit, len(all)))
+	last, live := "", false
+	var status acapi.SessionStatus
+	for _, pl := range all {
+		if pl.token != last { // a plan's steps come together
+			last = pl.token
+			var err error
+			status, err = e.store.SessionStatus(pl.token)
+			live = err == nil && store.Live(status)
+		}
+		if !live || pl.step.timeout && !pl.step.changes(status) {
 			continue
 		}
-		for _, s := range pl.steps {
-			if s.timeout && !s.changes(sess.Status) {
-				continue
-			}
-			cause := "scenario"
-			if s.timeout {
-				cause = "timeout"
-			}
-			out = append(out, pendingStep{due: s.due, app: sess.AppID, user: sess.UserID, session: pl.token,
-				now: sess.Status, status: s.status, cause: cause, seq: sess.Seq})
+		total++
+		pl.now = status
+		switch {
+		case len(soonest) < limit:
+			heap.Push(&soonest, pl)
+		case pl.firesBefore(&soonest[0]):
+			soonest[0] = pl
+			heap.Fix(&soonest, 0)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b pendingStep) int {
-		if c := a.due.Compare(b.due); c != 0 {
-			return c
+	slices.SortFunc(soonest, func(a, b plannedCopy) int {
+		if a.firesBefore(&b) {
+			return -1
 		}
-		return cmp.Compare(a.seq, b.seq)
+		return 1
 	})
-	return out
+	for _, pl := range soonest {
+		_, app, user, err := e.store.SessionSecret(pl.token)
+		if err != nil { // forgotten a moment ago
+			total--
+			continue
+		}
+		cause := "scenario"
+		if pl.step.timeout {
+			cause = "timeout"
+		}
+		steps = append(steps, pendingStep{due: pl.step.due, app: app, user: user, session: pl.token,
+			now: pl.now, status: pl.step.status, cause: cause})
+	}
+	return steps, total
 }
 
 func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {

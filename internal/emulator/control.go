@@ -10,6 +10,7 @@ import (
 	"github.com/acmock/acmock/internal/clip"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,51 +243,76 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
-// they were added. The cursor names the application and the last user listed.
+// they were added (the cursor names the application and the last user listed by Seq), or with
+// prefix in ID order (the cursor names the last user by ID), or the users named by user.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
+	p := req.Params
+	bad := func(field, format string, args ...any) (acctlserver.ListUsersResponseObject, error) {
+		return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
+	}
 	apps := c.e.store.Applications()
-	if req.Params.Application != nil {
-		app, err := c.e.store.Application(*req.Params.Application)
+	if p.Application != nil {
+		app, err := c.e.store.Application(*p.Application)
 		if err != nil {
-			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *p.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
 	limit := defaultPage
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+	if p.Limit != nil {
+		limit = *p.Limit
 	}
-	first, after := 0, uint64(0)
-	if req.Params.Cursor != nil {
-		appID, seq, ok := parseUserCursor(*req.Params.Cursor)
+	if p.User != nil {
+		switch {
+		case p.Cursor != nil:
+			return bad("cursor", "cursor does not go with user: the page holds every user named")
+		case p.Prefix != nil:
+			return bad("prefix", "prefix does not go with user; use one or the other")
+		}
+		return c.namedUsers(ctx, apps, *p.User), nil
+	}
+	prefix := ""
+	if p.Prefix != nil {
+		prefix = *p.Prefix
+	}
+	first, afterSeq, afterID := 0, uint64(0), ""
+	if p.Cursor != nil {
+		appID, seq, id, ok := parseUserCursor(*p.Cursor, prefix != "")
 		if !ok {
-			return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
-				"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
+			with := ""
+			if prefix != "" {
+				with = " with the same prefix"
+			}
+			return bad("cursor", "cursor must be the next_cursor of a previous page of GET /_acmock/users%s", with)
 		}
 		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
 		if first < len(apps) && apps[first].ID == appID {
-			after = seq
+			afterSeq, afterID = seq, id
 		}
 	}
 	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
 	for i := first; i < len(apps); i++ {
 		app := apps[i]
-		users, more, err := c.e.store.UsersAfter(app.ID, after, limit)
-		after = 0
+		var users []store.User
+		var more bool
+		var err error
+		if prefix != "" {
+			users, more, err = c.e.store.UsersByPrefix(app.ID, prefix, afterID, limit)
+		} else {
+			users, more, err = c.e.store.UsersAfter(app.ID, afterSeq, limit)
+		}
+		afterSeq, afterID = 0, ""
 		if err != nil {
 			continue // deleted between the two calls
 		}
-		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
-		for j, u := range users {
-			state.Users[j] = userState(ctx, c.e, u)
-		}
+		state := applicationState(ctx, c.e, app.ID, users)
 		out.Applications = append(out.Applications, state)
 		limit -= len(users)
 		switch {
 		case more:
-			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1].Seq))
+			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1], prefix != ""))
 		case limit == 0 && i+1 < len(apps):
-			out.NextCursor = ptr(userCursor(apps[i+1].ID, 0))
+			out.NextCursor = ptr(userCursor(apps[i+1].ID, store.User{}, prefix != ""))
 		default:
 			continue
 		}
@@ -295,8 +321,37 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 	return out, nil
 }
 
+// namedUsers answers the users with these IDs, in each application, in the order given.
+func (c control) namedUsers(ctx context.Context, apps []store.Application, ids []string) acctlserver.ListUsers200JSONResponse {
+	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
+	for _, app := range apps {
+		users := []store.User{}
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if u, err := c.e.store.User(app.ID, id); err == nil {
+				users = append(users, u)
+			}
+		}
+		out.Applications = append(out.Applications, applicationState(ctx, c.e, app.ID, users))
+	}
+	return out
+}
+
+func applicationState(ctx context.Context, e *Emulator, appID string, users []store.User) acctl.ApplicationState {
+	count, _ := e.store.UserCountOf(appID) // 0 for an application deleted meanwhile
+	state := acctl.ApplicationState{Id: appID, UserCount: max(count, len(users)), Users: make([]acctl.UserState, len(users))}
+	for j, u := range users {
+		state.Users[j] = userState(ctx, e, u)
+	}
+	return state
+}
+
 func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
-	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, 0, len(u.Links))}
+	us := acctl.UserState{Id: u.ID, Logins: u.Logins, LiveSessions: u.LiveSessions, Links: make([]acctl.LinkState, 0, len(u.Links))}
 	if u.Phone != nil {
 		methods := make([]string, len(u.Phone.Methods))
 		for i, m := range u.Phone.Methods {
@@ -310,20 +365,33 @@ func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
 	return us
 }
 
-// userCursor encodes where a page of users stopped: an application and the Seq of its last user
-// listed (0: before its first).
-func userCursor(appID string, seq uint64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "." + strconv.FormatUint(seq, 10)
+// userCursor encodes where a page of users stopped: an application and its last user listed (the
+// zero User: before its first), by Seq ("APP.SEQ") or, for a page in ID order, by ID ("APP~ID"),
+// each part but the number in unpadded base64url.
+func userCursor(appID string, last store.User, byID bool) string {
+	app := base64.RawURLEncoding.EncodeToString([]byte(appID))
+	if byID {
+		return app + "~" + base64.RawURLEncoding.EncodeToString([]byte(last.ID))
+	}
+	return app + "." + strconv.FormatUint(last.Seq, 10)
 }
 
-func parseUserCursor(cursor string) (appID string, seq uint64, ok bool) {
-	app, num, found := strings.Cut(cursor, ".")
-	id, err := base64.RawURLEncoding.DecodeString(app)
-	if !found || err != nil {
-		return "", 0, false
+func parseUserCursor(cursor string, byID bool) (appID string, seq uint64, id string, ok bool) {
+	sep := "."
+	if byID {
+		sep = "~"
 	}
-	seq, err = strconv.ParseUint(num, 10, 64)
-	return string(id), seq, err == nil
+	app, rest, found := strings.Cut(cursor, sep)
+	a, err := base64.RawURLEncoding.DecodeString(app)
+	if !found || err != nil {
+		return "", 0, "", false
+	}
+	if byID {
+		b, err := base64.RawURLEncoding.DecodeString(rest)
+		return string(a), 0, string(b), err == nil
+	}
+	seq, err = strconv.ParseUint(rest, 10, 64)
+	return string(a), seq, "", err == nil
 }
 
 func sessionState(s store.Session) acctl.Session {
@@ -505,12 +573,44 @@ func (c control) ClearRequests(context.Context, acctlserver.ClearRequestsRequest
 	return acctlserver.ClearRequests200JSONResponse{Status: true}, nil
 }
 
+// ListSms answers the outbox with the state of each message's link, read from its user (the
+// outbox is bounded, and each user is read once).
 func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acctlserver.ListSmsResponseObject, error) {
 	out := acctlserver.ListSms200JSONResponse{Messages: []acctl.Sms{}}
+	type key struct{ app, user string }
+	links := map[key][]store.Link{}
 	for _, m := range c.e.store.Outbox() {
-		out.Messages = append(out.Messages, acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link, SentAt: m.SentAt})
+		k := key{m.AppID, m.UserID}
+		have, ok := links[k]
+		if !ok {
+			if u, err := c.e.store.User(m.AppID, m.UserID); err == nil {
+				have = u.Links
+			}
+			links[k] = have
+		}
+		sms := acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link,
+			Code: linkCode(m.Link), LinkStatus: acctl.SmsLinkStatusGone, SentAt: m.SentAt}
+		for _, l := range have {
+			if !strings.HasSuffix(m.Link, "/"+url.PathEscape(l.Code)) { // the link's URL ends with its code (linkURL)
+				continue
+			}
+			sms.Code, sms.LinkStatus = l.Code, acctl.SmsLinkStatusUnused
+			if !l.UsedAt.IsZero() {
+				sms.LinkStatus, sms.UsedAt = acctl.SmsLinkStatusUsed, ptr(l.UsedAt)
+			}
+		}
+		out.Messages = append(out.Messages, sms)
 	}
 	return out, nil
+}
+
+// linkCode is the code at the end of a registration link's URL (see linkURL).
+func linkCode(link string) string {
+	last := link[strings.LastIndex(link, "/")+1:]
+	if code, err := url.PathUnescape(last); err == nil {
+		return code
+	}
+	return last
 }
 
 // registeredPage is parsed when a browser first opens a link, not when the emulator starts.

@@ -36,6 +36,7 @@ import (
 // plan is what the scenario still has a session's phone do.
 type plan struct {
 	token string
+	seq   uint64 // the session's
 	// steps are the timers of the session, in the order they fire.
 	steps []*plannedStep
 	// seen is the status the previous good poll of the session answered ("" before the first).
@@ -105,7 +106,7 @@ func (e *Emulator) playPhone(sess store.Session) {
 	if err := e.store.Plan(sess.Token, saved); err != nil {
 		e.log.Error("session timeline not saved", "session", sess.Token, "err", err)
 	}
-	p := &plan{token: sess.Token}
+	p := &plan{token: sess.Token, seq: sess.Seq}
 	e.plansMu.Lock()
 	defer e.plansMu.Unlock()
 	for _, t := range later {
@@ -128,7 +129,7 @@ func (e *Emulator) resumePlans() {
 			e.playPhone(sess)
 			continue
 		}
-		p := &plan{token: sess.Token}
+		p := &plan{token: sess.Token, seq: sess.Seq}
 		var due []*plannedStep
 		e.plansMu.Lock()
 		for i, st := range sess.Steps {

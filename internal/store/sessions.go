@@ -53,10 +53,11 @@ type session struct {
 type link struct{ prev, next *session }
 
 // sessionList is a doubly linked list threaded through one link of its sessions, so adding,
-// removing and taking the oldest are O(1) and allocate nothing.
+// removing, counting and taking the oldest are O(1) and allocate nothing.
 type sessionList struct {
 	head, tail *session
 	at         func(*session) *link
+	n          int
 }
 
 func byOrder(s *session) *link { return &s.order }
@@ -71,10 +72,15 @@ func (l *sessionList) pushBack(s *session) {
 		l.head = s
 	}
 	l.tail = s
+	l.n++
 }
 
 func (l *sessionList) remove(s *session) {
 	ln := l.at(s)
+	if ln.prev == nil && ln.next == nil && l.head != s {
+		return // not in the list
+	}
+	l.n--
 	if ln.prev != nil {
 		l.at(ln.prev).next = ln.next
 	} else if l.head == s {
