@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -131,7 +132,8 @@ func printUsage(w io.Writer) {
 
 const exitCodes = `
 Exit codes:
-  0  stopped by SIGINT or SIGTERM after finishing the requests in flight; --help; all files valid
+  0  stopped by SIGINT or SIGTERM: requests in flight get 5 s to finish, then what is still busy
+     (a client that stopped reading) is cut and logged; --help; all files valid
   1  could not serve (the address is taken, say) or stopped on an error; a scenario file has
      problems (validate); a control command failed
   2  bad flags, arguments, environment variables or scenario file at start-up
@@ -256,6 +258,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	// min_count) answer at once instead of holding the shutdown up.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	conns := newConnCounter()
 	srv := &http.Server{
 		Handler:           emu,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
@@ -265,6 +268,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         conns.track,
 	}
 
 	printBanner(stdout, b, sc, c)
@@ -320,18 +324,68 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		log.Error("server stopped", "err", err)
 		return 1
 	case sig := <-stop:
-		log.Info("shutting down: finishing requests in flight", "signal", sig.String())
+		log.Info("shutting down: finishing requests in flight", "signal", sig.String(), "grace", shutdownGrace.String())
 	}
-	emu.Close() // cancels pending steps and delayed responses, releases the data directory
+	// Pending steps and delayed responses end now; long waits (a journal read with min_count, an
+	// event stream) and request bodies still arriving end with the base context (limitBody answers
+	// those 503 shutting_down). The store stays open until the server has stopped, so that what a
+	// request in flight changes is on disk before it is answered.
+	emu.StopTimelines()
 	cancelBase()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		log.Error("shutdown", "err", err)
-		return 1
+		// What is left is a client that does not read its answer (or a handler that does not
+		// end): cut it rather than wait for the write timeout.
+		busy := conns.busy()
+		_ = srv.Close()
+		log.Warn("stopped: cut the connections still busy after the grace", "connections", busy,
+			"grace", shutdownGrace.String(), "err", err)
+		return 0
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// shutdownGrace is how long a shutdown lets the requests in flight finish before it cuts their
+// connections. Every answer acmock gives takes milliseconds to make and, to a client that reads it,
+// well under a second to send (the largest, a state export or a journal of 10,000 entries, is tens
+// of megabytes on a local network), so only a client that stopped reading is still there after
+// it. Five seconds stays inside the time a supervisor waits before it kills a process that
+// ignores SIGTERM (docker stop: 10 s; Kubernetes: 30 s; systemd: 90 s), so acmock always gets to
+// close its data directory and exit 0 itself.
+const shutdownGrace = 5 * time.Second
+
+// connCounter follows the server's connections (http.Server.ConnState), to say how many a
+// shutdown had to cut.
+type connCounter struct {
+	mu    sync.Mutex
+	conns map[net.Conn]http.ConnState
+}
+
+func newConnCounter() *connCounter { return &connCounter{conns: map[net.Conn]http.ConnState{}} }
+
+func (c *connCounter) track(conn net.Conn, state http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if state == http.StateClosed || state == http.StateHijacked {
+		delete(c.conns, conn)
+		return
+	}
+	c.conns[conn] = state
+}
+
+// busy counts the connections reading or answering a request.
+func (c *connCounter) busy() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, st := range c.conns {
+		if st != http.StateIdle {
+			n++
+		}
+	}
+	return n
 }
 
 // binding is where acmock listens, seen from the clients' side.

@@ -367,14 +367,21 @@ func (e *Emulator) ResetApplication(appID string) error {
 	return nil
 }
 
-// Close cancels every pending timer and delayed response; the emulator serves no more timelines
-// afterwards.
-func (e *Emulator) Close() {
+// StopTimelines cancels every pending timer and delayed response, and keeps the state open: what
+// a shutdown calls first, so that the requests it lets finish still reach the data directory.
+// The emulator serves no more timelines afterwards.
+func (e *Emulator) StopTimelines() {
 	e.timers.StopAll()
 	e.forgetPlans()
 	e.mu.Lock()
 	e.faults.stop()
 	e.mu.Unlock()
+}
+
+// Close cancels every pending timer and delayed response and releases the data directory; the
+// emulator serves no more timelines afterwards.
+func (e *Emulator) Close() {
+	e.StopTimelines()
 	if err := e.store.Close(); err != nil {
 		e.log.Error("close the data directory", "err", err)
 	}

@@ -199,7 +199,13 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			body, err := readBody(w, r, limit)
+			if err != nil && r.Context().Err() != nil {
+				w.Header().Set("Connection", "close")
+				writeError(w, r, errorf(http.StatusServiceUnavailable, acapi.ErrorCodeShuttingDown, "",
+					"the emulator is shutting down and the request's body was still arriving; nothing was done"))
+				return
+			}
 			if err != nil {
 				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "",
 					"reading the request body failed: %v", err))
@@ -215,6 +221,16 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads up to limit+1 bytes of the body. When the request's context ends first (a
+// shutdown cancels every request's), the read is cut at once rather than left to the server's
+// read timeout: a client sending its body a byte a second would otherwise hold a shutdown up.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetReadDeadline(time.Now()) })
+	defer stop()
+	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }
 
 // identify decodes the path parameters once, from the raw path (the router keeps it encoded
