@@ -119,7 +119,7 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 	}
 	app, err := c.e.store.CreateApplication(id, secret)
 	if errors.Is(err, store.ErrApplicationExists) {
-		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", clip.Input(id))), nil
 	}
 	if errors.Is(err, store.ErrLimitReached) {
 		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
@@ -134,7 +134,7 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplicationRequestObject) (acctlserver.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId)))}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockReq
 	d, err := time.ParseDuration(req.Body.Duration)
 	if err != nil || d < 0 {
 		return acctlserver.AdvanceClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "duration",
-			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", req.Body.Duration))}, nil
+			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", clip.Input(req.Body.Duration)))}, nil
 	}
 	v, ok := c.e.clock.(*clock.Virtual)
 	if !ok {
@@ -218,12 +218,12 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 	var err error
 	if req.Body.Shift != nil {
 		if shift, err = time.ParseDuration(*req.Body.Shift); err != nil {
-			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", clip.Input(*req.Body.Shift)))}, nil
 		}
 	}
 	if req.Body.MaxSkew != nil {
 		if skew, err = time.ParseDuration(*req.Body.MaxSkew); err != nil || skew < time.Second {
-			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", clip.Input(*req.Body.MaxSkew)))}, nil
 		}
 	}
 	var newShift, newSkew *time.Duration
@@ -251,7 +251,7 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 	if req.Params.Application != nil {
 		app, err := c.e.store.Application(*req.Params.Application)
 		if err != nil {
-			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", clip.Input(*req.Params.Application))), nil
 		}
 		apps = []store.Application{app}
 	}
@@ -351,10 +351,10 @@ func (c control) ListSessions(_ context.Context, req acctlserver.ListSessionsReq
 		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
 	}
 	if p.Status != nil && !p.Status.Valid() {
-		return bad("status", "unknown status %q", *p.Status)
+		return bad("status", "unknown status %q", clip.Input(string(*p.Status)))
 	}
 	if p.Order != nil && !p.Order.Valid() {
-		return bad("order", "order must be oldest or newest, not %q", *p.Order)
+		return bad("order", "order must be oldest or newest, not %q", clip.Input(string(*p.Order)))
 	}
 	f := store.SessionFilter{Live: p.Live}
 	for dst, src := range map[*string]*string{&f.AppID: p.Application, &f.UserID: p.User} {
@@ -393,12 +393,12 @@ func (c control) SetSessionStatus(_ context.Context, req acctlserver.SetSessionS
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
 		return acctlserver.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
-		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
+		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", clip.Input(req.SessionToken))), nil
 	case errors.Is(err, store.ErrBadTransition):
 		return acctlserver.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
-			"session %s is %s and cannot become %s", req.SessionToken, s.Status, to)), nil
+			"session %s is %s and cannot become %s", clip.Input(req.SessionToken), s.Status, to)), nil
 	case err != nil:
 		return nil, err
 	}
@@ -411,7 +411,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	if req.Params.Application != nil {
 		appID = *req.Params.Application
 		if _, err := c.e.store.Application(appID); err != nil {
-			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
+			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", clip.Input(appID))), nil
 		}
 	}
 	s, err := c.e.SetUserStatus(appID, req.UserId, to)
@@ -419,11 +419,11 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
 		return acctlserver.SetUserStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.As(err, &none) && !none.Known:
 		msg := none.Error()
 		if appID != "" {
-			msg = fmt.Sprintf("application %s has no user %q", appID, clip.Input(req.UserId))
+			msg = fmt.Sprintf("application %s has no user %q", clip.Input(appID), clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
 	case errors.As(err, &none) && len(none.Statuses) == 0:
@@ -467,7 +467,7 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 			d, err := time.ParseDuration(*p.Timeout)
 			if err != nil || d < 0 || d > maxJournalWait {
 				return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout",
-					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, *p.Timeout))}, nil
+					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, clip.Input(*p.Timeout)))}, nil
 			}
 			wait = d
 		}
@@ -537,10 +537,10 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		return nil, err
 	case errors.Is(err, store.ErrLinkUsed):
 		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
-			"registration link %s was already used; ask for a new one", req.Code)), nil
+			"registration link %s was already used; ask for a new one", clip.Input(req.Code))), nil
 	case err != nil:
 		return acctlserver.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
+			"no registration link %s (links die when their user is deleted or the emulator resets)", clip.Input(req.Code))), nil
 	}
 	if acceptsJSON(ctx) {
 		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil

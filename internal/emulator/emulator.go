@@ -24,6 +24,7 @@ import (
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acapiserver"
 	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -238,11 +239,11 @@ func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
 		slices.Sort(allowed)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "",
-			"%s is not allowed on %s; use %s", r.Method, r.URL.EscapedPath(), strings.Join(allowed, " or ")))
+			"%s is not allowed on %s; use %s", clip.Input(r.Method), clip.Input(r.URL.EscapedPath()), strings.Join(allowed, " or ")))
 		return
 	}
 	writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeNotFound, "",
-		"no endpoint %s %s; see %s for the paths acmock serves", r.Method, r.URL.EscapedPath(), doc))
+		"no endpoint %s %s; see %s for the paths acmock serves", clip.Input(r.Method), clip.Input(r.URL.EscapedPath()), doc))
 }
 
 func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err error) {

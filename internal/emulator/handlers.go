@@ -198,18 +198,18 @@ func (e *Emulator) Logout(_ context.Context, req acapiserver.LogoutRequestObject
 }
 
 func unknownApp(appID string) acapi.Error {
-	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id", "no application %s", appID).body()
+	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id", "no application %s", clip.Input(appID)).body()
 }
 
 func unknownSession(token string) acapi.Error {
-	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token", "no session %s", token).body()
+	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token", "no session %s", clip.Input(token)).body()
 }
 
 // notFound maps a store lookup error of a user-scoped call to its 404 body.
 func notFound(err error, appID, userID string) acapi.Error {
 	if errors.Is(err, store.ErrUserNotFound) {
 		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownUser, "user_id",
-			"application %s has no user %q; add it with add_users first", appID, userID).body()
+			"application %s has no user %q; add it with add_users first", clip.Input(appID), clip.Input(userID)).body()
 	}
 	return unknownApp(appID)
 }

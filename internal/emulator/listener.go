@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
 )
 
@@ -208,7 +209,7 @@ func (l *rejectingListener) explain(status int, text, method, target string, lin
 			}
 			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field,
 				"the request target %q is not validly percent-encoded: %s; a %% must start an escape such as %%2F, or be sent as %%25",
-				truncate(target, 200), unwrapURLError(err))
+				clip.Input(target), unwrapURLError(err))
 		}
 	case strings.Contains(text, "Host header"):
 		return errorf(status, acapi.ErrorCodeInvalidRequest, "Host", "the request is not valid HTTP: %s", text)
@@ -229,13 +230,6 @@ func unwrapURLError(err error) string {
 	return err.Error()
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 // recordRejection logs and journals a request that no handler saw.
 func (e *Emulator) recordRejection(method, target string, apiErr *apiError) {
 	path, _, _ := strings.Cut(target, "?")
@@ -243,6 +237,6 @@ func (e *Emulator) recordRejection(method, target string, apiErr *apiError) {
 		e.journal.Add(journal.Entry{Time: e.clock.Now(), Method: method, Path: path, Status: apiErr.Status, Error: string(apiErr.Code), Message: apiErr.Message})
 	}
 	e.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
-		slog.String("method", method), slog.String("path", path), slog.Int("status", apiErr.Status),
+		slog.String("method", logText(method)), slog.String("path", logText(path)), slog.Int("status", apiErr.Status),
 		slog.String("error", string(apiErr.Code)), slog.String("message", apiErr.Message))
 }

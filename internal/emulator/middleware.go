@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
 )
 
@@ -163,10 +164,12 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	}
 	// The record goes to the handler directly: Logger.LogAttrs would also walk the stack for the
 	// caller's position, which the request log never prints.
+	// What the line quotes of the request is cut as the journal cuts it (journal.MaxText bytes
+	// each), so a 64 KiB path does not make a 64 KiB line.
 	attrs := []slog.Attr{
-		slog.String("method", r.Method), slog.String("path", path),
-		slog.String("operation", opID), slog.String("application", info.app),
-		slog.String("user", info.user), slog.Int("status", status),
+		slog.String("method", logText(r.Method)), slog.String("path", logText(path)),
+		slog.String("operation", opID), slog.String("application", logText(info.app)),
+		slog.String("user", logText(info.user)), slog.Int("status", status),
 		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
 	}
 	if len(info.authHeaders) > 0 {
@@ -182,6 +185,9 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	rec.AddAttrs(attrs...)
 	_ = h.Handle(r.Context(), rec)
 }
+
+// logText bounds what a log line quotes of the request, as the journal bounds its entries.
+func logText(s string) string { return clip.String(s, journal.MaxText) }
 
 // limitBody reads the body up front, refusing one larger than the limit with a 413, so that later
 // layers (validation, handlers) see a complete body or none. What the body holds is checked only
