@@ -83,32 +83,32 @@ func newFlagSet(c *config) (*flag.FlagSet, error) {
 	fs.StringVar(&c.publicURL, "public-url", env("ACMOCK_PUBLIC_URL", ""), "base of the URLs handed out (default http://ADDR) [ACMOCK_PUBLIC_URL]")
 	fs.StringVar(&c.scenarioFile, "scenario", env("ACMOCK_SCENARIO", ""), "scenario YAML file (default: the built-in demo) [ACMOCK_SCENARIO]")
 	fs.StringVar(&c.clock, "clock", env("ACMOCK_CLOCK", "real"), "what scenario timelines run on: real, virtual (moves only when advanced) or auto (status polls move it too; see scenarios/README.md) [ACMOCK_CLOCK]")
-	skew, err := time.ParseDuration(env("ACMOCK_MAX_CLOCK_SKEW", "300s"))
+	skew, err := envDuration("max-clock-skew", 300*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_MAX_CLOCK_SKEW: %w", err)
+		return nil, err
 	}
 	fs.DurationVar(&c.maxSkew, "max-clock-skew", skew, "how far a signed timestamp may be from real time [ACMOCK_MAX_CLOCK_SKEW]")
 	fs.StringVar(&c.logFormat, "log-format", env("ACMOCK_LOG_FORMAT", "text"), "text or json [ACMOCK_LOG_FORMAT]")
 	fs.StringVar(&c.logLevel, "log-level", env("ACMOCK_LOG_LEVEL", "info"), "debug, info, warn or error [ACMOCK_LOG_LEVEL]")
 	fs.StringVar(&c.auth, "auth", env("ACMOCK_AUTH", "verify"), "verify or off: off accepts unsigned requests [ACMOCK_AUTH]")
-	maxBody, err := strconv.ParseInt(env("ACMOCK_MAX_BODY_BYTES", strconv.Itoa(emulator.DefaultMaxBodyBytes)), 10, 64)
+	maxBody, err := envInt("max-body-bytes", emulator.DefaultMaxBodyBytes)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_MAX_BODY_BYTES: %w", err)
+		return nil, err
 	}
-	fs.Int64Var(&c.maxBody, "max-body-bytes", maxBody, "largest request body accepted [ACMOCK_MAX_BODY_BYTES]")
+	fs.Int64Var(&c.maxBody, "max-body-bytes", int64(maxBody), "largest request body accepted [ACMOCK_MAX_BODY_BYTES]")
 	fs.StringVar(&c.controlToken, "control-token", env("ACMOCK_CONTROL_TOKEN", ""), "require this bearer token on the control API under /_acmock/ [ACMOCK_CONTROL_TOKEN]")
-	journalSize, err := strconv.Atoi(env("ACMOCK_JOURNAL_SIZE", strconv.Itoa(journal.DefaultSize)))
+	journalSize, err := envInt("journal-size", journal.DefaultSize)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
+		return nil, err
 	}
 	fs.IntVar(&c.journalSize, "journal-size", journalSize, "how many requests the journal keeps [ACMOCK_JOURNAL_SIZE]")
 	if err := limitFlags(fs, &c.limits); err != nil {
 		return nil, err
 	}
 	fs.StringVar(&c.dataDir, "data", env("ACMOCK_DATA", ""), "keep the state in this directory, every change on disk before it is answered (default: in memory, lost on exit) [ACMOCK_DATA]")
-	watch, err := strconv.ParseBool(env("ACMOCK_WATCH", "false"))
+	watch, err := envBool("watch", false)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_WATCH: %w", err)
+		return nil, err
 	}
 	fs.BoolVar(&c.watch, "watch", watch, "reload the --scenario file when it is saved, keeping the state [ACMOCK_WATCH]")
 	return fs, nil
@@ -152,25 +152,27 @@ func parseFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if c.clock != "real" && c.clock != "virtual" && c.clock != "auto" {
-		return c, fmt.Errorf("--clock must be real, virtual or auto, not %q", c.clock)
-	}
-	if c.auth != "verify" && c.auth != "off" {
-		return c, fmt.Errorf("--auth must be verify or off, not %q", c.auth)
-	}
-	if c.maxSkew < time.Second {
-		return c, fmt.Errorf("--max-clock-skew must be at least 1s, not %v", c.maxSkew)
-	}
-	if c.journalSize < 1 || c.maxBody < 1 {
-		return c, errors.New("--journal-size and --max-body-bytes must be at least 1")
-	}
-	if c.watch && c.scenarioFile == "" {
+	switch {
+	case c.clock != "real" && c.clock != "virtual" && c.clock != "auto":
+		return c, flagError(fs, "clock", "must be real, virtual or auto, not %q", c.clock)
+	case c.auth != "verify" && c.auth != "off":
+		return c, flagError(fs, "auth", "must be verify or off, not %q", c.auth)
+	case c.maxSkew < time.Second:
+		return c, flagError(fs, "max-clock-skew", "must be at least 1s, not %v", c.maxSkew)
+	case c.journalSize < 1:
+		return c, flagError(fs, "journal-size", "must be at least 1, not %d", c.journalSize)
+	case c.maxBody < 1:
+		return c, flagError(fs, "max-body-bytes", "must be at least 1, not %d", c.maxBody)
+	case c.watch && c.scenarioFile == "":
 		return c, errors.New("--watch needs --scenario FILE: the built-in scenario has no file to watch")
+	case c.logFormat != "text" && c.logFormat != "json":
+		return c, flagError(fs, "log-format", "must be text or json, not %q", c.logFormat)
 	}
-	if c.logFormat != "text" && c.logFormat != "json" {
-		return c, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return c, flagError(fs, "log-level", "must be debug, info, warn or error, not %q", c.logLevel)
 	}
-	return c, checkLimits(c.limits)
+	return c, checkLimits(fs, c.limits)
 }
 
 func newLogger(c config, w io.Writer) (*slog.Logger, error) {

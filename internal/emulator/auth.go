@@ -28,7 +28,7 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 		case scopeSession:
 			if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token",
-					"no session %s (it may belong to a deleted user or an earlier run)", clip.Input(info.session)))
+					"no session %s%s", clip.Input(info.session), forgottenSession))
 				return
 			}
 		}

@@ -152,6 +152,10 @@ func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateS
 	if err != nil {
 		return nil, err
 	}
+	// What loading it would refuse, in the same words (see LoadScenario).
+	if problems, ok := scenarioProblems(scenario.CheckLimits(sc, c.e.store.Limits())); ok {
+		return acctlserver.ValidateScenario400JSONResponse(problems), nil
+	}
 	return acctlserver.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
 }
 

@@ -122,8 +122,8 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", clip.Input(id))), nil
 	}
 	if errors.Is(err, store.ErrLimitReached) {
-		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
-			c.e.store.Limits().MaxApplications)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "",
+			"%v (a fixed bound, see api/control.yaml, Bounds); reset the emulator or reuse an application", err)), nil
 	}
 	if err != nil {
 		return nil, err
@@ -160,8 +160,7 @@ func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioReq
 		return nil, err
 	}
 	err = c.e.LoadScenario(sc)
-	if errors.Is(err, store.ErrLimitReached) {
-		problems, _ := scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}})
+	if problems, ok := scenarioProblems(err); ok && errors.Is(err, store.ErrLimitReached) {
 		return acctlserver.PutScenario400JSONResponse(problems), nil
 	}
 	if err != nil {
@@ -245,7 +244,8 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
-// they were added. The cursor names the application and the last user listed.
+// they were added. The cursor names the application and the last user listed. limit counts users,
+// and an application on the page with none of its users counts as one.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	apps := c.e.store.Applications()
 	if req.Params.Application != nil {
@@ -284,7 +284,9 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 			state.Users[j] = userState(ctx, c.e, u)
 		}
 		out.Applications = append(out.Applications, state)
-		limit -= len(users)
+		// An application listed without users takes a place of its own, so that a page holds
+		// at most limit entries of either kind, however many applications have no users.
+		limit -= max(len(users), 1)
 		switch {
 		case more:
 			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1].Seq))
@@ -395,7 +397,7 @@ func (c control) SetSessionStatus(_ context.Context, req acctlserver.SetSessionS
 		return acctlserver.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
 			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
-		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", clip.Input(req.SessionToken))), nil
+		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s%s", clip.Input(req.SessionToken), forgottenSession)), nil
 	case errors.Is(err, store.ErrBadTransition):
 		return acctlserver.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
 			"session %s is %s and cannot become %s", clip.Input(req.SessionToken), s.Status, to)), nil
@@ -456,6 +458,10 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 	}
 	if p.MinCount == nil && p.Timeout != nil {
 		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
+	}
+	if p.MinCount != nil && *p.MinCount > c.e.journal.Cap() {
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "min_count",
+			"min_count %d can never be reached: the journal keeps the last %d requests (set by --journal-size or ACMOCK_JOURNAL_SIZE)", *p.MinCount, c.e.journal.Cap()))}, nil
 	}
 	out := acctlserver.ListRequests200JSONResponse{}
 	var entries []journal.Entry
@@ -540,7 +546,8 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 			"registration link %s was already used; ask for a new one", clip.Input(req.Code))), nil
 	case err != nil:
 		return acctlserver.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", clip.Input(req.Code))), nil
+			"no registration link %s; a link stops working when its user is deleted, when the emulator resets, and when the user gets %d newer ones (a user keeps its last %d)",
+			clip.Input(req.Code), c.e.store.Limits().MaxLinksPerUser, c.e.store.Limits().MaxLinksPerUser)), nil
 	}
 	if acceptsJSON(ctx) {
 		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil

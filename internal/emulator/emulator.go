@@ -288,15 +288,11 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 }
 
 // LoadScenario replaces the scenario and resets the state to it (journal included, see Reset). A
-// scenario with more users than the store may hold is refused (ErrLimitReached) and the loaded one
-// stays.
+// scenario with more applications or users than the store may hold is refused (the error wraps
+// scenario.Problems and store.ErrLimitReached) and the loaded one stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
-	users := 0
-	for _, app := range sc.Applications {
-		users += len(app.Users)
-	}
-	if limit := e.store.Limits().MaxUsers; users > limit {
-		return fmt.Errorf("load scenario %s: it lists %d users and the emulator holds at most %d: %w", sc.Name, users, limit, store.ErrLimitReached)
+	if err := scenario.CheckLimits(sc, e.store.Limits()); err != nil {
+		return fmt.Errorf("load scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
 	}
 	e.mu.Lock()
 	e.scenario = sc

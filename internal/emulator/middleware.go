@@ -198,7 +198,7 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 		tooLarge := func() {
 			w.Header().Set("Connection", "close")
 			writeError(w, r, errorf(http.StatusRequestEntityTooLarge, acapi.ErrorCodeBodyTooLarge, "",
-				"the request body is larger than %d bytes", limit))
+				"the request body is larger than %d bytes, the limit set by acmock's --max-body-bytes (ACMOCK_MAX_BODY_BYTES)", limit))
 		}
 		if r.ContentLength > limit {
 			tooLarge()
