@@ -125,10 +125,19 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprintln(w)
+	fmt.Fprint(w, fixedBounds)
 	ctlUsage(w)
 	fmt.Fprint(w, exitCodes)
 }
+
+const fixedBounds = `
+Bounds: besides the limits the flags above set, acmock keeps at most 1,000 applications, a
+user's last 10 registration links, the last 1,000 SMS, a session's last 64 status changes, the
+last 100,000 nonces for the replay check and 100,000 fault call counters; it answers pages of at
+most 1,000 users or sessions, request lines and headers of at most 64 KiB each. All of them, and
+what happens past each: README.md (Bounds) and api/control.yaml (Bounds).
+
+`
 
 const exitCodes = `
 Exit codes:
@@ -281,7 +290,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		log.Warn("acmock is reachable from other machines, with the scenario's credentials", "addr", ln.Addr().String(),
 			"public_url", cmp.Or(b.publicURL, "each request's Host"))
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock, "storage", storageName(c.dataDir))
+	listening := []any{"addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock, "storage", storageName(c.dataDir)}
+	if limits := changedLimits(c); len(limits) > 0 {
+		listening = append(listening, "limits", strings.Join(limits, " "))
+	}
+	log.Info("listening", listening...)
 	if c.watch {
 		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) },
 			func(err error) { log.Warn("watching the scenario file", "file", c.scenarioFile, "err", err) })
@@ -442,6 +455,9 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	if b.publicURL != "" && b.publicURL != b.local {
 		fmt.Fprintf(&out, "URLs handed out start with %s\n\n", b.publicURL)
 	}
+	if limits := changedLimits(c); len(limits) > 0 {
+		fmt.Fprintf(&out, "Limits changed from their defaults: %s (see acmock --help, Bounds)\n\n", strings.Join(limits, " "))
+	}
 	if c.clock == "virtual" {
 		out.WriteString("The clock is virtual: it moves only when told to (acmock advance 2s, or POST\n")
 		out.WriteString("/_acmock/clock/advance), so a phone's steps and the session timeout wait for it.\n\n")
@@ -483,6 +499,24 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	fmt.Fprintf(&out, "control API: %s/_acmock/ (described in api/control.yaml)\n", b.local)
 	fmt.Fprintf(&out, "health: %s/_acmock/health\n", b.local)
 	_, _ = io.WriteString(w, out.String())
+}
+
+// changedLimits lists the bounds set to other values than their defaults, as flags: what a user
+// who wonders why a session went missing wants to see at start-up.
+func changedLimits(c config) []string {
+	d := store.DefaultLimits
+	var out []string
+	add := func(flag string, value, def any, set bool) {
+		if set && value != def {
+			out = append(out, fmt.Sprintf("--%s %v", flag, value))
+		}
+	}
+	add("max-sessions", c.limits.MaxSessions, d.MaxSessions, c.limits.MaxSessions > 0)
+	add("session-lifetime", c.limits.SessionLifetime, d.SessionLifetime, c.limits.SessionLifetime > 0)
+	add("max-users", c.limits.MaxUsers, d.MaxUsers, c.limits.MaxUsers > 0)
+	add("journal-size", c.journalSize, journal.DefaultSize, c.journalSize > 0)
+	add("max-body-bytes", c.maxBody, int64(emulator.DefaultMaxBodyBytes), c.maxBody > 0)
+	return out
 }
 
 // nextCommands suggests what to run now, for the user whose first login shows the most.
