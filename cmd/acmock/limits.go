@@ -37,39 +37,27 @@ func limitFlags(fs *flag.FlagSet, l *store.Limits) error {
 // envInt, envDuration and envBool read the default of a flag from its ACMOCK_* variable, with an
 // error naming the variable, its value and the flag when the value is not one.
 func envInt(flagName string, def int) (int, error) {
-	v, ok := os.LookupEnv(envName(flagName))
-	if !ok {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, envError(flagName, v, "a whole number")
-	}
-	return n, nil
+	return envValue(flagName, def, strconv.Atoi, "a whole number")
 }
 
 func envDuration(flagName string, def time.Duration) (time.Duration, error) {
-	v, ok := os.LookupEnv(envName(flagName))
-	if !ok {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, envError(flagName, v, "a duration such as 30s or 24h")
-	}
-	return d, nil
+	return envValue(flagName, def, time.ParseDuration, "a duration such as 30s or 24h")
 }
 
 func envBool(flagName string, def bool) (bool, error) {
+	return envValue(flagName, def, strconv.ParseBool, "true or false")
+}
+
+func envValue[T any](flagName string, def T, parse func(string) (T, error), want string) (T, error) {
 	v, ok := os.LookupEnv(envName(flagName))
 	if !ok {
 		return def, nil
 	}
-	b, err := strconv.ParseBool(v)
+	x, err := parse(v)
 	if err != nil {
-		return false, envError(flagName, v, "true or false")
+		return x, envError(flagName, v, want)
 	}
-	return b, nil
+	return x, nil
 }
 
 func envError(flagName, value, want string) error {
