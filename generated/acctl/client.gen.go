@@ -270,7 +270,9 @@ type ClientInterface interface {
 	//
 	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+	// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+	// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+	// shuts down the answer is a `503`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -384,7 +386,8 @@ type ClientInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds and `user_count`, how many it has in all.
+	// page holds and `user_count`, how many it has in all. An application listed without users (it
+	// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -797,7 +800,9 @@ func (c *Client) PutScenarioWithBody(ctx context.Context, contentType string, bo
 //
 // Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 // or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+// shuts down the answer is a `503`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1001,7 +1006,8 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds and `user_count`, how many it has in all.
+// page holds and `user_count`, how many it has in all. An application listed without users (it
+// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2579,7 +2585,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+	// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+	// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+	// shuts down the answer is a `503`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2701,7 +2709,8 @@ type ClientWithResponsesInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds and `user_count`, how many it has in all.
+	// page holds and `user_count`, how many it has in all. An application listed without users (it
+	// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4847,7 +4856,9 @@ func (c *ClientWithResponses) PutScenarioWithBodyWithResponse(ctx context.Contex
 //
 // Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 // or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+// shuts down the answer is a `503`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5023,7 +5034,8 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds and `user_count`, how many it has in all.
+// page holds and `user_count`, how many it has in all. An application listed without users (it
+// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
 //
 // Returns a wrapper object for the known response body format(s).
 //

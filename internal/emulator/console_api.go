@@ -12,6 +12,7 @@ import (
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -23,7 +24,7 @@ func (c control) GetApplicationCredentials(_ context.Context, req acctlserver.Ge
 	app, err := c.e.store.Application(req.ApplicationId)
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctlserver.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId)))}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -34,9 +35,9 @@ func (c control) LosePhone(ctx context.Context, req acctlserver.LosePhoneRequest
 	link, err := c.e.store.LoseDevice(req.ApplicationId, req.UserId, c.e.clock.Now())
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId))), nil
 	case errors.Is(err, store.ErrUserNotFound):
-		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", clip.Input(req.ApplicationId), clip.Input(req.UserId))), nil
 	case err != nil:
 		return nil, err
 	}
@@ -212,6 +213,10 @@ func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateS
 	}
 	if err != nil {
 		return nil, err
+	}
+	// What loading it would refuse, in the same words (see LoadScenario).
+	if problems, ok := scenarioProblems(scenario.CheckLimits(sc, c.e.store.Limits())); ok {
+		return acctlserver.ValidateScenario400JSONResponse(problems), nil
 	}
 	return acctlserver.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
 }

@@ -117,11 +117,11 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 	}
 	app, err := c.e.store.CreateApplication(id, secret)
 	if errors.Is(err, store.ErrApplicationExists) {
-		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", clip.Input(id))), nil
 	}
 	if errors.Is(err, store.ErrLimitReached) {
-		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
-			c.e.store.Limits().MaxApplications)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "",
+			"%v (a fixed bound, see api/control.yaml, Bounds); reset the emulator or reuse an application", err)), nil
 	}
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplicationRequestObject) (acctlserver.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId)))}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -158,8 +158,7 @@ func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioReq
 		return nil, err
 	}
 	err = c.e.LoadScenario(sc)
-	if errors.Is(err, store.ErrLimitReached) {
-		problems, _ := scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}})
+	if problems, ok := scenarioProblems(err); ok && errors.Is(err, store.ErrLimitReached) {
 		return acctlserver.PutScenario400JSONResponse(problems), nil
 	}
 	if err != nil {
@@ -189,7 +188,7 @@ func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockReq
 	d, err := time.ParseDuration(req.Body.Duration)
 	if err != nil || d < 0 {
 		return acctlserver.AdvanceClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "duration",
-			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", req.Body.Duration))}, nil
+			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", clip.Input(req.Body.Duration)))}, nil
 	}
 	v, ok := c.e.clock.(*clock.Virtual)
 	if !ok {
@@ -216,12 +215,12 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 	var err error
 	if req.Body.Shift != nil {
 		if shift, err = time.ParseDuration(*req.Body.Shift); err != nil {
-			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", clip.Input(*req.Body.Shift)))}, nil
 		}
 	}
 	if req.Body.MaxSkew != nil {
 		if skew, err = time.ParseDuration(*req.Body.MaxSkew); err != nil || skew < time.Second {
-			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", clip.Input(*req.Body.MaxSkew)))}, nil
 		}
 	}
 	var newShift, newSkew *time.Duration
@@ -244,7 +243,8 @@ const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
 // they were added (the cursor names the application and the last user listed by Seq), or with
-// prefix in ID order (the cursor names the last user by ID), or the users named by user.
+// prefix in ID order (the cursor names the last user by ID), or the users named by user. limit counts users, and an application on
+// the page with none of its users counts as one.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	p := req.Params
 	bad := func(field, format string, args ...any) (acctlserver.ListUsersResponseObject, error) {
@@ -254,7 +254,7 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 	if p.Application != nil {
 		app, err := c.e.store.Application(*p.Application)
 		if err != nil {
-			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *p.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", clip.Input(*p.Application))), nil
 		}
 		apps = []store.Application{app}
 	}
@@ -307,7 +307,9 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 		}
 		state := applicationState(ctx, c.e, app.ID, users)
 		out.Applications = append(out.Applications, state)
-		limit -= len(users)
+		// An application listed without users takes a place of its own, so that a page holds
+		// at most limit entries of either kind, however many applications have no users.
+		limit -= max(len(users), 1)
 		switch {
 		case more:
 			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1], prefix != ""))
@@ -416,10 +418,10 @@ func (c control) ListSessions(_ context.Context, req acctlserver.ListSessionsReq
 		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
 	}
 	if p.Status != nil && !p.Status.Valid() {
-		return bad("status", "unknown status %q", *p.Status)
+		return bad("status", "unknown status %q", clip.Input(string(*p.Status)))
 	}
 	if p.Order != nil && !p.Order.Valid() {
-		return bad("order", "order must be oldest or newest, not %q", *p.Order)
+		return bad("order", "order must be oldest or newest, not %q", clip.Input(string(*p.Order)))
 	}
 	f := store.SessionFilter{Live: p.Live}
 	for dst, src := range map[*string]*string{&f.AppID: p.Application, &f.UserID: p.User} {
@@ -458,12 +460,12 @@ func (c control) SetSessionStatus(_ context.Context, req acctlserver.SetSessionS
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
 		return acctlserver.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
-		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
+		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s%s", clip.Input(req.SessionToken), forgottenSession)), nil
 	case errors.Is(err, store.ErrBadTransition):
 		return acctlserver.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
-			"session %s is %s and cannot become %s", req.SessionToken, s.Status, to)), nil
+			"session %s is %s and cannot become %s", clip.Input(req.SessionToken), s.Status, to)), nil
 	case err != nil:
 		return nil, err
 	}
@@ -476,7 +478,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	if req.Params.Application != nil {
 		appID = *req.Params.Application
 		if _, err := c.e.store.Application(appID); err != nil {
-			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
+			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", clip.Input(appID))), nil
 		}
 	}
 	s, err := c.e.SetUserStatus(appID, req.UserId, to)
@@ -484,11 +486,11 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
 		return acctlserver.SetUserStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.As(err, &none) && !none.Known:
 		msg := none.Error()
 		if appID != "" {
-			msg = fmt.Sprintf("application %s has no user %q", appID, clip.Input(req.UserId))
+			msg = fmt.Sprintf("application %s has no user %q", clip.Input(appID), clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
 	case errors.As(err, &none) && len(none.Statuses) == 0:
@@ -522,6 +524,10 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 	if p.MinCount == nil && p.Timeout != nil {
 		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
 	}
+	if p.MinCount != nil && *p.MinCount > c.e.journal.Cap() {
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "min_count",
+			"min_count %d can never be reached: the journal keeps the last %d requests (set by --journal-size or ACMOCK_JOURNAL_SIZE)", *p.MinCount, c.e.journal.Cap()))}, nil
+	}
 	out := acctlserver.ListRequests200JSONResponse{}
 	var entries []journal.Entry
 	if p.MinCount == nil {
@@ -532,7 +538,7 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 			d, err := time.ParseDuration(*p.Timeout)
 			if err != nil || d < 0 || d > maxJournalWait {
 				return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout",
-					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, *p.Timeout))}, nil
+					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, clip.Input(*p.Timeout)))}, nil
 			}
 			wait = d
 		}
@@ -637,10 +643,11 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		return nil, err
 	case errors.Is(err, store.ErrLinkUsed):
 		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
-			"registration link %s was already used; ask for a new one", req.Code)), nil
+			"registration link %s was already used; ask for a new one", clip.Input(req.Code))), nil
 	case err != nil:
 		return acctlserver.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
+			"no registration link %s; a link stops working when its user is deleted, when the emulator resets, and when the user gets %d newer ones (a user keeps its last %d)",
+			clip.Input(req.Code), c.e.store.Limits().MaxLinksPerUser, c.e.store.Limits().MaxLinksPerUser)), nil
 	}
 	if acceptsJSON(ctx) {
 		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil

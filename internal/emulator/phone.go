@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -58,9 +59,9 @@ const maxListed = 5
 func (e *NoSessionError) Error() string {
 	switch {
 	case !e.Known:
-		return fmt.Sprintf("no application has a user %q", e.User)
+		return fmt.Sprintf("no application has a user %q", clip.Input(e.User))
 	case len(e.Statuses) == 0:
-		return fmt.Sprintf("user %q has no session yet; start a login first", e.User)
+		return fmt.Sprintf("user %q has no session yet; start a login first", clip.Input(e.User))
 	}
 	names := make([]string, 0, maxListed)
 	for _, s := range e.Statuses[:min(len(e.Statuses), maxListed)] {
@@ -74,7 +75,7 @@ func (e *NoSessionError) Error() string {
 	if len(e.Statuses) > 1 {
 		what = fmt.Sprintf("its %d sessions are, newest first,", len(e.Statuses))
 	}
-	return fmt.Sprintf("user %q has no session that can become %s: %s %s", e.User, e.To, what, list)
+	return fmt.Sprintf("user %q has no session that can become %s: %s %s", clip.Input(e.User), clip.Input(string(e.To)), what, list)
 }
 
 // Is lets errors.Is match the store's sentinels.
@@ -159,7 +160,7 @@ func (e *Emulator) SetStatus(who string, to acapi.SessionStatus) (store.Session,
 	s, err = e.SetUserStatus("", who, to)
 	var none *NoSessionError
 	if errors.As(err, &none) && !none.Known {
-		return s, fmt.Errorf("no session or user %q: %w", who, store.ErrSessionNotFound)
+		return s, fmt.Errorf("no session or user %q: %w", clip.Input(who), store.ErrSessionNotFound)
 	}
 	return s, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 )
 
 // StateFormat and StateVersion identify a snapshot. The version goes up when the format changes;
@@ -203,6 +204,11 @@ func (st *State) Check(l Limits) error {
 
 func (st *State) check(l Limits, own bool) error {
 	bad := func(field, format string, args ...any) error {
+		for i, a := range args { // what the snapshot says is quoted in part, like all client input
+			if s, ok := a.(string); ok {
+				args[i] = clip.Input(s)
+			}
+		}
 		return &StateError{Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
 	if st.Format != StateFormat {
@@ -266,7 +272,7 @@ func (st *State) check(l Limits, own bool) error {
 			if u.Phone != nil {
 				for k, m := range u.Phone.Methods {
 					if !m.Valid() {
-						return bad(fmt.Sprintf("%s.phone.methods[%d]", ut, k), "unknown method %q", m)
+						return bad(fmt.Sprintf("%s.phone.methods[%d]", ut, k), "unknown method %q", string(m))
 					}
 				}
 			}
@@ -316,7 +322,7 @@ func (st *State) check(l Limits, own bool) error {
 		}
 		for k, m := range s.Methods {
 			if !m.Valid() {
-				return bad(fmt.Sprintf("%s.methods[%d]", at, k), "unknown method %q", m)
+				return bad(fmt.Sprintf("%s.methods[%d]", at, k), "unknown method %q", string(m))
 			}
 		}
 		for k, h := range s.History {

@@ -296,7 +296,7 @@ func (s *Store) CreateApplication(id, secret string) (_ Application, err error) 
 	}
 	defer s.write(&err)()
 	if len(s.apps) >= s.limits.MaxApplications {
-		return Application{}, limitError("create application: the emulator holds %d applications, its limit", len(s.apps))
+		return Application{}, limitError("create application: the emulator holds %d applications and at most %d", len(s.apps), s.limits.MaxApplications)
 	}
 	if err := s.addApplication(id, secret); err != nil {
 		return Application{}, err
@@ -370,7 +370,11 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		}
 	}
 	if s.users+len(created) > s.limits.MaxUsers {
-		return nil, nil, limitError("add %d users: the emulator holds %d users and at most %d", len(created), s.users, s.limits.MaxUsers)
+		what := "1 user"
+		if len(created) != 1 {
+			what = fmt.Sprintf("%d users", len(created))
+		}
+		return nil, nil, limitError("add %s: the emulator holds %d users and at most %d", what, s.users, s.limits.MaxUsers)
 	}
 	if len(created) > 0 {
 		s.record(fact{Op: "add_users", App: appID, Users: created})
