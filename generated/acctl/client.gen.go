@@ -221,11 +221,22 @@ type ClientInterface interface {
 	// ListRequests Read the request journal, or wait for requests to arrive
 	//
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-	// The journal also records the registration links phones open (`openRegistrationLink`).
-	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-	// one keeps its start followed by `…(N bytes)`.
+	// `--journal-size`). The journal also records the registration links phones open
+	// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+	// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+	//
+	// One page at a time, read from the newest end: a page holds the newest `limit` matching
+	// entries (default and most 1,000), listed oldest first. When older matching entries may be
+	// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+	// page of entries just older than this one. A page can be short, or empty, and still have a
+	// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+	// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+	// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+	// what is new, newest page first.
+	//
+	// With `min_count`, the answer waits until at least that many kept entries match (all of
+	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+	// sleeps; it then answers the page as above.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -704,11 +715,22 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // ListRequests Read the request journal, or wait for requests to arrive
 //
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-// The journal also records the registration links phones open (`openRegistrationLink`).
-// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-// one keeps its start followed by `…(N bytes)`.
+// `--journal-size`). The journal also records the registration links phones open
+// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+//
+// One page at a time, read from the newest end: a page holds the newest `limit` matching
+// entries (default and most 1,000), listed oldest first. When older matching entries may be
+// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+// page of entries just older than this one. A page can be short, or empty, and still have a
+// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+// what is new, newest page first.
+//
+// With `min_count`, the answer waits until at least that many kept entries match (all of
+// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+// sleeps; it then answers the page as above.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -1588,6 +1610,18 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2480,11 +2514,22 @@ type ClientWithResponsesInterface interface {
 	// ListRequestsWithResponse Read the request journal, or wait for requests to arrive
 	//
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-	// The journal also records the registration links phones open (`openRegistrationLink`).
-	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-	// one keeps its start followed by `…(N bytes)`.
+	// `--journal-size`). The journal also records the registration links phones open
+	// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+	// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+	//
+	// One page at a time, read from the newest end: a page holds the newest `limit` matching
+	// entries (default and most 1,000), listed oldest first. When older matching entries may be
+	// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+	// page of entries just older than this one. A page can be short, or empty, and still have a
+	// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+	// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+	// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+	// what is new, newest page first.
+	//
+	// With `min_count`, the answer waits until at least that many kept entries match (all of
+	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+	// sleeps; it then answers the page as above.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -4720,11 +4765,22 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // ListRequestsWithResponse Read the request journal, or wait for requests to arrive
 //
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-// The journal also records the registration links phones open (`openRegistrationLink`).
-// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-// one keeps its start followed by `…(N bytes)`.
+// `--journal-size`). The journal also records the registration links phones open
+// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+//
+// One page at a time, read from the newest end: a page holds the newest `limit` matching
+// entries (default and most 1,000), listed oldest first. When older matching entries may be
+// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+// page of entries just older than this one. A page can be short, or empty, and still have a
+// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+// what is new, newest page first.
+//
+// With `min_count`, the answer waits until at least that many kept entries match (all of
+// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+// sleeps; it then answers the page as above.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses

@@ -195,3 +195,39 @@ func BenchmarkSignedLoginFlow(b *testing.B) {
 		do(sess, http.MethodPost, "/authentication/logout/"+started.Status.Token, "", http.StatusOK)
 	}
 }
+
+// BenchmarkReadJournal measures GET /_acmock/requests, unfiltered and filtered on a user with one
+// entry, while the journal holds 10,000 (its default size) or 100,000 entries: the answer is one
+// page, so its cost should follow the page, not the journal.
+func BenchmarkReadJournal(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), JournalSize: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			user := "alice"
+			if i == n/2 {
+				user = "bob"
+			}
+			req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/management/has_registered_mobile_device/"+demoApp+"/"+user, nil)
+			emu.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		for _, q := range []string{"", "?limit=10", "?user=bob"} {
+			b.Run(fmt.Sprintf("%d%s", n, q), func(b *testing.B) {
+				b.ReportAllocs()
+				size := 0
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/_acmock/requests"+q, nil))
+					if rec.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+					size = rec.Body.Len()
+				}
+				b.ReportMetric(float64(size), "bytes/answer")
+			})
+		}
+		emu.Close()
+	}
+}

@@ -457,11 +457,21 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 	if p.MinCount == nil && p.Timeout != nil {
 		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
 	}
+	limit := defaultPage
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	var before uint64
+	if p.Cursor != nil {
+		seq, err := strconv.ParseUint(*p.Cursor, 10, 64)
+		if err != nil || seq == 0 {
+			return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
+				"cursor must be the next_cursor of a previous page of GET /_acmock/requests"))}, nil
+		}
+		before = seq
+	}
 	out := acctlserver.ListRequests200JSONResponse{}
-	var entries []journal.Entry
-	if p.MinCount == nil {
-		entries = c.e.journal.List(f)
-	} else {
+	if p.MinCount != nil {
 		wait := 5 * time.Second
 		if p.Timeout != nil {
 			d, err := time.ParseDuration(*p.Timeout)
@@ -473,12 +483,11 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 		}
 		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		var err error
-		entries, err = c.e.journal.Wait(ctx, f, *p.MinCount)
-		out.TimedOut = err != nil
+		out.TimedOut = c.e.journal.WaitFor(ctx, f, *p.MinCount) != nil
 	}
-	if p.Limit != nil && len(entries) > *p.Limit {
-		entries = entries[len(entries)-*p.Limit:]
+	entries, next := c.e.journal.Page(f, before, limit)
+	if next != 0 {
+		out.NextCursor = ptr(strconv.FormatUint(next, 10))
 	}
 	out.Entries = make([]acctl.RequestEntry, len(entries))
 	for i, en := range entries {
