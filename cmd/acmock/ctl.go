@@ -32,7 +32,7 @@ var ctlCommands = map[string]struct {
 	"advance":  {"DURATION", "move the virtual clock forward (--clock virtual or auto)", advance},
 	"sms":      {"", "show the SMS outbox", showSMS},
 	"requests": {"", "show the request journal, all of it, oldest first; --follow keeps printing new requests", showRequests},
-	"sessions": {"[USER]", "list sessions with their status history", showSessions},
+	"sessions": {"[USER]", "list every session (or the user's), oldest first, with its status history", showSessions},
 	"reset":    {"", "go back to the loaded scenario's initial state", reset},
 	"load":     {"FILE|NAME", "replace the scenario with FILE, or a shipped one by NAME, and reset", load},
 	"state":    {"export|import FILE", "save the state to FILE (- for stdout), or replace it with the one saved in FILE", state},
@@ -287,25 +287,32 @@ func showSessions(ctx context.Context, c *acctl.ClientWithResponses, args []stri
 	if len(args) > 1 {
 		return usageError{errors.New("takes at most one user")}
 	}
+	// Every session, oldest first, a page at a time as they are read: the emulator keeps up to
+	// --max-sessions of them, and a listing that stopped at one page would hide the newest.
 	params := &acctl.ListSessionsParams{}
 	if len(args) == 1 {
 		params.User = &args[0]
 	}
-	res, err := c.ListSessionsWithResponse(ctx, params)
-	if err != nil {
-		return unreachable(err)
-	}
-	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
-		return err
-	}
-	for _, s := range res.JSON200.Sessions {
-		var steps []string
-		for _, h := range s.History {
-			steps = append(steps, fmt.Sprintf("%s@%s(%s)", h.Status, h.At.Format("15:04:05"), h.Cause))
+	for {
+		res, err := c.ListSessionsWithResponse(ctx, params)
+		if err != nil {
+			return unreachable(err)
 		}
-		fmt.Fprintf(stdout, "%s  %s/%s  login %d  %s\n", s.Token, s.Application, s.User, s.Attempt, strings.Join(steps, " -> "))
+		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
+			return err
+		}
+		for _, s := range res.JSON200.Sessions {
+			var steps []string
+			for _, h := range s.History {
+				steps = append(steps, fmt.Sprintf("%s@%s(%s)", h.Status, h.At.Format("15:04:05"), h.Cause))
+			}
+			fmt.Fprintf(stdout, "%s  %s/%s  login %d  %s\n", s.Token, s.Application, s.User, s.Attempt, strings.Join(steps, " -> "))
+		}
+		if res.JSON200.NextCursor == nil {
+			return nil
+		}
+		params.Cursor = res.JSON200.NextCursor
 	}
-	return nil
 }
 
 func reset(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {

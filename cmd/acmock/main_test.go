@@ -296,7 +296,7 @@ func TestPhoneCommandsByUser(t *testing.T) {
 	}
 }
 
-// TestListingCommandsPrintEverything: requests reads every page, not only the first
+// TestListingCommandsPrintEverything: sessions and requests read every page, not only the first
 // 1,000 items the control API answers at a time.
 func TestListingCommandsPrintEverything(t *testing.T) {
 	base, ctl := serveForCommands(t, []string{"--clock", "virtual", "--auth", "off"})
@@ -312,7 +312,7 @@ func TestListingCommandsPrintEverything(t *testing.T) {
 			t.Fatalf("login: %d", res.StatusCode)
 		}
 	}
-	for _, args := range [][]string{{"requests"}} {
+	for _, args := range [][]string{{"sessions"}, {"sessions", "alice"}, {"requests"}} {
 		c, out, errOut := ctl(args...)
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if c != 0 || len(lines) != logins {
