@@ -400,8 +400,9 @@ type ClientInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -414,8 +415,9 @@ type ClientInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -1034,8 +1036,9 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -1058,8 +1061,9 @@ func (c *Client) SetUserStatusWithBody(ctx context.Context, userId string, param
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -2709,8 +2713,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -2723,8 +2728,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -5044,8 +5050,9 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -5064,8 +5071,9 @@ func (c *ClientWithResponses) SetUserStatusWithBodyWithResponse(ctx context.Cont
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //

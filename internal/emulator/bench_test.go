@@ -231,3 +231,35 @@ func BenchmarkReadJournal(b *testing.B) {
 		emu.Close()
 	}
 }
+
+// BenchmarkSetUserStatusAmongSessions measures approving a user (SetUserStatus, what acmock
+// approve USER and POST /_acmock/users/{id}/status do) whose 1,000 or 100,000 live sessions are all
+// active, so none can become identifying: the refusal looks for a session that can make the change
+// and counts the others.
+func BenchmarkSetUserStatusAmongSessions(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emu.Close()
+			st := emu.Store()
+			for range n {
+				s, err := st.StartSession(demoApp, "alice", nil, time.Now())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := emu.SetUserStatus("", "alice", "identifying"); err == nil {
+					b.Fatal("a session became identifying")
+				}
+			}
+		})
+	}
+}

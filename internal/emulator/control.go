@@ -426,7 +426,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 			msg = fmt.Sprintf("application %s has no user %q", appID, clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
-	case errors.As(err, &none) && len(none.Statuses) == 0:
+	case errors.As(err, &none) && none.Count == 0:
 		return acctlserver.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
 	case errors.As(err, &none):
 		return acctlserver.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil

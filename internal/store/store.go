@@ -194,7 +194,7 @@ type user struct {
 	logins int
 	links  []*Link
 	// sessions is made with the user's first session; live holds those still live.
-	sessions *seqIndex[session]
+	sessions *userSessions
 	live     sessionList
 }
 
@@ -401,7 +401,7 @@ func (s *Store) deleteUser(u *user) {
 		delete(s.links, l.Code)
 	}
 	if u.sessions != nil {
-		for _, sess := range collect(u.sessions) {
+		for _, sess := range collect(&u.sessions.seqIndex) {
 			s.forget(sess)
 		}
 	}
