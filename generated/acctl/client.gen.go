@@ -381,7 +381,9 @@ type ClientInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
+	// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
+	// costs what its page holds, however many logins wait.
 	//
 	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -997,7 +999,9 @@ func (c *Client) PutState(ctx context.Context, body PutStateJSONRequestBody, req
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
+// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
+// costs what its page holds, however many logins wait.
 //
 // Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2690,7 +2694,9 @@ type ClientWithResponsesInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
+	// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
+	// costs what its page holds, however many logins wait.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5015,7 +5021,9 @@ func (c *ClientWithResponses) PutStateWithResponse(ctx context.Context, body Put
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
+// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
+// costs what its page holds, however many logins wait.
 //
 // Returns a wrapper object for the known response body format(s).
 //

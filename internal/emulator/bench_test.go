@@ -263,3 +263,27 @@ func BenchmarkSetUserStatusAmongSessions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTimeline measures GET /_acmock/timeline (its default page of 100 steps) while 1,000 or
+// 100,000 logins nobody answers wait for their timeout, as the console's Clock view reads it on
+// every change.
+func BenchmarkTimeline(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now())})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emu.Close()
+			startLogins(b, emu, demoApp, "alice", n)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/_acmock/timeline", nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}

@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -69,15 +67,14 @@ func (c control) GetTimeline(_ context.Context, req acctlserver.GetTimelineReque
 	}
 	now := c.e.clock.Now()
 	out := acctlserver.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
-	for _, st := range c.e.pendingSteps() {
-		out.Total++
-		if len(out.Steps) < limit {
-			out.Steps = append(out.Steps, acctl.TimelineStep{
-				Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
-				Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
-				Cause: acctl.TimelineStepCause(st.cause),
-			})
-		}
+	steps, total := c.e.pendingSteps(limit)
+	out.Total = total
+	for _, st := range steps {
+		out.Steps = append(out.Steps, acctl.TimelineStep{
+			Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+			Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
+			Cause: acctl.TimelineStepCause(st.cause),
+		})
 	}
 	return out, nil
 }
@@ -88,56 +85,47 @@ type pendingStep struct {
 	app, user, session string
 	now, status        acapi.SessionStatus
 	cause              string
-	seq                uint64 // the session's, so steps due together keep the logins' order
+	timeout            bool
 }
 
-// pendingSteps lists the steps still to fire that can change their session now, soonest first
-// (then in the order they fire). Steps of a session that ended (or that a reset forgot) are left
-// out, and so is the timeout of a login the phone answered: firing them changes nothing. The
-// plans are bounded by the live sessions.
-func (e *Emulator) pendingSteps() []pendingStep {
-	type planned struct {
-		token string
-		steps []plannedStep
-	}
-	e.plansMu.Lock()
-	plans := make([]planned, 0, len(e.plans))
-	for token, p := range e.plans {
-		pl := planned{token: token}
-		for _, s := range p.steps {
-			if !s.done {
-				pl.steps = append(pl.steps, plannedStep{status: s.status, timeout: s.timeout, due: s.due})
-			}
-		}
-		plans = append(plans, pl)
-	}
-	e.plansMu.Unlock()
-
-	var out []pendingStep
-	for _, pl := range plans {
-		sess, err := e.store.Session(pl.token)
-		if err != nil || !store.Live(sess.Status) {
-			continue
-		}
-		for _, s := range pl.steps {
-			if s.timeout && !s.changes(sess.Status) {
+// pendingSteps lists the soonest limit steps still to fire that can change their session now
+// (then in the order they fire), and how many steps are waiting in all. Steps of a session that
+// ended (or that a reset forgot) are left out, and so is the timeout of a login the phone
+// answered: firing them changes nothing. The steps come from the timeline, which keeps them in
+// order as plans are made and steps fire or are cancelled, so the cost follows limit, not the
+// number of sessions with plans.
+func (e *Emulator) pendingSteps(limit int) (out []pendingStep, total int) {
+	// A step settle has not yet cancelled (its session changed a moment ago) is skipped; should
+	// skips make the page short, look again further.
+	for want := limit; ; want *= 2 {
+		e.plansMu.Lock()
+		waiting := e.timeline.Len()
+		var found []pendingStep
+		e.timeline.Ascend(func(s *plannedStep) bool {
+			found = append(found, pendingStep{due: s.due, app: s.plan.app, user: s.plan.user, session: s.plan.token,
+				status: s.status, timeout: s.timeout})
+			return len(found) < want
+		})
+		e.plansMu.Unlock()
+		out, total = out[:0], waiting
+		for _, st := range found {
+			status, err := e.store.SessionStatus(st.session)
+			if err != nil || !store.Live(status) || (st.timeout && !timesOut(status)) {
+				total--
 				continue
 			}
-			cause := "scenario"
-			if s.timeout {
-				cause = "timeout"
+			st.now, st.cause = status, "scenario"
+			if st.timeout {
+				st.cause = "timeout"
 			}
-			out = append(out, pendingStep{due: s.due, app: sess.AppID, user: sess.UserID, session: pl.token,
-				now: sess.Status, status: s.status, cause: cause, seq: sess.Seq})
+			if len(out) < limit {
+				out = append(out, st)
+			}
+		}
+		if len(out) == limit || len(found) < want {
+			return out, total
 		}
 	}
-	slices.SortStableFunc(out, func(a, b pendingStep) int {
-		if c := a.due.Compare(b.due); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	return out
 }
 
 func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {
