@@ -393,7 +393,11 @@ type ClientInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds.
+	// page holds. A walk lists first the users there were on its first page; the users added
+	// during it follow at the end, whatever their application, in another pass over the
+	// applications in ID order that lists only those with new users (so an application can
+	// appear again). An application created during a walk without users is listed only if its
+	// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1021,7 +1025,11 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds.
+// page holds. A walk lists first the users there were on its first page; the users added
+// during it follow at the end, whatever their application, in another pass over the
+// applications in ID order that lists only those with new users (so an application can
+// appear again). An application created during a walk without users is listed only if its
+// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2708,7 +2716,11 @@ type ClientWithResponsesInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds.
+	// page holds. A walk lists first the users there were on its first page; the users added
+	// during it follow at the end, whatever their application, in another pass over the
+	// applications in ID order that lists only those with new users (so an application can
+	// appear again). An application created during a walk without users is listed only if its
+	// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5041,7 +5053,11 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds.
+// page holds. A walk lists first the users there were on its first page; the users added
+// during it follow at the end, whatever their application, in another pass over the
+// applications in ID order that lists only those with new users (so an application can
+// appear again). An application created during a walk without users is listed only if its
+// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
 //
 // Returns a wrapper object for the known response body format(s).
 //

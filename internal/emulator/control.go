@@ -245,7 +245,10 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
-// they were added. The cursor names the application and the last user listed.
+// they were added. A walk goes round the applications once for the users there were when it
+// started, then again for those added during the previous round, and so on until a round finds
+// none: users added while paging appear at the end, wherever their application sorts. The cursor
+// names the round, the application and the last user listed.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	apps := c.e.store.Applications()
 	if req.Params.Application != nil {
@@ -259,25 +262,29 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
+	cur := userCursor{upto: c.e.store.LastUserSeq()} // the first round: every user there is now
 	first, after := 0, uint64(0)
 	if req.Params.Cursor != nil {
-		appID, seq, ok := parseUserCursor(*req.Params.Cursor)
-		if !ok {
+		var ok bool
+		if cur, ok = parseUserCursor(*req.Params.Cursor); !ok {
 			return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
 				"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
 		}
-		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
-		if first < len(apps) && apps[first].ID == appID {
-			after = seq
+		first, _ = slices.BinarySearchFunc(apps, cur.app, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
+		if first < len(apps) && apps[first].ID == cur.app {
+			after = cur.after
 		}
 	}
 	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
 	for i := first; i < len(apps); i++ {
 		app := apps[i]
-		users, more, err := c.e.store.UsersAfter(app.ID, after, limit)
+		users, more, err := c.e.store.UsersBetween(app.ID, max(after, cur.from), cur.upto, limit)
 		after = 0
 		if err != nil {
 			continue // deleted between the two calls
+		}
+		if len(users) == 0 && cur.from > 0 {
+			continue // a later round lists only the applications that gained users
 		}
 		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
 		for j, u := range users {
@@ -287,13 +294,19 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 		limit -= len(users)
 		switch {
 		case more:
-			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1].Seq))
+			out.NextCursor = ptr(userCursor{cur.from, cur.upto, app.ID, users[len(users)-1].Seq}.String())
 		case limit == 0 && i+1 < len(apps):
-			out.NextCursor = ptr(userCursor(apps[i+1].ID, 0))
+			out.NextCursor = ptr(userCursor{cur.from, cur.upto, apps[i+1].ID, 0}.String())
 		default:
 			continue
 		}
 		break
+	}
+	if out.NextCursor == nil {
+		// The round is over: another one follows for the users added since it started.
+		if last := c.e.store.LastUserSeq(); last > cur.upto {
+			out.NextCursor = ptr(userCursor{from: cur.upto, upto: last}.String())
+		}
 	}
 	return out, nil
 }
@@ -313,20 +326,38 @@ func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
 	return us
 }
 
-// userCursor encodes where a page of users stopped: an application and the Seq of its last user
-// listed (0: before its first).
-func userCursor(appID string, seq uint64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "." + strconv.FormatUint(seq, 10)
+// userCursor says where a walk of the users stopped: in the round for the users with a Seq above
+// from and at most upto, in application app, after its user whose Seq is after (0: before its
+// first).
+type userCursor struct {
+	from, upto uint64
+	app        string
+	after      uint64
 }
 
-func parseUserCursor(cursor string) (appID string, seq uint64, ok bool) {
-	app, num, found := strings.Cut(cursor, ".")
-	id, err := base64.RawURLEncoding.DecodeString(app)
-	if !found || err != nil {
-		return "", 0, false
+func (c userCursor) String() string {
+	return strconv.FormatUint(c.from, 10) + "." + strconv.FormatUint(c.upto, 10) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(c.app)) + "." + strconv.FormatUint(c.after, 10)
+}
+
+func parseUserCursor(cursor string) (c userCursor, ok bool) {
+	parts := strings.Split(cursor, ".")
+	if len(parts) != 4 {
+		return c, false
 	}
-	seq, err = strconv.ParseUint(num, 10, 64)
-	return string(id), seq, err == nil
+	var nums [3]uint64
+	for i, p := range [3]string{parts[0], parts[1], parts[3]} {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return c, false
+		}
+		nums[i] = n
+	}
+	app, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || nums[0] > nums[1] {
+		return c, false
+	}
+	return userCursor{from: nums[0], upto: nums[1], app: string(app), after: nums[2]}, true
 }
 
 func sessionState(s store.Session) acctl.Session {

@@ -433,6 +433,12 @@ func (s *Store) Users(appID string) ([]User, error) {
 // were added, starting after the user whose Seq is after (0: from the first). more reports whether
 // users follow the last one returned.
 func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User, more bool, err error) {
+	return s.UsersBetween(appID, after, ^uint64(0), limit)
+}
+
+// UsersBetween is UsersAfter for the users whose Seq is at most upto: those of a walk that
+// started when upto was the last Seq given (LastUserSeq), leaving the users added since for later.
+func (s *Store) UsersBetween(appID string, after, upto uint64, limit int) (users []User, more bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	app, err := s.app(appID)
@@ -440,7 +446,10 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 		return nil, false, err
 	}
 	users = []User{}
-	app.order.ascend(after, func(_ uint64, u *user) bool {
+	app.order.ascend(after, func(seq uint64, u *user) bool {
+		if seq > upto {
+			return false
+		}
 		if limit >= 0 && len(users) == limit {
 			more = true
 			return false
@@ -449,6 +458,14 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 		return true
 	})
 	return users, more, nil
+}
+
+// LastUserSeq returns the Seq of the newest user added in any application (0 before the first):
+// every user added later has a larger one.
+func (s *Store) LastUserSeq() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.userSeq
 }
 
 // UserCount returns how many users all applications hold together.
