@@ -62,21 +62,9 @@ func benchmarkDevice(b *testing.B, opts emulator.Options) {
 func BenchmarkLoginAmongSessions(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
-			if err != nil {
-				b.Fatal(err)
-			}
+			emu := approvedSessions(b, n)
 			defer emu.Close()
 			st := emu.Store()
-			for range n {
-				s, err := st.StartSession(demoApp, "alice", nil, time.Now())
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
-					b.Fatal(err)
-				}
-			}
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
@@ -232,6 +220,25 @@ func BenchmarkReadJournal(b *testing.B) {
 	}
 }
 
+// approvedSessions returns an emulator holding n approved sessions of alice, at its session cap.
+func approvedSessions(b *testing.B, n int) *emulator.Emulator {
+	emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := emu.Store()
+	for range n {
+		s, err := st.StartSession(demoApp, "alice", nil, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return emu
+}
+
 // BenchmarkSetUserStatusAmongSessions measures approving a user (SetUserStatus, what acmock
 // approve USER and POST /_acmock/users/{id}/status do) whose 1,000 or 100,000 live sessions are all
 // active, so none can become identifying: the refusal looks for a session that can make the change
@@ -239,21 +246,8 @@ func BenchmarkReadJournal(b *testing.B) {
 func BenchmarkSetUserStatusAmongSessions(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
-			if err != nil {
-				b.Fatal(err)
-			}
+			emu := approvedSessions(b, n)
 			defer emu.Close()
-			st := emu.Store()
-			for range n {
-				s, err := st.StartSession(demoApp, "alice", nil, time.Now())
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
-					b.Fatal(err)
-				}
-			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := emu.SetUserStatus("", "alice", "identifying"); err == nil {
