@@ -78,6 +78,7 @@ import (
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/speccheck"
 	"github.com/acmock/acmock/internal/store"
 	"github.com/acmock/acmock/scenarios"
 )
@@ -238,7 +239,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	emu, err := emulator.New(emulator.Options{
-		Clock: clk, Scenario: c.scenario, IDs: c.ids, AuthOff: c.authOff, ValidateResponses: true, Snapshot: c.snapshot,
+		Clock: clk, Scenario: c.scenario, IDs: c.ids, AuthOff: c.authOff, CheckResponse: speccheck.Response, Snapshot: c.snapshot,
 		PublicURL: "http://" + srv.Listener.Addr().String(),
 	})
 	if err != nil {

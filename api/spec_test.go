@@ -11,7 +11,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acapispec"
 )
 
 // loadSpec loads api/openapi.yaml from disk, the way any OpenAPI tool would.
@@ -35,7 +35,7 @@ func TestSpecValidates(t *testing.T) {
 // TestEmbeddedSpecMatchesFile guards against a stale generated package: the emulator validates
 // against the embedded copy, so it must be the document on disk.
 func TestEmbeddedSpecMatchesFile(t *testing.T) {
-	embedded, err := acapiserver.GetSwagger()
+	embedded, err := acapispec.GetSwagger()
 	if err != nil {
 		t.Fatalf("decode embedded spec: %v", err)
 	}
@@ -57,7 +57,7 @@ func TestEmbeddedSpecMatchesFile(t *testing.T) {
 		t.Fatalf("marshal embedded spec: %v", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("the spec embedded in generated/acapiserver differs from api/openapi.yaml: run `make generate`")
+		t.Fatal("the spec embedded in generated/acapispec differs from api/openapi.yaml: run `make generate`")
 	}
 }
 

@@ -2,7 +2,7 @@
 // (generated/acapi), the emulator and the spec (api/openapi.yaml) must agree, and every shipped
 // scenario must do what its file says. Every request the tests send and every response they get
 // goes through a [Validator], an http.RoundTripper that checks the exchange against the spec
-// embedded in generated/acapiserver (and, for /_acmock/ calls, against api/control.yaml); a mismatch
+// embedded in generated/acapispec (and, for /_acmock/ calls, against api/control.yaml); a mismatch
 // fails the test with the operation, the status and kin-openapi's message.
 //
 // # Where the suite runs

@@ -278,7 +278,7 @@ func newTarget(t *testing.T, needs ...need) *target {
 		tg.baseURL = c.baseURL
 	} else {
 		tg.clock = clock.NewVirtual(virtualStart)
-		emu, err := emulator.New(emulator.Options{Clock: tg.clock, ValidateResponses: false, Limits: limits})
+		emu, err := emulator.New(emulator.Options{Clock: tg.clock, Limits: limits})
 		if err != nil {
 			t.Fatalf("emulator.New: %v", err)
 		}

@@ -19,8 +19,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acapispec"
+	"github.com/acmock/acmock/generated/acctlspec"
 )
 
 // ControlPrefix is the path prefix of acmock's control API, which is checked against
@@ -58,7 +58,7 @@ func (v Violation) Error() string {
 
 // Validator is an http.RoundTripper that checks every request and every response against the
 // spec before passing them on: requests to the Activeconnect API against api/openapi.yaml (the
-// copy embedded in generated/acapiserver), requests under /_acmock/ against api/control.yaml. Response
+// copy embedded in generated/acapispec), requests under /_acmock/ against api/control.yaml. Response
 // status codes are checked too: a status the operation does not document is a violation.
 //
 // A Validator never changes an exchange and never fails one: it reports each violation to Report
@@ -494,13 +494,13 @@ type specSet struct {
 // loadSpecs decodes the embedded specs once; the documents and routers are read-only afterwards,
 // so every validator shares them.
 var loadSpecs = sync.OnceValues(func() (*specSet, error) {
-	apiDoc, err := acapiserver.GetSwagger()
+	apiDoc, err := acapispec.GetSwagger()
 	if err != nil {
-		return nil, fmt.Errorf("decode the spec embedded in generated/acapiserver: %w", err)
+		return nil, fmt.Errorf("decode the spec embedded in generated/acapispec: %w", err)
 	}
-	ctlDoc, err := acctlserver.GetSwagger()
+	ctlDoc, err := acctlspec.GetSwagger()
 	if err != nil {
-		return nil, fmt.Errorf("decode the spec embedded in generated/acctlserver: %w", err)
+		return nil, fmt.Errorf("decode the spec embedded in generated/acctlspec: %w", err)
 	}
 	api, err := newSpecIndex("openapi.yaml", apiDoc, func(name, raw string) (string, error) {
 		if name == "user_id" {

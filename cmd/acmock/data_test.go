@@ -76,3 +76,18 @@ func TestStateExportImportCommands(t *testing.T) {
 		t.Fatalf("no file: %d %s", code, out)
 	}
 }
+
+// TestStateImportPastTheBodyLimitSaysWhatToDo: a snapshot larger than --max-body-bytes is refused
+// whole, and the command says which flag to raise.
+func TestStateImportPastTheBodyLimitSaysWhatToDo(t *testing.T) {
+	base, _ := serveInProcess(t, "--auth", "off", "--max-body-bytes", "300")
+	file := filepath.Join(t.TempDir(), "state.json")
+	var stdout, stderr syncBuffer
+	if code := run([]string{"state", "export", file, "--url", base}, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr.String())
+	}
+	code := run([]string{"state", "import", file, "--url", base}, &stdout, &stderr, nil)
+	if out := stderr.String(); code != 1 || !strings.Contains(out, "the state was not changed: start acmock with a --max-body-bytes of at least") {
+		t.Fatalf("import past the body limit: %d %s", code, out)
+	}
+}

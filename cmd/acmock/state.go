@@ -49,6 +49,9 @@ func state(ctx context.Context, c *acctl.ClientWithResponses, args []string, std
 		return unreachable(err)
 	}
 	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
+		if res.StatusCode() == http.StatusRequestEntityTooLarge {
+			return fmt.Errorf("%s (%d bytes): %w; the state was not changed: start acmock with a --max-body-bytes of at least that", file, len(data), err)
+		}
 		var e acctl.Error
 		if json.Unmarshal(res.Body, &e) == nil && e.Field != nil && *e.Field != "" && !strings.Contains(e.Message, *e.Field) {
 			return fmt.Errorf("%s: %s: %w; the state was not changed", file, *e.Field, err)

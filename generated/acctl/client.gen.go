@@ -344,9 +344,10 @@ type ClientInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -363,9 +364,10 @@ type ClientInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -381,9 +383,10 @@ type ClientInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
-	// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
-	// costs what its page holds, however many logins wait.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+	// only that session's steps (none for an unknown or ended session), found without looking at
+	// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+	// are cancelled, so an answer costs what its page holds, however many logins wait.
 	//
 	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -393,11 +396,13 @@ type ClientInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds. A walk lists first the users there were on its first page; the users added
-	// during it follow at the end, whatever their application, in another pass over the
-	// applications in ID order that lists only those with new users (so an application can
-	// appear again). An application created during a walk without users is listed only if its
-	// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
+	// page holds and `user_count`, how many it has in all. A walk lists first the users there
+	// were on its first page; the users added during it follow at the end, whatever their
+	// application, in another pass over the applications in ID order that lists only those with
+	// new users (so an application can appear again). An application created during a walk
+	// without users is listed only if its ID sorts after where the walk was;
+	// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+	// instead, and a user added during it is listed when its ID sorts after where the walk was.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -946,9 +951,10 @@ func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -975,9 +981,10 @@ func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body 
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -1003,9 +1010,10 @@ func (c *Client) PutState(ctx context.Context, body PutStateJSONRequestBody, req
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
-// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
-// costs what its page holds, however many logins wait.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+// only that session's steps (none for an unknown or ended session), found without looking at
+// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+// are cancelled, so an answer costs what its page holds, however many logins wait.
 //
 // Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1025,11 +1033,13 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds. A walk lists first the users there were on its first page; the users added
-// during it follow at the end, whatever their application, in another pass over the
-// applications in ID order that lists only those with new users (so an application can
-// appear again). An application created during a walk without users is listed only if its
-// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
+// page holds and `user_count`, how many it has in all. A walk lists first the users there
+// were on its first page; the users added during it follow at the end, whatever their
+// application, in another pass over the applications in ID order that lists only those with
+// new users (so an application can appear again). An application created during a walk
+// without users is listed only if its ID sorts after where the walk was;
+// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+// instead, and a user added during it is listed when its ID sorts after where the walk was.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2104,6 +2114,18 @@ func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Requ
 
 		}
 
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2149,6 +2171,30 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.Application != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Prefix != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "prefix", *params.Prefix, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2665,9 +2711,10 @@ type ClientWithResponsesInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -2684,9 +2731,10 @@ type ClientWithResponsesInterface interface {
 	// belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 	// applications, links per user, outbox messages, history entries). A snapshot with any
 	// problem is refused with a 400 naming the field and what is wrong (for example
-	// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+	// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 	// holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-	// changes. A good one replaces the state
+	// changes. The snapshot is a request body like any other: one larger than
+	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
 	// snapshot's time.
@@ -2702,9 +2750,10 @@ type ClientWithResponsesInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
-	// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
-	// costs what its page holds, however many logins wait.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+	// only that session's steps (none for an unknown or ended session), found without looking at
+	// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+	// are cancelled, so an answer costs what its page holds, however many logins wait.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2716,11 +2765,13 @@ type ClientWithResponsesInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds. A walk lists first the users there were on its first page; the users added
-	// during it follow at the end, whatever their application, in another pass over the
-	// applications in ID order that lists only those with new users (so an application can
-	// appear again). An application created during a walk without users is listed only if its
-	// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
+	// page holds and `user_count`, how many it has in all. A walk lists first the users there
+	// were on its first page; the users added during it follow at the end, whatever their
+	// application, in another pass over the applications in ID order that lists only those with
+	// new users (so an application can appear again). An application created during a walk
+	// without users is listed only if its ID sorts after where the walk was;
+	// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+	// instead, and a user added during it is listed when its ID sorts after where the walk was.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4984,9 +5035,10 @@ func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEdito
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -5009,9 +5061,10 @@ func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, 
 // belongs to a user that is in it, and nothing is past the bounds: sessions, users,
 // applications, links per user, outbox messages, history entries). A snapshot with any
 // problem is refused with a 400 naming the field and what is wrong (for example
-// `{"error": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
+// `{"code": "invalid_state", "field": "sessions", "message": "bad state snapshot: sessions:
 // holds 100001 sessions, more than the limit of 100000; nothing was changed"}`), and nothing
-// changes. A good one replaces the state
+// changes. The snapshot is a request body like any other: one larger than
+// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
 // timeline steps are scheduled again at their due times, and a virtual clock is set to the
 // snapshot's time.
@@ -5033,9 +5086,10 @@ func (c *ClientWithResponses) PutStateWithResponse(ctx context.Context, body Put
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all. The emulator
-// keeps the steps in order as logins plan them and as they fire or are cancelled, so an answer
-// costs what its page holds, however many logins wait.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+// only that session's steps (none for an unknown or ended session), found without looking at
+// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+// are cancelled, so an answer costs what its page holds, however many logins wait.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5053,11 +5107,13 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds. A walk lists first the users there were on its first page; the users added
-// during it follow at the end, whatever their application, in another pass over the
-// applications in ID order that lists only those with new users (so an application can
-// appear again). An application created during a walk without users is listed only if its
-// ID sorts after where the walk was; `GET /_acmock/applications` lists every application.
+// page holds and `user_count`, how many it has in all. A walk lists first the users there
+// were on its first page; the users added during it follow at the end, whatever their
+// application, in another pass over the applications in ID order that lists only those with
+// new users (so an application can appear again). An application created during a walk
+// without users is listed only if its ID sorts after where the walk was;
+// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+// instead, and a user added during it is listed when its ID sorts after where the walk was.
 //
 // Returns a wrapper object for the known response body format(s).
 //

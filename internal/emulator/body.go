@@ -12,33 +12,18 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/reqspec"
 )
 
-// The checks in this file close the gap between what kin-openapi validates and what the
-// generated handlers then decode. kin-openapi decodes a JSON body into a map, with exact keys;
-// the handlers decode the same bytes into structs with encoding/json, which also binds a key
-// that differs only in case ("Users" for "users"), keeps the last of two equal keys, stops after
-// the first JSON value and turns invalid UTF-8 into U+FFFD. A body that any of these would read
-// differently is refused here, so that the body a handler acts on is exactly the one validated.
-
-// jsonBodySchema returns the schema of the operation's JSON request body, and whether the
-// operation takes a JSON body at all.
-func jsonBodySchema(op *operation) (*openapi3.Schema, bool) {
-	if op.op.RequestBody == nil || op.op.RequestBody.Value == nil {
-		return nil, false
-	}
-	mt := op.op.RequestBody.Value.Content.Get("application/json")
-	if mt == nil {
-		return nil, false
-	}
-	if mt.Schema == nil {
-		return nil, true
-	}
-	return mt.Schema.Value, true
-}
+// The checks in this file close the gap between what the spec validation reads and what the
+// generated handlers then decode. The validation reads a JSON body as JSON, with exact keys; the
+// handlers decode the same bytes into structs with encoding/json, which also binds a key that
+// differs only in case ("Users" for "users"), keeps the last of two equal keys, stops after the
+// first JSON value and turns invalid UTF-8 into U+FFFD. A body that any of these would read
+// differently is refused here, before any check against the spec, so that the body a handler
+// acts on is exactly the one validated. The same walk over the body checks it against its
+// schema (see check.go).
 
 // mediaType is the Content-Type's media type in lower case (without parameters), or "" when
 // there is none.
@@ -51,11 +36,12 @@ const formType = "application/x-www-form-urlencoded"
 
 // checkJSONBody checks a JSON request body before the spec validation sees it. acceptForm lets
 // a JSON body sent with curl's default form type through (the control API does, for curl -d):
-// the Content-Type is then rewritten, so that validation and handler read it as JSON.
-func checkJSONBody(r *http.Request, op *operation, body []byte, acceptForm bool) *apiError {
-	schema, isJSON := jsonBodySchema(op)
-	if !isJSON || len(body) == 0 {
-		return nil
+// the Content-Type is then rewritten, so that validation and handler read it as JSON. It also
+// walks the body with its schema, and returns the first way the body breaks it (see checkBody),
+// which is reported only after the parameters have been checked.
+func checkJSONBody(r *http.Request, op *operation, body []byte, acceptForm bool) (*schemaIssue, *apiError) {
+	if !op.jsonContent || len(body) == 0 {
+		return nil, nil
 	}
 	mt := mediaType(r)
 	if mt == formType && acceptForm && json.Valid(body) {
@@ -73,25 +59,37 @@ func checkJSONBody(r *http.Request, op *operation, body []byte, acceptForm bool)
 		case mt == formType:
 			msg += "; curl -d sends that type: add -H 'Content-Type: application/json'"
 		}
-		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "Content-Type", "%s", msg)
+		return nil, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "Content-Type", "%s", msg)
 	}
 	if !json.Valid(body) {
-		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "body",
+		return nil, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "body",
 			"the request body is not one valid JSON value (a syntax error, or data after it)")
 	}
-	w := jsonWalker{data: body}
-	w.value(schema)
-	return w.err
+	w := jsonWalker{data: body, text: string(body)}
+	w.path = w.pathBuf[:0]
+	issue := w.value(op.jsonBody, op.jsonBody != nil)
+	if w.err != nil {
+		return nil, w.err
+	}
+	return issue, nil
 }
 
 // jsonWalker walks a body that json.Valid accepted, with the schema that describes each part,
 // and stops at the first problem. It keeps the path to where it is (keys and indexes) and spells
 // it as a field ("users.0") only for the error.
+//
+// On the way it checks each value against its schema the way kin-openapi's validator does, and
+// returns the first problem in that validator's order (the properties of an object by name, the
+// items of an array by index, an object's own keywords before its properties' and its required
+// ones after). The walk itself does not stop at such a problem: what it refuses (see above) is
+// reported before any of them.
 type jsonWalker struct {
-	data []byte
-	pos  int
-	path []string
-	err  *apiError
+	data    []byte
+	text    string // data as a string, so that keys and values are substrings of it
+	pos     int
+	path    []string
+	pathBuf [8]string
+	err     *apiError
 }
 
 func (w *jsonWalker) field() string {
@@ -107,6 +105,16 @@ func (w *jsonWalker) fail(format string, args ...any) {
 	}
 }
 
+// issue records a schema problem with the value at the current path (and key, if not empty).
+func (w *jsonWalker) issue(reason, key string) *schemaIssue {
+	path := make([]string, len(w.path), len(w.path)+1)
+	copy(path, w.path)
+	if key != "" {
+		path = append(path, key)
+	}
+	return &schemaIssue{path: path, reason: reason}
+}
+
 func (w *jsonWalker) space() {
 	for w.pos < len(w.data) {
 		switch w.data[w.pos] {
@@ -118,52 +126,140 @@ func (w *jsonWalker) space() {
 	}
 }
 
-func (w *jsonWalker) value(schema *openapi3.Schema) {
+// value walks one value. schema describes it (nil: nothing does); check says whether the value is
+// checked against it, which it is not when kin-openapi would not reach it (inside an object whose
+// type is wrong, say), though the walk still uses the schema to find case-variant keys.
+func (w *jsonWalker) value(schema *reqspec.Schema, check bool) *schemaIssue {
 	w.space()
 	if w.err != nil || w.pos >= len(w.data) {
-		return
+		return nil
 	}
-	switch w.data[w.pos] {
-	case '{':
-		w.object(schema)
-	case '[':
-		w.array(schema)
+	check = check && schema != nil
+	c := w.data[w.pos]
+	if check && c != 'n' && schema.Empty {
+		check = false // any value but null
+	}
+	switch c {
+	case '{', '[':
+		var pre string // a problem with the value itself, found before its contents
+		if check {
+			typ := "object"
+			if c == '[' {
+				typ = "array"
+			}
+			switch {
+			case len(schema.Enum) > 0: // an enum lists no objects or arrays
+				pre = schema.EnumReason
+			case !permits(schema, typ):
+				pre = schema.TypeReason
+			}
+		}
+		var issue *schemaIssue
+		if pre != "" {
+			issue = w.issue(pre, "")
+		}
+		if c == '{' {
+			inner := w.object(schema, check && pre == "")
+			if issue == nil {
+				issue = inner
+			}
+			return issue
+		}
+		inner := w.array(schema, check && pre == "")
+		if issue == nil {
+			issue = inner
+		}
+		return issue
 	case '"':
-		w.str(false)
-	default: // a number, true, false or null
-		for w.pos < len(w.data) && !strings.ContainsRune(",]} \t\r\n", rune(w.data[w.pos])) {
-			w.pos++
+		start := w.pos
+		escaped := w.str(false)
+		if !check || w.err != nil {
+			return nil
+		}
+		text := w.text[start+1 : w.pos-1]
+		if escaped {
+			text = unquote(w.data[start:w.pos])
+		}
+		if len(schema.Enum) > 0 && !enumAllowsString(schema, text) {
+			return w.issue(schema.EnumReason, "")
+		}
+		if reason := stringIssue(schema, text); reason != "" {
+			return w.issue(reason, "")
+		}
+		return nil
+	}
+	// A number, true, false or null.
+	start := w.pos
+	for w.pos < len(w.data) && !strings.ContainsRune(",]} \t\r\n", rune(w.data[w.pos])) {
+		w.pos++
+	}
+	if !check {
+		return nil
+	}
+	var reason string
+	switch token := w.text[start:w.pos]; token {
+	case "null":
+		if !schema.Nullable {
+			reason = reasonNotNullable
+			if len(schema.Enum) > 0 && !schema.Empty {
+				reason = schema.EnumReason
+			}
+		}
+	case "true", "false":
+		if len(schema.Enum) > 0 && !enumAllowsBool(schema, token == "true") {
+			reason = schema.EnumReason
+		} else {
+			reason = boolIssue(schema)
+		}
+	default:
+		f, err := strconv.ParseFloat(token, 64)
+		switch {
+		case len(schema.Enum) > 0 && (err != nil || !enumAllowsNumber(schema, f)):
+			reason = schema.EnumReason
+		case err != nil:
+			reason = "cannot convert json.Number to float64"
+		default:
+			reason = numberIssue(schema, f)
 		}
 	}
+	if reason != "" {
+		return w.issue(reason, "")
+	}
+	return nil
 }
 
 // smallObject is how many keys an object may have before repeated keys are found with a map
 // rather than by comparing each key with the ones before.
 const smallObject = 16
 
-func (w *jsonWalker) object(schema *openapi3.Schema) {
+func (w *jsonWalker) object(schema *reqspec.Schema, check bool) *schemaIssue {
 	w.pos++ // {
-	var keys []string
+	var keysBuf [smallObject]string
+	keys := keysBuf[:0]
 	var seen map[string]bool
+	count := 0
+	var first *schemaIssue // the problem under the smallest key
+	firstKey := ""
 	for w.err == nil {
 		w.space()
 		if w.data[w.pos] == '}' {
 			w.pos++
-			return
+			break
 		}
 		if w.data[w.pos] == ',' {
 			w.pos++
 			w.space()
 		}
-		key := w.str(true)
+		key := w.key()
 		if w.err != nil {
-			return
+			return nil
 		}
+		count++
 		w.path = append(w.path, key)
 		switch {
 		case seen != nil && seen[key], seen == nil && slices.Contains(keys, key):
 			w.fail("key %q appears twice; send each key once", clip.Input(key))
-			return
+			return nil
 		case seen != nil:
 			seen[key] = true
 		case len(keys) < smallObject:
@@ -175,35 +271,65 @@ func (w *jsonWalker) object(schema *openapi3.Schema) {
 			}
 			seen[key] = true
 		}
-		var child *openapi3.Schema
+		var child *reqspec.Schema
+		var issue *schemaIssue
 		if schema != nil {
-			if p := schema.Properties[key]; p != nil {
-				child = p.Value
+			if p := schema.Property(key); p != nil {
+				child = p
 			} else {
-				for name := range schema.Properties {
-					if strings.EqualFold(name, key) {
-						w.fail("key %q is not %q: keys are case-sensitive", clip.Input(key), name)
-						return
+				for _, p := range schema.Properties {
+					if strings.EqualFold(p.Name, key) {
+						w.fail("key %q is not %q: keys are case-sensitive", clip.Input(key), p.Name)
+						return nil
 					}
 				}
-				if ap := schema.AdditionalProperties.Schema; ap != nil {
-					child = ap.Value
+				if ap := schema.AdditionalProperties; ap != nil {
+					child = ap
+				} else if check && schema.NoAdditionalProperties {
+					w.path = w.path[:len(w.path)-1]
+					issue = w.issue(fmt.Sprintf("property %q is unsupported", key), "")
+					w.path = append(w.path, key)
 				}
 			}
 		}
 		w.space()
 		w.pos++ // :
-		w.value(child)
+		if inner := w.value(child, check); issue == nil {
+			issue = inner
+		}
+		if issue != nil && (first == nil || key < firstKey) {
+			first, firstKey = issue, key
+		}
 		w.path = w.path[:len(w.path)-1]
 	}
+	if !check || w.err != nil {
+		return nil
+	}
+	if schema.MinProperties != 0 && uint64(count) < schema.MinProperties {
+		return w.issue(fmt.Sprintf("there must be at least %d properties", schema.MinProperties), "")
+	}
+	if schema.HasMaxProperties && uint64(count) > schema.MaxProperties {
+		return w.issue(fmt.Sprintf("there must be at most %d properties", schema.MaxProperties), "")
+	}
+	if first != nil {
+		return first
+	}
+	for _, k := range schema.Required {
+		if !(seen[k] || seen == nil && slices.Contains(keys, k)) {
+			return w.issue(fmt.Sprintf("property %q is missing", k), k)
+		}
+	}
+	return nil
 }
 
-func (w *jsonWalker) array(schema *openapi3.Schema) {
+func (w *jsonWalker) array(schema *reqspec.Schema, check bool) *schemaIssue {
 	w.pos++ // [
-	var items *openapi3.Schema
-	if schema != nil && schema.Items != nil {
-		items = schema.Items.Value
+	var items *reqspec.Schema
+	if schema != nil {
+		items = schema.Items
 	}
+	var first *schemaIssue // the problem with the item of the smallest index
+	n := 0
 	w.path = append(w.path, "")
 	for i := 0; w.err == nil; i++ {
 		w.space()
@@ -211,21 +337,30 @@ func (w *jsonWalker) array(schema *openapi3.Schema) {
 		case ']':
 			w.pos++
 			w.path = w.path[:len(w.path)-1]
-			return
+			if !check {
+				return nil
+			}
+			if reason := countIssue(schema, n); reason != "" {
+				return w.issue(reason, "")
+			}
+			return first
 		case ',':
 			w.pos++
 		}
 		w.path[len(w.path)-1] = strconv.Itoa(i)
-		w.value(items)
+		if issue := w.value(items, check); first == nil {
+			first = issue
+		}
+		n++
 	}
+	return nil
 }
 
-// str reads the string at the current position and, for a key, returns it decoded. Raw bytes that are not UTF-8, and \u escapes that are half of a UTF-16
-// surrogate pair, are refused: encoding/json would turn both into U+FFFD, so that different
-// inputs became the same string.
-func (w *jsonWalker) str(isKey bool) string {
-	start := w.pos
-	escaped := false
+// str reads the string at the current position, and reports whether it holds an escape. Raw
+// bytes that are not UTF-8, and \u escapes that are half of a UTF-16 surrogate pair, are
+// refused: encoding/json would turn both into U+FFFD, so that different inputs became the same
+// string. For a key it returns the key decoded (see key).
+func (w *jsonWalker) str(isKey bool) (escaped bool) {
 	what := func() string {
 		if isKey {
 			if len(w.path) == 0 {
@@ -241,15 +376,7 @@ func (w *jsonWalker) str(isKey bool) string {
 		switch {
 		case c == '"':
 			w.pos++
-			if !isKey {
-				return ""
-			}
-			if !escaped {
-				return string(w.data[start+1 : w.pos-1])
-			}
-			var s string
-			_ = json.Unmarshal(w.data[start:w.pos], &s) // valid: checked above
-			return s
+			return escaped
 		case c == '\\':
 			escaped = true
 			if w.data[w.pos+1] != 'u' {
@@ -278,7 +405,27 @@ func (w *jsonWalker) str(isKey bool) string {
 			w.pos += size
 		}
 	}
-	return ""
+	return escaped
+}
+
+// key reads the key at the current position and returns it decoded.
+func (w *jsonWalker) key() string {
+	start := w.pos
+	escaped := w.str(true)
+	if w.err != nil {
+		return ""
+	}
+	if escaped {
+		return unquote(w.data[start:w.pos])
+	}
+	return w.text[start+1 : w.pos-1]
+}
+
+// unquote decodes a JSON string that json.Valid accepted.
+func unquote(quoted []byte) string {
+	var s string
+	_ = json.Unmarshal(quoted, &s)
+	return s
 }
 
 func hex4(b []byte) rune {
@@ -294,22 +441,14 @@ func checkQuery(r *http.Request, op *operation) *apiError {
 	if r.URL.RawQuery == "" {
 		return nil
 	}
-	declared := map[string]bool{}
-	for _, params := range []openapi3.Parameters{op.item.Parameters, op.op.Parameters} {
-		for _, p := range params {
-			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
-				declared[p.Value.Name] = true
-			}
-		}
-	}
-	if len(declared) == 0 {
+	if len(op.query) == 0 {
 		return nil
 	}
 	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
 		for _, piece := range strings.Split(pair, ";") {
 			rawName, rawValue, _ := strings.Cut(piece, "=")
 			name, err := url.QueryUnescape(rawName)
-			if err != nil || !declared[name] {
+			if err != nil || !slices.Contains(op.query, name) {
 				continue
 			}
 			if strings.Contains(pair, ";") {

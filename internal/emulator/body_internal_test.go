@@ -21,8 +21,8 @@ func BenchmarkCheckJSONBody(b *testing.B) {
 	req.Header.Set("Content-Type", "application/json")
 	b.ReportAllocs()
 	for b.Loop() {
-		if apiErr := checkJSONBody(req, op, body, false); apiErr != nil {
-			b.Fatal(apiErr.Message)
+		if issue, apiErr := checkJSONBody(req, op, body, false); apiErr != nil || issue != nil {
+			b.Fatal(apiErr, issue)
 		}
 	}
 }

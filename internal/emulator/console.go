@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -16,9 +17,16 @@ import (
 func (e *Emulator) consoleRoutes(root *mux.Router) {
 	ui := console.Handler(http.HandlerFunc(e.notFound))
 	toConsole := http.RedirectHandler(console.Path, http.StatusFound)
-	root.Path("/").Methods(http.MethodGet, http.MethodHead).Handler(toConsole)
-	root.Path("/_acmock/ui").Handler(e.checkSite(e.onlyGet(toConsole)))
-	root.PathPrefix(console.Path).Handler(e.checkSite(e.onlyGet(ui)))
+	// Matchers rather than Path and PathPrefix, which would compile a regular expression each.
+	root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return escapedPath(r) == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+	}).Handler(toConsole)
+	root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return escapedPath(r) == "/_acmock/ui"
+	}).Handler(e.checkSite(e.onlyGet(toConsole)))
+	root.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return strings.HasPrefix(escapedPath(r), console.Path)
+	}).Handler(e.checkSite(e.onlyGet(ui)))
 }
 
 // onlyGet answers 405 to anything but GET and HEAD.

@@ -67,7 +67,11 @@ func (c control) GetTimeline(_ context.Context, req acctlserver.GetTimelineReque
 	}
 	now := c.e.clock.Now()
 	out := acctlserver.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
-	steps, total := c.e.pendingSteps(limit)
+	only := ""
+	if req.Params.Session != nil {
+		only = *req.Params.Session
+	}
+	steps, total := c.e.pendingSteps(only, limit)
 	out.Total = total
 	for _, st := range steps {
 		out.Steps = append(out.Steps, acctl.TimelineStep{
@@ -93,8 +97,11 @@ type pendingStep struct {
 // ended (or that a reset forgot) are left out, and so is the timeout of a login the phone
 // answered: firing them changes nothing. The steps come from the timeline, which keeps them in
 // order as plans are made and steps fire or are cancelled, so the cost follows limit, not the
-// number of sessions with plans.
-func (e *Emulator) pendingSteps(limit int) (out []pendingStep, total int) {
+// number of sessions with plans. With only set, the steps are those of that session alone.
+func (e *Emulator) pendingSteps(only string, limit int) (out []pendingStep, total int) {
+	if only != "" {
+		return e.sessionSteps(only, limit)
+	}
 	// A step settle has not yet cancelled (its session changed a moment ago) is skipped; should
 	// skips make the page short, look again further.
 	for want := limit; ; want *= 2 {
@@ -126,6 +133,42 @@ func (e *Emulator) pendingSteps(limit int) (out []pendingStep, total int) {
 			return out, total
 		}
 	}
+}
+
+// sessionSteps is pendingSteps for one session: its plan's steps are already in the order they
+// fire.
+func (e *Emulator) sessionSteps(token string, limit int) (out []pendingStep, total int) {
+	var found []pendingStep
+	e.plansMu.Lock()
+	if p := e.plans[token]; p != nil {
+		for _, s := range p.steps {
+			if !s.done {
+				found = append(found, pendingStep{due: s.due, app: p.app, user: p.user, session: token, status: s.status, timeout: s.timeout})
+			}
+		}
+	}
+	e.plansMu.Unlock()
+	if len(found) == 0 {
+		return nil, 0
+	}
+	status, err := e.store.SessionStatus(token)
+	if err != nil || !store.Live(status) {
+		return nil, 0
+	}
+	for _, st := range found {
+		if st.timeout && !timesOut(status) {
+			continue
+		}
+		total++
+		st.now, st.cause = status, "scenario"
+		if st.timeout {
+			st.cause = "timeout"
+		}
+		if len(out) < limit {
+			out = append(out, st)
+		}
+	}
+	return out, total
 }
 
 func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {

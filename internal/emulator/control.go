@@ -10,9 +10,11 @@ import (
 	"github.com/acmock/acmock/internal/clip"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -20,6 +22,7 @@ import (
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
@@ -45,13 +48,8 @@ func (e *Emulator) controlRoutes(r *mux.Router) error {
 	})
 	r.NotFoundHandler = http.HandlerFunc(e.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(e.notFound)
-	routes, err := generatedRoutes(func(r *mux.Router) {
-		acctlserver.HandlerWithOptions(strict, acctlserver.GorillaServerOptions{BaseRouter: r, ErrorHandlerFunc: badRequest})
-	})
-	if err != nil {
-		return err
-	}
-	return addRoutes(r, e.ctlOps, routes, func(op *operation, h http.Handler) http.Handler {
+	routes := acctlserver.Handlers(strict, acctlserver.GorillaServerOptions{ErrorHandlerFunc: badRequest})
+	return addRoutes(r, &acspec.Control, e.ctlOps, routes, func(op *operation, h http.Handler) http.Handler {
 		return e.checkSite(e.requireControlToken(e.validateControl(op, e.countControlChanges(h))))
 	})
 }
@@ -245,64 +243,106 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
-// they were added. A walk goes round the applications once for the users there were when it
-// started, then again for those added during the previous round, and so on until a round finds
-// none: users added while paging appear at the end, wherever their application sorts. The cursor
-// names the round, the application and the last user listed.
+// they were added, or with prefix in ID order, or the users named by user. A walk in the order
+// users were added goes round the applications once for the users there were when it started,
+// then again for those added during the previous round, and so on until a round finds none: users
+// added while paging appear at the end, wherever their application sorts. Its cursor names the
+// round, the application and the last user listed by Seq; a walk by prefix names the application
+// and the last user by ID.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
+	p := req.Params
+	bad := func(field, format string, args ...any) (acctlserver.ListUsersResponseObject, error) {
+		return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
+	}
 	apps := c.e.store.Applications()
-	if req.Params.Application != nil {
-		app, err := c.e.store.Application(*req.Params.Application)
+	if p.Application != nil {
+		app, err := c.e.store.Application(*p.Application)
 		if err != nil {
-			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *p.Application)), nil
 		}
 		apps = []store.Application{app}
 	}
 	limit := defaultPage
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	if p.User != nil {
+		switch {
+		case p.Cursor != nil:
+			return bad("cursor", "cursor does not go with user: the page holds every user named")
+		case p.Prefix != nil:
+			return bad("prefix", "prefix does not go with user; use one or the other")
+		}
+		return c.namedUsers(ctx, apps, *p.User), nil
+	}
+	prefix := ""
+	if p.Prefix != nil {
+		prefix = *p.Prefix
 	}
 	cur := userCursor{upto: c.e.store.LastUserSeq()} // the first round: every user there is now
-	first, after := 0, uint64(0)
-	if req.Params.Cursor != nil {
+	first, afterSeq, afterID := 0, uint64(0), ""
+	if p.Cursor != nil {
 		var ok bool
-		if cur, ok = parseUserCursor(*req.Params.Cursor); !ok {
-			return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
-				"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
+		if prefix != "" {
+			cur.app, afterID, ok = parseIDCursor(*p.Cursor)
+		} else {
+			cur, ok = parseUserCursor(*p.Cursor)
+		}
+		if !ok {
+			with := ""
+			if prefix != "" {
+				with = " with the same prefix"
+			}
+			return bad("cursor", "cursor must be the next_cursor of a previous page of GET /_acmock/users%s", with)
 		}
 		first, _ = slices.BinarySearchFunc(apps, cur.app, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
 		if first < len(apps) && apps[first].ID == cur.app {
-			after = cur.after
+			afterSeq = cur.after
+		} else {
+			afterID = ""
 		}
 	}
 	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
 	for i := first; i < len(apps); i++ {
 		app := apps[i]
-		users, more, err := c.e.store.UsersBetween(app.ID, max(after, cur.from), cur.upto, limit)
-		after = 0
+		var users []store.User
+		var more bool
+		var err error
+		if prefix != "" {
+			users, more, err = c.e.store.UsersByPrefix(app.ID, prefix, afterID, limit)
+		} else {
+			users, more, err = c.e.store.UsersBetween(app.ID, max(afterSeq, cur.from), cur.upto, limit)
+		}
+		afterSeq, afterID = 0, ""
 		if err != nil {
 			continue // deleted between the two calls
 		}
 		if len(users) == 0 && cur.from > 0 {
 			continue // a later round lists only the applications that gained users
 		}
-		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
-		for j, u := range users {
-			state.Users[j] = userState(ctx, c.e, u)
-		}
+		state := applicationState(ctx, c.e, app.ID, users)
 		out.Applications = append(out.Applications, state)
-		limit -= len(users)
+		// An application listed without users takes a place of its own, so that a page holds
+		// at most limit entries of either kind, however many applications have no users.
+		limit -= max(len(users), 1)
+		next := userCursor{from: cur.from, upto: cur.upto}
 		switch {
+		case more && prefix != "":
+			out.NextCursor = ptr(idCursor(app.ID, users[len(users)-1].ID))
 		case more:
-			out.NextCursor = ptr(userCursor{cur.from, cur.upto, app.ID, users[len(users)-1].Seq}.String())
+			next.app, next.after = app.ID, users[len(users)-1].Seq
+			out.NextCursor = ptr(next.String())
+		case limit == 0 && i+1 < len(apps) && prefix != "":
+			out.NextCursor = ptr(idCursor(apps[i+1].ID, ""))
 		case limit == 0 && i+1 < len(apps):
-			out.NextCursor = ptr(userCursor{cur.from, cur.upto, apps[i+1].ID, 0}.String())
+			next.app = apps[i+1].ID
+			out.NextCursor = ptr(next.String())
 		default:
 			continue
 		}
 		break
 	}
-	if out.NextCursor == nil {
+	if out.NextCursor == nil && prefix == "" {
 		// The round is over: another one follows for the users added since it started.
 		if last := c.e.store.LastUserSeq(); last > cur.upto {
 			out.NextCursor = ptr(userCursor{from: cur.upto, upto: last}.String())
@@ -311,8 +351,37 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 	return out, nil
 }
 
+// namedUsers answers the users with these IDs, in each application, in the order given.
+func (c control) namedUsers(ctx context.Context, apps []store.Application, ids []string) acctlserver.ListUsers200JSONResponse {
+	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
+	for _, app := range apps {
+		users := []store.User{}
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if u, err := c.e.store.User(app.ID, id); err == nil {
+				users = append(users, u)
+			}
+		}
+		out.Applications = append(out.Applications, applicationState(ctx, c.e, app.ID, users))
+	}
+	return out
+}
+
+func applicationState(ctx context.Context, e *Emulator, appID string, users []store.User) acctl.ApplicationState {
+	count, _ := e.store.UserCountOf(appID) // 0 for an application deleted meanwhile
+	state := acctl.ApplicationState{Id: appID, UserCount: max(count, len(users)), Users: make([]acctl.UserState, len(users))}
+	for j, u := range users {
+		state.Users[j] = userState(ctx, e, u)
+	}
+	return state
+}
+
 func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
-	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, 0, len(u.Links))}
+	us := acctl.UserState{Id: u.ID, Logins: u.Logins, LiveSessions: u.LiveSessions, Links: make([]acctl.LinkState, 0, len(u.Links))}
 	if u.Phone != nil {
 		methods := make([]string, len(u.Phone.Methods))
 		for i, m := range u.Phone.Methods {
@@ -326,9 +395,9 @@ func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
 	return us
 }
 
-// userCursor says where a walk of the users stopped: in the round for the users with a Seq above
-// from and at most upto, in application app, after its user whose Seq is after (0: before its
-// first).
+// userCursor says where a walk of the users in the order they were added stopped: in the round
+// for the users with a Seq above from and at most upto, in application app, after its user whose
+// Seq is after (0: before its first). It reads "FROM.UPTO.APP.AFTER", APP in unpadded base64url.
 type userCursor struct {
 	from, upto uint64
 	app        string
@@ -358,6 +427,22 @@ func parseUserCursor(cursor string) (c userCursor, ok bool) {
 		return c, false
 	}
 	return userCursor{from: nums[0], upto: nums[1], app: string(app), after: nums[2]}, true
+}
+
+// idCursor encodes where a page of users in ID order stopped: an application and the ID of its
+// last user listed ("": before its first), as "APP~ID", each in unpadded base64url.
+func idCursor(appID, lastID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "~" + base64.RawURLEncoding.EncodeToString([]byte(lastID))
+}
+
+func parseIDCursor(cursor string) (appID, id string, ok bool) {
+	app, rest, found := strings.Cut(cursor, "~")
+	a, err := base64.RawURLEncoding.DecodeString(app)
+	if !found || err != nil {
+		return "", "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	return string(a), string(b), err == nil
 }
 
 func sessionState(s store.Session) acctl.Session {
@@ -548,15 +633,49 @@ func (c control) ClearRequests(context.Context, acctlserver.ClearRequestsRequest
 	return acctlserver.ClearRequests200JSONResponse{Status: true}, nil
 }
 
+// ListSms answers the outbox with the state of each message's link, read from its user (the
+// outbox is bounded, and each user is read once).
 func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acctlserver.ListSmsResponseObject, error) {
 	out := acctlserver.ListSms200JSONResponse{Messages: []acctl.Sms{}}
+	type key struct{ app, user string }
+	links := map[key][]store.Link{}
 	for _, m := range c.e.store.Outbox() {
-		out.Messages = append(out.Messages, acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link, SentAt: m.SentAt})
+		k := key{m.AppID, m.UserID}
+		have, ok := links[k]
+		if !ok {
+			if u, err := c.e.store.User(m.AppID, m.UserID); err == nil {
+				have = u.Links
+			}
+			links[k] = have
+		}
+		sms := acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link,
+			Code: linkCode(m.Link), LinkStatus: acctl.SmsLinkStatusGone, SentAt: m.SentAt}
+		for _, l := range have {
+			if !strings.HasSuffix(m.Link, "/"+url.PathEscape(l.Code)) { // the link's URL ends with its code (linkURL)
+				continue
+			}
+			sms.Code, sms.LinkStatus = l.Code, acctl.SmsLinkStatusUnused
+			if !l.UsedAt.IsZero() {
+				sms.LinkStatus, sms.UsedAt = acctl.SmsLinkStatusUsed, ptr(l.UsedAt)
+			}
+		}
+		out.Messages = append(out.Messages, sms)
 	}
 	return out, nil
 }
 
-var registeredPage = template.Must(template.New("registered").Parse(`<!doctype html>
+// linkCode is the code at the end of a registration link's URL (see linkURL).
+func linkCode(link string) string {
+	last := link[strings.LastIndex(link, "/")+1:]
+	if code, err := url.PathUnescape(last); err == nil {
+		return code
+	}
+	return last
+}
+
+// registeredPage is parsed when a browser first opens a link, not when the emulator starts.
+var registeredPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("registered").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Phone registered · acmock</title></head>
 <body>
 <h1>Phone registered</h1>
@@ -564,6 +683,7 @@ var registeredPage = template.Must(template.New("registered").Parse(`<!doctype h
 <p>Logins for this user now reach the emulated phone, which follows the loaded scenario.</p>
 </body></html>
 `))
+})
 
 // OpenRegistrationLink is where registration links point: opening one registers a phone, as the
 // mobile app would when it opens the link.
@@ -586,7 +706,7 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil
 	}
 	var page bytes.Buffer
-	if err := registeredPage.Execute(&page, link); err != nil {
+	if err := registeredPage().Execute(&page, link); err != nil {
 		return nil, fmt.Errorf("render registration page: %w", err)
 	}
 	return acctlserver.OpenRegistrationLink200TexthtmlResponse{Body: &page, ContentLength: int64(page.Len())}, nil

@@ -239,7 +239,7 @@ func TestControlRequestsJournal(t *testing.T) {
 // TestJournalStaysBoundedUnderLoad sends many more requests than the journal keeps.
 func TestJournalStaysBoundedUnderLoad(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *emulator.Options) { o.JournalSize = 50; o.ValidateResponses = false })
+	e := newEnv(t, func(o *emulator.Options) { o.JournalSize = 50; o.CheckResponse = nil })
 	for range 500 {
 		e.do(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), "", "", nil)
 	}
@@ -470,7 +470,7 @@ func TestResetAndLoadEmptyTheJournal(t *testing.T) {
 // a cursor, and walking the cursors gives every kept entry once, as a filtered walk does.
 func TestRequestsJournalIsPaged(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *emulator.Options) { o.ValidateResponses = false })
+	e := newEnv(t, func(o *emulator.Options) { o.CheckResponse = nil })
 	ctx := context.Background()
 	const sent = 1_234
 	for i := range sent {

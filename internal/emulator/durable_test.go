@@ -11,6 +11,7 @@ import (
 
 	"github.com/acmock/acmock/internal/durable"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // TestDataDirKeepsRunTimeStateAcrossRestarts makes users, a phone, a session with steps to come, an
@@ -133,5 +134,78 @@ func TestStateExportImportRoundTrip(t *testing.T) {
 				t.Fatalf("a refused snapshot changed the state")
 			}
 		})
+	}
+}
+
+// TestPutStatePastABoundIsRefused: a snapshot holding more sessions than the emulator keeps (its
+// --max-sessions) is refused with a 400 naming the field, and nothing changes.
+func TestPutStatePastABoundIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *emulator.Options) { o.Limits = store.Limits{MaxSessions: 1} })
+	e.login("alice")
+	before := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw
+	var doc map[string]any
+	_ = json.Unmarshal([]byte(before), &doc)
+	sessions := doc["sessions"].([]any)
+	extra := map[string]any{}
+	for k, v := range sessions[0].(map[string]any) {
+		extra[k] = v
+	}
+	extra["token"], extra["seq"] = "another", 7
+	doc["sessions"] = append(sessions, extra)
+	r := e.do(http.MethodPut, "/_acmock/state", "", "", doc)
+	if r.status != http.StatusBadRequest || r.str("field") != "sessions" ||
+		!strings.Contains(r.str("message"), "holds 2 sessions, more than the limit of 1") {
+		t.Fatalf("PUT of 2 sessions with a cap of 1: %d %s", r.status, r.raw)
+	}
+	if now := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw; now != before {
+		t.Fatal("a refused snapshot changed the state")
+	}
+}
+
+// TestRestartPlansOnlyWhatIsStillToCome: after a restart the steps of live sessions are scheduled
+// again, and nothing of sessions that ended (cancelled, expired past their lifetime) is.
+func TestRestartPlansOnlyWhatIsStillToCome(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opts := func(o *emulator.Options) {
+		o.DataDir = dir
+		o.Limits = store.Limits{SessionLifetime: time.Hour}
+	}
+	planned := func(e *env) (sessions map[string]int, timers float64) {
+		t.Helper()
+		r := e.do(http.MethodGet, "/_acmock/timeline", "", "", nil)
+		sessions = map[string]int{}
+		for _, s := range r.field("steps").([]any) {
+			sessions[s.(map[string]any)["session"].(string)]++
+		}
+		return sessions, e.do(http.MethodGet, "/_acmock/clock", "", "", nil).field("pending").(float64)
+	}
+	e := newEnv(t, opts)
+	a, _, _, _ := e.login("alice") // approves 2 s later, else times out
+	b, _, _, _ := e.login("bob")
+	if r := e.do(http.MethodPost, "/_acmock/sessions/"+b+"/status", "", "", map[string]any{"status": "cancelled"}); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.raw)
+	}
+	e.emu.Close()
+
+	e = newEnv(t, opts)
+	if got, timers := planned(e); len(got) != 1 || got[a] != 2 || timers != 2 {
+		t.Fatalf("after a restart: steps by session %v, %v timers; want alice's approval and timeout only", got, timers)
+	}
+	e.clock.Advance(2 * time.Second) // alice approves: her timeout goes
+	e.clock.Advance(time.Hour)       // and her session outlives its lifetime
+	if s, _ := e.emu.Store().Session(a); s.Status != "closed" {
+		t.Fatalf("alice's session after its lifetime: %s", s.Status)
+	}
+	d, _, _, _ := e.login("alice")
+	e.emu.Close()
+
+	e = newEnv(t, opts)
+	if got, timers := planned(e); len(got) != 1 || got[d] != 2 || timers != 2 {
+		t.Fatalf("after a second restart: steps by session %v, %v timers; want the new login's only", got, timers)
+	}
+	if s, _ := e.emu.Store().Session(a); s.Status != "closed" || s.History[len(s.History)-1].Cause != "expired" {
+		t.Fatalf("the expired session after a restart: %+v", s)
 	}
 }

@@ -1,5 +1,5 @@
 // Package emulator is the Activeconnect emulator: an http.Handler that serves every operation of
-// api/openapi.yaml from in-memory state, validates each request against the embedded spec, checks
+// api/openapi.yaml from in-memory state, validates each request against the spec, checks
 // its HMAC signature like the real service and lets a scenario decide what phones do.
 //
 //	emu, _ := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now())})
@@ -23,7 +23,7 @@ import (
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/heapq"
 	"github.com/acmock/acmock/internal/journal"
@@ -59,9 +59,10 @@ type Options struct {
 	// Limits bound the sessions, users, applications, links and messages kept (zero fields take
 	// store.DefaultLimits).
 	Limits store.Limits
-	// ValidateResponses checks every response against the spec and turns a mismatch into a 500
-	// naming it. Tests switch it on so the emulator cannot drift from the spec.
-	ValidateResponses bool
+	// CheckResponse, when set, is given every response of the API before it is sent; an error
+	// turns the response into a 500 naming it. Tests set it to a check against the spec (as
+	// acmocktest does) so that the emulator cannot drift from the spec.
+	CheckResponse ResponseCheck
 	// ControlToken, when set, is required as a bearer token on the control API (but for health and
 	// registration links).
 	ControlToken string
@@ -154,11 +155,11 @@ func New(opts Options) (*Emulator, error) {
 	e.verifier = acauth.NewVerifier(acauth.SecretLookupFunc(e.lookupSecret),
 		acauth.WithClock(e.wallNow), acauth.WithMaxSkew(opts.MaxClockSkew))
 
-	_, ops, err := loadOperations(acapiserver.GetSpecJSON)
+	ops, err := loadOperations(&acspec.API)
 	if err != nil {
 		return nil, err
 	}
-	_, ctlOps, err := loadOperations(acctlserver.GetSpecJSON)
+	ctlOps, err := loadOperations(&acspec.Control)
 	if err != nil {
 		return nil, err
 	}
@@ -194,20 +195,14 @@ func (e *Emulator) routes() (http.Handler, error) {
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	})
-	api, err := generatedRoutes(func(r *mux.Router) {
-		acapiserver.HandlerWithOptions(strict, acapiserver.GorillaServerOptions{
-			BaseRouter: r,
-			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
-			},
-		})
+	api := acapiserver.Handlers(strict, acapiserver.GorillaServerOptions{
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
 	// The signature is checked before anything about the request's content: a caller that is not
 	// authenticated learns nothing about its body or parameters.
-	err = addRoutes(root, e.ops, api, func(op *operation, h http.Handler) http.Handler {
+	err := addRoutes(root, &acspec.API, e.ops, api, func(op *operation, h http.Handler) http.Handler {
 		return e.identify(op, e.injectFaults(e.validateResponse(e.authenticate(e.validateRequest(h)))))
 	})
 	if err != nil {
@@ -293,6 +288,10 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 // scenario with more users than the store may hold is refused (ErrLimitReached) and the loaded one
 // stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
+	return e.loadScenario(sc, true)
+}
+
+func (e *Emulator) loadScenario(sc *scenario.Scenario, clearJournal bool) error {
 	users := 0
 	for _, app := range sc.Applications {
 		users += len(app.Users)
@@ -303,16 +302,20 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	e.mu.Lock()
 	e.scenario = sc
 	e.mu.Unlock()
-	return e.Reset()
+	return e.reset(clearJournal)
 }
 
 // Reset cancels every pending step and puts the state back to the scenario's initial one. The
 // request journal starts afresh too (its sequence numbers keep counting), so that what a test
 // reads after a reset is its own; the clock is kept.
-func (e *Emulator) Reset() error {
+func (e *Emulator) Reset() error { return e.reset(true) }
+
+func (e *Emulator) reset(clearJournal bool) error {
 	e.timers.StopAll()
 	e.forgetPlans()
-	e.journal.Clear()
+	if clearJournal {
+		e.journal.Clear()
+	}
 	e.mu.Lock()
 	if e.faults != nil {
 		e.faults.stop()

@@ -22,10 +22,11 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/acmock/acmock/acauth"
-	"github.com/acmock/acmock/generated/acapiserver"
-	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/generated/acapispec"
+	"github.com/acmock/acmock/generated/acctlspec"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/speccheck"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -128,17 +129,17 @@ type specRoute struct {
 
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	clk := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	emu, err := emulator.New(emulator.Options{Clock: clk, IDs: store.SeededIDs(7), ValidateResponses: true, MaxBodyBytes: 4096})
+	emu, err := emulator.New(emulator.Options{Clock: clk, IDs: store.SeededIDs(7), CheckResponse: speccheck.Response, MaxBodyBytes: 4096})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(emu.Close)
 	h := &fuzzHarness{emu: emu, clock: clk}
-	api, err := acapiserver.GetSwagger()
+	api, err := acapispec.GetSwagger()
 	if err != nil {
 		f.Fatal(err)
 	}
-	ctl, err := acctlserver.GetSwagger()
+	ctl, err := acctlspec.GetSwagger()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
+	"github.com/acmock/acmock/internal/speccheck"
 )
 
 const (
@@ -36,7 +37,7 @@ type env struct {
 func newEnv(t *testing.T, mutate ...func(*emulator.Options)) *env {
 	t.Helper()
 	clk := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	opts := emulator.Options{Clock: clk, ValidateResponses: true}
+	opts := emulator.Options{Clock: clk, CheckResponse: speccheck.Response}
 	for _, m := range mutate {
 		m(&opts)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acapispec"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 )
@@ -225,7 +225,7 @@ func TestRejectionsBeforeTheRouter(t *testing.T) {
 		{"an unknown transfer encoding", "POST /management/add_users/" + demoApp + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
 			501, "invalid_request", "Transfer-Encoding", "not supported"},
 	}
-	spec, err := acapiserver.GetSwagger()
+	spec, err := acapispec.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/scenario"
 )
 
@@ -54,14 +55,9 @@ func newDiscard() *discardResponse { return &discardResponse{h: http.Header{}} }
 func BenchmarkLayerRouting(b *testing.B) {
 	e := benchEmulator(b)
 	root := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	routes, err := generatedRoutes(func(r *mux.Router) {
-		acapiserver.HandlerWithOptions(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{BaseRouter: r})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	routes := acapiserver.Handlers(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{})
 	var matched *operation
-	if err := addRoutes(root, e.ops, routes, func(op *operation, _ http.Handler) http.Handler {
+	if err := addRoutes(root, &acspec.API, e.ops, routes, func(op *operation, _ http.Handler) http.Handler {
 		return http.HandlerFunc(func(http.ResponseWriter, *http.Request) { matched = op })
 	}); err != nil {
 		b.Fatal(err)
@@ -86,8 +82,8 @@ func BenchmarkLayerRouting(b *testing.B) {
 	}
 }
 
-// BenchmarkLayerValidation: checking a request against the spec, for a device check (compiled
-// length checks) and an add_users body (body checks and kin-openapi).
+// BenchmarkLayerValidation: checking a request against the spec, for a device check (its path
+// parameters) and an add_users body (the body checks and its schema, in one walk).
 func BenchmarkLayerValidation(b *testing.B) {
 	e := benchEmulator(b)
 	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -152,18 +148,8 @@ func BenchmarkLayerSignature(b *testing.B) {
 // emulator's HasRegisteredMobileDevice with its store lookup, writing the answer.
 func BenchmarkLayerHandler(b *testing.B) {
 	e := benchEmulator(b)
-	routes, err := generatedRoutes(func(r *mux.Router) {
-		acapiserver.HandlerWithOptions(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{BaseRouter: r})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var h http.Handler
-	for _, gr := range routes {
-		if gr.template == "/management/has_registered_mobile_device/{application_id}/{user_id}" {
-			h = gr.handler
-		}
-	}
+	routes := acapiserver.Handlers(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{})
+	h := routes["GET /management/has_registered_mobile_device/{application_id}/{user_id}"]
 	req := withInfo(httptest.NewRequest(http.MethodGet, benchDevicePath, nil), &requestInfo{app: scenario.DemoApplicationID, user: "alice"})
 	req = mux.SetURLVars(req, map[string]string{"application_id": scenario.DemoApplicationID, "user_id": "alice"})
 	b.ReportAllocs()
@@ -200,8 +186,8 @@ func unknownUserError(user string) *apiError {
 	return errorf(http.StatusNotFound, "unknown_user", "user_id", "application %s has no user %q; add it with add_users first", scenario.DemoApplicationID, user)
 }
 
-// BenchmarkNew: building an emulator, most of the start-up: decoding both embedded specs,
-// preparing the routes and validators, loading the default scenario.
+// BenchmarkNew: building an emulator, most of the start-up: indexing the operations of both
+// specs' generated tables, preparing the routes, loading the default scenario.
 func BenchmarkNew(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

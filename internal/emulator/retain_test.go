@@ -50,7 +50,7 @@ func TestKeptStateHoldsNoRequestLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, func(o *emulator.Options) { o.ValidateResponses = false })
+			e := newEnv(t, func(o *emulator.Options) { o.CheckResponse = nil })
 			users := make([]string, n)
 			for i := range users {
 				users[i] = fmt.Sprintf("p%d", i)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/acmock/acmock/internal/reqspec"
 )
 
 // pathTemplate is an OpenAPI path template ("/management/add_users/{application_id}") compiled
@@ -94,46 +96,22 @@ func (t *pathTemplate) matcher(method string) mux.MatcherFunc {
 	}
 }
 
-// generatedRoute is one route the generated server code registers: its method, path template
-// and the generated handler, which binds the parameters and calls the strict handler.
-type generatedRoute struct {
-	method, template string
-	handler          http.Handler
-}
-
-// generatedRoutes collects the routes that register adds to a gorilla/mux router, so that they can
-// be added again with the middleware chain of their operation built once, here, rather than by
-// Router.Use on every request.
-func generatedRoutes(register func(*mux.Router)) ([]generatedRoute, error) {
-	scratch := mux.NewRouter()
-	register(scratch)
-	var out []generatedRoute
-	err := scratch.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		tmpl, err := route.GetPathTemplate()
-		if err != nil {
-			return err
+// addRoutes adds to r a route for each operation of doc (in the document's order), to its
+// generated handler in handlers (by "METHOD /path/template"), behind the chain that wrap builds
+// for the operation. The route matches without a regular expression (see matcher).
+func addRoutes(r *mux.Router, doc *reqspec.Document, ops map[string]*operation, handlers map[string]http.Handler, wrap func(*operation, http.Handler) http.Handler) error {
+	for _, spec := range doc.Operations {
+		key := spec.Method + " " + spec.Path
+		h, op := handlers[key], ops[key]
+		if h == nil || op == nil {
+			return fmt.Errorf("no generated handler for the operation %s of %s: run make generate", key, doc.Name)
 		}
-		methods, err := route.GetMethods()
-		if err != nil {
-			return fmt.Errorf("route %s: %w", tmpl, err)
+		r.NewRoute().MatcherFunc(op.path.matcher(op.method)).Handler(wrap(op, h))
+	}
+	for key := range handlers {
+		if ops[key] == nil {
+			return fmt.Errorf("no operation of %s for the generated handler %s: run make generate", doc.Name, key)
 		}
-		for _, m := range methods {
-			out = append(out, generatedRoute{method: m, template: tmpl, handler: route.GetHandler()})
-		}
-		return nil
-	})
-	return out, err
-}
-
-// addRoutes adds the generated routes of a spec to r, each behind the chain that wrap builds for
-// its operation.
-func addRoutes(r *mux.Router, ops map[string]*operation, routes []generatedRoute, wrap func(*operation, http.Handler) http.Handler) error {
-	for _, gr := range routes {
-		op := ops[gr.method+" "+gr.template]
-		if op == nil {
-			return fmt.Errorf("no spec operation for the generated route %s %s", gr.method, gr.template)
-		}
-		r.NewRoute().MatcherFunc(op.path.matcher(gr.method)).Handler(wrap(op, gr.handler))
 	}
 	return nil
 }

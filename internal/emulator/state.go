@@ -35,7 +35,8 @@ func (e *Emulator) start(opts Options, fresh bool) error {
 		e.mu.Unlock()
 		return e.ImportState(opts.Snapshot)
 	default:
-		if err := e.LoadScenario(opts.Scenario); err != nil {
+		// The journal is new and empty: clearing it would only touch every page of its memory.
+		if err := e.loadScenario(opts.Scenario, false); err != nil {
 			return err
 		}
 		return e.saveSettings()

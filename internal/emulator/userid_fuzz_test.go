@@ -12,6 +12,7 @@ import (
 	"github.com/acmock/acmock/activeconnect"
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/speccheck"
 )
 
 // FuzzUserIDPath checks how a user ID is decoded from the path. For any ID, the path the official
@@ -26,7 +27,7 @@ func FuzzUserIDPath(f *testing.F) {
 	} {
 		f.Add(seed[0], seed[1])
 	}
-	emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), ValidateResponses: true})
+	emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), CheckResponse: speccheck.Response})
 	if err != nil {
 		f.Fatal(err)
 	}

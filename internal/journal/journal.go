@@ -75,12 +75,13 @@ type Journal struct {
 	next    int     // where the next entry goes
 	full    bool
 	seq     uint64
-	changed chan struct{} // closed and replaced on every Add, to wake waiters
+	changed chan struct{} // closed and replaced by the first Add after a waiter took it
+	watched bool          // changed has been handed to a waiter since it was made
 	waiters map[*waiter]struct{}
 }
 
-// waiter is a Wait in progress: Add and Clear keep its count of matching entries, so that a wait
-// costs one pass over the journal when it starts and O(1) per entry added after.
+// waiter is a WaitFor in progress: Add and Clear keep its count of matching entries, so that a
+// wait costs one pass over the journal when it starts and O(1) per entry added after.
 type waiter struct {
 	f     Filter
 	n     int
@@ -100,7 +101,7 @@ func New(size int) *Journal {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Journal{entries: make([]Entry, size), changed: make(chan struct{}), waiters: map[*waiter]struct{}{}}
+	return &Journal{entries: make([]Entry, size), changed: make(chan struct{})}
 }
 
 // MaxText bounds each text field of an entry (path, IDs, message, string to sign), in bytes, so an
@@ -127,10 +128,14 @@ func (j *Journal) Add(e Entry) uint64 {
 	if j.next == len(j.entries) {
 		j.next, j.full = 0, true
 	}
-	ch := j.changed
-	j.changed = make(chan struct{})
+	var ch chan struct{}
+	if j.watched { // nobody waits on an unwatched channel: no need to replace it
+		ch, j.changed, j.watched = j.changed, make(chan struct{}), false
+	}
 	j.mu.Unlock()
-	close(ch)
+	if ch != nil {
+		close(ch)
+	}
 	return e.Seq
 }
 
@@ -144,16 +149,12 @@ func keep(e *Entry) {
 		*f = clip.String(*f, MaxText)
 		n += len(*f)
 	}
-	for _, h := range e.AuthHeaders {
-		n += len(h)
-	}
+	// AuthHeaders are header names, each a string of its own (net/http allocates every header
+	// key apart from the request line), so they are kept as they are.
 	var b strings.Builder
 	b.Grow(n)
 	for _, f := range fields {
 		b.WriteString(*f)
-	}
-	for _, h := range e.AuthHeaders {
-		b.WriteString(h)
 	}
 	all, at := b.String(), 0
 	cut := func(s string) string {
@@ -162,13 +163,6 @@ func keep(e *Entry) {
 	}
 	for _, f := range fields {
 		*f = cut(*f)
-	}
-	if e.AuthHeaders != nil {
-		hs := make([]string, len(e.AuthHeaders))
-		for i, h := range e.AuthHeaders {
-			hs[i] = cut(h)
-		}
-		e.AuthHeaders = hs
 	}
 }
 
@@ -296,6 +290,9 @@ func (j *Journal) WaitFor(ctx context.Context, f Filter, n int) error {
 	if w.done == nil {
 		j.mu.Unlock()
 		return nil
+	}
+	if j.waiters == nil {
+		j.waiters = map[*waiter]struct{}{}
 	}
 	j.waiters[w] = struct{}{}
 	done := w.done

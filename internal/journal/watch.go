@@ -6,5 +6,6 @@ package journal
 func (j *Journal) Changed() (uint64, <-chan struct{}) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.watched = true
 	return j.seq, j.changed
 }

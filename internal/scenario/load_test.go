@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
-	"github.com/acmock/acmock/generated/acapiserver"
+	"github.com/acmock/acmock/generated/acapispec"
 	"github.com/acmock/acmock/internal/scenario"
 )
 
@@ -209,7 +209,7 @@ func TestDefaultIsTheDemo(t *testing.T) {
 // TestOperationsAreTheSpecs keeps the operation names that faults accept equal to the spec's.
 func TestOperationsAreTheSpecs(t *testing.T) {
 	t.Parallel()
-	spec, err := acapiserver.GetSwagger()
+	spec, err := acapispec.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}

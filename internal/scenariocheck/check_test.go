@@ -14,13 +14,14 @@ import (
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/scenariocheck"
+	"github.com/acmock/acmock/internal/speccheck"
 	"github.com/acmock/acmock/scenarios"
 )
 
 // serve starts an emulator with sc on a loopback server and returns a target for it.
 func serve(t *testing.T, sc *scenario.Scenario, clk clock.Clock, advance func(time.Duration) error) scenariocheck.Target {
 	t.Helper()
-	emu, err := emulator.New(emulator.Options{Clock: clk, Scenario: sc, ValidateResponses: true})
+	emu, err := emulator.New(emulator.Options{Clock: clk, Scenario: sc, CheckResponse: speccheck.Response})
 	if err != nil {
 		t.Fatal(err)
 	}

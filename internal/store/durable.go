@@ -32,9 +32,17 @@ import (
 // ErrStorage is wrapped by the error of a change that could not be made durable.
 var ErrStorage = errors.New("state could not be saved")
 
-// CompactAfter is how many facts the log holds before the store writes a new snapshot and starts
-// an empty log, which bounds both the log's size and the time a restart spends replaying it.
+// CompactAfter is how many facts the log holds at least before the store writes a new snapshot and
+// starts an empty log, which bounds both the log's size and the time a restart spends replaying
+// it. A large state waits for as many facts as it has users and sessions: a snapshot costs what
+// the state holds, so that spreads its cost over as many writes, and the log stays within a
+// multiple of the state (itself bounded by Limits).
 var CompactAfter uint64 = 50_000
+
+// compactDue reports whether the log has grown enough to be folded into a snapshot.
+func (s *Store) compactDue() bool {
+	return s.dir.Records() >= max(s.compactAfter, uint64(s.users+len(s.sessions.byToken)))
+}
 
 // Settings are the emulator's own settings that the store keeps for it, so that they persist:
 // the time of a virtual clock, the wall-clock shift and the skew allowed for signatures.
@@ -83,41 +91,46 @@ type fact struct {
 // before failing (sessions it expired on the way), and that is logged too.
 func (s *Store) write(err *error) func() {
 	s.mu.Lock()
-	if s.dir != nil && s.failed != nil {
+	d, failed := s.dir, s.failed
+	if d != nil && failed != nil {
 		// The method still runs (it cannot be stopped from here) but is refused: nothing is
 		// acknowledged that is not on disk.
 		return func() {
 			s.pending = s.pending[:0]
 			s.mu.Unlock()
-			*err = s.failed
+			*err = failed
 		}
 	}
 	return func() {
-		if s.dir == nil {
+		if d == nil {
 			s.mu.Unlock()
 			return
 		}
 		var n uint64
 		for _, f := range s.pending {
-			n = s.dir.Append(f)
+			n = d.Append(f)
 		}
-		if s.compactNext || s.dir.Records() >= CompactAfter {
+		if s.compactNext || s.compactDue() {
 			s.compactNext = false
 			if cerr := s.compactLocked(); cerr != nil {
 				s.failed = fmt.Errorf("%w: %v", ErrStorage, cerr)
 			}
 		}
 		s.pending = s.pending[:0]
+		failed := s.failed
 		s.mu.Unlock()
 		if n > 0 {
-			if werr := s.dir.Wait(n); werr != nil {
+			if werr := d.Wait(n); werr != nil {
 				s.mu.Lock()
-				s.failed = fmt.Errorf("%w: %v", ErrStorage, werr)
+				if s.failed == nil {
+					s.failed = fmt.Errorf("%w: %v", ErrStorage, werr)
+				}
+				failed = s.failed
 				s.mu.Unlock()
 			}
 		}
-		if *err == nil && s.failed != nil {
-			*err = s.failed
+		if *err == nil && failed != nil {
+			*err = failed
 		}
 	}
 }
@@ -199,6 +212,7 @@ func Open(dir string, ids IDs, warn func(string), opts ...Option) (s *Store, fre
 	}
 	s.ids = ids
 	s.dir = d
+	s.compactAfter = CompactAfter
 	fresh = snap == nil && len(records) == 0
 	if len(records) > 0 || snap == nil || changed {
 		// Start from a snapshot of what was replayed, so the next start is a read of one file.

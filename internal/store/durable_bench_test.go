@@ -18,30 +18,7 @@ func BenchmarkOpenLargeStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := s.AddApplication("app", "secret"); err != nil {
-		b.Fatal(err)
-	}
-	ids := make([]string, 1000)
-	for chunk := range 100 {
-		for i := range ids {
-			ids[i] = fmt.Sprintf("user-%d-%d", chunk, i)
-		}
-		if _, _, err := s.AddUsers("app", ids); err != nil {
-			b.Fatal(err)
-		}
-	}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 10_000 {
-		u := fmt.Sprintf("user-0-%d", i%1000)
-		if i < 1000 {
-			if err := s.RegisterPhone("app", u, nil, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if _, err := s.StartSession("app", u, nil, now); err != nil {
-			b.Fatal(err)
-		}
-	}
+	store.FillLarge(b, s)
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}

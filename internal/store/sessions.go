@@ -56,10 +56,11 @@ type session struct {
 type link struct{ prev, next *session }
 
 // sessionList is a doubly linked list threaded through one link of its sessions, so adding,
-// removing and taking the oldest are O(1) and allocate nothing.
+// removing, counting and taking the oldest are O(1) and allocate nothing.
 type sessionList struct {
 	head, tail *session
 	at         func(*session) *link
+	n          int
 }
 
 func byOrder(s *session) *link { return &s.order }
@@ -74,10 +75,15 @@ func (l *sessionList) pushBack(s *session) {
 		l.head = s
 	}
 	l.tail = s
+	l.n++
 }
 
 func (l *sessionList) remove(s *session) {
 	ln := l.at(s)
+	if ln.prev == nil && ln.next == nil && l.head != s {
+		return // not in the list
+	}
+	l.n--
 	if ln.prev != nil {
 		l.at(ln.prev).next = ln.next
 	} else if l.head == s {
@@ -163,7 +169,6 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	st := &s.sessions
 	st.seq++
 	token, secret := s.ids.SessionToken(), s.ids.SessionSecret()
-	s.record(fact{Op: "start_session", App: appID, User: userID, Methods: methods, Token: token, Secret: secret, At: now})
 	creds := token + secret // one object for the collector to mark instead of two
 	sess := st.slab.alloc()
 	*sess = session{Session: Session{
@@ -176,6 +181,7 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 		Attempt: u.logins,
 		Status:  acapi.SessionStatusPending,
 	}, started: now, user: u}
+	s.record(fact{Op: "start_session", App: appID, User: userID, Methods: sess.Methods, Token: token, Secret: secret, At: now})
 	sess.hist[0] = StatusChange{Status: acapi.SessionStatusPending, At: now, Cause: "authenticate"}
 	sess.History = sess.hist[:1]
 	u.logins++

@@ -460,6 +460,7 @@ func (s *Store) loadLocked(st *State) {
 				s.links[l.Code] = l
 			}
 			app.users[us.ID] = u
+			app.byID.ReplaceOrInsert(u)
 			added = append(added, u)
 		}
 		// Listed in order (checked), but those given a number here come last.

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/btree"
+
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/durable"
@@ -113,6 +115,9 @@ type User struct {
 	Phone *Phone
 	// Logins counts the sessions started for the user, so a scenario can act per attempt.
 	Logins int
+	// LiveSessions counts the user's sessions that are live (pending, identifying, active,
+	// walkaway).
+	LiveSessions int
 	// Links are the user's registration links, oldest first (at most Limits.MaxLinksPerUser).
 	Links []Link
 }
@@ -171,17 +176,19 @@ type Store struct {
 	settings Settings
 
 	// The commit hook's state (durable.go); dir is nil for a store kept in memory only.
-	dir         *durable.Dir
-	pending     [][]byte // facts of the change being made
-	failed      error    // the write that failed; every later change is refused
-	replaying   bool
-	compactNext bool
+	dir          *durable.Dir
+	compactAfter uint64   // CompactAfter when the store was opened
+	pending      [][]byte // facts of the change being made
+	failed       error    // the write that failed; every later change is refused
+	replaying    bool
+	compactNext  bool
 }
 
 type application struct {
 	Application
 	users    map[string]*user
 	order    seqIndex[user]
+	byID     *btree.BTreeG[*user] // find.go
 	sessions seqIndex[session]
 }
 
@@ -270,7 +277,7 @@ func (s *Store) addApplication(id, secret string) error {
 
 // putApplication adds an application known to be new.
 func (s *Store) putApplication(id, secret string) *application {
-	app := &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}}
+	app := &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}, byID: newIDIndex()}
 	s.apps[id] = app
 	i, _ := slices.BinarySearch(s.appIDs, id)
 	s.appIDs = slices.Insert(s.appIDs, i, id)
@@ -374,6 +381,7 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
 		app.users[id] = u
 		app.order.add(u.seq, u)
+		app.byID.ReplaceOrInsert(u)
 	}
 	s.users += len(created)
 	return created, existing, nil
@@ -407,6 +415,7 @@ func (s *Store) deleteUser(u *user) {
 	}
 	delete(u.app.users, u.id)
 	u.app.order.remove(u.seq)
+	u.app.byID.Delete(u)
 	s.users--
 	s.slab.release(u)
 }
@@ -476,7 +485,7 @@ func (s *Store) UserCount() int {
 }
 
 func (u *user) copy() User {
-	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, Links: make([]Link, len(u.links))}
+	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, LiveSessions: u.live.n, Links: make([]Link, len(u.links))}
 	if u.phone != nil {
 		p := *u.phone
 		p.Methods = slices.Clone(p.Methods)
