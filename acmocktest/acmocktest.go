@@ -446,10 +446,21 @@ type Session struct {
 	History []activeconnect.SessionStatus
 }
 
-// Sessions lists the sessions of a user (all users when user is empty), oldest first.
+// Sessions lists the sessions of a user (all users when user is empty), oldest first. A user's
+// are read through the user's own index, so they cost no more when other users have many.
 func (s *Server) Sessions(user string) []Session {
 	var out []Session
-	for _, sess := range s.emu.Store().Sessions(func(x *store.Session) bool { return user == "" || x.UserID == user }) {
+	var all []store.Session
+	page := store.Page{Limit: 1000}
+	for {
+		sessions, next := s.emu.Store().SessionsPage(store.SessionFilter{UserID: user}, page)
+		all = append(all, sessions...)
+		if next == 0 {
+			break
+		}
+		page.After = next
+	}
+	for _, sess := range all {
 		hs := make([]activeconnect.SessionStatus, len(sess.History))
 		for i, h := range sess.History {
 			hs[i] = activeconnect.SessionStatus(h.Status)

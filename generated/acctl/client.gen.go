@@ -221,11 +221,22 @@ type ClientInterface interface {
 	// ListRequests Read the request journal, or wait for requests to arrive
 	//
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-	// The journal also records the registration links phones open (`openRegistrationLink`).
-	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-	// one keeps its start followed by `…(N bytes)`.
+	// `--journal-size`). The journal also records the registration links phones open
+	// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+	// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+	//
+	// One page at a time, read from the newest end: a page holds the newest `limit` matching
+	// entries (default and most 1,000), listed oldest first. When older matching entries may be
+	// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+	// page of entries just older than this one. A page can be short, or empty, and still have a
+	// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+	// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+	// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+	// what is new, newest page first.
+	//
+	// With `min_count`, the answer waits until at least that many kept entries match (all of
+	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+	// sleeps; it then answers the page as above.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -376,7 +387,8 @@ type ClientInterface interface {
 	// are left out, since firing them changes nothing.
 	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
 	// only that session's steps (none for an unknown or ended session), found without looking at
-	// the others.
+	// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+	// are cancelled, so an answer costs what its page holds, however many logins wait.
 	//
 	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -386,8 +398,14 @@ type ClientInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds and `user_count`, how many it has in all. An application listed without users (it
-	// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
+	// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+	// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+	// were on its first page; the users added during it follow at the end, whatever their
+	// application, in another pass over the applications in ID order that lists only those with
+	// new users (so an application can appear again). An application created during a walk
+	// without users is listed only if its ID sorts after where the walk was;
+	// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+	// instead, and a user added during it is listed when its ID sorts after where the walk was.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -396,8 +414,9 @@ type ClientInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -410,8 +429,9 @@ type ClientInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -711,11 +731,22 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // ListRequests Read the request journal, or wait for requests to arrive
 //
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-// The journal also records the registration links phones open (`openRegistrationLink`).
-// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-// one keeps its start followed by `…(N bytes)`.
+// `--journal-size`). The journal also records the registration links phones open
+// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+//
+// One page at a time, read from the newest end: a page holds the newest `limit` matching
+// entries (default and most 1,000), listed oldest first. When older matching entries may be
+// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+// page of entries just older than this one. A page can be short, or empty, and still have a
+// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+// what is new, newest page first.
+//
+// With `min_count`, the answer waits until at least that many kept entries match (all of
+// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+// sleeps; it then answers the page as above.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -986,7 +1017,8 @@ func (c *Client) PutState(ctx context.Context, body PutStateJSONRequestBody, req
 // are left out, since firing them changes nothing.
 // At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
 // only that session's steps (none for an unknown or ended session), found without looking at
-// the others.
+// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+// are cancelled, so an answer costs what its page holds, however many logins wait.
 //
 // Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1006,8 +1038,14 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds and `user_count`, how many it has in all. An application listed without users (it
-// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
+// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+// were on its first page; the users added during it follow at the end, whatever their
+// application, in another pass over the applications in ID order that lists only those with
+// new users (so an application can appear again). An application created during a walk
+// without users is listed only if its ID sorts after where the walk was;
+// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+// instead, and a user added during it is listed when its ID sorts after where the walk was.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1026,8 +1064,9 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -1050,8 +1089,9 @@ func (c *Client) SetUserStatusWithBody(ctx context.Context, userId string, param
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -1602,6 +1642,18 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2530,11 +2582,22 @@ type ClientWithResponsesInterface interface {
 	// ListRequestsWithResponse Read the request journal, or wait for requests to arrive
 	//
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-	// The journal also records the registration links phones open (`openRegistrationLink`).
-	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-	// one keeps its start followed by `…(N bytes)`.
+	// `--journal-size`). The journal also records the registration links phones open
+	// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+	// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+	//
+	// One page at a time, read from the newest end: a page holds the newest `limit` matching
+	// entries (default and most 1,000), listed oldest first. When older matching entries may be
+	// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+	// page of entries just older than this one. A page can be short, or empty, and still have a
+	// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+	// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+	// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+	// what is new, newest page first.
+	//
+	// With `min_count`, the answer waits until at least that many kept entries match (all of
+	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+	// sleeps; it then answers the page as above.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -2697,7 +2760,8 @@ type ClientWithResponsesInterface interface {
 	// are left out, since firing them changes nothing.
 	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
 	// only that session's steps (none for an unknown or ended session), found without looking at
-	// the others.
+	// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+	// are cancelled, so an answer costs what its page holds, however many logins wait.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2709,8 +2773,14 @@ type ClientWithResponsesInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds and `user_count`, how many it has in all. An application listed without users (it
-	// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
+	// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+	// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+	// were on its first page; the users added during it follow at the end, whatever their
+	// application, in another pass over the applications in ID order that lists only those with
+	// new users (so an application can appear again). An application created during a walk
+	// without users is listed only if its ID sorts after where the walk was;
+	// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+	// instead, and a user added during it is listed when its ID sorts after where the walk was.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2721,8 +2791,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -2735,8 +2806,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -4777,11 +4849,22 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // ListRequestsWithResponse Read the request journal, or wait for requests to arrive
 //
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-// The journal also records the registration links phones open (`openRegistrationLink`).
-// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-// one keeps its start followed by `…(N bytes)`.
+// `--journal-size`). The journal also records the registration links phones open
+// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+//
+// One page at a time, read from the newest end: a page holds the newest `limit` matching
+// entries (default and most 1,000), listed oldest first. When older matching entries may be
+// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+// page of entries just older than this one. A page can be short, or empty, and still have a
+// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+// what is new, newest page first.
+//
+// With `min_count`, the answer waits until at least that many kept entries match (all of
+// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+// sleeps; it then answers the page as above.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -5016,7 +5099,8 @@ func (c *ClientWithResponses) PutStateWithResponse(ctx context.Context, body Put
 // are left out, since firing them changes nothing.
 // At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
 // only that session's steps (none for an unknown or ended session), found without looking at
-// the others.
+// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+// are cancelled, so an answer costs what its page holds, however many logins wait.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5034,8 +5118,14 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds and `user_count`, how many it has in all. An application listed without users (it
-// has none, or none after the cursor) counts as one, so a page holds at most `limit` entries.
+// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+// were on its first page; the users added during it follow at the end, whatever their
+// application, in another pass over the applications in ID order that lists only those with
+// new users (so an application can appear again). An application created during a walk
+// without users is listed only if its ID sorts after where the walk was;
+// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+// instead, and a user added during it is listed when its ID sorts after where the walk was.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5052,8 +5142,9 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -5072,8 +5163,9 @@ func (c *ClientWithResponses) SetUserStatusWithBodyWithResponse(ctx context.Cont
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //

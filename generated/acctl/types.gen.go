@@ -394,6 +394,9 @@ type RequestEntry struct {
 type RequestList struct {
 	Entries []RequestEntry `json:"entries"`
 
+	// NextCursor Present when older matching entries may be left; pass it as cursor for the page before this one.
+	NextCursor *string `json:"next_cursor,omitempty"`
+
 	// TimedOut True when min_count was not reached before timeout.
 	TimedOut bool `json:"timed_out"`
 }
@@ -601,9 +604,12 @@ type ListRequestsParams struct {
 	// Since Only entries with a larger seq.
 	Since *uint64 `form:"since,omitempty" json:"since,omitempty"`
 
-	// Limit Only the newest `limit` matching entries (still oldest first); the console reads the rows it shows this way.
-	Limit    *int `form:"limit,omitempty" json:"limit,omitempty"`
-	MinCount *int `form:"min_count,omitempty" json:"min_count,omitempty"`
+	// Limit The most entries on the page: the newest `limit` matching ones (still oldest first); the console reads the rows it shows this way.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page: the page then holds entries older than that one's.
+	Cursor   *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	MinCount *int    `form:"min_count,omitempty" json:"min_count,omitempty"`
 
 	// Timeout How long min_count may wait (Go duration, at most 60s; default 5s).
 	Timeout *string `form:"timeout,omitempty" json:"timeout,omitempty"`

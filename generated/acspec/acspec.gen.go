@@ -84,7 +84,8 @@ var Control = reqspec.Document{Name: "api/control.yaml", Operations: []reqspec.O
 		{Name: "method", In: "query", Explode: true, Schema: &controlListRequestsMethod},
 		{Name: "status", In: "query", Explode: true, Schema: &controlListRequestsStatus},
 		{Name: "since", In: "query", Explode: true, Schema: &controlListRequestsSince},
-		{Name: "limit", In: "query", Explode: true, Schema: &controlListRequestsLimit},
+		{Name: "limit", In: "query", Explode: true, Schema: &controlListRequestsLimit, Default: "1000"},
+		{Name: "cursor", In: "query", Explode: true, Schema: &controlListRequestsCursor},
 		{Name: "min_count", In: "query", Explode: true, Schema: &controlListRequestsMinCount},
 		{Name: "timeout", In: "query", Explode: true, Schema: &controlListRequestsTimeout},
 	}},
@@ -182,7 +183,8 @@ var (
 	controlListRequestsMethod           = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlListRequestsStatus           = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Maximum: 599, HasMinimum: true, HasMaximum: true}
 	controlListRequestsSince            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", HasMinimum: true}
-	controlListRequestsLimit            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 100000, HasMinimum: true, HasMaximum: true}
+	controlListRequestsLimit            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 1000, HasMinimum: true, HasMaximum: true}
+	controlListRequestsCursor           = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MaxLength: 200, HasMaxLength: true}
 	controlListRequestsMinCount         = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Maximum: 100000, HasMinimum: true, HasMaximum: true}
 	controlListRequestsTimeout          = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlListSessionsApplication      = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}

@@ -359,3 +359,73 @@ func TestBoundErrorsNameTheirFlags(t *testing.T) {
 	check("min_count past the journal", e.do(http.MethodGet, "/_acmock/requests?min_count=6", "", "", nil),
 		http.StatusBadRequest, "the journal keeps the last 5 requests", "--journal-size", "ACMOCK_JOURNAL_SIZE")
 }
+
+// TestUsersAddedWhilePagingAppearAtTheEnd: a walk of GET /_acmock/users lists, after the users
+// there were when it started, those added during it: in an application created mid-walk whose ID
+// sorts before the cursor's, in one the walk has passed, and in the one it is in. Each user comes
+// once; a user deleted before the walk reaches it is not listed.
+func TestUsersAddedWhilePagingAppearAtTheEnd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	add := func(app string, users ...string) {
+		t.Helper()
+		if err := e.emu.Store().AddApplication(app, "SECRET0000000000000000000000000000"[:32]); err != nil && !errors.Is(err, store.ErrApplicationExists) {
+			t.Fatal(err)
+		}
+		if _, _, err := e.emu.Store().AddUsers(app, users); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ks []string
+	for i := range 10 {
+		ks = append(ks, fmt.Sprintf("k%d", i))
+	}
+	add(demoApp, ks...)
+	add("00000000000000000000000000000001", "first")
+	want := map[string]bool{}
+	for _, u := range append([]string{"alice", "bob", "carol"}, ks...) {
+		want[demoApp+"/"+u] = true
+	}
+	want["00000000000000000000000000000001/first"] = true
+	seen := map[string]int{}
+	var cursor *string
+	for pages := 1; ; pages++ {
+		res, err := e.ctl().ListUsersWithResponse(ctx, &acctl.ListUsersParams{Limit: ptr(5), Cursor: cursor})
+		if err != nil || res.JSON200 == nil || pages > 20 {
+			t.Fatalf("page %d: %v %s", pages, err, res.Body)
+		}
+		for _, app := range res.JSON200.Applications {
+			for _, u := range app.Users {
+				seen[app.Id+"/"+u.Id]++
+			}
+		}
+		if pages == 2 { // the walk is inside the demo application
+			add("00000000000000000000000000000aaa", "early1", "early2")
+			add("00000000000000000000000000000001", "passed")
+			add(demoApp, "k10")
+			add("ffffffffffffffffffffffffffffffff", "late1")
+			for _, u := range []string{"00000000000000000000000000000aaa/early1", "00000000000000000000000000000aaa/early2",
+				"00000000000000000000000000000001/passed", demoApp + "/k10", "ffffffffffffffffffffffffffffffff/late1"} {
+				want[u] = true
+			}
+			if err := e.emu.Store().DeleteUsers(demoApp, []string{"k9"}); err != nil {
+				t.Fatal(err)
+			}
+			delete(want, demoApp+"/k9")
+		}
+		if cursor = res.JSON200.NextCursor; cursor == nil {
+			break
+		}
+	}
+	for u := range want {
+		if seen[u] != 1 {
+			t.Errorf("%s listed %d times", u, seen[u])
+		}
+	}
+	for u := range seen {
+		if !want[u] {
+			t.Errorf("%s listed, but it is not a user", u)
+		}
+	}
+}

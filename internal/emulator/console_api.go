@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -92,115 +90,86 @@ type pendingStep struct {
 	app, user, session string
 	now, status        acapi.SessionStatus
 	cause              string
+	timeout            bool
 }
 
-// plannedCopy is a step still to fire, copied out of its plan under plansMu: the store is read
-// after, never under plansMu (the store calls into the plans when a session ends).
-type plannedCopy struct {
-	token string
-	seq   uint64 // the session's, so steps due together keep the logins' order
-	idx   int    // in its plan, so a session's steps due together keep theirs
-	step  plannedStep
-	now   acapi.SessionStatus // the session's status, once read
-}
-
-// firesBefore reports whether a fires before b: soonest first, then in login order, then in plan order.
-func (a *plannedCopy) firesBefore(b *plannedCopy) bool {
-	if c := a.step.due.Compare(b.step.due); c != 0 {
-		return c < 0
+// pendingSteps lists the soonest limit steps still to fire that can change their session now
+// (then in the order they fire), and how many steps are waiting in all. Steps of a session that
+// ended (or that a reset forgot) are left out, and so is the timeout of a login the phone
+// answered: firing them changes nothing. The steps come from the timeline, which keeps them in
+// order as plans are made and steps fire or are cancelled, so the cost follows limit, not the
+// number of sessions with plans. With only set, the steps are those of that session alone.
+func (e *Emulator) pendingSteps(only string, limit int) (out []pendingStep, total int) {
+	if only != "" {
+		return e.sessionSteps(only, limit)
 	}
-	if a.seq != b.seq {
-		return a.seq < b.seq
+	// A step settle has not yet cancelled (its session changed a moment ago) is skipped; should
+	// skips make the page short, look again further.
+	for want := limit; ; want *= 2 {
+		e.plansMu.Lock()
+		waiting := e.timeline.Len()
+		var found []pendingStep
+		e.timeline.Ascend(func(s *plannedStep) bool {
+			found = append(found, pendingStep{due: s.due, app: s.plan.app, user: s.plan.user, session: s.plan.token,
+				status: s.status, timeout: s.timeout})
+			return len(found) < want
+		})
+		e.plansMu.Unlock()
+		out, total = out[:0], waiting
+		for _, st := range found {
+			status, err := e.store.SessionStatus(st.session)
+			if err != nil || !store.Live(status) || (st.timeout && !timesOut(status)) {
+				total--
+				continue
+			}
+			st.now, st.cause = status, "scenario"
+			if st.timeout {
+				st.cause = "timeout"
+			}
+			if len(out) < limit {
+				out = append(out, st)
+			}
+		}
+		if len(out) == limit || len(found) < want {
+			return out, total
+		}
 	}
-	return a.idx < b.idx
 }
 
-// latestFirst is a heap of steps whose root fires last: it keeps the soonest limit steps of many
-// at a cost of log(limit) each.
-type latestFirst []plannedCopy
-
-func (h latestFirst) Len() int           { return len(h) }
-func (h latestFirst) Less(i, j int) bool { return h[j].firesBefore(&h[i]) }
-func (h latestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *latestFirst) Push(x any)        { *h = append(*h, x.(plannedCopy)) }
-func (h *latestFirst) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-// pendingSteps returns the soonest limit of the steps still to fire that can change their session
-// now, in the order they fire, and how many there are: of every session, or with only set of that
-// session alone. Steps of a session that ended (or that a reset forgot) are left out, and so is
-// the timeout of a login the phone answered: firing them changes nothing. The plans are bounded by
-// the live sessions; each costs one status lookup, and only the steps returned are sorted and
-// read in full.
-func (e *Emulator) pendingSteps(only string, limit int) (steps []pendingStep, total int) {
-	var all []plannedCopy
-	add := func(token string, p *plan) {
-		for i, s := range p.steps {
+// sessionSteps is pendingSteps for one session: its plan's steps are already in the order they
+// fire.
+func (e *Emulator) sessionSteps(token string, limit int) (out []pendingStep, total int) {
+	var found []pendingStep
+	e.plansMu.Lock()
+	if p := e.plans[token]; p != nil {
+		for _, s := range p.steps {
 			if !s.done {
-				all = append(all, plannedCopy{token: token, seq: p.seq, idx: i, step: plannedStep{status: s.status, timeout: s.timeout, due: s.due}})
+				found = append(found, pendingStep{due: s.due, app: p.app, user: p.user, session: token, status: s.status, timeout: s.timeout})
 			}
 		}
 	}
-	e.plansMu.Lock()
-	if only != "" {
-		if p, ok := e.plans[only]; ok {
-			add(only, p)
-		}
-	} else {
-		all = make([]plannedCopy, 0, 2*len(e.plans))
-		for token, p := range e.plans {
-			add(token, p)
-		}
-	}
 	e.plansMu.Unlock()
-
-	soonest := make(latestFirst, 0, min(limit, len(all)))
-	last, live := "", false
-	var status acapi.SessionStatus
-	for _, pl := range all {
-		if pl.token != last { // a plan's steps come together
-			last = pl.token
-			var err error
-			status, err = e.store.SessionStatus(pl.token)
-			live = err == nil && store.Live(status)
-		}
-		if !live || pl.step.timeout && !pl.step.changes(status) {
+	if len(found) == 0 {
+		return nil, 0
+	}
+	status, err := e.store.SessionStatus(token)
+	if err != nil || !store.Live(status) {
+		return nil, 0
+	}
+	for _, st := range found {
+		if st.timeout && !timesOut(status) {
 			continue
 		}
 		total++
-		pl.now = status
-		switch {
-		case len(soonest) < limit:
-			heap.Push(&soonest, pl)
-		case pl.firesBefore(&soonest[0]):
-			soonest[0] = pl
-			heap.Fix(&soonest, 0)
+		st.now, st.cause = status, "scenario"
+		if st.timeout {
+			st.cause = "timeout"
+		}
+		if len(out) < limit {
+			out = append(out, st)
 		}
 	}
-	slices.SortFunc(soonest, func(a, b plannedCopy) int {
-		if a.firesBefore(&b) {
-			return -1
-		}
-		return 1
-	})
-	for _, pl := range soonest {
-		_, app, user, err := e.store.SessionSecret(pl.token)
-		if err != nil { // forgotten a moment ago
-			total--
-			continue
-		}
-		cause := "scenario"
-		if pl.step.timeout {
-			cause = "timeout"
-		}
-		steps = append(steps, pendingStep{due: pl.step.due, app: app, user: user, session: pl.token,
-			now: pl.now, status: pl.step.status, cause: cause})
-	}
-	return steps, total
+	return out, total
 }
 
 func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {

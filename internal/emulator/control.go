@@ -242,9 +242,13 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
-// they were added (the cursor names the application and the last user listed by Seq), or with
-// prefix in ID order (the cursor names the last user by ID), or the users named by user. limit counts users, and an application on
-// the page with none of its users counts as one.
+// they were added, or with prefix in ID order, or the users named by user. A walk in the order
+// users were added goes round the applications once for the users there were when it started,
+// then again for those added during the previous round, and so on until a round finds none: users
+// added while paging appear at the end, wherever their application sorts. Its cursor names the
+// round, the application and the last user listed by Seq; a walk by prefix names the application
+// and the last user by ID. limit counts users, and an
+// application on the page with none of its users counts as one.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
 	p := req.Params
 	bad := func(field, format string, args ...any) (acctlserver.ListUsersResponseObject, error) {
@@ -275,9 +279,15 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 	if p.Prefix != nil {
 		prefix = *p.Prefix
 	}
+	cur := userCursor{upto: c.e.store.LastUserSeq()} // the first round: every user there is now
 	first, afterSeq, afterID := 0, uint64(0), ""
 	if p.Cursor != nil {
-		appID, seq, id, ok := parseUserCursor(*p.Cursor, prefix != "")
+		var ok bool
+		if prefix != "" {
+			cur.app, afterID, ok = parseIDCursor(*p.Cursor)
+		} else {
+			cur, ok = parseUserCursor(*p.Cursor)
+		}
 		if !ok {
 			with := ""
 			if prefix != "" {
@@ -285,9 +295,11 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 			}
 			return bad("cursor", "cursor must be the next_cursor of a previous page of GET /_acmock/users%s", with)
 		}
-		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
-		if first < len(apps) && apps[first].ID == appID {
-			afterSeq, afterID = seq, id
+		first, _ = slices.BinarySearchFunc(apps, cur.app, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
+		if first < len(apps) && apps[first].ID == cur.app {
+			afterSeq = cur.after
+		} else {
+			afterID = ""
 		}
 	}
 	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
@@ -299,26 +311,42 @@ func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequest
 		if prefix != "" {
 			users, more, err = c.e.store.UsersByPrefix(app.ID, prefix, afterID, limit)
 		} else {
-			users, more, err = c.e.store.UsersAfter(app.ID, afterSeq, limit)
+			users, more, err = c.e.store.UsersBetween(app.ID, max(afterSeq, cur.from), cur.upto, limit)
 		}
 		afterSeq, afterID = 0, ""
 		if err != nil {
 			continue // deleted between the two calls
+		}
+		if len(users) == 0 && cur.from > 0 {
+			continue // a later round lists only the applications that gained users
 		}
 		state := applicationState(ctx, c.e, app.ID, users)
 		out.Applications = append(out.Applications, state)
 		// An application listed without users takes a place of its own, so that a page holds
 		// at most limit entries of either kind, however many applications have no users.
 		limit -= max(len(users), 1)
+		next := userCursor{from: cur.from, upto: cur.upto}
 		switch {
+		case more && prefix != "":
+			out.NextCursor = ptr(idCursor(app.ID, users[len(users)-1].ID))
 		case more:
-			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1], prefix != ""))
+			next.app, next.after = app.ID, users[len(users)-1].Seq
+			out.NextCursor = ptr(next.String())
+		case limit == 0 && i+1 < len(apps) && prefix != "":
+			out.NextCursor = ptr(idCursor(apps[i+1].ID, ""))
 		case limit == 0 && i+1 < len(apps):
-			out.NextCursor = ptr(userCursor(apps[i+1].ID, store.User{}, prefix != ""))
+			next.app = apps[i+1].ID
+			out.NextCursor = ptr(next.String())
 		default:
 			continue
 		}
 		break
+	}
+	if out.NextCursor == nil && prefix == "" {
+		// The round is over: another one follows for the users added since it started.
+		if last := c.e.store.LastUserSeq(); last > cur.upto {
+			out.NextCursor = ptr(userCursor{from: cur.upto, upto: last}.String())
+		}
 	}
 	return out, nil
 }
@@ -367,33 +395,54 @@ func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
 	return us
 }
 
-// userCursor encodes where a page of users stopped: an application and its last user listed (the
-// zero User: before its first), by Seq ("APP.SEQ") or, for a page in ID order, by ID ("APP~ID"),
-// each part but the number in unpadded base64url.
-func userCursor(appID string, last store.User, byID bool) string {
-	app := base64.RawURLEncoding.EncodeToString([]byte(appID))
-	if byID {
-		return app + "~" + base64.RawURLEncoding.EncodeToString([]byte(last.ID))
-	}
-	return app + "." + strconv.FormatUint(last.Seq, 10)
+// userCursor says where a walk of the users in the order they were added stopped: in the round
+// for the users with a Seq above from and at most upto, in application app, after its user whose
+// Seq is after (0: before its first). It reads "FROM.UPTO.APP.AFTER", APP in unpadded base64url.
+type userCursor struct {
+	from, upto uint64
+	app        string
+	after      uint64
 }
 
-func parseUserCursor(cursor string, byID bool) (appID string, seq uint64, id string, ok bool) {
-	sep := "."
-	if byID {
-		sep = "~"
+func (c userCursor) String() string {
+	return strconv.FormatUint(c.from, 10) + "." + strconv.FormatUint(c.upto, 10) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(c.app)) + "." + strconv.FormatUint(c.after, 10)
+}
+
+func parseUserCursor(cursor string) (c userCursor, ok bool) {
+	parts := strings.Split(cursor, ".")
+	if len(parts) != 4 {
+		return c, false
 	}
-	app, rest, found := strings.Cut(cursor, sep)
+	var nums [3]uint64
+	for i, p := range [3]string{parts[0], parts[1], parts[3]} {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return c, false
+		}
+		nums[i] = n
+	}
+	app, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || nums[0] > nums[1] {
+		return c, false
+	}
+	return userCursor{from: nums[0], upto: nums[1], app: string(app), after: nums[2]}, true
+}
+
+// idCursor encodes where a page of users in ID order stopped: an application and the ID of its
+// last user listed ("": before its first), as "APP~ID", each in unpadded base64url.
+func idCursor(appID, lastID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "~" + base64.RawURLEncoding.EncodeToString([]byte(lastID))
+}
+
+func parseIDCursor(cursor string) (appID, id string, ok bool) {
+	app, rest, found := strings.Cut(cursor, "~")
 	a, err := base64.RawURLEncoding.DecodeString(app)
 	if !found || err != nil {
-		return "", 0, "", false
+		return "", "", false
 	}
-	if byID {
-		b, err := base64.RawURLEncoding.DecodeString(rest)
-		return string(a), 0, string(b), err == nil
-	}
-	seq, err = strconv.ParseUint(rest, 10, 64)
-	return string(a), seq, "", err == nil
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	return string(a), string(b), err == nil
 }
 
 func sessionState(s store.Session) acctl.Session {
@@ -493,7 +542,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 			msg = fmt.Sprintf("application %s has no user %q", clip.Input(appID), clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
-	case errors.As(err, &none) && len(none.Statuses) == 0:
+	case errors.As(err, &none) && none.Count == 0:
 		return acctlserver.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
 	case errors.As(err, &none):
 		return acctlserver.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil
@@ -528,11 +577,21 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "min_count",
 			"min_count %d can never be reached: the journal keeps the last %d requests (set by --journal-size or ACMOCK_JOURNAL_SIZE)", *p.MinCount, c.e.journal.Cap()))}, nil
 	}
+	limit := defaultPage
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	var before uint64
+	if p.Cursor != nil {
+		seq, err := strconv.ParseUint(*p.Cursor, 10, 64)
+		if err != nil || seq == 0 {
+			return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
+				"cursor must be the next_cursor of a previous page of GET /_acmock/requests"))}, nil
+		}
+		before = seq
+	}
 	out := acctlserver.ListRequests200JSONResponse{}
-	var entries []journal.Entry
-	if p.MinCount == nil {
-		entries = c.e.journal.List(f)
-	} else {
+	if p.MinCount != nil {
 		wait := 5 * time.Second
 		if p.Timeout != nil {
 			d, err := time.ParseDuration(*p.Timeout)
@@ -544,12 +603,11 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 		}
 		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		var err error
-		entries, err = c.e.journal.Wait(ctx, f, *p.MinCount)
-		out.TimedOut = err != nil
+		out.TimedOut = c.e.journal.WaitFor(ctx, f, *p.MinCount) != nil
 	}
-	if p.Limit != nil && len(entries) > *p.Limit {
-		entries = entries[len(entries)-*p.Limit:]
+	entries, next := c.e.journal.Page(f, before, limit)
+	if next != 0 {
+		out.NextCursor = ptr(strconv.FormatUint(next, 10))
 	}
 	out.Entries = make([]acctl.RequestEntry, len(entries))
 	for i, en := range entries {

@@ -26,6 +26,7 @@ import (
 	"github.com/acmock/acmock/generated/acspec"
 	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/heapq"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
@@ -97,7 +98,9 @@ type Emulator struct {
 
 	plansMu sync.Mutex
 	plans   map[string]*plan // by session token: the timeline steps still to come (timeline.go)
-	pollMu  sync.Mutex       // one status poll at a time moves the automatic clock
+	// timeline holds the steps of plans still to fire, soonest first, for GET /_acmock/timeline.
+	timeline heapq.Heap[*plannedStep, soonestFirst]
+	pollMu   sync.Mutex // one status poll at a time moves the automatic clock
 
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario

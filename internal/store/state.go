@@ -519,7 +519,7 @@ func (s *Store) loadLocked(st *State) {
 		s.sessions.bySeq.add(sess.Seq, sess)
 		u.app.sessions.add(sess.Seq, sess)
 		if u.sessions == nil {
-			u.sessions = &seqIndex[session]{}
+			u.sessions = &userSessions{}
 		}
 		u.sessions.add(sess.Seq, sess)
 	}
@@ -527,6 +527,7 @@ func (s *Store) loadLocked(st *State) {
 	for _, sess := range live {
 		s.sessions.live.pushBack(sess)
 		sess.user.live.pushBack(sess)
+		sess.user.sessions.addLive(sess)
 	}
 	for _, m := range st.Outbox {
 		s.outbox = append(s.outbox, SMS(m))

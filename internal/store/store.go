@@ -201,7 +201,7 @@ type user struct {
 	logins int
 	links  []*Link
 	// sessions is made with the user's first session; live holds those still live.
-	sessions *seqIndex[session]
+	sessions *userSessions
 	live     sessionList
 }
 
@@ -413,7 +413,7 @@ func (s *Store) deleteUser(u *user) {
 		delete(s.links, l.Code)
 	}
 	if u.sessions != nil {
-		for _, sess := range collect(u.sessions) {
+		for _, sess := range collect(&u.sessions.seqIndex) {
 			s.forget(sess)
 		}
 	}
@@ -446,6 +446,12 @@ func (s *Store) Users(appID string) ([]User, error) {
 // were added, starting after the user whose Seq is after (0: from the first). more reports whether
 // users follow the last one returned.
 func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User, more bool, err error) {
+	return s.UsersBetween(appID, after, ^uint64(0), limit)
+}
+
+// UsersBetween is UsersAfter for the users whose Seq is at most upto: those of a walk that
+// started when upto was the last Seq given (LastUserSeq), leaving the users added since for later.
+func (s *Store) UsersBetween(appID string, after, upto uint64, limit int) (users []User, more bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	app, err := s.app(appID)
@@ -453,7 +459,10 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 		return nil, false, err
 	}
 	users = []User{}
-	app.order.ascend(after, func(_ uint64, u *user) bool {
+	app.order.ascend(after, func(seq uint64, u *user) bool {
+		if seq > upto {
+			return false
+		}
 		if limit >= 0 && len(users) == limit {
 			more = true
 			return false
@@ -462,6 +471,14 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 		return true
 	})
 	return users, more, nil
+}
+
+// LastUserSeq returns the Seq of the newest user added in any application (0 before the first):
+// every user added later has a larger one.
+func (s *Store) LastUserSeq() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.userSeq
 }
 
 // UserCount returns how many users all applications hold together.
