@@ -71,8 +71,9 @@ func (f Filter) Match(e *Entry) bool {
 // Journal is a ring buffer of entries, safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
-	entries []Entry // ring of cap size
-	next    int     // where the next entry goes
+	entries []Entry // ring of size entries, grown as entries come until it is full
+	size    int
+	next    int // where the next entry goes
 	full    bool
 	seq     uint64
 	changed chan struct{} // closed and replaced by the first Add after a waiter took it
@@ -101,7 +102,9 @@ func New(size int) *Journal {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Journal{entries: make([]Entry, size), changed: make(chan struct{})}
+	// The ring grows with use: a journal that is never filled costs only what it holds, and a
+	// start does not pay for 10,000 empty entries.
+	return &Journal{entries: make([]Entry, 0, min(size, 64)), size: size, changed: make(chan struct{})}
 }
 
 // MaxText bounds each text field of an entry (path, IDs, message, string to sign), in bytes, so an
@@ -123,9 +126,19 @@ func (j *Journal) Add(e Entry) uint64 {
 		}
 		w.check()
 	}
-	j.entries[j.next] = e
-	j.next++
-	if j.next == len(j.entries) {
+	if j.full {
+		j.entries[j.next] = e
+		j.next++
+	} else {
+		if len(j.entries) == cap(j.entries) { // never past size
+			grown := make([]Entry, len(j.entries), min(2*cap(j.entries), j.size))
+			copy(grown, j.entries)
+			j.entries = grown
+		}
+		j.entries = append(j.entries, e)
+		j.next = len(j.entries)
+	}
+	if j.next == j.size {
 		j.next, j.full = 0, true
 	}
 	var ch chan struct{}
@@ -170,20 +183,18 @@ func keep(e *Entry) {
 func (j *Journal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.full {
-		return len(j.entries)
-	}
-	return j.next
+	return len(j.entries)
 }
 
 // Cap reports how many entries the journal keeps at most.
-func (j *Journal) Cap() int { return len(j.entries) }
+func (j *Journal) Cap() int { return j.size }
 
 // Clear forgets every entry; sequence numbers keep counting.
 func (j *Journal) Clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	clear(j.entries)
+	j.entries = j.entries[:0]
 	j.next, j.full = 0, false
 	for w := range j.waiters {
 		w.count = 0
