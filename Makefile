@@ -6,7 +6,8 @@ GO ?= go
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
 
-generate: ## regenerate generated/ from api/*.yaml
+generate: ## regenerate generated/ from api/*.yaml (a generated file no generator writes any more is removed)
+	rm -f generated/*/*.gen.go
 	$(GO) generate ./generated/...
 
 check-generated: generate ## fail when generated/ is stale (CI runs this)

@@ -100,6 +100,7 @@ type config struct {
 	authOff  bool
 	wrap     []func(http.Handler) http.Handler
 	snapshot *store.State
+	limits   Limits
 }
 
 type clockKind int
@@ -212,6 +213,43 @@ func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	}
 }
 
+// Limits bound what the emulator keeps, as acmock's flags do (api/control.yaml, Bounds). A zero
+// field keeps its default, given in brackets.
+type Limits struct {
+	// MaxSessions is how many sessions are kept, live or finished [100,000; --max-sessions]. Past
+	// it the one that finished longest ago, else the oldest live one, is forgotten: its status
+	// and logout calls answer 404, which activeconnect.IsNotFound reports.
+	MaxSessions int
+	// SessionLifetime is how long a live session lasts before it is closed with cause "expired"
+	// [24h; --session-lifetime], on the emulator's clock: Advance past it to reach it.
+	SessionLifetime time.Duration
+	// MaxUsers is how many users all applications hold together [2,000,000; --max-users];
+	// add_users past it answers 409 limit_reached.
+	MaxUsers int
+	// MaxApplications is how many applications there may be [1,000]; NewApplication past it fails.
+	MaxApplications int
+	// JournalSize is how many requests Requests remembers [10,000; --journal-size].
+	JournalSize int
+	// MaxBodyBytes is the largest request body accepted [1 MiB; --max-body-bytes]; a larger one
+	// answers 413.
+	MaxBodyBytes int64
+}
+
+// WithLimits sets the emulator's bounds, so that a test reaches them cheaply: WithLimits(Limits{
+// MaxSessions: 3}) makes the 4th login forget the 1st. Negative values are an error.
+func WithLimits(l Limits) Option {
+	return func(c *config) error {
+		if l.MaxSessions < 0 || l.SessionLifetime < 0 || l.MaxUsers < 0 || l.MaxApplications < 0 || l.JournalSize < 0 || l.MaxBodyBytes < 0 {
+			return fmt.Errorf("WithLimits: a limit is negative: %+v", l)
+		}
+		if l.SessionLifetime != 0 && l.SessionLifetime < time.Second {
+			return fmt.Errorf("WithLimits: SessionLifetime must be at least 1s, not %v", l.SessionLifetime)
+		}
+		c.limits = l
+		return nil
+	}
+}
+
 // Server is an emulator serving on a loopback port.
 type Server struct {
 	emu   *emulator.Emulator
@@ -241,6 +279,9 @@ func Start(opts ...Option) (*Server, error) {
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: c.scenario, IDs: c.ids, AuthOff: c.authOff, CheckResponse: speccheck.Response, Snapshot: c.snapshot,
 		PublicURL: "http://" + srv.Listener.Addr().String(),
+		Limits: store.Limits{MaxSessions: c.limits.MaxSessions, SessionLifetime: c.limits.SessionLifetime,
+			MaxUsers: c.limits.MaxUsers, MaxApplications: c.limits.MaxApplications},
+		JournalSize: c.limits.JournalSize, MaxBodyBytes: c.limits.MaxBodyBytes,
 	})
 	if err != nil {
 		srv.Close()
@@ -405,10 +446,21 @@ type Session struct {
 	History []activeconnect.SessionStatus
 }
 
-// Sessions lists the sessions of a user (all users when user is empty), oldest first.
+// Sessions lists the sessions of a user (all users when user is empty), oldest first. A user's
+// are read through the user's own index, so they cost no more when other users have many.
 func (s *Server) Sessions(user string) []Session {
 	var out []Session
-	for _, sess := range s.emu.Store().Sessions(func(x *store.Session) bool { return user == "" || x.UserID == user }) {
+	var all []store.Session
+	page := store.Page{Limit: 1000}
+	for {
+		sessions, next := s.emu.Store().SessionsPage(store.SessionFilter{UserID: user}, page)
+		all = append(all, sessions...)
+		if next == 0 {
+			break
+		}
+		page.After = next
+	}
+	for _, sess := range all {
 		hs := make([]activeconnect.SessionStatus, len(sess.History))
 		for i, h := range sess.History {
 			hs[i] = activeconnect.SessionStatus(h.Status)

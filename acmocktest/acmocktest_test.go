@@ -320,3 +320,38 @@ func TestStartFromASnapshot(t *testing.T) {
 		t.Fatalf("a bad snapshot: %v", err)
 	}
 }
+
+// TestWithLimits: a test reaches the emulator's bounds cheaply: the session cap forgets the
+// oldest session (its status is a 404), the user bound refuses add_users with limit_reached, and
+// the lifetime closes a live session once the clock passes it.
+func TestWithLimits(t *testing.T) {
+	t.Parallel()
+	srv := acmocktest.Run(t, acmocktest.WithManualClock(), acmocktest.WithLimits(acmocktest.Limits{MaxSessions: 2, MaxUsers: 4, SessionLifetime: time.Hour}))
+	ctx := context.Background()
+	var sessions []*activeconnect.Session
+	for range 3 {
+		s, err := srv.Authentication().AuthenticateUser(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, s)
+	}
+	if _, err := sessions[0].Refresh(ctx); !activeconnect.IsNotFound(err) {
+		t.Fatalf("the session past the cap of 2: %v, want a 404", err)
+	}
+	if _, _, err := srv.Management().AddUsers(ctx, []string{"dave"}); err != nil {
+		t.Fatalf("the 4th user: %v", err)
+	}
+	var apiErr *activeconnect.APIError
+	if _, _, err := srv.Management().AddUsers(ctx, []string{"erin"}); !errors.As(err, &apiErr) || apiErr.Code != "limit_reached" {
+		t.Fatalf("the 5th user: %v, want limit_reached", err)
+	}
+	srv.Advance(2 * time.Second) // alice approves: live until her lifetime ends
+	srv.Advance(time.Hour)
+	if status, err := sessions[2].Refresh(ctx); err != nil || status != activeconnect.StatusClosed {
+		t.Fatalf("a session past its lifetime: %v %v, want closed", status, err)
+	}
+	if _, err := acmocktest.Start(acmocktest.WithLimits(acmocktest.Limits{MaxUsers: -1})); err == nil {
+		t.Fatal("a negative limit was accepted")
+	}
+}

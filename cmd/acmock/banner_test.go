@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/acmock/acmock/internal/scenario"
@@ -25,7 +26,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 	}
 	var stdout, stderr syncBuffer
 	run([]string{"--help"}, &stdout, &stderr, nil)
-	for _, want := range []string{"--addr", "acmock approve", "Exit codes:", "2  bad flags"} {
+	for _, want := range []string{"--addr", "acmock approve", "Exit codes:", "2  bad flags", "at most 1,000 applications", "README.md (Bounds) and api/control.yaml (Bounds)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the help lacks %q", want)
 		}
@@ -226,5 +227,37 @@ applications:
 	if code := run([]string{"validate", "../../scenarios/deny.yaml"}, &stdout, &stderr, nil); code != 0 ||
 		!strings.Contains(stdout.String(), "(scenario deny: 1 application, 0 faults, 1 expectation)") {
 		t.Fatalf("exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+// TestStartupShowsChangedLimits: the banner and the listening log line name the bounds set to
+// other values than their defaults, so a session forgotten early is not a mystery.
+func TestStartupShowsChangedLimits(t *testing.T) {
+	var out strings.Builder
+	local := binding{local: "http://127.0.0.1:8080", publicURL: "http://127.0.0.1:8080"}
+	printBanner(&out, local, scenario.Default(), config{addr: "127.0.0.1:8080", clock: "real"})
+	if strings.Contains(out.String(), "Limits changed") {
+		t.Fatalf("default limits are named:\n%s", out.String())
+	}
+	var stdout, log syncBuffer
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--max-sessions", "20", "--journal-size", "7"}, &stdout, &log, ready)
+	}()
+	select {
+	case <-ready:
+	case c := <-code:
+		t.Fatalf("exit %d: %s", c, log.String())
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	<-code
+	banner := stdout.String()
+	want := "--max-sessions 20 --journal-size 7"
+	if !strings.Contains(banner, "Limits changed from their defaults: "+want) {
+		t.Errorf("the banner does not name the changed limits:\n%s", banner)
+	}
+	if rec := logRecord(log.String(), "listening"); rec == nil || rec["limits"] != want {
+		t.Errorf("the listening line does not name the changed limits: %v", rec)
 	}
 }

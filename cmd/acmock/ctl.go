@@ -31,8 +31,8 @@ var ctlCommands = map[string]struct {
 	"close":    {"USER|SESSION", "end the session, or the user's newest live one, from the phone", phone("closed")},
 	"advance":  {"DURATION", "move the virtual clock forward (--clock virtual or auto)", advance},
 	"sms":      {"", "show the SMS outbox", showSMS},
-	"requests": {"", "show the request journal; --follow keeps printing new requests", showRequests},
-	"sessions": {"[USER]", "list sessions with their status history", showSessions},
+	"requests": {"", "show the request journal, all of it, oldest first; --follow keeps printing new requests", showRequests},
+	"sessions": {"[USER]", "list every session (or the user's), oldest first, with its status history", showSessions},
 	"reset":    {"", "go back to the loaded scenario's initial state", reset},
 	"load":     {"FILE|NAME", "replace the scenario with FILE, or a shipped one by NAME, and reset", load},
 	"state":    {"export|import FILE", "save the state to FILE (- for stdout), or replace it with the one saved in FILE", state},
@@ -221,27 +221,22 @@ func showSMS(ctx context.Context, c *acctl.ClientWithResponses, args []string, s
 	return nil
 }
 
+// showRequests prints the journal oldest first, and with follow what arrives after, until
+// interrupted.
 func showRequests(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, follow bool) error {
 	if len(args) != 0 {
 		return usageError{errors.New("takes no arguments")}
 	}
 	var since uint64
 	for first := true; ; first = false {
-		params := &acctl.ListRequestsParams{Since: &since}
-		if !first { // following: wait for the next request instead of asking again at once
-			params.MinCount, params.Timeout = ptr(1), ptr("30s")
-		}
-		res, err := c.ListRequestsWithResponse(ctx, params)
+		entries, err := readJournal(ctx, c, since, !first)
 		if ctx.Err() != nil {
 			return nil // interrupted while following
 		}
 		if err != nil {
-			return unreachable(err)
-		}
-		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
 			return err
 		}
-		for _, e := range res.JSON200.Entries {
+		for _, e := range entries {
 			fmt.Fprintf(stdout, "%s %4d %-6s %-60s %-26s hmac=%s", e.Time.Format("15:04:05.000"), e.Status, e.Method, e.Path, deref(e.Operation), e.Hmac)
 			if e.AuthHeaders != nil {
 				fmt.Fprintf(stdout, " headers=%s", headerFamilies(*e.AuthHeaders))
@@ -258,29 +253,66 @@ func showRequests(ctx context.Context, c *acctl.ClientWithResponses, args []stri
 	}
 }
 
+// readJournal returns the journal's entries after since, oldest first, reading every page: the
+// journal answers its newest page first, and each next_cursor leads to older entries. With wait,
+// the first read waits for at least one entry (following: no asking again at once).
+func readJournal(ctx context.Context, c *acctl.ClientWithResponses, since uint64, wait bool) ([]acctl.RequestEntry, error) {
+	params := &acctl.ListRequestsParams{Since: &since}
+	if wait {
+		params.MinCount, params.Timeout = ptr(1), ptr("30s")
+	}
+	var pages [][]acctl.RequestEntry
+	for {
+		res, err := c.ListRequestsWithResponse(ctx, params)
+		if err != nil {
+			return nil, unreachable(err)
+		}
+		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
+			return nil, err
+		}
+		pages = append(pages, res.JSON200.Entries)
+		if res.JSON200.NextCursor == nil {
+			break
+		}
+		params = &acctl.ListRequestsParams{Since: &since, Cursor: res.JSON200.NextCursor}
+	}
+	var out []acctl.RequestEntry
+	for i := len(pages) - 1; i >= 0; i-- {
+		out = append(out, pages[i]...)
+	}
+	return out, nil
+}
+
 func showSessions(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {
 	if len(args) > 1 {
 		return usageError{errors.New("takes at most one user")}
 	}
+	// Every session, oldest first, a page at a time as they are read: the emulator keeps up to
+	// --max-sessions of them, and a listing that stopped at one page would hide the newest.
 	params := &acctl.ListSessionsParams{}
 	if len(args) == 1 {
 		params.User = &args[0]
 	}
-	res, err := c.ListSessionsWithResponse(ctx, params)
-	if err != nil {
-		return unreachable(err)
-	}
-	if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
-		return err
-	}
-	for _, s := range res.JSON200.Sessions {
-		var steps []string
-		for _, h := range s.History {
-			steps = append(steps, fmt.Sprintf("%s@%s(%s)", h.Status, h.At.Format("15:04:05"), h.Cause))
+	for {
+		res, err := c.ListSessionsWithResponse(ctx, params)
+		if err != nil {
+			return unreachable(err)
 		}
-		fmt.Fprintf(stdout, "%s  %s/%s  login %d  %s\n", s.Token, s.Application, s.User, s.Attempt, strings.Join(steps, " -> "))
+		if err := expect(res.StatusCode(), res.Body, http.StatusOK); err != nil {
+			return err
+		}
+		for _, s := range res.JSON200.Sessions {
+			var steps []string
+			for _, h := range s.History {
+				steps = append(steps, fmt.Sprintf("%s@%s(%s)", h.Status, h.At.Format("15:04:05"), h.Cause))
+			}
+			fmt.Fprintf(stdout, "%s  %s/%s  login %d  %s\n", s.Token, s.Application, s.User, s.Attempt, strings.Join(steps, " -> "))
+		}
+		if res.JSON200.NextCursor == nil {
+			return nil
+		}
+		params.Cursor = res.JSON200.NextCursor
 	}
-	return nil
 }
 
 func reset(ctx context.Context, c *acctl.ClientWithResponses, args []string, stdout io.Writer, _ bool) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -292,6 +293,34 @@ func TestPhoneCommandsByUser(t *testing.T) {
 	var health struct{ Clock string }
 	if err := json.NewDecoder(res.Body).Decode(&health); err != nil || health.Clock != "auto" {
 		t.Fatalf("health under --clock auto: %+v %v", health, err)
+	}
+}
+
+// TestListingCommandsPrintEverything: sessions and requests read every page, not only the first
+// 1,000 items the control API answers at a time.
+func TestListingCommandsPrintEverything(t *testing.T) {
+	base, ctl := serveForCommands(t, []string{"--clock", "virtual", "--auth", "off"})
+	const logins = 1_100
+	client := &http.Client{}
+	for range logins {
+		res, err := client.Post(base+"/authentication/authenticate_user/5ca1ab1e000000000000000000000001/alice", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 202 {
+			t.Fatalf("login: %d", res.StatusCode)
+		}
+	}
+	for _, args := range [][]string{{"sessions"}, {"sessions", "alice"}, {"requests"}} {
+		c, out, errOut := ctl(args...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if c != 0 || len(lines) != logins {
+			t.Fatalf("%v: exit %d, %d lines (stderr %q); want %d", args, c, len(lines), errOut, logins)
+		}
+		if args[0] == "sessions" && (!strings.Contains(lines[0], "login 1 ") || !strings.Contains(lines[logins-1], fmt.Sprintf("login %d ", logins))) {
+			t.Fatalf("%v: not oldest first: %q ... %q", args, lines[0], lines[logins-1])
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,32 +83,32 @@ func newFlagSet(c *config) (*flag.FlagSet, error) {
 	fs.StringVar(&c.publicURL, "public-url", env("ACMOCK_PUBLIC_URL", ""), "base of the URLs handed out (default http://ADDR) [ACMOCK_PUBLIC_URL]")
 	fs.StringVar(&c.scenarioFile, "scenario", env("ACMOCK_SCENARIO", ""), "scenario YAML file (default: the built-in demo) [ACMOCK_SCENARIO]")
 	fs.StringVar(&c.clock, "clock", env("ACMOCK_CLOCK", "real"), "what scenario timelines run on: real, virtual (moves only when advanced) or auto (status polls move it too; see scenarios/README.md) [ACMOCK_CLOCK]")
-	skew, err := time.ParseDuration(env("ACMOCK_MAX_CLOCK_SKEW", "300s"))
+	skew, err := envDuration("max-clock-skew", 300*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_MAX_CLOCK_SKEW: %w", err)
+		return nil, err
 	}
 	fs.DurationVar(&c.maxSkew, "max-clock-skew", skew, "how far a signed timestamp may be from real time [ACMOCK_MAX_CLOCK_SKEW]")
 	fs.StringVar(&c.logFormat, "log-format", env("ACMOCK_LOG_FORMAT", "text"), "text or json [ACMOCK_LOG_FORMAT]")
 	fs.StringVar(&c.logLevel, "log-level", env("ACMOCK_LOG_LEVEL", "info"), "debug, info, warn or error [ACMOCK_LOG_LEVEL]")
 	fs.StringVar(&c.auth, "auth", env("ACMOCK_AUTH", "verify"), "verify or off: off accepts unsigned requests [ACMOCK_AUTH]")
-	maxBody, err := strconv.ParseInt(env("ACMOCK_MAX_BODY_BYTES", strconv.Itoa(emulator.DefaultMaxBodyBytes)), 10, 64)
+	maxBody, err := envInt("max-body-bytes", emulator.DefaultMaxBodyBytes)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_MAX_BODY_BYTES: %w", err)
+		return nil, err
 	}
-	fs.Int64Var(&c.maxBody, "max-body-bytes", maxBody, "largest request body accepted [ACMOCK_MAX_BODY_BYTES]")
+	fs.Int64Var(&c.maxBody, "max-body-bytes", int64(maxBody), "largest request body accepted [ACMOCK_MAX_BODY_BYTES]")
 	fs.StringVar(&c.controlToken, "control-token", env("ACMOCK_CONTROL_TOKEN", ""), "require this bearer token on the control API under /_acmock/ [ACMOCK_CONTROL_TOKEN]")
-	journalSize, err := strconv.Atoi(env("ACMOCK_JOURNAL_SIZE", strconv.Itoa(journal.DefaultSize)))
+	journalSize, err := envInt("journal-size", journal.DefaultSize)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_JOURNAL_SIZE: %w", err)
+		return nil, err
 	}
 	fs.IntVar(&c.journalSize, "journal-size", journalSize, "how many requests the journal keeps [ACMOCK_JOURNAL_SIZE]")
 	if err := limitFlags(fs, &c.limits); err != nil {
 		return nil, err
 	}
 	fs.StringVar(&c.dataDir, "data", env("ACMOCK_DATA", ""), "keep the state in this directory, every change on disk before it is answered (default: in memory, lost on exit) [ACMOCK_DATA]")
-	watch, err := strconv.ParseBool(env("ACMOCK_WATCH", "false"))
+	watch, err := envBool("watch", false)
 	if err != nil {
-		return nil, fmt.Errorf("ACMOCK_WATCH: %w", err)
+		return nil, err
 	}
 	fs.BoolVar(&c.watch, "watch", watch, "reload the --scenario file when it is saved, keeping the state [ACMOCK_WATCH]")
 	return fs, nil
@@ -124,14 +125,24 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprintln(w)
+	fmt.Fprint(w, fixedBounds)
 	ctlUsage(w)
 	fmt.Fprint(w, exitCodes)
 }
 
+const fixedBounds = `
+Bounds: besides the limits the flags above set, acmock keeps at most 1,000 applications, a
+user's last 10 registration links, the last 1,000 SMS, a session's last 64 status changes, the
+last 100,000 nonces for the replay check and 100,000 fault call counters; it answers pages of at
+most 1,000 users or sessions, request lines and headers of at most 64 KiB each. All of them, and
+what happens past each: README.md (Bounds) and api/control.yaml (Bounds).
+
+`
+
 const exitCodes = `
 Exit codes:
-  0  stopped by SIGINT or SIGTERM after finishing the requests in flight; --help; all files valid
+  0  stopped by SIGINT or SIGTERM: requests in flight get 5 s to finish, then what is still busy
+     (a client that stopped reading) is cut and logged; --help; all files valid
   1  could not serve (the address is taken, say) or stopped on an error; a scenario file has
      problems (validate); a control command failed
   2  bad flags, arguments, environment variables or scenario file at start-up
@@ -150,25 +161,27 @@ func parseFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if c.clock != "real" && c.clock != "virtual" && c.clock != "auto" {
-		return c, fmt.Errorf("--clock must be real, virtual or auto, not %q", c.clock)
-	}
-	if c.auth != "verify" && c.auth != "off" {
-		return c, fmt.Errorf("--auth must be verify or off, not %q", c.auth)
-	}
-	if c.maxSkew < time.Second {
-		return c, fmt.Errorf("--max-clock-skew must be at least 1s, not %v", c.maxSkew)
-	}
-	if c.journalSize < 1 || c.maxBody < 1 {
-		return c, errors.New("--journal-size and --max-body-bytes must be at least 1")
-	}
-	if c.watch && c.scenarioFile == "" {
+	switch {
+	case c.clock != "real" && c.clock != "virtual" && c.clock != "auto":
+		return c, flagError(fs, "clock", "must be real, virtual or auto, not %q", c.clock)
+	case c.auth != "verify" && c.auth != "off":
+		return c, flagError(fs, "auth", "must be verify or off, not %q", c.auth)
+	case c.maxSkew < time.Second:
+		return c, flagError(fs, "max-clock-skew", "must be at least 1s, not %v", c.maxSkew)
+	case c.journalSize < 1:
+		return c, flagError(fs, "journal-size", "must be at least 1, not %d", c.journalSize)
+	case c.maxBody < 1:
+		return c, flagError(fs, "max-body-bytes", "must be at least 1, not %d", c.maxBody)
+	case c.watch && c.scenarioFile == "":
 		return c, errors.New("--watch needs --scenario FILE: the built-in scenario has no file to watch")
+	case c.logFormat != "text" && c.logFormat != "json":
+		return c, flagError(fs, "log-format", "must be text or json, not %q", c.logFormat)
 	}
-	if c.logFormat != "text" && c.logFormat != "json" {
-		return c, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return c, flagError(fs, "log-level", "must be debug, info, warn or error, not %q", c.logLevel)
 	}
-	return c, checkLimits(c.limits)
+	return c, checkLimits(fs, c.limits)
 }
 
 func newLogger(c config, w io.Writer) (*slog.Logger, error) {
@@ -256,6 +269,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	// min_count) answer at once instead of holding the shutdown up.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	conns := newConnCounter()
 	srv := &http.Server{
 		Handler:           emu,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
@@ -265,6 +279,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         conns.track,
 	}
 
 	printBanner(stdout, b, sc, c)
@@ -275,7 +290,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		log.Warn("acmock is reachable from other machines, with the scenario's credentials", "addr", ln.Addr().String(),
 			"public_url", cmp.Or(b.publicURL, "each request's Host"))
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock, "storage", storageName(c.dataDir))
+	listening := []any{"addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock, "storage", storageName(c.dataDir)}
+	if limits := changedLimits(c); len(limits) > 0 {
+		listening = append(listening, "limits", strings.Join(limits, " "))
+	}
+	log.Info("listening", listening...)
 	if c.watch {
 		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) },
 			func(err error) { log.Warn("watching the scenario file", "file", c.scenarioFile, "err", err) })
@@ -320,18 +339,68 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		log.Error("server stopped", "err", err)
 		return 1
 	case sig := <-stop:
-		log.Info("shutting down: finishing requests in flight", "signal", sig.String())
+		log.Info("shutting down: finishing requests in flight", "signal", sig.String(), "grace", shutdownGrace.String())
 	}
-	emu.Close() // cancels pending steps and delayed responses, releases the data directory
+	// Pending steps and delayed responses end now; long waits (a journal read with min_count, an
+	// event stream) and request bodies still arriving end with the base context (limitBody answers
+	// those 503 shutting_down). The store stays open until the server has stopped, so that what a
+	// request in flight changes is on disk before it is answered.
+	emu.StopTimelines()
 	cancelBase()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		log.Error("shutdown", "err", err)
-		return 1
+		// What is left is a client that does not read its answer (or a handler that does not
+		// end): cut it rather than wait for the write timeout.
+		busy := conns.busy()
+		_ = srv.Close()
+		log.Warn("stopped: cut the connections still busy after the grace", "connections", busy,
+			"grace", shutdownGrace.String(), "err", err)
+		return 0
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// shutdownGrace is how long a shutdown lets the requests in flight finish before it cuts their
+// connections. Every answer acmock gives takes milliseconds to make and, to a client that reads it,
+// well under a second to send (the largest, a state export or a journal of 10,000 entries, is tens
+// of megabytes on a local network), so only a client that stopped reading is still there after
+// it. Five seconds stays inside the time a supervisor waits before it kills a process that
+// ignores SIGTERM (docker stop: 10 s; Kubernetes: 30 s; systemd: 90 s), so acmock always gets to
+// close its data directory and exit 0 itself.
+const shutdownGrace = 5 * time.Second
+
+// connCounter follows the server's connections (http.Server.ConnState), to say how many a
+// shutdown had to cut.
+type connCounter struct {
+	mu    sync.Mutex
+	conns map[net.Conn]http.ConnState
+}
+
+func newConnCounter() *connCounter { return &connCounter{conns: map[net.Conn]http.ConnState{}} }
+
+func (c *connCounter) track(conn net.Conn, state http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if state == http.StateClosed || state == http.StateHijacked {
+		delete(c.conns, conn)
+		return
+	}
+	c.conns[conn] = state
+}
+
+// busy counts the connections reading or answering a request.
+func (c *connCounter) busy() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, st := range c.conns {
+		if st != http.StateIdle {
+			n++
+		}
+	}
+	return n
 }
 
 // binding is where acmock listens, seen from the clients' side.
@@ -386,6 +455,9 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	if b.publicURL != "" && b.publicURL != b.local {
 		fmt.Fprintf(&out, "URLs handed out start with %s\n\n", b.publicURL)
 	}
+	if limits := changedLimits(c); len(limits) > 0 {
+		fmt.Fprintf(&out, "Limits changed from their defaults: %s (see acmock --help, Bounds)\n\n", strings.Join(limits, " "))
+	}
 	if c.clock == "virtual" {
 		out.WriteString("The clock is virtual: it moves only when told to (acmock advance 2s, or POST\n")
 		out.WriteString("/_acmock/clock/advance), so a phone's steps and the session timeout wait for it.\n\n")
@@ -427,6 +499,24 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 	fmt.Fprintf(&out, "control API: %s/_acmock/ (described in api/control.yaml)\n", b.local)
 	fmt.Fprintf(&out, "health: %s/_acmock/health\n", b.local)
 	_, _ = io.WriteString(w, out.String())
+}
+
+// changedLimits lists the bounds set to other values than their defaults, as flags: what a user
+// who wonders why a session went missing wants to see at start-up.
+func changedLimits(c config) []string {
+	d := store.DefaultLimits
+	var out []string
+	add := func(flag string, value, def any, set bool) {
+		if set && value != def {
+			out = append(out, fmt.Sprintf("--%s %v", flag, value))
+		}
+	}
+	add("max-sessions", c.limits.MaxSessions, d.MaxSessions, c.limits.MaxSessions > 0)
+	add("session-lifetime", c.limits.SessionLifetime, d.SessionLifetime, c.limits.SessionLifetime > 0)
+	add("max-users", c.limits.MaxUsers, d.MaxUsers, c.limits.MaxUsers > 0)
+	add("journal-size", c.journalSize, journal.DefaultSize, c.journalSize > 0)
+	add("max-body-bytes", c.maxBody, int64(emulator.DefaultMaxBodyBytes), c.maxBody > 0)
+	return out
 }
 
 // nextCommands suggests what to run now, for the user whose first login shows the most.

@@ -60,6 +60,7 @@ const (
 	ErrorCodeNotFound                 ErrorCode = "not_found"
 	ErrorCodeRateLimited              ErrorCode = "rate_limited"
 	ErrorCodeReplayedNonce            ErrorCode = "replayed_nonce"
+	ErrorCodeShuttingDown             ErrorCode = "shutting_down"
 	ErrorCodeSignatureMismatch        ErrorCode = "signature_mismatch"
 	ErrorCodeStaleTimestamp           ErrorCode = "stale_timestamp"
 	ErrorCodeUnknownApplication       ErrorCode = "unknown_application"
@@ -104,6 +105,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeRateLimited:
 		return true
 	case ErrorCodeReplayedNonce:
+		return true
+	case ErrorCodeShuttingDown:
 		return true
 	case ErrorCodeSignatureMismatch:
 		return true
@@ -254,7 +257,8 @@ type Error struct {
 	// - state: `unknown_application`, `unknown_user`, `unknown_session` (404),
 	//   `device_already_registered`, `limit_reached` (409);
 	// - service: `rate_limited` (429), `injected_fault` (a status injected by a scenario),
-	//   `internal_error` (a bug in acmock: please report it).
+	//   `shutting_down` (503: acmock was stopped while the request's body was still arriving;
+	//   nothing was done), `internal_error` (a bug in acmock: please report it).
 	//
 	//
 	// Example: unknown_user
@@ -283,7 +287,8 @@ type Error struct {
 //   - state: `unknown_application`, `unknown_user`, `unknown_session` (404),
 //     `device_already_registered`, `limit_reached` (409);
 //   - service: `rate_limited` (429), `injected_fault` (a status injected by a scenario),
-//     `internal_error` (a bug in acmock: please report it).
+//     `shutting_down` (503: acmock was stopped while the request's body was still arriving;
+//     nothing was done), `internal_error` (a bug in acmock: please report it).
 //
 // Example: unknown_user
 type ErrorCode string

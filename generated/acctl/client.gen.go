@@ -221,11 +221,22 @@ type ClientInterface interface {
 	// ListRequests Read the request journal, or wait for requests to arrive
 	//
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-	// The journal also records the registration links phones open (`openRegistrationLink`).
-	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-	// one keeps its start followed by `…(N bytes)`.
+	// `--journal-size`). The journal also records the registration links phones open
+	// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+	// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+	//
+	// One page at a time, read from the newest end: a page holds the newest `limit` matching
+	// entries (default and most 1,000), listed oldest first. When older matching entries may be
+	// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+	// page of entries just older than this one. A page can be short, or empty, and still have a
+	// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+	// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+	// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+	// what is new, newest page first.
+	//
+	// With `min_count`, the answer waits until at least that many kept entries match (all of
+	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+	// sleeps; it then answers the page as above.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -270,7 +281,9 @@ type ClientInterface interface {
 	//
 	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+	// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+	// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+	// shuts down the answer is a `503`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -392,7 +405,10 @@ type ClientInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+	// only that session's steps (none for an unknown or ended session), found without looking at
+	// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+	// are cancelled, so an answer costs what its page holds, however many logins wait.
 	//
 	// Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -402,7 +418,14 @@ type ClientInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds.
+	// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+	// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+	// were on its first page; the users added during it follow at the end, whatever their
+	// application, in another pass over the applications in ID order that lists only those with
+	// new users (so an application can appear again). An application created during a walk
+	// without users is listed only if its ID sorts after where the walk was;
+	// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+	// instead, and a user added during it is listed when its ID sorts after where the walk was.
 	//
 	// Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -411,8 +434,9 @@ type ClientInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -425,8 +449,9 @@ type ClientInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -726,11 +751,22 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // ListRequests Read the request journal, or wait for requests to arrive
 //
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-// The journal also records the registration links phones open (`openRegistrationLink`).
-// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-// one keeps its start followed by `…(N bytes)`.
+// `--journal-size`). The journal also records the registration links phones open
+// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+//
+// One page at a time, read from the newest end: a page holds the newest `limit` matching
+// entries (default and most 1,000), listed oldest first. When older matching entries may be
+// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+// page of entries just older than this one. A page can be short, or empty, and still have a
+// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+// what is new, newest page first.
+//
+// With `min_count`, the answer waits until at least that many kept entries match (all of
+// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+// sleeps; it then answers the page as above.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -815,7 +851,9 @@ func (c *Client) PutScenarioWithBody(ctx context.Context, contentType string, bo
 //
 // Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 // or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+// shuts down the answer is a `503`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1017,7 +1055,10 @@ func (c *Client) PutState(ctx context.Context, body PutStateJSONRequestBody, req
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+// only that session's steps (none for an unknown or ended session), found without looking at
+// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+// are cancelled, so an answer costs what its page holds, however many logins wait.
 //
 // Corresponds with GET /_acmock/timeline (the `GetTimeline` operationId).
 func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1037,7 +1078,14 @@ func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, req
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds.
+// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+// were on its first page; the users added during it follow at the end, whatever their
+// application, in another pass over the applications in ID order that lists only those with
+// new users (so an application can appear again). An application created during a walk
+// without users is listed only if its ID sorts after where the walk was;
+// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+// instead, and a user added during it is listed when its ID sorts after where the walk was.
 //
 // Corresponds with GET /_acmock/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1056,8 +1104,9 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -1080,8 +1129,9 @@ func (c *Client) SetUserStatusWithBody(ctx context.Context, userId string, param
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -1641,6 +1691,18 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.MinCount != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_count", *params.MinCount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -2098,6 +2160,18 @@ func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Requ
 
 		}
 
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2143,6 +2217,30 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.Application != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Prefix != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "prefix", *params.Prefix, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2524,11 +2622,22 @@ type ClientWithResponsesInterface interface {
 	// ListRequestsWithResponse Read the request journal, or wait for requests to arrive
 	//
 	// The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-	// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-	// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-	// The journal also records the registration links phones open (`openRegistrationLink`).
-	// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-	// one keeps its start followed by `…(N bytes)`.
+	// `--journal-size`). The journal also records the registration links phones open
+	// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+	// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+	//
+	// One page at a time, read from the newest end: a page holds the newest `limit` matching
+	// entries (default and most 1,000), listed oldest first. When older matching entries may be
+	// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+	// page of entries just older than this one. A page can be short, or empty, and still have a
+	// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+	// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+	// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+	// what is new, newest page first.
+	//
+	// With `min_count`, the answer waits until at least that many kept entries match (all of
+	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+	// sleeps; it then answers the page as above.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -2579,7 +2688,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 	// or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-	// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+	// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+	// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+	// shuts down the answer is a `503`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2707,7 +2818,10 @@ type ClientWithResponsesInterface interface {
 	// phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 	// have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 	// are left out, since firing them changes nothing.
-	// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+	// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+	// only that session's steps (none for an unknown or ended session), found without looking at
+	// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+	// are cancelled, so an answer costs what its page holds, however many logins wait.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2719,7 +2833,14 @@ type ClientWithResponsesInterface interface {
 	// Applications (ordered by ID) with their users (in the order they were added), phones and
 	// links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 	// users; an application appears on the page that reaches it, with the users of it that the
-	// page holds.
+	// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+	// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+	// were on its first page; the users added during it follow at the end, whatever their
+	// application, in another pass over the applications in ID order that lists only those with
+	// new users (so an application can appear again). An application created during a walk
+	// without users is listed only if its ID sorts after where the walk was;
+	// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+	// instead, and a user added during it is listed when its ID sorts after where the walk was.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2730,8 +2851,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -2744,8 +2866,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// What a user does who opens the app and taps: the change reaches the user's newest session
 	// (in any application, or in `application`) that can make it, so approving after an older
-	// login was denied reaches the new pending one. Without such a session the answer is a 409
-	// whose message names the user and the statuses of its sessions (`no_session` when it has
+	// login was denied reaches the new pending one, however many sessions the user has and however
+	// old that one is. Without such a session the answer is a 409 whose message names the user,
+	// how many sessions it has and the statuses of the newest five (`no_session` when it has
 	// none yet, `bad_transition` when none can make the change); a user no application has is a
 	// 404 (`unknown_user`).
 	//
@@ -4786,11 +4909,22 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // ListRequestsWithResponse Read the request journal, or wait for requests to arrive
 //
 // The journal keeps the most recent Activeconnect API requests (a bounded ring buffer; see
-// `--journal-size`), oldest first. With `min_count`, the answer waits until at least that many
-// requests match or `timeout` passes (then `timed_out` is true), so tests need no sleeps.
-// The journal also records the registration links phones open (`openRegistrationLink`).
-// Each text of an entry (path, IDs, message, string to sign) is at most 2048 bytes; a longer
-// one keeps its start followed by `…(N bytes)`.
+// `--journal-size`). The journal also records the registration links phones open
+// (`openRegistrationLink`). Each text of an entry (path, IDs, message, string to sign) is at
+// most 2048 bytes; a longer one keeps its start followed by `…(N bytes)`.
+//
+// One page at a time, read from the newest end: a page holds the newest `limit` matching
+// entries (default and most 1,000), listed oldest first. When older matching entries may be
+// left, the answer carries `next_cursor`: pass it as `cursor`, with the same filters, for the
+// page of entries just older than this one. A page can be short, or empty, and still have a
+// `next_cursor` (a page looks at no more than `limit` + 10,000 entries); the walk is over when
+// `next_cursor` is absent. Entries that arrive during a walk are not in it: read them with
+// `since` set to the newest `seq` seen. `since` ends the walk there, so `since` alone reads
+// what is new, newest page first.
+//
+// With `min_count`, the answer waits until at least that many kept entries match (all of
+// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
+// sleeps; it then answers the page as above.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -4865,7 +4999,9 @@ func (c *ClientWithResponses) PutScenarioWithBodyWithResponse(ctx context.Contex
 //
 // Reads the YAML body as PUT /_acmock/scenario would and answers what loading it would give,
 // or its problems as `LINE:COL: sentence` (the first 100, with `more`), while the loaded
-// scenario and the state stay. While the emulator shuts down the answer is a `503`.
+// scenario and the state stay. A scenario past this emulator's bounds (more applications or
+// users than it holds, see Bounds) gets the same `400` as PUT would give. While the emulator
+// shuts down the answer is a `503`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5041,7 +5177,10 @@ func (c *ClientWithResponses) PutStateWithResponse(ctx context.Context, body Put
 // phone's scenario timeline and the timeout of a login nobody answers. Steps of sessions that
 // have ended (or were forgotten by a reset), and timeouts of logins the phone has answered,
 // are left out, since firing them changes nothing.
-// At most `limit` steps (default 100, at most 1000); `total` counts them all.
+// At most `limit` steps (default 100, at most 1000); `total` counts them all. With `session`,
+// only that session's steps (none for an unknown or ended session), found without looking at
+// the others. The emulator keeps the steps in order as logins plan them and as they fire or
+// are cancelled, so an answer costs what its page holds, however many logins wait.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5059,7 +5198,14 @@ func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, param
 // Applications (ordered by ID) with their users (in the order they were added), phones and
 // links, for assertions and debugging; one page at a time (see Pages above). `limit` counts
 // users; an application appears on the page that reaches it, with the users of it that the
-// page holds.
+// page holds and `user_count`, how many it has in all. An application listed without users (it has none, or none after the
+// cursor) counts as one, so a page holds at most `limit` entries. A walk lists first the users there
+// were on its first page; the users added during it follow at the end, whatever their
+// application, in another pass over the applications in ID order that lists only those with
+// new users (so an application can appear again). An application created during a walk
+// without users is listed only if its ID sorts after where the walk was;
+// `GET /_acmock/applications` lists every application. With `prefix` the walk is in ID order
+// instead, and a user added during it is listed when its ID sorts after where the walk was.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5076,8 +5222,9 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //
@@ -5096,8 +5243,9 @@ func (c *ClientWithResponses) SetUserStatusWithBodyWithResponse(ctx context.Cont
 //
 // What a user does who opens the app and taps: the change reaches the user's newest session
 // (in any application, or in `application`) that can make it, so approving after an older
-// login was denied reaches the new pending one. Without such a session the answer is a 409
-// whose message names the user and the statuses of its sessions (`no_session` when it has
+// login was denied reaches the new pending one, however many sessions the user has and however
+// old that one is. Without such a session the answer is a 409 whose message names the user,
+// how many sessions it has and the statuses of the newest five (`no_session` when it has
 // none yet, `bad_transition` when none can make the change); a user no application has is a
 // 404 (`unknown_user`).
 //

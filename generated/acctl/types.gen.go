@@ -119,6 +119,27 @@ func (e SessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for SmsLinkStatus.
+const (
+	SmsLinkStatusGone   SmsLinkStatus = "gone"
+	SmsLinkStatusUnused SmsLinkStatus = "unused"
+	SmsLinkStatusUsed   SmsLinkStatus = "used"
+)
+
+// Valid indicates whether the value is a known member of the SmsLinkStatus enum.
+func (e SmsLinkStatus) Valid() bool {
+	switch e {
+	case SmsLinkStatusGone:
+		return true
+	case SmsLinkStatusUnused:
+		return true
+	case SmsLinkStatusUsed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TimelineMode.
 const (
 	TimelineModeAuto    TimelineMode = "auto"
@@ -199,7 +220,7 @@ type ApplicationIDList struct {
 	Applications []ApplicationRef `json:"applications"`
 }
 
-// ApplicationList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","users":[{"id":"alice","links":[],"logins":0,"phone":{"lost":false,"methods":[],"registered_at":"2026-01-01T00:00:00Z"}}]}]}
+// ApplicationList Example: {"applications":[{"id":"5ca1ab1e000000000000000000000001","user_count":1,"users":[{"id":"alice","links":[],"live_sessions":0,"logins":0,"phone":{"lost":false,"methods":[],"registered_at":"2026-01-01T00:00:00Z"}}]}]}
 type ApplicationList struct {
 	Applications []ApplicationState `json:"applications"`
 
@@ -214,8 +235,11 @@ type ApplicationRef struct {
 
 // ApplicationState defines model for ApplicationState.
 type ApplicationState struct {
-	Id    string      `json:"id"`
-	Users []UserState `json:"users"`
+	Id string `json:"id"`
+
+	// UserCount How many users the application has, on this page or not.
+	UserCount int         `json:"user_count"`
+	Users     []UserState `json:"users"`
 }
 
 // ChangeEvent The data of a `change` event of GET /_acmock/events.
@@ -370,6 +394,9 @@ type RequestEntry struct {
 type RequestList struct {
 	Entries []RequestEntry `json:"entries"`
 
+	// NextCursor Present when older matching entries may be left; pass it as cursor for the page before this one.
+	NextCursor *string `json:"next_cursor,omitempty"`
+
 	// TimedOut True when min_count was not reached before timeout.
 	TimedOut bool `json:"timed_out"`
 }
@@ -434,13 +461,23 @@ type SessionStatus string
 
 // Sms defines model for Sms.
 type Sms struct {
-	Application string    `json:"application"`
-	Body        string    `json:"body"`
-	Link        string    `json:"link"`
-	PhoneNumber string    `json:"phone_number"`
-	SentAt      time.Time `json:"sent_at"`
-	User        string    `json:"user"`
+	Application string `json:"application"`
+	Body        string `json:"body"`
+
+	// Code The link's code, what GET /_acmock/register/{code} takes.
+	Code string `json:"code"`
+	Link string `json:"link"`
+
+	// LinkStatus unused: opening the link registers a phone; used: a phone registered through it (at `used_at`); gone: it no longer works, a newer link of the user having replaced it (a user keeps its last 10) or the user having been removed.
+	LinkStatus  SmsLinkStatus `json:"link_status"`
+	PhoneNumber string        `json:"phone_number"`
+	SentAt      time.Time     `json:"sent_at"`
+	UsedAt      *time.Time    `json:"used_at,omitempty"`
+	User        string        `json:"user"`
 }
+
+// SmsLinkStatus unused: opening the link registers a phone; used: a phone registered through it (at `used_at`); gone: it no longer works, a newer link of the user having replaced it (a user keeps its last 10) or the user having been removed.
+type SmsLinkStatus string
 
 // SmsList Example: {"messages":[]}
 type SmsList struct {
@@ -514,6 +551,9 @@ type UserState struct {
 	// Links The user's last registration links (at most 10), oldest first.
 	Links []LinkState `json:"links"`
 
+	// LiveSessions How many of the user's sessions are live (pending, identifying, active, walkaway).
+	LiveSessions int `json:"live_sessions"`
+
 	// Logins Sessions started for the user.
 	Logins int         `json:"logins"`
 	Phone  *PhoneState `json:"phone,omitempty"`
@@ -564,9 +604,12 @@ type ListRequestsParams struct {
 	// Since Only entries with a larger seq.
 	Since *uint64 `form:"since,omitempty" json:"since,omitempty"`
 
-	// Limit Only the newest `limit` matching entries (still oldest first); the console reads the rows it shows this way.
-	Limit    *int `form:"limit,omitempty" json:"limit,omitempty"`
-	MinCount *int `form:"min_count,omitempty" json:"min_count,omitempty"`
+	// Limit The most entries on the page: the newest `limit` matching ones (still oldest first); the console reads the rows it shows this way.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page: the page then holds entries older than that one's.
+	Cursor   *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	MinCount *int    `form:"min_count,omitempty" json:"min_count,omitempty"`
 
 	// Timeout How long min_count may wait (Go duration, at most 60s; default 5s).
 	Timeout *string `form:"timeout,omitempty" json:"timeout,omitempty"`
@@ -595,12 +638,25 @@ type ListSessionsParamsOrder string
 // GetTimelineParams defines parameters for GetTimeline.
 type GetTimelineParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Session A session token.
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Application Only this application.
 	Application *string `form:"application,omitempty" json:"application,omitempty"`
+
+	// Prefix Only users whose ID starts with this, letters compared in lower case (`al` finds
+	// `alice` and `Alan`). They come in that order instead (IDs that differ only in case byte
+	// by byte), and a search costs the same however many users there are.
+	Prefix *string `form:"prefix,omitempty" json:"prefix,omitempty"`
+
+	// User Only the users with these IDs (repeat the parameter: `user=alice&user=bob`, at most
+	// 100), in the order given; IDs an application does not have are left out. The page holds
+	// them all, and no `cursor` or `prefix` goes with it.
+	User *[]string `form:"user,omitempty" json:"user,omitempty"`
 
 	// Limit The most items on the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`

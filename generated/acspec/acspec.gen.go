@@ -84,7 +84,8 @@ var Control = reqspec.Document{Name: "api/control.yaml", Operations: []reqspec.O
 		{Name: "method", In: "query", Explode: true, Schema: &controlListRequestsMethod},
 		{Name: "status", In: "query", Explode: true, Schema: &controlListRequestsStatus},
 		{Name: "since", In: "query", Explode: true, Schema: &controlListRequestsSince},
-		{Name: "limit", In: "query", Explode: true, Schema: &controlListRequestsLimit},
+		{Name: "limit", In: "query", Explode: true, Schema: &controlListRequestsLimit, Default: "1000"},
+		{Name: "cursor", In: "query", Explode: true, Schema: &controlListRequestsCursor},
 		{Name: "min_count", In: "query", Explode: true, Schema: &controlListRequestsMinCount},
 		{Name: "timeout", In: "query", Explode: true, Schema: &controlListRequestsTimeout},
 	}},
@@ -117,9 +118,12 @@ var Control = reqspec.Document{Name: "api/control.yaml", Operations: []reqspec.O
 	}}},
 	{ID: "getTimeline", Method: "GET", Path: "/_acmock/timeline", Params: []reqspec.Param{
 		{Name: "limit", In: "query", Explode: true, Schema: &controlGetTimelineLimit},
+		{Name: "session", In: "query", Explode: true, Schema: &controlGetTimelineSession},
 	}},
 	{ID: "listUsers", Method: "GET", Path: "/_acmock/users", Params: []reqspec.Param{
 		{Name: "application", In: "query", Explode: true, Schema: &controlListUsersApplication},
+		{Name: "prefix", In: "query", Explode: true, Schema: &controlListUsersPrefix},
+		{Name: "user", In: "query", Explode: true, Schema: &controlListUsersUser},
 		{Name: "limit", In: "query", Explode: true, Schema: &controlLimit, Default: "1000"},
 		{Name: "cursor", In: "query", Explode: true, Schema: &controlCursor},
 	}},
@@ -179,7 +183,8 @@ var (
 	controlListRequestsMethod           = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlListRequestsStatus           = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Maximum: 599, HasMinimum: true, HasMaximum: true}
 	controlListRequestsSince            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", HasMinimum: true}
-	controlListRequestsLimit            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 100000, HasMinimum: true, HasMaximum: true}
+	controlListRequestsLimit            = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 1000, HasMinimum: true, HasMaximum: true}
+	controlListRequestsCursor           = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MaxLength: 200, HasMaxLength: true}
 	controlListRequestsMinCount         = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Maximum: 100000, HasMinimum: true, HasMaximum: true}
 	controlListRequestsTimeout          = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlListSessionsApplication      = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
@@ -188,7 +193,7 @@ var (
 	controlListSessionsLive             = reqspec.Schema{Type: "boolean", TypeReason: "value must be a boolean"}
 	controlListSessionsOrder            = reqspec.Schema{Type: "string", TypeReason: "value must be a string", Enum: []reqspec.Value{{String: "oldest"}, {String: "newest"}}, EnumReason: "value is not one of the allowed values [\"oldest\",\"newest\"]"}
 	controlLimit                        = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 1000, HasMinimum: true, HasMaximum: true}
-	controlCursor                       = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MaxLength: 200, HasMaxLength: true}
+	controlCursor                       = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MaxLength: 2000, HasMaxLength: true}
 	controlSetSessionStatusSessionToken = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlStatusChangeRequest          = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
 		{Name: "status", Schema: &controlSessionStatus},
@@ -336,7 +341,11 @@ var (
 		{Name: "wall_clock", Schema: &controlPutStateBodyWallClock},
 	}, Required: []string{"format", "version", "applications", "sessions", "outbox", "clock", "wall_clock"}, NoAdditionalProperties: true}
 	controlGetTimelineLimit         = reqspec.Schema{Type: "integer", TypeReason: "value must be an integer", Minimum: 1, Maximum: 1000, HasMinimum: true, HasMaximum: true}
+	controlGetTimelineSession       = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1, MaxLength: 200, HasMaxLength: true}
 	controlListUsersApplication     = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
+	controlListUsersPrefix          = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1, MaxLength: 256, HasMaxLength: true}
+	controlListUsersUserItems       = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1, MaxLength: 256, HasMaxLength: true}
+	controlListUsersUser            = reqspec.Schema{Type: "array", TypeReason: "value must be an array", MinItems: 1, MaxItems: 100, HasMaxItems: true, Items: &controlListUsersUserItems}
 	controlSetUserStatusUserId      = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlSetUserStatusApplication = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}
 	controlPutWallClockBodyMaxSkew  = reqspec.Schema{Type: "string", TypeReason: "value must be a string"}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -21,13 +22,13 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 		case scopeApplication:
 			if _, err := e.store.Application(info.app); err != nil {
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id",
-					"no application %s", info.app))
+					"no application %s", clip.Input(info.app)))
 				return
 			}
 		case scopeSession:
 			if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token",
-					"no session %s (it may belong to a deleted user or an earlier run)", info.session))
+					"no session %s%s", clip.Input(info.session), forgottenSession))
 				return
 			}
 		}

@@ -62,21 +62,9 @@ func benchmarkDevice(b *testing.B, opts emulator.Options) {
 func BenchmarkLoginAmongSessions(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
-			if err != nil {
-				b.Fatal(err)
-			}
+			emu := approvedSessions(b, n)
 			defer emu.Close()
 			st := emu.Store()
-			for range n {
-				s, err := st.StartSession(demoApp, "alice", nil, time.Now())
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
-					b.Fatal(err)
-				}
-			}
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
@@ -193,5 +181,103 @@ func BenchmarkSignedLoginFlow(b *testing.B) {
 			do(sess, http.MethodGet, "/authentication/session_status/"+started.Status.Token, "", http.StatusOK)
 		}
 		do(sess, http.MethodPost, "/authentication/logout/"+started.Status.Token, "", http.StatusOK)
+	}
+}
+
+// BenchmarkReadJournal measures GET /_acmock/requests, unfiltered and filtered on a user with one
+// entry, while the journal holds 10,000 (its default size) or 100,000 entries: the answer is one
+// page, so its cost should follow the page, not the journal.
+func BenchmarkReadJournal(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), JournalSize: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			user := "alice"
+			if i == n/2 {
+				user = "bob"
+			}
+			req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/management/has_registered_mobile_device/"+demoApp+"/"+user, nil)
+			emu.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		for _, q := range []string{"", "?limit=10", "?user=bob"} {
+			b.Run(fmt.Sprintf("%d%s", n, q), func(b *testing.B) {
+				b.ReportAllocs()
+				size := 0
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/_acmock/requests"+q, nil))
+					if rec.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+					size = rec.Body.Len()
+				}
+				b.ReportMetric(float64(size), "bytes/answer")
+			})
+		}
+		emu.Close()
+	}
+}
+
+// approvedSessions returns an emulator holding n approved sessions of alice, at its session cap.
+func approvedSessions(b *testing.B, n int) *emulator.Emulator {
+	emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now()), Limits: store.Limits{MaxSessions: n}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := emu.Store()
+	for range n {
+		s, err := st.StartSession(demoApp, "alice", nil, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Transition(s.Token, "active", time.Now(), "scenario"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return emu
+}
+
+// BenchmarkSetUserStatusAmongSessions measures approving a user (SetUserStatus, what acmock
+// approve USER and POST /_acmock/users/{id}/status do) whose 1,000 or 100,000 live sessions are all
+// active, so none can become identifying: the refusal looks for a session that can make the change
+// and counts the others.
+func BenchmarkSetUserStatusAmongSessions(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			emu := approvedSessions(b, n)
+			defer emu.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := emu.SetUserStatus("", "alice", "identifying"); err == nil {
+					b.Fatal("a session became identifying")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTimeline measures GET /_acmock/timeline (its default page of 100 steps) while 1,000 or
+// 100,000 logins nobody answers wait for their timeout, as the console's Clock view reads it on
+// every change.
+func BenchmarkTimeline(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			emu, err := emulator.New(emulator.Options{Clock: clock.NewVirtual(time.Now())})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emu.Close()
+			startLogins(b, emu, demoApp, "alice", n)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/_acmock/timeline", nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
 	}
 }

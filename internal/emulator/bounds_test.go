@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -201,5 +203,229 @@ func TestSessionsExpire(t *testing.T) {
 	s, _ := e.emu.Store().Session(token)
 	if last := s.History[len(s.History)-1]; last.Cause != "expired" {
 		t.Fatalf("history: %+v", s.History)
+	}
+}
+
+// TestValidateRefusesWhatLoadingRefuses: POST /_acmock/scenario/validate answers what PUT would:
+// a scenario past the user or application bound is a 400 with the same problem, in both.
+func TestValidateRefusesWhatLoadingRefuses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(store.Limits{MaxUsers: 5, MaxApplications: 3}))
+	ctx := context.Background()
+	apps := func(n, users int) string {
+		var b strings.Builder
+		b.WriteString("applications:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - id: app%d\n    secret: s\n    users: [", i)
+			for j := range users {
+				fmt.Fprintf(&b, "{id: u%d}, ", j)
+			}
+			b.WriteString("]\n")
+		}
+		return b.String()
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{apps(1, 6), "the scenario lists 6 users and the emulator holds at most 5 (set by --max-users or ACMOCK_MAX_USERS)"},
+		{apps(4, 0), "the scenario lists 4 applications and the emulator holds at most 3"},
+	} {
+		v, err := e.ctl().ValidateScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(c.yaml))
+		if err != nil || v.JSON400 == nil || !strings.Contains(v.JSON400.Problems[0].Message, c.want) {
+			t.Fatalf("validate: want a 400 saying %q: %v %s", c.want, err, v.Body)
+		}
+		p, err := e.ctl().PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(c.yaml))
+		if err != nil || p.JSON400 == nil || p.JSON400.Problems[0].Message != v.JSON400.Problems[0].Message {
+			t.Fatalf("PUT: want the same 400 as validate (%q): %v %s", v.JSON400.Problems[0].Message, err, p.Body)
+		}
+		if e.emu.Scenario().Name != "default" {
+			t.Fatal("the refused scenario was loaded")
+		}
+	}
+	fits := apps(3, 1)
+	if v, _ := e.ctl().ValidateScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(fits)); v.StatusCode() != http.StatusOK {
+		t.Fatalf("validate a scenario that fits: %d %s", v.StatusCode(), v.Body)
+	}
+	if p, _ := e.ctl().PutScenarioWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(fits)); p.StatusCode() != http.StatusOK {
+		t.Fatalf("load a scenario that fits: %d %s", p.StatusCode(), p.Body)
+	}
+	// The application bound now holds for POST /_acmock/applications, with the real count.
+	res, _ := e.ctl().CreateApplicationWithResponse(ctx, acctl.ApplicationCreate{})
+	if res.JSON409 == nil || !strings.Contains(res.JSON409.Message, "holds 3 applications and at most 3") {
+		t.Fatalf("a 4th application: %d %s", res.StatusCode(), res.Body)
+	}
+}
+
+// TestApplyingAScenarioKeepsTheBounds: a reload (ApplyScenario keeps the state) that would take
+// the applications or users past their bounds is refused whole, naming the counts, and changes
+// nothing.
+func TestApplyingAScenarioKeepsTheBounds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(store.Limits{MaxUsers: 5, MaxApplications: 2}))
+	if _, err := e.emu.Store().CreateApplication("mine", "s"); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(yaml string) *scenario.Scenario {
+		sc, err := scenario.Parse("reload.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"applications: [{id: other, secret: s}]\n", "would add 1 application to the 2 the emulator holds, and it holds at most 2"},
+		{"applications: [{id: mine, secret: s, users: [{id: a}, {id: b}, {id: c}]}]\n", "would add 3 users to the 3 the emulator holds, and it holds at most 5"},
+	} {
+		err := e.emu.ApplyScenario(parse(c.yaml))
+		if !errors.Is(err, store.ErrLimitReached) || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("want a refusal saying %q, got %v", c.want, err)
+		}
+		if e.emu.Scenario().Name != "default" || len(e.emu.Store().Applications()) != 2 || e.emu.Store().UserCount() != 3 {
+			t.Fatalf("the refused scenario changed something: %s, %d applications, %d users",
+				e.emu.Scenario().Name, len(e.emu.Store().Applications()), e.emu.Store().UserCount())
+		}
+	}
+}
+
+// TestUsersPageIsBoundedByLimit: applications without users count on a page of GET
+// /_acmock/users like users do, so limit=1 answers one entry however many such applications
+// there are, and the walk still lists every application and user once.
+func TestUsersPageIsBoundedByLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 200 {
+		if _, err := e.emu.Store().CreateApplication(fmt.Sprintf("empty-%03d", i), "s"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	var cursor *string
+	for pages := 1; ; pages++ {
+		res, err := e.ctl().ListUsersWithResponse(ctx, &acctl.ListUsersParams{Limit: ptr(1), Cursor: cursor})
+		if err != nil || res.JSON200 == nil {
+			t.Fatalf("page %d: %v %v", pages, err, res)
+		}
+		if n := len(res.JSON200.Applications); n != 1 || len(res.Body) > 1024 {
+			t.Fatalf("page %d of limit=1 holds %d applications, %d bytes", pages, n, len(res.Body))
+		}
+		for _, app := range res.JSON200.Applications {
+			seen = append(seen, app.Id)
+			for _, u := range app.Users {
+				seen = append(seen, app.Id+"/"+u.Id)
+			}
+		}
+		if cursor = res.JSON200.NextCursor; cursor == nil {
+			break
+		}
+	}
+	if len(seen) != 200+3+3 { // each empty application once; the demo one on each page of its 3 users
+		t.Fatalf("the walk listed %d entries: %v", len(seen), seen[:min(len(seen), 10)])
+	}
+}
+
+// TestBoundErrorsNameTheirFlags: an answer at a bound says which bound, in plain numbers, and the
+// flag (and variable) that changes it; the 404 of a session or link that a bound made acmock
+// forget says that this can be why.
+func TestBoundErrorsNameTheirFlags(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(store.Limits{MaxUsers: 3, MaxSessions: 2}), func(o *emulator.Options) {
+		o.MaxBodyBytes, o.JournalSize = 100, 5
+	})
+	check := func(what string, r reply, status int, want ...string) {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.raw)
+		}
+		for _, w := range want {
+			if !strings.Contains(r.str("message"), w) {
+				t.Errorf("%s: message %q lacks %q", what, r.str("message"), w)
+			}
+		}
+	}
+	check("add_users at the bound", e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{"dave"}}),
+		http.StatusConflict, "add 1 user: the emulator holds 3 users and at most 3", "--max-users", "ACMOCK_MAX_USERS")
+	check("a body over the limit", e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{strings.Repeat("d", 200)}}),
+		http.StatusRequestEntityTooLarge, "larger than 100 bytes", "--max-body-bytes", "ACMOCK_MAX_BODY_BYTES")
+	first, secret, statusURL, _ := e.login("alice")
+	e.login("alice")
+	e.login("alice") // the first is forgotten
+	check("a poll of a session past the cap", e.do(http.MethodGet, statusURL, first, secret, nil),
+		http.StatusNotFound, "no session "+first, "--max-sessions", "ACMOCK_MAX_SESSIONS")
+	firstLink := e.app(http.MethodGet, userPath("/management/device_registration_link", "carol"), nil).str("register_url")
+	for range 10 {
+		e.app(http.MethodGet, userPath("/management/device_registration_link", "carol"), nil)
+	}
+	check("the 11th link's oldest", e.do(http.MethodGet, firstLink, "", "", nil, func(r *http.Request) { r.Header.Set("Accept", "application/json") }),
+		http.StatusNotFound, "a user keeps its last 10")
+	check("min_count past the journal", e.do(http.MethodGet, "/_acmock/requests?min_count=6", "", "", nil),
+		http.StatusBadRequest, "the journal keeps the last 5 requests", "--journal-size", "ACMOCK_JOURNAL_SIZE")
+}
+
+// TestUsersAddedWhilePagingAppearAtTheEnd: a walk of GET /_acmock/users lists, after the users
+// there were when it started, those added during it: in an application created mid-walk whose ID
+// sorts before the cursor's, in one the walk has passed, and in the one it is in. Each user comes
+// once; a user deleted before the walk reaches it is not listed.
+func TestUsersAddedWhilePagingAppearAtTheEnd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	add := func(app string, users ...string) {
+		t.Helper()
+		if err := e.emu.Store().AddApplication(app, "SECRET0000000000000000000000000000"[:32]); err != nil && !errors.Is(err, store.ErrApplicationExists) {
+			t.Fatal(err)
+		}
+		if _, _, err := e.emu.Store().AddUsers(app, users); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ks []string
+	for i := range 10 {
+		ks = append(ks, fmt.Sprintf("k%d", i))
+	}
+	add(demoApp, ks...)
+	add("00000000000000000000000000000001", "first")
+	want := map[string]bool{}
+	for _, u := range append([]string{"alice", "bob", "carol"}, ks...) {
+		want[demoApp+"/"+u] = true
+	}
+	want["00000000000000000000000000000001/first"] = true
+	seen := map[string]int{}
+	var cursor *string
+	for pages := 1; ; pages++ {
+		res, err := e.ctl().ListUsersWithResponse(ctx, &acctl.ListUsersParams{Limit: ptr(5), Cursor: cursor})
+		if err != nil || res.JSON200 == nil || pages > 20 {
+			t.Fatalf("page %d: %v %s", pages, err, res.Body)
+		}
+		for _, app := range res.JSON200.Applications {
+			for _, u := range app.Users {
+				seen[app.Id+"/"+u.Id]++
+			}
+		}
+		if pages == 2 { // the walk is inside the demo application
+			add("00000000000000000000000000000aaa", "early1", "early2")
+			add("00000000000000000000000000000001", "passed")
+			add(demoApp, "k10")
+			add("ffffffffffffffffffffffffffffffff", "late1")
+			for _, u := range []string{"00000000000000000000000000000aaa/early1", "00000000000000000000000000000aaa/early2",
+				"00000000000000000000000000000001/passed", demoApp + "/k10", "ffffffffffffffffffffffffffffffff/late1"} {
+				want[u] = true
+			}
+			if err := e.emu.Store().DeleteUsers(demoApp, []string{"k9"}); err != nil {
+				t.Fatal(err)
+			}
+			delete(want, demoApp+"/k9")
+		}
+		if cursor = res.JSON200.NextCursor; cursor == nil {
+			break
+		}
+	}
+	for u := range want {
+		if seen[u] != 1 {
+			t.Errorf("%s listed %d times", u, seen[u])
+		}
+	}
+	for u := range seen {
+		if !want[u] {
+			t.Errorf("%s listed, but it is not a user", u)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/console"
 )
 
@@ -35,7 +36,7 @@ func (e *Emulator) onlyGet(next http.Handler) http.Handler {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "",
-				"%s is not allowed on %s; the console's files answer GET and HEAD", r.Method, r.URL.EscapedPath()))
+				"%s is not allowed on %s; the console's files answer GET and HEAD", clip.Input(r.Method), clip.Input(r.URL.EscapedPath())))
 			return
 		}
 		next.ServeHTTP(w, r)

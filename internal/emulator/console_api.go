@@ -1,17 +1,16 @@
 package emulator
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acctl"
 	"github.com/acmock/acmock/generated/acctlserver"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -23,7 +22,7 @@ func (c control) GetApplicationCredentials(_ context.Context, req acctlserver.Ge
 	app, err := c.e.store.Application(req.ApplicationId)
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctlserver.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.GetApplicationCredentials404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId)))}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -34,9 +33,9 @@ func (c control) LosePhone(ctx context.Context, req acctlserver.LosePhoneRequest
 	link, err := c.e.store.LoseDevice(req.ApplicationId, req.UserId, c.e.clock.Now())
 	switch {
 	case errors.Is(err, store.ErrApplicationNotFound):
-		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId)), nil
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId))), nil
 	case errors.Is(err, store.ErrUserNotFound):
-		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", req.ApplicationId, req.UserId)), nil
+		return acctlserver.LosePhone404JSONResponse(ctlError("unknown_user", "user_id", "application %s has no user %q", clip.Input(req.ApplicationId), clip.Input(req.UserId))), nil
 	case err != nil:
 		return nil, err
 	}
@@ -69,15 +68,18 @@ func (c control) GetTimeline(_ context.Context, req acctlserver.GetTimelineReque
 	}
 	now := c.e.clock.Now()
 	out := acctlserver.GetTimeline200JSONResponse{Mode: acctl.TimelineMode(c.e.clockMode()), Now: now, Steps: []acctl.TimelineStep{}}
-	for _, st := range c.e.pendingSteps() {
-		out.Total++
-		if len(out.Steps) < limit {
-			out.Steps = append(out.Steps, acctl.TimelineStep{
-				Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
-				Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
-				Cause: acctl.TimelineStepCause(st.cause),
-			})
-		}
+	only := ""
+	if req.Params.Session != nil {
+		only = *req.Params.Session
+	}
+	steps, total := c.e.pendingSteps(only, limit)
+	out.Total = total
+	for _, st := range steps {
+		out.Steps = append(out.Steps, acctl.TimelineStep{
+			Due: st.due, InMs: max(0, st.due.Sub(now).Milliseconds()), Application: st.app, User: st.user,
+			Session: st.session, SessionStatus: acctl.SessionStatus(st.now), Status: acctl.SessionStatus(st.status),
+			Cause: acctl.TimelineStepCause(st.cause),
+		})
 	}
 	return out, nil
 }
@@ -88,56 +90,86 @@ type pendingStep struct {
 	app, user, session string
 	now, status        acapi.SessionStatus
 	cause              string
-	seq                uint64 // the session's, so steps due together keep the logins' order
+	timeout            bool
 }
 
-// pendingSteps lists the steps still to fire that can change their session now, soonest first
-// (then in the order they fire). Steps of a session that ended (or that a reset forgot) are left
-// out, and so is the timeout of a login the phone answered: firing them changes nothing. The
-// plans are bounded by the live sessions.
-func (e *Emulator) pendingSteps() []pendingStep {
-	type planned struct {
-		token string
-		steps []plannedStep
+// pendingSteps lists the soonest limit steps still to fire that can change their session now
+// (then in the order they fire), and how many steps are waiting in all. Steps of a session that
+// ended (or that a reset forgot) are left out, and so is the timeout of a login the phone
+// answered: firing them changes nothing. The steps come from the timeline, which keeps them in
+// order as plans are made and steps fire or are cancelled, so the cost follows limit, not the
+// number of sessions with plans. With only set, the steps are those of that session alone.
+func (e *Emulator) pendingSteps(only string, limit int) (out []pendingStep, total int) {
+	if only != "" {
+		return e.sessionSteps(only, limit)
 	}
-	e.plansMu.Lock()
-	plans := make([]planned, 0, len(e.plans))
-	for token, p := range e.plans {
-		pl := planned{token: token}
-		for _, s := range p.steps {
-			if !s.done {
-				pl.steps = append(pl.steps, plannedStep{status: s.status, timeout: s.timeout, due: s.due})
-			}
-		}
-		plans = append(plans, pl)
-	}
-	e.plansMu.Unlock()
-
-	var out []pendingStep
-	for _, pl := range plans {
-		sess, err := e.store.Session(pl.token)
-		if err != nil || !store.Live(sess.Status) {
-			continue
-		}
-		for _, s := range pl.steps {
-			if s.timeout && !s.changes(sess.Status) {
+	// A step settle has not yet cancelled (its session changed a moment ago) is skipped; should
+	// skips make the page short, look again further.
+	for want := limit; ; want *= 2 {
+		e.plansMu.Lock()
+		waiting := e.timeline.Len()
+		var found []pendingStep
+		e.timeline.Ascend(func(s *plannedStep) bool {
+			found = append(found, pendingStep{due: s.due, app: s.plan.app, user: s.plan.user, session: s.plan.token,
+				status: s.status, timeout: s.timeout})
+			return len(found) < want
+		})
+		e.plansMu.Unlock()
+		out, total = out[:0], waiting
+		for _, st := range found {
+			status, err := e.store.SessionStatus(st.session)
+			if err != nil || !store.Live(status) || (st.timeout && !timesOut(status)) {
+				total--
 				continue
 			}
-			cause := "scenario"
-			if s.timeout {
-				cause = "timeout"
+			st.now, st.cause = status, "scenario"
+			if st.timeout {
+				st.cause = "timeout"
 			}
-			out = append(out, pendingStep{due: s.due, app: sess.AppID, user: sess.UserID, session: pl.token,
-				now: sess.Status, status: s.status, cause: cause, seq: sess.Seq})
+			if len(out) < limit {
+				out = append(out, st)
+			}
+		}
+		if len(out) == limit || len(found) < want {
+			return out, total
 		}
 	}
-	slices.SortStableFunc(out, func(a, b pendingStep) int {
-		if c := a.due.Compare(b.due); c != 0 {
-			return c
+}
+
+// sessionSteps is pendingSteps for one session: its plan's steps are already in the order they
+// fire.
+func (e *Emulator) sessionSteps(token string, limit int) (out []pendingStep, total int) {
+	var found []pendingStep
+	e.plansMu.Lock()
+	if p := e.plans[token]; p != nil {
+		for _, s := range p.steps {
+			if !s.done {
+				found = append(found, pendingStep{due: s.due, app: p.app, user: p.user, session: token, status: s.status, timeout: s.timeout})
+			}
 		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	return out
+	}
+	e.plansMu.Unlock()
+	if len(found) == 0 {
+		return nil, 0
+	}
+	status, err := e.store.SessionStatus(token)
+	if err != nil || !store.Live(status) {
+		return nil, 0
+	}
+	for _, st := range found {
+		if st.timeout && !timesOut(status) {
+			continue
+		}
+		total++
+		st.now, st.cause = status, "scenario"
+		if st.timeout {
+			st.cause = "timeout"
+		}
+		if len(out) < limit {
+			out = append(out, st)
+		}
+	}
+	return out, total
 }
 
 func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateScenarioRequestObject) (acctlserver.ValidateScenarioResponseObject, error) {
@@ -150,6 +182,10 @@ func (c control) ValidateScenario(ctx context.Context, req acctlserver.ValidateS
 	}
 	if err != nil {
 		return nil, err
+	}
+	// What loading it would refuse, in the same words (see LoadScenario).
+	if problems, ok := scenarioProblems(scenario.CheckLimits(sc, c.e.store.Limits())); ok {
+		return acctlserver.ValidateScenario400JSONResponse(problems), nil
 	}
 	return acctlserver.ValidateScenario200JSONResponse(scenarioInfo(sc)), nil
 }

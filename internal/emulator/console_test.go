@@ -2,17 +2,22 @@ package emulator_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/generated/acapiserver"
 	"github.com/acmock/acmock/generated/acctl"
+	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // events reads change events from GET /_acmock/events.
@@ -303,5 +308,99 @@ func TestValidateScenarioLoadsNothing(t *testing.T) {
 	}
 	if got, _ := e.ctl().GetScenarioWithResponse(ctx); got.JSON200.Description == nil || !strings.Contains(*got.JSON200.Description, "alice") {
 		t.Fatalf("the loaded scenario's description: %s", got.Body)
+	}
+}
+
+// startLogins starts n logins of user through the handler method itself (no HTTP), each with the
+// timeline its scenario plans.
+func startLogins(t testing.TB, emu *emulator.Emulator, app, user string, n int) {
+	for range n {
+		r, err := emu.AuthenticateUser(context.Background(), acapiserver.AuthenticateUserRequestObject{ApplicationId: app, UserId: user})
+		if _, ok := r.(acapiserver.AuthenticateUser202JSONResponse); err != nil || !ok {
+			t.Fatalf("login of %s: %T %v", user, r, err)
+		}
+	}
+}
+
+// TestTimelineIsWhatTheSessionsPlan compares the timeline, whole and in part, with the steps the
+// store's live sessions still have to come, sorted: soonest first, then by login, then in plan
+// order, without the timeouts of logins the phone has answered.
+func TestTimelineIsWhatTheSessionsPlan(t *testing.T) {
+	t.Parallel()
+	e := timelineEnv(t, clock.NewVirtual(epoch), "")
+	for i := range 30 {
+		startLogins(t, e.emu, "app", []string{"erin", "alice", "quiet", "zero"}[i%4], 1+i%3)
+		e.clock.Advance(time.Duration(300+i*170) * time.Millisecond)
+	}
+	type step struct {
+		session, status, cause string
+		due                    time.Time
+	}
+	var want []step
+	type keyed struct {
+		step
+		seq   uint64
+		index int
+	}
+	var all []keyed
+	for _, s := range e.emu.Store().Sessions(func(s *store.Session) bool { return store.Live(s.Status) }) {
+		for i, st := range s.Steps {
+			answered := s.Status != "pending" && s.Status != "identifying"
+			if st.Done || st.Timeout && answered {
+				continue
+			}
+			k := keyed{step{session: s.Token, status: string(st.Status), cause: "scenario", due: st.Due}, s.Seq, i}
+			if st.Timeout {
+				k.cause = "timeout"
+			}
+			all = append(all, k)
+		}
+	}
+	slices.SortFunc(all, func(a, b keyed) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		if a.seq != b.seq {
+			return cmp.Compare(a.seq, b.seq)
+		}
+		return cmp.Compare(a.index, b.index)
+	})
+	for _, k := range all {
+		want = append(want, k.step)
+	}
+	if len(want) < 20 {
+		t.Fatalf("only %d steps pending; the test needs more", len(want))
+	}
+	for _, limit := range []int{1, 7, len(want), 1000} {
+		r, _ := e.ctl().GetTimelineWithResponse(context.Background(), &acctl.GetTimelineParams{Limit: ptr(limit)})
+		if r.JSON200 == nil || r.JSON200.Total != len(want) || len(r.JSON200.Steps) != min(limit, len(want)) {
+			t.Fatalf("limit %d: %d %s", limit, r.StatusCode(), r.Body)
+		}
+		for i, got := range r.JSON200.Steps {
+			w := want[i]
+			if got.Session != w.session || string(got.Status) != w.status || string(got.Cause) != w.cause || !got.Due.Equal(w.due) {
+				t.Fatalf("limit %d, step %d: %+v, want %+v", limit, i, got, w)
+			}
+		}
+	}
+}
+
+// TestTimelineCostFollowsThePage: reading the soonest step among 20,000 pending logins allocates
+// what one step needs, not something per login. (Before the timeline was kept in order, every
+// read copied every plan and every session.)
+func TestTimelineCostFollowsThePage(t *testing.T) {
+	e := timelineEnv(t, clock.NewVirtual(epoch), "")
+	startLogins(t, e.emu, "app", "quiet", 20_000)
+	read := func() {
+		rec := httptest.NewRecorder()
+		e.emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/_acmock/timeline?limit=1", nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"total":20000`) {
+			t.Fatalf("timeline: %d %s", rec.Code, rec.Body)
+		}
+	}
+	allocs := testing.AllocsPerRun(5, read)
+	t.Logf("%.0f allocations a read", allocs)
+	if allocs > 2_000 {
+		t.Fatalf("a timeline page of 1 step among 20,000 made %.0f allocations", allocs)
 	}
 }

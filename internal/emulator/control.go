@@ -10,6 +10,7 @@ import (
 	"github.com/acmock/acmock/internal/clip"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,11 +117,11 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 	}
 	app, err := c.e.store.CreateApplication(id, secret)
 	if errors.Is(err, store.ErrApplicationExists) {
-		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", id)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("application_exists", "id", "application %s already exists", clip.Input(id))), nil
 	}
 	if errors.Is(err, store.ErrLimitReached) {
-		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "", "the emulator holds %d applications, its limit; reset it or reuse one",
-			c.e.store.Limits().MaxApplications)), nil
+		return acctlserver.CreateApplication409JSONResponse(ctlError("limit_reached", "",
+			"%v (a fixed bound, see api/control.yaml, Bounds); reset the emulator or reuse an application", err)), nil
 	}
 	if err != nil {
 		return nil, err
@@ -131,7 +132,7 @@ func (c control) CreateApplication(_ context.Context, req acctlserver.CreateAppl
 func (c control) ResetApplication(_ context.Context, req acctlserver.ResetApplicationRequestObject) (acctlserver.ResetApplicationResponseObject, error) {
 	err := c.e.ResetApplication(req.ApplicationId)
 	if errors.Is(err, store.ErrApplicationNotFound) {
-		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", req.ApplicationId))}, nil
+		return acctlserver.ResetApplication404JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("unknown_application", "application_id", "no application %s", clip.Input(req.ApplicationId)))}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -157,8 +158,7 @@ func (c control) PutScenario(ctx context.Context, req acctlserver.PutScenarioReq
 		return nil, err
 	}
 	err = c.e.LoadScenario(sc)
-	if errors.Is(err, store.ErrLimitReached) {
-		problems, _ := scenarioProblems(scenario.Problems{{File: "scenario.yaml", Line: 1, Column: 1, Msg: err.Error()}})
+	if problems, ok := scenarioProblems(err); ok && errors.Is(err, store.ErrLimitReached) {
 		return acctlserver.PutScenario400JSONResponse(problems), nil
 	}
 	if err != nil {
@@ -188,7 +188,7 @@ func (c control) AdvanceClock(_ context.Context, req acctlserver.AdvanceClockReq
 	d, err := time.ParseDuration(req.Body.Duration)
 	if err != nil || d < 0 {
 		return acctlserver.AdvanceClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "duration",
-			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", req.Body.Duration))}, nil
+			"duration must be a non-negative Go duration such as 90s or 1m30s, not %q", clip.Input(req.Body.Duration)))}, nil
 	}
 	v, ok := c.e.clock.(*clock.Virtual)
 	if !ok {
@@ -215,12 +215,12 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 	var err error
 	if req.Body.Shift != nil {
 		if shift, err = time.ParseDuration(*req.Body.Shift); err != nil {
-			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", *req.Body.Shift))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "shift", "shift must be a Go duration such as -10m or 1h, not %q", clip.Input(*req.Body.Shift)))}, nil
 		}
 	}
 	if req.Body.MaxSkew != nil {
 		if skew, err = time.ParseDuration(*req.Body.MaxSkew); err != nil || skew < time.Second {
-			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", *req.Body.MaxSkew))}, nil
+			return acctlserver.PutWallClock400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "max_skew", "max_skew must be a Go duration of at least 1s, not %q", clip.Input(*req.Body.MaxSkew)))}, nil
 		}
 	}
 	var newShift, newSkew *time.Duration
@@ -240,61 +240,146 @@ func (c control) PutWallClock(_ context.Context, req acctlserver.PutWallClockReq
 const defaultPage = 1000
 
 // ListUsers answers one page of users: applications in ID order, each with its users in the order
-// they were added. The cursor names the application and the last user listed.
+// they were added, or with prefix in ID order, or the users named by user. A walk in the order
+// users were added goes round the applications once for the users there were when it started,
+// then again for those added during the previous round, and so on until a round finds none: users
+// added while paging appear at the end, wherever their application sorts. Its cursor names the
+// round, the application and the last user listed by Seq; a walk by prefix names the application
+// and the last user by ID. limit counts users, and an
+// application on the page with none of its users counts as one.
 func (c control) ListUsers(ctx context.Context, req acctlserver.ListUsersRequestObject) (acctlserver.ListUsersResponseObject, error) {
+	p := req.Params
+	bad := func(field, format string, args ...any) (acctlserver.ListUsersResponseObject, error) {
+		return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
+	}
 	apps := c.e.store.Applications()
-	if req.Params.Application != nil {
-		app, err := c.e.store.Application(*req.Params.Application)
+	if p.Application != nil {
+		app, err := c.e.store.Application(*p.Application)
 		if err != nil {
-			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", *req.Params.Application)), nil
+			return acctlserver.ListUsers404JSONResponse(ctlError("unknown_application", "application", "no application %s", clip.Input(*p.Application))), nil
 		}
 		apps = []store.Application{app}
 	}
 	limit := defaultPage
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+	if p.Limit != nil {
+		limit = *p.Limit
 	}
-	first, after := 0, uint64(0)
-	if req.Params.Cursor != nil {
-		appID, seq, ok := parseUserCursor(*req.Params.Cursor)
-		if !ok {
-			return acctlserver.ListUsers400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
-				"cursor must be the next_cursor of a previous page of GET /_acmock/users"))}, nil
+	if p.User != nil {
+		switch {
+		case p.Cursor != nil:
+			return bad("cursor", "cursor does not go with user: the page holds every user named")
+		case p.Prefix != nil:
+			return bad("prefix", "prefix does not go with user; use one or the other")
 		}
-		first, _ = slices.BinarySearchFunc(apps, appID, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
-		if first < len(apps) && apps[first].ID == appID {
-			after = seq
+		return c.namedUsers(ctx, apps, *p.User), nil
+	}
+	prefix := ""
+	if p.Prefix != nil {
+		prefix = *p.Prefix
+	}
+	cur := userCursor{upto: c.e.store.LastUserSeq()} // the first round: every user there is now
+	first, afterSeq, afterID := 0, uint64(0), ""
+	if p.Cursor != nil {
+		var ok bool
+		if prefix != "" {
+			cur.app, afterID, ok = parseIDCursor(*p.Cursor)
+		} else {
+			cur, ok = parseUserCursor(*p.Cursor)
+		}
+		if !ok {
+			with := ""
+			if prefix != "" {
+				with = " with the same prefix"
+			}
+			return bad("cursor", "cursor must be the next_cursor of a previous page of GET /_acmock/users%s", with)
+		}
+		first, _ = slices.BinarySearchFunc(apps, cur.app, func(a store.Application, id string) int { return strings.Compare(a.ID, id) })
+		if first < len(apps) && apps[first].ID == cur.app {
+			afterSeq = cur.after
+		} else {
+			afterID = ""
 		}
 	}
 	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
 	for i := first; i < len(apps); i++ {
 		app := apps[i]
-		users, more, err := c.e.store.UsersAfter(app.ID, after, limit)
-		after = 0
+		var users []store.User
+		var more bool
+		var err error
+		if prefix != "" {
+			users, more, err = c.e.store.UsersByPrefix(app.ID, prefix, afterID, limit)
+		} else {
+			users, more, err = c.e.store.UsersBetween(app.ID, max(afterSeq, cur.from), cur.upto, limit)
+		}
+		afterSeq, afterID = 0, ""
 		if err != nil {
 			continue // deleted between the two calls
 		}
-		state := acctl.ApplicationState{Id: app.ID, Users: make([]acctl.UserState, len(users))}
-		for j, u := range users {
-			state.Users[j] = userState(ctx, c.e, u)
+		if len(users) == 0 && cur.from > 0 {
+			continue // a later round lists only the applications that gained users
 		}
+		state := applicationState(ctx, c.e, app.ID, users)
 		out.Applications = append(out.Applications, state)
-		limit -= len(users)
+		// An application listed without users takes a place of its own, so that a page holds
+		// at most limit entries of either kind, however many applications have no users.
+		limit -= max(len(users), 1)
+		next := userCursor{from: cur.from, upto: cur.upto}
 		switch {
+		case more && prefix != "":
+			out.NextCursor = ptr(idCursor(app.ID, users[len(users)-1].ID))
 		case more:
-			out.NextCursor = ptr(userCursor(app.ID, users[len(users)-1].Seq))
+			next.app, next.after = app.ID, users[len(users)-1].Seq
+			out.NextCursor = ptr(next.String())
+		case limit == 0 && i+1 < len(apps) && prefix != "":
+			out.NextCursor = ptr(idCursor(apps[i+1].ID, ""))
 		case limit == 0 && i+1 < len(apps):
-			out.NextCursor = ptr(userCursor(apps[i+1].ID, 0))
+			next.app = apps[i+1].ID
+			out.NextCursor = ptr(next.String())
 		default:
 			continue
 		}
 		break
 	}
+	if out.NextCursor == nil && prefix == "" {
+		// The round is over: another one follows for the users added since it started.
+		if last := c.e.store.LastUserSeq(); last > cur.upto {
+			out.NextCursor = ptr(userCursor{from: cur.upto, upto: last}.String())
+		}
+	}
 	return out, nil
 }
 
+// namedUsers answers the users with these IDs, in each application, in the order given.
+func (c control) namedUsers(ctx context.Context, apps []store.Application, ids []string) acctlserver.ListUsers200JSONResponse {
+	out := acctlserver.ListUsers200JSONResponse{Applications: []acctl.ApplicationState{}}
+	for _, app := range apps {
+		users := []store.User{}
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if u, err := c.e.store.User(app.ID, id); err == nil {
+				users = append(users, u)
+			}
+		}
+		out.Applications = append(out.Applications, applicationState(ctx, c.e, app.ID, users))
+	}
+	return out
+}
+
+func applicationState(ctx context.Context, e *Emulator, appID string, users []store.User) acctl.ApplicationState {
+	count, _ := e.store.UserCountOf(appID) // 0 for an application deleted meanwhile
+	state := acctl.ApplicationState{Id: appID, UserCount: max(count, len(users)), Users: make([]acctl.UserState, len(users))}
+	for j, u := range users {
+		state.Users[j] = userState(ctx, e, u)
+	}
+	return state
+}
+
 func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
-	us := acctl.UserState{Id: u.ID, Logins: u.Logins, Links: make([]acctl.LinkState, 0, len(u.Links))}
+	us := acctl.UserState{Id: u.ID, Logins: u.Logins, LiveSessions: u.LiveSessions, Links: make([]acctl.LinkState, 0, len(u.Links))}
 	if u.Phone != nil {
 		methods := make([]string, len(u.Phone.Methods))
 		for i, m := range u.Phone.Methods {
@@ -308,20 +393,54 @@ func userState(ctx context.Context, e *Emulator, u store.User) acctl.UserState {
 	return us
 }
 
-// userCursor encodes where a page of users stopped: an application and the Seq of its last user
-// listed (0: before its first).
-func userCursor(appID string, seq uint64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "." + strconv.FormatUint(seq, 10)
+// userCursor says where a walk of the users in the order they were added stopped: in the round
+// for the users with a Seq above from and at most upto, in application app, after its user whose
+// Seq is after (0: before its first). It reads "FROM.UPTO.APP.AFTER", APP in unpadded base64url.
+type userCursor struct {
+	from, upto uint64
+	app        string
+	after      uint64
 }
 
-func parseUserCursor(cursor string) (appID string, seq uint64, ok bool) {
-	app, num, found := strings.Cut(cursor, ".")
-	id, err := base64.RawURLEncoding.DecodeString(app)
-	if !found || err != nil {
-		return "", 0, false
+func (c userCursor) String() string {
+	return strconv.FormatUint(c.from, 10) + "." + strconv.FormatUint(c.upto, 10) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(c.app)) + "." + strconv.FormatUint(c.after, 10)
+}
+
+func parseUserCursor(cursor string) (c userCursor, ok bool) {
+	parts := strings.Split(cursor, ".")
+	if len(parts) != 4 {
+		return c, false
 	}
-	seq, err = strconv.ParseUint(num, 10, 64)
-	return string(id), seq, err == nil
+	var nums [3]uint64
+	for i, p := range [3]string{parts[0], parts[1], parts[3]} {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return c, false
+		}
+		nums[i] = n
+	}
+	app, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || nums[0] > nums[1] {
+		return c, false
+	}
+	return userCursor{from: nums[0], upto: nums[1], app: string(app), after: nums[2]}, true
+}
+
+// idCursor encodes where a page of users in ID order stopped: an application and the ID of its
+// last user listed ("": before its first), as "APP~ID", each in unpadded base64url.
+func idCursor(appID, lastID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(appID)) + "~" + base64.RawURLEncoding.EncodeToString([]byte(lastID))
+}
+
+func parseIDCursor(cursor string) (appID, id string, ok bool) {
+	app, rest, found := strings.Cut(cursor, "~")
+	a, err := base64.RawURLEncoding.DecodeString(app)
+	if !found || err != nil {
+		return "", "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	return string(a), string(b), err == nil
 }
 
 func sessionState(s store.Session) acctl.Session {
@@ -346,10 +465,10 @@ func (c control) ListSessions(_ context.Context, req acctlserver.ListSessionsReq
 		return acctlserver.ListSessions400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", field, format, args...))}, nil
 	}
 	if p.Status != nil && !p.Status.Valid() {
-		return bad("status", "unknown status %q", *p.Status)
+		return bad("status", "unknown status %q", clip.Input(string(*p.Status)))
 	}
 	if p.Order != nil && !p.Order.Valid() {
-		return bad("order", "order must be oldest or newest, not %q", *p.Order)
+		return bad("order", "order must be oldest or newest, not %q", clip.Input(string(*p.Order)))
 	}
 	f := store.SessionFilter{Live: p.Live}
 	for dst, src := range map[*string]*string{&f.AppID: p.Application, &f.UserID: p.User} {
@@ -388,12 +507,12 @@ func (c control) SetSessionStatus(_ context.Context, req acctlserver.SetSessionS
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
 		return acctlserver.SetSessionStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.Is(err, store.ErrSessionNotFound):
-		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s", req.SessionToken)), nil
+		return acctlserver.SetSessionStatus404JSONResponse(ctlError("unknown_session", "session_token", "no session %s%s", clip.Input(req.SessionToken), forgottenSession)), nil
 	case errors.Is(err, store.ErrBadTransition):
 		return acctlserver.SetSessionStatus409JSONResponse(ctlError("bad_transition", "status",
-			"session %s is %s and cannot become %s", req.SessionToken, s.Status, to)), nil
+			"session %s is %s and cannot become %s", clip.Input(req.SessionToken), s.Status, to)), nil
 	case err != nil:
 		return nil, err
 	}
@@ -406,7 +525,7 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	if req.Params.Application != nil {
 		appID = *req.Params.Application
 		if _, err := c.e.store.Application(appID); err != nil {
-			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", appID)), nil
+			return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_application", "application", "no application %s", clip.Input(appID))), nil
 		}
 	}
 	s, err := c.e.SetUserStatus(appID, req.UserId, to)
@@ -414,14 +533,14 @@ func (c control) SetUserStatus(_ context.Context, req acctlserver.SetUserStatusR
 	switch {
 	case errors.Is(err, ErrInvalidStatus):
 		return acctlserver.SetUserStatus400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "status",
-			"unknown status %q; use %s", req.Body.Status, targetStatuses))}, nil
+			"unknown status %q; use %s", clip.Input(string(req.Body.Status)), targetStatuses))}, nil
 	case errors.As(err, &none) && !none.Known:
 		msg := none.Error()
 		if appID != "" {
-			msg = fmt.Sprintf("application %s has no user %q", appID, clip.Input(req.UserId))
+			msg = fmt.Sprintf("application %s has no user %q", clip.Input(appID), clip.Input(req.UserId))
 		}
 		return acctlserver.SetUserStatus404JSONResponse(ctlError("unknown_user", "user_id", "%s", msg)), nil
-	case errors.As(err, &none) && len(none.Statuses) == 0:
+	case errors.As(err, &none) && none.Count == 0:
 		return acctlserver.SetUserStatus409JSONResponse(ctlError("no_session", "user_id", "%s", none.Error())), nil
 	case errors.As(err, &none):
 		return acctlserver.SetUserStatus409JSONResponse(ctlError("bad_transition", "status", "%s", none.Error())), nil
@@ -452,28 +571,41 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 	if p.MinCount == nil && p.Timeout != nil {
 		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout", "timeout only makes sense with min_count"))}, nil
 	}
+	if p.MinCount != nil && *p.MinCount > c.e.journal.Cap() {
+		return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "min_count",
+			"min_count %d can never be reached: the journal keeps the last %d requests (set by --journal-size or ACMOCK_JOURNAL_SIZE)", *p.MinCount, c.e.journal.Cap()))}, nil
+	}
+	limit := defaultPage
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	var before uint64
+	if p.Cursor != nil {
+		seq, err := strconv.ParseUint(*p.Cursor, 10, 64)
+		if err != nil || seq == 0 {
+			return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "cursor",
+				"cursor must be the next_cursor of a previous page of GET /_acmock/requests"))}, nil
+		}
+		before = seq
+	}
 	out := acctlserver.ListRequests200JSONResponse{}
-	var entries []journal.Entry
-	if p.MinCount == nil {
-		entries = c.e.journal.List(f)
-	} else {
+	if p.MinCount != nil {
 		wait := 5 * time.Second
 		if p.Timeout != nil {
 			d, err := time.ParseDuration(*p.Timeout)
 			if err != nil || d < 0 || d > maxJournalWait {
 				return acctlserver.ListRequests400JSONResponse{ErrorJSONResponse: acctlserver.ErrorJSONResponse(ctlError("invalid_request", "timeout",
-					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, *p.Timeout))}, nil
+					"timeout must be a Go duration from 0s to %v, not %q", maxJournalWait, clip.Input(*p.Timeout)))}, nil
 			}
 			wait = d
 		}
 		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		var err error
-		entries, err = c.e.journal.Wait(ctx, f, *p.MinCount)
-		out.TimedOut = err != nil
+		out.TimedOut = c.e.journal.WaitFor(ctx, f, *p.MinCount) != nil
 	}
-	if p.Limit != nil && len(entries) > *p.Limit {
-		entries = entries[len(entries)-*p.Limit:]
+	entries, next := c.e.journal.Page(f, before, limit)
+	if next != 0 {
+		out.NextCursor = ptr(strconv.FormatUint(next, 10))
 	}
 	out.Entries = make([]acctl.RequestEntry, len(entries))
 	for i, en := range entries {
@@ -503,12 +635,44 @@ func (c control) ClearRequests(context.Context, acctlserver.ClearRequestsRequest
 	return acctlserver.ClearRequests200JSONResponse{Status: true}, nil
 }
 
+// ListSms answers the outbox with the state of each message's link, read from its user (the
+// outbox is bounded, and each user is read once).
 func (c control) ListSms(context.Context, acctlserver.ListSmsRequestObject) (acctlserver.ListSmsResponseObject, error) {
 	out := acctlserver.ListSms200JSONResponse{Messages: []acctl.Sms{}}
+	type key struct{ app, user string }
+	links := map[key][]store.Link{}
 	for _, m := range c.e.store.Outbox() {
-		out.Messages = append(out.Messages, acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link, SentAt: m.SentAt})
+		k := key{m.AppID, m.UserID}
+		have, ok := links[k]
+		if !ok {
+			if u, err := c.e.store.User(m.AppID, m.UserID); err == nil {
+				have = u.Links
+			}
+			links[k] = have
+		}
+		sms := acctl.Sms{Application: m.AppID, User: m.UserID, PhoneNumber: m.PhoneNumber, Body: m.Body, Link: m.Link,
+			Code: linkCode(m.Link), LinkStatus: acctl.SmsLinkStatusGone, SentAt: m.SentAt}
+		for _, l := range have {
+			if !strings.HasSuffix(m.Link, "/"+url.PathEscape(l.Code)) { // the link's URL ends with its code (linkURL)
+				continue
+			}
+			sms.Code, sms.LinkStatus = l.Code, acctl.SmsLinkStatusUnused
+			if !l.UsedAt.IsZero() {
+				sms.LinkStatus, sms.UsedAt = acctl.SmsLinkStatusUsed, ptr(l.UsedAt)
+			}
+		}
+		out.Messages = append(out.Messages, sms)
 	}
 	return out, nil
+}
+
+// linkCode is the code at the end of a registration link's URL (see linkURL).
+func linkCode(link string) string {
+	last := link[strings.LastIndex(link, "/")+1:]
+	if code, err := url.PathUnescape(last); err == nil {
+		return code
+	}
+	return last
 }
 
 // registeredPage is parsed when a browser first opens a link, not when the emulator starts.
@@ -535,10 +699,11 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 		return nil, err
 	case errors.Is(err, store.ErrLinkUsed):
 		return acctlserver.OpenRegistrationLink409JSONResponse(ctlError("link_used", "code",
-			"registration link %s was already used; ask for a new one", req.Code)), nil
+			"registration link %s was already used; ask for a new one", clip.Input(req.Code))), nil
 	case err != nil:
 		return acctlserver.OpenRegistrationLink404JSONResponse(ctlError("unknown_link", "code",
-			"no registration link %s (links die when their user is deleted or the emulator resets)", req.Code)), nil
+			"no registration link %s; a link stops working when its user is deleted, when the emulator resets, and when the user gets %d newer ones (a user keeps its last %d)",
+			clip.Input(req.Code), c.e.store.Limits().MaxLinksPerUser, c.e.store.Limits().MaxLinksPerUser)), nil
 	}
 	if acceptsJSON(ctx) {
 		return acctlserver.OpenRegistrationLink200JSONResponse{Status: true, ApplicationId: link.AppID, UserId: link.UserID}, nil

@@ -465,3 +465,65 @@ func TestResetAndLoadEmptyTheJournal(t *testing.T) {
 		t.Fatalf("an application reset changed the journal: %+v", got)
 	}
 }
+
+// TestRequestsJournalIsPaged: a journal larger than a page answers the newest 1,000 entries with
+// a cursor, and walking the cursors gives every kept entry once, as a filtered walk does.
+func TestRequestsJournalIsPaged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *emulator.Options) { o.CheckResponse = nil })
+	ctx := context.Background()
+	const sent = 1_234
+	for i := range sent {
+		user := "alice"
+		if i%10 == 0 {
+			user = "bob"
+		}
+		e.do(http.MethodGet, userPath("/management/has_registered_mobile_device", user), "", "", nil)
+	}
+	first, err := e.ctl().ListRequestsWithResponse(ctx, nil)
+	if err != nil || first.JSON200 == nil {
+		t.Fatalf("list: %v %s", err, first.Body)
+	}
+	if n := len(first.JSON200.Entries); n != 1000 || first.JSON200.NextCursor == nil || first.JSON200.Entries[999].Seq != sent {
+		t.Fatalf("first page: %d entries, next_cursor %v; want the newest 1000 and a cursor", n, first.JSON200.NextCursor)
+	}
+	walk := func(params acctl.ListRequestsParams) []acctl.RequestEntry {
+		var all []acctl.RequestEntry
+		for pages := 0; ; pages++ {
+			r, err := e.ctl().ListRequestsWithResponse(ctx, &params)
+			if err != nil || r.JSON200 == nil || pages > 100 {
+				t.Fatalf("page %d: %v %s", pages, err, r.Body)
+			}
+			all = append(r.JSON200.Entries, all...)
+			if r.JSON200.NextCursor == nil {
+				return all
+			}
+			params.Cursor = r.JSON200.NextCursor
+		}
+	}
+	all := walk(acctl.ListRequestsParams{Limit: ptr(300)})
+	if len(all) != sent {
+		t.Fatalf("walking pages of 300 gave %d entries, want %d", len(all), sent)
+	}
+	for i, en := range all {
+		if en.Seq != uint64(i+1) {
+			t.Fatalf("entry %d has seq %d", i, en.Seq)
+		}
+	}
+	bobs := walk(acctl.ListRequestsParams{User: ptr("bob"), Limit: ptr(50)})
+	if len(bobs) != sent/10+1 {
+		t.Fatalf("bob's entries: %d, want %d", len(bobs), sent/10+1)
+	}
+	since := walk(acctl.ListRequestsParams{Since: ptr(uint64(sent - 5)), Limit: ptr(2)})
+	if len(since) != 5 || since[0].Seq != sent-4 {
+		t.Fatalf("since: %d entries from %d", len(since), since[0].Seq)
+	}
+	for _, q := range []string{"limit=1001", "cursor=x", "cursor=0", "cursor=-1"} {
+		r := e.do(http.MethodGet, "/_acmock/requests?"+q, "", "", nil)
+		field := "limit"
+		if strings.HasPrefix(q, "cursor") {
+			field = "cursor"
+		}
+		expectError(t, r, 400, "invalid_request", field)
+	}
+}

@@ -24,7 +24,9 @@ import (
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acapiserver"
 	"github.com/acmock/acmock/generated/acspec"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/heapq"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
@@ -96,7 +98,9 @@ type Emulator struct {
 
 	plansMu sync.Mutex
 	plans   map[string]*plan // by session token: the timeline steps still to come (timeline.go)
-	pollMu  sync.Mutex       // one status poll at a time moves the automatic clock
+	// timeline holds the steps of plans still to fire, soonest first, for GET /_acmock/timeline.
+	timeline heapq.Heap[*plannedStep, soonestFirst]
+	pollMu   sync.Mutex // one status poll at a time moves the automatic clock
 
 	mu       sync.RWMutex // guards scenario and faults
 	scenario *scenario.Scenario
@@ -236,11 +240,11 @@ func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
 		slices.Sort(allowed)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		writeError(w, r, errorf(http.StatusMethodNotAllowed, acapi.ErrorCodeMethodNotAllowed, "",
-			"%s is not allowed on %s; use %s", r.Method, r.URL.EscapedPath(), strings.Join(allowed, " or ")))
+			"%s is not allowed on %s; use %s", clip.Input(r.Method), clip.Input(r.URL.EscapedPath()), strings.Join(allowed, " or ")))
 		return
 	}
 	writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeNotFound, "",
-		"no endpoint %s %s; see %s for the paths acmock serves", r.Method, r.URL.EscapedPath(), doc))
+		"no endpoint %s %s; see %s for the paths acmock serves", clip.Input(r.Method), clip.Input(r.URL.EscapedPath()), doc))
 }
 
 func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err error) {
@@ -285,19 +289,15 @@ func (e *Emulator) Scenario() *scenario.Scenario {
 }
 
 // LoadScenario replaces the scenario and resets the state to it (journal included, see Reset). A
-// scenario with more users than the store may hold is refused (ErrLimitReached) and the loaded one
-// stays.
+// scenario with more applications or users than the store may hold is refused (the error wraps
+// scenario.Problems and store.ErrLimitReached) and the loaded one stays.
 func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 	return e.loadScenario(sc, true)
 }
 
 func (e *Emulator) loadScenario(sc *scenario.Scenario, clearJournal bool) error {
-	users := 0
-	for _, app := range sc.Applications {
-		users += len(app.Users)
-	}
-	if limit := e.store.Limits().MaxUsers; users > limit {
-		return fmt.Errorf("load scenario %s: it lists %d users and the emulator holds at most %d: %w", sc.Name, users, limit, store.ErrLimitReached)
+	if err := scenario.CheckLimits(sc, e.store.Limits()); err != nil {
+		return fmt.Errorf("load scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
 	}
 	e.mu.Lock()
 	e.scenario = sc
@@ -348,14 +348,21 @@ func (e *Emulator) ResetApplication(appID string) error {
 	return nil
 }
 
-// Close cancels every pending timer and delayed response; the emulator serves no more timelines
-// afterwards.
-func (e *Emulator) Close() {
+// StopTimelines cancels every pending timer and delayed response, and keeps the state open: what
+// a shutdown calls first, so that the requests it lets finish still reach the data directory.
+// The emulator serves no more timelines afterwards.
+func (e *Emulator) StopTimelines() {
 	e.timers.StopAll()
 	e.forgetPlans()
 	e.mu.Lock()
 	e.faults.stop()
 	e.mu.Unlock()
+}
+
+// Close cancels every pending timer and delayed response and releases the data directory; the
+// emulator serves no more timelines afterwards.
+func (e *Emulator) Close() {
+	e.StopTimelines()
 	if err := e.store.Close(); err != nil {
 		e.log.Error("close the data directory", "err", err)
 	}

@@ -45,26 +45,19 @@ func newFaultState(sc *scenario.Scenario) *faultState {
 }
 
 // pick returns the fault that applies to this call, if any. Every fault that matches counts the
-// call, so "the 3rd poll" means the 3rd matching poll whether or not other faults fired.
-func (s *faultState) pick(info *requestInfo) *scenario.Fault {
+// call, so "the 3rd poll" means the 3rd matching poll whether or not other faults fired. scope is
+// the call's counting scope (see callScope), "" when there is none: a fault that picks the Nth
+// call then does not apply.
+func (s *faultState) pick(info *requestInfo, scope string) *scenario.Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var chosen *scenario.Fault
 	for i := range s.faults {
 		f := &s.faults[i]
-		if f.Operation != info.op.id || (f.Application != "" && f.Application != info.app) || (f.User != "" && f.User != info.user) {
+		if !f.Matches(info.op.id, info.app, info.user) {
 			continue
 		}
-		// The ordinal counts within a session for session calls, a user for user calls, an
-		// application otherwise.
-		scope := info.app
-		switch {
-		case info.op.scope == scopeSession:
-			scope = "session " + info.session
-		case info.user != "":
-			scope = "user " + info.app + "/" + info.user
-		}
-		if f.Call != 0 && s.count(faultCallKey{fault: i, scope: scope}) != f.Call || chosen != nil || (f.Times != 0 && s.applied[i] >= f.Times) {
+		if f.Call != 0 && (scope == "" || s.count(faultCallKey{fault: i, scope: scope}) != f.Call) || chosen != nil || (f.Times != 0 && s.applied[i] >= f.Times) {
 			continue
 		}
 		if f.Probability != 0 && s.rng.Float64() >= f.Probability {
@@ -78,8 +71,45 @@ func (s *faultState) pick(info *requestInfo) *scenario.Fault {
 
 // maxFaultScopes bounds the call counters kept for faults that pick the Nth call: one per fault and
 // session, user or application. Past it the oldest counter is forgotten, so a fault could fire again
-// in a scope not seen for that many others.
+// in a scope not seen for that many others. A counter is made only for a session, user or
+// application that exists, and its key is a copy of at most an application ID and a user ID (256
+// bytes), so the counters take at most a few tens of megabytes.
 const maxFaultScopes = 100_000
+
+// callScope names what the Nth call of a fault counts in: the session for session calls, the user
+// for user calls, the application otherwise. It is "" when that session, user or application does
+// not exist: requests that name unknown ones (any number of them, each with what the client sent)
+// make no counters. The key is a new string, not part of the request line.
+func (e *Emulator) callScope(info *requestInfo) string {
+	switch {
+	case info.op.scope == scopeSession:
+		if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
+			return ""
+		}
+		return "session " + info.session
+	case info.user != "":
+		if _, err := e.store.User(info.app, info.user); err != nil {
+			return ""
+		}
+		return "user " + info.app + "/" + info.user
+	default:
+		if _, err := e.store.Application(info.app); err != nil {
+			return ""
+		}
+		return "application " + info.app
+	}
+}
+
+// countsCalls reports whether a fault that matches the call picks the Nth call, so that the
+// call's scope must be looked up.
+func (s *faultState) countsCalls(info *requestInfo) bool {
+	for i := range s.faults {
+		if f := &s.faults[i]; f.Call != 0 && f.Matches(info.op.id, info.app, info.user) {
+			return true
+		}
+	}
+	return false
+}
 
 // count counts a call in its scope and returns the count. The caller holds s.mu.
 func (s *faultState) count(key faultCallKey) int {
@@ -109,7 +139,11 @@ func (e *Emulator) injectFaults(next http.Handler) http.Handler {
 			return
 		}
 		info := infoFrom(r.Context())
-		f := fs.pick(info)
+		scope := ""
+		if fs.countsCalls(info) {
+			scope = e.callScope(info)
+		}
+		f := fs.pick(info, scope)
 		if f == nil {
 			next.ServeHTTP(w, r)
 			return

@@ -265,3 +265,38 @@ expect:`, 1)
 		t.Fatalf("want an INFO request line naming the fault, got %v\n%s", rec, logs.String())
 	}
 }
+
+// TestFaultCallsCountOnlyWhatExists: "the 2nd call" counts the calls for a user that exists;
+// calls naming an unknown user (or application, or session) are not counted anywhere, so they
+// neither make the fault fire nor leave counters behind.
+func TestFaultCallsCountOnlyWhatExists(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    call: 2
+    respond: {status: 503}
+  - operation: getSessionStatus
+    call: 2
+    respond: {status: 503}`)
+	device := func(user string) int {
+		status, _, _, err := e.get(userPath("/management/has_registered_mobile_device", user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
+	for range 3 {
+		if s := device("ghost"); s != http.StatusNotFound {
+			t.Fatalf("an unknown user's call: %d, want its 404 every time", s)
+		}
+	}
+	if a, b := device("alice"), device("alice"); a != http.StatusOK || b != http.StatusServiceUnavailable {
+		t.Fatalf("alice's 1st and 2nd calls: %d %d, want 200 then the fault's 503", a, b)
+	}
+	for range 2 {
+		r := e.do(http.MethodGet, "/authentication/session_status/NOSUCHSESSION", "", "", nil)
+		if r.status != http.StatusNotFound {
+			t.Fatalf("an unknown session's poll: %d, want its 404 every time", r.status)
+		}
+	}
+}

@@ -23,7 +23,8 @@ func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestOb
 	created, existing, err := e.store.AddUsers(req.ApplicationId, req.Body.Users)
 	if errors.Is(err, store.ErrLimitReached) {
 		return acapiserver.AddUsers409JSONResponse{ConflictJSONResponse: acapiserver.ConflictJSONResponse(
-			errorf(http.StatusConflict, acapi.ErrorCodeLimitReached, "users", "%v; delete users or reset the application first", err).body())}, nil
+			errorf(http.StatusConflict, acapi.ErrorCodeLimitReached, "users",
+				"%v (the bound is set by --max-users or ACMOCK_MAX_USERS); delete users or reset the application first", err).body())}, nil
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrStorage) {
@@ -201,18 +202,23 @@ func (e *Emulator) Logout(_ context.Context, req acapiserver.LogoutRequestObject
 }
 
 func unknownApp(appID string) acapi.Error {
-	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id", "no application %s", appID).body()
+	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id", "no application %s", clip.Input(appID)).body()
 }
 
 func unknownSession(token string) acapi.Error {
-	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token", "no session %s", token).body()
+	return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token", "no session %s%s", clip.Input(token), forgottenSession).body()
 }
+
+// forgottenSession ends the message for a session token acmock does not know: what makes a
+// session it handed out unknown. A session past its lifetime is not one of them: it answers closed.
+const forgottenSession = "; it was never handed out, or it was forgotten: its user was deleted, the emulator was reset or " +
+	"restarted without --data, or it was past the sessions kept (the oldest go first past --max-sessions, ACMOCK_MAX_SESSIONS)"
 
 // notFound maps a store lookup error of a user-scoped call to its 404 body.
 func notFound(err error, appID, userID string) acapi.Error {
 	if errors.Is(err, store.ErrUserNotFound) {
 		return errorf(http.StatusNotFound, acapi.ErrorCodeUnknownUser, "user_id",
-			"application %s has no user %q; add it with add_users first", appID, userID).body()
+			"application %s has no user %q; add it with add_users first", clip.Input(appID), clip.Input(userID)).body()
 	}
 	return unknownApp(appID)
 }

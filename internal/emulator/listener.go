@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
 )
 
@@ -111,8 +113,13 @@ func (c *rejectingConn) Write(p []byte) (int, error) {
 		c.observe(next)
 	}
 	c.mu.Unlock()
-	method, target := requestLine(start, lineDone)
-	apiErr := c.l.explain(status, text, method, target, lineLen, lineDone)
+	method, target, version := requestLine(start, lineDone)
+	apiErr := c.l.explain(status, text, method, target, version, lineLen, lineDone)
+	if status == http.StatusBadRequest && text == "" && apiErr.Code == acapi.ErrorCodeInvalidRequest && apiErr.Field == "" {
+		if precise := diagnose(start); precise != nil {
+			apiErr = precise
+		}
+	}
 	if method == "" {
 		method, target = linePrefix(start)
 	}
@@ -145,17 +152,17 @@ func parsePlainRejection(p []byte) (status int, text string, ok bool) {
 	return status, text, true
 }
 
-// requestLine returns the method and target of the request line, when it was read whole.
-func requestLine(start []byte, lineDone bool) (method, target string) {
+// requestLine returns the method, target and version of the request line, when it was read whole.
+func requestLine(start []byte, lineDone bool) (method, target, version string) {
 	line, _, found := bytes.Cut(start, []byte("\n"))
 	if !found || !lineDone {
-		return "", ""
+		return "", "", ""
 	}
 	parts := strings.Fields(strings.TrimSuffix(string(line), "\r"))
 	if len(parts) != 3 {
-		return "", ""
+		return "", "", ""
 	}
-	return parts[0], parts[1]
+	return parts[0], parts[1], parts[2]
 }
 
 // linePrefix returns the method and the start of the target of a request line that was not read
@@ -191,7 +198,7 @@ func afterRequest(start []byte) []byte {
 
 // explain turns net/http's rejection into the emulator's error, as precisely as the request's
 // first bytes allow.
-func (l *rejectingListener) explain(status int, text, method, target string, lineLen int, lineDone bool) *apiError {
+func (l *rejectingListener) explain(status int, text, method, target, version string, lineLen int, lineDone bool) *apiError {
 	limit := fmt.Sprintf("%d KiB", l.maxHeader>>10)
 	switch {
 	case status == http.StatusRequestHeaderFieldsTooLarge && (!lineDone || lineLen > l.maxHeader):
@@ -208,10 +215,13 @@ func (l *rejectingListener) explain(status int, text, method, target string, lin
 			}
 			return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field,
 				"the request target %q is not validly percent-encoded: %s; a %% must start an escape such as %%2F, or be sent as %%25",
-				truncate(target, 200), unwrapURLError(err))
+				clip.Input(target), unwrapURLError(err))
 		}
 	case strings.Contains(text, "Host header"):
 		return errorf(status, acapi.ErrorCodeInvalidRequest, "Host", "the request is not valid HTTP: %s", text)
+	case status == http.StatusHTTPVersionNotSupported:
+		return errorf(status, acapi.ErrorCodeInvalidRequest, "",
+			"acmock speaks HTTP/1.1 (and HTTP/1.0); the request line asks for %s", clip.Input(version))
 	case status == http.StatusNotImplemented:
 		return errorf(status, acapi.ErrorCodeInvalidRequest, "Transfer-Encoding",
 			"the request's Transfer-Encoding is not supported; send the body with a Content-Length, or chunked")
@@ -222,18 +232,72 @@ func (l *rejectingListener) explain(status int, text, method, target string, lin
 		"the request is not valid HTTP/1.1: a malformed request line or header, or a path that is not validly percent-encoded")
 }
 
+// diagnose finds, in the first bytes of a request that net/http refused without saying why, the
+// part at fault: the request line, a header line without a colon, a header name that is not a
+// token, a control character in a header value, two Host headers, or Content-Length headers that
+// are not one number. It returns nil when the bytes read show none of these (the fault may lie
+// past what the connection kept).
+func diagnose(start []byte) *apiError {
+	bad := func(field, format string, args ...any) *apiError {
+		return errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, field, format, args...)
+	}
+	head, _, complete := bytes.Cut(start, []byte("\r\n\r\n"))
+	lines := strings.Split(string(head), "\r\n")
+	if !complete {
+		lines = lines[:len(lines)-1] // the last line may be cut short
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	if parts := strings.Split(lines[0], " "); len(parts) != 3 || slices.Contains(parts, "") {
+		return bad("url", "the request line must be METHOD TARGET VERSION separated by single spaces, such as GET /path HTTP/1.1, "+
+			"not %q (a space inside the path or query is sent as %%20)", clip.Input(lines[0]))
+	}
+	var hosts, lengths []string
+	for _, line := range lines[1:] {
+		name, value, found := strings.Cut(line, ":")
+		switch {
+		case !found:
+			return bad("", "the header line %q has no colon; a header is Name: value", clip.Input(line))
+		case name == "" || strings.IndexFunc(name, func(r rune) bool { return !isTokenChar(r) }) >= 0:
+			return bad(name, "the header name %q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~, with no space before the colon)", clip.Input(name))
+		}
+		for i := 0; i < len(value); i++ {
+			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
+				return bad(name, "the %s header holds the control character %q at byte %d of its value; header values are text", clip.Input(name), c, i)
+			}
+		}
+		switch strings.ToLower(name) {
+		case "host":
+			hosts = append(hosts, strings.TrimSpace(value))
+		case "content-length":
+			lengths = append(lengths, strings.TrimSpace(value))
+		}
+	}
+	if len(hosts) > 1 {
+		return bad("Host", "the request has %d Host headers; send exactly one", len(hosts))
+	}
+	for _, v := range lengths {
+		if n, err := strconv.ParseUint(v, 10, 63); err != nil || strconv.FormatUint(n, 10) != v {
+			return bad("Content-Length", "Content-Length must be a whole number of bytes, not %q", clip.Input(v))
+		}
+		if v != lengths[0] {
+			return bad("Content-Length", "the request has %d Content-Length headers that disagree (%s and %s); send one", len(lengths), lengths[0], v)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether r may appear in a header name (RFC 9110 token).
+func isTokenChar(r rune) bool {
+	return r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+}
+
 func unwrapURLError(err error) string {
 	if ue, ok := err.(*url.Error); ok {
 		return ue.Err.Error()
 	}
 	return err.Error()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // recordRejection logs and journals a request that no handler saw.
@@ -243,6 +307,6 @@ func (e *Emulator) recordRejection(method, target string, apiErr *apiError) {
 		e.journal.Add(journal.Entry{Time: e.clock.Now(), Method: method, Path: path, Status: apiErr.Status, Error: string(apiErr.Code), Message: apiErr.Message})
 	}
 	e.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
-		slog.String("method", method), slog.String("path", path), slog.Int("status", apiErr.Status),
+		slog.String("method", logText(method)), slog.String("path", logText(path)), slog.Int("status", apiErr.Status),
 		slog.String("error", string(apiErr.Code)), slog.String("message", apiErr.Message))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
 )
 
@@ -163,10 +164,12 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	}
 	// The record goes to the handler directly: Logger.LogAttrs would also walk the stack for the
 	// caller's position, which the request log never prints.
+	// What the line quotes of the request is cut as the journal cuts it (journal.MaxText bytes
+	// each), so a 64 KiB path does not make a 64 KiB line.
 	attrs := []slog.Attr{
-		slog.String("method", r.Method), slog.String("path", path),
-		slog.String("operation", opID), slog.String("application", info.app),
-		slog.String("user", info.user), slog.Int("status", status),
+		slog.String("method", logText(r.Method)), slog.String("path", logText(path)),
+		slog.String("operation", opID), slog.String("application", logText(info.app)),
+		slog.String("user", logText(info.user)), slog.Int("status", status),
 		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
 	}
 	if len(info.authHeaders) > 0 {
@@ -183,6 +186,9 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	_ = h.Handle(r.Context(), rec)
 }
 
+// logText bounds what a log line quotes of the request, as the journal bounds its entries.
+func logText(s string) string { return clip.String(s, journal.MaxText) }
+
 // limitBody reads the body up front, refusing one larger than the limit with a 413, so that later
 // layers (validation, handlers) see a complete body or none. What the body holds is checked only
 // after the signature: a caller that is not authenticated learns nothing about its body.
@@ -192,14 +198,20 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 		tooLarge := func() {
 			w.Header().Set("Connection", "close")
 			writeError(w, r, errorf(http.StatusRequestEntityTooLarge, acapi.ErrorCodeBodyTooLarge, "",
-				"the request body is larger than %d bytes", limit))
+				"the request body is larger than %d bytes, the limit set by acmock's --max-body-bytes (ACMOCK_MAX_BODY_BYTES)", limit))
 		}
 		if r.ContentLength > limit {
 			tooLarge()
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			body, err := readBody(w, r, limit)
+			if err != nil && r.Context().Err() != nil {
+				w.Header().Set("Connection", "close")
+				writeError(w, r, errorf(http.StatusServiceUnavailable, acapi.ErrorCodeShuttingDown, "",
+					"the emulator is shutting down and the request's body was still arriving; nothing was done"))
+				return
+			}
 			if err != nil {
 				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "",
 					"reading the request body failed: %v", err))
@@ -215,6 +227,16 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads up to limit+1 bytes of the body. When the request's context ends first (a
+// shutdown cancels every request's), the read is cut at once rather than left to the server's
+// read timeout: a client sending its body a byte a second would otherwise hold a shutdown up.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetReadDeadline(time.Now()) })
+	defer stop()
+	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }
 
 // identify decodes the path parameters once, from the raw path (the router keeps it encoded

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -48,7 +49,9 @@ type NoSessionError struct {
 	To acapi.SessionStatus
 	// Known is false when no application has the user.
 	Known bool
-	// Statuses are those of the user's sessions, newest first.
+	// Count is how many sessions the user has.
+	Count int
+	// Statuses are those of the user's newest sessions (at most maxListed), newest first.
 	Statuses []acapi.SessionStatus
 }
 
@@ -58,32 +61,32 @@ const maxListed = 5
 func (e *NoSessionError) Error() string {
 	switch {
 	case !e.Known:
-		return fmt.Sprintf("no application has a user %q", e.User)
-	case len(e.Statuses) == 0:
-		return fmt.Sprintf("user %q has no session yet; start a login first", e.User)
+		return fmt.Sprintf("no application has a user %q", clip.Input(e.User))
+	case e.Count == 0:
+		return fmt.Sprintf("user %q has no session yet; start a login first", clip.Input(e.User))
 	}
 	names := make([]string, 0, maxListed)
 	for _, s := range e.Statuses[:min(len(e.Statuses), maxListed)] {
 		names = append(names, string(s))
 	}
 	list := strings.Join(names, ", ")
-	if more := len(e.Statuses) - maxListed; more > 0 {
+	if more := e.Count - len(names); more > 0 {
 		list += fmt.Sprintf(" and %d older", more)
 	}
 	what := "its only session is"
-	if len(e.Statuses) > 1 {
-		what = fmt.Sprintf("its %d sessions are, newest first,", len(e.Statuses))
+	if e.Count > 1 {
+		what = fmt.Sprintf("its %d sessions are, newest first,", e.Count)
 	}
-	return fmt.Sprintf("user %q has no session that can become %s: %s %s", e.User, e.To, what, list)
+	return fmt.Sprintf("user %q has no session that can become %s: %s %s", clip.Input(e.User), clip.Input(string(e.To)), what, list)
 }
 
 // Is lets errors.Is match the store's sentinels.
 func (e *NoSessionError) Is(target error) bool {
 	switch target {
 	case store.ErrBadTransition:
-		return len(e.Statuses) > 0
+		return e.Count > 0
 	case store.ErrSessionNotFound:
-		return len(e.Statuses) == 0
+		return e.Count == 0
 	case store.ErrUserNotFound:
 		return !e.Known
 	}
@@ -93,59 +96,21 @@ func (e *NoSessionError) Is(target error) bool {
 // SetUserStatus makes the phone change the newest session of a user that can make the change,
 // now, as a user who opens the app and taps would: approving reaches the newest pending login, not
 // an older one that already ended. appID "" means any application. With no such session the error
-// is a *NoSessionError naming the user and the statuses of its sessions.
+// is a *NoSessionError naming the user and the statuses of its sessions. The store keeps each
+// user's live sessions by status, so this costs the same however many sessions the user has.
 func (e *Emulator) SetUserStatus(appID, userID string, to acapi.SessionStatus) (store.Session, error) {
 	if err := checkStatus(to); err != nil {
 		return store.Session{}, err
 	}
-	// The user's sessions, newest first, through the store's per-user index, and no more than the
-	// newest maxUserSessions of them: a user with a long history costs no more than that.
-	var statuses []acapi.SessionStatus
-	seen := 0
-	page := store.Page{Newest: true, Limit: 100}
-	for calls := 0; seen < maxUserSessions && calls < maxUserSessions/page.Limit; calls++ {
-		sessions, next := e.store.SessionsPage(store.SessionFilter{AppID: appID, UserID: userID}, page)
-		seen += len(sessions)
-		for _, sess := range sessions {
-			if !store.CanTransition(sess.Status, to) {
-				statuses = append(statuses, sess.Status)
-				continue
-			}
-			s, err := e.store.Transition(sess.Token, to, e.clock.Now(), "control")
-			switch {
-			case err == nil:
-				e.settle(sess.Token)
-				return s, nil
-			case errors.Is(err, store.ErrBadTransition):
-				// It changed since the page was read: the next older one may do.
-				statuses = append(statuses, s.Status)
-			case errors.Is(err, store.ErrSessionNotFound):
-				// It went away since the page was read.
-			default:
-				return store.Session{}, err
-			}
-		}
-		if next == 0 {
-			break
-		}
-		page.Before = next
+	s, sum, err := e.store.TransitionNewest(appID, userID, to, e.clock.Now(), "control", maxListed)
+	switch {
+	case err == nil:
+		e.settle(s.Token)
+		return s, nil
+	case errors.Is(err, store.ErrUserNotFound), errors.Is(err, store.ErrSessionNotFound), errors.Is(err, store.ErrBadTransition):
+		return store.Session{}, &NoSessionError{User: userID, To: to, Known: sum.Known, Count: sum.Count, Statuses: sum.Newest}
 	}
-	return store.Session{}, &NoSessionError{User: userID, To: to, Known: seen > 0 || e.hasUser(appID, userID), Statuses: statuses}
-}
-
-// maxUserSessions is how many of a user's newest sessions SetUserStatus looks through.
-const maxUserSessions = 1000
-
-func (e *Emulator) hasUser(appID, userID string) bool {
-	for _, app := range e.store.Applications() {
-		if appID != "" && app.ID != appID {
-			continue
-		}
-		if _, err := e.store.User(app.ID, userID); err == nil {
-			return true
-		}
-	}
-	return false
+	return store.Session{}, err
 }
 
 // SetStatus makes the phone act on who: the session with that token or, when no session has it,
@@ -159,7 +124,7 @@ func (e *Emulator) SetStatus(who string, to acapi.SessionStatus) (store.Session,
 	s, err = e.SetUserStatus("", who, to)
 	var none *NoSessionError
 	if errors.As(err, &none) && !none.Known {
-		return s, fmt.Errorf("no session or user %q: %w", who, store.ErrSessionNotFound)
+		return s, fmt.Errorf("no session or user %q: %w", clip.Input(who), store.ErrSessionNotFound)
 	}
 	return s, err
 }

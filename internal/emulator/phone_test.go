@@ -37,6 +37,35 @@ func TestSetUserStatusPicksTheNewestSessionThatCan(t *testing.T) {
 	}
 }
 
+// TestSetUserStatusReachesAnOldSessionBehindManyNewer: a pending login older than a thousand
+// finished ones is still the one approving reaches, and a refusal counts every session the user
+// has.
+func TestSetUserStatusReachesAnOldSessionBehindManyNewer(t *testing.T) {
+	t.Parallel()
+	e := timelineEnv(t, clock.NewVirtual(epoch), "")
+	old := e.loginAs("quiet")
+	st := e.emu.Store()
+	for range 1_001 {
+		s, err := st.StartSession("app", "quiet", nil, epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Transition(s.Token, "cancelled", epoch, "control"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := e.emu.SetUserStatus("", "quiet", "active")
+	if err != nil || s.Token != old.token {
+		t.Fatalf("approved %q (%v), want the old pending session %s", s.Token, err, old.token)
+	}
+	// Only a pending session can start identifying, and none is left.
+	_, err = e.emu.SetUserStatus("app", "quiet", "identifying")
+	want := `user "quiet" has no session that can become identifying: its 1002 sessions are, newest first, cancelled, cancelled, cancelled, cancelled, cancelled and 997 older`
+	if !errors.Is(err, store.ErrBadTransition) || err.Error() != want {
+		t.Fatalf("none can:\n got %v\nwant %s", err, want)
+	}
+}
+
 func TestSetUserStatusErrors(t *testing.T) {
 	t.Parallel()
 	e := timelineEnv(t, clock.NewVirtual(epoch), "")

@@ -71,6 +71,9 @@ func (e *Emulator) LastReload() *ReloadStatus {
 func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
+	if err := e.checkApply(sc); err != nil {
+		return fmt.Errorf("apply scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
+	}
 	if _, _, err := e.store.AddMissing(seedOf(sc.Applications), e.clock.Now()); err != nil {
 		return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
 	}
@@ -82,6 +85,44 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 	e.faults = newFaultState(sc)
 	e.mu.Unlock()
 	return nil
+}
+
+// checkApply refuses, before anything changes, a scenario whose applications and users would take
+// the store past its limits once added to what it holds (scenario.Problems, nil when it fits).
+func (e *Emulator) checkApply(sc *scenario.Scenario) error {
+	if err := scenario.CheckLimits(sc, e.store.Limits()); err != nil {
+		return err
+	}
+	newApps, newUsers := 0, 0
+	for _, app := range sc.Applications {
+		if _, err := e.store.Application(app.ID); err != nil {
+			newApps++
+			newUsers += len(app.Users)
+			continue
+		}
+		for _, u := range app.Users {
+			if _, err := e.store.User(app.ID, u.ID); err != nil {
+				newUsers++
+			}
+		}
+	}
+	l := e.store.Limits()
+	var problems scenario.Problems
+	at := func(format string, args ...any) {
+		problems = append(problems, scenario.Problem{File: sc.File, Line: 1, Column: 1, Msg: fmt.Sprintf(format, args...)})
+	}
+	if held := len(e.store.Applications()); held+newApps > l.MaxApplications {
+		at("applying the scenario would add %s to the %d the emulator holds, and it holds at most %d (a fixed bound, see api/control.yaml, Bounds); limit reached",
+			things(newApps, "application"), held, l.MaxApplications)
+	}
+	if held := e.store.UserCount(); held+newUsers > l.MaxUsers {
+		at("applying the scenario would add %s to the %d the emulator holds, and it holds at most %d (set by --max-users or ACMOCK_MAX_USERS); limit reached",
+			things(newUsers, "user"), held, l.MaxUsers)
+	}
+	if problems == nil {
+		return nil
+	}
+	return problems
 }
 
 // seedOf is what the store needs of a scenario's applications to add them.

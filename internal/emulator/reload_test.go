@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,8 +16,8 @@ import (
 	"github.com/acmock/acmock/internal/store"
 )
 
-// tooMany is a scenario that lists more users than an emulator holding at most 5 may take on top
-// of the demo's 3: it adds two users (with phones) to the demo application and four to another.
+// tooMany is a scenario that lists 3 users, 2 of them new (one with a phone, in a new
+// application): too many for an emulator that holds at most 5 users and holds 5 already.
 const tooMany = `name: toomany
 timeout: 5s
 applications:
@@ -25,18 +26,27 @@ applications:
     users:
       - {id: alice, phone: {}}
       - {id: p1, phone: {}}
-      - {id: p2, phone: {}}
   - id: 5ca1ab1e000000000000000000000002
     secret: ACMOCKDEMOSECRET0000000000000002
-    users: [{id: q1}, {id: q2}, {id: q3}, {id: q4}]
+    users: [{id: q1}]
 `
+
+// fiveUsers starts an emulator that holds at most 5 users and holds 5: the demo's 3 and 2 added.
+func fiveUsers(t *testing.T, mutate ...func(*emulator.Options)) *env {
+	t.Helper()
+	e := newEnv(t, append([]func(*emulator.Options){func(o *emulator.Options) { o.Limits = store.Limits{MaxUsers: 5} }}, mutate...)...)
+	if r := e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{"d1", "d2"}}); r.status != http.StatusCreated {
+		t.Fatalf("add users: %d %s", r.status, r.raw)
+	}
+	return e
+}
 
 // TestAReloadTheStoreRefusesChangesNothing: a reload whose users would pass --max-users changes
 // nothing (no application, user or phone added, the scenario and its timeout kept) and is
 // reported as a failed reload, like a file with problems.
 func TestAReloadTheStoreRefusesChangesNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *emulator.Options) { o.Limits = store.Limits{MaxUsers: 5} })
+	e := fiveUsers(t)
 	before := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw
 	path := filepath.Join(t.TempDir(), "w.yaml")
 	if err := os.WriteFile(path, []byte(tooMany), 0o644); err != nil {
@@ -58,7 +68,7 @@ func TestAReloadTheStoreRefusesChangesNothing(t *testing.T) {
 		if endpoint == "/_acmock/health" {
 			name = r.str("scenario")
 		}
-		if name != scenario.Default().Name || r.field("reload", "ok") != false || !strings.Contains(r.str("reload", "error"), "at most 5") {
+		if name != scenario.Default().Name || r.field("reload", "ok") != false || !strings.Contains(fmt.Sprint(r.field("reload")), "at most 5") {
 			t.Errorf("%s after the refused reload: %s", endpoint, r.raw)
 		}
 	}
@@ -74,7 +84,7 @@ func TestAStartOnADataDirTheStoreRefusesChangesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	opts := func(o *emulator.Options) { o.DataDir = dir; o.Limits = store.Limits{MaxUsers: 5} }
-	e := newEnv(t, opts)
+	e := fiveUsers(t, opts)
 	before := e.emu.ExportState()
 	e.emu.Close()
 	sc, err := scenario.Parse("w.yaml", []byte(tooMany))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
 )
 
@@ -69,7 +70,7 @@ func (n opNames) resolve(name string) (string, error) {
 		return id, nil
 	}
 	return "", fmt.Errorf("%w %q: use an operationId (%s) or the name in its URL (%s)",
-		ErrUnknownOperation, name, strings.Join(n.ids, ", "), strings.Join(n.urls, ", "))
+		ErrUnknownOperation, clip.Input(name), strings.Join(n.ids, ", "), strings.Join(n.urls, ", "))
 }
 
 // OperationID returns the operationId the journal records for name, which is an operationId of

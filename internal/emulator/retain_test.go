@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/scenario"
 )
 
 // TestKeptStateHoldsNoRequestLine sends requests whose request line is padded to 60 KB and checks
@@ -79,4 +80,43 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// TestFaultCountersKeepNoClientText: faults that pick the Nth call keep a counter per scope;
+// requests that name an unknown user or application with 60 KB of text must not each leave one
+// behind (holding the text, or the whole request line).
+func TestFaultCountersKeepNoClientText(t *testing.T) {
+	const n = 200
+	long := strings.Repeat("u", 60_000)
+	sc, err := scenario.Parse("faults.yaml", []byte(`name: counted
+applications:
+  - id: `+demoApp+`
+    secret: `+demoSecret+`
+    users: [{id: alice, phone: true}]
+faults:
+  - {operation: hasRegisteredMobileDevice, call: 2, respond: {status: 503}}
+  - {operation: addUsers, call: 2, respond: {status: 503}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *emulator.Options) { o.CheckResponse, o.Scenario, o.JournalSize = nil, sc, 1 })
+	before := liveHeap()
+	for i := range n {
+		r := e.do(http.MethodGet, fmt.Sprintf("/management/has_registered_mobile_device/%s/%s%d", demoApp, long, i), "", "", nil)
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("unsigned call for an unknown user: %d", r.status)
+		}
+		r = e.do(http.MethodPost, fmt.Sprintf("/management/add_users/%s%d", long, i), "", "", `{"users":["x"]}`)
+		if r.status != http.StatusNotFound {
+			t.Fatalf("add_users to an unknown application: %d", r.status)
+		}
+	}
+	e.srv.CloseClientConnections()
+	after := liveHeap()
+	if limit := uint64(n * 60_000 / 4); after > before && after-before > limit {
+		t.Errorf("%d calls naming unknown users and applications left %.1f MiB more live heap (limit %.1f MiB)",
+			2*n, float64(after-before)/(1<<20), float64(limit)/(1<<20))
+	}
+	runtime.KeepAlive(e)
 }

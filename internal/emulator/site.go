@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/acmock/acmock/internal/clip"
 )
 
 // checkSite guards the console and the control API against other web sites, which a browser on
@@ -33,12 +35,12 @@ func (e *Emulator) checkSite(next http.Handler) http.Handler {
 		if !e.ownHost(r, public) {
 			hint := "this emulator answers its control API and console only for a loopback name or address, the address it listens on, or its --public-url host (so that a web site cannot reach it by DNS rebinding)"
 			writeJSON(w, http.StatusForbidden, ctlError("foreign_host", "Host",
-				"Host %q is not this emulator's address: %s; to use this name, start acmock with --public-url http://%s", r.Host, hint, r.Host))
+				"Host %q is not this emulator's address: %s; to use this name, start acmock with --public-url http://%s", clip.Input(r.Host), hint, clip.Input(r.Host)))
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" && changesState(r.Method) && !sameOrigin(origin, r.Host, public) {
 			writeJSON(w, http.StatusForbidden, ctlError("foreign_origin", "Origin",
-				"Origin %q is another site: a page may change this emulator only from its own origin (http://%s), so that other web sites cannot make a browser do it", origin, r.Host))
+				"Origin %q is another site: a page may change this emulator only from its own origin (http://%s), so that other web sites cannot make a browser do it", clip.Input(origin), clip.Input(r.Host)))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -36,6 +36,10 @@ import (
 // plan is what the scenario still has a session's phone do.
 type plan struct {
 	token string
+	// app, user and seq are the session's, for the timeline the console lists; seq orders the
+	// steps of logins due at the same moment.
+	app, user string
+	seq       uint64
 	// steps are the timers of the session, in the order they fire.
 	steps []*plannedStep
 	// seen is the status the previous good poll of the session answered ("" before the first).
@@ -50,14 +54,54 @@ type plannedStep struct {
 	timer   clock.Timer
 	due     time.Time // when it fires, for the timeline the console lists
 	index   int       // its place in the session's store.Session.Steps
+	plan    *plan
+	at      int // its place in Emulator.timeline while it is still to fire
+}
+
+// soonestFirst orders the timeline: by due time, then by login, then in the order a plan fires.
+type soonestFirst struct{}
+
+func (soonestFirst) Less(a, b *plannedStep) bool {
+	if c := a.due.Compare(b.due); c != 0 {
+		return c < 0
+	}
+	if a.plan.seq != b.plan.seq {
+		return a.plan.seq < b.plan.seq
+	}
+	return a.index < b.index
+}
+
+func (soonestFirst) At(s *plannedStep) *int { return &s.at }
+
+// schedule adds a step to its plan and to the timeline. The caller holds plansMu.
+func (e *Emulator) schedule(p *plan, s *plannedStep) {
+	s.plan = p
+	p.steps = append(p.steps, s)
+	e.timeline.Push(s)
+}
+
+// finish marks a step done (fired, or cancelled because it can no longer change anything) and
+// takes it off the timeline: a step is on it exactly while it is in a plan and not done. The
+// caller holds plansMu.
+func (e *Emulator) finish(s *plannedStep) {
+	if !s.done {
+		s.done = true
+		e.timeline.Remove(s)
+	}
 }
 
 // changes reports whether the step would change a session that is in status from.
 func (s *plannedStep) changes(from acapi.SessionStatus) bool {
 	if s.timeout {
-		return from == acapi.SessionStatusPending || from == acapi.SessionStatusIdentifying
+		return timesOut(from)
 	}
 	return store.CanTransition(from, s.status)
+}
+
+// timesOut reports whether a session in status from can still time out: only one the phone has
+// not answered.
+func timesOut(from acapi.SessionStatus) bool {
+	return from == acapi.SessionStatusPending || from == acapi.SessionStatusIdentifying
 }
 
 // nextChange is the first step still to fire that would change a session in status from. Steps
@@ -105,11 +149,11 @@ func (e *Emulator) playPhone(sess store.Session) {
 	if err := e.store.Plan(sess.Token, saved); err != nil {
 		e.log.Error("session timeline not saved", "session", sess.Token, "err", err)
 	}
-	p := &plan{token: sess.Token}
+	p := &plan{token: sess.Token, app: sess.AppID, user: sess.UserID, seq: sess.Seq}
 	e.plansMu.Lock()
 	defer e.plansMu.Unlock()
 	for _, t := range later {
-		p.steps = append(p.steps, t.step)
+		e.schedule(p, t.step)
 		// Scheduled under plansMu, so a timer that fires at once finds its timer field set.
 		t.step.timer = e.timers.AfterFunc(t.after, func() { e.fire(p, t.step) })
 	}
@@ -128,7 +172,7 @@ func (e *Emulator) resumePlans() {
 			e.playPhone(sess)
 			continue
 		}
-		p := &plan{token: sess.Token}
+		p := &plan{token: sess.Token, app: sess.AppID, user: sess.UserID, seq: sess.Seq}
 		var due []*plannedStep
 		e.plansMu.Lock()
 		for i, st := range sess.Steps {
@@ -136,7 +180,7 @@ func (e *Emulator) resumePlans() {
 				continue
 			}
 			ps := &plannedStep{status: st.Status, timeout: st.Timeout, due: st.Due, index: i}
-			p.steps = append(p.steps, ps)
+			e.schedule(p, ps)
 			if !st.Due.After(now) {
 				due = append(due, ps)
 				continue
@@ -155,7 +199,7 @@ func (e *Emulator) resumePlans() {
 // fire runs one planned step.
 func (e *Emulator) fire(p *plan, s *plannedStep) {
 	e.plansMu.Lock()
-	s.done = true
+	e.finish(s)
 	e.plansMu.Unlock()
 	changed, err := e.store.FireStep(p.token, s.index, e.clock.Now())
 	switch {
@@ -187,7 +231,7 @@ func (e *Emulator) settle(token string) {
 			continue
 		}
 		if ended || (s.timeout && !s.changes(status)) {
-			s.done = true
+			e.finish(s)
 			s.timer.Stop()
 			continue
 		}
@@ -210,7 +254,7 @@ func (e *Emulator) endPlan(token string) {
 	}
 	for _, s := range p.steps {
 		if !s.done {
-			s.done = true
+			e.finish(s)
 			s.timer.Stop()
 		}
 	}
@@ -221,6 +265,12 @@ func (e *Emulator) endPlan(token string) {
 func (e *Emulator) forgetPlans() {
 	e.plansMu.Lock()
 	defer e.plansMu.Unlock()
+	for _, p := range e.plans {
+		for _, s := range p.steps {
+			s.done = true // a timer that fires all the same finds it done
+		}
+	}
+	e.timeline.Clear()
 	e.plans = map[string]*plan{}
 }
 

@@ -15,3 +15,11 @@ func BenchmarkAdd(b *testing.B) {
 		j.Add(e)
 	}
 }
+
+// BenchmarkNew measures a new journal of the default size, which every emulator makes at start.
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = New(DefaultSize)
+	}
+}

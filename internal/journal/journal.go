@@ -8,8 +8,10 @@ package journal
 
 import (
 	"context"
-	"github.com/acmock/acmock/internal/clip"
+	"slices"
 	"strings"
+
+	"github.com/acmock/acmock/internal/clip"
 	"sync"
 	"time"
 )
@@ -69,12 +71,30 @@ func (f Filter) Match(e *Entry) bool {
 // Journal is a ring buffer of entries, safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
-	entries []Entry // ring of cap size
-	next    int     // where the next entry goes
+	entries []Entry // ring of size entries, grown as entries come until it is full
+	size    int
+	next    int // where the next entry goes
 	full    bool
 	seq     uint64
 	changed chan struct{} // closed and replaced by the first Add after a waiter took it
 	watched bool          // changed has been handed to a waiter since it was made
+	waiters map[*waiter]struct{}
+}
+
+// waiter is a WaitFor in progress: Add and Clear keep its count of matching entries, so that a
+// wait costs one pass over the journal when it starts and O(1) per entry added after.
+type waiter struct {
+	f     Filter
+	n     int
+	count int
+	done  chan struct{} // closed once count reaches n
+}
+
+func (w *waiter) check() {
+	if w.count >= w.n && w.done != nil {
+		close(w.done)
+		w.done = nil
+	}
 }
 
 // New returns a journal that keeps the last size entries (DefaultSize when size <= 0).
@@ -82,7 +102,9 @@ func New(size int) *Journal {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Journal{entries: make([]Entry, size), changed: make(chan struct{})}
+	// The ring grows with use: a journal that is never filled costs only what it holds, and a
+	// start does not pay for 10,000 empty entries.
+	return &Journal{entries: make([]Entry, 0, min(size, 64)), size: size, changed: make(chan struct{})}
 }
 
 // MaxText bounds each text field of an entry (path, IDs, message, string to sign), in bytes, so an
@@ -95,9 +117,28 @@ func (j *Journal) Add(e Entry) uint64 {
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq
-	j.entries[j.next] = e
-	j.next++
-	if j.next == len(j.entries) {
+	for w := range j.waiters {
+		if j.full && w.f.Match(&j.entries[j.next]) {
+			w.count-- // the entry it replaces is forgotten
+		}
+		if w.f.Match(&e) {
+			w.count++
+		}
+		w.check()
+	}
+	if j.full {
+		j.entries[j.next] = e
+		j.next++
+	} else {
+		if len(j.entries) == cap(j.entries) { // never past size
+			grown := make([]Entry, len(j.entries), min(2*cap(j.entries), j.size))
+			copy(grown, j.entries)
+			j.entries = grown
+		}
+		j.entries = append(j.entries, e)
+		j.next = len(j.entries)
+	}
+	if j.next == j.size {
 		j.next, j.full = 0, true
 	}
 	var ch chan struct{}
@@ -142,62 +183,147 @@ func keep(e *Entry) {
 func (j *Journal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.full {
-		return len(j.entries)
-	}
-	return j.next
+	return len(j.entries)
 }
 
 // Cap reports how many entries the journal keeps at most.
-func (j *Journal) Cap() int { return len(j.entries) }
+func (j *Journal) Cap() int { return j.size }
 
 // Clear forgets every entry; sequence numbers keep counting.
 func (j *Journal) Clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	clear(j.entries)
+	j.entries = j.entries[:0]
 	j.next, j.full = 0, false
+	for w := range j.waiters {
+		w.count = 0
+	}
 }
 
-// List returns the kept entries that match f, oldest first.
+// List returns the kept entries that match f, oldest first. It copies every match: serve pages
+// from Page.
 func (j *Journal) List(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.list(f)
+	out := []Entry{}
+	j.descend(0, func(e *Entry) bool {
+		if f.Match(e) {
+			out = append(out, *e)
+		}
+		return true
+	})
+	slices.Reverse(out)
+	return out
 }
 
-func (j *Journal) list(f Filter) []Entry {
-	out := []Entry{}
-	visit := func(es []Entry) {
-		for i := range es {
-			if f.Match(&es[i]) {
-				out = append(out, es[i])
-			}
+// MaxScan bounds how many entries one Page call looks at beyond its limit, so that a filter that
+// matches few entries of a large journal cannot make a call slow; the page then comes back short,
+// with a cursor to go on.
+const MaxScan = 10_000
+
+// Page returns up to limit entries matching f, oldest first: the newest of those with a Seq below
+// before (0: of all), and next, the Seq to pass as before for the entries older than the page, or
+// 0 when none is left to look at. It looks at no more than limit+MaxScan entries, and copies only
+// those it returns.
+func (j *Journal) Page(f Filter, before uint64, limit int) (page []Entry, next uint64) {
+	limit = max(limit, 1)
+	page = []Entry{}
+	scanned := 0
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.descend(before, func(e *Entry) bool {
+		if e.Seq <= f.Since {
+			return false // older entries cannot match
+		}
+		if len(page) == limit || scanned == limit+MaxScan {
+			next = e.Seq + 1 // an entry is left: go on from below the last one looked at
+			return false
+		}
+		scanned++
+		if f.Match(e) {
+			page = append(page, *e)
+		}
+		return true
+	})
+	slices.Reverse(page)
+	return page, next
+}
+
+// descend calls f for the kept entries with a Seq below before (every entry when before is 0),
+// newest first, until f returns false. Seqs are consecutive in the ring, so the first entry is
+// found without a search. The caller holds the lock.
+func (j *Journal) descend(before uint64, f func(*Entry) bool) {
+	n := j.next
+	if j.full {
+		n = len(j.entries)
+	}
+	skip := uint64(0) // how many of the newest entries are at or above before
+	if before != 0 && before <= j.seq {
+		skip = j.seq - before + 1
+	}
+	for k := skip; k < uint64(n); k++ {
+		i := (j.next - 1 - int(k) + len(j.entries)) % len(j.entries)
+		if !f(&j.entries[i]) {
+			return
 		}
 	}
-	if j.full {
-		visit(j.entries[j.next:])
+}
+
+// Count reports how many kept entries match f.
+func (j *Journal) Count(f Filter) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.count(f)
+}
+
+func (j *Journal) count(f Filter) int {
+	n := 0
+	j.descend(0, func(e *Entry) bool {
+		if e.Seq <= f.Since {
+			return false
+		}
+		if f.Match(e) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// WaitFor returns nil once at least n kept entries match f, or ctx's error when ctx ends first.
+// It counts the matches once; then each Add updates the count, so waiting costs nothing per
+// entry beyond a filter match.
+func (j *Journal) WaitFor(ctx context.Context, f Filter, n int) error {
+	j.mu.Lock()
+	w := &waiter{f: f, n: n, count: j.count(f), done: make(chan struct{})}
+	w.check()
+	if w.done == nil {
+		j.mu.Unlock()
+		return nil
 	}
-	visit(j.entries[:j.next])
-	return out
+	if j.waiters == nil {
+		j.waiters = map[*waiter]struct{}{}
+	}
+	j.waiters[w] = struct{}{}
+	done := w.done
+	j.mu.Unlock()
+	defer func() {
+		j.mu.Lock()
+		delete(j.waiters, w)
+		j.mu.Unlock()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Wait returns the matching entries once there are at least n of them, or what there is when ctx
 // ends (with ctx's error), so tests can wait for a client to poll without sleeping.
 func (j *Journal) Wait(ctx context.Context, f Filter, n int) ([]Entry, error) {
-	for {
-		j.mu.Lock()
-		got := j.list(f)
-		ch := j.changed
-		j.watched = true
-		j.mu.Unlock()
-		if len(got) >= n {
-			return got, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return got, ctx.Err()
-		}
-	}
+	err := j.WaitFor(ctx, f, n)
+	return j.List(f), err
 }

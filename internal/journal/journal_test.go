@@ -74,3 +74,108 @@ func TestEntryTextIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestPageWalksFromTheNewest walks a journal that has wrapped round, with and without a filter,
+// and checks that the pages hold every kept match once, newest page first, each oldest first.
+func TestPageWalksFromTheNewest(t *testing.T) {
+	t.Parallel()
+	j := New(100)
+	for i := range 250 { // seqs 151..250 are kept
+		j.Add(Entry{Operation: fmt.Sprintf("op%d", i%3)})
+	}
+	for _, f := range []Filter{{}, {Operation: "op1"}, {Since: 200}, {Operation: "op2", Since: 180}} {
+		want := j.List(f)
+		var got []Entry
+		before, pages := uint64(0), 0
+		for {
+			page, next := j.Page(f, before, 7)
+			if len(page) > 7 {
+				t.Fatalf("%+v: a page of %d entries, limit 7", f, len(page))
+			}
+			for i := 1; i < len(page); i++ {
+				if page[i].Seq <= page[i-1].Seq {
+					t.Fatalf("%+v: page not oldest first: %d then %d", f, page[i-1].Seq, page[i].Seq)
+				}
+			}
+			got = append(page, got...)
+			pages++
+			if next == 0 {
+				break
+			}
+			before = next
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%+v: %d pages gave %d entries, want %d", f, pages, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Seq != want[i].Seq {
+				t.Fatalf("%+v: entry %d is seq %d, want %d", f, i, got[i].Seq, want[i].Seq)
+			}
+		}
+	}
+	if page, next := j.Page(Filter{}, 0, 3); len(page) != 3 || page[0].Seq != 248 || page[2].Seq != 250 || next != 248 {
+		t.Fatalf("first page of 3: %d entries from %d, next %d; want 248..250, next 248", len(page), page[0].Seq, next)
+	}
+	if page, next := j.Page(Filter{}, 152, 3); len(page) != 1 || page[0].Seq != 151 || next != 0 {
+		t.Fatalf("the page before 152: %v, next %d; want only 151 and no next", page, next)
+	}
+}
+
+// TestPageLooksAtABoundedNumberOfEntries: a filter that matches nothing in a large journal stops
+// after MaxScan entries and says where to go on, instead of reading the whole journal.
+func TestPageLooksAtABoundedNumberOfEntries(t *testing.T) {
+	t.Parallel()
+	j := New(3 * MaxScan)
+	for range 3 * MaxScan {
+		j.Add(Entry{Operation: "a"})
+	}
+	page, next := j.Page(Filter{Operation: "b"}, 0, 10)
+	if len(page) != 0 || next != uint64(3*MaxScan-MaxScan-10+1) {
+		t.Fatalf("page %d entries, next %d; want none and a cursor after %d entries looked at", len(page), next, MaxScan+10)
+	}
+	page, next = j.Page(Filter{Operation: "b"}, next, 10)
+	if len(page) != 0 || next == 0 {
+		t.Fatalf("second page: %d entries, next %d", len(page), next)
+	}
+}
+
+// TestWaitForCountsWhatTheJournalKeeps: entries the ring forgets stop counting, and a Clear
+// starts the count again.
+func TestWaitForCountsWhatTheJournalKeeps(t *testing.T) {
+	t.Parallel()
+	j := New(4)
+	j.Add(Entry{Operation: "x"})
+	j.Add(Entry{Operation: "x"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- j.WaitFor(ctx, Filter{Operation: "x"}, 3) }()
+	waiting := func() bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		return len(j.waiters) == 1
+	}
+	for !waiting() {
+		time.Sleep(time.Millisecond)
+	}
+	for range 4 { // the two x entries are forgotten
+		j.Add(Entry{Operation: "y"})
+	}
+	j.Add(Entry{Operation: "x"})
+	j.Add(Entry{Operation: "x"})
+	j.Clear()
+	j.Add(Entry{Operation: "x"})
+	select {
+	case err := <-done:
+		t.Fatalf("the wait ended with %v after 3 x entries of which the journal keeps 1", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	j.Add(Entry{Operation: "x"})
+	j.Add(Entry{Operation: "x"})
+	if err := <-done; err != nil {
+		t.Fatalf("WaitFor: %v", err)
+	}
+	if n := j.Count(Filter{Operation: "x"}); n != 3 {
+		t.Fatalf("Count = %d, want 3", n)
+	}
+}

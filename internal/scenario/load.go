@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -40,6 +41,10 @@ type Problems []Problem
 
 // MaxListed is how many problems a message or an answer lists; a file can have tens of thousands.
 const MaxListed = 100
+
+// maxMessage bounds a problem's sentence, in bytes. What it quotes of the file is cut at
+// clip.Quote bytes, so a problem is a few hundred bytes however long the key or value it names.
+const maxMessage = 1024
 
 func (ps Problems) Error() string {
 	var b strings.Builder
@@ -114,7 +119,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 func syntaxProblem(file string, data []byte, err error) Problem {
 	var le *yaml.LoadError
 	if !errors.As(err, &le) || le.Mark.Line < 1 {
-		return Problem{File: file, Line: 1, Column: 1, Msg: "YAML syntax: " + err.Error()}
+		return Problem{File: file, Line: 1, Column: 1, Msg: clip.String("YAML syntax: "+err.Error(), maxMessage)}
 	}
 	line, col, msg := le.Mark.Line, max(le.Mark.Column, 1), le.Message
 	switch {
@@ -125,7 +130,7 @@ func syntaxProblem(file string, data []byte, err error) Problem {
 		what := strings.TrimPrefix(le.ContextMsg, "while parsing a ")
 		msg = fmt.Sprintf("%s (in the %s opened at line %d, column %d)", msg, what, le.ContextMark.Line, le.ContextMark.Column)
 	}
-	return Problem{File: file, Line: line, Column: col, Msg: "YAML syntax: " + msg}
+	return Problem{File: file, Line: line, Column: col, Msg: clip.String("YAML syntax: "+msg, maxMessage)}
 }
 
 // lineHasTab reports whether the line holding byte offset i contains a tab.
@@ -149,7 +154,7 @@ type decoder struct {
 }
 
 func (d *decoder) add(n *yaml.Node, format string, args ...any) {
-	d.problems = append(d.problems, Problem{File: d.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+	d.problems = append(d.problems, Problem{File: d.file, Line: n.Line, Column: n.Column, Msg: clip.String(fmt.Sprintf(format, args...), maxMessage)})
 }
 
 // mapping calls field for every key of a mapping node, rejecting unknown and repeated keys.
@@ -163,9 +168,9 @@ func (d *decoder) mapping(n *yaml.Node, what string, keys []string, field func(k
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case !slices.Contains(keys, k.Value):
-			d.add(k, "unknown key %q in %s; expected one of %s", k.Value, what, strings.Join(keys, ", "))
+			d.add(k, "unknown key %q in %s; expected one of %s", clip.Input(k.Value), what, strings.Join(keys, ", "))
 		case seen[k.Value]:
-			d.add(k, "key %q appears twice in %s", k.Value, what)
+			d.add(k, "key %q appears twice in %s", clip.Input(k.Value), what)
 		default:
 			seen[k.Value] = true
 			field(k.Value, k, v)
@@ -196,7 +201,7 @@ func describe(n *yaml.Node) string {
 	if n.Tag == "!!null" {
 		return "empty"
 	}
-	return fmt.Sprintf("%q", n.Value)
+	return fmt.Sprintf("%q", clip.Input(n.Value))
 }
 
 func (d *decoder) str(n *yaml.Node, what string) string {
@@ -241,12 +246,13 @@ func (d *decoder) duration(n *yaml.Node, what string, max time.Duration) time.Du
 			return v
 		}
 		if err == nil {
-			d.add(n, "%s must be between 0s and %v, not %s", what, max, n.Value)
+			d.add(n, "%s must be between 0s and %v, not %s", what, max, clip.Input(n.Value))
 			return 0
 		}
 	}
 	if _, err := strconv.ParseFloat(n.Value, 64); n.Kind == yaml.ScalarNode && err == nil {
-		d.add(n, "%s must be a duration with a unit, such as %ss or %sms, not the bare number %s", what, n.Value, n.Value, n.Value)
+		v := clip.Input(n.Value)
+		d.add(n, "%s must be a duration with a unit, such as %ss or %sms, not the bare number %s", what, v, v, v)
 		return 0
 	}
 	d.add(n, "%s must be a duration such as 500ms, 2s or 1m30s, not %s", what, describe(n))
@@ -336,7 +342,7 @@ func (d *decoder) application(n *yaml.Node, steps *[]*timelineRef) Application {
 			d.sequence(v, "users", func(_ int, un *yaml.Node) {
 				u, at := d.user(un, steps)
 				if u.ID != "" && seen[u.ID] {
-					d.add(at, "user %q is listed twice in this application", u.ID)
+					d.add(at, "user %q is listed twice in this application", clip.Input(u.ID))
 				}
 				seen[u.ID] = true
 				app.Users = append(app.Users, u)
@@ -347,7 +353,7 @@ func (d *decoder) application(n *yaml.Node, steps *[]*timelineRef) Application {
 		d.add(n, "an application needs an id")
 	}
 	if ok && app.Secret == "" && idNode != nil {
-		d.add(n, "application %q needs a secret", app.ID)
+		d.add(n, "application %q needs a secret", clip.Input(app.ID))
 	}
 	return app
 }
@@ -385,7 +391,7 @@ func (d *decoder) user(n *yaml.Node, steps *[]*timelineRef) (User, *yaml.Node) {
 		idNode = n
 	}
 	if u.Behaviour != nil && u.Phone == nil && ok && phoneOK {
-		d.add(idNode, "user %q has a login timeline but no phone; add phone: true", u.ID)
+		d.add(idNode, "user %q has a login timeline but no phone; add phone: true", clip.Input(u.ID))
 	}
 	return u, idNode
 }
@@ -402,7 +408,7 @@ func (d *decoder) phone(n *yaml.Node) *Phone {
 		d.sequence(v, "methods", func(_ int, mn *yaml.Node) {
 			m := acapi.AuthenticationMethod(d.str(mn, "a method"))
 			if m != "" && !m.Valid() {
-				d.add(mn, "unknown authentication method %q; use acceptance, device or facial", m)
+				d.add(mn, "unknown authentication method %q; use acceptance, device or facial", clip.Input(string(m)))
 			}
 			p.Methods = append(p.Methods, m)
 		})
@@ -469,7 +475,7 @@ func (d *decoder) timeline(n *yaml.Node, steps *[]*timelineRef) []Step {
 		}
 		switch {
 		case !st.Status.Valid():
-			d.add(statusNode, "unknown status %q; use identifying, active, walkaway, timeout, cancelled, failed or closed", st.Status)
+			d.add(statusNode, "unknown status %q; use identifying, active, walkaway, timeout, cancelled, failed or closed", clip.Input(string(st.Status)))
 			return
 		case st.Status == acapi.SessionStatusPending:
 			d.add(statusNode, "a session starts pending; a step cannot go back to pending")
@@ -500,7 +506,7 @@ var Operations = []string{
 func (d *decoder) operation(n *yaml.Node) string {
 	op := d.str(n, "operation")
 	if op != "" && !slices.Contains(Operations, op) {
-		d.add(n, "unknown operation %q; use one of %s", op, strings.Join(Operations, ", "))
+		d.add(n, "unknown operation %q; use one of %s", clip.Input(op), strings.Join(Operations, ", "))
 	}
 	return op
 }
@@ -587,7 +593,7 @@ func (d *decoder) headers(n *yaml.Node) map[string]string {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !validHeaderName.MatchString(k.Value) {
-			d.add(k, "%q is not a valid header name", k.Value)
+			d.add(k, "%q is not a valid header name", clip.Input(k.Value))
 		}
 		h[k.Value] = d.str(v, "a header value")
 	}
@@ -612,20 +618,20 @@ func (d *decoder) expectation(n *yaml.Node) Expectation {
 		case "reason":
 			x.Reason = acapi.AuthenticationFailureReason(d.str(v, "reason"))
 			if x.Reason != "" && !x.Reason.Valid() {
-				d.add(v, "unknown reason %q; use NO_MOBILE_DEVICE or UNKNOWN_USER", x.Reason)
+				d.add(v, "unknown reason %q; use NO_MOBILE_DEVICE or UNKNOWN_USER", clip.Input(string(x.Reason)))
 			}
 		case "statuses":
 			d.sequence(v, "statuses", func(_ int, sn *yaml.Node) {
 				s := acapi.SessionStatus(d.str(sn, "a status"))
 				if s != "" && !s.Valid() {
-					d.add(sn, "unknown status %q", s)
+					d.add(sn, "unknown status %q", clip.Input(string(s)))
 				}
 				x.Statuses = append(x.Statuses, s)
 			})
 		case "final":
 			x.Final = acapi.SessionStatus(d.str(v, "final"))
 			if x.Final != "" && !x.Final.Valid() {
-				d.add(v, "unknown status %q", x.Final)
+				d.add(v, "unknown status %q", clip.Input(string(x.Final)))
 			}
 		case "operation":
 			x.Operation = d.operation(v)
@@ -638,7 +644,7 @@ func (d *decoder) expectation(n *yaml.Node) Expectation {
 			d.sequence(v, "responses", func(_ int, rn *yaml.Node) {
 				r := d.str(rn, "a response")
 				if code, err := strconv.Atoi(r); (err != nil || code < 100 || code > 599) && r != "dropped" && r != "malformed" {
-					d.add(rn, "a response is an HTTP status such as 503, or dropped, or malformed; not %q", r)
+					d.add(rn, "a response is an HTTP status such as 503, or dropped, or malformed; not %q", clip.Input(r))
 				}
 				x.Responses = append(x.Responses, r)
 			})
@@ -657,7 +663,7 @@ func (d *decoder) expectation(n *yaml.Node) Expectation {
 		d.add(n, "an expectation with an operation checks responses or min_latency")
 	}
 	if callsNode != nil && x.Operation != "" && !slices.Contains(CallableOperations, x.Operation) {
-		d.add(callsNode, "calls can make %s, not %s", strings.Join(CallableOperations, ", "), x.Operation)
+		d.add(callsNode, "calls can make %s, not %s", strings.Join(CallableOperations, ", "), clip.Input(x.Operation))
 	}
 	if x.Reason == "" && len(x.Statuses) == 0 && x.Final == "" && len(x.Responses) == 0 && x.MinLatency == 0 {
 		d.add(n, "an expectation needs something to check: statuses, final, reason, responses or min_latency")
@@ -679,7 +685,7 @@ func (d *decoder) crossCheck(sc *Scenario, n *yaml.Node, refs []*timelineRef, ap
 	ids := map[string]bool{}
 	for i, app := range sc.Applications {
 		if ids[app.ID] && app.ID != "" {
-			d.add(appNodes[i], "application %q is listed twice", app.ID)
+			d.add(appNodes[i], "application %q is listed twice", clip.Input(app.ID))
 		}
 		ids[app.ID] = true
 	}
@@ -690,9 +696,9 @@ func (d *decoder) crossCheck(sc *Scenario, n *yaml.Node, refs []*timelineRef, ap
 		x := &sc.Expect[i]
 		switch {
 		case x.Application == "" && len(sc.Applications) > 1:
-			d.add(expectNodes[i], "expectation for user %q must name its application: the scenario has %d", x.User, len(sc.Applications))
+			d.add(expectNodes[i], "expectation for user %q must name its application: the scenario has %d", clip.Input(x.User), len(sc.Applications))
 		case x.Application != "" && !ids[x.Application]:
-			d.add(expectNodes[i], "expectation for user %q names application %q, which the scenario does not list", x.User, x.Application)
+			d.add(expectNodes[i], "expectation for user %q names application %q, which the scenario does not list", clip.Input(x.User), clip.Input(x.Application))
 		}
 	}
 }

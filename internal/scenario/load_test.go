@@ -232,3 +232,30 @@ func TestOperationsAreTheSpecs(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemsQuoteAtMost128Bytes: a problem names the key or value at fault, cut to 128 bytes,
+// so a 1 MB key gives a problem of a few hundred bytes, not one (and an answer) of 2 MB.
+func TestProblemsQuoteAtMost128Bytes(t *testing.T) {
+	t.Parallel()
+	key := strings.Repeat("k", 1_000_000)
+	for _, data := range []string{
+		"name: x\n" + key + ": 1\n",
+		"name: x\ntimeout: " + key + "\napplications: [{id: a, secret: s}]\n",
+		"name: x\napplications: [{id: a, secret: s, users: [{id: u, phone: {methods: [" + key + "]}}]}]\n",
+		"name: x\napplications: [{id: a, secret: s}]\nfaults: [{operation: " + key + ", drop: true}]\n",
+	} {
+		_, err := scenario.Parse("big.yaml", []byte(data))
+		var problems scenario.Problems
+		if !errors.As(err, &problems) {
+			t.Fatalf("want problems, got %v", err)
+		}
+		for _, p := range problems {
+			if len(p.Msg) > 512 || strings.Contains(p.Msg, strings.Repeat("k", 129)) {
+				t.Errorf("a %d-byte problem: %.200s", len(p.Msg), p.Msg)
+			}
+		}
+		if !strings.Contains(problems.Error(), "…(1000000 bytes)") {
+			t.Errorf("no problem says the input was cut: %.300s", problems.Error())
+		}
+	}
+}

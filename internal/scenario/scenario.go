@@ -68,7 +68,8 @@ type Fault struct {
 	Application string
 	User        string
 	// Call picks the Nth matching call (from 1) within a session for status and logout, within a
-	// user for user-scoped calls, within an application otherwise; 0 matches every call.
+	// user for user-scoped calls, within an application otherwise; 0 matches every call. Only
+	// calls to a session, user or application that exists are counted.
 	Call int
 	// Times limits the fault to the first N calls it applies to; 0 means no limit.
 	Times int
@@ -86,6 +87,11 @@ type Fault struct {
 	Drop bool
 	// Malformed serves the call but cuts its JSON body short.
 	Malformed bool
+}
+
+// Matches reports whether the fault is about a call of operation for this application and user.
+func (f *Fault) Matches(operation, app, user string) bool {
+	return f.Operation == operation && (f.Application == "" || f.Application == app) && (f.User == "" || f.User == user)
 }
 
 // Describe names the fault for logs and the journal.

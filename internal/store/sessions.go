@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/heapq"
 )
 
 // StatusChange is one entry of a session's history.
@@ -45,6 +47,7 @@ type session struct {
 	user    *user
 	order   link // in sessionState.live (by start) or sessionState.finished (by end)
 	mine    link // in the user's live list
+	rank    int  // its place in the user's heap of live sessions of its status
 	// hist holds History's first changes, so that most sessions are one object for the
 	// collector (with their credentials).
 	hist [2]StatusChange
@@ -53,10 +56,11 @@ type session struct {
 type link struct{ prev, next *session }
 
 // sessionList is a doubly linked list threaded through one link of its sessions, so adding,
-// removing and taking the oldest are O(1) and allocate nothing.
+// removing, counting and taking the oldest are O(1) and allocate nothing.
 type sessionList struct {
 	head, tail *session
 	at         func(*session) *link
+	n          int
 }
 
 func byOrder(s *session) *link { return &s.order }
@@ -71,10 +75,15 @@ func (l *sessionList) pushBack(s *session) {
 		l.head = s
 	}
 	l.tail = s
+	l.n++
 }
 
 func (l *sessionList) remove(s *session) {
 	ln := l.at(s)
+	if ln.prev == nil && ln.next == nil && l.head != s {
+		return // not in the list
+	}
+	l.n--
 	if ln.prev != nil {
 		l.at(ln.prev).next = ln.next
 	} else if l.head == s {
@@ -86,6 +95,47 @@ func (l *sessionList) remove(s *session) {
 		l.tail = ln.prev
 	}
 	ln.prev, ln.next = nil, nil
+}
+
+// userSessions indexes one user's sessions: all of them by Seq, and the live ones by status, each
+// newest on top, so that the newest session that can make a change is found without looking at
+// the others: a user can have as many live sessions as the store keeps.
+type userSessions struct {
+	seqIndex[session]
+	live [len(liveStatuses)]heapq.Heap[*session, newestFirst]
+}
+
+var liveStatuses = [...]acapi.SessionStatus{acapi.SessionStatusPending, acapi.SessionStatusIdentifying,
+	acapi.SessionStatusActive, acapi.SessionStatusWalkaway}
+
+type newestFirst struct{}
+
+func (newestFirst) Less(a, b *session) bool { return a.Seq > b.Seq }
+func (newestFirst) At(s *session) *int      { return &s.rank }
+
+func (us *userSessions) heap(status acapi.SessionStatus) *heapq.Heap[*session, newestFirst] {
+	i := slices.Index(liveStatuses[:], status)
+	return &us.live[i]
+}
+
+// addLive and removeLive keep a live session in the heap of its status; the caller changes the
+// status only between the two.
+func (us *userSessions) addLive(sess *session)    { us.heap(sess.Status).Push(sess) }
+func (us *userSessions) removeLive(sess *session) { us.heap(sess.Status).Remove(sess) }
+
+// newestFor returns the user's newest session that can become to, or nil: the newest of the tops
+// of the heaps of the statuses that can make the change.
+func (us *userSessions) newestFor(to acapi.SessionStatus) *session {
+	var best *session
+	for i, from := range liveStatuses {
+		if !CanTransition(from, to) {
+			continue
+		}
+		if top, ok := us.live[i].Min(); ok && (best == nil || top.Seq > best.Seq) {
+			best = top
+		}
+	}
+	return best
 }
 
 // sessionState indexes the sessions: by token for lookups, by creation for pages, and in two lists
@@ -139,9 +189,10 @@ func (s *Store) StartSession(appID, userID string, methods []acapi.Authenticatio
 	st.bySeq.add(sess.Seq, sess)
 	u.app.sessions.add(sess.Seq, sess)
 	if u.sessions == nil {
-		u.sessions = &seqIndex[session]{}
+		u.sessions = &userSessions{}
 	}
 	u.sessions.add(sess.Seq, sess)
+	u.sessions.addLive(sess)
 	u.live.pushBack(sess)
 	st.live.pushBack(sess)
 	s.forgetPastCap()
@@ -182,6 +233,7 @@ func (s *Store) forget(sess *session) {
 	if Live(sess.Status) {
 		st.live.remove(sess)
 		sess.user.live.remove(sess)
+		sess.user.sessions.removeLive(sess)
 		if s.onDone != nil {
 			s.onDone(sess.Token)
 		}
@@ -387,7 +439,7 @@ func (s *Store) sessionIndex(f SessionFilter) *seqIndex[session] {
 		if err != nil || u.sessions == nil {
 			return nil
 		}
-		return u.sessions
+		return &u.sessions.seqIndex
 	case f.AppID != "":
 		app, err := s.app(f.AppID)
 		if err != nil {
@@ -408,7 +460,7 @@ func (s *Store) sessionIndex(f SessionFilter) *seqIndex[session] {
 		if found == nil || found.sessions == nil {
 			return nil
 		}
-		return found.sessions
+		return &found.sessions.seqIndex
 	}
 	return &s.sessions.bySeq
 }
@@ -438,6 +490,80 @@ func (s *Store) Transition(token string, to acapi.SessionStatus, now time.Time, 
 	return copySession(&sess.Session), nil
 }
 
+// UserSessions sums up a user's sessions for a message: how many there are and the statuses of
+// the newest, newest first.
+type UserSessions struct {
+	// Known is false when no application (or not the one named) has the user.
+	Known  bool
+	Count  int
+	Newest []acapi.SessionStatus
+}
+
+// TransitionNewest makes the change, as Transition does, on the user's newest session that can
+// make it: of application appID, or of any application when appID is "". When none can, the
+// error is ErrBadTransition (the user has sessions), ErrSessionNotFound (it has none yet) or
+// ErrUserNotFound, and the summary gives the number of the user's sessions and the statuses of
+// its newest, at most listed of them. Its cost does not depend on how many sessions the user has.
+func (s *Store) TransitionNewest(appID, userID string, to acapi.SessionStatus, now time.Time, cause string, listed int) (_ Session, sum UserSessions, err error) {
+	defer s.write(&err)()
+	s.expireDue(now)
+	var users []*user
+	if appID != "" {
+		if u, err := s.user(appID, userID); err == nil {
+			users = append(users, u)
+		}
+	} else {
+		for _, id := range s.appIDs {
+			if u, ok := s.apps[id].users[userID]; ok {
+				users = append(users, u)
+			}
+		}
+	}
+	if len(users) == 0 {
+		return Session{}, sum, fmt.Errorf("user %q: %w", userID, ErrUserNotFound)
+	}
+	sum.Known = true
+	var best *session
+	for _, u := range users {
+		if u.sessions == nil {
+			continue
+		}
+		if c := u.sessions.newestFor(to); c != nil && (best == nil || c.Seq > best.Seq) {
+			best = c
+		}
+	}
+	if best != nil {
+		s.record(fact{Op: "transition", Token: best.Token, Status: to, At: now, Cause: cause})
+		s.transition(best, to, now, cause)
+		return copySession(&best.Session), sum, nil
+	}
+	// The newest listed of each application's, merged.
+	var newest []*session
+	for _, u := range users {
+		if u.sessions == nil {
+			continue
+		}
+		sum.Count += u.sessions.len()
+		if listed <= 0 {
+			continue
+		}
+		n := 0
+		u.sessions.descend(0, func(_ uint64, sess *session) bool {
+			newest = append(newest, sess)
+			n++
+			return n < listed
+		})
+	}
+	slices.SortFunc(newest, func(a, b *session) int { return cmp.Compare(b.Seq, a.Seq) })
+	for _, sess := range newest[:min(len(newest), listed)] {
+		sum.Newest = append(sum.Newest, sess.Status)
+	}
+	if sum.Count == 0 {
+		return Session{}, sum, fmt.Errorf("user %q has no session: %w", userID, ErrSessionNotFound)
+	}
+	return Session{}, sum, fmt.Errorf("no session of user %q can become %s: %w", userID, to, ErrBadTransition)
+}
+
 // transition records a change the caller has checked; a session that stops being live moves to the
 // finished list. The caller holds the write lock. A history runs forward: callers read the time
 // before they take the lock, so a change that comes second may carry a time a little earlier
@@ -447,7 +573,13 @@ func (s *Store) transition(sess *session, to acapi.SessionStatus, now time.Time,
 		now = last
 	}
 	wasLive := Live(sess.Status)
+	if wasLive {
+		sess.user.sessions.removeLive(sess)
+	}
 	sess.Status = to
+	if Live(to) {
+		sess.user.sessions.addLive(sess)
+	}
 	if len(sess.History) >= MaxHistory {
 		sess.History = slices.Delete(sess.History, 0, len(sess.History)-MaxHistory+1)
 	}

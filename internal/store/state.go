@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acmock/acmock/generated/acapi"
+	"github.com/acmock/acmock/internal/clip"
 )
 
 // StateFormat and StateVersion identify a snapshot. The version goes up when the format changes;
@@ -266,6 +267,11 @@ func (st *State) Check(l Limits) error {
 
 func (st *State) check(l Limits, own bool) error {
 	bad := func(field, format string, args ...any) error {
+		for i, a := range args { // what the snapshot says is quoted in part, like all client input
+			if s, ok := a.(string); ok {
+				args[i] = clip.Input(s)
+			}
+		}
 		return &StateError{Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
 	if st.Format != StateFormat {
@@ -342,7 +348,7 @@ func (st *State) check(l Limits, own bool) error {
 				}
 				for k, m := range u.Phone.Methods {
 					if !m.Valid() {
-						return bad(fmt.Sprintf("%s.phone.methods[%d]", ut, k), "unknown method %q", m)
+						return bad(fmt.Sprintf("%s.phone.methods[%d]", ut, k), "unknown method %q", string(m))
 					}
 				}
 			}
@@ -412,7 +418,7 @@ func (st *State) check(l Limits, own bool) error {
 		}
 		for k, m := range s.Methods {
 			if !m.Valid() {
-				return bad(fmt.Sprintf("%s.methods[%d]", at, k), "unknown method %q", m)
+				return bad(fmt.Sprintf("%s.methods[%d]", at, k), "unknown method %q", string(m))
 			}
 		}
 	}
@@ -616,6 +622,7 @@ func (s *Store) loadLocked(st *State) {
 				s.links[l.Code] = l
 			}
 			app.users[us.ID] = u
+			app.byID.ReplaceOrInsert(u)
 			added = append(added, u)
 		}
 		// Listed in order (checked), but those given a number here come last.
@@ -668,7 +675,7 @@ func (s *Store) loadLocked(st *State) {
 		s.sessions.bySeq.add(sess.Seq, sess)
 		u.app.sessions.add(sess.Seq, sess)
 		if u.sessions == nil {
-			u.sessions = &seqIndex[session]{}
+			u.sessions = &userSessions{}
 		}
 		u.sessions.add(sess.Seq, sess)
 	}
@@ -676,6 +683,7 @@ func (s *Store) loadLocked(st *State) {
 	for _, sess := range live {
 		s.sessions.live.pushBack(sess)
 		sess.user.live.pushBack(sess)
+		sess.user.sessions.addLive(sess)
 	}
 	for _, m := range st.Outbox {
 		s.outbox = append(s.outbox, SMS(m))

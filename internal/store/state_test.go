@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -255,5 +256,86 @@ func TestReopenUnderOtherLimits(t *testing.T) {
 	_ = s.Close()
 	if _, err := open(store.Limits{MaxSessions: 2, MaxUsers: 1}); !errors.Is(err, store.ErrLimitReached) || !strings.Contains(err.Error(), "holds 2 users") {
 		t.Fatalf("reopen with fewer users allowed than held: %v", err)
+	}
+}
+
+// TestTransitionNewestAfterARestart: the per-user index of live sessions by status comes back
+// with the state, from a data directory and from an import, and the change reaches the same
+// session it reaches in the store that never stopped.
+func TestTransitionNewestAfterARestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _, err := store.Open(dir, store.SeededIDs(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.AddApplication("app", "secret")
+	_ = s.AddApplication("zoo", "secret")
+	withPhones(t, s, "a")
+	if _, _, err := s.AddUsers("zoo", []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RegisterPhone("zoo", "a", nil, now); err != nil {
+		t.Fatal(err)
+	}
+	var tokens []string
+	for i := range 6 {
+		app := "app"
+		if i == 2 {
+			app = "zoo"
+		}
+		sess, err := s.StartSession(app, "a", nil, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, sess.Token)
+	}
+	// 0 pending, 1 active, 2 (zoo) walkaway, 3 identifying, 4 cancelled, 5 active.
+	for _, ch := range []struct {
+		i  int
+		to string
+	}{{1, "active"}, {2, "active"}, {2, "walkaway"}, {3, "identifying"}, {4, "cancelled"}, {5, "active"}} {
+		if _, err := s.Transition(tokens[ch.i], acapi.SessionStatus(ch.to), now, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := s.Export()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, _, err := store.Open(dir, store.SeededIDs(2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reopened.Close()
+	imported := store.New(store.SeededIDs(3))
+	if err := imported.Import(snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*store.Store{reopened, imported} {
+		for _, want := range []struct {
+			app, to string
+			token   int
+		}{
+			{"", "identifying", 0}, // only a pending one can
+			{"", "active", 3},      // the newest pending, identifying or walkaway one
+			{"app", "walkaway", 5}, // the newest active one
+			{"zoo", "active", 2},   // zoo's own, though app has newer ones that could
+			{"", "walkaway", 3},    // the newest active one, in any application
+			{"", "cancelled", 0},   // the only identifying one left
+			{"app", "closed", 5},   // the newest live one of app
+		} {
+			got, _, err := st.TransitionNewest(want.app, "a", acapi.SessionStatus(want.to), now, "test", 5)
+			if err != nil || got.Token != tokens[want.token] {
+				t.Fatalf("%s -> %s: session %d? got %q, %v", want.app, want.to, want.token, got.Token, err)
+			}
+		}
+		_, sum, err := st.TransitionNewest("", "a", "identifying", now, "test", 3)
+		if !errors.Is(err, store.ErrBadTransition) || sum.Count != 6 || !slices.Equal(sum.Newest, []acapi.SessionStatus{"closed", "cancelled", "walkaway"}) {
+			t.Fatalf("none can: %v %+v", err, sum)
+		}
+		if _, sum, err := st.TransitionNewest("app", "nobody", "active", now, "test", 3); !errors.Is(err, store.ErrUserNotFound) || sum.Known {
+			t.Fatalf("unknown user: %v %+v", err, sum)
+		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/btree"
+
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/durable"
@@ -113,6 +115,9 @@ type User struct {
 	Phone *Phone
 	// Logins counts the sessions started for the user, so a scenario can act per attempt.
 	Logins int
+	// LiveSessions counts the user's sessions that are live (pending, identifying, active,
+	// walkaway).
+	LiveSessions int
 	// Links are the user's registration links, oldest first (at most Limits.MaxLinksPerUser).
 	Links []Link
 }
@@ -183,6 +188,7 @@ type application struct {
 	Application
 	users    map[string]*user
 	order    seqIndex[user]
+	byID     *btree.BTreeG[*user] // find.go
 	sessions seqIndex[session]
 }
 
@@ -195,7 +201,7 @@ type user struct {
 	logins int
 	links  []*Link
 	// sessions is made with the user's first session; live holds those still live.
-	sessions *seqIndex[session]
+	sessions *userSessions
 	live     sessionList
 }
 
@@ -271,7 +277,7 @@ func (s *Store) addApplication(id, secret string) error {
 
 // putApplication adds an application known to be new.
 func (s *Store) putApplication(id, secret string) *application {
-	app := &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}}
+	app := &application{Application: Application{ID: id, Secret: secret}, users: map[string]*user{}, byID: newIDIndex()}
 	s.apps[id] = app
 	i, _ := slices.BinarySearch(s.appIDs, id)
 	s.appIDs = slices.Insert(s.appIDs, i, id)
@@ -290,7 +296,7 @@ func (s *Store) CreateApplication(id, secret string) (_ Application, err error) 
 	}
 	defer s.write(&err)()
 	if len(s.apps) >= s.limits.MaxApplications {
-		return Application{}, limitError("create application: the emulator holds %d applications, its limit", len(s.apps))
+		return Application{}, limitError("create application: the emulator holds %d applications and at most %d", len(s.apps), s.limits.MaxApplications)
 	}
 	if err := s.addApplication(id, secret); err != nil {
 		return Application{}, err
@@ -364,7 +370,11 @@ func (s *Store) AddUsers(appID string, ids []string) (created, existing []string
 		}
 	}
 	if s.users+len(created) > s.limits.MaxUsers {
-		return nil, nil, limitError("add %d users: the emulator holds %d users and at most %d", len(created), s.users, s.limits.MaxUsers)
+		what := "1 user"
+		if len(created) != 1 {
+			what = fmt.Sprintf("%d users", len(created))
+		}
+		return nil, nil, limitError("add %s: the emulator holds %d users and at most %d", what, s.users, s.limits.MaxUsers)
 	}
 	if len(created) > 0 {
 		s.record(fact{Op: "add_users", App: appID, Users: created})
@@ -383,6 +393,7 @@ func (s *Store) addUser(app *application, id string) *user {
 	*u = user{id: id, seq: s.userSeq, app: app, live: sessionList{at: byUser}}
 	app.users[id] = u
 	app.order.add(u.seq, u)
+	app.byID.ReplaceOrInsert(u)
 	s.users++
 	return u
 }
@@ -409,12 +420,13 @@ func (s *Store) deleteUser(u *user) {
 		delete(s.links, l.Code)
 	}
 	if u.sessions != nil {
-		for _, sess := range collect(u.sessions) {
+		for _, sess := range collect(&u.sessions.seqIndex) {
 			s.forget(sess)
 		}
 	}
 	delete(u.app.users, u.id)
 	u.app.order.remove(u.seq)
+	u.app.byID.Delete(u)
 	s.users--
 	s.slab.release(u)
 }
@@ -441,6 +453,12 @@ func (s *Store) Users(appID string) ([]User, error) {
 // were added, starting after the user whose Seq is after (0: from the first). more reports whether
 // users follow the last one returned.
 func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User, more bool, err error) {
+	return s.UsersBetween(appID, after, ^uint64(0), limit)
+}
+
+// UsersBetween is UsersAfter for the users whose Seq is at most upto: those of a walk that
+// started when upto was the last Seq given (LastUserSeq), leaving the users added since for later.
+func (s *Store) UsersBetween(appID string, after, upto uint64, limit int) (users []User, more bool, err error) {
 	s.mu.RLock()
 	defer s.readUnlock()
 	app, err := s.app(appID)
@@ -448,7 +466,10 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 		return nil, false, err
 	}
 	users = []User{}
-	app.order.ascend(after, func(_ uint64, u *user) bool {
+	app.order.ascend(after, func(seq uint64, u *user) bool {
+		if seq > upto {
+			return false
+		}
 		if limit >= 0 && len(users) == limit {
 			more = true
 			return false
@@ -459,6 +480,14 @@ func (s *Store) UsersAfter(appID string, after uint64, limit int) (users []User,
 	return users, more, nil
 }
 
+// LastUserSeq returns the Seq of the newest user added in any application (0 before the first):
+// every user added later has a larger one.
+func (s *Store) LastUserSeq() uint64 {
+	s.mu.RLock()
+	defer s.readUnlock()
+	return s.userSeq
+}
+
 // UserCount returns how many users all applications hold together.
 func (s *Store) UserCount() int {
 	s.mu.RLock()
@@ -467,7 +496,7 @@ func (s *Store) UserCount() int {
 }
 
 func (u *user) copy() User {
-	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, Links: make([]Link, len(u.links))}
+	c := User{AppID: u.app.ID, ID: u.id, Seq: u.seq, Logins: u.logins, LiveSessions: u.live.n, Links: make([]Link, len(u.links))}
 	if u.phone != nil {
 		p := *u.phone
 		p.Methods = slices.Clone(p.Methods)

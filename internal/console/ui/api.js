@@ -56,14 +56,36 @@ export async function call(method, path, body, contentType = 'application/json')
 export const get = (path) => call('GET', path);
 export const post = (path, body) => call('POST', path, body === undefined ? {} : body);
 
-// query builds ?a=b&c=d from the non-empty values of params.
+// query builds ?a=b&c=d from the non-empty values of params; an array value repeats its name
+// (user=a&user=b).
 export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+    for (const one of Array.isArray(v) ? v : [v]) {
+      if (one !== undefined && one !== null && one !== '') q.append(k, String(one));
+    }
   }
   const s = q.toString();
   return s ? '?' + s : '';
+}
+
+// PAGE is the most items the control API answers in one page.
+const PAGE = 1000;
+
+// collect reads a paged list of the control API (GET /_acmock/users or /_acmock/sessions) page
+// after page, following next_cursor, until it holds want items or the list is over; items picks
+// a page's items. A page can be short, or empty, and still have a next page (a filter that
+// matches few sessions stops looking after 10,000), so one page is never taken for the whole.
+// more says whether the list may go on past the items returned.
+export async function collect(path, params, items, want) {
+  const out = [];
+  let cursor;
+  for (;;) {
+    const page = await get(path + query({ ...params, cursor, limit: Math.min(PAGE, want - out.length) }));
+    out.push(...items(page));
+    cursor = page.next_cursor;
+    if (!cursor || out.length >= want) return { items: out, more: !!cursor };
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

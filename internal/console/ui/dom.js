@@ -123,3 +123,22 @@ export async function attempt(action, said, after) {
   }
   if (after) after();
 }
+
+// count says a number the way the page writes them (1,506), whatever the browser's language.
+const numbers = new Intl.NumberFormat('en');
+export function count(n, one, many = one + 's') {
+  return `${numbers.format(n)} ${n === 1 ? one : many}`;
+}
+
+// TYPING_PAUSE_MS is how long typing must pause before a search goes to the emulator, so a word
+// is one search and not one per keystroke.
+export const TYPING_PAUSE_MS = 250;
+
+// afterTyping runs f once typing into input pauses.
+export function afterTyping(input, f) {
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(f, TYPING_PAUSE_MS);
+  });
+}

@@ -1,9 +1,9 @@
 // The Phone view: per application, its users and their phones; a live login shows as a push
 // notification with the actions the real phone has, limited to what the transition table allows.
 // Every action goes through POST /_acmock/sessions/{token}/status, as `acmock approve` does.
-import { get, post, query } from './api.js';
+import { collect, get, post, query } from './api.js';
 import * as apps from './apps.js';
-import { attempt, coalesce, h, notify, reconcile, replace, short, time } from './dom.js';
+import { afterTyping, attempt, coalesce, count, h, notify, reconcile, replace, short, time } from './dom.js';
 
 // The phone's actions: the label (also the button's accessible name), the status it sets and the
 // statuses it is offered from. The server's `allowed` list has the last word.
@@ -30,8 +30,12 @@ const VERB = {
   walkaway: ' walked away from ',
 };
 
-// MAX_PHONES bounds what one refresh draws; the filter narrows to the rest.
+// What one refresh reads and draws is bounded, whatever the number of users and sessions:
+// MAX_PHONES phones, MAX_NOTES notifications on each, and the newest LIVE_SWEEP live logins of
+// the application (read newest first, page after page when the emulator's scan stops early).
 const MAX_PHONES = 60;
+const MAX_NOTES = 5;
+const LIVE_SWEEP = 200;
 
 let root;
 let appSelect;
@@ -40,9 +44,10 @@ let list;
 let more;
 let secretBox;
 let shownSecret = null; // the application whose secret the user asked to see
-// The logins this page was told to ignore (session tokens): they stay pending on the emulator and
-// time out when their timeout step is due; only live sessions are remembered.
-let ignored = new Set();
+// The logins this page was told to ignore (session token -> user): they stay pending on the
+// emulator and time out when their timeout step is due. One is forgotten once its user's logins
+// are known without it.
+const ignored = new Map();
 
 function init(el) {
   root = el;
@@ -55,7 +60,7 @@ function init(el) {
     hideSecret();
     refreshNow();
   });
-  filterInput.addEventListener('input', () => refreshNow());
+  afterTyping(filterInput, () => refreshNow());
   el.querySelector('#phone-secret-toggle').addEventListener('click', toggleSecret);
 }
 
@@ -80,50 +85,121 @@ function hideSecret() {
 const refreshNow = coalesce(async () => {
   const id = await apps.load();
   if (shownSecret && shownSecret !== id) hideSecret();
-  const app = id ? (await get('/_acmock/users' + query({ application: id }))).applications[0] : null;
-  if (!app) {
+  if (!id) {
     reconcile(list, [], null, null, null);
     more.textContent = 'No application: load a scenario.';
     return;
   }
-  const { sessions } = await get('/_acmock/sessions' + query({ application: app.id, live: true }));
-  // Forget ignored logins that ended or were answered some other way.
-  ignored = new Set(sessions.filter((s) => ignored.has(s.token) && canIgnore(s)).map((s) => s.token));
-  const timeouts = new Map();
-  if (ignored.size) {
-    const { steps } = await get('/_acmock/timeline' + query({ limit: 1000 }));
-    for (const st of steps) if (st.cause === 'timeout' && ignored.has(st.session)) timeouts.set(st.session, st);
+  const needle = filterInput.value.trim();
+  // The newest live logins, grouped by user (newest first): who has a login waiting.
+  const sweep = await collect('/_acmock/sessions', { application: id, live: true, order: 'newest' }, (p) => p.sessions, LIVE_SWEEP);
+  const waiting = new Map();
+  for (const s of sweep.items) {
+    if (!waiting.has(s.user)) waiting.set(s.user, []);
+    waiting.get(s.user).push(s);
   }
-  const byUser = new Map();
-  for (const s of sessions) {
-    if (!byUser.has(s.user)) byUser.set(s.user, []);
-    byUser.get(s.user).push(s);
-  }
-  const needle = filterInput.value.trim().toLowerCase();
-  const users = app.users.filter((u) => !needle || u.id.toLowerCase().includes(needle));
-  const shown = users.slice(0, MAX_PHONES).map((u) => ({
-    app: app.id, user: u,
-    sessions: (byUser.get(u.id) || []).map((s) => ignored.has(s.token) ? { ...s, ignored: timeouts.get(s.token) || {} } : s),
-  }));
+  const { users, total, summary } = await phonesToShow(id, needle, waiting, sweep.more);
+  const logins = await loginsOf(id, users, waiting);
+  const timeouts = await ignoredTimeouts(logins);
+  const shown = users.map((u) => {
+    const { list: ss, rest } = logins.get(u.id);
+    return {
+      app: id, user: u, rest,
+      sessions: ss.map((s) => ignored.has(s.token) ? { ...s, ignored: timeouts.get(s.token) || {} } : s),
+    };
+  });
   reconcile(list, shown, (x) => x.app + '\n' + x.user.id, (x) => JSON.stringify(x),
-    (x) => phoneCard(x.app, x.user, x.sessions));
-  if (!users.length) more.textContent = 'No users match.';
-  else if (users.length > MAX_PHONES) more.textContent = `Showing ${MAX_PHONES} of ${users.length} users; type in Find user to see others.`;
-  else more.textContent = '';
+    (x) => phoneCard(x.app, x.user, x.sessions, x.rest));
+  more.textContent = !users.length ? (needle ? 'No users match.' : 'No users.') : summary(total);
 });
 
-function phoneCard(appID, user, sessions) {
+// phonesToShow picks the users whose phones are drawn. With Find user: the users whose ID starts
+// with it. Else all users when they fit, in the order they were added; when they do not, first the
+// users with a login waiting (newest login first), then the others in the order they were added.
+async function phonesToShow(id, needle, waiting, moreWaiting) {
+  if (needle) {
+    const page = await get('/_acmock/users' + query({ application: id, prefix: needle, limit: MAX_PHONES }));
+    const app = page.applications[0];
+    return {
+      users: app.users, total: app.user_count,
+      summary: () => page.next_cursor
+        ? `Showing the first ${MAX_PHONES} users whose ID starts with “${needle}”; type more of the ID to narrow.` : '',
+    };
+  }
+  const page = await get('/_acmock/users' + query({ application: id, limit: MAX_PHONES }));
+  const app = page.applications[0];
+  if (!page.next_cursor) return { users: app.users, total: app.user_count, summary: () => '' };
+  const known = new Map(app.users.map((u) => [u.id, u]));
+  const first = [...waiting.keys()].slice(0, MAX_PHONES);
+  const missing = first.filter((u) => !known.has(u));
+  if (missing.length) {
+    const named = await get('/_acmock/users' + query({ application: id, user: missing }));
+    for (const u of named.applications[0].users) known.set(u.id, u);
+  }
+  const users = first.filter((u) => known.has(u)).map((u) => known.get(u))
+    .concat(app.users.filter((u) => !waiting.has(u.id)))
+    .slice(0, MAX_PHONES);
+  return {
+    users, total: app.user_count,
+    summary: (total) => `Showing ${users.length} of ${count(total, 'user')}${waiting.size ? ', those with a login waiting first' : ''}` +
+      `; type the start of an ID in Find user to see another.` +
+      (moreWaiting ? ` More than ${count(LIVE_SWEEP, 'login')} are waiting: the users of the newest are shown.` : ''),
+  };
+}
+
+// loginsOf returns, for each user, the newest MAX_NOTES of its live logins and how many more it
+// has. The sweep holds them unless the application has more live logins than it read: then a
+// user with more live logins (live_sessions) than the sweep found, and fewer found than are
+// shown, is asked for its own, so no phone says "No login waiting" while one waits.
+async function loginsOf(id, users, waiting) {
+  const out = new Map();
+  const ask = [];
+  for (const u of users) {
+    const got = waiting.get(u.id) || [];
+    const live = Math.max(u.live_sessions, got.length); // read a moment apart
+    if (got.length >= Math.min(live, MAX_NOTES)) out.set(u.id, { list: got.slice(0, MAX_NOTES), rest: live - Math.min(got.length, MAX_NOTES) });
+    else ask.push(u);
+  }
+  await Promise.all(ask.map(async (u) => {
+    const own = await collect('/_acmock/sessions', { application: id, user: u.id, live: true, order: 'newest' }, (p) => p.sessions, MAX_NOTES);
+    out.set(u.id, { list: own.items, rest: Math.max(0, u.live_sessions - own.items.length) });
+  }));
+  return out;
+}
+
+// ignoredTimeouts forgets the ignored logins that ended or were answered some other way (their
+// user's logins are known in full without them) and returns the timeout step of each one shown.
+async function ignoredTimeouts(logins) {
+  const shown = new Map();
+  for (const { list: ss } of logins.values()) for (const s of ss) shown.set(s.token, s);
+  for (const [token, user] of ignored) {
+    const s = shown.get(token);
+    const known = logins.get(user);
+    if (s ? !canIgnore(s) : known && known.rest === 0) ignored.delete(token); // else not read
+  }
+  const timeouts = new Map();
+  await Promise.all([...ignored.keys()].filter((t) => shown.has(t)).map(async (token) => {
+    const { steps } = await get('/_acmock/timeline' + query({ session: token }));
+    const st = steps.find((x) => x.cause === 'timeout');
+    if (st) timeouts.set(token, st);
+  }));
+  return timeouts;
+}
+
+// phoneCard draws a user's phone with its live logins (newest first); rest counts those left out.
+function phoneCard(appID, user, sessions, rest) {
   const p = user.phone;
   let state;
   if (!p) state = h('p', { class: 'muted' }, 'No phone registered');
   else if (p.lost) state = h('p', { class: 'lost' }, 'Phone lost');
   else state = h('p', { class: 'muted' }, `Methods: ${p.methods.length ? p.methods.join(', ') : 'any'}`);
   const screen = sessions.length
-    ? sessions.slice().reverse().map((s) => notification(appID, s))
+    ? sessions.map((s) => notification(appID, s))
     : h('p', { class: 'idle' }, p && !p.lost ? 'No login waiting' : '—');
+  const others = rest > 0 ? `And ${count(rest, 'more login')} waiting; the newest ${sessions.length} are shown.` : null;
   return h('article', { class: 'phone', 'aria-label': `Phone of ${user.id}`, 'data-card': user.id, tabindex: -1 },
     h('header', {}, h('h3', {}, user.id), state),
-    h('div', { class: 'screen' }, screen));
+    h('div', { class: 'screen' }, screen, others && h('p', { class: 'muted' }, others)));
 }
 
 function canIgnore(s) {
@@ -163,7 +239,7 @@ function act(s, a) {
     keepFocus(card);
   };
   if (a.ignore) {
-    ignored.add(s.token);
+    ignored.set(s.token, s.user);
     notify(`${s.user}: ignored the login; it stays pending until it times out`);
     return after();
   }

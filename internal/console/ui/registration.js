@@ -3,7 +3,7 @@
 // what lost_user_mobile_device does.
 import { get, post, query } from './api.js';
 import * as apps from './apps.js';
-import { attempt, coalesce, h, reconcile, time } from './dom.js';
+import { afterTyping, attempt, coalesce, count, h, reconcile, time } from './dom.js';
 
 const MAX_USERS = 60;
 const MAX_SMS = 100;
@@ -21,28 +21,28 @@ function init(el) {
   outboxMore = el.querySelector('#outbox-more');
   filterInput = el.querySelector('#registration-filter');
   apps.bind(el.querySelector('#registration-app'), () => refreshNow());
-  filterInput.addEventListener('input', () => refreshNow());
+  afterTyping(filterInput, () => refreshNow());
 }
 
+// The users shown are the first MAX_USERS in the order they were added or, with Find user, the
+// first whose ID starts with it (searched by the emulator, so every user can be found). The
+// outbox is bounded (the last 1,000 messages) and says what became of each message's link.
 const refreshNow = coalesce(async () => {
   const id = await apps.load();
+  const needle = filterInput.value.trim();
   const [users, outbox] = await Promise.all([
-    id ? get('/_acmock/users' + query({ application: id })) : { applications: [] },
+    id ? get('/_acmock/users' + query({ application: id, prefix: needle, limit: MAX_USERS })) : { applications: [] },
     get('/_acmock/sms'),
   ]);
-  const app = users.applications[0] || { id, users: [] };
-  const links = new Map(); // url -> {user, link}
-  for (const u of app.users) for (const l of u.links) links.set(l.url, { user: u, link: l });
-
-  const needle = filterInput.value.trim().toLowerCase();
-  const shown = app.users.filter((u) => !needle || u.id.toLowerCase().includes(needle));
-  reconcile(usersEl, shown.slice(0, MAX_USERS), (u) => app.id + '\n' + u.id, (u) => JSON.stringify(u),
-    (u) => userCard(app.id, u));
-  usersMore.textContent = !shown.length ? 'No users match.'
-    : shown.length > MAX_USERS ? `Showing ${MAX_USERS} of ${shown.length} users; type in Find user to see others.` : '';
+  const app = users.applications[0] || { id, users: [], user_count: 0 };
+  reconcile(usersEl, app.users, (u) => app.id + '\n' + u.id, (u) => JSON.stringify(u), (u) => userCard(app.id, u));
+  if (!app.users.length) usersMore.textContent = needle ? 'No users match.' : 'No users.';
+  else if (!users.next_cursor) usersMore.textContent = '';
+  else if (needle) usersMore.textContent = `Showing the first ${MAX_USERS} users whose ID starts with “${needle}”; type more of the ID to narrow.`;
+  else usersMore.textContent = `Showing ${app.users.length} of ${count(app.user_count, 'user')}; type the start of an ID in Find user to see another.`;
 
   const messages = outbox.messages.filter((m) => m.application === app.id).reverse();
-  const items = messages.slice(0, MAX_SMS).map((m, i) => ({ m, l: links.get(m.link), i: messages.length - i }));
+  const items = messages.slice(0, MAX_SMS).map((m, i) => ({ m, i: messages.length - i }));
   reconcile(outboxEl, items, (x) => `${x.i}`, (x) => JSON.stringify(x), smsItem);
   outboxMore.textContent = !messages.length ? 'No SMS sent yet.'
     : messages.length > MAX_SMS ? `Showing the newest ${MAX_SMS} of ${messages.length} messages.` : '';
@@ -77,9 +77,10 @@ function openButton(user, code) {
   return h('button', { type: 'button', class: 'primary', 'data-key': `open:${code}`, onclick: () => open(user, code) }, 'Open on phone');
 }
 
-function smsItem({ m, l }) {
-  let link = h('span', { class: 'muted' }, 'link no longer exists');
-  if (l) link = l.link.used_at ? h('span', { class: 'muted' }, `link used ${time(l.link.used_at)}`) : openButton(m.user, l.link.code);
+function smsItem({ m }) {
+  let link = h('span', { class: 'muted' }, 'link no longer works'); // gone: replaced by a newer one
+  if (m.link_status === 'unused') link = openButton(m.user, m.code);
+  if (m.link_status === 'used') link = h('span', { class: 'muted' }, `link used ${time(m.used_at)}`);
   return h('li', {}, h('article', { class: 'sms', 'aria-label': `SMS to ${m.phone_number} for ${m.user}` },
     h('p', { class: 'muted' }, `${time(m.sent_at)} · to `, h('strong', {}, m.phone_number), ` · user ${m.user}`),
     h('p', { class: 'body' }, m.body),

@@ -3,11 +3,10 @@
 // A row opens the details, with the string the emulator signed when a signature did not match.
 import { get, query } from './api.js';
 import * as apps from './apps.js';
-import { coalesce, h, replace, time } from './dom.js';
+import { coalesce, h, replace, time, TYPING_PAUSE_MS } from './dom.js';
 
 // MAX_ROWS bounds the rows kept on the page; the journal keeps more (see --journal-size).
 const MAX_ROWS = 500;
-const TYPING_PAUSE_MS = 250;
 
 let tbody;
 let details;
