@@ -338,8 +338,9 @@ type ClientInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -358,8 +359,9 @@ type ClientInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -925,8 +927,9 @@ func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes any type of body and a specified content type.
 //
@@ -955,8 +958,9 @@ func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body 
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2653,8 +2657,9 @@ type ClientWithResponsesInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2673,8 +2678,9 @@ type ClientWithResponsesInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4957,8 +4963,9 @@ func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEdito
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4983,8 +4990,9 @@ func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, 
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

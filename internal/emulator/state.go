@@ -43,8 +43,8 @@ func (e *Emulator) start(opts Options, fresh bool) error {
 	}
 }
 
-// restoreSettings puts back the saved clock time (a virtual clock only moves forward, so a
-// snapshot older than the clock leaves it) and the signature-check settings.
+// restoreSettings puts back the saved time of a virtual clock (whatever time the new clock started
+// at) and the signature-check settings.
 func (e *Emulator) restoreSettings(st store.Settings) {
 	if v, ok := e.clock.(*clock.Virtual); ok && !st.ClockNow.IsZero() {
 		v.Set(st.ClockNow)
