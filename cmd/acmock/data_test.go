@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +91,69 @@ func TestStateImportPastTheBodyLimitSaysWhatToDo(t *testing.T) {
 	code := run([]string{"state", "import", file, "--url", base}, &stdout, &stderr, nil)
 	if out := stderr.String(); code != 1 || !strings.Contains(out, "the state was not changed: start acmock with a --max-body-bytes of at least") {
 		t.Fatalf("import past the body limit: %d %s", code, out)
+	}
+}
+
+// TestStateImportSaysWhatBecameOfTheState: a refused snapshot says once that nothing changed; a
+// snapshot the data directory cannot take changes nothing and says so; a failure the emulator
+// does not explain is not reported as leaving the state unchanged.
+func TestStateImportSaysWhatBecameOfTheState(t *testing.T) {
+	dir := t.TempDir()
+	base, _ := serveInProcess(t, "--auth", "off", "--data", dir)
+	ctl := func(url string, args ...string) (int, string) {
+		var stdout, stderr syncBuffer
+		code := run(append(args, "--url", url), &stdout, &stderr, nil)
+		return code, stdout.String() + stderr.String()
+	}
+	file := filepath.Join(t.TempDir(), "state.json")
+	if code, out := ctl(base, "state", "export", file); code != 0 {
+		t.Fatalf("export: %d %s", code, out)
+	}
+	data, _ := os.ReadFile(file)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	apps := doc["applications"].([]any)
+	doc["applications"] = append(apps, apps[0]) // the emulator's own check, past the spec's
+	data, _ = json.Marshal(doc)
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := ctl(base, "state", "import", bad); code != 1 || strings.Count(out, "changed") != 1 || !strings.Contains(out, "applications[1].id") {
+		t.Fatalf("a refused snapshot: %d %s; want one word that nothing changed", code, out)
+	}
+
+	res, err := http.Post(base+"/management/add_users/5ca1ab1e000000000000000000000001", "application/json", strings.NewReader(`{"users":["dave"]}`))
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("add dave: %v %v", res, err)
+	}
+	res.Body.Close()
+	// The directory cannot take a new snapshot: a directory is in the way of snapshot.json.
+	if err := os.Remove(filepath.Join(dir, "snapshot.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "snapshot.json", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := ctl(base, "state", "import", file); code != 1 || !strings.Contains(out, "the state was not changed") ||
+		!strings.Contains(out, "snapshot.json") || strings.Count(out, "changed") != 1 {
+		t.Fatalf("an import the directory cannot take: %d %s", code, out)
+	}
+	if !hasUser(t, base, "dave") {
+		t.Error("the failed import changed the state")
+	}
+
+	// A failure nobody explains.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"status":false,"code":"internal_error","message":"acmock failed to answer: panic: oops"}`))
+	}))
+	defer failing.Close()
+	if code, out := ctl(failing.URL, "state", "import", file); code != 1 || strings.Contains(out, "not changed") ||
+		!strings.Contains(out, "acmock state export") {
+		t.Fatalf("an unexplained failure: %d %s", code, out)
 	}
 }

@@ -242,6 +242,13 @@ func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	e.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	if errors.Is(err, store.ErrStorage) {
+		// Not a bug: the data directory failed (a full or failing disk). The store refuses every
+		// change from then on, and a restart starts from what the directory holds.
+		writeError(w, r, errorf(http.StatusInternalServerError, acapi.ErrorCodeInternalError, "",
+			"acmock failed to answer: %v; it refuses every change until it is restarted, which starts from what the data directory holds", err))
+		return
+	}
 	writeError(w, r, errorf(http.StatusInternalServerError, acapi.ErrorCodeInternalError, "",
 		"acmock failed to answer: %v (this is a bug in acmock; please report it)", err))
 }

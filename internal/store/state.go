@@ -529,13 +529,31 @@ func (s *Store) loadLocked(st *State) {
 
 // Import replaces the whole state with a snapshot, after checking all of it against the store's
 // limits: a snapshot with a problem changes nothing. With a data directory the new state is on
-// disk before Import returns.
+// disk before it replaces the one in memory: when it cannot be written (an error wrapping
+// ErrStorage, after which the store refuses every change, as after any failed write) nothing
+// changes either.
 func (s *Store) Import(st *State) (err error) {
 	if err := st.Check(s.limits); err != nil {
 		return err
 	}
 	defer s.write(&err)()
+	if s.failed != nil {
+		return nil // write answers the failure; nothing is loaded
+	}
+	if s.dir != nil {
+		// The snapshot the directory gets is the one the store would export once loaded: build
+		// that aside, write it, and only then load it here.
+		next := New(s.ids, WithLimits(s.limits))
+		next.loadLocked(st)
+		data, err := json.Marshal(dirSnapshot{Limits: limitsStateOf(s.limits), State: *next.exportLocked()})
+		if err != nil {
+			return fmt.Errorf("encode snapshot: %w", err)
+		}
+		if err := s.dir.Compact(data); err != nil {
+			s.failed = fmt.Errorf("%w: %v", ErrStorage, err)
+			return nil // write answers the failure
+		}
+	}
 	s.loadLocked(st)
-	s.compactNext = true
 	return nil
 }
