@@ -102,6 +102,8 @@ type Emulator struct {
 	scenario *scenario.Scenario
 	faults   *faultState
 	reload   *ReloadStatus // the last ReloadFile
+
+	resumed bool // started from the state a data directory held
 }
 
 var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
@@ -146,6 +148,7 @@ func New(opts Options) (*Emulator, error) {
 			return nil, err
 		}
 		e.store, fresh = st, isFresh
+		e.resumed = !isFresh
 	} else {
 		e.store = store.New(opts.IDs, storeOpts...)
 	}
@@ -258,6 +261,10 @@ func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err err
 func (e *Emulator) wallNow() time.Time {
 	return time.Now().Add(time.Duration(e.wallShift.Load()))
 }
+
+// Resumed reports whether the emulator started from the state its data directory held (with
+// the scenario applied on top, as a reload does), rather than from the scenario alone.
+func (e *Emulator) Resumed() bool { return e.resumed }
 
 // Store gives access to the state, for the control API and tests.
 func (e *Emulator) Store() *store.Store { return e.store }

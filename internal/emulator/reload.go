@@ -75,6 +75,10 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 		if err != nil && !errors.Is(err, store.ErrApplicationExists) {
 			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
 		}
+		if kept, kerr := e.store.Application(app.ID); err != nil && kerr == nil && kept.Secret != app.Secret {
+			e.log.Warn("the scenario gives an application another secret: the one in the state stays (POST /_acmock/reset applies the file's)",
+				"application", app.ID)
+		}
 		if err := e.seedMissing(app); err != nil {
 			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
 		}
