@@ -224,6 +224,8 @@ applications:
         phone: true
       - id: carol
         phone: %t
+      - id: erin
+        phone: true
 `
 
 // TestBannerShowsTheResumedState: a start on a data directory that holds state says so, with
@@ -243,6 +245,7 @@ func TestBannerShowsTheResumedState(t *testing.T) {
 	app := "5ca1ab1e0000000000000000000000b1"
 	call(t, http.MethodGet, base+"/management/lost_user_mobile_device/"+app+"/alice", "", http.StatusOK)
 	call(t, http.MethodPost, base+"/management/add_users/"+app, `{"users":["rt1","rt2"]}`, http.StatusCreated)
+	call(t, http.MethodPost, base+"/management/delete_users/"+app, `{"users":["erin"]}`, http.StatusOK)
 	stop()
 
 	write("SECRETTWO0000000000000000000000002", true) // carol gets a phone only as a new user would
@@ -255,6 +258,7 @@ func TestBannerShowsTheResumedState(t *testing.T) {
 		"alice        phone lost",
 		"bob          phone: never answers",
 		"carol        no phone",
+		"erin         deleted at run time",
 		"and 2 more users created at run time",
 	} {
 		if !strings.Contains(out, want) {

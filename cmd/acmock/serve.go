@@ -596,7 +596,7 @@ func describeUser(sc *scenario.Scenario, appID string, u scenario.User, st *serv
 	has, phone, lost := st.user(appID, u)
 	switch {
 	case !has:
-		return "deleted at run time: not in the state"
+		return "deleted at run time: not in the state (a reload or restart does not add the user back)"
 	case lost:
 		return "phone lost: logins answer NO_MOBILE_DEVICE until a new one is registered"
 	case !phone:

@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acctl"
@@ -58,11 +59,15 @@ func (e *Emulator) LastReload() *ReloadStatus {
 // It keeps every application, user, phone (registered or lost), registration link, session with
 // its history and pending steps, SMS, the journal, the clock and the skew settings. It adds the
 // applications of sc that do not exist yet and, to every application of sc, the users sc lists
-// that it does not have (with the phone sc gives them). From then on sc decides what phones do in
-// logins that start later, how long they wait before timing out, and which faults apply (their
-// call counters start afresh). A user or application that sc no longer lists stays; an
-// application's secret stays what it is (POST /_acmock/reset starts over from sc).
+// that it does not have (with the phone sc gives them), except those deleted at run time while
+// the scenario listed them: a deletion is something the application did, and stays. Such a user
+// is forgotten as deleted once sc no longer lists them, so a later scenario that lists them
+// again adds them. From then on sc decides what phones do in logins that start later, how long
+// they wait before timing out, and which faults apply (their call counters start afresh). A user
+// or application that sc no longer lists stays; an application's secret stays what it is
+// (POST /_acmock/reset starts over from sc).
 func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
+	deleted := e.store.Deleted()
 	e.mu.Lock()
 	e.scenario = sc
 	if e.faults != nil {
@@ -79,18 +84,30 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 			e.log.Warn("the scenario gives an application another secret: the one in the state stays (POST /_acmock/reset applies the file's)",
 				"application", app.ID)
 		}
-		if err := e.seedMissing(app); err != nil {
+		if err := e.seedMissing(app, deleted[app.ID]); err != nil {
+			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+		}
+	}
+	for appID, ids := range deleted {
+		unlisted := slices.DeleteFunc(ids, func(id string) bool { return sc.Lists(appID, id) })
+		if len(unlisted) == 0 {
+			continue
+		}
+		if err := e.store.ForgetDeleted(appID, unlisted); err != nil {
 			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
 		}
 	}
 	return nil
 }
 
-// seedMissing adds the users of app that the store does not have, with their phones.
-func (e *Emulator) seedMissing(app scenario.Application) error {
-	ids := make([]string, len(app.Users))
-	for i, u := range app.Users {
-		ids[i] = u.ID
+// seedMissing adds the users of app that the store does not have, with their phones, except
+// those deleted at run time (deleted is sorted).
+func (e *Emulator) seedMissing(app scenario.Application, deleted []string) error {
+	ids := make([]string, 0, len(app.Users))
+	for _, u := range app.Users {
+		if _, gone := slices.BinarySearch(deleted, u.ID); !gone {
+			ids = append(ids, u.ID)
+		}
 	}
 	created, _, err := e.store.AddUsers(app.ID, ids)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -78,6 +79,9 @@ type AppState struct {
 	ID     string      `json:"id"`
 	Secret string      `json:"secret"`
 	Users  []UserState `json:"users"`
+	// Deleted are users deleted at run time that a scenario reload must not add back (see
+	// Store.DeleteUsers), sorted.
+	Deleted []string `json:"deleted,omitempty"`
 }
 
 // UserState is a user with their phone and links (oldest first).
@@ -227,7 +231,7 @@ func (st *State) check(l Limits, own bool) error {
 	users := map[[2]string]bool{}
 	apps := map[string]bool{}
 	links := map[string]bool{}
-	nUsers := 0
+	nUsers, nDeleted := 0, 0
 	for i, a := range st.Applications {
 		at := fmt.Sprintf("applications[%d]", i)
 		switch {
@@ -278,6 +282,20 @@ func (st *State) check(l Limits, own bool) error {
 					return bad(fmt.Sprintf("%s.links[%d].code", ut, k), "link %s appears twice", l.Code)
 				}
 				links[l.Code] = true
+			}
+		}
+		for j, id := range a.Deleted {
+			dt := fmt.Sprintf("%s.deleted[%d]", at, j)
+			if nDeleted++; nDeleted > l.MaxUsers {
+				return bad(dt, "is past the limit of %d deleted users remembered, all applications together", l.MaxUsers)
+			}
+			switch {
+			case id == "":
+				return bad(dt, "is empty")
+			case users[[2]string{a.ID, id}]:
+				return bad(dt, "user %q is in the application's users: a user is there or deleted, not both", id)
+			case j > 0 && id <= a.Deleted[j-1]:
+				return bad(dt, "%q comes after %q: deleted users are sorted, each once", id, a.Deleted[j-1])
 			}
 		}
 	}
@@ -381,6 +399,9 @@ func (s *Store) exportLocked() *State {
 	for _, id := range s.appIDs {
 		app := s.apps[id]
 		as := AppState{ID: app.ID, Secret: app.Secret, Users: make([]UserState, 0, app.order.len())}
+		if len(app.deleted) > 0 {
+			as.Deleted = slices.Sorted(maps.Keys(app.deleted))
+		}
 		app.order.ascend(0, func(_ uint64, u *user) bool {
 			us := UserState{ID: u.id, Seq: u.seq, Logins: u.logins, Links: make([]LinkState, 0, len(u.links))}
 			if u.phone != nil {
@@ -442,6 +463,12 @@ func (s *Store) loadLocked(st *State) {
 	}
 	for _, a := range st.Applications {
 		app := s.putApplication(a.ID, a.Secret) // checked: no duplicates
+		for _, id := range a.Deleted {
+			if app.deleted == nil {
+				app.deleted = make(map[string]struct{}, len(a.Deleted))
+			}
+			app.deleted[id] = struct{}{}
+		}
 		added := make([]*user, 0, len(a.Users))
 		for _, us := range a.Users {
 			seq := us.Seq

@@ -167,6 +167,9 @@ func TestSnapshotPastTheBoundsIsRefused(t *testing.T) {
 		}},
 		{"applications[0].users[1].seq", func(st *store.State) { st.Applications[0].Users[1].Seq = st.Applications[0].Users[0].Seq }},
 		{"sequences.sessions", func(st *store.State) { st.Sequences.Sessions = 1 }},
+		{"applications[0].deleted[0]", func(st *store.State) { st.Applications[0].Deleted = []string{"a"} }},
+		{"applications[0].deleted[1]", func(st *store.State) { st.Applications[0].Deleted = []string{"y", "x"} }},
+		{"applications[0].deleted[4]", func(st *store.State) { st.Applications[0].Deleted = []string{"d1", "d2", "d3", "d4", "d5"} }},
 	} {
 		t.Run(c.field, func(t *testing.T) {
 			s := exampleState(t, l)
