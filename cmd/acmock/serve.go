@@ -277,8 +277,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "scenario", sc.Name, "clock", c.clock, "storage", storageName(c.dataDir))
 	if c.watch {
-		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) },
-			func(err error) { log.Warn("watching the scenario file", "file", c.scenarioFile, "err", err) })
+		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) }, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "acmock: --watch: %v\n", err)
 			return 1
