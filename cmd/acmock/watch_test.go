@@ -68,28 +68,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting until %s", what)
 }
 
+// serveInProcess runs acmock in this process until the test ends.
 func serveInProcess(t *testing.T, args ...string) (base string, stderr *syncBuffer) {
 	t.Helper()
-	var stdout syncBuffer
-	stderr = &syncBuffer{}
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() { code <- run(append([]string{"--addr", "127.0.0.1:0"}, args...), &stdout, stderr, ready) }()
-	select {
-	case base = <-ready:
-	case c := <-code:
-		t.Fatalf("run exited with %d: %s", c, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		select {
-		case <-code:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
+	base, _, stderr, _ = serveOnce(t, args...)
 	return base, stderr
 }
 
