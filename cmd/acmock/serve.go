@@ -436,8 +436,8 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config, st *se
 	case st != nil:
 		fmt.Fprintf(&out, "State resumed from %s: %s, %s, %s, %s.\n", st.dir, plural(st.apps, "application"),
 			plural(st.users, "user"), plural(st.sessions, "session"), plural(st.messages, "SMS message"))
-		out.WriteString("The scenario file decides what phones do from now on; the applications, secrets and users below\n")
-		out.WriteString("are the state's (see scenarios/README.md#reloading; POST /_acmock/reset starts over from the file).\n\n")
+		out.WriteString("The scenario decides what phones do from now on; the applications, secrets and users below\n")
+		out.WriteString("are the state's (see scenarios/README.md#reloading; POST /_acmock/reset starts over from the scenario).\n\n")
 	case c.dataDir != "":
 		fmt.Fprintf(&out, "State kept in %s (nothing saved there yet: starting from the scenario).\n\n", c.dataDir)
 	}
