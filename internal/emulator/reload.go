@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acctl"
@@ -58,12 +59,16 @@ func (e *Emulator) LastReload() *ReloadStatus {
 // It keeps every application, user, phone (registered or lost), registration link, session with
 // its history and pending steps, SMS, the journal, the clock and the skew settings. It adds the
 // applications of sc that do not exist yet and, to every application of sc, the users sc lists
-// that it does not have (with the phone sc gives them). From then on sc decides what phones do in
-// logins that start later, how long they wait before timing out, and which faults apply (their
-// call counters start afresh). A user or application that sc no longer lists stays; an
-// application's secret stays what it is (POST /_acmock/reset starts over from sc).
+// that it does not have (with the phone sc gives them), except those deleted at run time while
+// the scenario listed them: a deletion is something the application did, and stays. Such a user
+// is forgotten as deleted once sc no longer lists them, so a later scenario that lists them
+// again adds them. From then on sc decides what phones do in logins that start later, how long
+// they wait before timing out, and which faults apply (their call counters start afresh). A user
+// or application that sc no longer lists stays; an application's secret stays what it is
+// (POST /_acmock/reset starts over from sc).
 func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
-	if err := e.checkApply(sc); err != nil {
+	deleted := e.store.Deleted()
+	if err := e.checkApply(sc, deleted); err != nil {
 		return fmt.Errorf("apply scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
 	}
 	e.mu.Lock()
@@ -78,7 +83,20 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 		if err != nil && !errors.Is(err, store.ErrApplicationExists) {
 			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
 		}
-		if err := e.seedMissing(app); err != nil {
+		if kept, kerr := e.store.Application(app.ID); err != nil && kerr == nil && kept.Secret != app.Secret {
+			e.log.Warn("the scenario gives an application another secret: the one in the state stays (POST /_acmock/reset applies the file's)",
+				"application", app.ID)
+		}
+		if err := e.seedMissing(app, deleted[app.ID]); err != nil {
+			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+		}
+	}
+	for appID, ids := range deleted {
+		unlisted := slices.DeleteFunc(ids, func(id string) bool { return sc.Lists(appID, id) })
+		if len(unlisted) == 0 {
+			continue
+		}
+		if err := e.store.ForgetDeleted(appID, unlisted); err != nil {
 			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
 		}
 	}
@@ -86,8 +104,9 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 }
 
 // checkApply refuses, before anything changes, a scenario whose applications and users would take
-// the store past its limits once added to what it holds (scenario.Problems, nil when it fits).
-func (e *Emulator) checkApply(sc *scenario.Scenario) error {
+// the store past its limits once added to what it holds, users deleted at run time left out as
+// seedMissing leaves them (scenario.Problems, nil when it fits).
+func (e *Emulator) checkApply(sc *scenario.Scenario, deleted map[string][]string) error {
 	if err := scenario.CheckLimits(sc, e.store.Limits()); err != nil {
 		return err
 	}
@@ -99,6 +118,9 @@ func (e *Emulator) checkApply(sc *scenario.Scenario) error {
 			continue
 		}
 		for _, u := range app.Users {
+			if _, gone := slices.BinarySearch(deleted[app.ID], u.ID); gone {
+				continue // deleted at run time: not added back
+			}
 			if _, err := e.store.User(app.ID, u.ID); err != nil {
 				newUsers++
 			}
@@ -123,11 +145,14 @@ func (e *Emulator) checkApply(sc *scenario.Scenario) error {
 	return problems
 }
 
-// seedMissing adds the users of app that the store does not have, with their phones.
-func (e *Emulator) seedMissing(app scenario.Application) error {
-	ids := make([]string, len(app.Users))
-	for i, u := range app.Users {
-		ids[i] = u.ID
+// seedMissing adds the users of app that the store does not have, with their phones, except
+// those deleted at run time (deleted is sorted).
+func (e *Emulator) seedMissing(app scenario.Application, deleted []string) error {
+	ids := make([]string, 0, len(app.Users))
+	for _, u := range app.Users {
+		if _, gone := slices.BinarySearch(deleted, u.ID); !gone {
+			ids = append(ids, u.ID)
+		}
 	}
 	created, _, err := e.store.AddUsers(app.ID, ids)
 	if err != nil {
