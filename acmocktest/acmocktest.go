@@ -115,7 +115,9 @@ const (
 // state export FILE` or Server.SaveState wrote) instead of the scenario's initial state: the
 // applications, users, phones, sessions and messages of the snapshot, its clock time (on the
 // virtual clocks) and its skew settings. A file that is not a good snapshot fails Start with what
-// is wrong in it.
+// is wrong in it. The scenario still decides what phones do, and Server.Reset goes back to the
+// scenario's initial state, not to the snapshot: a test that needs the snapshot again starts
+// another Server with it.
 func WithSnapshot(path string) Option {
 	return func(c *config) error {
 		data, err := os.ReadFile(path)
@@ -525,8 +527,8 @@ func (s *Server) load(name string, data []byte) error {
 	return nil
 }
 
-// Reset puts the state back to the scenario's initial one, cancels pending steps and empties the
-// request journal; the clock is kept.
+// Reset puts the state back to the scenario's initial one (also after WithSnapshot: the snapshot
+// is not the scenario), cancels pending steps and empties the request journal; the clock is kept.
 func (s *Server) Reset() error { return s.emu.Reset() }
 
 // SaveState writes a snapshot of the state to path, for WithSnapshot or `acmock state import`.

@@ -82,7 +82,7 @@ func TestBinding(t *testing.T) {
 	}
 	var out strings.Builder
 	b := describeBinding("0.0.0.0:8080", &net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "")
-	printBanner(&out, b, scenario.Default(), config{addr: "0.0.0.0:8080", clock: "real"})
+	printBanner(&out, b, scenario.Default(), config{addr: "0.0.0.0:8080", clock: "real"}, nil)
 	banner := out.String()
 	if strings.Contains(banner, "[::]") || !strings.Contains(banner, "WARNING: --addr 0.0.0.0:8080: other machines can reach acmock") ||
 		!strings.Contains(banner, "follow each request's Host header") || !strings.Contains(banner, "health: http://127.0.0.1:8080/_acmock/health") ||
@@ -135,7 +135,7 @@ func TestBannerSaysWhatToDoNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
-			printBanner(&out, local, tt.sc, config{addr: "127.0.0.1:8080", clock: tt.clock, controlToken: tt.token})
+			printBanner(&out, local, tt.sc, config{addr: "127.0.0.1:8080", clock: tt.clock, controlToken: tt.token}, nil)
 			for _, want := range tt.want {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("banner lacks %q:\n%s", want, out.String())
@@ -235,7 +235,7 @@ applications:
 func TestStartupShowsChangedLimits(t *testing.T) {
 	var out strings.Builder
 	local := binding{local: "http://127.0.0.1:8080", publicURL: "http://127.0.0.1:8080"}
-	printBanner(&out, local, scenario.Default(), config{addr: "127.0.0.1:8080", clock: "real"})
+	printBanner(&out, local, scenario.Default(), config{addr: "127.0.0.1:8080", clock: "real"}, nil)
 	if strings.Contains(out.String(), "Limits changed") {
 		t.Fatalf("default limits are named:\n%s", out.String())
 	}

@@ -282,7 +282,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		ConnState:         conns.track,
 	}
 
-	printBanner(stdout, b, sc, c)
+	printBanner(stdout, b, sc, c, servedState(emu))
 	if c.auth == "off" {
 		log.Warn("SIGNATURES ARE NOT CHECKED (--auth off): any unsigned request is accepted")
 	}
@@ -296,8 +296,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	}
 	log.Info("listening", listening...)
 	if c.watch {
-		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) },
-			func(err error) { log.Warn("watching the scenario file", "file", c.scenarioFile, "err", err) })
+		stopWatch, err := watch.File(c.scenarioFile, watch.DefaultDebounce, func() { _ = emu.ReloadFile(c.scenarioFile) }, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "acmock: --watch: %v\n", err)
 			return 1
@@ -437,9 +436,80 @@ func describeBinding(requested string, addr net.Addr, publicURL string) binding 
 	}
 }
 
-func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
+// served is the state acmock serves when a data directory held one: the secrets and users in
+// effect, which the scenario file does not override (scenarios/README.md#reloading). A nil
+// *served is a start from the scenario alone.
+type served struct {
+	dir                             string
+	apps, users, sessions, messages int
+	store                           *store.Store
+}
+
+// servedState describes what emu resumed from its data directory; nil when it started from the
+// scenario (in memory, or an empty directory).
+func servedState(emu *emulator.Emulator) *served {
+	if !emu.Resumed() {
+		return nil
+	}
+	st := emu.Store()
+	return &served{dir: emu.DataDir(), apps: len(st.Applications()), users: st.UserCount(),
+		sessions: st.SessionCount(), messages: len(st.Outbox()), store: st}
+}
+
+// secret is the secret in effect for an application of the scenario.
+func (s *served) secret(app scenario.Application) string {
+	if s == nil {
+		return app.Secret
+	}
+	if a, err := s.store.Application(app.ID); err == nil {
+		return a.Secret
+	}
+	return app.Secret
+}
+
+// user is what the state holds of a user of the scenario: has is false when the application
+// deleted the user at run time; phone and lost say what phone the user has now.
+func (s *served) user(appID string, u scenario.User) (has, phone, lost bool) {
+	if s == nil {
+		return true, u.Phone != nil, false
+	}
+	got, err := s.store.User(appID, u.ID)
+	if err != nil {
+		return false, false, false
+	}
+	return true, got.Phone != nil, got.Phone != nil && got.Phone.Lost
+}
+
+// others counts the users of an application that the scenario does not list: those created at
+// run time.
+func (s *served) others(app scenario.Application) int {
+	if s == nil {
+		return 0
+	}
+	n, err := s.store.UserCountOf(app.ID)
+	if err != nil {
+		return 0
+	}
+	for _, u := range app.Users {
+		if has, _, _ := s.user(app.ID, u); has {
+			n--
+		}
+	}
+	return n
+}
+
+func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config, st *served) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "acmock is serving the Activeconnect API at %s (scenario %s, %s clock)\n\n", b.local, sc.Name, c.clock)
+	switch {
+	case st != nil:
+		fmt.Fprintf(&out, "State resumed from %s: %s, %s, %s, %s.\n", st.dir, plural(st.apps, "application"),
+			plural(st.users, "user"), plural(st.sessions, "session"), plural(st.messages, "SMS message"))
+		out.WriteString("The scenario decides what phones do from now on; the applications, secrets and users below\n")
+		out.WriteString("are the state's (see scenarios/README.md#reloading; POST /_acmock/reset starts over from the scenario).\n\n")
+	case c.dataDir != "":
+		fmt.Fprintf(&out, "State kept in %s (nothing saved there yet: starting from the scenario).\n\n", c.dataDir)
+	}
 	if c.auth == "off" {
 		out.WriteString("WARNING: --auth off: signatures are NOT checked; any unsigned request is accepted\n\n")
 	}
@@ -474,9 +544,16 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 			fmt.Fprintf(&out, "export ACTIVECONNECT_BASE_URL=%s\n", clientURL)
 		}
 		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_ID%s=%s\n", suffix, app.ID)
-		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_SECRET%s=%s\n", suffix, app.Secret)
+		secret := st.secret(app)
+		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_SECRET%s=%s\n", suffix, secret)
+		if secret != app.Secret {
+			out.WriteString("#   (the state's secret: the scenario file gives another, which applies only after POST /_acmock/reset)\n")
+		}
 		for _, u := range app.Users {
-			fmt.Fprintf(&out, "#   %-12s %s\n", u.ID, describeUser(sc, app.ID, u))
+			fmt.Fprintf(&out, "#   %-12s %s\n", u.ID, describeUser(sc, app.ID, u, st))
+		}
+		if n := st.others(app); n > 0 {
+			fmt.Fprintf(&out, "#   and %s created at run time (acmock users)\n", plural(n, "more user"))
 		}
 		out.WriteString("\n")
 	}
@@ -488,7 +565,7 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config) {
 		out.WriteString("\n")
 	}
 	out.WriteString("Next:\n")
-	for _, line := range nextCommands(sc, c) {
+	for _, line := range nextCommands(sc, c, st) {
 		fmt.Fprintf(&out, "  %s\n", line)
 	}
 	if c.controlToken != "" {
@@ -520,12 +597,15 @@ func changedLimits(c config) []string {
 }
 
 // nextCommands suggests what to run now, for the user whose first login shows the most.
-func nextCommands(sc *scenario.Scenario, c config) []string {
+func nextCommands(sc *scenario.Scenario, c config, st *served) []string {
 	var user string
 	appFlags := ""
 	for i, app := range sc.Applications {
 		for _, u := range app.Users {
-			if u.Phone != nil && user == "" {
+			if user != "" {
+				break
+			}
+			if _, phone, lost := st.user(app.ID, u); phone && !lost {
 				user = u.ID
 				if i > 0 {
 					appFlags = fmt.Sprintf(" --app-id \"$ACTIVECONNECT_APP_ID_%d\" --app-secret \"$ACTIVECONNECT_APP_SECRET_%d\"", i+1, i+1)
@@ -601,8 +681,14 @@ func describeFault(f scenario.Fault) string {
 
 // describeUser says in a few words what a user's phone does on the first login and, when they
 // differ, on the later ones, for the banner.
-func describeUser(sc *scenario.Scenario, appID string, u scenario.User) string {
-	if u.Phone == nil {
+func describeUser(sc *scenario.Scenario, appID string, u scenario.User, st *served) string {
+	has, phone, lost := st.user(appID, u)
+	switch {
+	case !has:
+		return "deleted at run time: not in the state (a reload or restart does not add the user back)"
+	case lost:
+		return "phone lost: logins answer NO_MOBILE_DEVICE until a new one is registered"
+	case !phone:
 		return "no phone: logins answer NO_MOBILE_DEVICE"
 	}
 	b := sc.BehaviourFor(appID, u.ID)

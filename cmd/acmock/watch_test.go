@@ -68,28 +68,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting until %s", what)
 }
 
+// serveInProcess runs acmock in this process until the test ends.
 func serveInProcess(t *testing.T, args ...string) (base string, stderr *syncBuffer) {
 	t.Helper()
-	var stdout syncBuffer
-	stderr = &syncBuffer{}
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() { code <- run(append([]string{"--addr", "127.0.0.1:0"}, args...), &stdout, stderr, ready) }()
-	select {
-	case base = <-ready:
-	case c := <-code:
-		t.Fatalf("run exited with %d: %s", c, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		select {
-		case <-code:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
+	base, _, stderr, _ = serveOnce(t, args...)
 	return base, stderr
 }
 
@@ -194,4 +176,43 @@ func TestSIGHUPReloadsWithoutWatch(t *testing.T) {
 		getJSON(t, base+"/_acmock/scenario", &sc)
 		return sc.Name == "second"
 	})
+}
+
+// TestWatchSurvivesAReplacedDirectoryAndFollowsASymlink: --watch on a symbolic link reloads when
+// the target is edited in place (sed -i); when the target's directory is replaced (a checkout),
+// the log says the watch lost it, and the file in the new directory is loaded.
+func TestWatchSurvivesAReplacedDirectoryAndFollowsASymlink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "w")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target, link := filepath.Join(dir, "scen.yaml"), filepath.Join(t.TempDir(), "link.yaml")
+	saveByRename(t, target, "first", "60s", "")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	base, stderr := serveInProcess(t, "--scenario", link, "--watch", "--auth", "off")
+	loaded := func(name string) func() bool {
+		return func() bool {
+			var sc scenarioView
+			getJSON(t, base+"/_acmock/scenario", &sc)
+			return sc.Name == name
+		}
+	}
+	saveByRename(t, target, "second", "60s", "")
+	eventually(t, "an edit of the link's target is loaded", loaded("second"))
+
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	saveByRename(t, target, "third", "60s", "")
+	eventually(t, "the file in the new directory is loaded", loaded("third"))
+	eventually(t, "the log says the watch lost the directory", func() bool {
+		return strings.Contains(stderr.String(), "lost the scenario file's directory")
+	})
+	saveByRename(t, target, "fourth", "60s", "")
+	eventually(t, "a later save in the new directory is loaded", loaded("fourth"))
 }

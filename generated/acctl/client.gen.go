@@ -361,8 +361,9 @@ type ClientInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -391,8 +392,9 @@ type ClientInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -991,8 +993,9 @@ func (c *Client) GetState(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1031,8 +1034,9 @@ func (c *Client) PutStateWithBody(ctx context.Context, contentType string, body 
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2774,8 +2778,9 @@ type ClientWithResponsesInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2804,8 +2809,9 @@ type ClientWithResponsesInterface interface {
 	// changes. The snapshot is a request body like any other: one larger than
 	// --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 	// (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-	// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-	// snapshot's time.
+	// timeline steps are scheduled again at their due times (steps already due on the
+	// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+	// time.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5121,8 +5127,9 @@ func (c *ClientWithResponses) GetStateWithResponse(ctx context.Context, reqEdito
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5157,8 +5164,9 @@ func (c *ClientWithResponses) PutStateWithBodyWithResponse(ctx context.Context, 
 // changes. The snapshot is a request body like any other: one larger than
 // --max-body-bytes (1 MiB by default) gets a 413. A good one replaces the state
 // (durably with `--data`); the loaded scenario, its faults and the journal stay, pending
-// timeline steps are scheduled again at their due times, and a virtual clock is set to the
-// snapshot's time.
+// timeline steps are scheduled again at their due times (steps already due on the
+// emulator's clock fire at once, in order), and a virtual clock is set to the snapshot's
+// time.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

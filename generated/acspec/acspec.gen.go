@@ -198,6 +198,8 @@ var (
 	controlStatusChangeRequest          = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
 		{Name: "status", Schema: &controlSessionStatus},
 	}, Required: []string{"status"}}
+	controlPutStateBodyApplicationsItemsDeletedItems                    = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
+	controlPutStateBodyApplicationsItemsDeleted                         = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyApplicationsItemsDeletedItems}
 	controlPutStateBodyApplicationsItemsId                              = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
 	controlPutStateBodyApplicationsItemsSecret                          = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
 	controlPutStateBodyApplicationsItemsUsersItemsId                    = reqspec.Schema{Type: "string", TypeReason: "value must be a string", MinLength: 1}
@@ -232,6 +234,7 @@ var (
 	}, Required: []string{"id", "logins", "links"}, NoAdditionalProperties: true}
 	controlPutStateBodyApplicationsItemsUsers = reqspec.Schema{Type: "array", TypeReason: "value must be an array", Items: &controlPutStateBodyApplicationsItemsUsersItems}
 	controlPutStateBodyApplicationsItems      = reqspec.Schema{Type: "object", TypeReason: "value must be an object", Properties: []reqspec.Property{
+		{Name: "deleted", Schema: &controlPutStateBodyApplicationsItemsDeleted},
 		{Name: "id", Schema: &controlPutStateBodyApplicationsItemsId},
 		{Name: "secret", Schema: &controlPutStateBodyApplicationsItemsSecret},
 		{Name: "users", Schema: &controlPutStateBodyApplicationsItemsUsers},

@@ -315,3 +315,34 @@ func TestAnAutoClockJumpIsSavedBeforeItIsMade(t *testing.T) {
 		t.Errorf("a jump the disk refused moved the clock from %v to %v", now, got)
 	}
 }
+
+// TestAnImportTheDataDirCannotTakeChangesNothing: when the new snapshot cannot be written, PUT
+// /_acmock/state answers a 500 that says the state was not changed, and it was not: the same
+// state, the same steps still to come.
+func TestAnImportTheDataDirCannotTakeChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := newEnv(t, func(o *emulator.Options) { o.DataDir = dir })
+	snap := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw
+	e.login("alice")
+	before := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw
+	steps := len(e.do(http.MethodGet, "/_acmock/timeline", "", "", nil).field("steps").([]any))
+	// A directory in the way of snapshot.json: writing it fails, even for root.
+	if err := os.Remove(filepath.Join(dir, "snapshot.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "snapshot.json", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(http.MethodPut, "/_acmock/state", "", "", snap)
+	if r.status != http.StatusInternalServerError || !strings.Contains(r.str("message"), "the state was not changed") ||
+		strings.Contains(r.str("message"), "bug") {
+		t.Fatalf("PUT state that cannot be saved: %d %s", r.status, r.raw)
+	}
+	if now := e.do(http.MethodGet, "/_acmock/state", "", "", nil).raw; now != before {
+		t.Fatalf("a failed import changed the state:\nbefore %s\nnow    %s", before, now)
+	}
+	if got := len(e.do(http.MethodGet, "/_acmock/timeline", "", "", nil).field("steps").([]any)); got != steps || steps == 0 {
+		t.Fatalf("%d steps planned after the failed import, %d before", got, steps)
+	}
+}

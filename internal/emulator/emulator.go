@@ -109,6 +109,8 @@ type Emulator struct {
 	reloadMu sync.Mutex    // one ReloadFile at a time
 	applyMu  sync.Mutex    // one ApplyScenario at a time: the scenario swapped is the one added
 	clockMu  sync.Mutex    // one move of the virtual clock, or change of the wall clock, at a time
+
+	resumed bool // started from the state a data directory held
 }
 
 var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
@@ -153,6 +155,7 @@ func New(opts Options) (*Emulator, error) {
 			return nil, err
 		}
 		e.store, fresh = st, isFresh
+		e.resumed = !isFresh
 	} else {
 		e.store = store.New(opts.IDs, storeOpts...)
 	}
@@ -249,6 +252,13 @@ func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	e.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	if errors.Is(err, store.ErrStorage) {
+		// Not a bug: the data directory failed (a full or failing disk). The store refuses every
+		// change from then on, and a restart starts from what the directory holds.
+		writeError(w, r, errorf(http.StatusInternalServerError, acapi.ErrorCodeInternalError, "",
+			"acmock failed to answer: %v; it refuses every change until it is restarted, which starts from what the data directory holds", err))
+		return
+	}
 	writeError(w, r, errorf(http.StatusInternalServerError, acapi.ErrorCodeInternalError, "",
 		"acmock failed to answer: %v (this is a bug in acmock; please report it)", err))
 }
@@ -258,6 +268,10 @@ func (e *Emulator) internalError(w http.ResponseWriter, r *http.Request, err err
 func (e *Emulator) wallNow() time.Time {
 	return time.Now().Add(time.Duration(e.wallShift.Load()))
 }
+
+// Resumed reports whether the emulator started from the state its data directory held (with
+// the scenario applied on top, as a reload does), rather than from the scenario alone.
+func (e *Emulator) Resumed() bool { return e.resumed }
 
 // Store gives access to the state, for the control API and tests.
 func (e *Emulator) Store() *store.Store { return e.store }
@@ -326,7 +340,7 @@ func (e *Emulator) reset(clearJournal bool) error {
 		return err
 	}
 	sc := e.Scenario()
-	if _, _, err := e.store.AddMissing(seedOf(sc.Applications), e.clock.Now()); err != nil {
+	if _, _, err := e.store.AddMissing(seedOf(sc.Applications, nil), e.clock.Now()); err != nil {
 		return fmt.Errorf("load scenario %s: %w", sc.Name, err)
 	}
 	return nil
@@ -341,7 +355,7 @@ func (e *Emulator) ResetApplication(appID string) error {
 	}
 	for _, app := range e.Scenario().Applications {
 		if app.ID == appID {
-			_, _, err := e.store.AddMissing(seedOf([]scenario.Application{app}), e.clock.Now())
+			_, _, err := e.store.AddMissing(seedOf([]scenario.Application{app}, nil), e.clock.Now())
 			return err
 		}
 	}

@@ -37,7 +37,16 @@ func (e *Emulator) AddUsers(_ context.Context, req acapiserver.AddUsersRequestOb
 
 // DeleteUsers removes users.
 func (e *Emulator) DeleteUsers(_ context.Context, req acapiserver.DeleteUsersRequestObject) (acapiserver.DeleteUsersResponseObject, error) {
-	if err := e.store.DeleteUsers(req.ApplicationId, req.Body.Users); err != nil {
+	// Users the scenario lists are remembered as deleted, so that a reload or a restart does not
+	// add them back (scenarios/README.md#reloading).
+	sc := e.Scenario()
+	var listed []string
+	for _, id := range req.Body.Users {
+		if sc.Lists(req.ApplicationId, id) {
+			listed = append(listed, id)
+		}
+	}
+	if err := e.store.DeleteUsers(req.ApplicationId, req.Body.Users, listed...); err != nil {
 		if errors.Is(err, store.ErrStorage) {
 			return nil, err // a 500 that says so, never a 404
 		}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acctl"
@@ -60,22 +61,41 @@ func (e *Emulator) LastReload() *ReloadStatus {
 // It keeps every application, user, phone (registered or lost), registration link, session with
 // its history and pending steps, SMS, the journal, the clock and the skew settings. It adds the
 // applications of sc that do not exist yet and, to every application of sc, the users sc lists
-// that it does not have (with the phone sc gives them). From then on sc decides what phones do in
-// logins that start later, how long they wait before timing out, and which faults apply (their
-// call counters start afresh). A user or application that sc no longer lists stays; an
-// application's secret stays what it is (POST /_acmock/reset starts over from sc).
+// that it does not have (with the phone sc gives them), except those deleted at run time while
+// the scenario listed them: a deletion is something the application did, and stays. Such a user
+// is forgotten as deleted once sc no longer lists them, so a later scenario that lists them
+// again adds them. From then on sc decides what phones do in logins that start later, how long
+// they wait before timing out, and which faults apply (their call counters start afresh). A user
+// or application that sc no longer lists stays; an application's secret stays what it is
+// (POST /_acmock/reset starts over from sc).
 //
-// It is all or nothing: the additions are checked whole (the users limit) and made as one change,
-// and sc replaces the scenario only once they are made, so a scenario the store refuses changes
+// It is all or nothing: the additions are checked whole (the limits) and made as one change, and
+// sc replaces the scenario only once they are made, so a scenario the store refuses changes
 // nothing.
 func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
-	if err := e.checkApply(sc); err != nil {
+	deleted := e.store.Deleted()
+	if err := e.checkApply(sc, deleted); err != nil {
 		return fmt.Errorf("apply scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
 	}
-	if _, _, err := e.store.AddMissing(seedOf(sc.Applications), e.clock.Now()); err != nil {
+	for _, app := range sc.Applications {
+		if kept, err := e.store.Application(app.ID); err == nil && kept.Secret != app.Secret {
+			e.log.Warn("the scenario gives an application another secret: the one in the state stays (POST /_acmock/reset applies the file's)",
+				"application", app.ID)
+		}
+	}
+	if _, _, err := e.store.AddMissing(seedOf(sc.Applications, deleted), e.clock.Now()); err != nil {
 		return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+	}
+	for appID, ids := range deleted {
+		unlisted := slices.DeleteFunc(ids, func(id string) bool { return sc.Lists(appID, id) })
+		if len(unlisted) == 0 {
+			continue
+		}
+		if err := e.store.ForgetDeleted(appID, unlisted); err != nil {
+			return fmt.Errorf("apply scenario %s: %w", sc.Name, err)
+		}
 	}
 	e.mu.Lock()
 	e.scenario = sc
@@ -88,8 +108,9 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 }
 
 // checkApply refuses, before anything changes, a scenario whose applications and users would take
-// the store past its limits once added to what it holds (scenario.Problems, nil when it fits).
-func (e *Emulator) checkApply(sc *scenario.Scenario) error {
+// the store past its limits once added to what it holds, users deleted at run time left out as
+// seedMissing leaves them (scenario.Problems, nil when it fits).
+func (e *Emulator) checkApply(sc *scenario.Scenario, deleted map[string][]string) error {
 	if err := scenario.CheckLimits(sc, e.store.Limits()); err != nil {
 		return err
 	}
@@ -101,6 +122,9 @@ func (e *Emulator) checkApply(sc *scenario.Scenario) error {
 			continue
 		}
 		for _, u := range app.Users {
+			if _, gone := slices.BinarySearch(deleted[app.ID], u.ID); gone {
+				continue // deleted at run time: not added back
+			}
 			if _, err := e.store.User(app.ID, u.ID); err != nil {
 				newUsers++
 			}
@@ -125,16 +149,21 @@ func (e *Emulator) checkApply(sc *scenario.Scenario) error {
 	return problems
 }
 
-// seedOf is what the store needs of a scenario's applications to add them.
-func seedOf(apps []scenario.Application) []store.SeedApplication {
+// seedOf is what the store needs of a scenario's applications to add them, leaving out the users
+// deleted at run time (deleted, by application, sorted; nil for none).
+func seedOf(apps []scenario.Application, deleted map[string][]string) []store.SeedApplication {
 	out := make([]store.SeedApplication, len(apps))
 	for i, app := range apps {
-		out[i] = store.SeedApplication{ID: app.ID, Secret: app.Secret, Users: make([]store.SeedUser, len(app.Users))}
-		for j, u := range app.Users {
-			out[i].Users[j].ID = u.ID
-			if u.Phone != nil {
-				out[i].Users[j].Phone = &store.SeedPhone{Methods: u.Phone.Methods}
+		out[i] = store.SeedApplication{ID: app.ID, Secret: app.Secret, Users: make([]store.SeedUser, 0, len(app.Users))}
+		for _, u := range app.Users {
+			if _, gone := slices.BinarySearch(deleted[app.ID], u.ID); gone {
+				continue
 			}
+			su := store.SeedUser{ID: u.ID}
+			if u.Phone != nil {
+				su.Phone = &store.SeedPhone{Methods: u.Phone.Methods}
+			}
+			out[i].Users = append(out[i].Users, su)
 		}
 	}
 	return out

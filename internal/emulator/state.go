@@ -43,8 +43,8 @@ func (e *Emulator) start(opts Options, fresh bool) error {
 	}
 }
 
-// restoreSettings puts back the saved clock time (a virtual clock only moves forward, so a
-// snapshot older than the clock leaves it) and the signature-check settings.
+// restoreSettings puts back the saved time of a virtual clock (whatever time the new clock started
+// at) and the signature-check settings.
 func (e *Emulator) restoreSettings(st store.Settings) {
 	if v, ok := e.clock.(*clock.Virtual); ok && !st.ClockNow.IsZero() {
 		v.Set(st.ClockNow)
@@ -121,9 +121,10 @@ func (e *Emulator) ExportState() *store.State {
 }
 
 // ImportState replaces the state with a snapshot: it is checked whole first, and a snapshot with
-// a problem changes nothing (the error wraps store.ErrBadState). The scenario, its faults and the
-// journal stay; pending steps are scheduled again at their due times; a virtual clock is set to
-// the snapshot's time (one with the zero time keeps its own).
+// a problem changes nothing (the error wraps store.ErrBadState). Nor does one that the data
+// directory cannot take (store.ErrStorage): the state stays as it was, its pending steps too. The
+// scenario, its faults and the journal stay; pending steps are scheduled again at their due
+// times; a virtual clock is set to the snapshot's time (one with the zero time keeps its own).
 func (e *Emulator) ImportState(st *store.State) error {
 	if err := st.Check(e.store.Limits()); err != nil {
 		return err
@@ -131,6 +132,10 @@ func (e *Emulator) ImportState(st *store.State) error {
 	e.timers.StopAll()
 	e.forgetPlans()
 	if err := e.store.Import(st); err != nil {
+		e.resumePlans() // the state it had, timelines included
+		if errors.Is(err, store.ErrStorage) {
+			return fmt.Errorf("the state was not changed: %w", err)
+		}
 		return err
 	}
 	settings := e.store.Settings()

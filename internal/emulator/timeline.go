@@ -90,6 +90,15 @@ func (e *Emulator) finish(s *plannedStep) {
 	}
 }
 
+// cancel marks the step done and stops its timer; a step that resumePlans fires at once, because
+// it fell due while the emulator was stopped, has none. The caller holds plansMu.
+func (s *plannedStep) cancel() {
+	s.done = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
+
 // changes reports whether the step would change a session that is in status from.
 func (s *plannedStep) changes(from acapi.SessionStatus) bool {
 	if s.timeout {
@@ -162,8 +171,9 @@ func (e *Emulator) playPhone(sess store.Session) {
 
 // resumePlans schedules again, after a restart or an import, the steps that the sessions' saved
 // timelines still have to come, at their due times on the emulator's clock. Steps already due (the
-// clock moved while acmock was stopped, or it stopped in the middle of an advance) fire at once, in
-// order. A live session saved without a timeline (acmock stopped between the login and saving its
+// clock moved while acmock was stopped, or it stopped in the middle of an advance) get no timer:
+// they fire at once, in order, each at the clock's present time, and each one's effects (a
+// cancelled timeout) apply before the next, as they would have had the emulator run. A live session saved without a timeline (acmock stopped between the login and saving its
 // plan, before authenticate answered) gets its timeline from the scenario, as a new login does.
 func (e *Emulator) resumePlans() {
 	now := e.clock.Now()
@@ -190,7 +200,12 @@ func (e *Emulator) resumePlans() {
 		e.plans[sess.Token] = p
 		e.plansMu.Unlock()
 		for _, ps := range due {
-			e.fire(p, ps)
+			e.plansMu.Lock()
+			done := ps.done // settled by a step before it
+			e.plansMu.Unlock()
+			if !done {
+				e.fire(p, ps)
+			}
 		}
 		e.settle(sess.Token)
 	}
@@ -232,7 +247,7 @@ func (e *Emulator) settle(token string) {
 		}
 		if ended || (s.timeout && !s.changes(status)) {
 			e.finish(s)
-			s.timer.Stop()
+			s.cancel()
 			continue
 		}
 		left++
@@ -255,7 +270,7 @@ func (e *Emulator) endPlan(token string) {
 	for _, s := range p.steps {
 		if !s.done {
 			e.finish(s)
-			s.timer.Stop()
+			s.cancel()
 		}
 	}
 	delete(e.plans, token)

@@ -127,10 +127,76 @@ func syntaxProblem(file string, data []byte, err error) Problem {
 		msg = "a tab indents this line; indent with spaces"
 	case strings.HasPrefix(le.ContextMsg, "while parsing a flow") && le.ContextMark.Line > 0:
 		// The bracket that was never closed is what the author has to find; say where it opened.
-		what := strings.TrimPrefix(le.ContextMsg, "while parsing a ")
-		msg = fmt.Sprintf("%s (in the %s opened at line %d, column %d)", msg, what, le.ContextMark.Line, le.ContextMark.Column)
+		what, at := strings.TrimPrefix(le.ContextMsg, "while parsing a "), le.ContextMark
+		if what == "flow node" {
+			// The parser names where it wanted an entry (at the end of the file, for a bracket
+			// opened on the last line), not the bracket: find the one still open there.
+			if b, bl, bc, ok := openBracket(data, le.Mark.Index); ok {
+				what, at.Line, at.Column = map[byte]string{'[': "flow sequence", '{': "flow mapping"}[b], bl, bc
+			}
+		}
+		msg = fmt.Sprintf("%s (in the %s opened at line %d, column %d)", msg, what, at.Line, at.Column)
 	}
 	return Problem{File: file, Line: line, Column: col, Msg: clip.String("YAML syntax: "+msg, maxMessage)}
+}
+
+// openBracket finds the innermost flow bracket ([ or {) still open at byte offset end, skipping
+// quoted scalars and comments (a heuristic for the message only: block scalars are not
+// parsed), and returns it with its line and column (from 1, in characters).
+func openBracket(data []byte, end int) (bracket byte, line, col int, ok bool) {
+	type open struct {
+		b         byte
+		line, col int
+	}
+	var stack []open
+	line, col = 1, 0
+	var quote byte
+	comment := false
+	prev := byte('\n')
+	for i := 0; i < min(end, len(data)); i++ {
+		c := data[i]
+		if c&0xC0 != 0x80 { // a character starts here (not a UTF-8 continuation byte)
+			col++
+		}
+		switch {
+		case c == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			col-- // one line break with the \n after it
+		case c == '\n' || c == '\r':
+			line, col, comment, c = line+1, 0, false, '\n' // a quoted scalar may go on
+		case comment:
+		case quote == '"':
+			if c == '\\' {
+				i++ // the escaped character
+				col++
+			} else if c == '"' {
+				quote = 0
+			}
+		case quote == '\'':
+			if c == '\'' {
+				if i+1 < len(data) && data[i+1] == '\'' {
+					i++ // '' is a quote inside the scalar
+					col++
+				} else {
+					quote = 0
+				}
+			}
+		case c == '#' && (prev == ' ' || prev == '\t' || prev == '\n'):
+			comment = true
+		case (c == '"' || c == '\'') && (prev == ' ' || prev == '\t' || prev == '\n' || prev == '[' || prev == '{' || prev == ',' || prev == ':'):
+			quote = c
+		case (c == '[' || c == '{') && (len(stack) > 0 || prev == ' ' || prev == '\t' || prev == '\n'):
+			// Outside brackets one opens only where a value starts (a plain scalar may hold one).
+			stack = append(stack, open{c, line, col})
+		case (c == ']' || c == '}') && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+		prev = c
+	}
+	if len(stack) == 0 {
+		return 0, 0, 0, false
+	}
+	top := stack[len(stack)-1]
+	return top.b, top.line, top.col, true
 }
 
 // lineHasTab reports whether the line holding byte offset i contains a tab.

@@ -9,6 +9,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -215,6 +216,23 @@ func (s *Scenario) BehaviourFor(appID, userID string) Behaviour {
 		}
 	}
 	return s.Defaults
+}
+
+// Lists reports whether the scenario lists the user in the application.
+func (s *Scenario) Lists(appID, userID string) bool {
+	if at, ok := s.users[[2]string{appID, userID}]; ok && at[0] < len(s.Applications) && at[1] < len(s.Applications[at[0]].Users) {
+		if app := &s.Applications[at[0]]; app.ID == appID && app.Users[at[1]].ID == userID {
+			return true
+		}
+	} else if !ok && s.users != nil && len(s.users) == s.userCount() {
+		return false // the index still counts every listed user
+	}
+	for _, app := range s.Applications {
+		if app.ID == appID && slices.ContainsFunc(app.Users, func(u User) bool { return u.ID == userID }) {
+			return true
+		}
+	}
+	return false
 }
 
 // index builds the lookup of BehaviourFor; a scenario built in Go without it still works.

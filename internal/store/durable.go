@@ -69,6 +69,7 @@ type fact struct {
 	Secret  string                       `json:"secret,omitempty"`
 	User    string                       `json:"user,omitempty"`
 	Users   []string                     `json:"users,omitempty"`
+	Gone    []string                     `json:"gone,omitempty"`
 	Token   string                       `json:"token,omitempty"`
 	Code    string                       `json:"code,omitempty"`
 	Name    string                       `json:"name,omitempty"`
@@ -319,7 +320,9 @@ func (s *Store) apply(rec []byte) error {
 	case "add_missing":
 		_, _, err = s.AddMissing(f.Apps, f.At)
 	case "delete_users":
-		err = s.DeleteUsers(f.App, f.Users)
+		err = s.DeleteUsers(f.App, f.Users, f.Gone...)
+	case "forget_deleted":
+		err = s.ForgetDeleted(f.App, f.Users)
 	case "new_link":
 		_, err = s.NewLink(f.App, f.User, f.Name, f.At)
 	case "register_phone":

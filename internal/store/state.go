@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -82,6 +83,9 @@ type AppState struct {
 	ID     string      `json:"id"`
 	Secret string      `json:"secret"`
 	Users  []UserState `json:"users"`
+	// Deleted are users deleted at run time that a scenario reload must not add back (see
+	// Store.DeleteUsers), sorted.
+	Deleted []string `json:"deleted,omitempty"`
 }
 
 // UserState is a user with their phone and links (oldest first).
@@ -302,7 +306,7 @@ func (st *State) check(l Limits, own bool) error {
 	apps := map[string]bool{}
 	links := map[string]bool{}
 	logins := map[[2]string]int{}
-	nUsers := 0
+	nUsers, nDeleted := 0, 0
 	for i, a := range st.Applications {
 		at := fmt.Sprintf("applications[%d]", i)
 		if p := textProblem(a.ID, 1, AppIDLength); p != "" {
@@ -372,6 +376,21 @@ func (st *State) check(l Limits, own bool) error {
 					return bad(lt+".code", "link %s appears twice", l.Code)
 				}
 				links[l.Code] = true
+			}
+		}
+		for j, id := range a.Deleted {
+			dt := fmt.Sprintf("%s.deleted[%d]", at, j)
+			if nDeleted++; nDeleted > l.MaxUsers {
+				return bad(dt, "is past the limit of %d deleted users remembered, all applications together", l.MaxUsers)
+			}
+			if p := textProblem(id, 1, UserIDLength); p != "" {
+				return bad(dt, "%s", p)
+			}
+			switch {
+			case users[[2]string{a.ID, id}]:
+				return bad(dt, "user %q is in the application's users: a user is there or deleted, not both", id)
+			case j > 0 && id <= a.Deleted[j-1]:
+				return bad(dt, "%q comes after %q: deleted users are sorted, each once", id, a.Deleted[j-1])
 			}
 		}
 	}
@@ -543,6 +562,9 @@ func (s *Store) exportLocked() *State {
 	for _, id := range s.appIDs {
 		app := s.apps[id]
 		as := AppState{ID: app.ID, Secret: app.Secret, Users: make([]UserState, 0, app.order.len())}
+		if len(app.deleted) > 0 {
+			as.Deleted = slices.Sorted(maps.Keys(app.deleted))
+		}
 		app.order.ascend(0, func(_ uint64, u *user) bool {
 			us := UserState{ID: u.id, Seq: u.seq, Logins: u.logins, Links: make([]LinkState, 0, len(u.links))}
 			if u.phone != nil {
@@ -604,6 +626,12 @@ func (s *Store) loadLocked(st *State) {
 	}
 	for _, a := range st.Applications {
 		app := s.putApplication(a.ID, a.Secret) // checked: no duplicates
+		for _, id := range a.Deleted {
+			if app.deleted == nil {
+				app.deleted = make(map[string]struct{}, len(a.Deleted))
+			}
+			app.deleted[id] = struct{}{}
+		}
 		added := make([]*user, 0, len(a.Users))
 		for _, us := range a.Users {
 			seq := us.Seq
@@ -692,13 +720,31 @@ func (s *Store) loadLocked(st *State) {
 
 // Import replaces the whole state with a snapshot, after checking all of it against the store's
 // limits: a snapshot with a problem changes nothing. With a data directory the new state is on
-// disk before Import returns.
+// disk before it replaces the one in memory: when it cannot be written (an error wrapping
+// ErrStorage, after which the store refuses every change, as after any failed write) nothing
+// changes either.
 func (s *Store) Import(st *State) (err error) {
 	if err := st.Check(s.limits); err != nil {
 		return err
 	}
 	defer s.write(&err)()
+	if s.failed != nil {
+		return nil // write answers the failure; nothing is loaded
+	}
+	if s.dir != nil {
+		// The snapshot the directory gets is the one the store would export once loaded: build
+		// that aside, write it, and only then load it here.
+		next := New(s.ids, WithLimits(s.limits))
+		next.loadLocked(st)
+		data, err := json.Marshal(dirSnapshot{Limits: limitsStateOf(s.limits), State: *next.exportLocked()})
+		if err != nil {
+			return fmt.Errorf("encode snapshot: %w", err)
+		}
+		if err := s.dir.Compact(data); err != nil {
+			s.failed = fmt.Errorf("%w: %v", ErrStorage, err)
+			return nil // write answers the failure
+		}
+	}
 	s.loadLocked(st)
-	s.compactNext = true
 	return nil
 }

@@ -3,6 +3,8 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -338,4 +340,41 @@ func TestTransitionNewestAfterARestart(t *testing.T) {
 			t.Fatalf("unknown user: %v %+v", err, sum)
 		}
 	}
+}
+
+// TestAnImportThatCannotBeSavedChangesNothing: when the data directory cannot take the imported
+// snapshot, the import fails with ErrStorage and the store keeps the state it had, in memory and
+// on disk; an import into a store that had already failed is refused the same way.
+func TestAnImportThatCannotBeSavedChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _, err := store.Open(dir, store.SeededIDs(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.AddApplication("app", "secret")
+	withPhones(t, s, "a")
+	before := s.Export()
+	snap := exampleState(t, store.Limits{}).Export()
+
+	// A directory where the snapshot file goes: writing it fails at the rename, even for root.
+	if err := os.Remove(filepath.Join(dir, "snapshot.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "snapshot.json", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Import(snap); !errors.Is(err, store.ErrStorage) || !strings.Contains(err.Error(), "snapshot.json") {
+		t.Fatalf("import that cannot be written: %v, want ErrStorage naming snapshot.json", err)
+	}
+	if got := s.Export(); !reflect.DeepEqual(got, before) {
+		t.Fatalf("a failed import changed the state:\n%+v\nwant\n%+v", got.Applications, before.Applications)
+	}
+	if err := s.Import(snap); !errors.Is(err, store.ErrStorage) {
+		t.Fatalf("import into a failed store: %v, want ErrStorage", err)
+	}
+	if got := s.Export(); !reflect.DeepEqual(got, before) {
+		t.Fatal("an import into a failed store changed the state")
+	}
+	_ = s.Close()
 }

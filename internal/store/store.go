@@ -14,6 +14,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -190,6 +191,9 @@ type application struct {
 	order    seqIndex[user]
 	byID     *btree.BTreeG[*user] // find.go
 	sessions seqIndex[session]
+	// deleted are the users deleted at run time that the emulator asked to remember (those its
+	// scenario lists), so that a reload does not add them back; nil when there are none.
+	deleted map[string]struct{}
 }
 
 // user is a User as the store keeps it.
@@ -394,22 +398,73 @@ func (s *Store) addUser(app *application, id string) *user {
 	app.users[id] = u
 	app.order.add(u.seq, u)
 	app.byID.ReplaceOrInsert(u)
+	delete(app.deleted, id) // added again: no longer a deleted user
 	s.users++
 	return u
 }
 
-// DeleteUsers removes users with their links and sessions; unknown IDs are ignored.
-func (s *Store) DeleteUsers(appID string, ids []string) (err error) {
+// DeleteUsers removes users with their links and sessions; unknown IDs are ignored. Those of the
+// users deleted that remember names are remembered as deleted (see Deleted) until they are added
+// again, their application is reset, or ForgetDeleted.
+func (s *Store) DeleteUsers(appID string, ids []string, remember ...string) (err error) {
 	defer s.write(&err)()
 	app, err := s.app(appID)
 	if err != nil {
 		return err
 	}
-	s.record(fact{Op: "delete_users", App: appID, Users: ids})
+	var gone []string
+	if len(remember) > 0 {
+		deleting := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			_, ok := app.users[id]
+			deleting[id] = ok
+		}
+		for _, id := range remember {
+			if deleting[id] {
+				gone = append(gone, id)
+				deleting[id] = false // once
+			}
+		}
+	}
+	s.record(fact{Op: "delete_users", App: appID, Users: ids, Gone: gone})
 	for _, id := range ids {
 		if u, ok := app.users[id]; ok {
 			s.deleteUser(u)
 		}
+	}
+	for _, id := range gone {
+		if app.deleted == nil {
+			app.deleted = map[string]struct{}{}
+		}
+		app.deleted[id] = struct{}{}
+	}
+	return nil
+}
+
+// Deleted returns, by application, the users deleted at run time that DeleteUsers was asked to
+// remember, sorted; applications with none are left out.
+func (s *Store) Deleted() map[string][]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]string{}
+	for id, app := range s.apps {
+		if len(app.deleted) > 0 {
+			out[id] = slices.Sorted(maps.Keys(app.deleted))
+		}
+	}
+	return out
+}
+
+// ForgetDeleted stops remembering users of an application as deleted.
+func (s *Store) ForgetDeleted(appID string, ids []string) (err error) {
+	defer s.write(&err)()
+	app, err := s.app(appID)
+	if err != nil {
+		return err
+	}
+	s.record(fact{Op: "forget_deleted", App: appID, Users: ids})
+	for _, id := range ids {
+		delete(app.deleted, id)
 	}
 	return nil
 }
@@ -641,6 +696,7 @@ func (s *Store) ResetApplication(appID string) (err error) {
 	for _, u := range collect(&app.order) {
 		s.deleteUser(u)
 	}
+	app.deleted = nil
 	app.order, app.sessions = seqIndex[user]{}, seqIndex[session]{}
 	s.outbox, s.outStart = slices.DeleteFunc(s.oldestFirst(), func(m SMS) bool { return m.AppID == appID }), 0
 	return nil
