@@ -311,7 +311,7 @@ func (e *Emulator) LoadScenario(sc *scenario.Scenario) error {
 
 func (e *Emulator) loadScenario(sc *scenario.Scenario, clearJournal bool) error {
 	if err := scenario.CheckLimits(sc, e.store.Limits()); err != nil {
-		return fmt.Errorf("load scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
+		return fmt.Errorf("load scenario %s: %w", sc.Name, overLimit{err})
 	}
 	e.mu.Lock()
 	e.scenario = sc
@@ -401,3 +401,10 @@ func paramName(err error) string {
 	}
 	return ""
 }
+
+// overLimit is a scenario's problems with a bound: errors.Is finds store.ErrLimitReached in it,
+// while its text is the problems' alone, which already say that the limit is reached.
+type overLimit struct{ problems error }
+
+func (o overLimit) Error() string   { return o.problems.Error() }
+func (o overLimit) Unwrap() []error { return []error{o.problems, store.ErrLimitReached} }

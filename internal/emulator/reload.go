@@ -77,7 +77,7 @@ func (e *Emulator) ApplyScenario(sc *scenario.Scenario) error {
 	defer e.applyMu.Unlock()
 	deleted := e.store.Deleted()
 	if err := e.checkApply(sc, deleted); err != nil {
-		return fmt.Errorf("apply scenario %s: %w: %w", sc.Name, err, store.ErrLimitReached)
+		return fmt.Errorf("apply scenario %s: %w", sc.Name, overLimit{err})
 	}
 	for _, app := range sc.Applications {
 		if kept, err := e.store.Application(app.ID); err == nil && kept.Secret != app.Secret {
