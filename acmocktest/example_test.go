@@ -117,10 +117,10 @@ func ExampleWithManualClock() {
 		status, _ := login(ctx, srv.Authentication(), "dave", 5*time.Millisecond) // application code
 		done <- status
 	}()
-	for len(srv.Sessions("dave")) == 0 {
-		time.Sleep(time.Millisecond)
+	// Wait until the application has polled a few times, without sleeping.
+	if _, err := srv.WaitRequests(ctx, acmocktest.Filter{Operation: "getSessionStatus", User: "dave"}, 3); err != nil {
+		panic(err)
 	}
-	time.Sleep(30 * time.Millisecond) // the application polls a few times meanwhile
 	fmt.Println(srv.Approve("dave"))
 	fmt.Println(<-done)
 	// Output:
