@@ -325,13 +325,6 @@ func permits(s *reqspec.Schema, t string) bool { return s.Type == "" || s.Type =
 
 const reasonNotNullable = "Value is not nullable"
 
-func nullIssue(s *reqspec.Schema) string {
-	if s.Nullable {
-		return ""
-	}
-	return reasonNotNullable
-}
-
 func boolIssue(s *reqspec.Schema) string {
 	if !permits(s, "boolean") {
 		return s.TypeReason
