@@ -21,6 +21,7 @@ import (
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
+	"github.com/acmock/acmock/internal/reqlog"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 	"github.com/acmock/acmock/internal/watch"
@@ -184,16 +185,18 @@ func parseFlags(args []string) (config, error) {
 	return c, checkLimits(fs, c.limits)
 }
 
-func newLogger(c config, w io.Writer) (*slog.Logger, error) {
+// newLogger returns the logger for acmock's lines and the writer of the request lines, which
+// writes what the logger's handler would, the same bytes, without slog's generic path.
+func newLogger(c config, w io.Writer) (*slog.Logger, *reqlog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if c.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), reqlog.New(w, reqlog.JSON, level), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return slog.New(slog.NewTextHandler(w, opts)), reqlog.New(w, reqlog.Text, level), nil
 }
 
 // run serves until ctx-equivalent signals arrive and returns the exit code. ready, when not nil,
@@ -224,7 +227,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	// The log is written off the request path, and flushed on every way out of run.
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
-	log, err := newLogger(c, logOut)
+	log, reqLog, err := newLogger(c, logOut)
 	if err != nil {
 		fmt.Fprintf(stderr, "acmock: %v\n", err)
 		return 2
@@ -256,7 +259,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	b := describeBinding(c.addr, ln.Addr(), c.publicURL)
 	emu, err := emulator.New(emulator.Options{
 		Clock: clk, Scenario: sc, PublicURL: b.publicURL, AuthOff: c.auth == "off",
-		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog,
+		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog, RequestLog: reqLog,
 		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits, DataDir: c.dataDir,
 	})
 	if err != nil {

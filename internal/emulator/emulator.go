@@ -28,6 +28,7 @@ import (
 	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/heapq"
 	"github.com/acmock/acmock/internal/journal"
+	"github.com/acmock/acmock/internal/reqlog"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/internal/store"
 )
@@ -69,6 +70,11 @@ type Options struct {
 	ControlToken string
 	// Logger receives one line per request (default: discard).
 	Logger *slog.Logger
+	// RequestLog, when set, writes the request lines in Logger's place, the same bytes without
+	// slog's generic path; Logger still writes the other lines. Build it for the writer, format
+	// and level of Logger's handler (a TextHandler or JSONHandler with only a level set, and no
+	// With or WithGroup of its own): the emulator adds the attributes it adds to Logger.
+	RequestLog *reqlog.Logger
 	// DataDir, when set, keeps the state in that directory (see store.Open): every change is on
 	// disk before it is answered, and a new emulator on the same directory starts where the last
 	// one stopped, with the scenario applied on top as ApplyScenario does. Close releases it.
@@ -87,6 +93,7 @@ type Emulator struct {
 	journal   *journal.Journal
 	verifier  *acauth.Verifier
 	log       *slog.Logger
+	reqLog    *reqlog.Logger        // the request lines' writer, when Options.RequestLog is set
 	ops       map[string]*operation // by "METHOD /path/template", api/openapi.yaml
 	ctlOps    map[string]*operation // the same for api/control.yaml
 	handler   http.Handler
@@ -135,9 +142,12 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	log := opts.Logger
+	log, reqLog := opts.Logger, opts.RequestLog
 	if opts.AuthOff {
-		log = log.With("auth", "OFF: unsigned requests accepted")
+		log = log.With(authOffKey, authOffValue)
+		if reqLog != nil {
+			reqLog = reqLog.With(authOffKey, authOffValue)
+		}
 	}
 	e := &Emulator{
 		opts:    opts,
@@ -145,6 +155,7 @@ func New(opts Options) (*Emulator, error) {
 		timers:  clock.NewGroup(opts.Clock),
 		journal: journal.New(opts.JournalSize),
 		log:     log,
+		reqLog:  reqLog,
 		plans:   map[string]*plan{},
 	}
 	storeOpts := []store.Option{store.WithLimits(opts.Limits), store.WithClock(opts.Clock.Now), store.OnSessionDone(e.endPlan)}

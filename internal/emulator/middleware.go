@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
+	"github.com/acmock/acmock/internal/reqlog"
 )
 
 // requestInfo collects what the layers of the handler learn about a request, for the request log
@@ -110,28 +110,6 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 	})
 }
 
-// headerNames is the request log's auth_headers: the text log writes it as fmt writes a
-// []string ("[X-A X-B]"), the JSON log as an array, without fmt's reflection on every request.
-type headerNames []string
-
-func (h headerNames) MarshalText() ([]byte, error) {
-	n := 2
-	for _, s := range h {
-		n += len(s) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, s := range h {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = append(b, s...)
-	}
-	return append(b, ']'), nil
-}
-
-func (h headerNames) MarshalJSON() ([]byte, error) { return json.Marshal([]string(h)) }
-
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
 	latency := time.Since(start)
 	if !info.at.IsZero() {
@@ -158,32 +136,14 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	if status >= 500 && info.fault == "" {
 		level = slog.LevelError
 	}
-	h := e.log.Handler()
-	if !h.Enabled(r.Context(), level) {
-		return
-	}
-	// The record goes to the handler directly: Logger.LogAttrs would also walk the stack for the
-	// caller's position, which the request log never prints.
 	// What the line quotes of the request is cut as the journal cuts it (journal.MaxText bytes
 	// each), so a 64 KiB path does not make a 64 KiB line.
-	attrs := []slog.Attr{
-		slog.String("method", logText(r.Method)), slog.String("path", logText(path)),
-		slog.String("operation", opID), slog.String("application", logText(info.app)),
-		slog.String("user", logText(info.user)), slog.Int("status", status),
-		slog.Duration("duration", latency), slog.String("hmac", info.verdict),
-	}
-	if len(info.authHeaders) > 0 {
-		attrs = append(attrs, slog.Any("auth_headers", headerNames(info.authHeaders)))
-	}
-	if info.errCode != "" {
-		attrs = append(attrs, slog.String("error", info.errCode), slog.String("message", info.message))
-	}
-	if info.fault != "" {
-		attrs = append(attrs, slog.String("fault", info.fault))
-	}
-	rec := slog.NewRecord(time.Now(), level, "request", 0)
-	rec.AddAttrs(attrs...)
-	_ = h.Handle(r.Context(), rec)
+	e.logRequest(r.Context(), &reqlog.Line{
+		Level: level, Method: logText(r.Method), Path: logText(path), Operation: opID,
+		Application: logText(info.app), User: logText(info.user), Status: status, Duration: latency,
+		HMAC: info.verdict, AuthHeaders: info.authHeaders, Error: info.errCode, Message: info.message,
+		Fault: info.fault,
+	})
 }
 
 // logText bounds what a log line quotes of the request, as the journal bounds its entries.
