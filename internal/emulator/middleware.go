@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gorilla/mux"
+
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/clip"
 	"github.com/acmock/acmock/internal/journal"
@@ -51,8 +53,10 @@ type requestInfo struct {
 	// its template (see pathTemplate.matcher).
 	raw [maxPathParams]string
 
-	// rec is the response writer observe hands on, kept here to save an allocation.
-	rec statusRecorder
+	// rec is the response writer observe hands on, and match what the router found: kept here to
+	// save their allocations.
+	rec   statusRecorder
+	match mux.RouteMatch
 }
 
 type infoKey struct{}

@@ -150,8 +150,13 @@ func withVars(r *http.Request, names, values []string) *http.Request {
 // handlers that read mux.Vars.
 func (e *Emulator) dispatch(root *mux.Router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m mux.RouteMatch
-		if root.Match(r, &m) && m.Handler != nil {
+		var m *mux.RouteMatch
+		if info := infoFrom(r.Context()); info != nil {
+			m = &info.match // saves an allocation
+		} else {
+			m = &mux.RouteMatch{}
+		}
+		if root.Match(r, m) && m.Handler != nil {
 			m.Handler.ServeHTTP(w, r)
 			return
 		}
