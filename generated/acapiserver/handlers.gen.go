@@ -29,3 +29,60 @@ func Handlers(si ServerInterface, options GorillaServerOptions) map[string]http.
 		"POST /management/send_registration_sms/{application_id}/{user_id}":       http.HandlerFunc(wrapper.SendRegistrationSms),
 	}
 }
+
+// StrictPathHandlers returns, for each operation that takes no body and whose only parameters are
+// string path parameters, a handler that does what Handlers does for it behind
+// NewStrictHandlerWithOptions(ssi, nil, options): it builds the operation's request object, calls
+// ssi and writes the response object it returns, or hands an error to
+// options.ResponseErrorHandlerFunc. pathValue gives the decoded value of each path parameter,
+// which must not be empty; the handlers read nothing else from the request, so the router need not
+// put the values in the request's context.
+func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Request, name string) string, options StrictHTTPServerOptions) map[string]http.Handler {
+	if options.ResponseErrorHandlerFunc == nil {
+		options.ResponseErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}
+	return map[string]http.Handler{
+		"POST /authentication/logout/{session_token}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.Logout(r.Context(), LogoutRequestObject{SessionToken: pathValue(r, "session_token")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitLogoutResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /authentication/session_status/{session_token}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.GetSessionStatus(r.Context(), GetSessionStatusRequestObject{SessionToken: pathValue(r, "session_token")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetSessionStatusResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /management/has_registered_mobile_device/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.HasRegisteredMobileDevice(r.Context(), HasRegisteredMobileDeviceRequestObject{ApplicationId: pathValue(r, "application_id"), UserId: pathValue(r, "user_id")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitHasRegisteredMobileDeviceResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /management/lost_user_mobile_device/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.LostUserMobileDevice(r.Context(), LostUserMobileDeviceRequestObject{ApplicationId: pathValue(r, "application_id"), UserId: pathValue(r, "user_id")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitLostUserMobileDeviceResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+	}
+}

@@ -46,3 +46,60 @@ func Handlers(si ServerInterface, options GorillaServerOptions) map[string]http.
 		"PUT /_acmock/wallclock":                                                 http.HandlerFunc(wrapper.PutWallClock),
 	}
 }
+
+// StrictPathHandlers returns, for each operation that takes no body and whose only parameters are
+// string path parameters, a handler that does what Handlers does for it behind
+// NewStrictHandlerWithOptions(ssi, nil, options): it builds the operation's request object, calls
+// ssi and writes the response object it returns, or hands an error to
+// options.ResponseErrorHandlerFunc. pathValue gives the decoded value of each path parameter,
+// which must not be empty; the handlers read nothing else from the request, so the router need not
+// put the values in the request's context.
+func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Request, name string) string, options StrictHTTPServerOptions) map[string]http.Handler {
+	if options.ResponseErrorHandlerFunc == nil {
+		options.ResponseErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}
+	return map[string]http.Handler{
+		"GET /_acmock/applications/{application_id}/credentials": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.GetApplicationCredentials(r.Context(), GetApplicationCredentialsRequestObject{ApplicationId: pathValue(r, "application_id")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetApplicationCredentialsResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/applications/{application_id}/reset": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.ResetApplication(r.Context(), ResetApplicationRequestObject{ApplicationId: pathValue(r, "application_id")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitResetApplicationResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.LosePhone(r.Context(), LosePhoneRequestObject{ApplicationId: pathValue(r, "application_id"), UserId: pathValue(r, "user_id")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitLosePhoneResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/register/{code}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			response, err := ssi.OpenRegistrationLink(r.Context(), OpenRegistrationLinkRequestObject{Code: pathValue(r, "code")})
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitOpenRegistrationLinkResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+	}
+}

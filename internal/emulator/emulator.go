@@ -82,6 +82,10 @@ type Options struct {
 	// Snapshot, when set, is the state to start from (a GET /_acmock/state document) instead of
 	// the scenario's initial state; with DataDir it is used only when the directory is empty.
 	Snapshot *store.State
+
+	// generatedWrappers serves every operation through the generated wrappers, as before
+	// StrictPathHandlers, for the tests that compare the two.
+	generatedWrappers bool
 }
 
 // Emulator serves the Activeconnect API. Create it with New.
@@ -207,17 +211,27 @@ func (e *Emulator) routes() (http.Handler, error) {
 
 	// The API first: it takes most of the traffic. Each operation's route matches without a
 	// regular expression and runs a middleware chain built here, once (see routing.go).
-	strict := acapiserver.NewStrictHandlerWithOptions(e, nil, acapiserver.StrictHTTPServerOptions{
+	strictOptions := acapiserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
 		},
 		ResponseErrorHandlerFunc: e.internalError,
-	})
+	}
+	strict := acapiserver.NewStrictHandlerWithOptions(e, nil, strictOptions)
 	api := acapiserver.Handlers(strict, acapiserver.GorillaServerOptions{
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
 		},
 	})
+	// The operations that take only path parameters (device checks, status polls, logouts: most
+	// of the traffic) call the strict server directly with the values identify decoded.
+	if !e.opts.generatedWrappers {
+		for key, h := range acapiserver.StrictPathHandlers(e, decodedParam, strictOptions) {
+			if op := e.ops[key]; op != nil {
+				api[key], op.direct = h, true
+			}
+		}
+	}
 	// The signature is checked before anything about the request's content: a caller that is not
 	// authenticated learns nothing about its body or parameters.
 	err := addRoutes(root, &acspec.API, e.ops, api, func(op *operation, h http.Handler) http.Handler {
@@ -234,7 +248,13 @@ func (e *Emulator) routes() (http.Handler, error) {
 	}).Subrouter()); err != nil {
 		return nil, err
 	}
-	return e.observe(e.limitBody(root)), nil
+	return e.observe(e.limitBody(e.dispatch(root))), nil
+}
+
+// decodedParam gives StrictPathHandlers a path parameter as identify decoded it.
+func decodedParam(r *http.Request, name string) string {
+	v, _ := infoFrom(r.Context()).pathParam(name)
+	return v
 }
 
 // notFound answers a path no route matched, or a known path with the wrong method (gorilla/mux

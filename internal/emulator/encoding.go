@@ -21,15 +21,17 @@ type fixedJSON struct {
 	body   []byte
 }
 
-func encodeFixed(status int, v any) fixedJSON {
+// encodeFixed returns a pointer, which the generated response interfaces hold without the
+// allocation a struct would cost on every answer.
+func encodeFixed(status int, v any) *fixedJSON {
 	body, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("encode fixed answer %T: %v", v, err)) // a type of the spec: cannot fail
 	}
-	return fixedJSON{status: status, body: append(body, '\n')} // json.Encoder ends with a newline
+	return &fixedJSON{status: status, body: append(body, '\n')} // json.Encoder ends with a newline
 }
 
-func (f fixedJSON) write(w http.ResponseWriter) error {
+func (f *fixedJSON) write(w http.ResponseWriter) error {
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(f.status)
 	_, err := w.Write(f.body)
@@ -37,25 +39,25 @@ func (f fixedJSON) write(w http.ResponseWriter) error {
 }
 
 // VisitHasRegisteredMobileDeviceResponse writes the answer.
-func (f fixedJSON) VisitHasRegisteredMobileDeviceResponse(w http.ResponseWriter) error {
+func (f *fixedJSON) VisitHasRegisteredMobileDeviceResponse(w http.ResponseWriter) error {
 	return f.write(w)
 }
 
 // VisitGetSessionStatusResponse writes the answer.
-func (f fixedJSON) VisitGetSessionStatusResponse(w http.ResponseWriter) error { return f.write(w) }
+func (f *fixedJSON) VisitGetSessionStatusResponse(w http.ResponseWriter) error { return f.write(w) }
 
 // VisitLogoutResponse writes the answer.
-func (f fixedJSON) VisitLogoutResponse(w http.ResponseWriter) error { return f.write(w) }
+func (f *fixedJSON) VisitLogoutResponse(w http.ResponseWriter) error { return f.write(w) }
 
 // The fixed answers of the calls a client makes most: device checks, status polls and logouts.
 var (
-	deviceAnswers = [2]fixedJSON{
+	deviceAnswers = [2]*fixedJSON{
 		encodeFixed(http.StatusOK, acapiserver.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: false}),
 		encodeFixed(http.StatusOK, acapiserver.HasRegisteredMobileDevice200JSONResponse{Status: true, DeviceRegistered: true}),
 	}
 	logoutAnswer  = encodeFixed(http.StatusOK, acapiserver.Logout200JSONResponse{Status: true})
-	statusAnswers = func() map[acapi.SessionStatus]fixedJSON {
-		m := map[acapi.SessionStatus]fixedJSON{}
+	statusAnswers = func() map[acapi.SessionStatus]*fixedJSON {
+		m := map[acapi.SessionStatus]*fixedJSON{}
 		for _, s := range []acapi.SessionStatus{acapi.SessionStatusActive, acapi.SessionStatusCancelled,
 			acapi.SessionStatusClosed, acapi.SessionStatusFailed, acapi.SessionStatusIdentifying,
 			acapi.SessionStatusPending, acapi.SessionStatusTimeout, acapi.SessionStatusWalkaway} {

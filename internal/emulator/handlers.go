@@ -119,11 +119,11 @@ func smsRefused(err error, req acapiserver.SendRegistrationSmsRequestObject) aca
 
 // HasRegisteredMobileDevice tells whether the user has a usable phone.
 func (e *Emulator) HasRegisteredMobileDevice(_ context.Context, req acapiserver.HasRegisteredMobileDeviceRequestObject) (acapiserver.HasRegisteredMobileDeviceResponseObject, error) {
-	u, err := e.store.User(req.ApplicationId, req.UserId)
+	has, err := e.store.UserHasDevice(req.ApplicationId, req.UserId)
 	if err != nil {
 		return acapiserver.HasRegisteredMobileDevice404JSONResponse{NotFoundJSONResponse: acapiserver.NotFoundJSONResponse(notFound(err, req.ApplicationId, req.UserId))}, nil
 	}
-	if u.HasDevice() {
+	if has {
 		return deviceAnswers[1], nil
 	}
 	return deviceAnswers[0], nil

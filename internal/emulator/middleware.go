@@ -48,6 +48,15 @@ type requestInfo struct {
 	// pathErr is the 400 for a path parameter that does not decode, answered once the signature
 	// has been checked.
 	pathErr *apiError
+
+	// raw holds the raw (escaped) values of the matched route's path parameters, in the order of
+	// its template (see pathTemplate.matcher).
+	raw [maxPathParams]string
+
+	// rec is the response writer observe hands on, and match what the router found: kept here to
+	// save their allocations.
+	rec   statusRecorder
+	match mux.RouteMatch
 }
 
 type infoKey struct{}
@@ -88,7 +97,8 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 		at := e.clock.Now()
 		info := &requestInfo{path: r.URL.EscapedPath(), host: r.Host, accept: r.Header.Get("Accept")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &info.rec
+		rec.ResponseWriter = w
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -207,41 +217,46 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // It also finds the spec operation of the matched route, and for status and logout the
 // application and user the session belongs to, so that faults, logs and the journal can name them.
 func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
+	names := op.path.names
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		vars := mux.Vars(r)
 		info := infoFrom(r.Context())
 		info.op = op
-		// The user ID decodes the way the official client encoded it; the others are plain path
-		// segments.
-		for _, p := range []struct {
-			name   string
-			decode func(string) (string, error)
-			how    string
-			dst    *string
-		}{
-			{"application_id", url.PathUnescape, "", &info.app},
-			{"session_token", url.PathUnescape, "", &info.session},
-			{"user_id", url.QueryUnescape, " (encode it like quote_plus)", &info.user},
-		} {
-			raw, ok := vars[p.name]
-			if !ok {
+		raw := rawParams(r, op)
+		var decoded [maxPathParams]string
+		for i, name := range names {
+			// The user ID decodes the way the official client encoded it; the others are plain
+			// path segments.
+			decode, how, dst := url.PathUnescape, "", (*string)(nil)
+			switch name {
+			case "application_id":
+				dst = &info.app
+			case "session_token":
+				dst = &info.session
+			case "user_id":
+				decode, how, dst = url.QueryUnescape, " (encode it like quote_plus)", &info.user
+			default: // the API has no other path parameter
+				decoded[i] = raw[i]
 				continue
 			}
-			v, err := p.decode(raw)
+			v, err := decode(raw[i])
 			if err != nil || !utf8.ValidString(v) {
-				if apiErr := badPathParam(info, p.name, raw, err, p.how); apiErr != nil {
+				if apiErr := badPathParam(info, name, raw[i], err, how); apiErr != nil {
 					writeError(w, r, apiErr)
 					return
 				}
-				continue
+				v = raw[i] // the generated code binds it as it is; validateRequest answers pathErr
+			} else {
+				*dst = v
 			}
-			*p.dst = v
-			vars[p.name] = v
+			decoded[i] = v
 		}
 		if info.session != "" {
 			if _, app, user, err := e.store.SessionSecret(info.session); err == nil {
 				info.app, info.user = app, user
 			}
+		}
+		if !op.direct {
+			r = withVars(r, names, decoded[:len(names)])
 		}
 		next.ServeHTTP(w, r)
 	})

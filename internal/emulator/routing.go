@@ -39,12 +39,19 @@ func compileTemplate(template string) (pathTemplate, error) {
 		}
 		t.segments = append(t.segments, seg)
 	}
+	if len(t.names) > maxPathParams {
+		return t, fmt.Errorf("path template %q has more than %d parameters", template, maxPathParams)
+	}
 	return t, nil
 }
 
-// match reports whether the escaped path fits the template and, when vars is not nil, stores the
-// parameters' raw (still escaped) values in it.
-func (t *pathTemplate) match(path string, vars map[string]string) bool {
+// maxPathParams bounds the parameters of a path template: requestInfo holds their raw values in
+// an array of this size, so that matching a route allocates nothing.
+const maxPathParams = 4
+
+// match reports whether the escaped path fits the template and, when raw is not nil, stores the
+// parameters' raw (still escaped) values in it, in the order of names.
+func (t *pathTemplate) match(path string, raw []string) bool {
 	if !strings.HasPrefix(path, t.prefix) || path == "" || path[0] != '/' {
 		return false
 	}
@@ -59,8 +66,8 @@ func (t *pathTemplate) match(path string, vars map[string]string) bool {
 			if part == "" {
 				return false
 			}
-			if vars != nil {
-				vars[t.names[param]] = part
+			if raw != nil {
+				raw[param] = part
 			}
 			param++
 		} else if part != seg {
@@ -79,21 +86,82 @@ func escapedPath(r *http.Request) string {
 	return r.URL.EscapedPath()
 }
 
-// matcher matches requests for one method on the template, and gives gorilla/mux the path
-// parameters, so that the router runs no regular expression.
+// noVars is the RouteMatch.Vars of every route matched by a matcher: the path parameters are in
+// requestInfo.raw, and the handlers that read mux.Vars get a map of their own (see withVars).
+// Nothing writes to it.
+var noVars = map[string]string{}
+
+// matcher matches requests for one method on the template and keeps the path parameters' raw
+// values in the request's requestInfo, so that the router runs no regular expression and
+// allocates nothing.
 func (t *pathTemplate) matcher(method string) mux.MatcherFunc {
 	return func(r *http.Request, m *mux.RouteMatch) bool {
 		if r.Method != method {
 			return false
 		}
-		path := escapedPath(r)
-		if !t.match(path, nil) {
+		info := infoFrom(r.Context())
+		if info == nil { // a router used without observe, as some tests do
+			raw := make([]string, len(t.names))
+			if !t.match(r.URL.EscapedPath(), raw) {
+				return false
+			}
+			m.Vars = make(map[string]string, len(t.names))
+			for i, name := range t.names {
+				m.Vars[name] = raw[i]
+			}
+			return true
+		}
+		if !t.match(info.path, info.raw[:]) {
 			return false
 		}
-		m.Vars = make(map[string]string, len(t.names))
-		t.match(path, m.Vars)
+		m.Vars = noVars
 		return true
 	}
+}
+
+// rawParams gives the raw values of the request's path parameters that op's template names, from
+// requestInfo, or from mux.Vars for a router used without observe.
+func rawParams(r *http.Request, op *operation) []string {
+	if info := infoFrom(r.Context()); info != nil {
+		return info.raw[:len(op.path.names)]
+	}
+	vars := mux.Vars(r)
+	raw := make([]string, len(op.path.names))
+	for i, name := range op.path.names {
+		raw[i] = vars[name]
+	}
+	return raw
+}
+
+// withVars gives the request its decoded path parameters the way gorilla/mux would, for the
+// generated handlers that read them with mux.Vars.
+func withVars(r *http.Request, names, values []string) *http.Request {
+	vars := make(map[string]string, len(names))
+	for i, name := range names {
+		vars[name] = values[i]
+	}
+	return mux.SetURLVars(r, vars)
+}
+
+// dispatch finds the request's route and serves it, as mux.Router.ServeHTTP does for a router
+// that skips path cleaning and has handlers for paths and methods it does not know, but without
+// the two copies of the request that ServeHTTP makes to carry the route and its variables in the
+// context: the path parameters are in requestInfo, and withVars hands them to the generated
+// handlers that read mux.Vars.
+func (e *Emulator) dispatch(root *mux.Router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m *mux.RouteMatch
+		if info := infoFrom(r.Context()); info != nil {
+			m = &info.match // saves an allocation
+		} else {
+			m = &mux.RouteMatch{}
+		}
+		if root.Match(r, m) && m.Handler != nil {
+			m.Handler.ServeHTTP(w, r)
+			return
+		}
+		e.notFound(w, r)
+	})
 }
 
 // addRoutes adds to r a route for each operation of doc (in the document's order), to its

@@ -35,7 +35,7 @@ func TestPathTemplateMatchesLikeMux(t *testing.T) {
 		}
 		re := regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(tmpl), `([^/]+)`) + "$")
 		for _, p := range paths {
-			vars := map[string]string{}
+			vars := make([]string, len(pt.names))
 			got := pt.match(p, vars)
 			m := re.FindStringSubmatch(p)
 			if got != (m != nil) {
@@ -43,8 +43,8 @@ func TestPathTemplateMatchesLikeMux(t *testing.T) {
 				continue
 			}
 			for i, name := range pt.names {
-				if m != nil && vars[name] != m[i+1] {
-					t.Errorf("%s on %q: %s = %q, want %q", tmpl, p, name, vars[name], m[i+1])
+				if m != nil && vars[i] != m[i+1] {
+					t.Errorf("%s on %q: %s = %q, want %q", tmpl, p, name, vars[i], m[i+1])
 				}
 			}
 		}

@@ -28,6 +28,9 @@ type operation struct {
 	jsonContent bool
 	jsonBody    *reqspec.Schema
 	query       []string // the names of its query parameters
+	// direct is set when the operation is served by a handler of StrictPathHandlers, which takes
+	// its path parameters from requestInfo rather than from mux.Vars.
+	direct bool
 }
 
 func (o *operation) matches(escapedPath string) bool { return o.path.match(escapedPath, nil) }

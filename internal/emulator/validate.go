@@ -107,20 +107,22 @@ func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handle
 		if info != nil {
 			info.op = op // the journal names the registration links phones open
 		}
-		vars := mux.Vars(r)
-		for name, raw := range vars {
-			v, err := url.PathUnescape(raw)
+		raw := rawParams(r, op)
+		vars := make(varsParams, len(raw))
+		for i, name := range op.path.names {
+			v, err := url.PathUnescape(raw[i])
 			if err != nil || !utf8.ValidString(v) {
-				writeError(w, r, pathParamError(name, raw, err, ""))
+				writeError(w, r, pathParamError(name, raw[i], err, ""))
 				return
 			}
 			vars[name] = v
 		}
+		r = mux.SetURLVars(r, map[string]string(vars))
 		var body []byte
 		if info != nil {
 			body = info.body
 		}
-		if apiErr := checkRequest(r, op, varsParams(vars), body, true); apiErr != nil {
+		if apiErr := checkRequest(r, op, vars, body, true); apiErr != nil {
 			writeError(w, r, apiErr)
 			return
 		}

@@ -178,9 +178,85 @@ func Handlers(si ServerInterface, options GorillaServerOptions) map[string]http.
 		fmt.Fprintf(&b, "\t\t%q: http.HandlerFunc(wrapper.%s),\n", op.Method+" "+op.Path, strings.ToUpper(op.ID[:1])+op.ID[1:])
 	}
 	b.WriteString("\t}\n}\n")
+	writeStrictPathHandlers(&b, doc)
 	out, err := format.Source(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("format the generated code: %w", err)
 	}
 	return out, nil
+}
+
+// writeStrictPathHandlers writes StrictPathHandlers: for each operation that takes no body and
+// whose parameters are all string path parameters, a handler that calls the strict server
+// directly, as the strict handler behind Handlers would, with no closure, interface conversion or
+// parameter binding per request. These are the calls clients make most (device checks, status
+// polls, logouts), and the router has the path values at hand already.
+func writeStrictPathHandlers(b *bytes.Buffer, doc *reqspec.Document) {
+	b.WriteString(`
+// StrictPathHandlers returns, for each operation that takes no body and whose only parameters are
+// string path parameters, a handler that does what Handlers does for it behind
+// NewStrictHandlerWithOptions(ssi, nil, options): it builds the operation's request object, calls
+// ssi and writes the response object it returns, or hands an error to
+// options.ResponseErrorHandlerFunc. pathValue gives the decoded value of each path parameter,
+// which must not be empty; the handlers read nothing else from the request, so the router need not
+// put the values in the request's context.
+func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Request, name string) string, options StrictHTTPServerOptions) map[string]http.Handler {
+	if options.ResponseErrorHandlerFunc == nil {
+		options.ResponseErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}
+	return map[string]http.Handler{
+`)
+	for _, op := range doc.Operations {
+		if !pathOnly(op) {
+			continue
+		}
+		name := strings.ToUpper(op.ID[:1]) + op.ID[1:]
+		var fields []string
+		for _, p := range op.Params {
+			fields = append(fields, fmt.Sprintf("%s: pathValue(r, %q)", goFieldName(p.Name), p.Name))
+		}
+		fmt.Fprintf(b, "\t\t%q: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {\n", op.Method+" "+op.Path)
+		fmt.Fprintf(b, "\t\t\tresponse, err := ssi.%s(r.Context(), %sRequestObject{%s})\n", name, name, strings.Join(fields, ", "))
+		fmt.Fprintf(b, "\t\t\tif err != nil {\n\t\t\t\toptions.ResponseErrorHandlerFunc(w, r, err)\n")
+		fmt.Fprintf(b, "\t\t\t} else if response != nil {\n\t\t\t\tif err := response.Visit%sResponse(w); err != nil {\n", name)
+		fmt.Fprintf(b, "\t\t\t\t\toptions.ResponseErrorHandlerFunc(w, r, err)\n\t\t\t\t}\n\t\t\t}\n\t\t}),\n")
+	}
+	b.WriteString("\t}\n}\n")
+}
+
+// pathOnly reports whether the operation takes no body and only string path parameters (no
+// format, so that the generated field is a plain string).
+func pathOnly(op reqspec.Operation) bool {
+	if op.Body != nil || len(op.Params) == 0 {
+		return false
+	}
+	for _, p := range op.Params {
+		if p.In != "path" || p.Schema == nil || p.Schema.Type != "string" || p.Schema.Format != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// goFieldName is the name oapi-codegen gives a parameter's field: each word of the parameter's
+// name (split at anything not a letter or digit) with its first letter in upper case
+// ("application_id": "ApplicationId").
+func goFieldName(param string) string {
+	var b strings.Builder
+	upper := true
+	for _, c := range param {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			if upper && c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			b.WriteRune(c)
+			upper = false
+		default:
+			upper = true
+		}
+	}
+	return b.String()
 }

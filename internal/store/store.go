@@ -497,6 +497,18 @@ func (s *Store) User(appID, userID string) (User, error) {
 	return u.copy(), nil
 }
 
+// UserHasDevice reports whether the user has a usable phone (User(...).HasDevice()), without
+// copying the user: a device check is among the calls clients make most.
+func (s *Store) UserHasDevice(appID, userID string) (bool, error) {
+	s.mu.RLock()
+	defer s.readUnlock()
+	u, err := s.user(appID, userID)
+	if err != nil {
+		return false, err
+	}
+	return u.phone != nil && !u.phone.Lost, nil
+}
+
 // Users lists all of an application's users, in the order they were added. Its cost grows with
 // the application's users: serve lists from UsersAfter.
 func (s *Store) Users(appID string) ([]User, error) {

@@ -31,7 +31,10 @@ func TestSaveByRenameAndBurstsCallOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var calls atomic.Int32
-	stop, err := watch.File(path, 50*time.Millisecond, func() { calls.Add(1) }, nil)
+	// The delay is long enough that five writes fit in it on a loaded machine (with -race, at a
+	// load of 8 on 2 cores, 50 ms did not always hold them).
+	const delay = 400 * time.Millisecond
+	stop, err := watch.File(path, delay, func() { calls.Add(1) }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func TestSaveByRenameAndBurstsCallOnce(t *testing.T) {
 		}
 	}
 	waitFor(t, "the burst", func() bool { return calls.Load() == 2 })
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(2 * delay)
 	if n := calls.Load(); n != 2 {
 		t.Errorf("a burst of five writes made %d calls, want 1", n-1)
 	}
@@ -63,7 +66,7 @@ func TestSaveByRenameAndBurstsCallOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "other.yaml"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(2 * delay)
 	if n := calls.Load(); n != 2 {
 		t.Errorf("writing another file made a call")
 	}
