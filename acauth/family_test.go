@@ -330,6 +330,40 @@ func TestHeadersUsed(t *testing.T) {
 	}
 }
 
+// TestHeadersUsedEveryPair: for each family's timestamp header (or none) with each family's
+// version header (or none), in any case, HeadersUsed names exactly those headers, timestamp
+// first. The answers are shared between calls, so a caller appending to one must not change
+// what the next call returns.
+func TestHeadersUsedEveryPair(t *testing.T) {
+	t.Parallel()
+	for ts := -1; ts < len(sixTimestamps); ts++ {
+		for v := -1; v < len(sixVersions); v++ {
+			h := http.Header{"Authentication": {"hmac a:1:x"}, "User-Agent": {"test"}}
+			var want []string
+			if ts >= 0 {
+				h[strings.ToLower(sixTimestamps[ts])] = []string{"1700000000"}
+				want = append(want, sixTimestamps[ts])
+			}
+			if v >= 0 {
+				h.Set(sixVersions[v], "1")
+				want = append(want, sixVersions[v])
+			}
+			got := acauth.HeadersUsed(h)
+			if !slices.Equal(got, want) || (want == nil) != (got == nil) {
+				t.Errorf("timestamp %d, version %d: HeadersUsed = %q, want %q", ts, v, got, want)
+			}
+			if len(got) > 0 {
+				if extended := append(got, "appended"); len(extended) != len(want)+1 {
+					t.Fatalf("appended to %q: %q", got, extended)
+				}
+				if again := acauth.HeadersUsed(h); !slices.Equal(again, want) {
+					t.Errorf("timestamp %d, version %d: after an append HeadersUsed = %q, want %q", ts, v, again, want)
+				}
+			}
+		}
+	}
+}
+
 // TestReplayIsCaseExact: the replay cache compares nonces byte for byte. A hex nonce in lower case
 // is a different nonce from its upper-case twin, in either order, while the exact text again is a
 // replay. A verifier that folded case before keying the cache would refuse the twins.
