@@ -2,6 +2,7 @@ package acauth
 
 import (
 	"fmt"
+	"math/bits"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -143,8 +144,8 @@ func (hv *headerValues) add(vals []string) {
 	hv.n += len(vals)
 }
 
-func scanHeaders(h http.Header) protocolHeaders {
-	var p protocolHeaders
+// scan fills p, which must be zero, from the header map h.
+func (p *protocolHeaders) scan(h http.Header) {
 	for key, vals := range h {
 		switch which, i := matchHeader(key); which {
 		case authenticationHeader:
@@ -153,7 +154,6 @@ func scanHeaders(h http.Header) protocolHeaders {
 			p.found[which][i].add(vals)
 		}
 	}
-	return p
 }
 
 // authenticationHeader is what matchHeader returns for the Authentication header.
@@ -237,22 +237,27 @@ var usedNames = func() (t [numFamilies + 1][numFamilies + 1][]string) {
 // means none of the six families' headers is present. The slice may be shared with other
 // callers that got the same answer, so it must not be modified (appending to it is safe).
 func HeadersUsed(h http.Header) []string {
-	p := scanHeaders(h)
-	var present [2]int // how many families carry the header of each kind
-	var last [2]int    // the last family that does
-	for which := range p.found {
-		last[which] = -1
-		for i, vals := range p.found[which] {
-			if vals.n > 0 {
-				present[which]++
-				last[which] = i
+	// Only which headers are present matters here, not their values: bit i of present[which]
+	// says family i carries the header of kind which.
+	var present [2]uint
+	for key, vals := range h {
+		if which, i := matchHeader(key); which != authenticationHeader && which >= 0 && len(vals) > 0 {
+			present[which] |= 1 << i
+		}
+	}
+	if bits.OnesCount(present[timestampHeader]) <= 1 && bits.OnesCount(present[versionHeader]) <= 1 {
+		// bits.Len gives the family's index plus one, and 0 for none.
+		return usedNames[bits.Len(present[timestampHeader])][bits.Len(present[versionHeader])]
+	}
+	names := make([]string, 0, bits.OnesCount(present[timestampHeader])+bits.OnesCount(present[versionHeader]))
+	for which := range present {
+		for i := range numFamilies {
+			if present[which]&(1<<i) != 0 {
+				names = append(names, documented[i][which])
 			}
 		}
 	}
-	if present[timestampHeader] <= 1 && present[versionHeader] <= 1 {
-		return usedNames[last[timestampHeader]+1][last[versionHeader]+1]
-	}
-	return p.names(p.names(make([]string, 0, present[0]+present[1]), timestampHeader), versionHeader)
+	return names
 }
 
 // pick returns the one value that the headers of kind which (timestampHeader or

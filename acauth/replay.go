@@ -74,6 +74,9 @@ func (c *replayCache) checkAndAdd(clientID, nonce string, ts, nowSec, skewSec in
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.expire(nowSec, skewSec)
+	if c.slots == nil {
+		c.grow() // the first entry
+	}
 	slot, found := c.find(h1, h2)
 	if found && !expired(c.ring[c.slots[slot]-1].ts, nowSec, skewSec) {
 		return true
@@ -125,9 +128,6 @@ func (c *replayCache) home(h1 uint64) int {
 // find returns the slot that refers to the entry of the key (h1, h2), or the empty slot where
 // the key would go. The table must not be full, which it never is: it has twice the ring's room.
 func (c *replayCache) find(h1, h2 uint64) (slot int, found bool) {
-	if len(c.slots) == 0 {
-		c.grow()
-	}
 	mask := len(c.slots) - 1
 	for i := c.home(h1); ; i = (i + 1) & mask {
 		s := c.slots[i]

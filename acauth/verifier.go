@@ -234,7 +234,8 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 // the timestamp (or the version) only if they agree. A rejection's Field
 // names the header as the client's family spells it.
 func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
-	hs := scanHeaders(r.Header)
+	var hs protocolHeaders
+	hs.scan(r.Header)
 	switch {
 	case hs.auth.n == 0:
 		return "", &Rejection{Code: CodeMissingHeader, Field: HeaderAuthentication,
