@@ -86,6 +86,8 @@ func CheckNonce(s string) error {
 const (
 	tokenSize     = 16
 	signatureSize = 16
+	// signatureBase64Size is the length of a signature in padded base64.
+	signatureBase64Size = (signatureSize + 2) / 3 * 4
 )
 
 // StringToSign returns the message that is HMACed: nonce + uri + timestamp,

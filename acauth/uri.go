@@ -42,26 +42,32 @@ func incomingURI(r *http.Request) (host, target string) {
 // built from the escaped path (RawPath or Opaque) and RawQuery so that "+"
 // and "%2F" are signed exactly as sent.
 func OutgoingURI(req *http.Request) (string, error) {
+	host, target, err := outgoingURI(req)
+	return host + target, err
+}
+
+// outgoingURI returns OutgoingURI(req) in two parts to be joined, as incomingURI does.
+func outgoingURI(req *http.Request) (host, target string, err error) {
 	if req.URL == nil {
-		return "", errors.New("acauth: request has no URL")
+		return "", "", errors.New("acauth: request has no URL")
 	}
-	host := req.Host
+	host = req.Host
 	if host == "" {
 		host = req.URL.Host
 	}
 	if host == "" {
-		return "", errors.New("acauth: request has no host")
+		return "", "", errors.New("acauth: request has no host")
 	}
 	// net/http converts international host names to punycode before
 	// sending; doing the same needs IDNA tables outside the standard
 	// library, so refuse rather than sign something the server won't see.
 	for i := 0; i < len(host); i++ {
 		if host[i] >= utf8.RuneSelf {
-			return "", errors.New("acauth: non-ASCII host; use its punycode form")
+			return "", "", errors.New("acauth: non-ASCII host; use its punycode form")
 		}
 	}
-	host, target := splitURI(removeZone(host), req.URL.RequestURI())
-	return host + target, nil
+	host, target = splitURI(removeZone(host), req.URL.RequestURI())
+	return host, target, nil
 }
 
 // splitURI returns the two parts of the URI to sign: host and an origin-form request target,
