@@ -2,8 +2,10 @@ package acauth
 
 import (
 	"fmt"
+	"math/bits"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -118,89 +120,144 @@ func ParseHeaderFamily(s string) (HeaderFamily, error) {
 // values, and the timestamp and version values under each family. Names are compared without
 // regard to ASCII case, as HTTP compares field names, so a key that is not in canonical form
 // (a hand-built http.Header) is found as well as one that net/http canonicalised.
+//
+// Only the first value of a header and how many it has are kept: a header sent more than once
+// is refused whatever its values, so the others are never read. Scanning therefore allocates
+// nothing, even when two keys of a hand-built map name one header.
 type protocolHeaders struct {
-	auth []string
+	auth headerValues
 	// found[timestampHeader][i] holds the values of family i's timestamp header.
-	found [2][numFamilies][]string
+	found [2][numFamilies]headerValues
 }
 
-func scanHeaders(h http.Header) protocolHeaders {
-	var p protocolHeaders
+// headerValues is what a request carries under one header name: its first value and how many
+// values it has in all (0 when the header is absent).
+type headerValues struct {
+	first string
+	n     int
+}
+
+func (hv *headerValues) add(vals []string) {
+	if hv.n == 0 && len(vals) > 0 {
+		hv.first = vals[0]
+	}
+	hv.n += len(vals)
+}
+
+// scan fills p, which must be zero, from the header map h.
+func (p *protocolHeaders) scan(h http.Header) {
 	for key, vals := range h {
 		switch which, i := matchHeader(key); which {
 		case authenticationHeader:
-			p.auth = joinValues(p.auth, vals)
+			p.auth.add(vals)
 		case timestampHeader, versionHeader:
-			p.found[which][i] = joinValues(p.found[which][i], vals)
+			p.found[which][i].add(vals)
 		}
 	}
-	return p
 }
 
 // authenticationHeader is what matchHeader returns for the Authentication header.
 const authenticationHeader = 2
 
+// headerCandidate is a protocol header name, in canonical form, that a key of its length may be.
+type headerCandidate struct {
+	name          string
+	which, family int
+}
+
+// byLength lists the protocol header names by their length, so that matchHeader looks only at
+// the few names a key could be; most keys of a request have a length no name has.
+var byLength = func() (t [64][]headerCandidate) {
+	t[len(HeaderAuthentication)] = append(t[len(HeaderAuthentication)], headerCandidate{HeaderAuthentication, authenticationHeader, -1})
+	for i := range families {
+		for which := range suffixes {
+			n := canonical[i][which]
+			t[len(n)] = append(t[len(n)], headerCandidate{n, which, i})
+		}
+	}
+	return t
+}()
+
 // matchHeader tells which protocol header a header map key names, comparing without regard to
 // ASCII case: timestampHeader or versionHeader with the index of the family, authenticationHeader,
-// or -1 for any other header.
+// or -1 for any other header. A key in canonical form (what net/http makes of every name it
+// reads) is matched exactly before any name is compared byte by byte.
 func matchHeader(key string) (which, family int) {
-	if len(key) == len(HeaderAuthentication) && asciiEqualFold(key, HeaderAuthentication) {
-		return authenticationHeader, -1
-	}
-	if len(key) < 2 || (key[0] != 'X' && key[0] != 'x') || key[1] != '-' {
+	if len(key) >= len(byLength) {
 		return -1, -1
 	}
-	for which, suffix := range suffixes {
-		if !hasSuffixFold(key, suffix) {
-			continue
+	cands := byLength[len(key)]
+	for _, c := range cands {
+		if key == c.name {
+			return c.which, c.family
 		}
-		prefix := key[:len(key)-len(suffix)]
-		for i, f := range families {
-			if len(prefix) == len(f) && asciiEqualFold(prefix, string(f)) {
-				return which, i
-			}
+	}
+	for _, c := range cands {
+		if asciiEqualFold(key, c.name) {
+			return c.which, c.family
 		}
 	}
 	return -1, -1
 }
 
-// joinValues adds the values of a second key that names the same header, without writing into
-// the header map's own slices.
-func joinValues(have, more []string) []string {
-	if have == nil {
-		return more
-	}
-	return append(append(make([]string, 0, len(have)+len(more)), have...), more...)
-}
-
 // names appends the documented names of the headers of kind which that p found.
 func (p *protocolHeaders) names(out []string, which int) []string {
 	for i, vals := range p.found[which] {
-		if len(vals) > 0 {
+		if vals.n > 0 {
 			out = append(out, documented[i][which])
 		}
 	}
 	return out
 }
 
+// usedNames holds the answers of HeadersUsed for requests that carry at most one family's
+// timestamp header and at most one family's version header, which is every request a client
+// signs: usedNames[t+1][v+1] names timestamp family t and version family v, -1 meaning none.
+// Sharing them means naming a request's headers allocates nothing, and that a journal of
+// requests holds one copy of each answer rather than one per request.
+var usedNames = func() (t [numFamilies + 1][numFamilies + 1][]string) {
+	for ts := -1; ts < numFamilies; ts++ {
+		for v := -1; v < numFamilies; v++ {
+			var names []string
+			if ts >= 0 {
+				names = append(names, documented[ts][timestampHeader])
+			}
+			if v >= 0 {
+				names = append(names, documented[v][versionHeader])
+			}
+			t[ts+1][v+1] = slices.Clip(names)
+		}
+	}
+	return t
+}()
+
 // HeadersUsed returns the names of the timestamp and version headers h carries, timestamps
 // first, each spelled as its family documents it (X-IAMPASS-Authentiaction-Timestamp, whatever
 // case the client used). It tells a log reader which lineage of client sent a request; nil
-// means none of the six families' headers is present.
+// means none of the six families' headers is present. The slice may be shared with other
+// callers that got the same answer, so it must not be modified (appending to it is safe).
 func HeadersUsed(h http.Header) []string {
-	p := scanHeaders(h)
-	n := 0
-	for which := range p.found {
-		for _, vals := range p.found[which] {
-			if len(vals) > 0 {
-				n++
+	// Only which headers are present matters here, not their values: bit i of present[which]
+	// says family i carries the header of kind which.
+	var present [2]uint
+	for key, vals := range h {
+		if which, i := matchHeader(key); which != authenticationHeader && which >= 0 && len(vals) > 0 {
+			present[which] |= 1 << i
+		}
+	}
+	if bits.OnesCount(present[timestampHeader]) <= 1 && bits.OnesCount(present[versionHeader]) <= 1 {
+		// bits.Len gives the family's index plus one, and 0 for none.
+		return usedNames[bits.Len(present[timestampHeader])][bits.Len(present[versionHeader])]
+	}
+	names := make([]string, 0, bits.OnesCount(present[timestampHeader])+bits.OnesCount(present[versionHeader]))
+	for which := range present {
+		for i := range numFamilies {
+			if present[which]&(1<<i) != 0 {
+				names = append(names, documented[i][which])
 			}
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	return p.names(p.names(make([]string, 0, n), timestampHeader), versionHeader)
+	return names
 }
 
 // pick returns the one value that the headers of kind which (timestampHeader or
@@ -213,21 +270,21 @@ func (p *protocolHeaders) pick(which int) (value, name string, rej *Rejection) {
 	conflict := false
 	for i, vals := range p.found[which] {
 		switch {
-		case len(vals) == 0:
+		case vals.n == 0:
 			continue
-		case len(vals) > 1:
+		case vals.n > 1:
 			n := documented[i][which]
 			return "", "", &Rejection{Code: CodeBadHeader, Field: n, Message: "header " + n + " is sent more than once"}
 		case first < 0:
-			first, value = i, vals[0]
-		case vals[0] != value:
+			first, value = i, vals.first
+		case vals.first != value:
 			conflict = true
 		}
 	}
 	if first < 0 {
 		missing := 0 // FamilyActiveconnect
 		for i, vals := range p.found[1-which] {
-			if len(vals) > 0 {
+			if vals.n > 0 {
 				missing = i
 				break
 			}
@@ -249,26 +306,26 @@ func (p *protocolHeaders) conflict(which int, what string) *Rejection {
 	vals := &p.found[which]
 	agreed, most := "", 0
 	for i := range vals {
-		if len(vals[i]) == 0 {
+		if vals[i].n == 0 {
 			continue
 		}
 		n := 0
 		for j := range vals {
-			if len(vals[j]) > 0 && vals[j][0] == vals[i][0] {
+			if vals[j].n > 0 && vals[j].first == vals[i].first {
 				n++
 			}
 		}
 		if n > most {
-			agreed, most = vals[i][0], n
+			agreed, most = vals[i].first, n
 		}
 	}
 	odd, agreeing := -1, -1
 	for i := range vals {
 		switch {
-		case len(vals[i]) == 0:
-		case vals[i][0] != agreed && odd < 0:
+		case vals[i].n == 0:
+		case vals[i].first != agreed && odd < 0:
 			odd = i
-		case vals[i][0] == agreed && agreeing < 0:
+		case vals[i].first == agreed && agreeing < 0:
 			agreeing = i
 		}
 	}
@@ -278,10 +335,10 @@ func (p *protocolHeaders) conflict(which int, what string) *Rejection {
 	var msg string
 	if len(names) == 2 {
 		msg = "headers " + agreeingName + " and " + oddName + " carry different " + what + "s (" + quote(agreed) +
-			" and " + quote(vals[odd][0]) + "); send one of them, or the same value in both"
+			" and " + quote(vals[odd].first) + "); send one of them, or the same value in both"
 	} else {
 		msg = strconv.Itoa(len(names)) + " headers carry the " + what + ", with different values: " + joinNames(names) +
-			"; " + oddName + " has " + quote(vals[odd][0]) + " where " + agreeingName + " has " + quote(agreed) +
+			"; " + oddName + " has " + quote(vals[odd].first) + " where " + agreeingName + " has " + quote(agreed) +
 			"; send one of them, or the same value in all"
 	}
 	return &Rejection{Code: CodeBadHeader, Field: oddName, Message: msg}
@@ -307,10 +364,6 @@ func asciiEqualFold(a, b string) bool {
 		}
 	}
 	return true
-}
-
-func hasSuffixFold(s, suffix string) bool {
-	return len(s) >= len(suffix) && asciiEqualFold(s[len(s)-len(suffix):], suffix)
 }
 
 func lower(c byte) byte {

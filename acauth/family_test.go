@@ -330,7 +330,41 @@ func TestHeadersUsed(t *testing.T) {
 	}
 }
 
-// TestReplayIsCaseExact: the replay cache compares nonces byte for byte. A hex nonce in lower case
+// TestHeadersUsedEveryPair: for each family's timestamp header (or none) with each family's
+// version header (or none), in any case, HeadersUsed names exactly those headers, timestamp
+// first. The answers are shared between calls, so a caller appending to one must not change
+// what the next call returns.
+func TestHeadersUsedEveryPair(t *testing.T) {
+	t.Parallel()
+	for ts := -1; ts < len(sixTimestamps); ts++ {
+		for v := -1; v < len(sixVersions); v++ {
+			h := http.Header{"Authentication": {"hmac a:1:x"}, "User-Agent": {"test"}}
+			var want []string
+			if ts >= 0 {
+				h[strings.ToLower(sixTimestamps[ts])] = []string{"1700000000"}
+				want = append(want, sixTimestamps[ts])
+			}
+			if v >= 0 {
+				h.Set(sixVersions[v], "1")
+				want = append(want, sixVersions[v])
+			}
+			got := acauth.HeadersUsed(h)
+			if !slices.Equal(got, want) || (want == nil) != (got == nil) {
+				t.Errorf("timestamp %d, version %d: HeadersUsed = %q, want %q", ts, v, got, want)
+			}
+			if len(got) > 0 {
+				if extended := append(got, "appended"); len(extended) != len(want)+1 {
+					t.Fatalf("appended to %q: %q", got, extended)
+				}
+				if again := acauth.HeadersUsed(h); !slices.Equal(again, want) {
+					t.Errorf("timestamp %d, version %d: after an append HeadersUsed = %q, want %q", ts, v, again, want)
+				}
+			}
+		}
+	}
+}
+
+// TestReplayIsCaseExact: the replay cache tells nonces apart byte for byte. A hex nonce in lower case
 // is a different nonce from its upper-case twin, in either order, while the exact text again is a
 // replay. A verifier that folded case before keying the cache would refuse the twins.
 func TestReplayIsCaseExact(t *testing.T) {
@@ -415,34 +449,37 @@ func TestNonceWithColon(t *testing.T) {
 	}
 }
 
-// TestReplayKeyRoom: besides its entry count, the replay cache keeps 64 bytes of key room per
-// entry (a key is the client ID, ':' and the nonce), so keys longer than that fill it first. With
-// a 32-character application ID and 64-byte nonces each key is 97 bytes, and a cache of 1000
-// entries remembers at most 64*1000/97 of them; short keys fill all 1000.
+// TestReplayKeyRoom: the replay cache's bound is its entry count alone, whatever the length of
+// the keys (a key is the client ID, ':' and the nonce; the cache keeps a fixed-size hash of it):
+// a cache of 1000 entries remembers the last 1000 of the longest nonces, as it does of short
+// ones, and has forgotten the one before them.
 func TestReplayKeyRoom(t *testing.T) {
 	t.Parallel()
-	const size, room = 1000, 64
+	const size = 1000
 	long := newTestVerifier(acauth.WithReplayCacheSize(size))
 	short := newTestVerifier(acauth.WithReplayCacheSize(size))
+	longNonce := func(i int) string { return fmt.Sprintf("%064d", i) }
 	for i := range 2 * size {
-		nonce := fmt.Sprintf("%064d", i)
-		if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, nonce, "", testNow)); rej != nil {
+		if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, longNonce(i), "", testNow)); rej != nil {
 			t.Fatalf("long nonce %d: %v", i, rej)
 		}
 		if _, rej := short.Verify(signedWith(t, testTarget, appID, appSecret, fmt.Sprint(i), "", testNow)); rej != nil {
 			t.Fatalf("short nonce %d: %v", i, rej)
 		}
 	}
-	keyLen := len(appID) + 1 + documentedMaxNonce
-	if got, limit := long.ReplayCacheLen(), size*room/keyLen; got > limit || got < limit-2 {
-		t.Errorf("cache of %d with %d-byte keys holds %d, want at most %d (and not far fewer)", size, keyLen, got, limit)
+	if got := long.ReplayCacheLen(); got != size {
+		t.Errorf("cache of %d with %d-byte keys holds %d", size, len(appID)+1+documentedMaxNonce, got)
 	}
 	if got := short.ReplayCacheLen(); got != size {
 		t.Errorf("cache of %d with short keys holds %d", size, got)
 	}
-	// The newest long nonce is still remembered.
-	if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, fmt.Sprintf("%064d", 2*size-1), "", testNow.Add(time.Second))); rej == nil || rej.Code != acauth.CodeReplayedNonce {
-		t.Errorf("newest long nonce again: %v", rej)
+	// The oldest long nonce still held is remembered; the one before it is not.
+	later := testNow.Add(time.Second)
+	if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, longNonce(size), "", later)); rej == nil || rej.Code != acauth.CodeReplayedNonce {
+		t.Errorf("oldest long nonce held, again: %v", rej)
+	}
+	if _, rej := long.Verify(signedWith(t, testTarget, appID, appSecret, longNonce(size-1), "", later)); rej != nil {
+		t.Errorf("evicted long nonce again: %v", rej)
 	}
 }
 

@@ -3,6 +3,7 @@ package acauth
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -85,6 +86,8 @@ func CheckNonce(s string) error {
 const (
 	tokenSize     = 16
 	signatureSize = 16
+	// signatureBase64Size is the length of a signature in padded base64.
+	signatureBase64Size = (signatureSize + 2) / 3 * 4
 )
 
 // StringToSign returns the message that is HMACed: nonce + uri + timestamp,
@@ -98,36 +101,48 @@ func StringToSign(nonce, uri, timestamp string) string {
 // HMAC-SHA-256 keyed with the token SHA-256(nonce+secret)[:16] over
 // StringToSign(nonce, uri, timestamp), in standard padded base64.
 func Sign(secret, nonce, uri, timestamp string) string {
-	raw := signRaw(secret, nonce, uri, timestamp)
+	raw := signRaw(secret, nonce, uri, "", timestamp)
 	return base64.StdEncoding.EncodeToString(raw[:])
 }
 
-// signRaw returns the truncated HMAC bytes; Verify compares these raw bytes
-// so that base64 formatting cannot affect the constant-time comparison.
+// signRaw returns the truncated HMAC bytes of the request whose URI is uri+uri2 (the verifier
+// passes the host and the request target apart, so as not to join them); Verify compares these
+// raw bytes so that base64 formatting cannot affect the constant-time comparison.
 // HMAC-SHA256 (RFC 2104, H(K^opad || H(K^ipad || m))) is written out over
 // buffers on the stack, so that signing allocates nothing for the URIs of
 // real requests; crypto/hmac.New allocates two hashes and their pads.
-func signRaw(secret, nonce, uri, timestamp string) [signatureSize]byte {
+func signRaw(secret, nonce, uri, uri2, timestamp string) [signatureSize]byte {
 	var tokenBuf [128]byte
 	token := sha256.Sum256(append(append(tokenBuf[:0], nonce...), secret...))
 
 	// The key (16 bytes) is shorter than the block: it is used as it is, padded with zeros.
-	var pads [2][sha256.BlockSize]byte
-	for i := range sha256.BlockSize {
-		k := byte(0)
-		if i < tokenSize {
-			k = token[i]
-		}
-		pads[0][i], pads[1][i] = k^0x36, k^0x5c
-	}
 	var innerBuf [sha256.BlockSize + 512]byte // a longer message spills to the heap
-	inner := append(append(append(append(innerBuf[:0], pads[0][:]...), nonce...), uri...), timestamp...)
+	inner := append(innerBuf[:0], ipad[:]...)
+	xorKey(inner, &token)
+	inner = append(append(append(append(inner, nonce...), uri...), uri2...), timestamp...)
 	innerSum := sha256.Sum256(inner)
 	var outerBuf [sha256.BlockSize + sha256.Size]byte
-	outer := sha256.Sum256(append(append(outerBuf[:0], pads[1][:]...), innerSum[:]...))
+	outer := append(outerBuf[:0], opad[:]...)
+	xorKey(outer, &token)
+	outerSum := sha256.Sum256(append(outer, innerSum[:]...))
 	var out [signatureSize]byte
-	copy(out[:], outer[:])
+	copy(out[:], outerSum[:])
 	return out
+}
+
+// ipad and opad are HMAC's inner and outer pads of a key of zeros, into which xorKey puts a key.
+var ipad, opad = func() (i, o [sha256.BlockSize]byte) {
+	for k := range i {
+		i[k], o[k] = 0x36, 0x5c
+	}
+	return i, o
+}()
+
+// xorKey XORs the HMAC key, the first tokenSize bytes of the token, into the start of a pad.
+func xorKey(pad []byte, token *[sha256.Size]byte) {
+	for i := 0; i < tokenSize; i += 8 {
+		binary.LittleEndian.PutUint64(pad[i:], binary.LittleEndian.Uint64(pad[i:])^binary.LittleEndian.Uint64(token[i:]))
+	}
 }
 
 // FormatAuthentication returns the Authentication header value

@@ -2,72 +2,66 @@ package acauth
 
 import (
 	"hash/maphash"
-	"math"
+	"math/bits"
 	"sync"
 )
 
 // DefaultReplayCacheSize is the default hard cap on remembered nonces.
 const DefaultReplayCacheSize = 100_000
 
-// replayKeyBytes is the room the cache keeps per entry for keys: a key is the client ID, ':' and
-// the nonce, and the official client's (a 32-character application ID and a decimal nonce) take
-// 52 bytes. Longer keys share the same room, so fewer of them fit.
-const replayKeyBytes = 64
+// maxReplayCacheSize bounds WithReplayCacheSize so that a ring index fits the table's uint32
+// slots; a cache that size would hold 24 GiB.
+const maxReplayCacheSize = 1 << 30
 
-// replayEntry is one remembered nonce, in the ring in insertion order. Its key (client ID, ':',
-// nonce; neither part can hold a ':', so the joining is unambiguous) is stored exactly, in the
-// cache's key arena at keys[off:off+n], and hash is the key's hash under the cache's seed, the
-// index of the map. Every insertion takes the next sequence number, so the entry with sequence
-// number s sits (s - headSeq) places after the head and the map need only store s.
-//
-// Nothing in the cache holds a pointer per entry: a full cache is a few large pointer-free
-// arrays, which the garbage collector never scans. (A cache of 100,000 strings made the collector
-// of a memory-limited emulator spend half its CPU on it.)
+// replayEntry is one remembered (client ID, nonce) pair, in the ring in insertion order: the
+// pair's 128-bit keyed hash and the request's timestamp. It holds no pointer and no key text,
+// so every entry takes the same 24 bytes whatever the length of its nonce.
 type replayEntry struct {
-	ts   int64  // request timestamp (Unix seconds), which the signature pins
-	hash uint64 // hash of the key
-	off  uint32 // where the key starts in the arena
-	n    uint32 // key length
+	h1, h2 uint64 // hash of the key under the cache's two seeds
+	ts     int64  // request timestamp (Unix seconds), which the signature pins
 }
 
-// replayCache remembers the (client ID, nonce) pairs that verified, keyed on their exact text.
-// It is a map from the key's hash to the ring slot, a FIFO ring of entries for eviction, and a
-// circular arena holding the keys in the same order. Memory is bounded by max entries and
-// max*replayKeyBytes bytes of keys, whichever fills first, no matter the request rate: when
-// either is full the oldest entry goes.
+// replayCache remembers the (client ID, nonce) pairs that verified. It is a FIFO ring of
+// entries for eviction and an open-addressing hash table (linear probing, deletion by backward
+// shift, no tombstones) whose slots hold the ring index of an entry, plus one (0 is an empty
+// slot). The table has a power-of-two size of at least twice the ring's, so it is at most half
+// full. Memory is bounded by max entries no matter the request rate or the nonces' length:
+// when the ring is full the oldest entry goes. Both grow by doubling up to that bound, so an
+// idle verifier does not hold a full cache's memory; a full default cache is a ring of 2.4 MB
+// and a table of 1 MiB. Nothing in it holds a pointer: the garbage collector never scans it.
+// (A cache of 100,000 strings made the collector of a memory-limited emulator spend half its
+// CPU on it.)
 //
-// The map is indexed by a 64-bit hash, but a lookup compares the stored key byte for byte, so a
-// request is a replay only if its exact key was seen. Should two keys ever share a hash (about
-// n²/2⁶⁵ for n entries), the newer takes the map slot and the older loses its protection early,
-// as if evicted; a fresh nonce is never refused.
+// A key is known by its 128-bit hash alone: two maphash sums of the client ID, ':' and the
+// nonce (neither part can hold a ':', so the joining is unambiguous), under two random seeds
+// made when the cache is. A fresh nonce is taken for a replay only if its key and one that
+// verified earlier share both sums, a chance of about n²/2¹²⁹ among n keys by accident (10⁻²⁹
+// for a full default cache). maphash is not a cryptographic hash, but its seeds never leave the
+// process, and Go's own maps rely on that against collisions chosen from outside.
 //
 // An entry must outlive the time a replay could still pass the timestamp
 // check: a replay carries the same signed timestamp ts, so it is only
 // accepted while now <= ts+skew. Expiry is therefore ts+skew, evaluated with
 // the skew current at lookup time so widening the window at run time does
 // not resurrect replays of entries still in the cache.
+//
+// A key verified again after its entry expired gets a new entry, and its table slot moves to
+// it; the old entry stays in the ring, referred to by no slot, until its turn to go.
 type replayCache struct {
-	seed     maphash.Seed
-	hash     func(clientID, nonce string) uint64 // hashKey; tests force collisions
-	mu       sync.Mutex
-	max      int               // entries
-	maxBytes int               // arena size limit
-	m        map[uint64]uint64 // key hash -> sequence number of the entry that has it
-	ring     []replayEntry     // circular; grows up to max
-	head     int               // index of the oldest entry
-	n        int               // entries in ring
-	headSeq  uint64            // sequence number of the entry at head
-	keys     []byte            // circular arena; grows up to maxBytes
-	keyTail  int               // where the next key goes
+	seeds [2]maphash.Seed
+	hash  func(clientID, nonce string) (h1, h2 uint64) // hashKey; tests force collisions
+	mu    sync.Mutex
+	max   int           // entries
+	ring  []replayEntry // circular; grows up to max
+	head  int           // index of the oldest entry
+	n     int           // entries in ring
+	slots []uint32      // the table: ring index + 1 of an entry, or 0; len is a power of two
+	used  int           // slots in use: the keys the cache protects
 }
 
-func newReplayCache(max int) *replayCache {
-	if max < 1 {
-		max = 1
-	}
-	// Offsets are uint32; a cache of more than 33 million entries gets no more key room.
-	maxBytes := min(max, math.MaxUint32/2/replayKeyBytes) * replayKeyBytes
-	c := &replayCache{seed: maphash.MakeSeed(), max: max, maxBytes: maxBytes, m: make(map[uint64]uint64), headSeq: 1}
+func newReplayCache(size int) *replayCache {
+	size = min(max(size, 1), maxReplayCacheSize)
+	c := &replayCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, max: size}
 	c.hash = c.hashKey
 	return c
 }
@@ -75,109 +69,79 @@ func newReplayCache(max int) *replayCache {
 // checkAndAdd records (clientID, nonce) with timestamp ts and reports whether
 // it was already present and unexpired (a replay). nowSec and skewSec define expiry.
 func (c *replayCache) checkAndAdd(clientID, nonce string, ts, nowSec, skewSec int64) (replayed bool) {
-	hash := c.hash(clientID, nonce)
-	size := len(clientID) + 1 + len(nonce)
+	h1, h2 := c.hash(clientID, nonce)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.expire(nowSec, skewSec)
-	if seq, ok := c.m[hash]; ok {
-		e := c.at(seq)
-		if c.holds(e, clientID, nonce) && !expired(e.ts, nowSec, skewSec) {
-			return true
-		}
+	if c.slots == nil {
+		c.grow() // the first entry
 	}
-	if c.n == c.max {
+	slot, found := c.find(h1, h2)
+	if found && !expired(c.ring[c.slots[slot]-1].ts, nowSec, skewSec) {
+		return true
+	}
+	switch {
+	case c.n == c.max:
 		c.popOldest()
+		slot, found = c.find(h1, h2) // the deletion may have moved the slot
+	case c.n == len(c.ring):
+		c.grow()
+		slot, found = c.find(h1, h2)
 	}
-	off := c.room(size)
-	copy(c.keys[off:], clientID)
-	c.keys[off+len(clientID)] = ':'
-	copy(c.keys[off+len(clientID)+1:], nonce)
-	c.keyTail = off + size
-	c.m[hash] = c.headSeq + uint64(c.n)
-	c.push(replayEntry{ts: ts, hash: hash, off: uint32(off), n: uint32(size)})
+	i := c.head + c.n
+	if i >= len(c.ring) {
+		i -= len(c.ring)
+	}
+	c.ring[i] = replayEntry{h1: h1, h2: h2, ts: ts}
+	c.n++
+	if !found {
+		c.used++
+	}
+	c.slots[slot] = uint32(i) + 1
 	return false
 }
 
-// hashKey is the default hash: maphash of clientID:nonce under the cache's seed, without
-// building the string.
-func (c *replayCache) hashKey(clientID, nonce string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	h.WriteString(clientID)
-	h.WriteByte(':')
-	h.WriteString(nonce)
-	return h.Sum64()
+// hashKey is the default hash: maphash of clientID:nonce under the cache's two seeds, the key
+// built on the stack (for keys of real client IDs) or streamed, never on the heap.
+func (c *replayCache) hashKey(clientID, nonce string) (h1, h2 uint64) {
+	var buf [128]byte
+	if len(clientID)+1+len(nonce) <= len(buf) {
+		key := append(append(append(buf[:0], clientID...), ':'), nonce...)
+		return maphash.Bytes(c.seeds[0], key), maphash.Bytes(c.seeds[1], key)
+	}
+	var h [2]maphash.Hash
+	for i := range h {
+		h[i].SetSeed(c.seeds[i])
+		h[i].WriteString(clientID)
+		h[i].WriteByte(':')
+		h[i].WriteString(nonce)
+	}
+	return h[0].Sum64(), h[1].Sum64()
 }
 
-// holds reports whether e's key is exactly clientID:nonce.
-func (c *replayCache) holds(e *replayEntry, clientID, nonce string) bool {
-	k := c.keys[e.off : e.off+e.n]
-	return len(k) == len(clientID)+1+len(nonce) && string(k[:len(clientID)]) == clientID &&
-		k[len(clientID)] == ':' && string(k[len(clientID)+1:]) == nonce
+// home is the slot where the probe for a key whose first hash is h1 starts.
+func (c *replayCache) home(h1 uint64) int {
+	return int(h1 & uint64(len(c.slots)-1))
 }
 
-// at returns the ring entry with sequence number seq, which must be in the ring.
-func (c *replayCache) at(seq uint64) *replayEntry {
-	return &c.ring[(c.head+int(seq-c.headSeq))%len(c.ring)]
+// find returns the slot that refers to the entry of the key (h1, h2), or the empty slot where
+// the key would go. The table must not be full, which it never is: it has twice the ring's room.
+func (c *replayCache) find(h1, h2 uint64) (slot int, found bool) {
+	mask := len(c.slots) - 1
+	for i := c.home(h1); ; i = (i + 1) & mask {
+		s := c.slots[i]
+		if s == 0 {
+			return i, false
+		}
+		if e := &c.ring[s-1]; e.h1 == h1 && e.h2 == h2 {
+			return i, true
+		}
+	}
 }
 
 func expired(ts, nowSec, skewSec int64) bool {
 	return nowSec > ts+skewSec
-}
-
-// room returns where a key of size bytes can go: after the newest key, or at the start of the
-// arena when it does not fit before the end (the rest of the end stays unused until the keys
-// before it go). It grows the arena, or evicts the oldest entries, until there is room. A key
-// larger than the arena's whole limit (only possible with a tiny cache) gets an arena of its
-// own size.
-func (c *replayCache) room(size int) int {
-	for {
-		if c.n == 0 {
-			c.keyTail = 0
-			if len(c.keys) < size {
-				c.growKeys(size)
-			}
-			return 0
-		}
-		headOff := int(c.ring[c.head].off)
-		if c.keyTail > headOff { // live keys are keys[headOff:keyTail]
-			if c.keyTail+size <= len(c.keys) {
-				return c.keyTail
-			}
-			if size <= headOff {
-				return 0
-			}
-		} else if c.keyTail+size <= headOff { // live keys wrap: keys[headOff:] and keys[:keyTail]
-			return c.keyTail
-		}
-		if len(c.keys) < c.maxBytes {
-			c.growKeys(size)
-			continue
-		}
-		c.popOldest()
-	}
-}
-
-// growKeys doubles the arena (up to maxBytes, and at least enough for size more bytes), moving
-// the live keys to its start in order.
-func (c *replayCache) growKeys(size int) {
-	used := 0
-	for i := 0; i < c.n; i++ {
-		used += int(c.ring[(c.head+i)%len(c.ring)].n)
-	}
-	newSize := max(2*len(c.keys), 4096)
-	newSize = max(min(newSize, c.maxBytes), used+size)
-	keys := make([]byte, newSize)
-	off := 0
-	for i := 0; i < c.n; i++ {
-		e := &c.ring[(c.head+i)%len(c.ring)]
-		copy(keys[off:], c.keys[e.off:e.off+e.n])
-		e.off = uint32(off)
-		off += int(e.n)
-	}
-	c.keys, c.keyTail = keys, off
 }
 
 // expire drops expired entries from the oldest end. Insertion order is not
@@ -190,45 +154,71 @@ func (c *replayCache) expire(nowSec, skewSec int64) {
 	}
 }
 
+// popOldest drops the entry at the head, and its key from the table if its slot still refers
+// to this entry rather than to a newer one of the same key.
 func (c *replayCache) popOldest() {
-	e := c.ring[c.head]
-	// Only delete if the map still refers to this insertion, not a newer one.
-	if seq, ok := c.m[e.hash]; ok && seq == c.headSeq {
-		delete(c.m, e.hash)
+	mask := len(c.slots) - 1
+	want := uint32(c.head) + 1
+	for i := c.home(c.ring[c.head].h1); c.slots[i] != 0; i = (i + 1) & mask {
+		if c.slots[i] == want {
+			c.deleteSlot(i)
+			break
+		}
 	}
-	c.head = (c.head + 1) % len(c.ring)
+	c.head++
+	if c.head == len(c.ring) {
+		c.head = 0
+	}
 	c.n--
-	c.headSeq++
 }
 
-func (c *replayCache) push(e replayEntry) {
-	if c.n == len(c.ring) {
-		c.grow()
+// deleteSlot empties slot i and moves back the slots after it that a probe could otherwise no
+// longer reach (those whose home is not cyclically within (i, j]), so that no probe sequence
+// has a gap: linear probing's deletion without tombstones.
+func (c *replayCache) deleteSlot(i int) {
+	mask := len(c.slots) - 1
+	for j := (i + 1) & mask; c.slots[j] != 0; j = (j + 1) & mask {
+		k := c.home(c.ring[c.slots[j]-1].h1)
+		if (j-k)&mask >= (j-i)&mask { // k is not in (i, j]: the entry at j may move to i
+			c.slots[i] = c.slots[j]
+			i = j
+		}
 	}
-	c.ring[(c.head+c.n)%len(c.ring)] = e
-	c.n++
+	c.slots[i] = 0
+	c.used--
 }
 
-// grow doubles the ring (up to max) so an idle verifier does not hold
-// max entries' worth of memory.
+// grow doubles the ring (up to max), moving the entries to its start in order, and rebuilds
+// the table at twice the ring's size (a power of two). An entry that no slot referred to (the
+// older of a key verified again after it expired) stays unreferred.
 func (c *replayCache) grow() {
-	size := 2 * len(c.ring)
-	if size < 64 {
-		size = 64
-	}
-	if size > c.max {
-		size = c.max
-	}
+	size := min(max(2*len(c.ring), 64), c.max)
 	ring := make([]replayEntry, size)
 	for i := 0; i < c.n; i++ {
 		ring[i] = c.ring[(c.head+i)%len(c.ring)]
 	}
-	c.ring, c.head = ring, 0
+	slots := make([]uint32, 1<<bits.Len(uint(2*size-1)))
+	mask := len(slots) - 1
+	for _, s := range c.slots {
+		if s == 0 {
+			continue
+		}
+		i := int(s) - 1 - c.head // the entry's place in the new ring
+		if i < 0 {
+			i += len(c.ring)
+		}
+		j := int(ring[i].h1) & mask
+		for slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		slots[j] = uint32(i) + 1
+	}
+	c.ring, c.head, c.slots = ring, 0, slots
 }
 
 // len returns the number of remembered nonces.
 func (c *replayCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.m)
+	return c.used
 }

@@ -3,6 +3,7 @@ package acauth
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -77,7 +78,7 @@ func (s *Signer) SignRequest(_ context.Context, req *http.Request) error {
 	if fi < 0 {
 		return fmt.Errorf("acauth: unknown header family %q", s.Headers)
 	}
-	uri, err := OutgoingURI(req)
+	host, target, err := outgoingURI(req)
 	if err != nil {
 		return err
 	}
@@ -85,15 +86,33 @@ func (s *Signer) SignRequest(_ context.Context, req *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("acauth: nonce: %w", err)
 	}
-	nonce := strconv.FormatUint(n, 10)
+	// The nonce and the timestamp are written on the stack, and the two header values that
+	// hold them built in one string, so that signing allocates that string and the header
+	// slices only.
+	var nonceBuf, tsBuf [20]byte
+	nonce := string(strconv.AppendUint(nonceBuf[:0], n, 10))
 	if s.FormatNonce != nil {
 		nonce = s.FormatNonce(n)
 		if err := CheckNonce(nonce); err != nil {
 			return fmt.Errorf("acauth: FormatNonce(%d): %w", n, err)
 		}
 	}
-	ts := strconv.FormatInt(s.now().Unix(), 10)
-	sig := Sign(s.Secret, nonce, uri, ts)
+	ts := string(strconv.AppendInt(tsBuf[:0], s.now().Unix(), 10))
+	raw := signRaw(s.Secret, nonce, host, target, ts)
+	var sig [signatureBase64Size]byte
+	base64.StdEncoding.Encode(sig[:], raw[:])
+	// values is FormatAuthentication(s.ClientID, nonce, sig) followed by ts.
+	var values strings.Builder
+	values.Grow(len(Scheme) + 1 + len(s.ClientID) + 1 + len(nonce) + 1 + len(sig) + len(ts))
+	values.WriteString(Scheme + " ")
+	values.WriteString(s.ClientID)
+	values.WriteByte(':')
+	values.WriteString(nonce)
+	values.WriteByte(':')
+	values.Write(sig[:])
+	values.WriteString(ts)
+	both := values.String()
+	auth, ts := both[:len(both)-len(ts)], both[len(both)-len(ts):]
 
 	if req.Header == nil {
 		req.Header = make(http.Header)
@@ -107,9 +126,12 @@ func (s *Signer) SignRequest(_ context.Context, req *http.Request) error {
 			delete(req.Header, key)
 		}
 	}
-	req.Header[HeaderAuthentication] = []string{FormatAuthentication(s.ClientID, nonce, sig)}
-	req.Header[canonical[fi][0]] = []string{ts}
-	req.Header[canonical[fi][1]] = []string{Version}
+	// One array holds the three values, each header's slice capped at its own, as net/http's
+	// header parser does.
+	vals := []string{auth, ts, Version}
+	req.Header[HeaderAuthentication] = vals[0:1:1]
+	req.Header[canonical[fi][0]] = vals[1:2:2]
+	req.Header[canonical[fi][1]] = vals[2:3:3]
 	return nil
 }
 

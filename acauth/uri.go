@@ -16,8 +16,15 @@ import (
 // RequestURI) fall back to r.URL.RequestURI(), which keeps the raw path and
 // query.
 func IncomingURI(r *http.Request) string {
+	host, target := incomingURI(r)
+	return host + target
+}
+
+// incomingURI returns IncomingURI(r) in two parts to be joined: the host (empty for an
+// absolute-form target) and the rest.
+func incomingURI(r *http.Request) (host, target string) {
 	ruri := r.RequestURI
-	host := r.Host
+	host = r.Host
 	if r.URL != nil {
 		if ruri == "" {
 			ruri = r.URL.RequestURI()
@@ -26,7 +33,7 @@ func IncomingURI(r *http.Request) string {
 			host = r.URL.Host
 		}
 	}
-	return joinURI(host, ruri)
+	return splitURI(host, ruri)
 }
 
 // OutgoingURI returns the URI a client must sign for req: what net/http
@@ -35,36 +42,43 @@ func IncomingURI(r *http.Request) string {
 // built from the escaped path (RawPath or Opaque) and RawQuery so that "+"
 // and "%2F" are signed exactly as sent.
 func OutgoingURI(req *http.Request) (string, error) {
+	host, target, err := outgoingURI(req)
+	return host + target, err
+}
+
+// outgoingURI returns OutgoingURI(req) in two parts to be joined, as incomingURI does.
+func outgoingURI(req *http.Request) (host, target string, err error) {
 	if req.URL == nil {
-		return "", errors.New("acauth: request has no URL")
+		return "", "", errors.New("acauth: request has no URL")
 	}
-	host := req.Host
+	host = req.Host
 	if host == "" {
 		host = req.URL.Host
 	}
 	if host == "" {
-		return "", errors.New("acauth: request has no host")
+		return "", "", errors.New("acauth: request has no host")
 	}
 	// net/http converts international host names to punycode before
 	// sending; doing the same needs IDNA tables outside the standard
 	// library, so refuse rather than sign something the server won't see.
 	for i := 0; i < len(host); i++ {
 		if host[i] >= utf8.RuneSelf {
-			return "", errors.New("acauth: non-ASCII host; use its punycode form")
+			return "", "", errors.New("acauth: non-ASCII host; use its punycode form")
 		}
 	}
-	return joinURI(removeZone(host), req.URL.RequestURI()), nil
+	host, target = splitURI(removeZone(host), req.URL.RequestURI())
+	return host, target, nil
 }
 
-// joinURI prefixes an origin-form request target with host, or strips the
-// scheme from an absolute-form one (which carries its own host).
-func joinURI(host, requestURI string) string {
+// splitURI returns the two parts of the URI to sign: host and an origin-form request target,
+// or nothing and an absolute-form target stripped of its scheme (it carries its own host).
+func splitURI(host, requestURI string) (string, string) {
 	if !strings.HasPrefix(requestURI, "/") {
 		if i := strings.Index(requestURI, "://"); i > 0 {
-			return requestURI[i+len("://"):]
+			return "", requestURI[i+len("://"):]
 		}
 	}
-	return host + requestURI
+	return host, requestURI
 }
 
 // removeZone mirrors net/http, which drops the zone of an IPv6 literal

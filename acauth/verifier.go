@@ -145,7 +145,8 @@ func WithMaxSkew(d time.Duration) VerifierOption {
 }
 
 // WithReplayCacheSize sets the hard cap on remembered nonces (default
-// DefaultReplayCacheSize). Values below 1 mean 1.
+// DefaultReplayCacheSize). Values below 1 mean 1, and values above 2³⁰ (a
+// cache of 24 GiB) mean 2³⁰.
 func WithReplayCacheSize(n int) VerifierOption {
 	return func(v *Verifier) { v.replaySize = n }
 }
@@ -233,16 +234,17 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 // the timestamp (or the version) only if they agree. A rejection's Field
 // names the header as the client's family spells it.
 func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
-	hs := scanHeaders(r.Header)
+	var hs protocolHeaders
+	hs.scan(r.Header)
 	switch {
-	case len(hs.auth) == 0:
+	case hs.auth.n == 0:
 		return "", &Rejection{Code: CodeMissingHeader, Field: HeaderAuthentication,
 			Message: "missing header " + HeaderAuthentication}
-	case len(hs.auth) > 1:
+	case hs.auth.n > 1:
 		return "", &Rejection{Code: CodeBadHeader, Field: HeaderAuthentication,
 			Message: "header " + HeaderAuthentication + " is sent more than once"}
 	}
-	clientID, nonce, sig, err := ParseAuthentication(hs.auth[0])
+	clientID, nonce, sig, err := ParseAuthentication(hs.auth.first)
 	if err != nil {
 		return "", parseRejection(err)
 	}
@@ -291,14 +293,16 @@ func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
 			Message: "unknown client ID"})
 	}
 
-	uri := IncomingURI(r)
-	want := signRaw(secret, nonce, uri, tsText)
+	// The URI is signed in its two parts, so that it is joined (and allocated) only for the
+	// string_to_sign of a mismatch.
+	host, target := incomingURI(r)
+	want := signRaw(secret, nonce, host, target, tsText)
 	// Comparing raw bytes rather than base64 text means a signature that
 	// is not 16 bytes of base64 simply does not match.
 	if !signatureMatches(sig, want) {
 		return claim(&Rejection{Code: CodeSignatureMismatch, Field: HeaderAuthentication,
 			Message:      "signature does not match the string the server signed (string_to_sign: nonce + URI + the timestamp from " + tsName + ")",
-			StringToSign: StringToSign(nonce, uri, tsText)})
+			StringToSign: nonce + host + target + tsText}) // StringToSign(nonce, IncomingURI(r), tsText)
 	}
 
 	// Recording only now means unauthenticated requests cannot fill the cache.
