@@ -7,7 +7,7 @@
 //
 //   - start to the first 200 from /_acmock/health, by the same timer for both;
 //
-//   - acmock's peak resident memory;
+//   - acmock's peak resident memory under the device checks, and after the login flows;
 //
 //   - the login flow against acmock holding 1k and 1M users, and 1k and 100k sessions.
 //
@@ -144,6 +144,12 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
+	// The goal's memory is under the device-check load; the login flows then add sessions, which
+	// acmock keeps (for 24 h, up to its session cap), so the peak after them is shown apart.
+	devicePeak, err := peakRSS(acmockSrv.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
 	flow32, err := both(32, c.duration, flowOn(c.presign/8))
 	if err != nil {
 		return err
@@ -178,7 +184,8 @@ func run(c config) error {
 	t.row(fmt.Sprintf("start to first 200 (median of %d; min-max)", c.starts),
 		startText(bareStarts), startText(acmockStarts),
 		ratio(float64(median(acmockStarts)), float64(median(bareStarts))), "at most 1.5x")
-	t.row("peak resident memory", "", fmt.Sprintf("%.1f MiB", float64(peak)/(1<<20)), "", "at most 50 MiB")
+	t.row("peak resident memory, device checks", "", fmt.Sprintf("%.1f MiB", float64(devicePeak)/(1<<20)), "", "at most 50 MiB")
+	t.row("peak resident memory, after the login flows", "", fmt.Sprintf("%.1f MiB", float64(peak)/(1<<20)), "", "")
 	t.row("load client CPU per request (32 connections; its share of the machine)",
 		clientText(single32.bare), clientText(single32.acmock), "", "below the server's")
 	for _, r := range scaleRows {
