@@ -183,7 +183,10 @@ func afterRequest(start []byte) []byte {
 	if !found {
 		return nil
 	}
-	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {
+	_, lines, _ := bytes.Cut(head, []byte("\r\n")) // after the request line
+	for len(lines) > 0 {
+		var line []byte
+		line, lines, _ = bytes.Cut(lines, []byte("\r\n"))
 		name, value, _ := bytes.Cut(line, []byte(":"))
 		if strings.EqualFold(string(bytes.TrimSpace(name)), "Content-Length") {
 			n, err := strconv.Atoi(string(bytes.TrimSpace(value)))
@@ -192,6 +195,9 @@ func afterRequest(start []byte) []byte {
 			}
 			rest = rest[n:]
 		}
+	}
+	if len(rest) == 0 {
+		return nil // the usual case: nothing of a next request yet, and nothing to copy
 	}
 	return bytes.Clone(rest)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/clip"
+	"github.com/acmock/acmock/internal/clock"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/reqlog"
 )
@@ -94,7 +95,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func (e *Emulator) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now() // latency is real time; the journal's timestamp is the emulator's clock
-		at := e.clock.Now()
+		at := start
+		if _, isReal := e.clock.(clock.Real); !isReal {
+			at = e.clock.Now()
+		}
 		info := &requestInfo{path: r.URL.EscapedPath(), host: r.Host, accept: r.Header.Get("Accept")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &info.rec
@@ -121,7 +125,8 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 }
 
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
-	latency := time.Since(start)
+	end := time.Now()
+	latency := end.Sub(start)
 	if !info.at.IsZero() {
 		at = info.at
 	}
@@ -149,7 +154,7 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 	// What the line quotes of the request is cut as the journal cuts it (journal.MaxText bytes
 	// each), so a 64 KiB path does not make a 64 KiB line.
 	e.logRequest(r.Context(), &reqlog.Line{
-		Level: level, Method: logText(r.Method), Path: logText(path), Operation: opID,
+		Time: end, Level: level, Method: logText(r.Method), Path: logText(path), Operation: opID,
 		Application: logText(info.app), User: logText(info.user), Status: status, Duration: latency,
 		HMAC: info.verdict, AuthHeaders: info.authHeaders, Error: info.errCode, Message: info.message,
 		Fault: info.fault,

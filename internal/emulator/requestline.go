@@ -16,11 +16,14 @@ const (
 // logRequest writes the request line, if its level is wanted: through Options.RequestLog when it
 // is set, or else as a record handed to the Logger's handler directly (Logger.LogAttrs would also
 // walk the stack for the caller's position, which the request log never prints). Both write the
-// same bytes. The line's time is taken here, as the record's would be.
+// same bytes. The line's time is the one given (the request's end, which its duration was taken
+// from), or else now, as the record's would be.
 func (e *Emulator) logRequest(ctx context.Context, line *reqlog.Line) {
 	if l := e.reqLog; l != nil {
 		if l.Enabled(line.Level) {
-			line.Time = time.Now()
+			if line.Time.IsZero() {
+				line.Time = time.Now()
+			}
 			_ = l.Log(line)
 		}
 		return
@@ -29,6 +32,8 @@ func (e *Emulator) logRequest(ctx context.Context, line *reqlog.Line) {
 	if !h.Enabled(ctx, line.Level) {
 		return
 	}
-	line.Time = time.Now()
+	if line.Time.IsZero() {
+		line.Time = time.Now()
+	}
 	_ = h.Handle(ctx, line.Record())
 }
