@@ -180,8 +180,8 @@ func linePrefix(start []byte) (method, target string) {
 // Content-Length body): what a pipelining client already sent of the next one.
 func afterRequest(start []byte) []byte {
 	head, rest, found := bytes.Cut(start, []byte("\r\n\r\n"))
-	if !found {
-		return nil
+	if !found || len(rest) == 0 {
+		return nil // the usual case: the headers end what was read, and no header changes that
 	}
 	_, lines, _ := bytes.Cut(head, []byte("\r\n")) // after the request line
 	for len(lines) > 0 {
@@ -197,7 +197,7 @@ func afterRequest(start []byte) []byte {
 		}
 	}
 	if len(rest) == 0 {
-		return nil // the usual case: nothing of a next request yet, and nothing to copy
+		return nil
 	}
 	return bytes.Clone(rest)
 }
