@@ -51,7 +51,8 @@ func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
 func newDiscard() *discardResponse { return &discardResponse{h: http.Header{}} }
 
 // BenchmarkLayerRouting: gorilla/mux finding the API operation among every route the emulator
-// serves, with its path parameters, up to the operation's chain (here a handler that does nothing).
+// serves, with its path parameters, up to the operation's chain (here a handler that does nothing),
+// through dispatch as the emulator serves it.
 func BenchmarkLayerRouting(b *testing.B) {
 	e := benchEmulator(b)
 	root := mux.NewRouter().UseEncodedPath().SkipClean(true)
@@ -62,6 +63,7 @@ func BenchmarkLayerRouting(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	h := e.dispatch(root)
 	for _, path := range []string{benchDevicePath, "/authentication/logout/0123456789abcdef"} {
 		method := http.MethodGet
 		if strings.Contains(path, "logout") {
@@ -73,7 +75,7 @@ func BenchmarkLayerRouting(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				matched = nil
-				root.ServeHTTP(w, req)
+				h.ServeHTTP(w, req)
 				if matched == nil {
 					b.Fatal("no route")
 				}
@@ -144,18 +146,30 @@ func BenchmarkLayerSignature(b *testing.B) {
 	}
 }
 
-// BenchmarkLayerHandler: the generated wrapper (parameter binding), the strict handler and the
-// emulator's HasRegisteredMobileDevice with its store lookup, writing the answer.
+// BenchmarkLayerHandler: the emulator's HasRegisteredMobileDevice with its store lookup, writing
+// the answer, behind the handler StrictPathHandlers generates for it (direct: what device checks
+// are served by) and behind the generated wrapper and strict handler (generated: what the
+// operations with a query or a body are served by).
 func BenchmarkLayerHandler(b *testing.B) {
 	e := benchEmulator(b)
-	routes := acapiserver.Handlers(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{})
-	h := routes["GET /management/has_registered_mobile_device/{application_id}/{user_id}"]
-	req := withInfo(httptest.NewRequest(http.MethodGet, benchDevicePath, nil), &requestInfo{app: scenario.DemoApplicationID, user: "alice"})
-	req = mux.SetURLVars(req, map[string]string{"application_id": scenario.DemoApplicationID, "user_id": "alice"})
-	b.ReportAllocs()
-	for b.Loop() {
-		h.ServeHTTP(newDiscard(), req)
-	}
+	key := "GET /management/has_registered_mobile_device/{application_id}/{user_id}"
+	info := &requestInfo{app: scenario.DemoApplicationID, user: "alice"}
+	req := withInfo(httptest.NewRequest(http.MethodGet, benchDevicePath, nil), info)
+	b.Run("direct", func(b *testing.B) {
+		h := acapiserver.StrictPathHandlers(e, decodedParam, acapiserver.StrictHTTPServerOptions{})[key]
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(newDiscard(), req)
+		}
+	})
+	b.Run("generated", func(b *testing.B) {
+		h := acapiserver.Handlers(acapiserver.NewStrictHandler(e, nil), acapiserver.GorillaServerOptions{})[key]
+		req := mux.SetURLVars(req, map[string]string{"application_id": scenario.DemoApplicationID, "user_id": "alice"})
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(newDiscard(), req)
+		}
+	})
 }
 
 // BenchmarkLayerEncoding: writing an answer: a fixed one encoded at start-up, the generated
