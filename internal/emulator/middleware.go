@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -67,10 +68,13 @@ func infoFrom(ctx context.Context) *requestInfo {
 	return info
 }
 
-// statusRecorder remembers the status a handler wrote.
+// statusRecorder remembers the status a handler wrote, and for an error answer the code and
+// message its body names, when no layer recorded them (the handlers' typed error answers).
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	info   *requestInfo
+	wrote  bool // the body has started
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -84,7 +88,29 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
+	if !s.wrote {
+		s.wrote = true
+		if s.status >= 400 && s.info != nil {
+			s.info.noteErrorBody(b)
+		}
+	}
 	return s.ResponseWriter.Write(b)
+}
+
+// noteErrorBody records the code and message of an error answer's JSON body (the API's and the
+// control API's errors both carry them), for the journal and the request log, unless a layer
+// recorded the error already or a fault wrote the answer.
+func (info *requestInfo) noteErrorBody(body []byte) {
+	if info.errCode != "" || info.fault != "" {
+		return
+	}
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Code != "" {
+		info.errCode, info.message = e.Code, e.Message
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection (to drop it for a fault).
@@ -102,7 +128,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 		info := &requestInfo{path: r.URL.EscapedPath(), host: r.Host, accept: r.Header.Get("Accept")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &info.rec
-		rec.ResponseWriter = w
+		rec.ResponseWriter, rec.info = w, info
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

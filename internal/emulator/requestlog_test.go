@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/store"
 )
 
 // TestRequestLogNamesAuthHeaders pins how the request log names the signature headers a request
@@ -54,5 +56,48 @@ func TestRequestLogNamesAuthHeaders(t *testing.T) {
 				t.Fatalf("auth_headers %v, want %v: %s", rec.AuthHeaders, want, line)
 			}
 		})
+	}
+}
+
+// TestHandlerErrorsAreLoggedAndJournaled: an error a handler answers with its typed response (an
+// unknown user, a limit reached, a control-API 404) is in the request log line and the journal
+// with its code and message, as the errors of the middleware are.
+func TestHandlerErrorsAreLoggedAndJournaled(t *testing.T) {
+	var logs syncWriter
+	e := newEnv(t, withLimits(store.Limits{MaxUsers: 3}), func(o *emulator.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	r := e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "nobody"), nil)
+	expectError(t, r, http.StatusNotFound, "unknown_user", "user_id")
+	r = e.app(http.MethodPost, "/management/add_users/"+demoApp, map[string]any{"users": []string{"u1", "u2", "u3", "u4"}})
+	if r.status != http.StatusConflict || r.str("code") != "limit_reached" {
+		t.Fatalf("add_users past the limit: %d %s", r.status, r.raw)
+	}
+	if resp, err := http.Post(e.srv.URL+"/_acmock/sessions/nonexist/status", "application/json", strings.NewReader(`{"status":"active"}`)); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("control API status of an unknown session: %d", resp.StatusCode)
+		}
+	}
+	for _, want := range []struct{ op, code string }{{"hasRegisteredMobileDevice", "unknown_user"}, {"addUsers", "limit_reached"}} {
+		j := e.emu.Journal().List(journalFilter(want.op))
+		if len(j) != 1 || j[0].Error != want.code || j[0].Message == "" {
+			t.Errorf("journal of %s: %+v, want error %s with its message", want.op, j, want.code)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := logs.String()
+		n := strings.Count(out, "error=unknown_user message=") + strings.Count(out, "error=limit_reached message=") +
+			strings.Count(out, "error=unknown_session message=")
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log does not name the three errors with their messages:\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
