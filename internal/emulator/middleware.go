@@ -90,7 +90,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	}
 	if !s.wrote {
 		s.wrote = true
-		if s.status >= 400 && s.info != nil {
+		if s.status >= 400 {
 			s.info.noteErrorBody(b)
 		}
 	}
@@ -252,7 +252,7 @@ func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
 		info.op = op
-		raw := rawParams(r, op)
+		raw := info.rawParams(op)
 		var decoded [maxPathParams]string
 		for i, name := range names {
 			// The user ID decodes the way the official client encoded it; the others are plain

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"time"
 
 	"github.com/acmock/acmock/internal/reqlog"
 )
@@ -16,14 +15,10 @@ const (
 // logRequest writes the request line, if its level is wanted: through Options.RequestLog when it
 // is set, or else as a record handed to the Logger's handler directly (Logger.LogAttrs would also
 // walk the stack for the caller's position, which the request log never prints). Both write the
-// same bytes. The line's time is the one given (the request's end, which its duration was taken
-// from), or else now, as the record's would be.
+// same bytes. The line's time is the request's end, which its duration was taken from.
 func (e *Emulator) logRequest(ctx context.Context, line *reqlog.Line) {
 	if l := e.reqLog; l != nil {
 		if l.Enabled(line.Level) {
-			if line.Time.IsZero() {
-				line.Time = time.Now()
-			}
 			_ = l.Log(line)
 		}
 		return
@@ -31,9 +26,6 @@ func (e *Emulator) logRequest(ctx context.Context, line *reqlog.Line) {
 	h := e.log.Handler()
 	if !h.Enabled(ctx, line.Level) {
 		return
-	}
-	if line.Time.IsZero() {
-		line.Time = time.Now()
 	}
 	_ = h.Handle(ctx, line.Record())
 }

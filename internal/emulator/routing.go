@@ -92,25 +92,14 @@ func escapedPath(r *http.Request) string {
 var noVars = map[string]string{}
 
 // matcher matches requests for one method on the template and keeps the path parameters' raw
-// values in the request's requestInfo, so that the router runs no regular expression and
-// allocates nothing.
+// values in the request's requestInfo (which observe gives every request the router sees), so that
+// the router runs no regular expression and allocates nothing.
 func (t *pathTemplate) matcher(method string) mux.MatcherFunc {
 	return func(r *http.Request, m *mux.RouteMatch) bool {
 		if r.Method != method {
 			return false
 		}
 		info := infoFrom(r.Context())
-		if info == nil { // a router used without observe, as some tests do
-			raw := make([]string, len(t.names))
-			if !t.match(r.URL.EscapedPath(), raw) {
-				return false
-			}
-			m.Vars = make(map[string]string, len(t.names))
-			for i, name := range t.names {
-				m.Vars[name] = raw[i]
-			}
-			return true
-		}
 		if !t.match(info.path, info.raw[:]) {
 			return false
 		}
@@ -119,19 +108,9 @@ func (t *pathTemplate) matcher(method string) mux.MatcherFunc {
 	}
 }
 
-// rawParams gives the raw values of the request's path parameters that op's template names, from
-// requestInfo, or from mux.Vars for a router used without observe.
-func rawParams(r *http.Request, op *operation) []string {
-	if info := infoFrom(r.Context()); info != nil {
-		return info.raw[:len(op.path.names)]
-	}
-	vars := mux.Vars(r)
-	raw := make([]string, len(op.path.names))
-	for i, name := range op.path.names {
-		raw[i] = vars[name]
-	}
-	return raw
-}
+// rawParams gives the raw values of the matched route's path parameters, in the order of op's
+// template.
+func (info *requestInfo) rawParams(op *operation) []string { return info.raw[:len(op.path.names)] }
 
 // withVars gives the request its decoded path parameters the way gorilla/mux would, for the
 // generated handlers that read them with mux.Vars.
@@ -150,12 +129,7 @@ func withVars(r *http.Request, names, values []string) *http.Request {
 // handlers that read mux.Vars.
 func (e *Emulator) dispatch(root *mux.Router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m *mux.RouteMatch
-		if info := infoFrom(r.Context()); info != nil {
-			m = &info.match // saves an allocation
-		} else {
-			m = &mux.RouteMatch{}
-		}
+		m := &infoFrom(r.Context()).match // kept in requestInfo: saves an allocation
 		if root.Match(r, m) && m.Handler != nil {
 			m.Handler.ServeHTTP(w, r)
 			return

@@ -104,10 +104,8 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
-		if info != nil {
-			info.op = op // the journal names the registration links phones open
-		}
-		raw := rawParams(r, op)
+		info.op = op // the journal names the registration links phones open
+		raw := info.rawParams(op)
 		vars := make(varsParams, len(raw))
 		for i, name := range op.path.names {
 			v, err := url.PathUnescape(raw[i])
@@ -118,11 +116,7 @@ func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handle
 			vars[name] = v
 		}
 		r = mux.SetURLVars(r, map[string]string(vars))
-		var body []byte
-		if info != nil {
-			body = info.body
-		}
-		if apiErr := checkRequest(r, op, vars, body, true); apiErr != nil {
+		if apiErr := checkRequest(r, op, vars, info.body, true); apiErr != nil {
 			writeError(w, r, apiErr)
 			return
 		}
