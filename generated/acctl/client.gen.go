@@ -236,7 +236,9 @@ type ClientInterface interface {
 	//
 	// With `min_count`, the answer waits until at least that many kept entries match (all of
 	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
-	// sleeps; it then answers the page as above.
+	// sleeps; it then answers the page as above. At most 1,000 such waits are held at once
+	// (each costs every request a filter match): past that, one that would wait gets a `503`
+	// with code `busy` at once.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -768,7 +770,9 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 //
 // With `min_count`, the answer waits until at least that many kept entries match (all of
 // them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
-// sleeps; it then answers the page as above.
+// sleeps; it then answers the page as above. At most 1,000 such waits are held at once
+// (each costs every request a filter match): past that, one that would wait gets a `503`
+// with code `busy` at once.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -2641,7 +2645,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// With `min_count`, the answer waits until at least that many kept entries match (all of
 	// them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
-	// sleeps; it then answers the page as above.
+	// sleeps; it then answers the page as above. At most 1,000 such waits are held at once
+	// (each costs every request a filter match): past that, one that would wait gets a `503`
+	// with code `busy` at once.
 	//
 	// `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 	// `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -3652,6 +3658,8 @@ type ListRequestsResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3677,6 +3685,11 @@ func (r ListRequestsResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ListRequestsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListRequestsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4930,7 +4943,9 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 //
 // With `min_count`, the answer waits until at least that many kept entries match (all of
 // them, not only a page) or `timeout` passes (then `timed_out` is true), so tests need no
-// sleeps; it then answers the page as above.
+// sleeps; it then answers the page as above. At most 1,000 such waits are held at once
+// (each costs every request a filter match): past that, one that would wait gets a `503`
+// with code `busy` at once.
 //
 // `operation` takes an operationId of api/openapi.yaml (`authenticateUser`,
 // `getSessionStatus`, ...), `openRegistrationLink`, or the name the operation's URL uses
@@ -5927,6 +5942,13 @@ func ParseListRequestsResponse(rsp *http.Response) (*ListRequestsResponse, error
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

@@ -2019,6 +2019,20 @@ func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
+type ListRequests503JSONResponse Error
+
+func (response ListRequests503JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetRequestObject struct {
 }
 

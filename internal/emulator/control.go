@@ -601,7 +601,12 @@ func (c control) ListRequests(ctx context.Context, req acctlserver.ListRequestsR
 		}
 		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		out.TimedOut = c.e.journal.WaitFor(ctx, f, *p.MinCount) != nil
+		err := c.e.journal.WaitFor(ctx, f, *p.MinCount)
+		if errors.Is(err, journal.ErrTooManyWaiters) {
+			return acctlserver.ListRequests503JSONResponse(ctlError("busy", "min_count",
+				"%v; try again when one ends, or read without min_count", err)), nil
+		}
+		out.TimedOut = err != nil
 	}
 	entries, next := c.e.journal.Page(f, before, limit)
 	if next != 0 {

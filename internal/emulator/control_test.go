@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -228,6 +229,34 @@ func TestControlRequestsJournal(t *testing.T) {
 		if r := e.do(http.MethodGet, "/_acmock/requests?"+q, "", "", nil); r.status != 400 || r.str("message") == "" {
 			t.Errorf("?%s: %d %s", q, r.status, r.raw)
 		}
+	}
+	// Past journal.MaxWaiters waits in progress, one more is a 503 at once, naming min_count.
+	waitCtx, stopWaits := context.WithCancel(ctx)
+	waits := make(chan error, journal.MaxWaiters)
+	for range journal.MaxWaiters {
+		go func() {
+			for { // until it holds a place: the probes below take one for a moment
+				err := e.emu.Journal().WaitFor(waitCtx, journal.Filter{Operation: "deleteUsers"}, 1)
+				if !errors.Is(err, journal.ErrTooManyWaiters) {
+					waits <- err
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	var busy reply
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if busy = e.do(http.MethodGet, "/_acmock/requests?operation=deleteUsers&min_count=1&timeout=0s", "", "", nil); busy.status != 200 || time.Now().After(deadline) {
+			break
+		}
+	}
+	stopWaits()
+	for range journal.MaxWaiters {
+		<-waits
+	}
+	if busy.status != http.StatusServiceUnavailable || busy.str("code") != "busy" || busy.str("field") != "min_count" {
+		t.Fatalf("a wait past the bound: %d %s", busy.status, busy.raw)
 	}
 	clear, _ := e.ctl().ClearRequestsWithResponse(ctx)
 	after, _ := e.ctl().ListRequestsWithResponse(ctx, nil)

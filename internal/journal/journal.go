@@ -8,6 +8,7 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -291,7 +292,15 @@ func (j *Journal) count(f Filter) int {
 	return n
 }
 
-// WaitFor returns nil once at least n kept entries match f, or ctx's error when ctx ends first.
+// MaxWaiters bounds the waits in progress at once: each costs every Add a filter match, so
+// without a bound clients waiting on the journal would slow every request.
+const MaxWaiters = 1000
+
+// ErrTooManyWaiters is WaitFor's answer, at once, when MaxWaiters waits are in progress.
+var ErrTooManyWaiters = fmt.Errorf("%d waits on the journal are in progress, the most it holds", MaxWaiters)
+
+// WaitFor returns nil once at least n kept entries match f, or ctx's error when ctx ends first,
+// or ErrTooManyWaiters when MaxWaiters waits are in progress already.
 // It counts the matches once; then each Add updates the count, so waiting costs nothing per
 // entry beyond a filter match.
 func (j *Journal) WaitFor(ctx context.Context, f Filter, n int) error {
@@ -301,6 +310,10 @@ func (j *Journal) WaitFor(ctx context.Context, f Filter, n int) error {
 	if w.done == nil {
 		j.mu.Unlock()
 		return nil
+	}
+	if len(j.waiters) >= MaxWaiters {
+		j.mu.Unlock()
+		return ErrTooManyWaiters
 	}
 	if j.waiters == nil {
 		j.waiters = map[*waiter]struct{}{}

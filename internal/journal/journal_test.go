@@ -179,3 +179,51 @@ func TestWaitForCountsWhatTheJournalKeeps(t *testing.T) {
 		t.Fatalf("Count = %d, want 3", n)
 	}
 }
+
+// TestWaitersAreBounded: at MaxWaiters waits in progress the next one is refused at once, not held
+// (each wait costs every Add a filter match); once one ends, a wait is taken again.
+func TestWaitersAreBounded(t *testing.T) {
+	j := New(10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ended := make(chan error, MaxWaiters)
+	for range MaxWaiters {
+		go func() { ended <- j.WaitFor(ctx, Filter{Operation: "never"}, 1) }()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		j.mu.Lock()
+		n := len(j.waiters)
+		j.mu.Unlock()
+		if n == MaxWaiters {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiters in progress, want %d", n, MaxWaiters)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	past, stopPast := context.WithTimeout(context.Background(), 2*time.Second)
+	defer stopPast()
+	if err := j.WaitFor(past, Filter{Operation: "never"}, 1); err != ErrTooManyWaiters {
+		t.Fatalf("wait past the bound: %v, want ErrTooManyWaiters", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("the refused wait took %v", d)
+	}
+	// A wait that is met at once takes no place.
+	j.Add(Entry{Operation: "op"})
+	if err := j.WaitFor(context.Background(), Filter{Operation: "op"}, 1); err != nil {
+		t.Fatalf("a wait already met: %v", err)
+	}
+	cancel()
+	for range MaxWaiters {
+		<-ended
+	}
+	short, stop := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer stop()
+	if err := j.WaitFor(short, Filter{Operation: "never"}, 1); err != context.DeadlineExceeded {
+		t.Fatalf("a wait once the others ended: %v", err)
+	}
+}
