@@ -77,8 +77,7 @@ type Journal struct {
 	next    int // where the next entry goes
 	full    bool
 	seq     uint64
-	changed chan struct{} // closed and replaced by the first Add after a waiter took it
-	watched bool          // changed has been handed to a waiter since it was made
+	changed chan struct{} // made by Changed when nil, closed and dropped by the next Add
 	waiters map[*waiter]struct{}
 }
 
@@ -105,7 +104,7 @@ func New(size int) *Journal {
 	}
 	// The ring grows with use: a journal that is never filled costs only what it holds, and a
 	// start does not pay for 10,000 empty entries.
-	return &Journal{entries: make([]Entry, 0, min(size, 64)), size: size, changed: make(chan struct{})}
+	return &Journal{entries: make([]Entry, 0, min(size, 64)), size: size}
 }
 
 // MaxText bounds each text field of an entry (path, IDs, message, string to sign), in bytes, so an
@@ -142,10 +141,8 @@ func (j *Journal) Add(e Entry) uint64 {
 	if j.next == j.size {
 		j.next, j.full = 0, true
 	}
-	var ch chan struct{}
-	if j.watched { // nobody waits on an unwatched channel: no need to replace it
-		ch, j.changed, j.watched = j.changed, make(chan struct{}), false
-	}
+	ch := j.changed // nil when nobody watches: nothing to make or close
+	j.changed = nil
 	j.mu.Unlock()
 	if ch != nil {
 		close(ch)

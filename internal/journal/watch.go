@@ -6,6 +6,8 @@ package journal
 func (j *Journal) Changed() (uint64, <-chan struct{}) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.watched = true
+	if j.changed == nil {
+		j.changed = make(chan struct{})
+	}
 	return j.seq, j.changed
 }
