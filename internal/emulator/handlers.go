@@ -174,14 +174,7 @@ func (e *Emulator) AuthenticateUser(ctx context.Context, req acapiserver.Authent
 	base := e.baseURL(ctx)
 	statusURL := base + "/authentication/session_status/" + url.PathEscape(sess.Token)
 	logoutURL := base + "/authentication/logout/" + url.PathEscape(sess.Token)
-	return acapiserver.AuthenticateUser202JSONResponse{AuthenticationStatus: acapi.AuthenticationStatus{
-		Authenticated: true,
-		SessionStatus: sess.Status,
-		SessionToken:  &sess.Token,
-		SessionSecret: &sess.Secret,
-		StatusUrl:     &statusURL,
-		LogoutUrl:     &logoutURL,
-	}}, nil
+	return &startedAnswer{token: sess.Token, secret: sess.Secret, statusURL: statusURL, logoutURL: logoutURL, status: sess.Status}, nil
 }
 
 // GetSessionStatus reports a session's status; on the automatic clock the poll may first move

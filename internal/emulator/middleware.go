@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -125,7 +126,8 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 		if _, isReal := e.clock.(clock.Real); !isReal {
 			at = e.clock.Now()
 		}
-		info := &requestInfo{path: r.URL.EscapedPath(), host: r.Host, accept: r.Header.Get("Accept")}
+		info := infoPool.Get().(*requestInfo)
+		info.path, info.host, info.accept = r.URL.EscapedPath(), r.Host, r.Header.Get("Accept")
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &info.rec
 		rec.ResponseWriter, rec.info = w, info
@@ -145,10 +147,19 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 				}
 			}
 			e.record(r, info, rec.status, start, at)
+			// The request is over and recorded: nothing refers to its info any more (the journal
+			// and the log copy what they keep), so the next request takes it, cleared, so that the
+			// pool holds no request's body or strings.
+			*info = requestInfo{}
+			infoPool.Put(info)
 		}()
 		next.ServeHTTP(rec, r)
 	})
 }
+
+// infoPool holds the requestInfo of requests that are over: one is about 500 bytes, and every
+// request needs one.
+var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
 	end := time.Now()

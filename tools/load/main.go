@@ -14,6 +14,7 @@
 //
 //     go build -o bin/acmock ./cmd/acmock && go run ./tools/load -acmock bin/acmock
 //     go run ./tools/load -acmock bin/acmock -soak 30s   # resident memory each second under load
+//     go run ./tools/load -acmock bin/acmock -soak 30s -soak-flows   # the same under login flows
 //
 // The load client writes requests signed before the timed run (fresh nonces, so every one is
 // verified and none is a replay) on keep-alive connections and parses answers with a minimal
@@ -55,6 +56,7 @@ func main() {
 	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
 	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
+	soakFlows := flag.Bool("soak-flows", false, "with -soak: run whole login flows instead of device checks")
 	flag.Parse()
 	if *bare != "" {
 		serveBare(*bare)
@@ -62,7 +64,7 @@ func main() {
 	}
 	run := run
 	if *soakFor > 0 {
-		run = func(c config) error { return soak(c, *soakFor) }
+		run = func(c config) error { return soak(c, *soakFor, *soakFlows) }
 	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)

@@ -2,19 +2,27 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// soak runs signed has_registered_mobile_device requests at 32 connections for d against one
-// acmock with its default settings, printing its resident memory every second, then the errors and
-// the spread of the samples: the emulator's memory must stay flat under load that runs on.
-func soak(c config, d time.Duration) error {
+// soak runs signed has_registered_mobile_device requests (or whole login flows) at 32
+// connections for d against one acmock with its default settings, printing its resident memory
+// every second, then the errors and the spread of the samples: the emulator's memory must stay
+// flat under load that runs on. It is also the load to hold while profiling one server.
+func soak(c config, d time.Duration, flows bool) error {
 	srv, err := startServer("acmock", c.acmock, "--addr", "ADDR")
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	p := devicePool(srv.addr, c.presign)
+	p, work, what := devicePool(srv.addr, c.presign), unit(nil), "requests"
+	if flows {
+		p = authPool(srv.addr, "alice", c.presign/8)
+		work, what = flow(p, newNonces()), "login flows"
+	} else {
+		work = single(p)
+	}
 	done := make(chan struct{})
 	var samples []int64
 	go func() {
@@ -28,7 +36,7 @@ func soak(c config, d time.Duration) error {
 			}
 		}
 	}()
-	m, err := measure(srv, 32, d, single(p), p)
+	m, err := measure(srv, 32, d, work, p)
 	<-done
 	if err != nil {
 		return err
@@ -40,10 +48,10 @@ func soak(c config, d time.Duration) error {
 	for _, s := range samples {
 		lo, hi = min(lo, s), max(hi, s)
 	}
-	fmt.Printf("\n%v of signed load: %d requests, %.0f/s, %d errors\n", d, m.requests, m.rps(), m.errors)
+	fmt.Printf("\n%v of signed load: %d %s, %.0f/s, %d errors\n", d, m.units, what, m.unitsPerS(), m.errors)
 	fmt.Printf("RSS: first %.1f, middle %.1f, last %.1f, min %.1f, max %.1f MiB\n",
 		mib(samples[0]), mib(samples[len(samples)/2]), mib(samples[len(samples)-1]), mib(lo), mib(hi))
-	fmt.Printf("CPU per request: acmock %s, load client %s\n", us(m.cpuPerUnit(m.serverCPU)), us(m.cpuPerUnit(m.clientCPU)))
+	fmt.Printf("CPU per %s: acmock %s, load client %s\n", strings.TrimSuffix(what, "s"), us(m.cpuPerUnit(m.serverCPU)), us(m.cpuPerUnit(m.clientCPU)))
 	return nil
 }
 
