@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/internal/clock"
+	"github.com/acmock/acmock/internal/deadline"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/journal"
 	"github.com/acmock/acmock/internal/reqlog"
@@ -331,7 +332,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(stop)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(emu.Listener(ln, srv.MaxHeaderBytes)) }()
+	// The server's timeouts hold as they are; the wrapper only spares the sockets most of the
+	// deadlines net/http sets on each request (internal/deadline).
+	go func() {
+		served <- srv.Serve(emu.Listener(deadline.Listener(ln, srv.ReadHeaderTimeout), srv.MaxHeaderBytes))
+	}()
 	if ready != nil {
 		ready <- b.local
 	}

@@ -1,0 +1,257 @@
+package deadline_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/internal/deadline"
+)
+
+// counted counts the deadlines given to the sockets beneath the wrapper.
+type counted struct {
+	net.Listener
+	reads, writes *atomic.Int64
+}
+
+func (l counted) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	return countedConn{c, l.reads, l.writes}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	reads, writes *atomic.Int64
+}
+
+func (c countedConn) SetReadDeadline(t time.Time) error {
+	c.reads.Add(1)
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c countedConn) SetWriteDeadline(t time.Time) error {
+	c.writes.Add(1)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+type server struct {
+	addr          string
+	reads, writes atomic.Int64
+	errs          chan error // what handlers' reads and writes returned, when not nil
+}
+
+// serve starts an http.Server with the given timeouts on 127.0.0.1, its listener wrapped (or
+// not, to compare), with handlers that answer, read the body, or write a large answer.
+func serve(t *testing.T, wrap bool, s *http.Server) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &server{addr: ln.Addr().String(), errs: make(chan error, 16)}
+	var l net.Listener = counted{ln, &srv.reads, &srv.writes}
+	if wrap {
+		l = deadline.Listener(l, s.ReadHeaderTimeout)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	mux.HandleFunc("POST /body", func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		srv.errs <- err
+	})
+	mux.HandleFunc("GET /large", func(w http.ResponseWriter, _ *http.Request) {
+		chunk := make([]byte, 1<<20)
+		var err error
+		for i := 0; i < 256 && err == nil; i++ {
+			_, err = w.Write(chunk)
+		}
+		srv.errs <- err
+	})
+	s.Handler = mux
+	go func() { _ = s.Serve(l) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return srv
+}
+
+func timeouts(header, read, write, idle time.Duration) *http.Server {
+	return &http.Server{ReadHeaderTimeout: header, ReadTimeout: read, WriteTimeout: write, IdleTimeout: idle}
+}
+
+func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+func get(t *testing.T, c net.Conn, br *bufio.Reader) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || string(body) != "ok" {
+		t.Fatalf("answer %d %q", res.StatusCode, body)
+	}
+}
+
+// closedWithin reports whether the server closes c (the client reads EOF or a reset) within limit.
+func closedWithin(c net.Conn, br *bufio.Reader, limit time.Duration) error {
+	_ = c.SetReadDeadline(time.Now().Add(limit))
+	_, err := io.ReadAll(br)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("still open after %v", limit)
+	}
+	return nil
+}
+
+// TestHeaderTimeoutStillHolds: after many requests on one connection (so that its deadlines are
+// the lazy ones), a request whose headers never end is still cut at the header timeout, as
+// without the wrapper.
+func TestHeaderTimeoutStillHolds(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("wrapped=%v", wrap), func(t *testing.T) {
+			srv := serve(t, wrap, timeouts(200*time.Millisecond, time.Minute, time.Minute, time.Minute))
+			c, br := dial(t, srv.addr)
+			for range 50 {
+				get(t, c, br)
+			}
+			if _, err := io.WriteString(c, "GET /ok HTTP/1.1\r\nHost: x\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			if err := closedWithin(c, br, 5*time.Second); err != nil {
+				t.Fatalf("a request whose headers never end: %v", err)
+			}
+		})
+	}
+}
+
+// TestIdleTimeoutStillHolds: an idle keep-alive connection is closed at the idle timeout.
+func TestIdleTimeoutStillHolds(t *testing.T) {
+	srv := serve(t, true, timeouts(time.Minute, time.Minute, time.Minute, 200*time.Millisecond))
+	c, br := dial(t, srv.addr)
+	get(t, c, br)
+	if err := closedWithin(c, br, 5*time.Second); err != nil {
+		t.Fatalf("an idle connection: %v", err)
+	}
+}
+
+// TestPauseLongerThanTheHeaderTimeout: a connection that waits between requests longer than the
+// header timeout (but less than the idle timeout) still serves the next request: the deadline the
+// socket was given early is moved, not taken as the timeout.
+func TestPauseLongerThanTheHeaderTimeout(t *testing.T) {
+	srv := serve(t, true, timeouts(100*time.Millisecond, 150*time.Millisecond, time.Minute, time.Minute))
+	c, br := dial(t, srv.addr)
+	for range 3 {
+		get(t, c, br)
+		time.Sleep(400 * time.Millisecond)
+	}
+	get(t, c, br)
+}
+
+// TestReadTimeoutCutsASlowBody: a body that stops coming is cut at the read timeout.
+func TestReadTimeoutCutsASlowBody(t *testing.T) {
+	srv := serve(t, true, timeouts(time.Minute, 300*time.Millisecond, time.Minute, time.Minute))
+	c, br := dial(t, srv.addr)
+	get(t, c, br)
+	if _, err := io.WriteString(c, "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-srv.errs:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("the handler's read of a stalled body: %v, want a deadline error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler's read of a stalled body never ended")
+	}
+}
+
+// TestWriteTimeoutCutsAClientThatDoesNotRead: an answer the client never reads is cut at the
+// write timeout, also after the connection served requests before it.
+func TestWriteTimeoutCutsAClientThatDoesNotRead(t *testing.T) {
+	srv := serve(t, true, timeouts(time.Minute, time.Minute, 300*time.Millisecond, time.Minute))
+	c, br := dial(t, srv.addr)
+	for range 20 {
+		get(t, c, br)
+	}
+	if _, err := io.WriteString(c, "GET /large HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-srv.errs:
+		if err == nil {
+			t.Fatal("256 MiB were written to a client that reads nothing")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write to a client that reads nothing never ended")
+	}
+}
+
+// TestFewerDeadlinesPerRequest: on a keep-alive connection the sockets get far fewer deadlines
+// per request than net/http sets, which is what the wrapper is for.
+func TestFewerDeadlinesPerRequest(t *testing.T) {
+	const n = 200
+	per := map[bool]float64{}
+	for _, wrap := range []bool{false, true} {
+		srv := serve(t, wrap, timeouts(10*time.Second, 30*time.Second, 90*time.Second, 120*time.Second))
+		c, br := dial(t, srv.addr)
+		for range n {
+			get(t, c, br)
+		}
+		per[wrap] = float64(srv.reads.Load()+srv.writes.Load()) / n
+	}
+	t.Logf("deadlines per request: %.1f without the wrapper, %.1f with it", per[false], per[true])
+	if per[true] > 2.5 || per[false] < 5 {
+		t.Fatalf("deadlines per request: %.1f without the wrapper, %.1f with it; want at least 5 and at most 2.5", per[false], per[true])
+	}
+}
+
+// TestClientReadsSeeTheServerClose: nothing in the wrapper keeps a connection the server closes.
+func TestClientReadsSeeTheServerClose(t *testing.T) {
+	srv := serve(t, true, timeouts(time.Minute, time.Minute, time.Minute, time.Minute))
+	c, br := dial(t, srv.addr)
+	if _, err := io.WriteString(c, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if string(body) != "ok" {
+		t.Fatalf("answer %q", body)
+	}
+	if err := closedWithin(c, br, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPauseLongerThanTheWriteAndReadTimeouts: deadlines the socket was given for one request and
+// that passed while the connection waited do not cut the next request.
+func TestPauseLongerThanTheWriteAndReadTimeouts(t *testing.T) {
+	srv := serve(t, true, timeouts(100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, time.Minute))
+	c, br := dial(t, srv.addr)
+	for range 3 {
+		get(t, c, br)
+		time.Sleep(300 * time.Millisecond)
+	}
+	get(t, c, br)
+}
