@@ -2,7 +2,16 @@
 
 package acapiserver
 
-import "net/http"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/oapi-codegen/runtime"
+)
 
 // Handlers returns the handler HandlerWithOptions registers for each operation, by method and
 // path template ("GET /a/{b}"), without a router (options.BaseRouter and BaseURL are not used).
@@ -30,22 +39,71 @@ func Handlers(si ServerInterface, options GorillaServerOptions) map[string]http.
 	}
 }
 
-// StrictPathHandlers returns, for each operation that takes no body and whose only parameters are
-// string path parameters, a handler that does what Handlers does for it behind
-// NewStrictHandlerWithOptions(ssi, nil, options): it builds the operation's request object, calls
-// ssi and writes the response object it returns, or hands an error to
-// options.ResponseErrorHandlerFunc. pathValue gives the decoded value of each path parameter,
-// which must not be empty; the handlers read nothing else from the request, so the router need not
-// put the values in the request's context.
-func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Request, name string) string, options StrictHTTPServerOptions) map[string]http.Handler {
+// DirectHooks give StrictDirectHandlers what the layers in front of them already have.
+type DirectHooks struct {
+	// PathValue gives the decoded value of a path parameter, which must not be empty. It must be
+	// set.
+	PathValue func(r *http.Request, name string) string
+	// Body gives the whole request body (nil or empty when there is none), for the operations
+	// that take a JSON body. It must be set; the handlers do not read r.Body.
+	Body func(r *http.Request) []byte
+	// ParamError answers a query parameter that does not bind (a *RequiredParamError or an
+	// *InvalidParamFormatError), as GorillaServerOptions.ErrorHandlerFunc does for Handlers, and
+	// with the same default: a 400 with the error's text.
+	ParamError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// StrictDirectHandlers returns, by method and path template, a handler for each operation whose
+// path parameters are plain strings, whose query parameters are strings or arrays of strings and
+// whose body, if it takes one, is application/json alone. Each does what Handlers does for the
+// operation behind NewStrictHandlerWithOptions(ssi, nil, options), without middlewares: it binds
+// the query parameters from one parse of r.URL.Query() with the same runtime calls and hands an
+// error to hooks.ParamError; it decodes the body as runtime.BindJSONBody does with its default
+// codec (encoding/json's Decoder: an optional body that is empty or only white space is left out,
+// any other failure goes to options.RequestErrorHandlerFunc as "can't decode JSON body: ..."); then
+// it calls ssi and writes the response object it returns, or hands an error to
+// options.ResponseErrorHandlerFunc. A program that sets another codec with runtime.SetJSONCodec
+// must serve the operations through Handlers.
+func StrictDirectHandlers(ssi StrictServerInterface, hooks DirectHooks, options StrictHTTPServerOptions) map[string]http.Handler {
+	if hooks.ParamError == nil {
+		hooks.ParamError = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}
+	if options.RequestErrorHandlerFunc == nil {
+		options.RequestErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}
 	if options.ResponseErrorHandlerFunc == nil {
 		options.ResponseErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	}
 	return map[string]http.Handler{
+		"POST /authentication/authenticate_user/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := AuthenticateUserRequestObject{ApplicationId: hooks.PathValue(r, "application_id"), UserId: hooks.PathValue(r, "user_id")}
+			query := r.URL.Query()
+			if err := runtime.BindQueryParameterWithOptions("form", false, false, "methods", query, &request.Params.Methods, runtime.BindQueryParameterOptions{Type: "array", Format: ""}); err != nil {
+				directParamError(w, r, hooks.ParamError, "methods", err)
+				return
+			}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil && !errors.Is(err, io.EOF) {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.AuthenticateUser(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitAuthenticateUserResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
 		"POST /authentication/logout/{session_token}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.Logout(r.Context(), LogoutRequestObject{SessionToken: pathValue(r, "session_token")})
+			request := LogoutRequestObject{SessionToken: hooks.PathValue(r, "session_token")}
+			response, err := ssi.Logout(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -55,7 +113,8 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 			}
 		}),
 		"GET /authentication/session_status/{session_token}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.GetSessionStatus(r.Context(), GetSessionStatusRequestObject{SessionToken: pathValue(r, "session_token")})
+			request := GetSessionStatusRequestObject{SessionToken: hooks.PathValue(r, "session_token")}
+			response, err := ssi.GetSessionStatus(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -64,8 +123,55 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 				}
 			}
 		}),
+		"POST /management/add_users/{application_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := AddUsersRequestObject{ApplicationId: hooks.PathValue(r, "application_id")}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.AddUsers(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitAddUsersResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /management/delete_users/{application_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := DeleteUsersRequestObject{ApplicationId: hooks.PathValue(r, "application_id")}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.DeleteUsers(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitDeleteUsersResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /management/device_registration_link/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := GetDeviceRegistrationLinkRequestObject{ApplicationId: hooks.PathValue(r, "application_id"), UserId: hooks.PathValue(r, "user_id")}
+			query := r.URL.Query()
+			if err := runtime.BindQueryParameterWithOptions("form", true, false, "display_name", query, &request.Params.DisplayName, runtime.BindQueryParameterOptions{Type: "string", Format: ""}); err != nil {
+				directParamError(w, r, hooks.ParamError, "display_name", err)
+				return
+			}
+			response, err := ssi.GetDeviceRegistrationLink(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetDeviceRegistrationLinkResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
 		"GET /management/has_registered_mobile_device/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.HasRegisteredMobileDevice(r.Context(), HasRegisteredMobileDeviceRequestObject{ApplicationId: pathValue(r, "application_id"), UserId: pathValue(r, "user_id")})
+			request := HasRegisteredMobileDeviceRequestObject{ApplicationId: hooks.PathValue(r, "application_id"), UserId: hooks.PathValue(r, "user_id")}
+			response, err := ssi.HasRegisteredMobileDevice(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -75,7 +181,8 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 			}
 		}),
 		"GET /management/lost_user_mobile_device/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.LostUserMobileDevice(r.Context(), LostUserMobileDeviceRequestObject{ApplicationId: pathValue(r, "application_id"), UserId: pathValue(r, "user_id")})
+			request := LostUserMobileDeviceRequestObject{ApplicationId: hooks.PathValue(r, "application_id"), UserId: hooks.PathValue(r, "user_id")}
+			response, err := ssi.LostUserMobileDevice(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -84,5 +191,50 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 				}
 			}
 		}),
+		"POST /management/send_registration_sms/{application_id}/{user_id}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := SendRegistrationSmsRequestObject{ApplicationId: hooks.PathValue(r, "application_id"), UserId: hooks.PathValue(r, "user_id")}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.SendRegistrationSms(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitSendRegistrationSmsResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
 	}
+}
+
+// directParamError hands a query parameter's binding error to paramError as the generated
+// wrappers do: a missing required parameter as a *RequiredParamError, anything else as an
+// *InvalidParamFormatError.
+func directParamError(w http.ResponseWriter, r *http.Request, paramError func(http.ResponseWriter, *http.Request, error), name string, err error) {
+	var requiredError *runtime.RequiredParameterError
+	if errors.As(err, &requiredError) {
+		paramError(w, r, &RequiredParamError{ParamName: name})
+	} else {
+		paramError(w, r, &InvalidParamFormatError{ParamName: name, Err: err})
+	}
+}
+
+// directJSONBody decodes a JSON body into a new value and points *dst at it, as the strict
+// handlers do with runtime.BindJSONBody and its default codec, which runs encoding/json's Decoder
+// over the body: the first JSON value, with whatever follows it ignored, and io.EOF for a body
+// that is empty or only white space. On an error *dst is left as it is. json.Unmarshal, which
+// costs less, decodes a body that is exactly one JSON value the same; any other body is decoded
+// again, into a new value, by the Decoder, for its answer and its error.
+func directJSONBody[T any](data []byte, dst **T) error {
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		v = new(T)
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+			return err
+		}
+	}
+	*dst = v
+	return nil
 }

@@ -2,7 +2,15 @@
 
 package acctlserver
 
-import "net/http"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/oapi-codegen/runtime"
+)
 
 // Handlers returns the handler HandlerWithOptions registers for each operation, by method and
 // path template ("GET /a/{b}"), without a router (options.BaseRouter and BaseURL are not used).
@@ -47,22 +55,77 @@ func Handlers(si ServerInterface, options GorillaServerOptions) map[string]http.
 	}
 }
 
-// StrictPathHandlers returns, for each operation that takes no body and whose only parameters are
-// string path parameters, a handler that does what Handlers does for it behind
-// NewStrictHandlerWithOptions(ssi, nil, options): it builds the operation's request object, calls
-// ssi and writes the response object it returns, or hands an error to
-// options.ResponseErrorHandlerFunc. pathValue gives the decoded value of each path parameter,
-// which must not be empty; the handlers read nothing else from the request, so the router need not
-// put the values in the request's context.
-func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Request, name string) string, options StrictHTTPServerOptions) map[string]http.Handler {
+// DirectHooks give StrictDirectHandlers what the layers in front of them already have.
+type DirectHooks struct {
+	// PathValue gives the decoded value of a path parameter, which must not be empty. It must be
+	// set.
+	PathValue func(r *http.Request, name string) string
+	// Body gives the whole request body (nil or empty when there is none), for the operations
+	// that take a JSON body. It must be set; the handlers do not read r.Body.
+	Body func(r *http.Request) []byte
+	// ParamError answers a query parameter that does not bind (a *RequiredParamError or an
+	// *InvalidParamFormatError), as GorillaServerOptions.ErrorHandlerFunc does for Handlers, and
+	// with the same default: a 400 with the error's text.
+	ParamError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// StrictDirectHandlers returns, by method and path template, a handler for each operation whose
+// path parameters are plain strings, whose query parameters are strings or arrays of strings and
+// whose body, if it takes one, is application/json alone. Each does what Handlers does for the
+// operation behind NewStrictHandlerWithOptions(ssi, nil, options), without middlewares: it binds
+// the query parameters from one parse of r.URL.Query() with the same runtime calls and hands an
+// error to hooks.ParamError; it decodes the body as runtime.BindJSONBody does with its default
+// codec (encoding/json's Decoder: an optional body that is empty or only white space is left out,
+// any other failure goes to options.RequestErrorHandlerFunc as "can't decode JSON body: ..."); then
+// it calls ssi and writes the response object it returns, or hands an error to
+// options.ResponseErrorHandlerFunc. A program that sets another codec with runtime.SetJSONCodec
+// must serve the operations through Handlers.
+func StrictDirectHandlers(ssi StrictServerInterface, hooks DirectHooks, options StrictHTTPServerOptions) map[string]http.Handler {
+	if hooks.ParamError == nil {
+		hooks.ParamError = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}
+	if options.RequestErrorHandlerFunc == nil {
+		options.RequestErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}
 	if options.ResponseErrorHandlerFunc == nil {
 		options.ResponseErrorHandlerFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	}
 	return map[string]http.Handler{
+		"GET /_acmock/applications": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := ListApplicationsRequestObject{}
+			response, err := ssi.ListApplications(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitListApplicationsResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/applications": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := CreateApplicationRequestObject{}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.CreateApplication(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitCreateApplicationResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
 		"GET /_acmock/applications/{application_id}/credentials": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.GetApplicationCredentials(r.Context(), GetApplicationCredentialsRequestObject{ApplicationId: pathValue(r, "application_id")})
+			request := GetApplicationCredentialsRequestObject{ApplicationId: hooks.PathValue(r, "application_id")}
+			response, err := ssi.GetApplicationCredentials(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -72,7 +135,8 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 			}
 		}),
 		"POST /_acmock/applications/{application_id}/reset": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.ResetApplication(r.Context(), ResetApplicationRequestObject{ApplicationId: pathValue(r, "application_id")})
+			request := ResetApplicationRequestObject{ApplicationId: hooks.PathValue(r, "application_id")}
+			response, err := ssi.ResetApplication(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -82,7 +146,8 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 			}
 		}),
 		"POST /_acmock/applications/{application_id}/users/{user_id}/lose-phone": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.LosePhone(r.Context(), LosePhoneRequestObject{ApplicationId: pathValue(r, "application_id"), UserId: pathValue(r, "user_id")})
+			request := LosePhoneRequestObject{ApplicationId: hooks.PathValue(r, "application_id"), UserId: hooks.PathValue(r, "user_id")}
+			response, err := ssi.LosePhone(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -91,8 +156,57 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 				}
 			}
 		}),
+		"GET /_acmock/clock": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := GetClockRequestObject{}
+			response, err := ssi.GetClock(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetClockResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/clock/advance": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := AdvanceClockRequestObject{}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.AdvanceClock(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitAdvanceClockResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/events": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := StreamEventsRequestObject{}
+			response, err := ssi.StreamEvents(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitStreamEventsResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/health": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := GetHealthRequestObject{}
+			response, err := ssi.GetHealth(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetHealthResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
 		"GET /_acmock/register/{code}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			response, err := ssi.OpenRegistrationLink(r.Context(), OpenRegistrationLinkRequestObject{Code: pathValue(r, "code")})
+			request := OpenRegistrationLinkRequestObject{Code: hooks.PathValue(r, "code")}
+			response, err := ssi.OpenRegistrationLink(r.Context(), request)
 			if err != nil {
 				options.ResponseErrorHandlerFunc(w, r, err)
 			} else if response != nil {
@@ -101,5 +215,166 @@ func StrictPathHandlers(ssi StrictServerInterface, pathValue func(r *http.Reques
 				}
 			}
 		}),
+		"DELETE /_acmock/requests": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := ClearRequestsRequestObject{}
+			response, err := ssi.ClearRequests(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitClearRequestsResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/reset": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := ResetRequestObject{}
+			response, err := ssi.Reset(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitResetResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/scenario": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := GetScenarioRequestObject{}
+			response, err := ssi.GetScenario(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetScenarioResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/sessions/{session_token}/status": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := SetSessionStatusRequestObject{SessionToken: hooks.PathValue(r, "session_token")}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.SetSessionStatus(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitSetSessionStatusResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/sms": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := ListSmsRequestObject{}
+			response, err := ssi.ListSms(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitListSmsResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/state": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := GetStateRequestObject{}
+			response, err := ssi.GetState(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetStateResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"PUT /_acmock/state": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := PutStateRequestObject{}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.PutState(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitPutStateResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"POST /_acmock/users/{user_id}/status": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := SetUserStatusRequestObject{UserId: hooks.PathValue(r, "user_id")}
+			query := r.URL.Query()
+			if err := runtime.BindQueryParameterWithOptions("form", true, false, "application", query, &request.Params.Application, runtime.BindQueryParameterOptions{Type: "string", Format: ""}); err != nil {
+				directParamError(w, r, hooks.ParamError, "application", err)
+				return
+			}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.SetUserStatus(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitSetUserStatusResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"GET /_acmock/wallclock": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := GetWallClockRequestObject{}
+			response, err := ssi.GetWallClock(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitGetWallClockResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
+		"PUT /_acmock/wallclock": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			request := PutWallClockRequestObject{}
+			if err := directJSONBody(hooks.Body(r), &request.Body); err != nil {
+				options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+				return
+			}
+			response, err := ssi.PutWallClock(r.Context(), request)
+			if err != nil {
+				options.ResponseErrorHandlerFunc(w, r, err)
+			} else if response != nil {
+				if err := response.VisitPutWallClockResponse(w); err != nil {
+					options.ResponseErrorHandlerFunc(w, r, err)
+				}
+			}
+		}),
 	}
+}
+
+// directParamError hands a query parameter's binding error to paramError as the generated
+// wrappers do: a missing required parameter as a *RequiredParamError, anything else as an
+// *InvalidParamFormatError.
+func directParamError(w http.ResponseWriter, r *http.Request, paramError func(http.ResponseWriter, *http.Request, error), name string, err error) {
+	var requiredError *runtime.RequiredParameterError
+	if errors.As(err, &requiredError) {
+		paramError(w, r, &RequiredParamError{ParamName: name})
+	} else {
+		paramError(w, r, &InvalidParamFormatError{ParamName: name, Err: err})
+	}
+}
+
+// directJSONBody decodes a JSON body into a new value and points *dst at it, as the strict
+// handlers do with runtime.BindJSONBody and its default codec, which runs encoding/json's Decoder
+// over the body: the first JSON value, with whatever follows it ignored, and io.EOF for a body
+// that is empty or only white space. On an error *dst is left as it is. json.Unmarshal, which
+// costs less, decodes a body that is exactly one JSON value the same; any other body is decoded
+// again, into a new value, by the Decoder, for its answer and its error.
+func directJSONBody[T any](data []byte, dst **T) error {
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		v = new(T)
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+			return err
+		}
+	}
+	*dst = v
+	return nil
 }

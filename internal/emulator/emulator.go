@@ -83,8 +83,8 @@ type Options struct {
 	// the scenario's initial state; with DataDir it is used only when the directory is empty.
 	Snapshot *store.State
 
-	// generatedWrappers serves every operation through the generated wrappers, as before
-	// StrictPathHandlers, for the tests that compare the two.
+	// generatedWrappers serves every operation through the generated wrappers and strict
+	// handler rather than StrictDirectHandlers, for the tests and benchmarks that compare the two.
 	generatedWrappers bool
 }
 
@@ -217,16 +217,17 @@ func (e *Emulator) routes() (http.Handler, error) {
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	}
+	paramError := func(w http.ResponseWriter, r *http.Request, err error) {
+		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
+	}
 	strict := acapiserver.NewStrictHandlerWithOptions(e, nil, strictOptions)
-	api := acapiserver.Handlers(strict, acapiserver.GorillaServerOptions{
-		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, paramName(err), "%v", err))
-		},
-	})
-	// The operations that take only path parameters (device checks, status polls, logouts: most
-	// of the traffic) call the strict server directly with the values identify decoded.
+	api := acapiserver.Handlers(strict, acapiserver.GorillaServerOptions{ErrorHandlerFunc: paramError})
+	// The operations with string path parameters, string query parameters and JSON bodies (all of
+	// the API's) call the strict server directly, with the path values identify decoded and the
+	// body limitBody read, and answer exactly as the generated wrappers would.
 	if !e.opts.generatedWrappers {
-		for key, h := range acapiserver.StrictPathHandlers(e, decodedParam, strictOptions) {
+		hooks := acapiserver.DirectHooks{PathValue: decodedParam, Body: requestBody, ParamError: paramError}
+		for key, h := range acapiserver.StrictDirectHandlers(e, hooks, strictOptions) {
 			if op := e.ops[key]; op != nil {
 				api[key], op.direct = h, true
 			}
@@ -251,11 +252,15 @@ func (e *Emulator) routes() (http.Handler, error) {
 	return e.observe(e.limitBody(e.dispatch(root))), nil
 }
 
-// decodedParam gives StrictPathHandlers a path parameter as identify decoded it.
+// decodedParam gives StrictDirectHandlers a path parameter as identify decoded it.
 func decodedParam(r *http.Request, name string) string {
 	v, _ := infoFrom(r.Context()).pathParam(name)
 	return v
 }
+
+// requestBody gives StrictDirectHandlers the body limitBody read: the bytes validateRequest
+// checked, which the generated strict handlers would read again from r.Body.
+func requestBody(r *http.Request) []byte { return infoFrom(r.Context()).body }
 
 // notFound answers a path no route matched, or a known path with the wrong method (gorilla/mux
 // does not always report a method mismatch inside a matcher subrouter, so it is checked here too).

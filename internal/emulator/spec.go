@@ -28,8 +28,8 @@ type operation struct {
 	jsonContent bool
 	jsonBody    *reqspec.Schema
 	query       []string // the names of its query parameters
-	// direct is set when the operation is served by a handler of StrictPathHandlers, which takes
-	// its path parameters from requestInfo rather than from mux.Vars.
+	// direct is set when the operation is served by a handler of StrictDirectHandlers, which
+	// takes its path parameters and body from requestInfo rather than from mux.Vars and r.Body.
 	direct bool
 }
 
