@@ -16,6 +16,9 @@
 //     go run ./tools/load -acmock bin/acmock -soak 30s   # resident memory each second under load
 //     go run ./tools/load -acmock bin/acmock -soak 30s -soak-flows   # the same under login flows
 //
+// Each timed run is cut into slices (-slices) that alternate between the two servers, so that the
+// drift of a shared machine falls on both alike.
+//
 // The load client writes requests signed before the timed run (fresh nonces, so every one is
 // verified and none is a replay) on keep-alive connections and parses answers with a minimal
 // reader, so it costs the machine less than the servers it measures; its own CPU per request is in
@@ -43,6 +46,7 @@ type config struct {
 	acmock   string
 	duration time.Duration
 	starts   int
+	slices   int
 	presign  int
 	scale    bool
 }
@@ -52,12 +56,14 @@ func main() {
 	flag.StringVar(&c.acmock, "acmock", "bin/acmock", "the acmock binary to measure")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each run at 32 connections (runs at 1 connection and scale runs take half)")
 	flag.IntVar(&c.starts, "starts", 10, "how many cold starts of each server to time")
+	flag.IntVar(&c.slices, "slices", 4, "how many slices each run is cut into, alternating between the servers")
 	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
 	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
 	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
 	soakFlows := flag.Bool("soak-flows", false, "with -soak: run whole login flows instead of device checks")
 	flag.Parse()
+	c.slices = max(c.slices, 1)
 	if *bare != "" {
 		serveBare(*bare)
 		return
@@ -110,20 +116,35 @@ func run(c config) error {
 	}
 	defer acmockSrv.stop()
 
+	// Each measure alternates between the two servers in slices (bare, acmock, acmock, bare, ...),
+	// so that the shared machine's drift, which is as large as the differences measured, falls on
+	// both alike; each server's slices are added up.
 	both := func(conns int, d time.Duration, mk func(s *server) (unit, *pool)) (pair, error) {
 		var p pair
-		for _, s := range []*server{bareSrv, acmockSrv} {
-			work, signed := mk(s)
-			m, err := measure(s, conns, d, work, signed)
-			if err != nil {
-				return p, err
+		type job struct {
+			srv    *server
+			work   unit
+			signed *pool
+			into   *measurement
+		}
+		bare, acmock := job{srv: bareSrv, into: &p.bare}, job{srv: acmockSrv, into: &p.acmock}
+		bare.work, bare.signed = mk(bareSrv)
+		acmock.work, acmock.signed = mk(acmockSrv)
+		for round := range c.slices {
+			order := []job{bare, acmock}
+			if round%2 == 1 {
+				order = []job{acmock, bare}
 			}
-			if s == bareSrv {
-				p.bare = m
-			} else {
-				p.acmock = m
+			for _, j := range order {
+				m, err := measure(j.srv, conns, d/time.Duration(c.slices), j.work, j.signed)
+				if err != nil {
+					return p, err
+				}
+				j.into.add(m)
 			}
 		}
+		slices.Sort(p.bare.latencies)
+		slices.Sort(p.acmock.latencies)
 		return p, nil
 	}
 	singleOn := func(n int) func(s *server) (unit, *pool) {

@@ -97,6 +97,21 @@ type measurement struct {
 	signedNow int64
 }
 
+// add adds another slice of the same run to m.
+func (m *measurement) add(o measurement) {
+	m.requests += o.requests
+	m.units += o.units
+	m.errors += o.errors
+	if m.firstErr == "" {
+		m.firstErr = o.firstErr
+	}
+	m.elapsed += o.elapsed
+	m.latencies = append(m.latencies, o.latencies...)
+	m.serverCPU += o.serverCPU
+	m.clientCPU += o.clientCPU
+	m.signedNow = o.signedNow // the pool counts across slices
+}
+
 func (m measurement) rps() float64       { return float64(m.requests) / m.elapsed.Seconds() }
 func (m measurement) unitsPerS() float64 { return float64(m.units) / m.elapsed.Seconds() }
 func (m measurement) cpuPerUnit(cpu time.Duration) time.Duration {
