@@ -96,7 +96,8 @@ type lazy struct {
 // set records the deadline asked for, and gives it to the socket if the socket's is later (or
 // there is none): the socket's deadline must never let an operation run past t. A socket whose
 // deadline has passed (net/http cuts its background read of each request that way) would fail the
-// next operation at once, so it is given its next deadline now.
+// next operation at once, and extend would then move it: set moves it now, which spares that
+// failed operation (no timeout depends on it).
 func (d *lazy) set(t time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -132,12 +133,16 @@ func (d *lazy) next(now time.Time) time.Time {
 
 // extend is called when the socket's deadline cut an operation short. It reports whether the
 // operation should be tried again: the deadline asked for is later, or there is none. The socket
-// is then given its next deadline.
+// is then given the deadline asked for (none, for a stream that turned its deadline off), or step
+// from now if that comes sooner.
 func (d *lazy) extend() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
-	if !d.want.IsZero() && !now.Before(d.want) {
+	switch {
+	case d.want.IsZero():
+		return d.arm(time.Time{}) == nil
+	case !now.Before(d.want):
 		return false // the deadline asked for has passed: the operation times out
 	}
 	return d.arm(d.next(now)) == nil

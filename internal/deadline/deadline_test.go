@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,6 +66,21 @@ func serve(t *testing.T, wrap bool, s *http.Server) *server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		_, _ = io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		err := rc.SetWriteDeadline(time.Time{}) // as an event stream does
+		for i := 0; i < 8 && err == nil; i++ {
+			if _, err = io.WriteString(w, "tick\n"); err == nil {
+				err = rc.Flush()
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		srv.errs <- err
+	})
 	mux.HandleFunc("POST /body", func(w http.ResponseWriter, r *http.Request) {
 		_, err := io.ReadAll(r.Body)
 		srv.errs <- err
@@ -254,4 +270,54 @@ func TestPauseLongerThanTheWriteAndReadTimeouts(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	get(t, c, br)
+}
+
+// TestAnswerPastAnEarlierRequestsWriteDeadline: a request's answer, written after the write
+// deadline of the request before it on the same connection but within its own, reaches the
+// client: the socket still had the earlier deadline, and the write is tried again with the later.
+func TestAnswerPastAnEarlierRequestsWriteDeadline(t *testing.T) {
+	srv := serve(t, true, timeouts(time.Minute, time.Minute, 400*time.Millisecond, time.Minute))
+	c, br := dial(t, srv.addr)
+	get(t, c, br)
+	time.Sleep(200 * time.Millisecond)
+	if _, err := io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the answer written 500 ms after the first request's write deadline was set: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || string(body) != "ok" {
+		t.Fatalf("answer %d %q", res.StatusCode, body)
+	}
+}
+
+// TestStreamWithoutWriteDeadline: an answer that turned its write deadline off (an event stream)
+// keeps writing past the server's write timeout, which the socket still had from the request.
+func TestStreamWithoutWriteDeadline(t *testing.T) {
+	srv := serve(t, true, timeouts(time.Minute, time.Minute, 300*time.Millisecond, time.Minute))
+	c, br := dial(t, srv.addr)
+	get(t, c, br)
+	if _, err := io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-srv.errs:
+		if err != nil {
+			t.Fatalf("a stream with no write deadline, 800 ms long: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream never ended")
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if n := strings.Count(string(body), "tick"); n != 8 {
+		t.Fatalf("the client read %d ticks of 8: %q", n, body)
+	}
 }
