@@ -271,8 +271,8 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	defer emu.Close() // releases the data directory, also on the error paths below
 	// Requests see a context that ends when shutdown starts, so long waits (a journal read with
 	// min_count) answer at once instead of holding the shutdown up.
-	baseCtx, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
+	baseCtx, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
 	conns := newConnCounter()
 	srv := &http.Server{
 		Handler:           emu,
@@ -353,7 +353,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	// those 503 shutting_down). The store stays open until the server has stopped, so that what a
 	// request in flight changes is on disk before it is answered.
 	emu.StopTimelines()
-	cancelBase()
+	cancelBase(emulator.ErrShuttingDown)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {

@@ -1,11 +1,16 @@
 package emulator_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -427,5 +432,66 @@ func TestUsersAddedWhilePagingAppearAtTheEnd(t *testing.T) {
 		if !want[u] {
 			t.Errorf("%s listed, but it is not a user", u)
 		}
+	}
+}
+
+// TestBodyReadCutEndsWithItsRequest: when a request's context is over while its body is read (a
+// shutdown, a client gone), the cut that ends the read is finished before the request is: the
+// request's record, which the next request reuses, is not touched after it (run with -race).
+func TestBodyReadCutEndsWithItsRequest(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				req := httptest.NewRequest(http.MethodPost, "/_acmock/clock/advance", strings.NewReader(`{"by":"1s"}`)).WithContext(ctx)
+				req.Header.Set("Content-Type", "application/json")
+				emu.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestSlowBodyIsNotAShutdown: a body that stops arriving until the server's read timeout cuts it
+// gets a 400 that says so, not the 503 shutting_down of a server that is stopping (it is not).
+func TestSlowBodyIsNotAShutdown(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(emulator.Options{AuthOff: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: emu, ReadTimeout: 300 * time.Millisecond}
+	go func() { _ = srv.Serve(emu.Listener(ln, 0)) }()
+	defer srv.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST /management/add_users/"+scenario.DemoApplicationID+" HTTP/1.1\r\nHost: x\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"users\":["); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"code":"invalid_request"`) ||
+		!strings.Contains(string(body), "read timeout") {
+		t.Fatalf("a body cut by the read timeout: %d %s", res.StatusCode, body)
 	}
 }

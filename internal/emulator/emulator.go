@@ -126,6 +126,12 @@ type Emulator struct {
 
 var _ acapiserver.StrictServerInterface = (*Emulator)(nil)
 
+// ErrShuttingDown is the cause a server should give when it ends its requests' contexts to stop
+// (context.WithCancelCause on its BaseContext): a request whose body was still arriving is then
+// answered 503 shutting_down. A context that ends for another reason (the client went away, the
+// server's read timeout) gets a 400 naming the body instead.
+var ErrShuttingDown = errors.New("acmock is shutting down")
+
 // New builds an emulator and loads its scenario.
 func New(opts Options) (*Emulator, error) {
 	if opts.Clock == nil {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -218,10 +220,16 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 		}
 		if r.Body != nil && r.Body != http.NoBody {
 			body, err := readBody(w, r, limit)
-			if err != nil && r.Context().Err() != nil {
+			if err != nil && errors.Is(context.Cause(r.Context()), ErrShuttingDown) {
 				w.Header().Set("Connection", "close")
 				writeError(w, r, errorf(http.StatusServiceUnavailable, acapi.ErrorCodeShuttingDown, "",
 					"the emulator is shutting down and the request's body was still arriving; nothing was done"))
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				w.Header().Set("Connection", "close")
+				writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "",
+					"the request body stopped arriving: it was not complete within the server's read timeout; nothing was done"))
 				return
 			}
 			if err != nil {
@@ -246,8 +254,13 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 // read timeout: a client sending its body a byte a second would otherwise hold a shutdown up.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	rc := http.NewResponseController(w)
-	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetReadDeadline(time.Now()) })
-	defer stop()
+	done := make(chan struct{})
+	stop := context.AfterFunc(r.Context(), func() { defer close(done); _ = rc.SetReadDeadline(time.Now()) })
+	defer func() {
+		if !stop() {
+			<-done // the cut started: let it end before the request's record can be reused
+		}
+	}()
 	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }
 
