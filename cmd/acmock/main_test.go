@@ -110,6 +110,14 @@ func TestFlagErrors(t *testing.T) {
 		{"negative skew", []string{"--max-clock-skew", "-5s"}, "--max-clock-skew must be at least 1s"},
 		{"missing scenario", []string{"--scenario", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"bad scenario", []string{"--scenario", bad}, "bad.yaml"},
+		{"public URL without scheme", []string{"--public-url", "127.0.0.1:9000"}, "--public-url must start with http:// or https://"},
+		{"public URL not a URL", []string{"--public-url", "not a url"}, "--public-url must start with http://"},
+		{"public URL ftp", []string{"--public-url", "ftp://x"}, "--public-url must start with http://"},
+		{"public URL port", []string{"--public-url", "http://h:99999"}, `--public-url has port "99999"`},
+		{"public URL no host", []string{"--public-url", "http:///x"}, "--public-url must name a host"},
+		{"public URL query", []string{"--public-url", "http://h:8080/?a=1"}, "--public-url must be a scheme, a host"},
+		{"public URL unescaped", []string{"--public-url", "http://h:8080/x y"}, "--public-url must be written as a URL"},
+		{"public URL bad host", []string{"--public-url", `http://a<b>&c"d:8080`}, `--public-url has host "a<b>&c\"d"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -182,6 +183,13 @@ func parseFlags(args []string) (config, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return c, flagError(fs, "log-level", "must be debug, info, warn or error, not %q", c.logLevel)
+	}
+	if c.publicURL != "" {
+		u, err := checkPublicURL(c.publicURL)
+		if err != nil {
+			return c, flagError(fs, "public-url", "%v", err)
+		}
+		c.publicURL = u
 	}
 	return c, checkLimits(fs, c.limits)
 }
@@ -730,4 +738,46 @@ func storageName(dataDir string) string {
 		return "memory"
 	}
 	return "disk:" + dataDir
+}
+
+// checkPublicURL checks the base of the URLs acmock hands out (status and logout URLs,
+// registration links): an absolute http or https URL with a host, and a port if any, that the
+// URLs can be appended to. A trailing slash is dropped, so that the URLs get no empty segment.
+func checkPublicURL(s string) (string, error) {
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+		return "", fmt.Errorf("must start with http:// or https://, not %q (for example http://myhost:8080)", s)
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("is not a URL: %v", err)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("must name a host, as in http://myhost:8080, not %q", s)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.HasSuffix(u.Host, ":"):
+		return "", fmt.Errorf("must be a scheme, a host, an optional port and an optional path, not %q", s)
+	}
+	if !validHostname(u.Hostname()) {
+		return "", fmt.Errorf("has host %q: a host is a name (letters, digits, dots, hyphens) or an IP address", u.Hostname())
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("has port %q: a port is 1 to 65535", p)
+		}
+	}
+	if u.String() != s && u.String() != strings.TrimRight(s, "/") {
+		return "", fmt.Errorf("must be written as a URL, with its special characters escaped: %q, not %q", u.String(), s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+func validHostname(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return h != ""
 }
