@@ -56,7 +56,7 @@ func main() {
 	flag.StringVar(&c.acmock, "acmock", "bin/acmock", "the acmock binary to measure")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each run at 32 connections (runs at 1 connection and scale runs take half)")
 	flag.IntVar(&c.starts, "starts", 10, "how many cold starts of each server to time")
-	flag.IntVar(&c.slices, "slices", 4, "how many slices each run is cut into, alternating between the servers")
+	flag.IntVar(&c.slices, "slices", 4, "how many slices each server's share of a run is cut into; the slices of the two servers alternate")
 	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
 	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
