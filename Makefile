@@ -40,8 +40,8 @@ lint: ## gofmt check and go vet, in this module and in examples/
 
 # The recipe execs the binary, so that a signal to make (Ctrl-C, kill) reaches acmock itself:
 # `go run` would leave it serving on the port.
-run: ## build acmock and run it on 127.0.0.1:8080 with the demo application; flags in ARGS, e.g. make run ARGS='--auth off'
-	$(GO) build -o bin/acmock ./cmd/acmock
+run: ## build acmock and acclient into bin/ and run acmock on 127.0.0.1:8080 with the demo application; flags in ARGS, e.g. make run ARGS='--auth off'
+	$(GO) build -o bin/ ./cmd/acmock ./cmd/acclient
 	exec bin/acmock $(ARGS)
 
 load: ## measure throughput, latency, start-up time and memory (see README, Performance)

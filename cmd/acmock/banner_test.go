@@ -261,3 +261,38 @@ func TestStartupShowsChangedLimits(t *testing.T) {
 		t.Errorf("the listening line does not name the changed limits: %v", rec)
 	}
 }
+
+// TestNextCommandsCanBeRun: the commands the banner suggests name acclient and acmock as the user
+// can run them: by name when they are on PATH, else by their path beside the running acmock (make
+// run builds both into bin/), relative to the working directory.
+func TestNextCommandsCanBeRun(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(bin, "acmock")
+	for _, f := range []string{self, filepath.Join(bin, "acclient")} {
+		if err := os.WriteFile(f, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	never := func(string) bool { return false }
+	always := func(string) bool { return true }
+	for _, tt := range []struct {
+		name, cmd, wd string
+		onPath        func(string) bool
+		want          string
+	}{
+		{"on PATH", "acclient", dir, always, "acclient"},
+		{"beside acmock, below the working directory", "acclient", dir, never, filepath.Join("bin", "acclient")},
+		{"beside acmock, in the working directory", "acclient", bin, never, "." + string(filepath.Separator) + "acclient"},
+		{"beside acmock, elsewhere", "acclient", t.TempDir(), never, filepath.Join(bin, "acclient")},
+		{"acmock itself", "acmock", dir, never, filepath.Join("bin", "acmock")},
+		{"nowhere", "acctl", dir, never, "acctl"},
+	} {
+		if got := commandPathFrom(tt.cmd, self, tt.wd, tt.onPath); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -629,21 +631,50 @@ func nextCommands(sc *scenario.Scenario, c config, st *served) []string {
 			}
 		}
 	}
+	client, self := commandPath("acclient"), commandPath("acmock")
 	var out []string
 	if user == "" {
-		out = append(out, "acclient users add dave                    add a user (no user of the scenario has a phone)",
-			"curl \"$(acclient device link dave)\"          register a phone for dave by opening the link")
+		out = append(out, fmt.Sprintf("%-42s add a user (no user of the scenario has a phone)", client+" users add dave"),
+			fmt.Sprintf("%-42s register a phone for dave by opening the link", "curl \"$("+client+" device link dave)\""))
 		user = "dave"
 	}
 	u := shellQuote(user)
-	out = append(out, fmt.Sprintf("%-42s log %s in and wait for the phone (exit 0 once approved)", "acclient authenticate "+u+" --wait"+appFlags, user))
+	out = append(out, fmt.Sprintf("%-42s log %s in and wait for the phone (exit 0 once approved)", client+" authenticate "+u+" --wait"+appFlags, user))
 	if c.clock == "virtual" {
-		out = append(out, fmt.Sprintf("%-42s move the virtual clock, from another terminal", "acmock advance 5s"))
+		out = append(out, fmt.Sprintf("%-42s move the virtual clock, from another terminal", self+" advance 5s"))
 	}
 	out = append(out,
-		fmt.Sprintf("%-42s play the phone now (also deny, walkaway, close)", "acmock approve "+u),
-		fmt.Sprintf("%-42s watch the requests arrive", "acmock requests --follow"))
+		fmt.Sprintf("%-42s play the phone now (also deny, walkaway, close)", self+" approve "+u),
+		fmt.Sprintf("%-42s watch the requests arrive", self+" requests --follow"))
 	return out
+}
+
+// commandPath is how the user can run one of acmock's commands from where they are: its name when
+// it is on PATH; else its path beside the running acmock (make run builds both into bin/),
+// relative to the working directory when it is below it; else its name.
+func commandPath(name string) string {
+	self, _ := os.Executable()
+	wd, _ := os.Getwd()
+	return commandPathFrom(name, self, wd, func(n string) bool { _, err := exec.LookPath(n); return err == nil })
+}
+
+func commandPathFrom(name, self, wd string, onPath func(string) bool) string {
+	if onPath(name) || self == "" {
+		return name
+	}
+	p := filepath.Join(filepath.Dir(self), name)
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return name
+	}
+	if wd != "" {
+		if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			if !strings.Contains(rel, string(filepath.Separator)) {
+				rel = "." + string(filepath.Separator) + rel
+			}
+			return rel
+		}
+	}
+	return p
 }
 
 // shellQuote quotes a user ID for a command line when it needs it.
