@@ -93,3 +93,22 @@ func TestMemoryOfThisProcess(t *testing.T) {
 		t.Fatalf("resident memory %d, peak %d", now, peak)
 	}
 }
+
+// TestSlicesAddUp: the slices of one measure add up to what one run of their total length would
+// report: requests, flows, errors, time and both processes' CPU summed, every latency kept (so the
+// percentiles are those of all of them), the pool's count of requests signed during the run
+// taken from the last slice (it counts across slices).
+func TestSlicesAddUp(t *testing.T) {
+	var m measurement
+	m.add(measurement{requests: 10, units: 5, errors: 1, firstErr: "first", elapsed: time.Second,
+		latencies: []time.Duration{3, 1}, serverCPU: 100, clientCPU: 40, signedNow: 2})
+	m.add(measurement{requests: 30, units: 15, errors: 2, firstErr: "second", elapsed: 3 * time.Second,
+		latencies: []time.Duration{2, 4}, serverCPU: 300, clientCPU: 60, signedNow: 7})
+	if m.requests != 40 || m.units != 20 || m.errors != 3 || m.firstErr != "first" || m.elapsed != 4*time.Second ||
+		m.serverCPU != 400 || m.clientCPU != 100 || m.signedNow != 7 || len(m.latencies) != 4 {
+		t.Fatalf("added up: %+v", m)
+	}
+	if m.rps() != 10 || m.cpuPerUnit(m.serverCPU) != 20 {
+		t.Fatalf("rate %v/s, CPU per unit %v; want 10/s and 20ns", m.rps(), m.cpuPerUnit(m.serverCPU))
+	}
+}
