@@ -11,4 +11,4 @@
 package acapiserver
 
 //go:generate go tool oapi-codegen -config server.cfg.yaml ../../api/openapi.yaml
-//go:generate go run ../../tools/genspec -handlers -package acapiserver -out handlers.gen.go ../../api/openapi.yaml
+//go:generate go run ../../tools/genspec -handlers -direct -package acapiserver -out handlers.gen.go ../../api/openapi.yaml

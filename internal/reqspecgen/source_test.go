@@ -26,7 +26,6 @@ func TestDirectHandlersBindAsServerGen(t *testing.T) {
 		want int // the operations with a direct handler
 	}{
 		{"acapiserver", &acspec.API, 9},
-		{"acctlserver", &acspec.Control, -1},
 	} {
 		read := func(file string) string {
 			data, err := os.ReadFile("../../generated/" + tc.pkg + "/" + file)

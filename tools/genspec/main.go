@@ -13,9 +13,11 @@
 // in, a function Handlers that returns the handler HandlerWithOptions registers for each
 // operation of the one FILE, by "METHOD /path/template", without building a router: the
 // emulator routes requests itself, and gorilla/mux would compile a regular expression per route
-// at start-up only to be asked for the handlers back.
+// at start-up only to be asked for the handlers back. With -direct, also a function
+// StrictDirectHandlers that serves operations without the generated wrappers' plumbing (see
+// package reqspecgen), for the spec whose server uses it.
 //
-//	go run ./tools/genspec -handlers -package acapiserver -out handlers.gen.go api/openapi.yaml
+//	go run ./tools/genspec -handlers -direct -package acapiserver -out handlers.gen.go api/openapi.yaml
 package main
 
 import (
@@ -34,14 +36,15 @@ func main() {
 	out := flag.String("out", "", "the Go file to write")
 	pkg := flag.String("package", "acspec", "its package name")
 	handlers := flag.Bool("handlers", false, "write the generated server's handlers by operation instead")
+	withDirect := flag.Bool("direct", false, "with -handlers: also write StrictDirectHandlers, for a server that serves them")
 	flag.Parse()
 	if *out == "" || flag.NArg() == 0 || *handlers && flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: genspec -out FILE NAME=SPEC.yaml...\n       genspec -handlers -package PKG -out FILE SPEC.yaml")
+		fmt.Fprintln(os.Stderr, "usage: genspec -out FILE NAME=SPEC.yaml...\n       genspec -handlers [-direct] -package PKG -out FILE SPEC.yaml")
 		os.Exit(2)
 	}
 	gen := generate
 	if *handlers {
-		gen = generateHandlers
+		gen = func(pkg string, args []string) ([]byte, error) { return generateHandlers(pkg, args, *withDirect) }
 	}
 	src, err := gen(*pkg, flag.Args())
 	if err != nil {
@@ -79,7 +82,7 @@ func generate(pkg string, args []string) ([]byte, error) {
 	return c.Source(pkg, docs)
 }
 
-func generateHandlers(pkg string, args []string) ([]byte, error) {
+func generateHandlers(pkg string, args []string, withDirect bool) ([]byte, error) {
 	file := args[0]
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromFile(file)
@@ -90,7 +93,7 @@ func generateHandlers(pkg string, args []string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return reqspecgen.HandlersSource(pkg, d)
+	return reqspecgen.HandlersSource(pkg, d, withDirect)
 }
 
 // docName is a document's path as the repository names it: "api/openapi.yaml", not
