@@ -98,10 +98,11 @@ func (a *startedAnswer) generated() acapiserver.AuthenticateUser202JSONResponse 
 }
 
 // started is the 202's encoding cut around its strings: parts[k] comes before the string
-// values()[order[k]], and the last part after the last one.
+// values()[order[k]], and the last part after the last one; size is the parts' length together.
 var started = func() (t struct {
 	parts []string
 	order []int
+	size  int
 }) {
 	sentinel := func(i int) string { return fmt.Sprintf("@@acmock-started-%d@@", i) }
 	a := startedAnswer{token: sentinel(0), secret: sentinel(1), statusURL: sentinel(2), logoutURL: sentinel(3),
@@ -128,16 +129,16 @@ var started = func() (t struct {
 		t.parts, t.order, rest = append(t.parts, before), append(t.order, p.i), after
 	}
 	t.parts = append(t.parts, rest)
+	for _, p := range t.parts {
+		t.size += len(p)
+	}
 	return t
 }()
 
 // VisitAuthenticateUserResponse writes the answer.
 func (a *startedAnswer) VisitAuthenticateUserResponse(w http.ResponseWriter) error {
 	values := a.values()
-	n := 0
-	for _, p := range started.parts {
-		n += len(p)
-	}
+	n := started.size
 	for _, v := range values {
 		n += len(v) + 2
 	}
