@@ -321,3 +321,46 @@ func TestStreamWithoutWriteDeadline(t *testing.T) {
 		t.Fatalf("the client read %d ticks of 8: %q", n, body)
 	}
 }
+
+// TestSteadyRequestsPastTheTimeouts: requests sent one after the other for several times every
+// timeout all get their answers: each deadline the socket was given passes while the connection
+// is busy, and the failed operation moves it (set reads no clock).
+func TestSteadyRequestsPastTheTimeouts(t *testing.T) {
+	const timeout = 150 * time.Millisecond
+	srv := serve(t, true, timeouts(timeout, timeout, timeout, timeout))
+	c, br := dial(t, srv.addr)
+	n := 0
+	for start := time.Now(); time.Since(start) < 8*timeout; n++ {
+		get(t, c, br)
+		time.Sleep(time.Millisecond)
+	}
+	if per := float64(srv.reads.Load()+srv.writes.Load()) / float64(n); per > 2.5 {
+		t.Fatalf("%d requests: %.1f deadlines per request, want at most 2.5", n, per)
+	}
+}
+
+// nopConn is a connection whose deadlines cost nothing, to measure the wrapper's own cost.
+type nopConn struct{ net.Conn }
+
+func (nopConn) SetReadDeadline(time.Time) error  { return nil }
+func (nopConn) SetWriteDeadline(time.Time) error { return nil }
+
+type oneConn struct{ net.Listener }
+
+func (oneConn) Accept() (net.Conn, error) { return nopConn{}, nil }
+
+// BenchmarkLaterDeadline measures what a keep-alive request's deadlines mostly are: one later
+// than the socket's, which the wrapper only records.
+func BenchmarkLaterDeadline(b *testing.B) {
+	c, err := deadline.Listener(oneConn{}, time.Second).Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := time.Now().Add(time.Hour)
+	_ = c.SetReadDeadline(t)
+	b.ReportAllocs()
+	for b.Loop() {
+		t = t.Add(time.Nanosecond)
+		_ = c.SetReadDeadline(t)
+	}
+}
