@@ -77,6 +77,7 @@ func TestBodyIsExactlyWhatWasValidated(t *testing.T) {
 		{"invalid UTF-8 in the SMS message", sms, "", "{\"phone_number\":\"+15555550100\",\"message\":\"caf\xe9\"}", "message"},
 		{"no content type", add, "-", `{"users":["ok"]}`, "Content-Type"},
 		{"curl's default form type on the API", add, "application/x-www-form-urlencoded", `{"users":["ok"]}`, "Content-Type"},
+		{"a number too large for any decoder under a key no schema describes", add, "", `{"users":["ok"],"note":{"n":[1,-1e400]}}`, "note.n.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
