@@ -228,3 +228,24 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.writes++
 	return w.buf.Write(p)
 }
+
+// TestTimesOfOneSecondMatchSlog: lines written one after another in the same second, the next
+// second, another zone with the same second, and odd years, each as slog writes it: the date and
+// zone one line takes from the line before are those of its own time.
+func TestTimesOfOneSecondMatchSlog(t *testing.T) {
+	base := time.Date(2026, 12, 1, 23, 59, 58, 0, time.UTC)
+	east, west := time.FixedZone("", 5*3600+30*60), time.FixedZone("", -7*3600)
+	var times []time.Time
+	for _, at := range []time.Time{base, base.Add(999 * time.Millisecond), base.Add(time.Second),
+		base.Add(1999999999 * time.Nanosecond), base.Add(2 * time.Second)} {
+		times = append(times, at, at.Add(time.Millisecond), at.In(east), at.In(west), at.In(east).Add(time.Nanosecond), at.Local())
+	}
+	times = append(times, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 5e6, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 6e6, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 999e6, time.UTC), time.Unix(-1, 1e6).In(east))
+	for _, at := range times {
+		line := typicalLine
+		line.Time = at
+		checkSame(t, Text, slog.LevelInfo, nil, &line)
+		checkSame(t, Text, slog.LevelInfo, nil, &line) // the second time from the cache
+	}
+}
