@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // The bodies acmock answers for the requests of the load, byte for byte, so the bare handler
@@ -37,6 +39,14 @@ func serveBare(addr string) {
 	mux.HandleFunc("GET /authentication/session_status/{token}", answer(http.StatusOK, statusBody))
 	mux.HandleFunc("POST /authentication/logout/{token}", answer(http.StatusOK, logoutBody))
 	mux.HandleFunc("GET /_acmock/health", answer(http.StatusOK, `{"status":"ok"}`+"\n"))
+	// Exit on Ctrl-C or SIGTERM even when started with SIGINT ignored, as a shell starts a
+	// command put in the background (&): Go keeps an ignored SIGINT ignored unless asked for it.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-stop
+		os.Exit(0)
+	}()
 	if err := http.ListenAndServe(addr, mux); err != nil {
 		fmt.Fprintln(os.Stderr, "load: bare server:", err)
 		os.Exit(1)

@@ -28,13 +28,32 @@ type server struct {
 func (s *server) base() string { return "http://" + s.addr }
 
 func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	_ = s.cmd.Wait()
+	interrupt(s.cmd)
 	if s.log != nil {
 		_ = s.log.Close()
 		_ = os.Remove(s.log.Name())
 	}
 }
+
+// interrupt stops a server as Ctrl-C would and waits for it to exit; one still running after
+// stopTimeout (acmock's own shutdown takes at most 5 s) is killed, so that a run never hangs on a
+// server that did not stop.
+func interrupt(cmd *exec.Cmd) {
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-exited:
+	case <-time.After(stopTimeout):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+const stopTimeout = 10 * time.Second
 
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -91,10 +110,7 @@ func timeToFirst200(bin string, args ...string) (time.Duration, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", bin, err)
 	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}()
+	defer interrupt(cmd)
 	ready, err := waitHealthy("http://"+addr, 10*time.Second)
 	return ready.Sub(start), err
 }
