@@ -9,12 +9,13 @@
 //
 //   - acmock's peak resident memory under the device checks, and after the login flows;
 //
-//   - the login flow against acmock holding 1k and 1M users, and 1k and 100k sessions, against the
-//     mean of an empty acmock measured before and after them.
+//   - the login flow against acmock holding 1k and 1M users, and 1k and 100k sessions, each against
+//     an empty acmock measured in alternating slices with it.
 //
 //     go build -o bin/acmock ./cmd/acmock && go run ./tools/load -acmock bin/acmock
 //     go run ./tools/load -acmock bin/acmock -soak 30s   # resident memory each second under load
 //     go run ./tools/load -acmock bin/acmock -soak 30s -soak-flows   # the same under login flows
+//     go run ./tools/load -acmock bin/acmock -soak 30s -soak-flows -soak-sessions 100000   # holding sessions
 //
 // Each timed run is cut into slices (-slices) that alternate between the two servers, so that the
 // drift of a shared machine falls on both alike.
@@ -62,6 +63,7 @@ func main() {
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
 	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
 	soakFlows := flag.Bool("soak-flows", false, "with -soak: run whole login flows instead of device checks")
+	soakSessions := flag.Int("soak-sessions", 0, "with -soak: start this many sessions first, as the scale rows do")
 	flag.Parse()
 	c.slices = max(c.slices, 1)
 	if *bare != "" {
@@ -70,7 +72,7 @@ func main() {
 	}
 	run := run
 	if *soakFor > 0 {
-		run = func(c config) error { return soak(c, *soakFor, *soakFlows) }
+		run = func(c config) error { return soak(c, *soakFor, *soakFlows, *soakSessions) }
 	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -80,6 +82,36 @@ func main() {
 
 // pair is one measure taken of both servers.
 type pair struct{ bare, acmock measurement }
+
+// alternate measures the work mk makes for each of two servers, for d in all on each, in cuts
+// that alternate between them (first, second, second, first, first, ...), so that the shared
+// machine's drift, which is as large as the differences measured, falls on both alike; each
+// server's slices are added up.
+func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *server) (unit, *pool)) ([2]measurement, error) {
+	var out [2]measurement
+	var work [2]unit
+	var signed [2]*pool
+	for i, s := range srv {
+		work[i], signed[i] = mk(s)
+	}
+	for round := range cuts {
+		order := [2]int{0, 1}
+		if round%2 == 1 {
+			order = [2]int{1, 0}
+		}
+		for _, i := range order {
+			m, err := measure(srv[i], conns, d/time.Duration(cuts), work[i], signed[i])
+			if err != nil {
+				return out, err
+			}
+			out[i].add(m)
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].latencies)
+	}
+	return out, nil
+}
 
 func run(c config) error {
 	self, err := os.Executable()
@@ -116,36 +148,9 @@ func run(c config) error {
 	}
 	defer acmockSrv.stop()
 
-	// Each measure alternates between the two servers in slices (bare, acmock, acmock, bare, ...),
-	// so that the shared machine's drift, which is as large as the differences measured, falls on
-	// both alike; each server's slices are added up.
 	both := func(conns int, d time.Duration, mk func(s *server) (unit, *pool)) (pair, error) {
-		var p pair
-		type job struct {
-			srv    *server
-			work   unit
-			signed *pool
-			into   *measurement
-		}
-		bare, acmock := job{srv: bareSrv, into: &p.bare}, job{srv: acmockSrv, into: &p.acmock}
-		bare.work, bare.signed = mk(bareSrv)
-		acmock.work, acmock.signed = mk(acmockSrv)
-		for round := range c.slices {
-			order := []job{bare, acmock}
-			if round%2 == 1 {
-				order = []job{acmock, bare}
-			}
-			for _, j := range order {
-				m, err := measure(j.srv, conns, d/time.Duration(c.slices), j.work, j.signed)
-				if err != nil {
-					return p, err
-				}
-				j.into.add(m)
-			}
-		}
-		slices.Sort(p.bare.latencies)
-		slices.Sort(p.acmock.latencies)
-		return p, nil
+		m, err := alternate(c.slices, [2]*server{bareSrv, acmockSrv}, conns, d, mk)
+		return pair{bare: m[0], acmock: m[1]}, err
 	}
 	singleOn := func(n int) func(s *server) (unit, *pool) {
 		return func(s *server) (unit, *pool) {
@@ -217,8 +222,9 @@ func run(c config) error {
 			t.row(r.name, "", "failed: "+r.err.Error(), "", r.goal)
 			continue
 		}
-		t.row(r.name, "", fmt.Sprintf("%.0f flows/s, %s per flow", r.m.unitsPerS(), us(r.m.cpuPerUnit(r.m.serverCPU))),
-			ratio(r.m.unitsPerS(), emptyRate(scaleRows))+" of empty", r.goal)
+		t.row(r.name, "", fmt.Sprintf("%.0f flows/s, %s per flow (empty: %.0f flows/s, %s)", r.m.unitsPerS(), us(r.m.cpuPerUnit(r.m.serverCPU)),
+			r.empty.unitsPerS(), us(r.empty.cpuPerUnit(r.empty.serverCPU))),
+			ratio(r.m.unitsPerS(), r.empty.unitsPerS())+" of empty", r.goal)
 	}
 	fmt.Print(t.String())
 	fmt.Printf("\nacmock %s, %s per run at 32 connections; %s\n", c.acmock, c.duration, time.Now().UTC().Format("2006-01-02"))

@@ -9,13 +9,20 @@ import (
 // soak runs signed has_registered_mobile_device requests (or whole login flows) at 32
 // connections for d against one acmock with its default settings, printing its resident memory
 // every second, then the errors and the spread of the samples: the emulator's memory must stay
-// flat under load that runs on. It is also the load to hold while profiling one server.
-func soak(c config, d time.Duration, flows bool) error {
+// flat under load that runs on. It is also the load to hold while profiling one server, with the
+// sessions of a scale row started first if asked.
+func soak(c config, d time.Duration, flows bool, sessions int) error {
 	srv, err := startServer("acmock", c.acmock, "--addr", "ADDR")
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
+	if err := startSessions(srv, sessions); err != nil {
+		return err
+	}
+	if sessions > 0 {
+		time.Sleep(approvalDelay + time.Second) // as measureAtScale does
+	}
 	p, work, what := devicePool(srv.addr, c.presign), unit(nil), "requests"
 	if flows {
 		p = authPool(srv.addr, "alice", c.presign/8)
