@@ -48,9 +48,23 @@ type session struct {
 	order   link // in sessionState.live (by start) or sessionState.finished (by end)
 	mine    link // in the user's live list
 	rank    int  // its place in the user's heap of live sessions of its status
-	// hist holds History's first changes, so that most sessions are one object for the
-	// collector (with their credentials).
+	// hist holds History's first changes, and plan Steps when there are no more than two (the
+	// default scenario plans a phone's answer and a timeout), so that most sessions are one object
+	// for the collector (with their credentials).
 	hist [2]StatusChange
+	plan [2]Step
+}
+
+// setSteps makes steps the session's Steps, a copy of them, kept in the session itself when they fit.
+func (sess *session) setSteps(steps []Step) {
+	if len(steps) <= len(sess.plan) {
+		sess.Steps = append(sess.plan[:0:len(sess.plan)], steps...)
+		if len(steps) == 0 && steps == nil {
+			sess.Steps = nil
+		}
+		return
+	}
+	sess.Steps = slices.Clone(steps)
 }
 
 type link struct{ prev, next *session }
@@ -624,7 +638,7 @@ func (s *Store) Plan(token string, steps []Step) (err error) {
 		return fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
 	}
 	s.record(fact{Op: "plan", Token: token, Steps: steps})
-	sess.Steps = slices.Clone(steps)
+	sess.setSteps(steps)
 	return nil
 }
 

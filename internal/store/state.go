@@ -672,8 +672,9 @@ func (s *Store) loadLocked(st *State) {
 		creds := ss.Token + ss.Secret
 		sess := s.sessions.slab.alloc()
 		*sess = session{Session: Session{Seq: seq, Token: creds[:len(ss.Token)], Secret: creds[len(ss.Token):],
-			AppID: u.app.ID, UserID: u.id, Methods: slices.Clone(ss.Methods), Attempt: ss.Attempt, Status: ss.Status,
-			Steps: slices.Clone(ss.Steps)}, user: u}
+			AppID: u.app.ID, UserID: u.id, Methods: slices.Clone(ss.Methods), Attempt: ss.Attempt, Status: ss.Status},
+			user: u}
+		sess.setSteps(ss.Steps)
 		if ss.Started != nil {
 			sess.started = *ss.Started
 		} else {
