@@ -298,19 +298,24 @@ func TestNextCommandsCanBeRun(t *testing.T) {
 	}
 }
 
-// TestShellWordReadsBack: what the banner exports reads back, through a POSIX shell, as the value
+// TestShellQuoteReadsBack: what the banner exports reads back, through a POSIX shell, as the value
 // it was made from, whatever the value holds (a public URL's path may hold ';' or '$', a
 // scenario's secret anything); plain values stay as they were.
-func TestShellWordReadsBack(t *testing.T) {
+func TestShellQuoteReadsBack(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"http://127.0.0.1:8080", "5ca1ab1e000000000000000000000001", "http://h:9000/a;b", "http://h/$HOME/x",
-		"it's", "a b\tc", `"q"`, "back\\slash", "`date`", "$(id)", "*", "~", "!", "#x", "", "é", "line\nbreak"} {
-		out, err := exec.Command("sh", "-c", "export V="+shellWord(s)+`; printf %s "$V"`).CombinedOutput()
+		"it's", "=abc", "x:=ls", "a=b", "a b\tc", `"q"`, "back\\slash", "`date`", "$(id)", "*", "~", "!", "#x", "", "é", "line\nbreak"} {
+		out, err := exec.Command("sh", "-c", "export V="+shellQuote(s)+`; printf %s "$V"`).CombinedOutput()
 		if err != nil || string(out) != s {
-			t.Errorf("%q written as %s read back as %q (%v)", s, shellWord(s), out, err)
+			t.Errorf("%q written as %s read back as %q (%v)", s, shellQuote(s), out, err)
 		}
 	}
-	if w := shellWord("http://127.0.0.1:8080"); w != "http://127.0.0.1:8080" {
+	for _, s := range []string{"=abc", "x:=ls", "a=b"} { // zsh expands an unquoted = in a value
+		if w := shellQuote(s); !strings.HasPrefix(w, "'") {
+			t.Errorf("%q is written %s, unquoted", s, w)
+		}
+	}
+	if w := shellQuote("http://127.0.0.1:8080"); w != "http://127.0.0.1:8080" {
 		t.Errorf("a plain URL is written %s", w)
 	}
 }

@@ -561,11 +561,11 @@ func printBanner(w io.Writer, b binding, sc *scenario.Scenario, c config, st *se
 			suffix = "_" + strconv.Itoa(i+1)
 			fmt.Fprintf(&out, "# application %d, in variables of its own (use it with acclient --app-id \"$ACTIVECONNECT_APP_ID%s\" --app-secret \"$ACTIVECONNECT_APP_SECRET%s\" ...)\n", i+1, suffix, suffix)
 		} else {
-			fmt.Fprintf(&out, "export ACTIVECONNECT_BASE_URL=%s\n", shellWord(clientURL))
+			fmt.Fprintf(&out, "export ACTIVECONNECT_BASE_URL=%s\n", shellQuote(clientURL))
 		}
-		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_ID%s=%s\n", suffix, shellWord(app.ID))
+		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_ID%s=%s\n", suffix, shellQuote(app.ID))
 		secret := st.secret(app)
-		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_SECRET%s=%s\n", suffix, shellWord(secret))
+		fmt.Fprintf(&out, "export ACTIVECONNECT_APP_SECRET%s=%s\n", suffix, shellQuote(secret))
 		if secret != app.Secret {
 			out.WriteString("#   (the state's secret: the scenario file gives another, which applies only after POST /_acmock/reset)\n")
 		}
@@ -633,7 +633,7 @@ func nextCommands(sc *scenario.Scenario, c config, st *served) []string {
 			}
 		}
 	}
-	client, self := commandPath("acclient"), commandPath("acmock")
+	client, self := shellQuote(commandPath("acclient")), shellQuote(commandPath("acmock"))
 	var out []string
 	if user == "" {
 		out = append(out, fmt.Sprintf("%-42s add a user (no user of the scenario has a phone)", client+" users add dave"),
@@ -679,9 +679,12 @@ func commandPathFrom(name, self, wd string, onPath func(string) bool) string {
 	return p
 }
 
-// shellQuote quotes a user ID for a command line when it needs it.
+// shellQuote writes s so that a shell reads it back as one word, for the banner's commands and
+// export lines: as it is when it holds only characters no shell treats specially there, else in
+// single quotes. A user ID may hold anything, a public URL ';' or '$' in its path, a scenario's
+// secret any character; '=' is quoted too, which zsh expands at the start of a value.
 func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+") == "" {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+:/") == "" {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -771,23 +774,6 @@ func storageName(dataDir string) string {
 		return "memory"
 	}
 	return "disk:" + dataDir
-}
-
-// shellWord writes s so that a POSIX shell reads it back as one word, for the banner's export
-// lines: as it is when it holds only characters no shell treats specially, else in single quotes.
-// A public URL may hold ';' or '$' in its path, and a scenario's secret any character.
-func shellWord(s string) string {
-	plain := s != ""
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("@%+=:,./_-", c)) {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // checkPublicURL checks the base of the URLs acmock hands out (status and logout URLs,
