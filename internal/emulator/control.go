@@ -40,7 +40,7 @@ const maxJournalWait = 60 * time.Second
 // controlRoutes serves the control API under /_acmock/.
 func (e *Emulator) controlRoutes(r *mux.Router) error {
 	badRequest := func(w http.ResponseWriter, r *http.Request, err error) {
-		writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
+		writeError(w, r, decodeError(r, err))
 	}
 	strict := acctlserver.NewStrictHandlerWithOptions(control{e}, nil, acctlserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  badRequest,

@@ -219,7 +219,7 @@ func (e *Emulator) routes() (http.Handler, error) {
 	// regular expression and runs a middleware chain built here, once (see routing.go).
 	strictOptions := acapiserver.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeError(w, r, errorf(http.StatusBadRequest, acapi.ErrorCodeInvalidRequest, "", "%v", err))
+			writeError(w, r, decodeError(r, err))
 		},
 		ResponseErrorHandlerFunc: e.internalError,
 	}
