@@ -246,3 +246,43 @@ func TestResetApplicationLeavesOthersAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionSnapshotKeepsItsSteps: a Session handed out is a copy. Its Steps do not change when
+// the store fires a step, forgets the session, and gives its place to a new one with other steps
+// (the store keeps two steps inside the session itself, in a slot it reuses).
+func TestSessionSnapshotKeepsItsSteps(t *testing.T) {
+	s := store.New(store.RandomIDs(), store.WithLimits(store.Limits{MaxSessions: 1}))
+	_ = s.AddApplication("app", "secret")
+	_, _, _ = s.AddUsers("app", []string{"a"})
+	_ = s.RegisterPhone("app", "a", nil, now)
+	first, err := s.StartSession("app", "a", nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []store.Step{{Status: "active", Due: now.Add(time.Second)}, {Status: "timeout", Due: now.Add(time.Minute), Timeout: true}}
+	if err := s.Plan(first.Token, steps); err != nil {
+		t.Fatal(err)
+	}
+	steps[0].Status = "cancelled" // the caller's slice is the caller's
+	snap, err := s.Session(first.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FireStep(first.Token, 0, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.StartSession("app", "a", nil, now.Add(2*time.Second)) // forgets the first: the cap is 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Plan(second.Token, []store.Step{{Status: "walkaway", Due: now.Add(3 * time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Step{{Status: "active", Due: now.Add(time.Second)}, {Status: "timeout", Due: now.Add(time.Minute), Timeout: true}}
+	if !reflect.DeepEqual(snap.Steps, want) {
+		t.Fatalf("the snapshot's steps became %+v, want %+v", snap.Steps, want)
+	}
+	if got, _ := s.Session(second.Token); len(got.Steps) != 1 || got.Steps[0].Status != "walkaway" || got.Steps[0].Done {
+		t.Fatalf("the new session's steps: %+v", got.Steps)
+	}
+}
