@@ -57,7 +57,7 @@ func main() {
 	flag.StringVar(&c.acmock, "acmock", "bin/acmock", "the acmock binary to measure")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each run at 32 connections (runs at 1 connection and scale runs take half)")
 	flag.IntVar(&c.starts, "starts", 10, "how many cold starts of each server to time")
-	flag.IntVar(&c.slices, "slices", 4, "how many slices each server's share of a run is cut into; the slices of the two servers alternate")
+	flag.IntVar(&c.slices, "slices", 4, "how many slices each server's share of a run is cut into; the slices of the two servers alternate (an even number balances their order)")
 	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
 	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
@@ -86,7 +86,8 @@ type pair struct{ bare, acmock measurement }
 // alternate measures the work mk makes for each of two servers, for d in all on each, in cuts
 // that alternate between them (first, second, second, first, first, ...), so that the shared
 // machine's drift, which is as large as the differences measured, falls on both alike; each
-// server's slices are added up.
+// server's slices are added up. An even number of cuts gives each server the first place of a
+// pair as often as the second.
 func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *server) (unit, *pool)) ([2]measurement, error) {
 	var out [2]measurement
 	var work [2]unit
@@ -102,7 +103,7 @@ func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *
 		for _, i := range order {
 			m, err := measure(srv[i], conns, d/time.Duration(cuts), work[i], signed[i])
 			if err != nil {
-				return out, err
+				return out, fmt.Errorf("%s: %w", srv[i].name, err)
 			}
 			out[i].add(m)
 		}

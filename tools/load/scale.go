@@ -46,8 +46,8 @@ func measureScale(c config) ([]scaleRow, error) {
 
 func measureAtScale(c config, users, sessions int) (full, empty measurement, err error) {
 	var srv [2]*server
-	for i := range srv {
-		if srv[i], err = startServer("acmock", c.acmock, "--addr", "ADDR"); err != nil {
+	for i, name := range []string{"the filled acmock", "the empty acmock"} {
+		if srv[i], err = startServer(name, c.acmock, "--addr", "ADDR"); err != nil {
 			return full, empty, err
 		}
 		defer srv[i].stop()
