@@ -13,6 +13,7 @@
 //     an empty acmock measured in alternating slices with it.
 //
 //     go build -o bin/acmock ./cmd/acmock && go run ./tools/load -acmock bin/acmock
+//     go run ./tools/load -acmock bin/acmock -baseline /tmp/acmock-old -scale=false   # two builds, one run
 //     go run ./tools/load -acmock bin/acmock -soak 30s   # resident memory each second under load
 //     go run ./tools/load -acmock bin/acmock -soak 30s -soak-flows   # the same under login flows
 //     go run ./tools/load -acmock bin/acmock -soak 30s -soak-flows -soak-sessions 100000   # holding sessions
@@ -50,6 +51,7 @@ type config struct {
 	slices   int
 	presign  int
 	scale    bool
+	baseline string // another acmock binary to measure in the bare server's place
 }
 
 func main() {
@@ -60,6 +62,7 @@ func main() {
 	flag.IntVar(&c.slices, "slices", 4, "how many slices each server's share of a run is cut into; the slices of the two servers alternate (an even number balances their order)")
 	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
 	flag.BoolVar(&c.scale, "scale", true, "also measure acmock holding many users and sessions")
+	flag.StringVar(&c.baseline, "baseline", "", "measure this other acmock binary in the bare server's place (to compare two builds in one run; the goals then do not apply)")
 	bare := flag.String("serve-bare", "", "internal: serve the bare handler on this address")
 	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
 	soakFlows := flag.Bool("soak-flows", false, "with -soak: run whole login flows instead of device checks")
@@ -121,11 +124,15 @@ func run(c config) error {
 	}
 	bareArgs := []string{"-serve-bare", "ADDR"}
 	acmockArgs := []string{"--addr", "ADDR"}
+	bareName, bareBin := "bare net/http", self
+	if c.baseline != "" {
+		bareName, bareBin, bareArgs = "baseline "+c.baseline, c.baseline, acmockArgs
+	}
 
 	// Start times alternate between the two servers so that noise falls on both alike.
 	var bareStarts, acmockStarts []time.Duration
 	for range c.starts {
-		d, err := timeToFirst200(self, bareArgs...)
+		d, err := timeToFirst200(bareBin, bareArgs...)
 		if err != nil {
 			return err
 		}
@@ -138,7 +145,7 @@ func run(c config) error {
 	slices.Sort(bareStarts)
 	slices.Sort(acmockStarts)
 
-	bareSrv, err := startServer("bare net/http", self, bareArgs...)
+	bareSrv, err := startServer(bareName, bareBin, bareArgs...)
 	if err != nil {
 		return err
 	}
@@ -201,7 +208,11 @@ func run(c config) error {
 	}
 
 	t := &table{}
-	t.row("measure", "bare net/http", "acmock", "acmock / bare", "goal")
+	if c.baseline != "" {
+		t.row("measure", bareName, "acmock "+c.acmock, "acmock / baseline", "goal (for bare net/http)")
+	} else {
+		t.row("measure", "bare net/http", "acmock", "acmock / bare", "goal")
+	}
 	t.row("---", "---", "---", "---", "---")
 	t.cpuRow("server CPU per request, 32 connections", single32, "at most 1.4x")
 	t.rateRow("requests/s, 32 connections", single32, "at least 0.75x")
