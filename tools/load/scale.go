@@ -64,7 +64,7 @@ func measureAtScale(c config, users, sessions int) (full, empty measurement, err
 		// approvals within the run cost it a third of its CPU per flow).
 		time.Sleep(approvalDelay + time.Second)
 	}
-	m, err := alternate(c.slices, srv, 32, c.duration/2, func(s *server) (unit, *pool) {
+	m, err := alternate(c.slices, srv, 32, c.duration, func(s *server) (unit, *pool) {
 		p := authPool(s.addr, "alice", c.presign/8)
 		return flow(p, newNonces()), p
 	})
