@@ -104,15 +104,15 @@
 // load. An entry is not the client ID and nonce text but a 128-bit keyed hash
 // of it (two maphash sums of client ID, ':' and nonce, under two random seeds
 // that never leave the process), with the request's timestamp: 24 bytes, plus
-// a slot of 4 bytes in a table at most half full. A fresh nonce is therefore
+// a slot of 8 bytes in a table at most half full. A fresh nonce is therefore
 // refused as replayed_nonce only if its client ID and nonce share both sums
 // with a pair that verified within the skew window: a 128-bit collision under
 // secret seeds, about n²/2¹²⁹ among n remembered pairs (10⁻²⁹ for a full
 // default cache), and only a pair that verified can take part in one
 // (maphash is not a cryptographic hash, but its secret seed is what Go's own
 // maps rely on against collisions chosen from outside). The
-// cache holds no pointer, so it costs the garbage collector nothing: 34.5
-// bytes per entry measured, about 3.4 MB (3,448,576 bytes) for a full default
+// cache holds no pointer, so it costs the garbage collector nothing: 45
+// bytes per entry measured, about 4.5 MB (4,497,152 bytes) for a full default
 // cache (BenchmarkReplayCacheMemory).
 //
 // After success the middleware stores the client ID in the request context
