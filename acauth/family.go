@@ -245,6 +245,24 @@ func HeadersUsed(h http.Header) []string {
 			present[which] |= 1 << i
 		}
 	}
+	return usedNamesFor(present)
+}
+
+// used is HeadersUsed of the request p was scanned from, without scanning it again.
+func (p *protocolHeaders) used() []string {
+	var present [2]uint
+	for which := range present {
+		for i := range numFamilies {
+			if p.found[which][i].n > 0 {
+				present[which] |= 1 << i
+			}
+		}
+	}
+	return usedNamesFor(present)
+}
+
+// usedNamesFor returns the documented names of the headers present says a request carries.
+func usedNamesFor(present [2]uint) []string {
 	if bits.OnesCount(present[timestampHeader]) <= 1 && bits.OnesCount(present[versionHeader]) <= 1 {
 		// bits.Len gives the family's index plus one, and 0 for none.
 		return usedNames[bits.Len(present[timestampHeader])][bits.Len(present[versionHeader])]

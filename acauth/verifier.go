@@ -236,6 +236,19 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 func (v *Verifier) Verify(r *http.Request) (clientID string, rej *Rejection) {
 	var hs protocolHeaders
 	hs.scan(r.Header)
+	return v.verify(r, &hs)
+}
+
+// VerifyAndName is Verify that also returns what HeadersUsed would say of the request, from the
+// same pass over its headers: for a server that logs which header family each request used.
+func (v *Verifier) VerifyAndName(r *http.Request) (clientID string, used []string, rej *Rejection) {
+	var hs protocolHeaders
+	hs.scan(r.Header)
+	clientID, rej = v.verify(r, &hs)
+	return clientID, hs.used(), rej
+}
+
+func (v *Verifier) verify(r *http.Request, hs *protocolHeaders) (clientID string, rej *Rejection) {
 	switch {
 	case hs.auth.n == 0:
 		return "", &Rejection{Code: CodeMissingHeader, Field: HeaderAuthentication,

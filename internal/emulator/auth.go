@@ -17,27 +17,32 @@ import (
 func (e *Emulator) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
-		info.authHeaders = acauth.HeadersUsed(r.Header)
 		switch info.op.scope {
 		case scopeApplication:
 			if _, err := e.store.Application(info.app); err != nil {
+				info.authHeaders = acauth.HeadersUsed(r.Header)
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id",
 					"no application %s", clip.Input(info.app)))
 				return
 			}
 		case scopeSession:
 			if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
+				info.authHeaders = acauth.HeadersUsed(r.Header)
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token",
 					"no session %s%s", clip.Input(info.session), forgottenSession))
 				return
 			}
 		}
 		if e.opts.AuthOff {
+			info.authHeaders = acauth.HeadersUsed(r.Header)
 			info.verdict = "off"
 			next.ServeHTTP(w, r)
 			return
 		}
-		if _, rej := e.verifier.Verify(r); rej != nil {
+		// The verifier names the headers from its own pass over them.
+		_, used, rej := e.verifier.VerifyAndName(r)
+		info.authHeaders = used
+		if rej != nil {
 			info.verdict = rej.Code
 			w.Header().Set("WWW-Authenticate", acauth.Scheme)
 			writeError(w, r, &apiError{
