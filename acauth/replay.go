@@ -9,9 +9,14 @@ import (
 // DefaultReplayCacheSize is the default hard cap on remembered nonces.
 const DefaultReplayCacheSize = 100_000
 
-// maxReplayCacheSize bounds WithReplayCacheSize so that a ring index fits the table's uint32
-// slots; a cache that size would hold 24 GiB.
+// maxReplayCacheSize bounds WithReplayCacheSize so that the table, a power of two at most twice
+// the ring, has at most 2³¹ slots: a slot keeps a ring index and 32 bits of the hash, from which
+// it finds its home (see slot). A cache that size would hold 40 GiB (a ring of 24 GiB and a table
+// of 16 GiB).
 const maxReplayCacheSize = 1 << 30
+
+// The build fails here if the bound lets the table outgrow the 32 bits a slot keeps.
+const _ = uint32(2*maxReplayCacheSize - 1)
 
 // replayEntry is one remembered (client ID, nonce) pair, in the ring in insertion order: the
 // pair's 128-bit keyed hash and the request's timestamp. It holds no pointer and no key text,
@@ -28,7 +33,8 @@ type replayEntry struct {
 // size of at least twice the ring's, so it is at most half full. Memory is bounded by max
 // entries no matter the request rate or the nonces' length: when the ring is full the oldest
 // entry goes. Both grow by doubling up to that bound, so an idle verifier does not hold a full
-// cache's memory; a full default cache is a ring of 2.4 MB and a table of 2 MiB. Nothing in it holds a pointer: the garbage collector never scans it.
+// cache's memory; a full default cache is a ring of 2.4 MB and a table of 2 MiB. Nothing in it
+// holds a pointer: the garbage collector never scans it.
 // (A cache of 100,000 strings made the collector of a memory-limited emulator spend half its
 // CPU on it.)
 //

@@ -146,7 +146,7 @@ func WithMaxSkew(d time.Duration) VerifierOption {
 
 // WithReplayCacheSize sets the hard cap on remembered nonces (default
 // DefaultReplayCacheSize). Values below 1 mean 1, and values above 2³⁰ (a
-// cache of 24 GiB) mean 2³⁰.
+// cache of 40 GiB) mean 2³⁰.
 func WithReplayCacheSize(n int) VerifierOption {
 	return func(v *Verifier) { v.replaySize = n }
 }

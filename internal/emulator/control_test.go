@@ -556,3 +556,42 @@ func TestRequestsJournalIsPaged(t *testing.T) {
 		expectError(t, r, 400, "invalid_request", field)
 	}
 }
+
+// TestJournalNamesHeaderFamilyBeforeVerifying: the requests answered before any signature check
+// (an unknown application or session) and those of an emulator that checks none (--auth off)
+// are journaled with the header names they carried too.
+func TestJournalNamesHeaderFamilyBeforeVerifying(t *testing.T) {
+	t.Parallel()
+	want := []string{"X-IAMPASS-Authentiaction-Timestamp", "X-IAMPASS-Authentiaction-Version"}
+	sign := func(clientID, secret string) func(*http.Request) {
+		return func(req *http.Request) {
+			s := acauth.NewSigner(clientID, secret)
+			s.Headers = acauth.FamilyIAMPASS
+			if err := s.SignRequest(req.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const unknownApp = "0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		name    string
+		authOff bool
+		path    string
+		op      string
+		client  string
+		status  int
+	}{
+		{"unknown application", false, "/management/has_registered_mobile_device/" + unknownApp + "/alice", "hasRegisteredMobileDevice", unknownApp, 404},
+		{"unknown session", false, "/authentication/session_status/0123456789abcdef0123456789abcdef", "getSessionStatus", "0123456789abcdef0123456789abcdef", 404},
+		{"auth off", true, userPath("/management/has_registered_mobile_device", "alice"), "hasRegisteredMobileDevice", demoApp, 200},
+	} {
+		e := newEnv(t, func(o *emulator.Options) { o.AuthOff = tc.authOff })
+		if r := e.do(http.MethodGet, tc.path, "", "", nil, sign(tc.client, demoSecret)); r.status != tc.status {
+			t.Fatalf("%s: %d %s", tc.name, r.status, r.raw)
+		}
+		j := e.emu.Journal().List(journalFilter(tc.op))
+		if len(j) != 1 || !slices.Equal(j[0].AuthHeaders, want) {
+			t.Errorf("%s: journal %+v, want auth headers %q", tc.name, j, want)
+		}
+	}
+}
