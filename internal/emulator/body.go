@@ -90,6 +90,11 @@ type jsonWalker struct {
 	path    []string
 	pathBuf [8]string
 	err     *apiError
+	// number, when set, is a number literal to find (see numberPath): its text and the offset of
+	// its end, or of the byte after it; numberField is then its path.
+	number      string
+	numberEnd   int
+	numberField string
 }
 
 func (w *jsonWalker) field() string {
@@ -192,6 +197,9 @@ func (w *jsonWalker) value(schema *reqspec.Schema, check bool) *schemaIssue {
 	start := w.pos
 	for w.pos < len(w.data) && !strings.ContainsRune(",]} \t\r\n", rune(w.data[w.pos])) {
 		w.pos++
+	}
+	if w.number != "" && w.numberField == "" && w.text[start:w.pos] == w.number && (w.pos == w.numberEnd || w.pos+1 == w.numberEnd) {
+		w.numberField = w.field()
 	}
 	if !check {
 		return nil
