@@ -57,14 +57,14 @@ type session struct {
 
 // setSteps makes steps the session's Steps, a copy of them, kept in the session itself when they fit.
 func (sess *session) setSteps(steps []Step) {
-	if len(steps) <= len(sess.plan) {
+	switch {
+	case steps == nil:
+		sess.Steps = nil
+	case len(steps) <= len(sess.plan):
 		sess.Steps = append(sess.plan[:0:len(sess.plan)], steps...)
-		if len(steps) == 0 && steps == nil {
-			sess.Steps = nil
-		}
-		return
+	default:
+		sess.Steps = slices.Clone(steps)
 	}
-	sess.Steps = slices.Clone(steps)
 }
 
 type link struct{ prev, next *session }
