@@ -160,18 +160,6 @@ func run(c config) error {
 		m, err := alternate(c.slices, [2]*server{bareSrv, acmockSrv}, conns, d, mk)
 		return pair{bare: m[0], acmock: m[1]}, err
 	}
-	singleOn := func(n int) func(s *server) (unit, *pool) {
-		return func(s *server) (unit, *pool) {
-			p := devicePool(s.addr, n)
-			return single(p), p
-		}
-	}
-	flowOn := func(n int) func(s *server) (unit, *pool) {
-		return func(s *server) (unit, *pool) {
-			p := authPool(s.addr, "alice", n)
-			return flow(p, newNonces()), p
-		}
-	}
 	half := c.duration / 2
 	single32, err := both(32, c.duration, singleOn(c.presign))
 	if err != nil {
@@ -244,6 +232,22 @@ func run(c config) error {
 		fmt.Printf("note: %d requests had to be signed during the run; raise -presign\n", n)
 	}
 	return nil
+}
+
+// singleOn and flowOn make the work of a measure for a server: device checks or login flows,
+// from n requests signed before the run.
+func singleOn(n int) func(s *server) (unit, *pool) {
+	return func(s *server) (unit, *pool) {
+		p := devicePool(s.addr, n)
+		return single(p), p
+	}
+}
+
+func flowOn(n int) func(s *server) (unit, *pool) {
+	return func(s *server) (unit, *pool) {
+		p := authPool(s.addr, "alice", n)
+		return flow(p, newNonces()), p
+	}
 }
 
 func devicePool(addr string, n int) *pool {

@@ -20,16 +20,11 @@ func soak(c config, d time.Duration, flows bool, sessions int) error {
 	if err := startSessions(srv, sessions); err != nil {
 		return err
 	}
-	if sessions > 0 {
-		time.Sleep(approvalDelay + time.Second) // as measureAtScale does
-	}
-	p, work, what := devicePool(srv.addr, c.presign), unit(nil), "requests"
+	mk, what := singleOn(c.presign), "requests"
 	if flows {
-		p = authPool(srv.addr, "alice", c.presign/8)
-		work, what = flow(p, newNonces()), "login flows"
-	} else {
-		work = single(p)
+		mk, what = flowOn(c.presign/8), "login flows"
 	}
+	work, p := mk(srv)
 	done := make(chan struct{})
 	var samples []int64
 	go func() {
