@@ -177,17 +177,29 @@ func TestIdleTimeoutStillHolds(t *testing.T) {
 	}
 }
 
-// TestPauseLongerThanTheHeaderTimeout: a connection that waits between requests longer than the
-// header timeout (but less than the idle timeout) still serves the next request: the deadline the
-// socket was given early is moved, not taken as the timeout.
-func TestPauseLongerThanTheHeaderTimeout(t *testing.T) {
-	srv := serve(t, true, timeouts(100*time.Millisecond, 150*time.Millisecond, time.Minute, time.Minute))
-	c, br := dial(t, srv.addr)
-	for range 3 {
-		get(t, c, br)
-		time.Sleep(400 * time.Millisecond)
+// TestPausesLongerThanTheTimeouts: a connection that waits between requests longer than the
+// header timeout, or than the read and write timeouts (but less than the idle timeout), still
+// serves the next request: the deadlines the socket was given for one request, which passed while
+// it waited, are moved, not taken as the next request's timeout.
+func TestPausesLongerThanTheTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		srv   *http.Server
+		pause time.Duration
+	}{
+		{"header timeout", timeouts(100*time.Millisecond, 150*time.Millisecond, time.Minute, time.Minute), 400 * time.Millisecond},
+		{"read and write timeouts", timeouts(100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, time.Minute), 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := serve(t, true, tc.srv)
+			c, br := dial(t, srv.addr)
+			for range 3 {
+				get(t, c, br)
+				time.Sleep(tc.pause)
+			}
+			get(t, c, br)
+		})
 	}
-	get(t, c, br)
 }
 
 // TestReadTimeoutCutsASlowBody: a body that stops coming is cut at the read timeout.
@@ -273,18 +285,6 @@ func TestClientReadsSeeTheServerClose(t *testing.T) {
 	if err := closedWithin(c, br, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// TestPauseLongerThanTheWriteAndReadTimeouts: deadlines the socket was given for one request and
-// that passed while the connection waited do not cut the next request.
-func TestPauseLongerThanTheWriteAndReadTimeouts(t *testing.T) {
-	srv := serve(t, true, timeouts(100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, time.Minute))
-	c, br := dial(t, srv.addr)
-	for range 3 {
-		get(t, c, br)
-		time.Sleep(300 * time.Millisecond)
-	}
-	get(t, c, br)
 }
 
 // TestAnswerPastAnEarlierRequestsWriteDeadline: a request's answer, written after the write
