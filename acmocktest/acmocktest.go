@@ -298,6 +298,7 @@ func Start(opts ...Option) (*Server, error) {
 		}
 	}
 	srv.Config.Handler = h
+	srv.Config.ConnContext = emu.ConnContext
 	srv.Listener = emu.Listener(srv.Listener, srv.Config.MaxHeaderBytes)
 	srv.Start()
 	return &Server{emu: emu, srv: srv, clock: clk, sc: c.scenario}, nil

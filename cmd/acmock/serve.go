@@ -287,6 +287,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 	srv := &http.Server{
 		Handler:           emu,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ConnContext:       emu.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // room for latency faults

@@ -45,9 +45,11 @@ func newEnv(t *testing.T, mutate ...func(*emulator.Options)) *env {
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)
 	}
-	// As the binary does: net/http's own rejections get the JSON error body too.
+	// As the binary does: net/http's own rejections get the JSON error body too, and each
+	// connection has a slot for the request it serves.
 	srv := httptest.NewUnstartedServer(emu)
 	srv.Config.MaxHeaderBytes = 64 << 10
+	srv.Config.ConnContext = emu.ConnContext
 	srv.Listener = emu.Listener(srv.Listener, srv.Config.MaxHeaderBytes)
 	srv.Start()
 	t.Cleanup(func() {

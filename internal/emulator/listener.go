@@ -26,7 +26,7 @@ import (
 // net/http writes those answers itself, in plain text, with no hook to change them; the wrapped
 // connections recognise them by their fixed form and write the JSON answer instead.
 //
-//	srv := &http.Server{Handler: emu, MaxHeaderBytes: 64 << 10}
+//	srv := &http.Server{Handler: emu, ConnContext: emu.ConnContext, MaxHeaderBytes: 64 << 10}
 //	srv.Serve(emu.Listener(ln, srv.MaxHeaderBytes))
 func (e *Emulator) Listener(ln net.Listener, maxHeaderBytes int) net.Listener {
 	if maxHeaderBytes <= 0 {
