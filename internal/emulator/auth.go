@@ -82,6 +82,9 @@ func (e *Emulator) lookupSecret(r *http.Request, clientID string) (string, error
 			app, err := e.store.Application(clientID)
 			return app.Secret, err
 		case info.op.scope == scopeSession && clientID == info.session:
+			if info.secret != "" { // identify found the session (a secret is never empty)
+				return info.secret, nil
+			}
 			secret, _, _, err := e.store.SessionSecret(clientID)
 			return secret, err
 		}

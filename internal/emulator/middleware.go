@@ -37,6 +37,9 @@ type requestInfo struct {
 	app     string
 	user    string
 	session string
+	// secret is the session's secret, found with its application and user when the path names a
+	// session that exists: the signature check uses it rather than looking the session up again.
+	secret  string
 	verdict string // "ok", "off", a rejection code, or "" when the signature was not checked
 	errCode string
 	message string
@@ -337,8 +340,8 @@ func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
 			decoded[i] = v
 		}
 		if info.session != "" {
-			if _, app, user, err := e.store.SessionSecret(info.session); err == nil {
-				info.app, info.user = app, user
+			if secret, app, user, err := e.store.SessionSecret(info.session); err == nil {
+				info.app, info.user, info.secret = app, user, secret
 			}
 		}
 		if !op.direct {
