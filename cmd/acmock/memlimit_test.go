@@ -10,7 +10,7 @@ import (
 
 func TestMemoryLimitFor(t *testing.T) {
 	t.Parallel()
-	for live, want := range map[uint64]int64{0: 36 << 20, 12 << 20: 36 << 20, 20 << 20: 44 << 20, 26 << 20: 50 << 20, 40 << 20: 64 << 20, 42 << 20: 66 << 20, 50 << 20: 90 << 20, 200 << 20: 540 << 20, 1 << 40: 3<<40 - 60<<20} {
+	for live, want := range map[uint64]int64{0: 36 << 20, 12 << 20: 36 << 20, 20 << 20: 52 << 20, 26 << 20: 64 << 20, 40 << 20: 92 << 20, 72 << 20: 156 << 20, 100 << 20: 240 << 20, 200 << 20: 540 << 20, 1 << 40: 3<<40 - 60<<20} {
 		if got := memoryLimitFor(live); got != want {
 			t.Errorf("live heap %d MiB: limit %d MiB, want %d MiB", live>>20, got>>20, want>>20)
 		}
