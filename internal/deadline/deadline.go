@@ -143,11 +143,14 @@ func (d *lazy) next(now time.Time) time.Time {
 func (d *lazy) extend() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := time.Now()
 	switch {
 	case d.want.IsZero():
 		return d.arm(time.Time{}) == nil
-	case !now.Before(d.want):
+	case d.want.Before(started):
+		return false // net/http's cut of its background read, which ends every request: no clock read
+	}
+	now := time.Now()
+	if !now.Before(d.want) {
 		return false // the deadline asked for has passed: the operation times out
 	}
 	return d.arm(d.next(now)) == nil

@@ -379,3 +379,32 @@ func BenchmarkLaterDeadline(b *testing.B) {
 		_ = c.SetReadDeadline(t)
 	}
 }
+
+// cutConn is a connection whose reads all end as a read cut by its deadline does.
+type cutConn struct{ nopConn }
+
+func (cutConn) Read([]byte) (int, error) {
+	return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+}
+
+type oneCutConn struct{ net.Listener }
+
+func (oneCutConn) Accept() (net.Conn, error) { return cutConn{}, nil }
+
+// BenchmarkCutRead measures the end of every request's background read: net/http sets a
+// deadline in the distant past, and the read it cuts comes back from the wrapper, which reads no
+// clock to know that deadline has passed.
+func BenchmarkCutRead(b *testing.B) {
+	c, err := deadline.Listener(oneCutConn{}, time.Second).Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Unix(1, 0))
+	var p [1]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Read(p[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+			b.Fatalf("read: %v", err)
+		}
+	}
+}
