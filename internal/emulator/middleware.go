@@ -45,6 +45,10 @@ type requestInfo struct {
 	message string
 	fault   string
 	body    []byte // the whole request body, read by limitBody
+	// bodyReader, limited and cut are limitBody's, kept here to save their allocations.
+	bodyReader bodyReader
+	limited    io.LimitedReader
+	cut        sync.WaitGroup
 	// spoiled is set when a fault cuts the answer short: the client does not see what it says.
 	spoiled bool
 	// at, when set, is the clock time the answer reflects, for a poll that moved the clock.
@@ -253,7 +257,8 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := readBody(w, r, limit)
+			info := infoFrom(r.Context())
+			body, err := readBody(w, r, info, limit)
 			if err != nil && errors.Is(context.Cause(r.Context()), ErrShuttingDown) {
 				w.Header().Set("Connection", "close")
 				writeError(w, r, errorf(http.StatusServiceUnavailable, acapi.ErrorCodeShuttingDown, "",
@@ -275,9 +280,9 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 				tooLarge()
 				return
 			}
-			info := infoFrom(r.Context())
 			info.body = body
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			info.bodyReader.Reset(body)
+			r.Body = &info.bodyReader
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -286,17 +291,27 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 // readBody reads up to limit+1 bytes of the body. When the request's context ends first (a
 // shutdown cancels every request's), the read is cut at once rather than left to the server's
 // read timeout: a client sending its body a byte a second would otherwise hold a shutdown up.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	rc := http.NewResponseController(w)
-	done := make(chan struct{})
-	stop := context.AfterFunc(r.Context(), func() { defer close(done); _ = rc.SetReadDeadline(time.Now()) })
+func readBody(w http.ResponseWriter, r *http.Request, info *requestInfo, limit int64) ([]byte, error) {
+	cut := &info.cut
+	cut.Add(1)
+	stop := context.AfterFunc(r.Context(), func() {
+		defer cut.Done()
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	})
 	defer func() {
-		if !stop() {
-			<-done // the cut started: let it end before the request's record can be reused
+		if stop() {
+			cut.Done() // the cut will not run
 		}
+		cut.Wait() // the cut started: let it end before the request's record can be reused
 	}()
-	return io.ReadAll(io.LimitReader(r.Body, limit+1))
+	info.limited = io.LimitedReader{R: r.Body, N: limit + 1}
+	return io.ReadAll(&info.limited)
 }
+
+// bodyReader gives the handlers the body limitBody read.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
 
 // identify decodes the path parameters once, from the raw path (the router keeps it encoded
 // so that %2F stays inside a segment): the user ID the way the official client encoded it
