@@ -86,6 +86,58 @@ func TestGroupStopAllCancelsEverything(t *testing.T) {
 	}
 }
 
+// TestGroupCountsWhatIsPending: the group's count follows timers stopped first, last and in the
+// middle of the order they were scheduled in, and timers that fired; only those not stopped fire.
+func TestGroupCountsWhatIsPending(t *testing.T) {
+	t.Parallel()
+	c := NewVirtual(epoch)
+	g := NewGroup(c)
+	var fired []int
+	timers := make([]Timer, 5)
+	for i := range timers {
+		timers[i] = g.AfterFunc(time.Duration(i+1)*time.Second, func() { fired = append(fired, i) })
+	}
+	for _, i := range []int{2, 4, 0} {
+		if !timers[i].Stop() {
+			t.Fatalf("Stop of pending timer %d returned false", i)
+		}
+		if timers[i].Stop() {
+			t.Fatalf("second Stop of timer %d returned true", i)
+		}
+	}
+	if g.Len() != 2 {
+		t.Fatalf("Len = %d after three of five stopped, want 2", g.Len())
+	}
+	c.Advance(2 * time.Second)
+	if g.Len() != 1 || !slices.Equal(fired, []int{1}) {
+		t.Fatalf("after 2s: Len %d, fired %v; want 1 and [1]", g.Len(), fired)
+	}
+	c.Advance(time.Minute)
+	if g.Len() != 0 || !slices.Equal(fired, []int{1, 3}) {
+		t.Fatalf("after a minute: Len %d, fired %v; want 0 and [1 3]", g.Len(), fired)
+	}
+	if timers[3].Stop() {
+		t.Fatal("Stop of a timer that fired returned true")
+	}
+	if got := g.StopAll(); got != 0 {
+		t.Fatalf("StopAll with nothing pending = %d", got)
+	}
+}
+
+// BenchmarkGroupTimer measures what a login costs the group for each of its timers: schedule one
+// on the real clock and stop it, with as many others pending as a login load keeps.
+func BenchmarkGroupTimer(b *testing.B) {
+	g := NewGroup(Real{})
+	for range 64 {
+		g.AfterFunc(time.Hour, func() {})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g.AfterFunc(time.Hour, func() {}).Stop()
+	}
+	g.StopAll()
+}
+
 func TestGroupOnRealClock(t *testing.T) {
 	t.Parallel()
 	g := NewGroup(Real{})
