@@ -16,7 +16,7 @@ import (
 // journal learns which header family the client used in every case.
 func (e *Emulator) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := infoFrom(r.Context())
+		info := infoOf(w, r)
 		switch info.op.scope {
 		case scopeApplication:
 			if _, err := e.store.Application(info.app); err != nil {

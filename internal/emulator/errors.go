@@ -57,7 +57,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 	if e.full != "" {
 		e.Message = clip.String(boundQuotes(r, e.full), maxMessage)
 	}
-	if info := infoFrom(r.Context()); info != nil {
+	if info := infoOf(w, r); info != nil {
 		info.errCode = string(e.Code)
 		if info.message == "" {
 			info.message = e.Message

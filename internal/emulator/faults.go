@@ -138,7 +138,7 @@ func (e *Emulator) injectFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		info := infoFrom(r.Context())
+		info := infoOf(w, r)
 		scope := ""
 		if fs.countsCalls(info) {
 			scope = e.callScope(info)

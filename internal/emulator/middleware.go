@@ -86,6 +86,16 @@ func infoFrom(ctx context.Context) *requestInfo {
 	return nil
 }
 
+// infoOf is infoFrom(r.Context()) for a layer of the handler chain, which finds it without
+// walking the context while w is the statusRecorder observe handed on (about 20 ns a lookup, and a
+// request makes about ten).
+func infoOf(w http.ResponseWriter, r *http.Request) *requestInfo {
+	if rec, ok := w.(*statusRecorder); ok {
+		return rec.info
+	}
+	return infoFrom(r.Context())
+}
+
 // connSlot holds the requestInfo of the request a connection is serving. An HTTP/1.1 connection
 // serves one request at a time, so a slot in its context, which net/http makes once per connection,
 // names the request without a context of its own: observe would otherwise copy each request
@@ -257,7 +267,7 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			info := infoFrom(r.Context())
+			info := infoOf(w, r)
 			body, err := readBody(w, r, info, limit)
 			if err != nil && errors.Is(context.Cause(r.Context()), ErrShuttingDown) {
 				w.Header().Set("Connection", "close")
@@ -323,7 +333,7 @@ func (*bodyReader) Close() error { return nil }
 func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
 	names := op.path.names
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := infoFrom(r.Context())
+		info := infoOf(w, r)
 		info.op = op
 		raw := info.rawParams(op)
 		var decoded [maxPathParams]string

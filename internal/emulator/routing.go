@@ -129,7 +129,7 @@ func withVars(r *http.Request, names, values []string) *http.Request {
 // handlers that read mux.Vars.
 func (e *Emulator) dispatch(root *mux.Router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m := &infoFrom(r.Context()).match // kept in requestInfo: saves an allocation
+		m := &infoOf(w, r).match // kept in requestInfo: saves an allocation
 		if root.Match(r, m) && m.Handler != nil {
 			m.Handler.ServeHTTP(w, r)
 			return

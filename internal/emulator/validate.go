@@ -16,7 +16,7 @@ import (
 // decodes. It runs after the signature check.
 func (e *Emulator) validateRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := infoFrom(r.Context())
+		info := infoOf(w, r)
 		if info.pathErr != nil {
 			writeError(w, r, info.pathErr)
 			return
@@ -56,7 +56,7 @@ func (e *Emulator) validateResponse(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := infoFrom(r.Context())
+		info := infoOf(w, r)
 		buf := &bufferedResponse{header: http.Header{}}
 		next.ServeHTTP(buf, r)
 		if buf.status == 0 {
@@ -103,7 +103,7 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 // YAML body is left to the scenario loader, which says what is wrong with it line by line.
 func (e *Emulator) validateControl(op *operation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := infoFrom(r.Context())
+		info := infoOf(w, r)
 		info.op = op // the journal names the registration links phones open
 		raw := info.rawParams(op)
 		vars := make(varsParams, len(raw))
