@@ -65,7 +65,7 @@ func BenchmarkLayerRouting(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := e.dispatch(root)
-	for _, path := range []string{benchDevicePath, "/authentication/logout/0123456789abcdef"} {
+	for _, path := range []string{benchDevicePath, "/authentication/session_status/0123456789abcdef", "/authentication/logout/0123456789abcdef"} {
 		method := http.MethodGet
 		if strings.Contains(path, "logout") {
 			method = http.MethodPost
