@@ -58,21 +58,10 @@ type Filter struct {
 	Since uint64
 }
 
-// Match reports whether e passes the filter.
-func (f Filter) Match(e *Entry) bool {
-	return (f.Operation == "" || f.Operation == e.Operation) &&
-		(f.Application == "" || f.Application == e.Application) &&
-		(f.User == "" || f.User == e.User) &&
-		(f.Session == "" || f.Session == e.Session) &&
-		(f.Method == "" || f.Method == e.Method) &&
-		(f.Status == 0 || f.Status == e.Status) &&
-		e.Seq > f.Since
-}
-
 // Journal is a ring buffer of entries, safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
-	entries []Entry // ring of size entries, grown as entries come until it is full
+	entries []stored // ring of size entries, grown as entries come until it is full
 	size    int
 	next    int // where the next entry goes
 	full    bool
@@ -104,7 +93,7 @@ func New(size int) *Journal {
 	}
 	// The ring grows with use: a journal that is never filled costs only what it holds, and a
 	// start does not pay for 10,000 empty entries.
-	return &Journal{entries: make([]Entry, 0, min(size, 64)), size: size}
+	return &Journal{entries: make([]stored, 0, min(size, 64)), size: size}
 }
 
 // MaxText bounds each text field of an entry (path, IDs, message, string to sign), in bytes, so an
@@ -113,29 +102,29 @@ const MaxText = 2048
 
 // Add records an entry, giving it the next sequence number, and returns that number.
 func (j *Journal) Add(e Entry) uint64 {
-	keep(&e)
+	s := pack(&e)
 	j.mu.Lock()
 	j.seq++
-	e.Seq = j.seq
+	s.seq = j.seq
 	for w := range j.waiters {
-		if j.full && w.f.Match(&j.entries[j.next]) {
+		if j.full && w.f.matches(&j.entries[j.next]) {
 			w.count-- // the entry it replaces is forgotten
 		}
-		if w.f.Match(&e) {
+		if w.f.matches(&s) {
 			w.count++
 		}
 		w.check()
 	}
 	if j.full {
-		j.entries[j.next] = e
+		j.entries[j.next] = s
 		j.next++
 	} else {
 		if len(j.entries) == cap(j.entries) { // never past size
-			grown := make([]Entry, len(j.entries), min(2*cap(j.entries), j.size))
+			grown := make([]stored, len(j.entries), min(2*cap(j.entries), j.size))
 			copy(grown, j.entries)
 			j.entries = grown
 		}
-		j.entries = append(j.entries, e)
+		j.entries = append(j.entries, s)
 		j.next = len(j.entries)
 	}
 	if j.next == j.size {
@@ -147,34 +136,103 @@ func (j *Journal) Add(e Entry) uint64 {
 	if ch != nil {
 		close(ch)
 	}
-	return e.Seq
+	return s.seq
 }
 
-// keep clips the entry's texts to MaxText and copies them, all in one allocation, so that the
-// entry holds no part of the request it came from: a path or an ID cut from a request line of
-// 64 KiB would otherwise keep the whole line alive for as long as the entry.
-func keep(e *Entry) {
-	fields := [...]*string{&e.Method, &e.Path, &e.Operation, &e.Application, &e.User, &e.Session, &e.Error, &e.Fault, &e.Message, &e.StringToSign}
+// stored is an entry as the ring keeps it: its texts in one string, which holds no part of the
+// request they came from (a path or an ID cut from a request line of 64 KiB would otherwise keep
+// the whole line alive for as long as the entry), and the end of each in it. That is one pointer
+// for the collector to follow per entry instead of fourteen, in a ring of 10,000 entries that
+// every collection marks, and 120 bytes instead of 248.
+type stored struct {
+	seq     uint64
+	time    time.Time
+	status  int
+	latency time.Duration
+	texts   string
+	ends    [numTexts]uint32
+}
+
+// The texts of a stored entry, in the order they are kept; the auth headers are the last, joined
+// by newlines (a header name holds none).
+const (
+	textMethod = iota
+	textPath
+	textOperation
+	textApplication
+	textUser
+	textSession
+	textHMAC
+	textError
+	textFault
+	textMessage
+	textStringToSign
+	textAuthHeaders
+	numTexts
+)
+
+// pack clips the entry's texts to MaxText (the auth headers' names are short and kept whole) and
+// copies them, all in one allocation.
+func pack(e *Entry) stored {
+	texts := [numTexts - 1]string{e.Method, e.Path, e.Operation, e.Application, e.User, e.Session, e.HMAC,
+		e.Error, e.Fault, e.Message, e.StringToSign}
 	n := 0
-	for _, f := range fields {
-		*f = clip.String(*f, MaxText)
-		n += len(*f)
+	for i := range texts {
+		texts[i] = clip.String(texts[i], MaxText)
+		n += len(texts[i])
 	}
-	// AuthHeaders are header names, each a string of its own (net/http allocates every header
-	// key apart from the request line), so they are kept as they are.
+	for _, h := range e.AuthHeaders {
+		n += len(h) + 1
+	}
 	var b strings.Builder
 	b.Grow(n)
-	for _, f := range fields {
-		b.WriteString(*f)
+	s := stored{seq: e.Seq, time: e.Time, status: e.Status, latency: e.Latency}
+	for i, t := range texts {
+		b.WriteString(t)
+		s.ends[i] = uint32(b.Len())
 	}
-	all, at := b.String(), 0
-	cut := func(s string) string {
-		at += len(s)
-		return all[at-len(s) : at]
+	for i, h := range e.AuthHeaders {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(h)
 	}
-	for _, f := range fields {
-		*f = cut(*f)
+	s.ends[textAuthHeaders] = uint32(b.Len())
+	s.texts = b.String()
+	return s
+}
+
+// text returns the stored entry's text i.
+func (s *stored) text(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = s.ends[i-1]
 	}
+	return s.texts[start:s.ends[i]]
+}
+
+// entry returns the stored entry as an Entry; its texts share the stored string.
+func (s *stored) entry() Entry {
+	e := Entry{Seq: s.seq, Time: s.time, Status: s.status, Latency: s.latency,
+		Method: s.text(textMethod), Path: s.text(textPath), Operation: s.text(textOperation),
+		Application: s.text(textApplication), User: s.text(textUser), Session: s.text(textSession),
+		HMAC: s.text(textHMAC), Error: s.text(textError), Fault: s.text(textFault),
+		Message: s.text(textMessage), StringToSign: s.text(textStringToSign)}
+	if h := s.text(textAuthHeaders); h != "" {
+		e.AuthHeaders = strings.Split(h, "\n")
+	}
+	return e
+}
+
+// matches reports whether a stored entry passes the filter.
+func (f Filter) matches(s *stored) bool {
+	return (f.Operation == "" || f.Operation == s.text(textOperation)) &&
+		(f.Application == "" || f.Application == s.text(textApplication)) &&
+		(f.User == "" || f.User == s.text(textUser)) &&
+		(f.Session == "" || f.Session == s.text(textSession)) &&
+		(f.Method == "" || f.Method == s.text(textMethod)) &&
+		(f.Status == 0 || f.Status == s.status) &&
+		s.seq > f.Since
 }
 
 // Len reports how many entries are kept.
@@ -205,9 +263,9 @@ func (j *Journal) List(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	out := []Entry{}
-	j.descend(0, func(e *Entry) bool {
-		if f.Match(e) {
-			out = append(out, *e)
+	j.descend(0, func(s *stored) bool {
+		if f.matches(s) {
+			out = append(out, s.entry())
 		}
 		return true
 	})
@@ -230,17 +288,17 @@ func (j *Journal) Page(f Filter, before uint64, limit int) (page []Entry, next u
 	scanned := 0
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.descend(before, func(e *Entry) bool {
-		if e.Seq <= f.Since {
+	j.descend(before, func(s *stored) bool {
+		if s.seq <= f.Since {
 			return false // older entries cannot match
 		}
 		if len(page) == limit || scanned == limit+MaxScan {
-			next = e.Seq + 1 // an entry is left: go on from below the last one looked at
+			next = s.seq + 1 // an entry is left: go on from below the last one looked at
 			return false
 		}
 		scanned++
-		if f.Match(e) {
-			page = append(page, *e)
+		if f.matches(s) {
+			page = append(page, s.entry())
 		}
 		return true
 	})
@@ -251,7 +309,7 @@ func (j *Journal) Page(f Filter, before uint64, limit int) (page []Entry, next u
 // descend calls f for the kept entries with a Seq below before (every entry when before is 0),
 // newest first, until f returns false. Seqs are consecutive in the ring, so the first entry is
 // found without a search. The caller holds the lock.
-func (j *Journal) descend(before uint64, f func(*Entry) bool) {
+func (j *Journal) descend(before uint64, f func(*stored) bool) {
 	n := j.next
 	if j.full {
 		n = len(j.entries)
@@ -277,11 +335,11 @@ func (j *Journal) Count(f Filter) int {
 
 func (j *Journal) count(f Filter) int {
 	n := 0
-	j.descend(0, func(e *Entry) bool {
-		if e.Seq <= f.Since {
+	j.descend(0, func(s *stored) bool {
+		if s.seq <= f.Since {
 			return false
 		}
-		if f.Match(e) {
+		if f.matches(s) {
 			n++
 		}
 		return true

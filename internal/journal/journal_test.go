@@ -3,9 +3,12 @@ package journal
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acmock/acmock/internal/clip"
 )
 
 func TestJournalStaysBounded(t *testing.T) {
@@ -225,5 +228,39 @@ func TestWaitersAreBounded(t *testing.T) {
 	defer stop()
 	if err := j.WaitFor(short, Filter{Operation: "never"}, 1); err != context.DeadlineExceeded {
 		t.Fatalf("a wait once the others ended: %v", err)
+	}
+}
+
+// TestEntriesComeBackAsAdded: every field of an entry reads back as it was added (the texts cut
+// to MaxText), whether it filled its texts or left them empty, and filters match on what was
+// kept.
+func TestEntriesComeBackAsAdded(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 1, 21, 0, 0, 5, time.FixedZone("X", 3600))
+	full := Entry{Time: at, Method: "POST", Path: "/authentication/authenticate_user/app/al%20ice",
+		Operation: "authenticateUser", Application: "app", User: "al ice", Session: "tok", Status: 401,
+		HMAC: "signature_mismatch", Error: "signature_mismatch", Fault: "slow", Latency: 1500 * time.Microsecond,
+		Message: "two\nlines", StringToSign: "nonce" + strings.Repeat("u", MaxText),
+		AuthHeaders: []string{"X-Activeconnect-Authentication-Timestamp", "X-Iampass-Authentication-Version"}}
+	j := New(10)
+	j.Add(full)
+	j.Add(Entry{Method: "GET", Status: 200})
+	got := j.List(Filter{})
+	if len(got) != 2 {
+		t.Fatalf("List = %d entries, want 2", len(got))
+	}
+	want := full
+	want.Seq = 1
+	want.StringToSign = clip.String(full.StringToSign, MaxText)
+	if g := got[0]; !reflect.DeepEqual(g, want) {
+		t.Errorf("full entry read back as\n%+v\nwant\n%+v", g, want)
+	}
+	if g := got[1]; !reflect.DeepEqual(g, Entry{Seq: 2, Method: "GET", Status: 200}) {
+		t.Errorf("bare entry read back as %+v", g)
+	}
+	for _, f := range []Filter{{User: "al ice"}, {Application: "app", Session: "tok"}, {Method: "POST", Status: 401}, {Operation: "authenticateUser"}} {
+		if n := j.Count(f); n != 1 {
+			t.Errorf("filter %+v matches %d entries, want 1", f, n)
+		}
 	}
 }
