@@ -360,14 +360,18 @@ type nopConn struct{ net.Conn }
 func (nopConn) SetReadDeadline(time.Time) error  { return nil }
 func (nopConn) SetWriteDeadline(time.Time) error { return nil }
 
-type oneConn struct{ net.Listener }
+// oneConn is a listener whose every Accept returns its connection.
+type oneConn struct {
+	net.Listener
+	conn net.Conn
+}
 
-func (oneConn) Accept() (net.Conn, error) { return nopConn{}, nil }
+func (l oneConn) Accept() (net.Conn, error) { return l.conn, nil }
 
 // BenchmarkLaterDeadline measures what a keep-alive request's deadlines mostly are: one later
 // than the socket's, which the wrapper only records.
 func BenchmarkLaterDeadline(b *testing.B) {
-	c, err := deadline.Listener(oneConn{}, time.Second).Accept()
+	c, err := deadline.Listener(oneConn{conn: nopConn{}}, time.Second).Accept()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -387,15 +391,11 @@ func (cutConn) Read([]byte) (int, error) {
 	return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 }
 
-type oneCutConn struct{ net.Listener }
-
-func (oneCutConn) Accept() (net.Conn, error) { return cutConn{}, nil }
-
 // BenchmarkCutRead measures the end of every request's background read: net/http sets a
 // deadline in the distant past, and the read it cuts comes back from the wrapper, which reads no
 // clock to know that deadline has passed.
 func BenchmarkCutRead(b *testing.B) {
-	c, err := deadline.Listener(oneCutConn{}, time.Second).Accept()
+	c, err := deadline.Listener(oneConn{conn: cutConn{}}, time.Second).Accept()
 	if err != nil {
 		b.Fatal(err)
 	}
