@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,4 +138,56 @@ func (b *heldBody) Read(p []byte) (int, error) {
 	}
 	b.done = true
 	return copy(p, "{}"), nil
+}
+
+// TestTheCallersRequestIsLeftAsItWas: the emulator serves a request without changing the
+// *http.Request its caller holds: a handler in front of it finds the same body (read to its end)
+// and the same context afterwards, for a request with a body and one without.
+func TestTheCallersRequestIsLeftAsItWas(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	type seen struct {
+		sameBody, sameContext bool
+		rest                  string
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ctx := r.Body, r.Context()
+		emu.ServeHTTP(w, r)
+		rest, _ := io.ReadAll(r.Body)
+		got <- seen{r.Body == body, r.Context() == ctx, string(rest)}
+	}))
+	srv.Config.ConnContext = emu.ConnContext
+	srv.Start()
+	defer srv.Close()
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodPost, userPath("/authentication/authenticate_user", "alice"), `{"note":"kept by the emulator only"}`},
+		{http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), ""},
+	} {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, err := http.NewRequest(c.method, srv.URL+c.path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := acauth.NewSigner(demoApp, demoSecret).SignRequest(req.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if s := <-got; !s.sameBody || !s.sameContext || s.rest != "" {
+			t.Errorf("%s %s: after the emulator, same body %v, same context %v, body still reads %q",
+				c.method, c.path, s.sameBody, s.sameContext, s.rest)
+		}
+	}
 }

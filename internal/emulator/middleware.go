@@ -292,6 +292,9 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 			}
 			info.body = body
 			info.bodyReader.Reset(body)
+			// The later layers read the body again from a request of their own: the caller's is
+			// left as net/http (or a handler in front of the emulator) gave it.
+			r = r.WithContext(r.Context())
 			r.Body = &info.bodyReader
 		}
 		next.ServeHTTP(w, r)
