@@ -19,14 +19,16 @@ func (e *Emulator) authenticate(next http.Handler) http.Handler {
 		info := infoOf(w, r)
 		switch info.op.scope {
 		case scopeApplication:
-			if _, err := e.store.Application(info.app); err != nil {
+			app, err := e.store.Application(info.app)
+			if err != nil {
 				info.authHeaders = acauth.HeadersUsed(r.Header)
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownApplication, "application_id",
 					"no application %s", clip.Input(info.app)))
 				return
 			}
+			info.secret = app.Secret
 		case scopeSession:
-			if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
+			if info.secret == "" { // identify did not find the session (a secret is never empty)
 				info.authHeaders = acauth.HeadersUsed(r.Header)
 				writeError(w, r, errorf(http.StatusNotFound, acapi.ErrorCodeUnknownSession, "session_token",
 					"no session %s%s", clip.Input(info.session), forgottenSession))
@@ -78,13 +80,13 @@ func (e *Emulator) lookupSecret(r *http.Request, clientID string) (string, error
 	info := infoFrom(r.Context())
 	if info != nil && info.op != nil {
 		switch {
+		case info.secret != "" && (info.op.scope == scopeApplication && clientID == info.app ||
+			info.op.scope == scopeSession && clientID == info.session):
+			return info.secret, nil // found by identify or authenticate, for this request
 		case info.op.scope == scopeApplication && clientID == info.app:
 			app, err := e.store.Application(clientID)
 			return app.Secret, err
 		case info.op.scope == scopeSession && clientID == info.session:
-			if info.secret != "" { // identify found the session (a secret is never empty)
-				return info.secret, nil
-			}
 			secret, _, _, err := e.store.SessionSecret(clientID)
 			return secret, err
 		}

@@ -37,8 +37,9 @@ type requestInfo struct {
 	app     string
 	user    string
 	session string
-	// secret is the session's secret, found with its application and user when the path names a
-	// session that exists: the signature check uses it rather than looking the session up again.
+	// secret is the secret of the application or the session the path names, found when the
+	// route's credentials were looked for (identify finds a session's with its application and
+	// user): the signature check uses it rather than looking them up again.
 	secret  string
 	verdict string // "ok", "off", a rejection code, or "" when the signature was not checked
 	errCode string
