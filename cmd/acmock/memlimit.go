@@ -24,9 +24,10 @@ import (
 // floor, under 50 MiB resident. Above that the limit leaves about one byte of headroom per live
 // byte, as Go's default GOGC=100 would: a login flow load grows its sessions to 20 to 30 MiB live,
 // and with 24 MiB above the live heap (the policy before) it collected about nine times a second,
-// marking those sessions each time (about 7% of acmock's CPU per login flow; the doubled headroom
-// saves about 3%, for 68 instead of 56 MiB resident after a 10 s flow soak). With the floor alone,
-// a flow load at 23 MiB live left 3 MiB for garbage and collected about ten times a second. A
+// marking those sessions each time (about 7% of acmock's CPU per login flow; one byte of headroom
+// per live byte saves about 3%, for 68 instead of 56 MiB resident after a 10 s flow soak). With
+// the floor alone, a flow load at 23 MiB live left 3 MiB for garbage and collected about ten times
+// a second. A
 // large state (from 72 MiB live) gets about two bytes of headroom per live byte, as with
 // GOGC=200: users and sessions are dense with pointers, so marking them costs more than their
 // bytes suggest, and a collection that comes once per two live heaps' worth of allocation keeps
