@@ -257,8 +257,10 @@ func TestFewerDeadlinesPerRequest(t *testing.T) {
 	}
 	// net/http cuts the background read of each request with a deadline in the past and then
 	// lifts it: the wrapper must move the socket's at once, or the next request's first read
-	// fails too before extend moves it.
-	if cuts[true] > cuts[false]+0.1 {
+	// fails too before extend moves it, one more cut read per request. How many background reads
+	// are in progress when the cut comes depends on scheduling (0.7 to 1 per request on a busy
+	// machine, with or without the wrapper), so the margin is half a read.
+	if cuts[true] > cuts[false]+0.5 {
 		t.Errorf("reads cut by a deadline per request: %.2f with the wrapper, %.2f without", cuts[true], cuts[false])
 	}
 	t.Logf("deadlines per request: %.1f without the wrapper, %.1f with it", per[false], per[true])
