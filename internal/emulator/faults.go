@@ -164,6 +164,7 @@ func (e *Emulator) injectFaults(next http.Handler) http.Handler {
 				return
 			}
 		}
+		info.faultAnswered = f.Drop || f.Status != 0 || f.Malformed
 		switch {
 		case f.Drop:
 			// The headers go out, then the connection closes mid-body. Closing before any byte

@@ -300,3 +300,20 @@ func TestFaultCallsCountOnlyWhatExists(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyFaultKeepsTheAnswersError: a fault that only delays the answer leaves it the
+// handler's, so the journal names the error the handler answered, as without the fault.
+func TestLatencyFaultKeepsTheAnswersError(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    latency: 1ms`)
+	r := e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "nobody"), nil)
+	if r.status != http.StatusNotFound || r.str("code") == "" {
+		t.Fatalf("unknown user: %d %s", r.status, r.raw)
+	}
+	entries := e.emu.Journal().List(journalFilter("hasRegisteredMobileDevice"))
+	if len(entries) != 1 || entries[0].Fault == "" || entries[0].Error != r.str("code") || entries[0].Message != r.str("message") {
+		t.Fatalf("journal: %+v; want the fault named and error %q, message %q", entries, r.str("code"), r.str("message"))
+	}
+}

@@ -52,6 +52,9 @@ type requestInfo struct {
 	cut        sync.WaitGroup
 	// spoiled is set when a fault cuts the answer short: the client does not see what it says.
 	spoiled bool
+	// faultAnswered is set when a fault writes the answer (or spoils the handler's) rather than
+	// only delaying it.
+	faultAnswered bool
 	// at, when set, is the clock time the answer reflects, for a poll that moved the clock.
 	at time.Time
 	// stringToSign is what a signature_mismatch expected.
@@ -143,7 +146,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // control API's errors both carry them), for the journal and the request log, unless a layer
 // recorded the error already or a fault wrote the answer.
 func (info *requestInfo) noteErrorBody(body []byte) {
-	if info.errCode != "" || info.fault != "" {
+	if info.errCode != "" || info.faultAnswered {
 		return
 	}
 	var e struct {
