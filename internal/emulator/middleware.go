@@ -55,6 +55,9 @@ type requestInfo struct {
 	// faultAnswered is set when a fault writes the answer (or spoils the handler's) rather than
 	// only delaying it.
 	faultAnswered bool
+	// ownRequest is set when observe handed on a copy of the caller's request (there was no
+	// connection slot to take), which later layers may change.
+	ownRequest bool
 	// at, when set, is the clock time the answer reflects, for a poll that moved the clock.
 	at time.Time
 	// stringToSign is what a signature_mismatch expected.
@@ -176,6 +179,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 		if slot == nil || !slot.info.CompareAndSwap(nil, info) {
 			slot = nil
 			r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+			info.ownRequest = true
 		}
 		rec := &info.rec
 		rec.ResponseWriter, rec.info = w, info
@@ -298,7 +302,9 @@ func (e *Emulator) limitBody(next http.Handler) http.Handler {
 			info.bodyReader.Reset(body)
 			// The later layers read the body again from a request of their own: the caller's is
 			// left as net/http (or a handler in front of the emulator) gave it.
-			r = r.WithContext(r.Context())
+			if !info.ownRequest {
+				r = r.WithContext(r.Context())
+			}
 			r.Body = &info.bodyReader
 		}
 		next.ServeHTTP(w, r)
