@@ -142,7 +142,7 @@ func (j *Journal) Add(e Entry) uint64 {
 // stored is an entry as the ring keeps it: its texts in one string, which holds no part of the
 // request they came from (a path or an ID cut from a request line of 64 KiB would otherwise keep
 // the whole line alive for as long as the entry), and the end of each in it. That is three
-// pointers for the collector to follow per entry instead of fourteen, in a ring of 10,000 entries
+// pointers for the collector to follow per entry instead of thirteen, in a ring of 10,000 entries
 // that every collection marks, and 136 bytes instead of 248.
 type stored struct {
 	seq     uint64
