@@ -75,21 +75,12 @@ func rejectionMessage(r *http.Request, rej *acauth.Rejection) string {
 
 // lookupSecret gives the verifier the secret of the one client allowed on this route: the
 // application in the path for management and authenticate, the session itself for status and
-// logout. Any other known credentials are the wrong ones for the route.
+// logout. authenticate, the verifier's only caller, found that secret before verifying (identify,
+// for a session), or answered 404. Any other known credentials are the wrong ones for the route.
 func (e *Emulator) lookupSecret(r *http.Request, clientID string) (string, error) {
-	info := infoFrom(r.Context())
-	if info != nil && info.op != nil {
-		switch {
-		case info.secret != "" && (info.op.scope == scopeApplication && clientID == info.app ||
-			info.op.scope == scopeSession && clientID == info.session):
-			return info.secret, nil // found by identify or authenticate, for this request
-		case info.op.scope == scopeApplication && clientID == info.app:
-			app, err := e.store.Application(clientID)
-			return app.Secret, err
-		case info.op.scope == scopeSession && clientID == info.session:
-			secret, _, _, err := e.store.SessionSecret(clientID)
-			return secret, err
-		}
+	if info := infoFrom(r.Context()); info != nil && info.op != nil &&
+		(info.op.scope == scopeApplication && clientID == info.app || info.op.scope == scopeSession && clientID == info.session) {
+		return info.secret, nil
 	}
 	if _, err := e.store.Application(clientID); err == nil {
 		return "", fmt.Errorf("application credentials %s may not sign this request: %w", clientID, acauth.ErrWrongCredentialsForRoute)

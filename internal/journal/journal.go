@@ -206,12 +206,11 @@ func (s *stored) text(i int) string {
 
 // entry returns the stored entry as an Entry; its texts share the stored string.
 func (s *stored) entry() Entry {
-	e := Entry{Seq: s.seq, Time: s.time, Status: s.status, Latency: s.latency,
+	return Entry{Seq: s.seq, Time: s.time, Status: s.status, Latency: s.latency,
 		Method: s.text(textMethod), Path: s.text(textPath), Operation: s.text(textOperation),
 		Application: s.text(textApplication), User: s.text(textUser), Session: s.text(textSession),
 		HMAC: s.text(textHMAC), Error: s.text(textError), Fault: s.text(textFault),
 		Message: s.text(textMessage), StringToSign: s.text(textStringToSign), AuthHeaders: s.auth}
-	return e
 }
 
 // matches reports whether a stored entry passes the filter.
