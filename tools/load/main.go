@@ -67,6 +67,7 @@ func main() {
 	soakFor := flag.Duration("soak", 0, "instead: run signed load this long against acmock alone, printing its resident memory every second")
 	soakFlows := flag.Bool("soak-flows", false, "with -soak: run whole login flows instead of device checks")
 	soakSessions := flag.Int("soak-sessions", 0, "with -soak: start this many sessions first, as the scale rows do")
+	soakConns := flag.Int("soak-conns", 32, "with -soak: how many connections the load keeps busy (1 to study latency)")
 	flag.Parse()
 	c.slices = max(c.slices, 1)
 	if *bare != "" {
@@ -75,7 +76,7 @@ func main() {
 	}
 	run := run
 	if *soakFor > 0 {
-		run = func(c config) error { return soak(c, *soakFor, *soakFlows, *soakSessions) }
+		run = func(c config) error { return soak(c, *soakFor, *soakFlows, *soakSessions, *soakConns) }
 	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)

@@ -6,12 +6,15 @@ import (
 	"time"
 )
 
-// soak runs signed has_registered_mobile_device requests (or whole login flows) at 32
-// connections for d against one acmock with its default settings, printing its resident memory
+// soak runs signed has_registered_mobile_device requests (or whole login flows) on conns
+// connections (32 in make load's runs) for d against one acmock with its default settings, printing its resident memory
 // every second, then the errors and the spread of the samples: the emulator's memory must stay
 // flat under load that runs on. It is also the load to hold while profiling one server, with the
 // sessions of a scale row started first if asked.
-func soak(c config, d time.Duration, flows bool, sessions int) error {
+func soak(c config, d time.Duration, flows bool, sessions, conns int) error {
+	if conns < 1 {
+		return fmt.Errorf("-soak-conns %d: at least one connection is needed", conns)
+	}
 	srv, err := startServer("acmock", c.acmock, "--addr", "ADDR")
 	if err != nil {
 		return err
@@ -38,7 +41,7 @@ func soak(c config, d time.Duration, flows bool, sessions int) error {
 			}
 		}
 	}()
-	m, err := measure(srv, 32, d, work, p)
+	m, err := measure(srv, conns, d, work, p)
 	<-done
 	if err != nil {
 		return err
@@ -53,6 +56,7 @@ func soak(c config, d time.Duration, flows bool, sessions int) error {
 	fmt.Printf("\n%v of signed load: %d %s, %.0f/s, %d errors\n", d, m.units, what, m.unitsPerS(), m.errors)
 	fmt.Printf("RSS: first %.1f, middle %.1f, last %.1f, min %.1f, max %.1f MiB\n",
 		mib(samples[0]), mib(samples[len(samples)/2]), mib(samples[len(samples)-1]), mib(lo), mib(hi))
+	fmt.Printf("p50 / p99 per request on %d connections: %s / %s\n", conns, ms(m.percentile(0.50)), ms(m.percentile(0.99)))
 	fmt.Printf("CPU per %s: acmock %s, load client %s\n", strings.TrimSuffix(what, "s"), us(m.cpuPerUnit(m.serverCPU)), us(m.cpuPerUnit(m.clientCPU)))
 	return nil
 }
