@@ -85,7 +85,7 @@ func (e *Emulator) lookupSecret(r *http.Request, clientID string) (string, error
 	if _, err := e.store.Application(clientID); err == nil {
 		return "", fmt.Errorf("application credentials %s may not sign this request: %w", clientID, acauth.ErrWrongCredentialsForRoute)
 	}
-	if _, _, _, err := e.store.SessionSecret(clientID); err == nil {
+	if _, err := e.store.SessionKeys(clientID); err == nil {
 		return "", fmt.Errorf("session credentials %s may sign only that session's status and logout: %w", clientID, acauth.ErrWrongCredentialsForRoute)
 	}
 	return "", fmt.Errorf("client %s: %w", clientID, errors.Join(acauth.ErrUnknownClient, store.ErrApplicationNotFound))

@@ -83,7 +83,7 @@ const maxFaultScopes = 100_000
 func (e *Emulator) callScope(info *requestInfo) string {
 	switch {
 	case info.op.scope == scopeSession:
-		if _, _, _, err := e.store.SessionSecret(info.session); err != nil {
+		if _, err := e.store.SessionKeys(info.session); err != nil {
 			return ""
 		}
 		return "session " + info.session

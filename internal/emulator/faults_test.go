@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/internal/emulator"
 	"github.com/acmock/acmock/internal/scenario"
 	"github.com/acmock/acmock/scenarios"
@@ -315,5 +317,43 @@ func TestLatencyFaultKeepsTheAnswersError(t *testing.T) {
 	entries := e.emu.Journal().List(journalFilter("hasRegisteredMobileDevice"))
 	if len(entries) != 1 || entries[0].Fault == "" || entries[0].Error != r.str("code") || entries[0].Message != r.str("message") {
 		t.Fatalf("journal: %+v; want the fault named and error %q, message %q", entries, r.str("code"), r.str("message"))
+	}
+}
+
+// TestDelayedPollAnswersTheStatusAfterTheDelay: a status poll that a latency fault holds up answers
+// the status the session has when the delay ends, as if the request had arrived late, not the one
+// it had when it arrived (the poll's own read of the session, made on arrival, is stale by then).
+func TestDelayedPollAnswersTheStatusAfterTheDelay(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: getSessionStatus
+    call: 2
+    latency: 500ms`)
+	token, secret, statusURL, _ := e.login("alice")
+	if got := e.status(token, secret, statusURL); got != "pending" {
+		t.Fatalf("first poll: %s, want pending", got)
+	}
+	done := make(chan string, 1)
+	go func() {
+		r := e.do(http.MethodGet, statusURL, token, secret, nil)
+		done <- fmt.Sprintf("%d %s", r.status, r.str("authentication_status", "session_status"))
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.emu.Delayed() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the poll never reached the latency fault")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := e.emu.Store().Transition(token, acapi.SessionStatusClosed, e.clock.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-done:
+		if got != "200 closed" {
+			t.Fatalf("delayed poll answered %q, want 200 closed (the status when the delay ended)", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delayed poll was never answered")
 	}
 }

@@ -40,7 +40,10 @@ type requestInfo struct {
 	// secret is the secret of the application or the session the path names, found when the
 	// route's credentials were looked for (identify finds a session's with its application and
 	// user): the signature check uses it rather than looking them up again.
-	secret  string
+	secret string
+	// status is the status of that session, read with its secret: a status poll that nothing
+	// delayed answers it (see pollStatus).
+	status  acapi.SessionStatus
 	verdict string // "ok", "off", a rejection code, or "" when the signature was not checked
 	errCode string
 	message string
@@ -378,8 +381,8 @@ func (e *Emulator) identify(op *operation, next http.Handler) http.Handler {
 			decoded[i] = v
 		}
 		if info.session != "" {
-			if secret, app, user, err := e.store.SessionSecret(info.session); err == nil {
-				info.app, info.user, info.secret = app, user, secret
+			if k, err := e.store.SessionKeys(info.session); err == nil {
+				info.app, info.user, info.secret, info.status = k.AppID, k.UserID, k.Secret, k.Status
 			}
 		}
 		if !op.direct {

@@ -338,16 +338,24 @@ func (s *Store) Session(token string) (Session, error) {
 	return copySession(&sess.Session), nil
 }
 
-// SessionSecret returns a session's secret and the application it belongs to, without copying the
-// history: it is on the path of every signed status poll.
-func (s *Store) SessionSecret(token string) (secret, appID, userID string, err error) {
-	s.mu.RLock()
+// SessionKeys is what a request that names a session needs of it: the secret that signs it, the
+// application and user it belongs to, and its status.
+type SessionKeys struct {
+	Secret, AppID, UserID string
+	Status                acapi.SessionStatus
+}
+
+// SessionKeys returns a session's keys, without copying the history: it is on the path of every
+// signed status poll, which answers the status it read here. Like every read, it closes first the
+// sessions whose lifetime is over.
+func (s *Store) SessionKeys(token string) (SessionKeys, error) {
+	s.readLock()
 	defer s.readUnlock()
 	sess, ok := s.sessions.byToken[token]
 	if !ok {
-		return "", "", "", fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
+		return SessionKeys{}, fmt.Errorf("session %s: %w", token, ErrSessionNotFound)
 	}
-	return sess.Secret, sess.AppID, sess.UserID, nil
+	return SessionKeys{Secret: sess.Secret, AppID: sess.AppID, UserID: sess.UserID, Status: sess.Status}, nil
 }
 
 // SessionStatus returns a session's status.
