@@ -722,5 +722,5 @@ func (c control) OpenRegistrationLink(ctx context.Context, req acctlserver.OpenR
 
 func acceptsJSON(ctx context.Context) bool {
 	info := infoFrom(ctx)
-	return info != nil && strings.Contains(info.accept, "application/json")
+	return info != nil && strings.Contains(info.header.Get("Accept"), "application/json")
 }

@@ -31,9 +31,9 @@ import (
 // and the journal. Layers fill it in as they go; observe reports it once the response is written.
 type requestInfo struct {
 	op      *operation
-	path    string // the escaped path, worked out once
-	host    string // the Host the client used, for URLs handed back
-	accept  string
+	path    string      // the escaped path, worked out once
+	host    string      // the Host the client used, for URLs handed back
+	header  http.Header // the request's, for what only a few operations read (Accept)
 	app     string
 	user    string
 	session string
@@ -177,7 +177,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 			at = e.clock.Now()
 		}
 		info := infoPool.Get().(*requestInfo)
-		info.path, info.host, info.accept = r.URL.EscapedPath(), r.Host, r.Header.Get("Accept")
+		info.path, info.host, info.header = r.URL.EscapedPath(), r.Host, r.Header
 		slot, _ := r.Context().Value(infoKey{}).(*connSlot)
 		if slot == nil || !slot.info.CompareAndSwap(nil, info) {
 			slot = nil
@@ -223,8 +223,10 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
-	end := time.Now()
-	latency := end.Sub(start)
+	// One read of the monotonic clock (time.Now reads the wall clock too): the line's time is the
+	// start's wall time plus the latency.
+	latency := time.Since(start)
+	end := start.Add(latency)
 	if !info.at.IsZero() {
 		at = info.at
 	}
