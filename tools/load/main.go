@@ -68,6 +68,7 @@ func main() {
 	soakFlows := flag.Bool("soak-flows", false, "with -soak: run whole login flows instead of device checks")
 	soakSessions := flag.Int("soak-sessions", 0, "with -soak: start this many sessions first, as the scale rows do")
 	soakConns := flag.Int("soak-conns", 32, "with -soak: how many connections the load keeps busy (1 to study latency)")
+	soakRate := flag.Float64("soak-rate", 0, "with -soak: start this many requests (or flows) a second, evenly spaced, instead of as many as the server answers")
 	flag.Parse()
 	c.slices = max(c.slices, 1)
 	if *bare != "" {
@@ -76,7 +77,7 @@ func main() {
 	}
 	run := run
 	if *soakFor > 0 {
-		run = func(c config) error { return soak(c, *soakFor, *soakFlows, *soakSessions, *soakConns) }
+		run = func(c config) error { return soak(c, *soakFor, *soakFlows, *soakSessions, *soakConns, *soakRate) }
 	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -91,8 +92,8 @@ type pair struct{ bare, acmock measurement }
 // that alternate between them (first, second, second, first, first, ...), so that the shared
 // machine's drift, which is as large as the differences measured, falls on both alike; each
 // server's slices are added up. An even number of cuts gives each server the first place of a
-// pair as often as the second.
-func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *server) (unit, *pool)) ([2]measurement, error) {
+// pair as often as the second. A rate above zero paces both servers' load to it (see measure).
+func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *server) (unit, *pool), rate float64) ([2]measurement, error) {
 	var out [2]measurement
 	var work [2]unit
 	var signed [2]*pool
@@ -105,7 +106,7 @@ func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *
 			order = [2]int{1, 0}
 		}
 		for _, i := range order {
-			m, err := measure(srv[i], conns, d/time.Duration(cuts), work[i], signed[i])
+			m, err := measure(srv[i], conns, d/time.Duration(cuts), work[i], signed[i], rate)
 			if err != nil {
 				return out, fmt.Errorf("%s: %w", srv[i].name, err)
 			}
@@ -158,11 +159,23 @@ func run(c config) error {
 	defer acmockSrv.stop()
 
 	both := func(conns int, d time.Duration, mk func(s *server) (unit, *pool)) (pair, error) {
-		m, err := alternate(c.slices, [2]*server{bareSrv, acmockSrv}, conns, d, mk)
+		m, err := alternate(c.slices, [2]*server{bareSrv, acmockSrv}, conns, d, mk, 0)
 		return pair{bare: m[0], acmock: m[1]}, err
+	}
+	// paced measures both servers again at half the pace the slower of them kept up in p: the
+	// same work per second for both, so that neither gathers more requests per wake-up than the
+	// other (see measure).
+	paced := func(p pair, d time.Duration, mk func(s *server) (unit, *pool)) (pair, float64, error) {
+		rate := min(p.bare.unitsPerS(), p.acmock.unitsPerS()) / 2
+		m, err := alternate(c.slices, [2]*server{bareSrv, acmockSrv}, 32, d, mk, rate)
+		return pair{bare: m[0], acmock: m[1]}, rate, err
 	}
 	half := c.duration / 2
 	single32, err := both(32, c.duration, singleOn(c.presign))
+	if err != nil {
+		return err
+	}
+	singlePaced, singleRate, err := paced(single32, half, singleOn(c.presign/4))
 	if err != nil {
 		return err
 	}
@@ -177,6 +190,10 @@ func run(c config) error {
 		return err
 	}
 	flow32, err := both(32, c.duration, flowOn(c.presign/8))
+	if err != nil {
+		return err
+	}
+	flowPaced, flowRate, err := paced(flow32, half, flowOn(c.presign/16))
 	if err != nil {
 		return err
 	}
@@ -205,11 +222,13 @@ func run(c config) error {
 	t.row("---", "---", "---", "---", "---")
 	t.cpuRow("server CPU per request, 32 connections", single32, "at most 1.4x")
 	t.rateRow("requests/s, 32 connections", single32, "at least 0.75x")
+	t.cpuRow(fmt.Sprintf("server CPU per request, both held to %.0f requests/s (half the slower one's)", singleRate), singlePaced, "")
 	t.latencyRow("p50 / p99, 32 connections", single32, "")
 	t.rateRow("requests/s, 1 connection", single1, "")
 	t.latencyRow("p50 / p99, 1 connection", single1, "p50 at most 1.2x")
 	t.cpuRow("login flow (12 requests): server CPU per flow, 32 connections", flow32, "at most 1.4x")
 	t.flowRateRow("login flows/s, 32 connections", flow32, "at least 0.75x")
+	t.cpuRow(fmt.Sprintf("login flow: server CPU per flow, both held to %.0f flows/s (half the slower one's)", flowRate), flowPaced, "")
 	t.latencyRow("login flow p50 / p99 per request, 1 connection", flow1, "p50 at most 1.2x")
 	t.row(fmt.Sprintf("start to first 200 (median of %d; min-max)", c.starts),
 		startText(bareStarts), startText(acmockStarts),

@@ -58,7 +58,7 @@ func measureAtScale(c config, users, sessions int) (full, empty measurement, err
 	if err := startSessions(srv[0], sessions); err != nil {
 		return full, empty, err
 	}
-	m, err := alternate(c.slices, srv, 32, c.duration, flowOn(c.presign/8))
+	m, err := alternate(c.slices, srv, 32, c.duration, flowOn(c.presign/8), 0)
 	return m[0], m[1], err
 }
 

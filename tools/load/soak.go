@@ -11,7 +11,7 @@ import (
 // every second, then the errors and the spread of the samples: the emulator's memory must stay
 // flat under load that runs on. It is also the load to hold while profiling one server, with the
 // sessions of a scale row started first if asked.
-func soak(c config, d time.Duration, flows bool, sessions, conns int) error {
+func soak(c config, d time.Duration, flows bool, sessions, conns int, rate float64) error {
 	if conns < 1 {
 		return fmt.Errorf("-soak-conns %d: at least one connection is needed", conns)
 	}
@@ -41,7 +41,7 @@ func soak(c config, d time.Duration, flows bool, sessions, conns int) error {
 			}
 		}
 	}()
-	m, err := measure(srv, conns, d, work, p)
+	m, err := measure(srv, conns, d, work, p, rate)
 	<-done
 	if err != nil {
 		return err

@@ -133,7 +133,12 @@ func (m measurement) percentile(p float64) time.Duration {
 type unit func(k *conn, buf []byte, lat *[]time.Duration) (requests int, err error)
 
 // measure runs work on connections to srv for d and reads both processes' CPU time around it.
-func measure(srv *server, connections int, d time.Duration, work unit, signed *pool) (measurement, error) {
+// With a rate above zero the connections start that many units a second between them, evenly
+// spaced, instead of one after another as fast as the server answers: two servers measured at
+// the same rate do the same work per second, so their CPU per unit compares what each spends on
+// a unit alone. (As fast as they go, the faster server gathers more requests per wake-up, which
+// costs it less per request; the slower pays more, and its ratio says more than its handler does.)
+func measure(srv *server, connections int, d time.Duration, work unit, signed *pool, rate float64) (measurement, error) {
 	conns := make([]*conn, connections)
 	for i := range conns {
 		k, err := dial(srv.addr)
@@ -159,13 +164,27 @@ func measure(srv *server, connections int, d time.Duration, work unit, signed *p
 		start    = time.Now()
 		deadline = start.Add(d)
 	)
-	for _, k := range conns {
+	var every time.Duration // between the units of one connection; 0: no pacing
+	if rate > 0 {
+		every = time.Duration(float64(connections) / rate * float64(time.Second))
+	}
+	for i, k := range conns {
 		wg.Go(func() {
 			buf := make([]byte, 0, 1024)
 			lat := make([]time.Duration, 0, 1<<16)
 			var requests, units, errs int64
 			var first string
+			next := start.Add(every * time.Duration(i) / time.Duration(connections))
 			for time.Now().Before(deadline) {
+				if every > 0 {
+					now := time.Now()
+					if wait := next.Sub(now); wait > 0 {
+						time.Sleep(wait)
+					} else if -wait > every {
+						next = now // behind: go on from now rather than catch up in a burst
+					}
+					next = next.Add(every)
+				}
 				n, err := work(k, buf, &lat)
 				requests += int64(n)
 				units++
