@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/acmock/acmock/generated/acapi"
@@ -21,6 +22,7 @@ var jsonContentType = []string{"application/json"}
 type fixedJSON struct {
 	status int
 	body   []byte
+	length []string // the body's Content-Length, as a header value
 }
 
 // encodeFixed returns a pointer, which the generated response interfaces hold without the
@@ -30,11 +32,16 @@ func encodeFixed(status int, v any) *fixedJSON {
 	if err != nil {
 		panic(fmt.Sprintf("encode fixed answer %T: %v", v, err)) // a type of the spec: cannot fail
 	}
-	return &fixedJSON{status: status, body: append(body, '\n')} // json.Encoder ends with a newline
+	body = append(body, '\n') // json.Encoder ends with a newline
+	return &fixedJSON{status: status, body: body, length: []string{strconv.Itoa(len(body))}}
 }
 
+// write answers with the body's length, which net/http would otherwise add only once the handler
+// has returned: with it, observe can send the answer as soon as it is recorded (see answerEarly).
 func (f *fixedJSON) write(w http.ResponseWriter) error {
-	w.Header()["Content-Type"] = jsonContentType
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = f.length
 	w.WriteHeader(f.status)
 	_, err := w.Write(f.body)
 	return err
@@ -148,7 +155,9 @@ func (a *startedAnswer) VisitAuthenticateUserResponse(w http.ResponseWriter) err
 		body = appendJSONString(body, values[i])
 	}
 	body = append(body, started.parts[len(started.parts)-1]...)
-	w.Header()["Content-Type"] = jsonContentType
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusAccepted)
 	_, err := w.Write(body)
 	return err

@@ -1,10 +1,17 @@
 package emulator
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/acmock/acmock/generated/acapi"
 	"github.com/acmock/acmock/generated/acapiserver"
@@ -40,8 +47,8 @@ func TestFixedAnswersAreTheGeneratedOnes(t *testing.T) {
 		if err := p.generated(want); err != nil {
 			t.Fatal(err)
 		}
-		if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(got.Header(), want.Header()) {
-			t.Errorf("%s: fixed %d %v %q, generated %d %v %q", p.name, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+		if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(got.Header(), onTheWire(want)) {
+			t.Errorf("%s: fixed %d %v %q, generated %d %v %q", p.name, got.Code, got.Header(), got.Body, want.Code, onTheWire(want), want.Body)
 		}
 	}
 }
@@ -67,9 +74,67 @@ func TestStartedAnswerIsTheGeneratedOne(t *testing.T) {
 			if err := a.generated().VisitAuthenticateUserResponse(want); err != nil {
 				t.Fatal(err)
 			}
-			if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(got.Header(), want.Header()) {
-				t.Errorf("host %q, %s: template %d %v %q, generated %d %v %q", host, status, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+			if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(got.Header(), onTheWire(want)) {
+				t.Errorf("host %q, %s: template %d %v %q, generated %d %v %q", host, status, got.Code, got.Header(), got.Body, want.Code, onTheWire(want), want.Body)
 			}
 		}
+	}
+}
+
+// onTheWire is the header net/http's server sends for an answer a handler wrote as rec holds it:
+// with the body's Content-Length added, as it adds one to a small answer written whole. The fixed
+// answers set it themselves, so that they can be sent before the handler returns.
+func onTheWire(rec *httptest.ResponseRecorder) http.Header {
+	h := rec.Header().Clone()
+	if h.Get("Content-Length") == "" {
+		h.Set("Content-Length", strconv.Itoa(rec.Body.Len()))
+	}
+	return h
+}
+
+// TestEarlyAnswersGoOutAsTheGeneratedOnes: a fixed answer sent before its handler returns (written,
+// then flushed, as answerEarly does) puts on the connection the bytes net/http sends for the
+// generated answer written by a handler that just returns, Date aside.
+func TestEarlyAnswersGoOutAsTheGeneratedOnes(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fixed", func(w http.ResponseWriter, _ *http.Request) {
+		if err := statusAnswers[acapi.SessionStatusPending].VisitGetSessionStatusResponse(w); err != nil {
+			t.Error(err)
+		}
+		w.(http.Flusher).Flush()
+	})
+	mux.HandleFunc("/generated", func(w http.ResponseWriter, _ *http.Request) {
+		if err := statusBody(acapi.SessionStatusPending).VisitGetSessionStatusResponse(w); err != nil {
+			t.Error(err)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	raw := func(path string) string {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Header.Del("Date")
+		var b strings.Builder
+		_ = res.Header.Write(&b)
+		return fmt.Sprintf("%s chunked=%v length=%d\n%s\n%s", res.Status, res.TransferEncoding, res.ContentLength, b.String(), body)
+	}
+	if got, want := raw("/fixed"), raw("/generated"); got != want {
+		t.Fatalf("sent early:\n%s\nwant, as net/http sends the generated answer:\n%s", got, want)
 	}
 }

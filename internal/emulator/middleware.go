@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,9 +124,10 @@ func (e *Emulator) ConnContext(ctx context.Context, _ net.Conn) context.Context 
 // message its body names, when no layer recorded them (the handlers' typed error answers).
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	info   *requestInfo
-	wrote  bool // the body has started
+	status  int
+	info    *requestInfo
+	wrote   bool // the body has started
+	written int  // bytes of body written
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -145,7 +147,30 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 			s.info.noteErrorBody(b)
 		}
 	}
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.written += n
+	return n, err
+}
+
+// answerEarly sends the answer now, rather than when the handler returns, if it is whole: its
+// Content-Length is set and that many bytes were written (net/http would otherwise frame it
+// chunked), and no fault wrote or spoiled it. The bytes sent are the same; they only leave before
+// the request's log line is made and before net/http's own work at the end of a request (ending
+// its background read of the connection), so the client, which waits for them, waits less.
+func (s *statusRecorder) answerEarly() {
+	if !s.wrote || s.info.faultAnswered {
+		return
+	}
+	f, ok := s.ResponseWriter.(http.Flusher)
+	if !ok {
+		return
+	}
+	if cl := s.ResponseWriter.Header()["Content-Length"]; len(cl) != 1 {
+		return
+	} else if n, err := strconv.Atoi(cl[0]); err != nil || n != s.written {
+		return
+	}
+	f.Flush()
 }
 
 // noteErrorBody records the code and message of an error answer's JSON body (the API's and the
@@ -192,7 +217,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					if info.fault == "" {
 						info.fault = "dropped connection"
 					}
-					e.record(r, info, 0, start, at)
+					e.record(r, info, 0, start, at, nil)
 					if slot != nil {
 						slot.info.Store(nil) // the connection is dropped; its slot is not reused
 					}
@@ -204,7 +229,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					e.log.Error("panic after the response started", "err", p)
 				}
 			}
-			e.record(r, info, rec.status, start, at)
+			e.record(r, info, rec.status, start, at, rec)
 			if slot != nil {
 				slot.info.Store(nil)
 			}
@@ -222,7 +247,10 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 // request needs one.
 var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
-func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time) {
+// record adds the request to the journal, then, when early is given, sends its answer (see
+// answerEarly), then logs it: a client that reads the journal once answered finds the request in
+// it, and the log line, which no client waits for, is made after the answer has gone.
+func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time, early *statusRecorder) {
 	// One read of the monotonic clock (time.Now reads the wall clock too): the line's time is the
 	// start's wall time plus the latency.
 	latency := time.Since(start)
@@ -244,6 +272,9 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 			HMAC: info.verdict, Error: info.errCode, Fault: info.fault, Latency: latency,
 			Message: info.message, StringToSign: info.stringToSign, AuthHeaders: info.authHeaders,
 		})
+	}
+	if early != nil {
+		early.answerEarly()
 	}
 	// A 5xx is a failure unless the scenario injected it on purpose: that is the emulator working
 	// as asked, and is logged with the fault's name like any other request.

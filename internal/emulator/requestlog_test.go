@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/acmock/acmock/acauth"
 	"github.com/acmock/acmock/internal/emulator"
+	"github.com/acmock/acmock/internal/journal"
+	"github.com/acmock/acmock/internal/reqlog"
 	"github.com/acmock/acmock/internal/store"
 )
 
@@ -99,5 +102,38 @@ func TestHandlerErrorsAreLoggedAndJournaled(t *testing.T) {
 			t.Fatalf("the log does not name the three errors with their messages:\n%s", out)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// blockedWriter holds every write until released: a log writer that cannot keep up.
+type blockedWriter struct{ release chan struct{} }
+
+func (b blockedWriter) Write(p []byte) (int, error) {
+	<-b.release
+	return len(p), nil
+}
+
+// TestAnswersDoNotWaitForTheLogLine: the client has its answer, and the journal has the request,
+// while the request's log line is still being written.
+func TestAnswersDoNotWaitForTheLogLine(t *testing.T) {
+	t.Parallel()
+	w := blockedWriter{release: make(chan struct{})}
+	var once sync.Once
+	release := func() { once.Do(func() { close(w.release) }) }
+	e := newEnv(t, func(o *emulator.Options) { o.RequestLog = reqlog.New(w, reqlog.Text, slog.LevelInfo) })
+	t.Cleanup(release) // before the server closes: cleanups run last first
+	got := make(chan reply, 1)
+	go func() { got <- e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil) }()
+	select {
+	case r := <-got:
+		if r.status != http.StatusOK || r.field("device_registered") != true {
+			t.Fatalf("answer %d %s", r.status, r.raw)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer while the log line waits to be written")
+	}
+	entries, err := e.emu.Requests(journal.Filter{Operation: "hasRegisteredMobileDevice"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("journal: %v %v, want the request answered", entries, err)
 	}
 }
