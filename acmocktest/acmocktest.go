@@ -284,6 +284,9 @@ func Start(opts ...Option) (*Server, error) {
 		Limits: store.Limits{MaxSessions: c.limits.MaxSessions, SessionLifetime: c.limits.SessionLifetime,
 			MaxUsers: c.limits.MaxUsers, MaxApplications: c.limits.MaxApplications},
 		JournalSize: c.limits.JournalSize, MaxBodyBytes: c.limits.MaxBodyBytes,
+		// A middleware in front of the emulator may act once it returns (drop the connection,
+		// hold the answer back): the answer then waits for it.
+		AnswerEarly: len(c.wrap) == 0,
 	})
 	if err != nil {
 		srv.Close()

@@ -237,6 +237,33 @@ func TestWithMiddleware(t *testing.T) {
 	}
 }
 
+// TestMiddlewareActsAfterTheEmulator: a middleware can let the emulator act and still keep its
+// answer from the client (here by dropping the connection once the emulator returns), which is how
+// a test gets "the service logged the user out but the client never heard".
+func TestMiddlewareActsAfterTheEmulator(t *testing.T) {
+	t.Parallel()
+	dropLogouts := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			if strings.Contains(r.URL.Path, "/logout/") {
+				panic(http.ErrAbortHandler)
+			}
+		})
+	}
+	srv := acmocktest.Run(t, acmocktest.WithMiddleware(dropLogouts))
+	ctx := context.Background()
+	sess, err := srv.Authentication().AuthenticateUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Destroy(ctx); err == nil {
+		t.Fatal("the logout was answered; the middleware dropped the connection after the emulator returned")
+	}
+	if got := srv.Sessions("alice"); len(got) != 1 || got[0].Status != activeconnect.StatusClosed {
+		t.Fatalf("sessions %+v, want alice's closed: the emulator did log out", got)
+	}
+}
+
 func TestSessionMethods(t *testing.T) {
 	t.Parallel()
 	srv := acmocktest.Run(t)

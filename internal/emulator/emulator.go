@@ -75,6 +75,12 @@ type Options struct {
 	// and level of Logger's handler (a TextHandler or JSONHandler with only a level set, and no
 	// With or WithGroup of its own): the emulator adds the attributes it adds to Logger.
 	RequestLog *reqlog.Logger
+	// AnswerEarly sends a whole answer as soon as the journal has its request, before the request's
+	// log line is made and before net/http's own work at the end of a request, so that a client
+	// waits less for it. Set it only when the emulator is the server's handler: a handler that
+	// wraps the emulator and acts after it returns (drops the connection, holds the answer back)
+	// could no longer do so once the answer is sent.
+	AnswerEarly bool
 	// DataDir, when set, keeps the state in that directory (see store.Open): every change is on
 	// disk before it is answered, and a new emulator on the same directory starts where the last
 	// one stopped, with the scenario applied on top as ApplyScenario does. Close releases it.

@@ -93,8 +93,10 @@ func onTheWire(rec *httptest.ResponseRecorder) http.Header {
 }
 
 // TestEarlyAnswersGoOutAsTheGeneratedOnes: a fixed answer sent before its handler returns (written,
-// then flushed, as answerEarly does) puts on the connection the bytes net/http sends for the
-// generated answer written by a handler that just returns, Date aside.
+// then flushed, as answerEarly does) reaches the client with the status, framing, headers and body
+// net/http sends for the generated answer written by a handler that just returns, Date aside. (The
+// headers' order differs: net/http writes a handler's headers sorted, Content-Length among them,
+// and the length it adds itself after them.)
 func TestEarlyAnswersGoOutAsTheGeneratedOnes(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()

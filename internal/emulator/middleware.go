@@ -154,9 +154,11 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // answerEarly sends the answer now, rather than when the handler returns, if it is whole: its
 // Content-Length is set and that many bytes were written (net/http would otherwise frame it
-// chunked), and no fault wrote or spoiled it. The bytes sent are the same; they only leave before
-// the request's log line is made and before net/http's own work at the end of a request (ending
-// its background read of the connection), so the client, which waits for them, waits less.
+// chunked), and no fault wrote or spoiled it. The status, headers and body are the same (net/http
+// writes the headers a handler set in sorted order, so Content-Length now comes before
+// Content-Type); they only leave before the request's log line is made and before net/http's own
+// work at the end of a request (ending its background read of the connection), so the client,
+// which waits for them, waits less. Options.AnswerEarly turns it on.
 func (s *statusRecorder) answerEarly() {
 	if !s.wrote || s.info.faultAnswered {
 		return
@@ -229,7 +231,11 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					e.log.Error("panic after the response started", "err", p)
 				}
 			}
-			e.record(r, info, rec.status, start, at, rec)
+			early := rec
+			if !e.opts.AnswerEarly {
+				early = nil
+			}
+			e.record(r, info, rec.status, start, at, early)
 			if slot != nil {
 				slot.info.Store(nil)
 			}
@@ -247,8 +253,8 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 // request needs one.
 var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
-// record adds the request to the journal, then, when early is given, sends its answer (see
-// answerEarly), then logs it: a client that reads the journal once answered finds the request in
+// record adds the request to the journal, then, when early is given (Options.AnswerEarly),
+// sends its answer (see answerEarly), then logs it: a client that reads the journal once answered finds the request in
 // it, and the log line, which no client waits for, is made after the answer has gone.
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time, early *statusRecorder) {
 	// One read of the monotonic clock (time.Now reads the wall clock too): the line's time is the

@@ -120,10 +120,14 @@ func TestAnswersDoNotWaitForTheLogLine(t *testing.T) {
 	w := blockedWriter{release: make(chan struct{})}
 	var once sync.Once
 	release := func() { once.Do(func() { close(w.release) }) }
-	e := newEnv(t, func(o *emulator.Options) { o.RequestLog = reqlog.New(w, reqlog.Text, slog.LevelInfo) })
+	e := newEnv(t, func(o *emulator.Options) {
+		o.RequestLog, o.AnswerEarly = reqlog.New(w, reqlog.Text, slog.LevelInfo), true
+	})
 	t.Cleanup(release) // before the server closes: cleanups run last first
 	got := make(chan reply, 1)
-	go func() { got <- e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil) }()
+	go func() {
+		got <- e.app(http.MethodGet, userPath("/management/has_registered_mobile_device", "alice"), nil)
+	}()
 	select {
 	case r := <-got:
 		if r.status != http.StatusOK || r.field("device_registered") != true {
