@@ -203,8 +203,11 @@ func WithAuthOff() Option {
 // answer requests themselves, for example to simulate failures the scenario's faults cannot
 // express (a proxy's HTML error page, an answer cut off mid-body, a service mounted under a path
 // prefix). A request the middleware answers itself never reaches the emulator: it is not in the
-// journal (Requests) and its answer is not checked against the API. With several WithMiddleware,
-// the first given is the outermost and sees requests first.
+// journal (Requests) and its answer is not checked against the API. What the emulator answers
+// reaches the client only once the middleware returns, so a middleware can also let the emulator
+// act and then keep its answer from the client (hold it back, or drop the connection with
+// panic(http.ErrAbortHandler)). With several WithMiddleware, the first given is the outermost and
+// sees requests first.
 func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(c *config) error {
 		if mw == nil {
