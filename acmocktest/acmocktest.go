@@ -203,11 +203,13 @@ func WithAuthOff() Option {
 // answer requests themselves, for example to simulate failures the scenario's faults cannot
 // express (a proxy's HTML error page, an answer cut off mid-body, a service mounted under a path
 // prefix). A request the middleware answers itself never reaches the emulator: it is not in the
-// journal (Requests) and its answer is not checked against the API. What the emulator answers
-// reaches the client only once the middleware returns, so a middleware can also let the emulator
-// act and then keep its answer from the client (hold it back, or drop the connection with
-// panic(http.ErrAbortHandler)). With several WithMiddleware, the first given is the outermost and
-// sees requests first.
+// journal (Requests) and its answer is not checked against the API. A middleware can also let the
+// emulator act and then keep its answer from the client: dropping the connection with
+// panic(http.ErrAbortHandler) once the emulator returns cuts any answer, and holding it back (a
+// sleep) delays the API's answers, which net/http keeps in its buffer until the middleware returns;
+// a larger answer (over net/http's 2 KiB buffer, such as a long journal page) or an event stream
+// starts on its way while it is written. With several WithMiddleware, the first given is the
+// outermost and sees requests first.
 func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(c *config) error {
 		if mw == nil {

@@ -254,8 +254,9 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
 // record adds the request to the journal, then, when early is given (Options.AnswerEarly),
-// sends its answer (see answerEarly), then logs it: a client that reads the journal once answered finds the request in
-// it, and the log line, which no client waits for, is made after the answer has gone.
+// sends its answer (see answerEarly), then logs it: a client that reads the journal once answered
+// finds the request in it, and the log line, which no client waits for, is made after the answer
+// has gone.
 func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time, early *statusRecorder) {
 	// One read of the monotonic clock (time.Now reads the wall clock too): the line's time is the
 	// start's wall time plus the latency.

@@ -115,6 +115,9 @@ func alternate(cuts int, srv [2]*server, conns int, d time.Duration, mk func(s *
 	}
 	for i := range out {
 		slices.Sort(out[i].latencies)
+		if err := out[i].failed(srv[i].name); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }

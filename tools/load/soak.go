@@ -43,6 +43,9 @@ func soak(c config, d time.Duration, flows bool, sessions, conns int, rate float
 	}()
 	m, err := measure(srv, conns, d, work, p, rate)
 	<-done
+	if err == nil {
+		err = m.failed(srv.name)
+	}
 	if err != nil {
 		return err
 	}

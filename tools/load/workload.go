@@ -224,10 +224,16 @@ func measure(srv *server, connections int, d time.Duration, work unit, signed *p
 	if signed != nil {
 		m.signedNow = signed.extra.Load()
 	}
-	if m.errors*1000 > m.units {
-		return m, fmt.Errorf("%s: %d of %d failed, the first: %s", srv.name, m.errors, m.units, m.firstErr)
-	}
 	return m, nil
+}
+
+// failed is an error when more than one unit in 1,000 of m failed: checked on a whole measure
+// (all its slices added up), so that one stray error in a short slice does not end a run.
+func (m measurement) failed(name string) error {
+	if m.errors*1000 > m.units {
+		return fmt.Errorf("%s: %d of %d failed, the first: %s", name, m.errors, m.units, m.firstErr)
+	}
+	return nil
 }
 
 // call makes one request and checks its status.
