@@ -57,7 +57,7 @@ type config struct {
 func main() {
 	var c config
 	flag.StringVar(&c.acmock, "acmock", "bin/acmock", "the acmock binary to measure")
-	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each server's share of a run at 32 connections, scale rows included (runs at 1 connection take half)")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each server's share of a run at 32 connections, scale rows included (runs at 1 connection, and the paced runs, take half)")
 	flag.IntVar(&c.starts, "starts", 10, "how many cold starts of each server to time")
 	flag.IntVar(&c.slices, "slices", 10, "how many slices each server's share of a run is cut into; the slices of the two servers alternate (an even number balances their order)")
 	flag.IntVar(&c.presign, "presign", 600_000, "how many requests to sign before each run")
