@@ -219,7 +219,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					if info.fault == "" {
 						info.fault = "dropped connection"
 					}
-					e.record(r, info, 0, start, at, nil)
+					e.record(r, info, 0, start, at, false)
 					if slot != nil {
 						slot.info.Store(nil) // the connection is dropped; its slot is not reused
 					}
@@ -231,11 +231,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					e.log.Error("panic after the response started", "err", p)
 				}
 			}
-			early := rec
-			if !e.opts.AnswerEarly {
-				early = nil
-			}
-			e.record(r, info, rec.status, start, at, early)
+			e.record(r, info, rec.status, start, at, e.opts.AnswerEarly)
 			if slot != nil {
 				slot.info.Store(nil)
 			}
@@ -253,11 +249,11 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 // request needs one.
 var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
-// record adds the request to the journal, then, when early is given (Options.AnswerEarly),
-// sends its answer (see answerEarly), then logs it: a client that reads the journal once answered
+// record adds the request to the journal, then, with early (Options.AnswerEarly), sends its
+// answer (see answerEarly), then logs it: a client that reads the journal once answered
 // finds the request in it, and the log line, which no client waits for, is made after the answer
 // has gone.
-func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time, early *statusRecorder) {
+func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start, at time.Time, early bool) {
 	// One read of the monotonic clock (time.Now reads the wall clock too): the line's time is the
 	// start's wall time plus the latency.
 	latency := time.Since(start)
@@ -280,8 +276,8 @@ func (e *Emulator) record(r *http.Request, info *requestInfo, status int, start,
 			Message: info.message, StringToSign: info.stringToSign, AuthHeaders: info.authHeaders,
 		})
 	}
-	if early != nil {
-		early.answerEarly()
+	if early {
+		info.rec.answerEarly()
 	}
 	// A 5xx is a failure unless the scenario injected it on purpose: that is the emulator working
 	// as asked, and is logged with the fault's name like any other request.

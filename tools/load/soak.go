@@ -7,9 +7,9 @@ import (
 )
 
 // soak runs signed has_registered_mobile_device requests (or whole login flows) on conns
-// connections (32 in make load's runs) for d against one acmock with its default settings, printing its resident memory
-// every second, then the errors and the spread of the samples: the emulator's memory must stay
-// flat under load that runs on. It is also the load to hold while profiling one server, with the
+// connections (32 in make load's runs), paced to rate if it is above zero, for d against one
+// acmock with its default settings, printing its resident memory every second, then the errors
+// and the spread of the samples: the emulator's memory must stay flat under load that runs on. It is also the load to hold while profiling one server, with the
 // sessions of a scale row started first if asked.
 func soak(c config, d time.Duration, flows bool, sessions, conns int, rate float64) error {
 	if conns < 1 {
