@@ -30,10 +30,17 @@ func fakeServer(t *testing.T, status int, contentType, body string, header ...st
 }
 
 // collect returns a validating client whose violations are collected instead of failing the test.
-func collect() (*http.Client, func() []Violation) {
+// The client has a transport of its own: every parallel test's httptest.Server.Close closes the
+// idle connections of http.DefaultTransport, and a connection that has just gone idle after an
+// answer without a body (the redirect case) can be closed before its answer reaches the caller,
+// who then gets "CloseIdleConnections called" instead of the answer.
+func collect(t *testing.T) (*http.Client, func() []Violation) {
+	t.Helper()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
 	var mu sync.Mutex
 	var got []Violation
-	v := &Validator{Report: func(vi Violation) {
+	v := &Validator{Base: base, Report: func(vi Violation) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, vi)
@@ -99,7 +106,7 @@ func TestValidatorCatchesSpecViolations(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := fakeServer(t, tc.status, tc.contentType, tc.body, tc.header...)
-			client, violations := collect()
+			client, violations := collect(t)
 			var body io.Reader
 			if tc.method == http.MethodPost {
 				body = strings.NewReader("{}")
@@ -182,7 +189,7 @@ func TestValidatorCatchesBadRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := fakeServer(t, http.StatusCreated, "application/json", `{"status": true, "users": {"created": ["alice"], "existing": []}}`)
-			client, violations := collect()
+			client, violations := collect(t)
 			ctx := context.Background()
 			if tc.breaks != "" {
 				ctx = BreaksSpec(ctx, tc.breaks)
@@ -247,7 +254,7 @@ func TestValidatorChecksTheControlAPI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := fakeServer(t, http.StatusOK, "application/json", tc.body)
-			client, violations := collect()
+			client, violations := collect(t)
 			res, err := client.Get(srv.URL + "/_acmock/health")
 			if err != nil {
 				t.Fatal(err)
