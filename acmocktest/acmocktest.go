@@ -291,7 +291,7 @@ func Start(opts ...Option) (*Server, error) {
 		JournalSize: c.limits.JournalSize, MaxBodyBytes: c.limits.MaxBodyBytes,
 		// A middleware in front of the emulator may act once it returns (drop the connection,
 		// hold the answer back): the answer then waits for it.
-		AnswerEarly: len(c.wrap) == 0,
+		ServerHandler: len(c.wrap) == 0,
 	})
 	if err != nil {
 		srv.Close()

@@ -272,7 +272,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- string) int {
 		Clock: clk, Scenario: sc, PublicURL: b.publicURL, AuthOff: c.auth == "off",
 		MaxClockSkew: c.maxSkew, MaxBodyBytes: c.maxBody, Logger: emuLog, RequestLog: reqLog,
 		ControlToken: c.controlToken, JournalSize: c.journalSize, Limits: c.limits, DataDir: c.dataDir,
-		AnswerEarly: true, // the emulator is the server's handler
+		ServerHandler: true, // nothing wraps the emulator
 	})
 	if err != nil {
 		ln.Close()

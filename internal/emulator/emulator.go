@@ -75,12 +75,14 @@ type Options struct {
 	// and level of Logger's handler (a TextHandler or JSONHandler with only a level set, and no
 	// With or WithGroup of its own): the emulator adds the attributes it adds to Logger.
 	RequestLog *reqlog.Logger
-	// AnswerEarly sends a whole answer as soon as the journal has its request, before the request's
-	// log line is made and before net/http's own work at the end of a request, so that a client
-	// waits less for it. Set it only when the emulator is the server's handler: a handler that
-	// wraps the emulator and acts after it returns (drops the connection, holds the answer back)
-	// could no longer do so once the answer is sent.
-	AnswerEarly bool
+	// ServerHandler says that the emulator is the http.Server's Handler, serving the connections
+	// of Listener with ConnContext, and that no handler wraps it to act after it returns (drop
+	// the connection, hold the answer back, wait). The emulator then sends a whole answer as soon
+	// as the journal has its request, before the request's log line is made and before net/http's
+	// own work at the end of a request, so that a client waits less for it; and it keeps
+	// net/http's background read of the connection off the socket while it serves an API call
+	// (see backgroundRead), which costs less.
+	ServerHandler bool
 	// DataDir, when set, keeps the state in that directory (see store.Open): every change is on
 	// disk before it is answered, and a new emulator on the same directory starts where the last
 	// one stopped, with the scenario applied on top as ApplyScenario does. Close releases it.

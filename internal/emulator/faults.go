@@ -150,6 +150,9 @@ func (e *Emulator) injectFaults(next http.Handler) http.Handler {
 		}
 		info.fault = f.Describe()
 		if f.Latency > 0 {
+			if info.conn != nil {
+				info.conn.watchClient() // a client that goes away ends the wait
+			}
 			e.delayed.Add(1)
 			defer e.delayed.Add(-1)
 			t := time.NewTimer(f.Latency)

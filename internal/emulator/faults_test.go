@@ -1,11 +1,13 @@
 package emulator_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -355,5 +357,55 @@ func TestDelayedPollAnswersTheStatusAfterTheDelay(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the delayed poll was never answered")
+	}
+}
+
+// TestClientLeavingEndsALatency: a client that closes its connection while a scenario's latency
+// holds its call ends the wait, as net/http's background read of the connection notices; the
+// emulator, which otherwise holds that read off the socket during an API call, lets it watch.
+// The connection served a call before, so that it knows that read.
+func TestClientLeavingEndsALatency(t *testing.T) {
+	t.Parallel()
+	e := withFaults(t, `faults:
+  - operation: hasRegisteredMobileDevice
+    user: bob
+    latency: 1m`)
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	send := func(user string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+userPath("/management/has_registered_mobile_device", user), nil)
+		if err := acauth.NewSigner(demoApp, demoSecret).SignRequest(req.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+		if err := req.Write(conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("alice")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("alice's call: %v %v", res, err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	send("bob")
+	deadline := time.Now().Add(10 * time.Second)
+	for e.emu.Delayed() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("bob's call never reached the latency fault")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_ = conn.Close()
+	deadline = time.Now().Add(10 * time.Second)
+	for e.emu.Delayed() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the latency still holds a call whose client left 10s ago")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -37,7 +37,7 @@ type env struct {
 func newEnv(t *testing.T, mutate ...func(*emulator.Options)) *env {
 	t.Helper()
 	clk := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	opts := emulator.Options{Clock: clk, CheckResponse: speccheck.Response}
+	opts := emulator.Options{Clock: clk, CheckResponse: speccheck.Response, ServerHandler: true}
 	for _, m := range mutate {
 		m(&opts)
 	}

@@ -46,7 +46,7 @@ func (l *rejectingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return c, err
 	}
-	return &rejectingConn{Conn: c, l: l}, nil
+	return &rejectingConn{Conn: c, l: l, bg: backgroundRead{wake: make(chan bgWake, 1)}}, nil
 }
 
 // maxCapture bounds what a connection keeps of the start of a request, to say what was wrong.
@@ -62,9 +62,13 @@ type rejectingConn struct {
 	start    []byte // the first bytes read since the last answer
 	lineLen  int    // bytes of the first line so far
 	lineDone bool   // the first line's end was read
+	bg       backgroundRead
 }
 
 func (c *rejectingConn) Read(p []byte) (int, error) {
+	if len(p) == 1 {
+		return c.readByte(p)
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.mu.Lock()

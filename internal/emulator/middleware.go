@@ -32,9 +32,10 @@ import (
 // and the journal. Layers fill it in as they go; observe reports it once the response is written.
 type requestInfo struct {
 	op      *operation
-	path    string      // the escaped path, worked out once
-	host    string      // the Host the client used, for URLs handed back
-	header  http.Header // the request's, for what only a few operations read (Accept)
+	path    string         // the escaped path, worked out once
+	host    string         // the Host the client used, for URLs handed back
+	header  http.Header    // the request's, for what only a few operations read (Accept)
+	conn    *rejectingConn // the connection, when it holds net/http's background read (see backgroundRead)
 	app     string
 	user    string
 	session string
@@ -111,13 +112,22 @@ func infoOf(w http.ResponseWriter, r *http.Request) *requestInfo {
 // serves one request at a time, so a slot in its context, which net/http makes once per connection,
 // names the request without a context of its own: observe would otherwise copy each request
 // (Request.WithContext, about 250 bytes) and add a context value, two allocations per request.
-type connSlot struct{ info atomic.Pointer[requestInfo] }
+type connSlot struct {
+	info atomic.Pointer[requestInfo]
+	conn *rejectingConn // the connection, when it is one of Listener's and holds background reads
+}
 
 // ConnContext gives each connection a slot for the request it is serving; an http.Server serving
 // the emulator sets it as its ConnContext. Without it (or when a handler wrapping the emulator
 // serves two requests at once on one connection), each request gets a context of its own.
-func (e *Emulator) ConnContext(ctx context.Context, _ net.Conn) context.Context {
-	return context.WithValue(ctx, infoKey{}, &connSlot{})
+func (e *Emulator) ConnContext(ctx context.Context, c net.Conn) context.Context {
+	rc, _ := c.(*rejectingConn)
+	if rc != nil && e.opts.ServerHandler {
+		rc.holdReads()
+	} else {
+		rc = nil
+	}
+	return context.WithValue(ctx, infoKey{}, &connSlot{conn: rc})
 }
 
 // statusRecorder remembers the status a handler wrote, and for an error answer the code and
@@ -158,7 +168,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // writes the headers a handler set in sorted order, so Content-Length now comes before
 // Content-Type); they only leave before the request's log line is made and before net/http's own
 // work at the end of a request (ending its background read of the connection), so the client,
-// which waits for them, waits less. Options.AnswerEarly turns it on.
+// which waits for them, waits less. Options.ServerHandler turns it on.
 func (s *statusRecorder) answerEarly() {
 	if !s.wrote || s.info.faultAnswered {
 		return
@@ -206,7 +216,20 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 		info := infoPool.Get().(*requestInfo)
 		info.path, info.host, info.header = r.URL.EscapedPath(), r.Host, r.Header
 		slot, _ := r.Context().Value(infoKey{}).(*connSlot)
+		if slot != nil && slot.conn != nil {
+			// The connection holds net/http's background read off the socket (see
+			// backgroundRead): an API call answers at once, unless a scenario's latency holds
+			// it (which watches the client then); any other request may wait on the client.
+			if strings.HasPrefix(info.path, "/_acmock/") {
+				slot.conn.watchClient()
+			} else {
+				info.conn = slot.conn
+			}
+		}
 		if slot == nil || !slot.info.CompareAndSwap(nil, info) {
+			if slot != nil && slot.conn != nil {
+				slot.conn.watchClient() // another request has the connection's slot
+			}
 			slot = nil
 			r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 			info.ownRequest = true
@@ -231,7 +254,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 					e.log.Error("panic after the response started", "err", p)
 				}
 			}
-			e.record(r, info, rec.status, start, at, e.opts.AnswerEarly)
+			e.record(r, info, rec.status, start, at, e.opts.ServerHandler)
 			if slot != nil {
 				slot.info.Store(nil)
 			}
@@ -249,7 +272,7 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 // request needs one.
 var infoPool = sync.Pool{New: func() any { return new(requestInfo) }}
 
-// record adds the request to the journal, then, with early (Options.AnswerEarly), sends its
+// record adds the request to the journal, then, with early (Options.ServerHandler), sends its
 // answer (see answerEarly), then logs it: a client that reads the journal once answered
 // finds the request in it, and the log line, which no client waits for, is made after the answer
 // has gone.

@@ -121,7 +121,7 @@ func TestAnswersDoNotWaitForTheLogLine(t *testing.T) {
 	var once sync.Once
 	release := func() { once.Do(func() { close(w.release) }) }
 	e := newEnv(t, func(o *emulator.Options) {
-		o.RequestLog, o.AnswerEarly = reqlog.New(w, reqlog.Text, slog.LevelInfo), true
+		o.RequestLog, o.ServerHandler = reqlog.New(w, reqlog.Text, slog.LevelInfo), true
 	})
 	t.Cleanup(release) // before the server closes: cleanups run last first
 	got := make(chan reply, 1)

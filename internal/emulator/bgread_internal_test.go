@@ -1,0 +1,366 @@
+package emulator
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acmock/acmock/acauth"
+	"github.com/acmock/acmock/internal/scenario"
+)
+
+// connCapture keeps the connections its listener accepted.
+type connCapture struct {
+	net.Listener
+	mu     sync.Mutex
+	conns  []*rejectingConn
+	closed chan struct{}
+}
+
+func (l *connCapture) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if rc, ok := c.(*rejectingConn); ok {
+		l.mu.Lock()
+		l.conns = append(l.conns, rc)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// closedConn reports that the server closed a connection: its last handler has returned.
+func (l *connCapture) closedConn(_ net.Conn, s http.ConnState) {
+	if s == http.StateClosed {
+		l.closed <- struct{}{}
+	}
+}
+
+// held is how many background reads the listener's connections held off the socket.
+func (l *connCapture) held() (n uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.mu.Lock()
+		n += c.bg.held
+		c.mu.Unlock()
+	}
+	return n
+}
+
+// serveAsTheBinary serves a new emulator on 127.0.0.1 the way acmock does: Listener's
+// connections, ConnContext, ServerHandler and the server's timeouts.
+func serveAsTheBinary(t *testing.T, opts Options) (*Emulator, string, *connCapture) {
+	t.Helper()
+	opts.ServerHandler = true
+	emu, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: emu, ConnContext: emu.ConnContext, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+	capture := &connCapture{Listener: emu.Listener(ln, 0), closed: make(chan struct{}, 64)}
+	srv.ConnState = capture.closedConn
+	go func() { _ = srv.Serve(capture) }()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		emu.Close()
+	})
+	return emu, ln.Addr().String(), capture
+}
+
+// signedDeviceCheck is a signed has_registered_mobile_device request for alice, as bytes.
+func signedDeviceCheck(t *testing.T, host string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+host+"/management/has_registered_mobile_device/"+scenario.DemoApplicationID+"/alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acauth.NewSigner(scenario.DemoApplicationID, scenario.DemoApplicationSecret).SignRequest(req.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := req.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestKeepAliveCallsHoldTheBackgroundRead: API calls on one keep-alive connection are answered,
+// and after the first (which shows the connection net/http's background read) their background
+// reads wait off the socket; pipelined calls, whose next request is in the socket while the
+// first is served, are all answered in order.
+func TestKeepAliveCallsHoldTheBackgroundRead(t *testing.T) {
+	t.Parallel()
+	_, addr, capture := serveAsTheBinary(t, Options{})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	answer := func(what string) {
+		t.Helper()
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"device_registered"`) {
+			t.Fatalf("%s: %d %s", what, res.StatusCode, body)
+		}
+	}
+	const calls = 40
+	for i := range calls {
+		if _, err := conn.Write(signedDeviceCheck(t, addr)); err != nil {
+			t.Fatal(err)
+		}
+		answer("call " + string(rune('0'+i%10)))
+	}
+	if held := capture.held(); held < calls/2 {
+		t.Fatalf("%d of %d background reads were held off the socket; want most", held, calls)
+	}
+	// Three calls in one write: while the first is served, the next two wait in the socket.
+	before := capture.held()
+	var piped []byte
+	for range 3 {
+		piped = append(piped, signedDeviceCheck(t, addr)...)
+	}
+	if _, err := conn.Write(piped); err != nil {
+		t.Fatal(err)
+	}
+	for _, what := range []string{"first pipelined call", "second pipelined call", "third pipelined call"} {
+		answer(what)
+	}
+	if capture.held() == before {
+		t.Fatal("no background read of the pipelined calls was held")
+	}
+}
+
+type result struct {
+	n   int
+	err error
+}
+
+// connPair is a connection of Listener on 127.0.0.1 and its peer, closed when the test ends.
+func connPair(t *testing.T) (*rejectingConn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dialed := make(chan net.Conn, 1)
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			c = nil
+		}
+		dialed <- c
+	}()
+	accepted, err := (&Emulator{}).Listener(ln, 0).Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := accepted.(*rejectingConn)
+	t.Cleanup(func() { _ = c.Close() })
+	peer := <-dialed
+	if peer == nil {
+		t.Fatal("dial failed")
+	}
+	t.Cleanup(func() { _ = peer.Close() })
+	return c, peer
+}
+
+// TestHeldReadsAreOnlyTheBackgroundRead drives a connection as net/http does, and checks what a
+// hold may and may not do: it learns the background read's buffer from a cut, holds only reads
+// into that buffer (another one-byte read, as a request's headers or body can make, reads the
+// socket), ends a held read on the cut without touching the socket, on close, on a later deadline
+// (which then applies in the socket), and lets it read the socket when the client is watched.
+func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
+	t.Parallel()
+	c, peer := connPair(t)
+	c.holdReads() // as ConnContext does for the emulator as the server's handler
+	cut := time.Unix(1, 0)
+	var bgBuf, other [1]byte
+	read := func(p []byte) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			n, err := c.Read(p)
+			ch <- result{n, err}
+		}()
+		return ch
+	}
+	wait := func(ch chan result, what string) result {
+		t.Helper()
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the read did not end", what)
+			return result{}
+		}
+	}
+	parked := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c.mu.Lock()
+			st := c.bg.state
+			c.mu.Unlock()
+			if st == bgParked {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the read never waited off the socket (state %d)", what, st)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	// Before the buffer is known, the read is in the socket, and the cut ends it there.
+	ch := read(bgBuf[:])
+	time.Sleep(20 * time.Millisecond)
+	if err := c.SetReadDeadline(cut); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(ch, "first cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first cut: %d, %v; want a timeout", r.n, r.err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	c.mu.Lock()
+	learnt := c.bg.buf == &bgBuf[0]
+	c.mu.Unlock()
+	if !learnt {
+		t.Fatal("the cut did not show the background read's buffer")
+	}
+
+	// On another connection, a background read that starts after the cut (the handler was quick)
+	// shows its buffer too.
+	late, _ := connPair(t)
+	late.holdReads()
+	var lateBuf [1]byte
+	_ = late.SetReadDeadline(cut)
+	if _, err := late.Read(lateBuf[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a read after the cut got %v; want a timeout", err)
+	}
+	_ = late.SetReadDeadline(time.Time{})
+	late.mu.Lock()
+	learnt = late.bg.buf == &lateBuf[0]
+	late.mu.Unlock()
+	if !learnt {
+		t.Fatal("a read that started after the cut did not show its buffer")
+	}
+
+	// Another one-byte read is not held: it reads the socket.
+	if _, err := peer.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(read(other[:]), "other buffer"); r.n != 1 || other[0] != 'x' {
+		t.Fatalf("a one-byte read into another buffer got %d, %v; want the byte the peer sent", r.n, r.err)
+	}
+
+	// The background read is held, and the cut ends it without a deadline on the socket.
+	ch = read(bgBuf[:])
+	parked("held read")
+	if err := c.SetReadDeadline(cut); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(ch, "held cut"); r.n != 0 || !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("held cut: %d, %v; want a timeout", r.n, r.err)
+	}
+	// No deadline of none follows, as net/http's would: a cut that reached the socket would fail
+	// the next read.
+	if _, err := peer.Write([]byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(read(other[:]), "after the held cut"); r.n != 1 || other[0] != 'y' {
+		t.Fatalf("after a held cut the socket read %d, %v; want the byte (the cut must not reach the socket)", r.n, r.err)
+	}
+
+	// A cut before the held read starts ends it as soon as it starts.
+	_ = c.SetReadDeadline(cut)
+	if r := wait(read(bgBuf[:]), "early cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("early cut: %d, %v; want a timeout", r.n, r.err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+
+	// Watching the client sends the held read to the socket, where it gets the next byte.
+	ch = read(bgBuf[:])
+	parked("watched read")
+	c.watchClient()
+	if _, err := peer.Write([]byte("z")); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(ch, "watched"); r.n != 1 || bgBuf[0] != 'z' {
+		t.Fatalf("a watched read got %d, %v; want the byte the peer sent", r.n, r.err)
+	}
+
+	// A deadline that is not the cut goes to the socket with the read, and applies there.
+	ch = read(bgBuf[:])
+	parked("read given a deadline")
+	start := time.Now()
+	if err := c.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(ch, "deadline"); !errors.Is(r.err, os.ErrDeadlineExceeded) || time.Since(start) < 40*time.Millisecond {
+		t.Fatalf("a read given a deadline ended after %v with %d, %v; want a timeout at the deadline", time.Since(start), r.n, r.err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+
+	// Closing the connection ends a held read.
+	ch = read(bgBuf[:])
+	parked("read of a closed connection")
+	_ = c.Close()
+	if r := wait(ch, "close"); !errors.Is(r.err, net.ErrClosed) {
+		t.Fatalf("a held read of a closed connection got %d, %v; want net.ErrClosed", r.n, r.err)
+	}
+}
+
+// TestControlWaitsEndWhenTheClientLeaves: a wait on the journal ends when its client closes the
+// connection, as net/http's background read notices: the connection, which holds that read off
+// the socket during API calls (it served one first), lets it watch during a control call.
+func TestControlWaitsEndWhenTheClientLeaves(t *testing.T) {
+	t.Parallel()
+	_, addr, capture := serveAsTheBinary(t, Options{})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	if _, err := conn.Write(signedDeviceCheck(t, addr)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("device check: %v %v", res, err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	if capture.held() != 0 {
+		t.Fatal("the first call was held; its connection could not know the background read yet")
+	}
+	if _, err := io.WriteString(conn, "GET /_acmock/requests?operation=logout&min_count=1&timeout=60s HTTP/1.1\r\nHost: "+addr+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the wait has begun
+	_ = conn.Close()
+	select {
+	case <-capture.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the journal wait still holds a connection whose client left 10s ago")
+	}
+}
