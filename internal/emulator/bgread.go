@@ -38,7 +38,7 @@ type backgroundRead struct {
 	reading  *byte   // the buffer of a one-byte read in the socket now, which a cut would show to be buf
 	cutting  bool    // the socket has net/http's cut, and buf is not learnt
 	deadline bool    // the socket has a read deadline that is not the cut: reads go there
-	inSocket bool    // the background read is in the socket: a cut must go to the socket
+	readers  int     // reads in the socket now, of any length: a cut must go to the socket
 	state    bgState // what the background read does
 	rest     bgState // the state each request starts in: bgHeld when the emulator holds reads
 	held     uint64  // background reads that ended off the socket (for tests)
@@ -67,14 +67,12 @@ const (
 // time.Unix(1, 0).
 var processStart = time.Now()
 
-// holdReads makes the connection hold net/http's background reads off the socket, once it knows
-// them: a read is held only when its buffer is known (state is never bgHeld before).
+// holdReads makes the connection hold net/http's background reads off the socket once it knows
+// them (ConnContext calls it before the first read): each request's read starts held from the
+// first cut on.
 func (c *rejectingConn) holdReads() {
 	c.mu.Lock()
 	c.bg.rest = bgHeld
-	if c.bg.buf != nil && c.bg.state == bgFree && !c.bg.inSocket {
-		c.bg.state = bgHeld
-	}
 	c.mu.Unlock()
 }
 
@@ -131,20 +129,19 @@ func (c *rejectingConn) readByte(p []byte) (int, error) {
 			c.mu.Lock() // watched: read the socket
 		}
 	}
-	if background {
-		c.bg.inSocket = true
-	} else {
+	if !background {
 		c.bg.reading = &p[0]
 	}
+	c.bg.readers++
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
+	c.bg.readers--
 	c.bg.reading = nil
-	if c.bg.buf == &p[0] { // a background read, or one a cut just showed to be
-		c.bg.inSocket = false
-		if c.bg.state == bgFree {
-			c.bg.state = c.bg.rest
-		}
+	if c.bg.buf == &p[0] && c.bg.state == bgFree {
+		// A background read (or one a cut just showed to be) ended in the socket: the next is
+		// held. If this request's cut is still to come, no read takes it (see readDeadline).
+		c.bg.state = c.bg.rest
 	}
 	if n > 0 {
 		c.observe(p[:n])
@@ -181,16 +178,23 @@ func (c *rejectingConn) readDeadline(t time.Time) bool {
 	if !cut {
 		c.bg.cutting = false
 		c.bg.deadline = !t.IsZero()
-		if c.bg.deadline && c.bg.state == bgParked {
+		switch {
+		case c.bg.state == bgCut:
+			// net/http lifts its cut once the read it was for has ended; a cut no held read
+			// took was for a read that had ended in the socket (a byte a pipelining client
+			// sent), and must not end the next request's.
+			c.bg.state = c.bg.rest
+		case c.bg.deadline && c.bg.state == bgParked:
 			c.release(wakeWatch) // the deadline applies to the read, in the socket
 		}
 		return false
 	}
 	if c.bg.reading != nil && c.bg.buf == nil {
 		c.learn(c.bg.reading) // only net/http's background read is cut
-		c.bg.inSocket = true
 	}
-	if !c.bg.inSocket && c.bg.reading == nil { // else the cut is for a read in the socket
+	// net/http cuts only its background read, and reads nothing else until that read has ended
+	// and the cut is lifted: with no read in the socket, the cut is the held read's alone.
+	if c.bg.readers == 0 {
 		switch c.bg.state {
 		case bgHeld:
 			c.bg.state = bgCut

@@ -184,6 +184,46 @@ func connPair(t *testing.T) (*rejectingConn, net.Conn) {
 	return c, peer
 }
 
+// readAsync reads c into p on a goroutine of its own, as net/http's background read does.
+func readAsync(c *rejectingConn, p []byte) chan result {
+	ch := make(chan result, 1)
+	go func() {
+		n, err := c.Read(p)
+		ch <- result{n, err}
+	}()
+	return ch
+}
+
+// waitRead waits for a read's result.
+func waitRead(t *testing.T, ch chan result, what string) result {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: the read did not end", what)
+		return result{}
+	}
+}
+
+// waitParked waits until c's background read waits off the socket.
+func waitParked(t *testing.T, c *rejectingConn, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		st := c.bg.state
+		c.mu.Unlock()
+		if st == bgParked {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the read never waited off the socket (state %d)", what, st)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestHeldReadsAreOnlyTheBackgroundRead drives a connection as net/http does, and checks what a
 // hold may and may not do: it learns the background read's buffer from a cut, holds only reads
 // into that buffer (another one-byte read, as a request's headers or body can make, reads the
@@ -195,48 +235,13 @@ func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 	c.holdReads() // as ConnContext does for the emulator as the server's handler
 	cut := time.Unix(1, 0)
 	var bgBuf, other [1]byte
-	read := func(p []byte) chan result {
-		ch := make(chan result, 1)
-		go func() {
-			n, err := c.Read(p)
-			ch <- result{n, err}
-		}()
-		return ch
-	}
-	wait := func(ch chan result, what string) result {
-		t.Helper()
-		select {
-		case r := <-ch:
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: the read did not end", what)
-			return result{}
-		}
-	}
-	parked := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c.mu.Lock()
-			st := c.bg.state
-			c.mu.Unlock()
-			if st == bgParked {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the read never waited off the socket (state %d)", what, st)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-
 	// Before the buffer is known, the read is in the socket, and the cut ends it there.
-	ch := read(bgBuf[:])
+	ch := readAsync(c, bgBuf[:])
 	time.Sleep(20 * time.Millisecond)
 	if err := c.SetReadDeadline(cut); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(ch, "first cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+	if r := waitRead(t, ch, "first cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("first cut: %d, %v; want a timeout", r.n, r.err)
 	}
 	_ = c.SetReadDeadline(time.Time{})
@@ -268,17 +273,17 @@ func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 	if _, err := peer.Write([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(read(other[:]), "other buffer"); r.n != 1 || other[0] != 'x' {
+	if r := waitRead(t, readAsync(c, other[:]), "other buffer"); r.n != 1 || other[0] != 'x' {
 		t.Fatalf("a one-byte read into another buffer got %d, %v; want the byte the peer sent", r.n, r.err)
 	}
 
 	// The background read is held, and the cut ends it without a deadline on the socket.
-	ch = read(bgBuf[:])
-	parked("held read")
+	ch = readAsync(c, bgBuf[:])
+	waitParked(t, c, "held read")
 	if err := c.SetReadDeadline(cut); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(ch, "held cut"); r.n != 0 || !errors.Is(r.err, os.ErrDeadlineExceeded) {
+	if r := waitRead(t, ch, "held cut"); r.n != 0 || !errors.Is(r.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("held cut: %d, %v; want a timeout", r.n, r.err)
 	}
 	// No deadline of none follows, as net/http's would: a cut that reached the socket would fail
@@ -286,45 +291,45 @@ func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 	if _, err := peer.Write([]byte("y")); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(read(other[:]), "after the held cut"); r.n != 1 || other[0] != 'y' {
+	if r := waitRead(t, readAsync(c, other[:]), "after the held cut"); r.n != 1 || other[0] != 'y' {
 		t.Fatalf("after a held cut the socket read %d, %v; want the byte (the cut must not reach the socket)", r.n, r.err)
 	}
 
 	// A cut before the held read starts ends it as soon as it starts.
 	_ = c.SetReadDeadline(cut)
-	if r := wait(read(bgBuf[:]), "early cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+	if r := waitRead(t, readAsync(c, bgBuf[:]), "early cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("early cut: %d, %v; want a timeout", r.n, r.err)
 	}
 	_ = c.SetReadDeadline(time.Time{})
 
 	// Watching the client sends the held read to the socket, where it gets the next byte.
-	ch = read(bgBuf[:])
-	parked("watched read")
+	ch = readAsync(c, bgBuf[:])
+	waitParked(t, c, "watched read")
 	c.watchClient()
 	if _, err := peer.Write([]byte("z")); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(ch, "watched"); r.n != 1 || bgBuf[0] != 'z' {
+	if r := waitRead(t, ch, "watched"); r.n != 1 || bgBuf[0] != 'z' {
 		t.Fatalf("a watched read got %d, %v; want the byte the peer sent", r.n, r.err)
 	}
 
 	// A deadline that is not the cut goes to the socket with the read, and applies there.
-	ch = read(bgBuf[:])
-	parked("read given a deadline")
+	ch = readAsync(c, bgBuf[:])
+	waitParked(t, c, "read given a deadline")
 	start := time.Now()
 	if err := c.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(ch, "deadline"); !errors.Is(r.err, os.ErrDeadlineExceeded) || time.Since(start) < 40*time.Millisecond {
+	if r := waitRead(t, ch, "deadline"); !errors.Is(r.err, os.ErrDeadlineExceeded) || time.Since(start) < 40*time.Millisecond {
 		t.Fatalf("a read given a deadline ended after %v with %d, %v; want a timeout at the deadline", time.Since(start), r.n, r.err)
 	}
 	_ = c.SetReadDeadline(time.Time{})
 
 	// Closing the connection ends a held read.
-	ch = read(bgBuf[:])
-	parked("read of a closed connection")
+	ch = readAsync(c, bgBuf[:])
+	waitParked(t, c, "read of a closed connection")
 	_ = c.Close()
-	if r := wait(ch, "close"); !errors.Is(r.err, net.ErrClosed) {
+	if r := waitRead(t, ch, "close"); !errors.Is(r.err, net.ErrClosed) {
 		t.Fatalf("a held read of a closed connection got %d, %v; want net.ErrClosed", r.n, r.err)
 	}
 }
@@ -362,5 +367,47 @@ func TestControlWaitsEndWhenTheClientLeaves(t *testing.T) {
 	case <-capture.closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the journal wait still holds a connection whose client left 10s ago")
+	}
+}
+
+// TestACutNoReadTookLeavesTheNextRequestAlone: when a watched background read ends in the socket
+// with a byte (a pipelining client's next request) just before net/http cuts it, net/http still
+// sends the cut, which no held read takes; the next request's background read must be held,
+// not ended by that old cut (which net/http would take for the client's error, and cancel the
+// connection's context).
+func TestACutNoReadTookLeavesTheNextRequestAlone(t *testing.T) {
+	t.Parallel()
+	c, peer := connPair(t)
+	c.holdReads()
+	cut := time.Unix(1, 0)
+	var b [1]byte
+	ch := readAsync(c, b[:])
+	time.Sleep(20 * time.Millisecond)
+	_ = c.SetReadDeadline(cut) // learns the buffer
+	waitRead(t, ch, "first cut")
+	_ = c.SetReadDeadline(time.Time{})
+
+	ch = readAsync(c, b[:])
+	waitParked(t, c, "watched read")
+	c.watchClient()
+	if _, err := peer.Write([]byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRead(t, ch, "watched read"); r.n != 1 {
+		t.Fatalf("the watched read got %d, %v; want the byte", r.n, r.err)
+	}
+	_ = c.SetReadDeadline(cut) // abortPendingRead, before the read told net/http it had ended
+	_ = c.SetReadDeadline(time.Time{})
+
+	ch = readAsync(c, b[:])
+	select {
+	case r := <-ch:
+		t.Fatalf("the next request's background read ended at once with %d, %v; want it held", r.n, r.err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	waitParked(t, c, "next request's read")
+	_ = c.SetReadDeadline(cut)
+	if r := waitRead(t, ch, "next cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the next cut ended the read with %d, %v; want a timeout", r.n, r.err)
 	}
 }

@@ -69,12 +69,16 @@ func (c *rejectingConn) Read(p []byte) (int, error) {
 	if len(p) == 1 {
 		return c.readByte(p)
 	}
+	c.mu.Lock()
+	c.bg.readers++ // a cut must reach this read (see readDeadline)
+	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.bg.readers--
 	if n > 0 {
-		c.mu.Lock()
 		c.observe(p[:n])
-		c.mu.Unlock()
 	}
+	c.mu.Unlock()
 	return n, err
 }
 
