@@ -130,6 +130,7 @@ func (c *rejectingConn) readByte(p []byte) (int, error) {
 		}
 	}
 	if !background {
+		c.cutToSocket()
 		c.bg.reading = &p[0]
 	}
 	c.bg.readers++
@@ -181,8 +182,9 @@ func (c *rejectingConn) readDeadline(t time.Time) bool {
 		switch {
 		case c.bg.state == bgCut:
 			// net/http lifts its cut once the read it was for has ended; a cut no held read
-			// took was for a read that had ended in the socket (a byte a pipelining client
-			// sent), and must not end the next request's.
+			// took was for a read that had ended in the socket (with a byte: most often the
+			// next request of a client that had its answer early), and must not end the next
+			// request's.
 			c.bg.state = c.bg.rest
 		case c.bg.deadline && c.bg.state == bgParked:
 			c.release(wakeWatch) // the deadline applies to the read, in the socket
@@ -206,6 +208,16 @@ func (c *rejectingConn) readDeadline(t time.Time) bool {
 	}
 	c.bg.cutting = c.bg.buf == nil
 	return false
+}
+
+// cutToSocket gives the socket a cut that was kept for a held read that has not started, before
+// another read starts (a hijacker's, say): net/http reads nothing else while its cut is on, but
+// a read that does must fail on it as on the socket. c.mu must be held.
+func (c *rejectingConn) cutToSocket() {
+	if c.bg.state == bgCut {
+		c.bg.state = bgFree
+		_ = c.Conn.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 // learn records the buffer of net/http's background read. c.mu must be held.

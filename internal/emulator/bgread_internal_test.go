@@ -411,3 +411,26 @@ func TestACutNoReadTookLeavesTheNextRequestAlone(t *testing.T) {
 		t.Fatalf("the next cut ended the read with %d, %v; want a timeout", r.n, r.err)
 	}
 }
+
+// TestAKeptCutReachesAnotherRead: a cut kept for a held read that has not started (net/http's,
+// or a hijacker's own after net/http let the connection go) reaches the socket before any other
+// read, which then fails on it as on the socket instead of waiting for the client.
+func TestAKeptCutReachesAnotherRead(t *testing.T) {
+	t.Parallel()
+	c, _ := connPair(t)
+	c.holdReads()
+	cut := time.Unix(1, 0)
+	var b [1]byte
+	ch := readAsync(c, b[:])
+	time.Sleep(20 * time.Millisecond)
+	_ = c.SetReadDeadline(cut) // learns the buffer
+	waitRead(t, ch, "first cut")
+	_ = c.SetDeadline(time.Time{})
+
+	_ = c.SetReadDeadline(cut) // no read in flight: kept for the held read
+	for _, p := range [][]byte{make([]byte, 16), make([]byte, 1)} {
+		if r := waitRead(t, readAsync(c, p), "a read after a kept cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+			t.Fatalf("a %d-byte read after a kept cut got %d, %v; want a timeout at once", len(p), r.n, r.err)
+		}
+	}
+}

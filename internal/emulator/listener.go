@@ -70,6 +70,7 @@ func (c *rejectingConn) Read(p []byte) (int, error) {
 		return c.readByte(p)
 	}
 	c.mu.Lock()
+	c.cutToSocket()
 	c.bg.readers++ // a cut must reach this read (see readDeadline)
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
