@@ -79,6 +79,20 @@ func serveAsTheBinary(t *testing.T, opts Options) (*Emulator, string, *connCaptu
 	return emu, ln.Addr().String(), capture
 }
 
+// dialTheBinary serves a new emulator as acmock does and opens a connection to it, with its
+// reader; the connection closes when the test ends.
+func dialTheBinary(t *testing.T) (string, *connCapture, net.Conn, *bufio.Reader) {
+	t.Helper()
+	_, addr, capture := serveAsTheBinary(t, Options{})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	return addr, capture, conn, bufio.NewReader(conn)
+}
+
 // signedDeviceCheck is a signed has_registered_mobile_device request for alice, as bytes.
 func signedDeviceCheck(t *testing.T, host string) []byte {
 	t.Helper()
@@ -102,14 +116,7 @@ func signedDeviceCheck(t *testing.T, host string) []byte {
 // first is served, are all answered in order.
 func TestKeepAliveCallsHoldTheBackgroundRead(t *testing.T) {
 	t.Parallel()
-	_, addr, capture := serveAsTheBinary(t, Options{})
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	br := bufio.NewReader(conn)
+	addr, capture, conn, br := dialTheBinary(t)
 	answer := func(what string) {
 		t.Helper()
 		res, err := http.ReadResponse(br, nil)
@@ -339,14 +346,7 @@ func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 // the socket during API calls (it served one first), lets it watch during a control call.
 func TestControlWaitsEndWhenTheClientLeaves(t *testing.T) {
 	t.Parallel()
-	_, addr, capture := serveAsTheBinary(t, Options{})
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	br := bufio.NewReader(conn)
+	addr, capture, conn, br := dialTheBinary(t)
 	if _, err := conn.Write(signedDeviceCheck(t, addr)); err != nil {
 		t.Fatal(err)
 	}
@@ -370,24 +370,38 @@ func TestControlWaitsEndWhenTheClientLeaves(t *testing.T) {
 	}
 }
 
+// learntConn is a connection pair whose connection holds background reads and knows their
+// buffer, returned: one read into it was cut, as net/http cuts its background read.
+func learntConn(t *testing.T) (*rejectingConn, net.Conn, *[1]byte) {
+	t.Helper()
+	c, peer := connPair(t)
+	c.holdReads()
+	b := new([1]byte)
+	ch := readAsync(c, b[:])
+	time.Sleep(20 * time.Millisecond)
+	_ = c.SetReadDeadline(time.Unix(1, 0))
+	waitRead(t, ch, "first cut")
+	_ = c.SetReadDeadline(time.Time{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bg.buf != &b[0] {
+		t.Fatal("the cut did not show the background read's buffer")
+	}
+	return c, peer, b
+}
+
 // TestACutNoReadTookLeavesTheNextRequestAlone: when a watched background read ends in the socket
-// with a byte (a pipelining client's next request) just before net/http cuts it, net/http still
+// with a byte (most often the next request of a client that had its answer early) just before
+// net/http cuts it, net/http still
 // sends the cut, which no held read takes; the next request's background read must be held,
 // not ended by that old cut (which net/http would take for the client's error, and cancel the
 // connection's context).
 func TestACutNoReadTookLeavesTheNextRequestAlone(t *testing.T) {
 	t.Parallel()
-	c, peer := connPair(t)
-	c.holdReads()
+	c, peer, b := learntConn(t)
 	cut := time.Unix(1, 0)
-	var b [1]byte
-	ch := readAsync(c, b[:])
-	time.Sleep(20 * time.Millisecond)
-	_ = c.SetReadDeadline(cut) // learns the buffer
-	waitRead(t, ch, "first cut")
-	_ = c.SetReadDeadline(time.Time{})
 
-	ch = readAsync(c, b[:])
+	ch := readAsync(c, b[:])
 	waitParked(t, c, "watched read")
 	c.watchClient()
 	if _, err := peer.Write([]byte("G")); err != nil {
@@ -417,16 +431,8 @@ func TestACutNoReadTookLeavesTheNextRequestAlone(t *testing.T) {
 // read, which then fails on it as on the socket instead of waiting for the client.
 func TestAKeptCutReachesAnotherRead(t *testing.T) {
 	t.Parallel()
-	c, _ := connPair(t)
-	c.holdReads()
+	c, _, _ := learntConn(t)
 	cut := time.Unix(1, 0)
-	var b [1]byte
-	ch := readAsync(c, b[:])
-	time.Sleep(20 * time.Millisecond)
-	_ = c.SetReadDeadline(cut) // learns the buffer
-	waitRead(t, ch, "first cut")
-	_ = c.SetDeadline(time.Time{})
-
 	_ = c.SetReadDeadline(cut) // no read in flight: kept for the held read
 	for _, p := range [][]byte{make([]byte, 16), make([]byte, 1)} {
 		if r := waitRead(t, readAsync(c, p), "a read after a kept cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
