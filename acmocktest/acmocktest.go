@@ -290,7 +290,8 @@ func Start(opts ...Option) (*Server, error) {
 			MaxUsers: c.limits.MaxUsers, MaxApplications: c.limits.MaxApplications},
 		JournalSize: c.limits.JournalSize, MaxBodyBytes: c.limits.MaxBodyBytes,
 		// A middleware in front of the emulator may act once it returns (drop the connection,
-		// hold the answer back): the answer then waits for it.
+		// hold the answer back, wait): the answer then waits for it, and net/http's background
+		// read of the connection stays on the socket, to notice a client that leaves.
 		ServerHandler: len(c.wrap) == 0,
 	})
 	if err != nil {
