@@ -133,10 +133,16 @@ func (c *rejectingConn) readByte(p []byte) (int, error) {
 		c.cutToSocket()
 		c.bg.reading = &p[0]
 	}
+	return c.readSocket(p)
+}
+
+// readSocket reads the socket, counted among its readers; c.mu is held on entry, and released.
+func (c *rejectingConn) readSocket(p []byte) (int, error) {
 	c.bg.readers++
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.bg.readers--
 	c.bg.reading = nil
 	if c.bg.buf == &p[0] && c.bg.state == bgFree {
@@ -147,7 +153,6 @@ func (c *rejectingConn) readByte(p []byte) (int, error) {
 	if n > 0 {
 		c.observe(p[:n])
 	}
-	c.mu.Unlock()
 	return n, err
 }
 

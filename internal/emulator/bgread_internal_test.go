@@ -213,23 +213,32 @@ func waitRead(t *testing.T, ch chan result, what string) result {
 	}
 }
 
-// waitParked waits until c's background read waits off the socket.
-func waitParked(t *testing.T, c *rejectingConn, what string) {
+// waitConn waits until c's background-read state satisfies ok.
+func waitConn(t *testing.T, c *rejectingConn, what string, ok func(*backgroundRead) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c.mu.Lock()
-		st := c.bg.state
+		done, st := ok(&c.bg), c.bg.state
 		c.mu.Unlock()
-		if st == bgParked {
+		if done {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: the read never waited off the socket (state %d)", what, st)
+			t.Fatalf("%s: not reached in 10s (state %d)", what, st)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// waitParked waits until c's background read waits off the socket.
+func waitParked(t *testing.T, c *rejectingConn, what string) {
+	t.Helper()
+	waitConn(t, c, what+": the read waits off the socket", func(bg *backgroundRead) bool { return bg.state == bgParked })
+}
+
+// inSocket reports that a one-byte read whose buffer is not known yet is in the socket.
+func inSocket(bg *backgroundRead) bool { return bg.reading != nil }
 
 // TestHeldReadsAreOnlyTheBackgroundRead drives a connection as net/http does, and checks what a
 // hold may and may not do: it learns the background read's buffer from a cut, holds only reads
@@ -238,26 +247,12 @@ func waitParked(t *testing.T, c *rejectingConn, what string) {
 // (which then applies in the socket), and lets it read the socket when the client is watched.
 func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 	t.Parallel()
-	c, peer := connPair(t)
-	c.holdReads() // as ConnContext does for the emulator as the server's handler
+	// Before the buffer is known, the read is in the socket, and the cut ends it there and shows
+	// the buffer (learntConn checks both).
+	c, peer, bg := learntConn(t)
+	bgBuf := bg[:]
 	cut := time.Unix(1, 0)
-	var bgBuf, other [1]byte
-	// Before the buffer is known, the read is in the socket, and the cut ends it there.
-	ch := readAsync(c, bgBuf[:])
-	time.Sleep(20 * time.Millisecond)
-	if err := c.SetReadDeadline(cut); err != nil {
-		t.Fatal(err)
-	}
-	if r := waitRead(t, ch, "first cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
-		t.Fatalf("first cut: %d, %v; want a timeout", r.n, r.err)
-	}
-	_ = c.SetReadDeadline(time.Time{})
-	c.mu.Lock()
-	learnt := c.bg.buf == &bgBuf[0]
-	c.mu.Unlock()
-	if !learnt {
-		t.Fatal("the cut did not show the background read's buffer")
-	}
+	var other [1]byte
 
 	// On another connection, a background read that starts after the cut (the handler was quick)
 	// shows its buffer too.
@@ -270,7 +265,7 @@ func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 	}
 	_ = late.SetReadDeadline(time.Time{})
 	late.mu.Lock()
-	learnt = late.bg.buf == &lateBuf[0]
+	learnt := late.bg.buf == &lateBuf[0]
 	late.mu.Unlock()
 	if !learnt {
 		t.Fatal("a read that started after the cut did not show its buffer")
@@ -285,7 +280,7 @@ func TestHeldReadsAreOnlyTheBackgroundRead(t *testing.T) {
 	}
 
 	// The background read is held, and the cut ends it without a deadline on the socket.
-	ch = readAsync(c, bgBuf[:])
+	ch := readAsync(c, bgBuf[:])
 	waitParked(t, c, "held read")
 	if err := c.SetReadDeadline(cut); err != nil {
 		t.Fatal(err)
@@ -361,7 +356,13 @@ func TestControlWaitsEndWhenTheClientLeaves(t *testing.T) {
 	if _, err := io.WriteString(conn, "GET /_acmock/requests?operation=logout&min_count=1&timeout=60s HTTP/1.1\r\nHost: "+addr+"\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the wait has begun
+	// The wait's request is in its handler, which let net/http's background read go to the socket.
+	capture.mu.Lock()
+	served := capture.conns[0]
+	capture.mu.Unlock()
+	waitConn(t, served, "the journal wait watches the client", func(bg *backgroundRead) bool {
+		return bg.state == bgFree && bg.readers > 0
+	})
 	_ = conn.Close()
 	select {
 	case <-capture.closed:
@@ -378,9 +379,13 @@ func learntConn(t *testing.T) (*rejectingConn, net.Conn, *[1]byte) {
 	c.holdReads()
 	b := new([1]byte)
 	ch := readAsync(c, b[:])
-	time.Sleep(20 * time.Millisecond)
-	_ = c.SetReadDeadline(time.Unix(1, 0))
-	waitRead(t, ch, "first cut")
+	waitConn(t, c, "the first read is in the socket", inSocket)
+	if err := c.SetReadDeadline(time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRead(t, ch, "first cut"); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first cut: %d, %v; want a timeout", r.n, r.err)
+	}
 	_ = c.SetReadDeadline(time.Time{})
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -71,16 +71,7 @@ func (c *rejectingConn) Read(p []byte) (int, error) {
 	}
 	c.mu.Lock()
 	c.cutToSocket()
-	c.bg.readers++ // a cut must reach this read (see readDeadline)
-	c.mu.Unlock()
-	n, err := c.Conn.Read(p)
-	c.mu.Lock()
-	c.bg.readers--
-	if n > 0 {
-		c.observe(p[:n])
-	}
-	c.mu.Unlock()
-	return n, err
+	return c.readSocket(p) // a cut must reach this read (see readDeadline)
 }
 
 func (c *rejectingConn) observe(b []byte) {

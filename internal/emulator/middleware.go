@@ -227,8 +227,9 @@ func (e *Emulator) observe(next http.Handler) http.Handler {
 			}
 		}
 		if slot == nil || !slot.info.CompareAndSwap(nil, info) {
-			if slot != nil && slot.conn != nil {
-				slot.conn.watchClient() // another request has the connection's slot
+			if info.conn != nil {
+				info.conn.watchClient() // another request has the connection's slot
+				info.conn = nil
 			}
 			slot = nil
 			r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
